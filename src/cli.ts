@@ -1,0 +1,116 @@
+#!/usr/bin/env node
+// handoff: serve | stress | compare | report. Commands load their modules lazily so `serve` (which
+// runs inside every target) never pays for the harness.
+import { Command, CommanderError, Option } from 'commander';
+import { UsageError, TargetStartError } from './util/errors.js';
+import { STRATEGIES, FAULTS } from './proxy/options.js';
+import { version } from './version.js';
+
+function proxyFlags(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--strategy <name>', `concurrency strategy (${STRATEGIES.join('|')})`))
+    .option('--port <n>', 'port to listen on (0 picks a free one)')
+    .option('--host <addr>', 'address to bind (default 127.0.0.1)')
+    .option('--handoff <mode>', 'per-connection: ipc or stdio')
+    .option('--spares <n>', 'per-connection: warm idle children')
+    .option('--max-children <n>', 'cap of live children (default 64)')
+    .option('--workers <n>', 'prefork/cluster: worker count (default 2)')
+    .option('--max-connections-per-child <n>', 'prefork: recycle a worker after N connections')
+    .addOption(new Option('--fault <name>', `canary fault (${FAULTS.join('|')})`))
+    .option('--allow-host <hosts>', 'comma-separated non-loopback destinations to allow')
+    .option('--connect-ports <ports>', 'comma-separated ports CONNECT may reach (default 443)')
+    .option('--auth <user:pass>', 'require Basic proxy authentication')
+    .option('--upstream-timeout <dur>', 'origin response deadline (default 30s)')
+    .option('--headers-timeout <dur>', 'deadline for a client to send request headers (default 10s)')
+    .option('--keep-alive-timeout <dur>', 'idle client keep-alive timeout (default 5s)')
+    .option('--max-body <bytes>', 'largest request body accepted (413 above)')
+    .option('--max-header-size <bytes>', 'largest request header block (431 above)')
+    .option('--shutdown-grace <dur>', 'SIGTERM: time in-flight work may take (default 5s)')
+    .option('--child-linger <dur>', 'per-connection: kill a child this long after its connection ended');
+}
+
+const program = new Command()
+  .name('handoff')
+  .description('Load-testing harness and reference forward proxy for process-cleanup correctness')
+  .version(version)
+  .exitOverride()
+  .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+proxyFlags(program.command('serve').description('run the reference forward proxy')).action(async (flags) => {
+  const { parseProxyFlags } = await import('./proxy/parse-options.js');
+  const { serve } = await import('./proxy/serve.js');
+  await serve(parseProxyFlags(flags));
+});
+
+proxyFlags(
+  program
+    .command('stress')
+    .description('launch a target, load it, watch it from /proc and decide whether it cleans up')
+    .argument('[command...]', 'any server command instead of the reference proxy ({port} is replaced)'),
+)
+  .option('--suite <name|file>', 'stress suite name or JSON file (default ci)')
+  .option('--mode <mode>', 'proxy (default) or server')
+  .option('--duration <dur>', 'load duration (overrides the suite)')
+  .option('--connections <n>', 'load concurrency (overrides the suite)')
+  .option('--drain <dur>', 'drain deadline (default 5s)')
+  .option('--report-dir <dir>', 'where run directories go (default reports)')
+  .option('--format <list>', 'json,md,html,junit (json is always written)')
+  .option('--config <file>', 'handoff.config.json with suites, target, thresholds, ignores')
+  .option('--echo', 'server mode: the target echoes the request path, so tokens are checked')
+  .option('--strict-exit', 'clean-shutdown demands exit code 0')
+  .option('--pool <n>', 'command target: children it may keep at rest')
+  .option('--cap <n>', 'command target: most live children it may have')
+  .option('--ignore <regex...>', 'ignore processes whose cmdline matches (infrastructure)')
+  .option('--sample-hz <n>', 'sampler frequency (default 10)')
+  .option('--nofile <n>', 'start the target under this descriptor limit (prlimit)')
+  .option('--quiet', 'no progress output')
+  .action(async (command: string[], flags) => {
+    const { runStressCommand } = await import('./harness/stress-command.js');
+    process.exitCode = await runStressCommand(flags, command);
+  });
+
+program
+  .command('compare')
+  .description('run the same suite on several targets and compare them')
+  .option('--suite <name|file>', 'stress suite (default ci)')
+  .option('--strategy <list>', 'comma-separated strategies of the reference proxy')
+  .option('--cmd <command...>', 'a command target (repeatable; {port} is replaced)')
+  .option('--repeat <n>', 'interleaved repetitions; medians are reported (default 1)')
+  .option('--duration <dur>', 'load duration (overrides the suite)')
+  .option('--connections <n>', 'load concurrency (overrides the suite)')
+  .option('--report-dir <dir>', 'where the comparison goes (default reports)')
+  .option('--format <list>', 'json,md,html')
+  .option('--quiet', 'no progress output')
+  .action(async (flags) => {
+    const { runCompareCommand } = await import('./compare/compare-command.js');
+    process.exitCode = await runCompareCommand(flags);
+  });
+
+program
+  .command('report')
+  .description('re-render the reports of a run directory from its report.json')
+  .argument('<run-dir>', 'e.g. reports/<run-id>')
+  .option('--format <list>', 'md,html,junit (default all)')
+  .action(async (dir: string, flags) => {
+    const { rerenderCommand } = await import('./report/rerender.js');
+    process.exitCode = await rerenderCommand(dir, flags);
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // help and version are "errors" with exit code 0
+    process.exitCode = err.exitCode === 0 ? 0 : 2;
+  } else if (err instanceof UsageError) {
+    process.stderr.write(`handoff: ${err.message}\n`);
+    process.exitCode = 2;
+  } else if (err instanceof TargetStartError) {
+    process.stderr.write(`handoff: ${err.message}\n`);
+    if (err.context.stderr) process.stderr.write(err.context.stderr.replace(/^/gm, '  | ') + '\n');
+    process.exitCode = 3;
+  } else {
+    process.stderr.write(`handoff: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 70;
+  }
+}

@@ -1,0 +1,75 @@
+// Shapes produced by the /proc parsers and the sampler. Parsers are pure (text in, these out);
+// only proc-reader.ts and sampler.ts touch the file system.
+
+export type FdKind = 'socket' | 'pipe' | 'file' | 'other';
+
+export interface ProcStat {
+  pid: number;
+  comm: string;
+  /** R, S, D, Z, T, … */
+  state: string;
+  ppid: number;
+  pgrp: number;
+  session: number;
+  /** clock ticks since boot; with pid, the identity of a process (pids are reused) */
+  starttime: number;
+  utimeTicks: number;
+  stimeTicks: number;
+  numThreads: number;
+}
+
+export interface FdEntry {
+  fd: number;
+  /** readlink of /proc/PID/fd/N, e.g. "socket:[1234]", "pipe:[99]", "/tmp/x" */
+  target: string;
+  kind: FdKind;
+  /** for socket:[N] and pipe:[N] */
+  inode: number | null;
+}
+
+export type TcpState =
+  | 'ESTABLISHED' | 'SYN_SENT' | 'SYN_RECV' | 'FIN_WAIT1' | 'FIN_WAIT2' | 'TIME_WAIT'
+  | 'CLOSE' | 'CLOSE_WAIT' | 'LAST_ACK' | 'LISTEN' | 'CLOSING' | 'NEW_SYN_RECV' | 'UNKNOWN';
+
+export interface TcpRow {
+  localAddress: string;
+  localPort: number;
+  remoteAddress: string;
+  remotePort: number;
+  state: TcpState;
+  inode: number;
+}
+
+/** One process as seen in one sample. */
+export interface ProcessSnapshot {
+  pid: number;
+  starttime: number;
+  ppid: number;
+  pgrp: number;
+  state: string;
+  cmdline: string;
+  /** depth below the target root (root = 0); -1 for a marked process outside the tree */
+  depth: number;
+  fds: FdEntry[];
+  rssBytes: number;
+  cpuTicks: number;
+}
+
+/** A TCP socket owned by a process of the tree (matched by inode). */
+export interface OwnedSocket extends TcpRow {
+  pid: number;
+  fd: number;
+}
+
+export interface Sample {
+  /** ms since the run started */
+  t: number;
+  /** the target root and all its descendants */
+  tree: ProcessSnapshot[];
+  /** processes carrying the run marker that are not in the tree */
+  orphans: ProcessSnapshot[];
+  sockets: OwnedSocket[];
+}
+
+/** Key of a process across samples: pids are reused, (pid, starttime) is not. */
+export const processKey = (p: { pid: number; starttime: number }): string => `${p.pid}@${p.starttime}`;

@@ -1,0 +1,30 @@
+// The lines the proxy prints on stdout once it listens; the harness parses them. Stable contract:
+//   listening 127.0.0.1:PORT
+//   pool {"resident":N,"cap":M}
+import type { PoolDeclaration } from './strategies/strategy.js';
+
+export function formatListening(host: string, port: number): string {
+  return `listening ${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+export function formatPool(pool: PoolDeclaration): string {
+  return `pool ${JSON.stringify(pool)}`;
+}
+
+export function parseListening(line: string): { host: string; port: number } | null {
+  const m = /^listening (\[[^\]]+\]|[^\s:]+):(\d+)\s*$/.exec(line.trim());
+  if (!m) return null;
+  return { host: m[1].replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+}
+
+export function parsePool(line: string): PoolDeclaration | null {
+  const m = /^pool (\{.*\})\s*$/.exec(line.trim());
+  if (!m) return null;
+  try {
+    const v = JSON.parse(m[1]) as Partial<PoolDeclaration>;
+    if (typeof v.resident !== 'number' || typeof v.cap !== 'number') return null;
+    return { resident: v.resident, cap: v.cap };
+  } catch {
+    return null;
+  }
+}

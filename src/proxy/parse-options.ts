@@ -1,0 +1,100 @@
+// CLI strings → ProxyOptions, with one clear UsageError per bad value.
+import { DEFAULT_PROXY_OPTIONS, FAULTS, STRATEGIES, type FaultName, type ProxyOptions, type StrategyName } from './options.js';
+import { UsageError } from '../util/errors.js';
+import { parseCount, parseDuration } from '../util/duration.js';
+
+export interface RawProxyFlags {
+  strategy?: string;
+  port?: string;
+  host?: string;
+  handoff?: string;
+  spares?: string;
+  maxChildren?: string;
+  workers?: string;
+  maxConnectionsPerChild?: string;
+  fault?: string;
+  allowHost?: string;
+  connectPorts?: string;
+  auth?: string;
+  upstreamTimeout?: string;
+  headersTimeout?: string;
+  keepAliveTimeout?: string;
+  maxBody?: string;
+  maxHeaderSize?: string;
+  shutdownGrace?: string;
+  childLinger?: string;
+}
+
+const list = (s: string): string[] => s.split(',').map((x) => x.trim()).filter(Boolean);
+
+export function parseProxyFlags(raw: RawProxyFlags): ProxyOptions {
+  const o: ProxyOptions = { ...DEFAULT_PROXY_OPTIONS };
+  if (raw.strategy !== undefined) {
+    if (!(STRATEGIES as readonly string[]).includes(raw.strategy)) {
+      throw new UsageError(`unknown strategy "${raw.strategy}" (expected one of ${STRATEGIES.join(', ')})`);
+    }
+    o.strategy = raw.strategy as StrategyName;
+  }
+  if (raw.fault !== undefined) {
+    if (!(FAULTS as readonly string[]).includes(raw.fault)) {
+      throw new UsageError(`unknown fault "${raw.fault}" (expected one of ${FAULTS.join(', ')})`);
+    }
+    o.fault = raw.fault as FaultName;
+  }
+  if (raw.port !== undefined) {
+    o.port = parseCount(raw.port, 'port');
+    if (o.port > 65535) throw new UsageError(`invalid port "${raw.port}"`);
+  }
+  if (raw.host !== undefined) o.host = raw.host;
+  if (raw.handoff !== undefined) {
+    if (raw.handoff !== 'ipc' && raw.handoff !== 'stdio') throw new UsageError(`invalid --handoff "${raw.handoff}" (ipc or stdio)`);
+    o.handoff = raw.handoff;
+  }
+  if (raw.spares !== undefined) o.spares = parseCount(raw.spares, '--spares');
+  if (raw.maxChildren !== undefined) o.maxChildren = parseCount(raw.maxChildren, '--max-children', 1);
+  if (raw.workers !== undefined) o.workers = parseCount(raw.workers, '--workers', 1);
+  if (raw.maxConnectionsPerChild !== undefined) o.maxConnectionsPerChild = parseCount(raw.maxConnectionsPerChild, '--max-connections-per-child');
+  if (raw.allowHost !== undefined) o.allowHosts = list(raw.allowHost);
+  if (raw.connectPorts !== undefined) {
+    o.connectPorts = list(raw.connectPorts).map((p) => {
+      const n = parseCount(p, '--connect-ports entry', 1);
+      if (n > 65535) throw new UsageError(`invalid --connect-ports entry "${p}"`);
+      return n;
+    });
+  }
+  if (raw.auth !== undefined) {
+    if (!/^[^:]+:.*$/.test(raw.auth)) throw new UsageError('invalid --auth (expected user:pass)');
+    o.auth = raw.auth;
+  }
+  if (raw.upstreamTimeout !== undefined) o.upstreamTimeoutMs = parseDuration(raw.upstreamTimeout, '--upstream-timeout');
+  if (raw.headersTimeout !== undefined) o.headersTimeoutMs = parseDuration(raw.headersTimeout, '--headers-timeout');
+  if (raw.keepAliveTimeout !== undefined) o.keepAliveTimeoutMs = parseDuration(raw.keepAliveTimeout, '--keep-alive-timeout');
+  if (raw.maxBody !== undefined) o.maxBodyBytes = parseCount(raw.maxBody, '--max-body');
+  if (raw.maxHeaderSize !== undefined) o.maxHeaderSize = parseCount(raw.maxHeaderSize, '--max-header-size', 1024);
+  if (raw.shutdownGrace !== undefined) o.shutdownGraceMs = parseDuration(raw.shutdownGrace, '--shutdown-grace');
+  if (raw.childLinger !== undefined) o.childLingerMs = parseDuration(raw.childLinger, '--child-linger');
+  return o;
+}
+
+/** ProxyOptions → the argv that `handoff serve` needs to reproduce them (used by the harness). */
+export function proxyOptionsToArgs(o: ProxyOptions): string[] {
+  const d = DEFAULT_PROXY_OPTIONS;
+  const a: string[] = ['--strategy', o.strategy, '--host', o.host, '--port', String(o.port)];
+  if (o.handoff !== d.handoff) a.push('--handoff', o.handoff);
+  if (o.spares !== d.spares) a.push('--spares', String(o.spares));
+  if (o.maxChildren !== d.maxChildren) a.push('--max-children', String(o.maxChildren));
+  if (o.workers !== d.workers) a.push('--workers', String(o.workers));
+  if (o.maxConnectionsPerChild !== d.maxConnectionsPerChild) a.push('--max-connections-per-child', String(o.maxConnectionsPerChild));
+  if (o.fault) a.push('--fault', o.fault);
+  if (o.allowHosts.length) a.push('--allow-host', o.allowHosts.join(','));
+  if (o.connectPorts.join(',') !== d.connectPorts.join(',')) a.push('--connect-ports', o.connectPorts.join(','));
+  if (o.auth) a.push('--auth', o.auth);
+  if (o.upstreamTimeoutMs !== d.upstreamTimeoutMs) a.push('--upstream-timeout', `${o.upstreamTimeoutMs}ms`);
+  if (o.headersTimeoutMs !== d.headersTimeoutMs) a.push('--headers-timeout', `${o.headersTimeoutMs}ms`);
+  if (o.keepAliveTimeoutMs !== d.keepAliveTimeoutMs) a.push('--keep-alive-timeout', `${o.keepAliveTimeoutMs}ms`);
+  if (o.maxBodyBytes !== null) a.push('--max-body', String(o.maxBodyBytes));
+  if (o.maxHeaderSize !== d.maxHeaderSize) a.push('--max-header-size', String(o.maxHeaderSize));
+  if (o.shutdownGraceMs !== d.shutdownGraceMs) a.push('--shutdown-grace', `${o.shutdownGraceMs}ms`);
+  if (o.childLingerMs !== d.childLingerMs) a.push('--child-linger', `${o.childLingerMs}ms`);
+  return a;
+}
