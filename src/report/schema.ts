@@ -105,5 +105,18 @@ export interface Report {
   timeToQuietMs: number | null;
   timeline: TimelinePoint[];
   thresholds?: { metric: string; expr: string; value: number | null; pass: boolean }[];
+  /** allow-list entries applied by the gate: how many failing evidence items each waived, and whether it expired */
+  allowList?: AllowListStatus[];
   machine?: { cores: number; cpuModel: string; node: string; platform: string };
+}
+
+/** One allow-list entry as the gate applied it (an expired entry waives nothing and fails the run). */
+export interface AllowListStatus {
+  check: CheckId;
+  match: string;
+  reason: string;
+  expires: string;
+  expired: boolean;
+  /** failing evidence items this entry matched */
+  matched: number;
 }

@@ -1,0 +1,87 @@
+// Plain-text pieces shared by the Markdown, HTML and JUnit renderers (escaping is the renderer's job).
+import type { CheckResult, Evidence, LoadStats, Report } from './schema.js';
+
+export function formatBytes(bytes: number | null | undefined): string {
+  if (bytes === null || bytes === undefined || !Number.isFinite(bytes)) return '—';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (Math.abs(value) >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}
+
+export function formatMs(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—';
+  if (Math.abs(ms) >= 10_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (Math.abs(ms) >= 1000) return `${(ms / 1000).toFixed(2)} s`;
+  return `${Math.round(ms * 10) / 10} ms`;
+}
+
+export function formatNumber(n: number | null | undefined, digits = 0): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return '—';
+  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
+}
+
+const at = (ms: number | null): string => (ms === null ? '' : ` (first seen at ${formatMs(ms)})`);
+const noteOf = (e: { note?: string }): string => (e.note ? ` — ${e.note}` : '');
+
+/** One line describing a piece of evidence: what it is, who owns it, and when it was first seen. */
+export function evidenceText(e: Evidence): string {
+  switch (e.kind) {
+    case 'process':
+      return `pid ${e.pid} (ppid ${e.ppid}, state ${e.state}, starttime ${e.starttime}) ${e.cmdline}${at(e.firstSeenMs)}${noteOf(e)}`;
+    case 'fd':
+      return `pid ${e.pid} fd ${e.fd} → ${e.target} [${e.cmdline}]${at(e.firstSeenMs)}${noteOf(e)}`;
+    case 'socket':
+      return `${e.state} ${e.local} ⇄ ${e.remote} inode ${e.inode}${e.pid === null ? '' : ` pid ${e.pid}`}${e.fd === null ? '' : ` fd ${e.fd}`}${at(e.firstSeenMs)}${noteOf(e)}`;
+    case 'connection':
+      return `${e.generator} connection ${e.id}: ${e.detail}${e.atMs === null ? '' : ` (at ${formatMs(e.atMs)})`}`;
+    case 'note':
+      return e.text;
+  }
+}
+
+/**
+ * The text an allow-list matcher sees for one piece of evidence: the untrusted identifying parts
+ * (cmdline, fd target, socket row, connection detail) with their labels, on one line.
+ */
+export function evidenceMatchText(e: Evidence): string {
+  switch (e.kind) {
+    case 'process':
+      return `process pid=${e.pid} state=${e.state} cmdline=${e.cmdline}`;
+    case 'fd':
+      return `fd pid=${e.pid} fd=${e.fd} target=${e.target} cmdline=${e.cmdline}`;
+    case 'socket':
+      return `socket ${e.state} ${e.local} ${e.remote} pid=${e.pid ?? ''} inode=${e.inode}`;
+    case 'connection':
+      return `connection ${e.generator} ${e.id} ${e.detail}`;
+    case 'note':
+      return `note ${e.text}`;
+  }
+}
+
+export type CheckStatus = 'pass' | 'fail' | 'waived';
+export const checkStatus = (c: CheckResult): CheckStatus => (c.pass ? 'pass' : c.allowedBy ? 'waived' : 'fail');
+
+export function headline(report: Report): string {
+  const failed = report.checks.filter((c) => checkStatus(c) === 'fail').length;
+  const thresholdsFailed = (report.thresholds ?? []).filter((t) => !t.pass).length;
+  const expired = (report.allowList ?? []).filter((a) => a.expired).length;
+  const parts = [`${failed} of ${report.checks.length} checks failed`];
+  if (report.thresholds?.length) parts.push(`${thresholdsFailed} of ${report.thresholds.length} thresholds failed`);
+  if (expired) parts.push(`${expired} allow-list ${expired === 1 ? 'entry has' : 'entries have'} expired`);
+  return parts.join(', ');
+}
+
+export function runTitle(report: Report): string {
+  const target = report.target.kind === 'reference-proxy' ? `strategy ${report.strategy ?? '?'}` : `command ${report.target.command.join(' ')}`;
+  return `suite ${report.suite}, ${target}${report.fault ? `, fault ${report.fault}` : ''}`;
+}
+
+export const requestsPerSecond = (l: LoadStats): number | null => (l.durationMs > 0 ? (l.requests * 1000) / l.durationMs : null);
+
+export const phaseOf = (report: Report, t: number): string | null =>
+  report.phases.find((p) => t >= p.start && t <= p.end)?.name ?? null;
