@@ -16,6 +16,8 @@ export interface ProcStat {
   utimeTicks: number;
   stimeTicks: number;
   numThreads: number;
+  /** resident set size in pages (field 24); multiply by the page size */
+  rssPages?: number;
 }
 
 export interface FdEntry {

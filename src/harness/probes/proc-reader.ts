@@ -1,0 +1,187 @@
+// The only file-system access of the probes. Every read tolerates the process vanishing mid-read
+// (ENOENT, ESRCH) or being unreadable (EACCES, EPERM: other users' processes): the answer is then null,
+// never an exception. Calls are synchronous on purpose: /proc reads never block on a disk, and async fs
+// would queue ~1000 tiny jobs per sample on libuv's 4-thread pool, competing with the harness's own I/O
+// (bench/sampler-cost.ts measures the cost).
+import { execFileSync } from 'node:child_process';
+import { closeSync, existsSync, openSync, readdirSync, readlinkSync, readSync } from 'node:fs';
+import { environHas } from './parse-environ.js';
+import { parseCmdline } from './parse-cmdline.js';
+import { parseFdTarget } from './parse-fd-target.js';
+import { parseNetTcp } from './parse-net-tcp.js';
+import { parseStat } from './parse-stat.js';
+import { parseStatus, type ProcStatus } from './parse-status.js';
+import type { FdEntry, ProcStat, TcpRow } from './types.js';
+
+const GONE = new Set(['ENOENT', 'ESRCH', 'EACCES', 'EPERM', 'ENOTDIR', 'EINVAL']);
+
+function isGone(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && GONE.has((error as NodeJS.ErrnoException).code ?? '');
+}
+
+// One reusable buffer: readFileSync allocates 64 KiB per call for size-0 /proc files and fstat()s first.
+let buffer = Buffer.allocUnsafe(64 * 1024);
+
+/** Whole content of a /proc file, or null when the process is gone or the file unreadable. */
+export function readProcFile(path: string): string | null {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (error) {
+    if (isGone(error)) return null;
+    throw error;
+  }
+  try {
+    let length = 0;
+    for (;;) {
+      if (length === buffer.length) {
+        const bigger = Buffer.allocUnsafe(buffer.length * 2);
+        buffer.copy(bigger);
+        buffer = bigger;
+      }
+      const n = readSync(fd, buffer, length, buffer.length - length, null);
+      if (n === 0) break;
+      length += n;
+    }
+    return buffer.toString('utf8', 0, length);
+  } catch (error) {
+    if (isGone(error)) return null;
+    throw error;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Every pid currently in /proc (thread-group leaders only; threads live under /proc/PID/task). */
+export function listPids(): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    const c = name.charCodeAt(0);
+    if (c >= 48 && c <= 57) pids.push(Number(name));
+  }
+  return pids;
+}
+
+export function readStat(pid: number): ProcStat | null {
+  const text = readProcFile(`/proc/${pid}/stat`);
+  return text === null ? null : parseStat(text);
+}
+
+export function readStatus(pid: number): ProcStatus | null {
+  const text = readProcFile(`/proc/${pid}/status`);
+  return text === null ? null : parseStatus(text);
+}
+
+/** argv, or null when gone; [] for kernel threads and zombies. */
+export function readCmdline(pid: number): string[] | null {
+  const text = readProcFile(`/proc/${pid}/cmdline`);
+  return text === null ? null : parseCmdline(text);
+}
+
+export function readEnvironText(pid: number): string | null {
+  return readProcFile(`/proc/${pid}/environ`);
+}
+
+/** true/false, or null when the environment cannot be read (gone, zombie, not ours). */
+export function hasMarker(pid: number, name: string, value: string): boolean | null {
+  const text = readEnvironText(pid);
+  // a zombie's (or exiting process's) environ reads as empty: unknown, not "unmarked"
+  if (text === null || text === '') return null;
+  return environHas(text, name, value);
+}
+
+/** Open descriptors with their link targets; null when the process is gone or its fds are not readable. */
+export function readFds(pid: number): FdEntry[] | null {
+  const dir = `/proc/${pid}/fd`;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (error) {
+    if (isGone(error)) return null;
+    throw error;
+  }
+  const fds: FdEntry[] = [];
+  for (const name of names) {
+    let target: string;
+    try {
+      target = readlinkSync(`${dir}/${name}`);
+    } catch (error) {
+      if (isGone(error)) continue; // closed between readdir and readlink
+      throw error;
+    }
+    fds.push(parseFdTarget(Number(name), target));
+  }
+  return fds;
+}
+
+/**
+ * TCP rows of the network namespace that `pid` lives in (IPv4 and IPv6), or of the harness's own
+ * namespace when pid is 'self' or gone. `onlyInodes` skips rows nobody of interest owns.
+ */
+export function readNetTcp(pid: number | 'self', onlyInodes?: ReadonlySet<number>): TcpRow[] {
+  const rows: TcpRow[] = [];
+  for (const table of ['tcp', 'tcp6']) {
+    let text = readProcFile(`/proc/${pid}/net/${table}`);
+    if (text === null && pid !== 'self') text = readProcFile(`/proc/self/net/${table}`);
+    if (text !== null) rows.push(...parseNetTcp(text, onlyInodes));
+  }
+  return rows;
+}
+
+let childrenFileSupported: boolean | undefined;
+
+/** Whether this kernel has /proc/PID/task/TID/children (CONFIG_PROC_CHILDREN; absent on some kernels). */
+export function hasChildrenFile(): boolean {
+  childrenFileSupported ??= existsSync(`/proc/self/task/${process.pid}/children`);
+  return childrenFileSupported;
+}
+
+/**
+ * Direct children of pid. Uses /proc/PID/task/TID/children when the kernel has it, otherwise scans every
+ * process's ppid — O(all processes): the sampler builds the whole tree from one scan instead of calling this.
+ */
+export function listChildren(pid: number): number[] {
+  const children: number[] = [];
+  if (hasChildrenFile()) {
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch (error) {
+      if (isGone(error)) return children;
+      throw error;
+    }
+    for (const tid of tids) {
+      const text = readProcFile(`/proc/${pid}/task/${tid}/children`);
+      for (const word of text?.split(' ') ?? []) if (word.trim() !== '') children.push(Number(word));
+    }
+    return children;
+  }
+  for (const other of listPids()) {
+    if (readStat(other)?.ppid === pid) children.push(other);
+  }
+  return children;
+}
+
+function getconf(name: string, fallback: number): number {
+  try {
+    const value = Number(execFileSync('getconf', [name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+    return Number.isInteger(value) && value > 0 ? value : fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+let clockTicks: number | undefined;
+let pageSize: number | undefined;
+
+/** Clock ticks per second of utime/stime/starttime (USER_HZ: 100 on Linux), asked once. */
+export function clkTck(): number {
+  clockTicks ??= getconf('CLK_TCK', 100);
+  return clockTicks;
+}
+
+/** Page size for stat's rss field (4096 on x86-64; 16/64 KiB on some arm64 kernels), asked once. */
+export function pageSizeBytes(): number {
+  pageSize ??= getconf('PAGESIZE', 4096);
+  return pageSize;
+}
