@@ -1,7 +1,18 @@
-// STUB — replaced by the proxy work (issue 2). Signature is the contract strategies code against.
+// HTTP/1.1 forward-proxy behaviour on a node:http Server: absolute-form http:// requests of every method with
+// streamed bodies, CONNECT tunnels with half-close, hop-by-hop stripping, Via, policy, and a graceful close.
+// Every strategy runs this one module: `inline` listens with `server`, children get sockets via serveSocket().
+// Loaded by every per-connection child, so it imports only node:http, node:net and two small pure modules.
 import http from 'node:http';
-import type net from 'node:net';
+import net from 'node:net';
 import type { ProxyOptions } from './options.js';
+import { appendVia, endToEndHeaders, hasConflictingFraming, VIA_PSEUDONYM } from './headers.js';
+import {
+  connectPortAllowed,
+  destinationAllowed,
+  parseAuthority,
+  proxyAuthenticateValue,
+  proxyAuthorized,
+} from './policy.js';
 
 export interface ForwardHooks {
   /** every socket opened towards an origin or CONNECT destination (fd-leak canary hooks here) */
@@ -19,6 +30,450 @@ export interface ForwardProxy {
   close(graceMs: number): Promise<void>;
 }
 
-export function createForwardProxy(_options: ProxyOptions, _hooks: ForwardHooks = {}): ForwardProxy {
-  throw new Error('forward proxy not implemented yet');
+interface ClientState {
+  /** requests on this connection whose response has not closed yet */
+  active: number;
+  /** the connection became a CONNECT tunnel (no longer HTTP) */
+  tunnel: boolean;
+}
+
+/** After we answer and half-close, a client gets this long to go away before its socket is destroyed. */
+const LINGER_MS = 2_000;
+
+const VIA_HOP = `1.1 ${VIA_PSEUDONYM}`;
+
+function statusText(status: number): string {
+  return http.STATUS_CODES[status] ?? 'Error';
+}
+
+function errorBody(status: number, message: string): string {
+  return `${status} ${statusText(status)}: ${message}\n`;
+}
+
+/** True when the request announces a body (which an early error answer leaves unread). */
+function announcesBody(req: http.IncomingMessage): boolean {
+  const cl = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0');
+}
+
+export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = {}): ForwardProxy {
+  const clients = new Map<net.Socket, ClientState>();
+  const upstreams = new Set<net.Socket>();
+  const lingerTimers = new Set<NodeJS.Timeout>();
+  let inFlight = 0;
+  let closing = false;
+  let closed: Promise<void> | null = null;
+  let trackingStarted = false;
+
+  const checkEvery = Math.max(100, Math.min(1_000, Math.floor(options.headersTimeoutMs / 2)));
+  const server = http.createServer({
+    maxHeaderSize: options.maxHeaderSize,
+    headersTimeout: options.headersTimeoutMs,
+    // bodies may stream for a long time; the upstream timeout and client disconnects bound them instead
+    requestTimeout: 0,
+    connectionsCheckingInterval: checkEvery,
+    // absolute-form requests carry their authority; a missing Host is filled in from it
+    requireHostHeader: false,
+    noDelay: true,
+  });
+  server.keepAliveTimeout = options.keepAliveTimeoutMs;
+
+  function trackUpstream(socket: net.Socket): void {
+    upstreams.add(socket);
+    socket.once('close', () => upstreams.delete(socket));
+    hooks.onUpstreamSocket?.(socket);
+  }
+
+  // Keep-alive pool towards origins; every socket it opens is tracked so close() can destroy it.
+  const agent = new http.Agent({
+    keepAlive: true,
+    maxSockets: 256,
+    maxFreeSockets: 64,
+    // idle pooled sockets are destroyed after this (the agent applies it to free sockets only)
+    timeout: options.keepAliveTimeoutMs,
+  });
+  (agent as unknown as { createConnection: (o: net.NetConnectOpts) => net.Socket }).createConnection = (opts) => {
+    const socket = net.createConnection(opts);
+    socket.setNoDelay(true);
+    trackUpstream(socket);
+    return socket;
+  };
+
+  /** End our side, discard whatever the client still sends, destroy if it does not go away soon. */
+  function lingerAndClose(socket: net.Socket): void {
+    socket.resume();
+    if (!socket.writableEnded) socket.end();
+    const timer = setTimeout(() => {
+      lingerTimers.delete(timer);
+      socket.destroy();
+    }, LINGER_MS);
+    lingerTimers.add(timer);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      lingerTimers.delete(timer);
+    });
+  }
+
+  /** An answer written straight onto a socket the HTTP parser no longer owns (clientError, CONNECT). */
+  function rawReply(socket: net.Socket, status: number, message: string, extra: string[] = []): void {
+    if (socket.destroyed || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const body = errorBody(status, message);
+    const head = [
+      `HTTP/1.1 ${status} ${statusText(status)}`,
+      'Content-Type: text/plain; charset=utf-8',
+      `Content-Length: ${Buffer.byteLength(body)}`,
+      'Connection: close',
+      `Via: ${VIA_HOP}`,
+      ...extra,
+    ];
+    socket.write(`${head.join('\r\n')}\r\n\r\n${body}`);
+    lingerAndClose(socket);
+  }
+
+  /** An error answer to an HTTP request; closes the connection when the request body was left unread. */
+  function reply(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    status: number,
+    message: string,
+    extra: Record<string, string> = {},
+  ): void {
+    if (res.headersSent || res.destroyed) {
+      // too late for a status: the only honest signal left is cutting the connection
+      res.destroy();
+      return;
+    }
+    const body = errorBody(status, message);
+    const headers: Record<string, string | number> = {
+      'content-type': 'text/plain; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+      via: VIA_HOP,
+      ...extra,
+    };
+    if (closing || announcesBody(req)) headers.connection = 'close';
+    res.writeHead(status, headers);
+    res.end(body);
+  }
+
+  function onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const socket = req.socket;
+    const state = clients.get(socket);
+    inFlight++;
+    if (state) state.active++;
+    res.once('close', () => {
+      inFlight--;
+      if (state) state.active--;
+      if (closing && state && state.active === 0) socket.destroySoon();
+    });
+    if (closing) res.setHeader('connection', 'close');
+    try {
+      forwardRequest(req, res);
+    } catch (err) {
+      // a bug must cost one request, never the process
+      reply(req, res, 500, `internal error: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  function forwardRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const target = req.url ?? '';
+    if (target.startsWith('/') || target === '*') {
+      reply(req, res, 400, 'this is a forward proxy: send absolute-form requests (GET http://host:port/path) or CONNECT host:port');
+      return;
+    }
+    if (!proxyAuthorized(req.headers['proxy-authorization'], options.auth)) {
+      reply(req, res, 407, 'proxy authentication required', { 'proxy-authenticate': proxyAuthenticateValue() });
+      return;
+    }
+    let url: URL;
+    try {
+      url = new URL(target);
+    } catch {
+      reply(req, res, 400, `malformed request target "${target.slice(0, 200)}"`);
+      return;
+    }
+    if (url.protocol !== 'http:') {
+      reply(req, res, 501, `scheme "${url.protocol.replace(/:$/, '')}" is not supported: only http:// (use CONNECT for tunnels)`);
+      return;
+    }
+    if (hasConflictingFraming(req.rawHeaders)) {
+      reply(req, res, 400, 'both Content-Length and Transfer-Encoding: refused, not forwarded');
+      return;
+    }
+    const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    if (!hostname) {
+      reply(req, res, 400, 'request target has no host');
+      return;
+    }
+    if (!destinationAllowed(hostname, options.allowHosts)) {
+      reply(req, res, 403, `destination "${hostname}" is not allowed (loopback only unless --allow-host)`);
+      return;
+    }
+    const maxBody = options.maxBodyBytes;
+    const declared = req.headers['content-length'];
+    if (maxBody !== null && declared !== undefined && Number(declared) > maxBody) {
+      reply(req, res, 413, `request body of ${declared} bytes exceeds the limit of ${maxBody}`);
+      return;
+    }
+
+    const headers = endToEndHeaders(req.rawHeaders);
+    headers.host = url.host;
+    appendVia(headers, req.httpVersion);
+    // a body of unknown length is re-framed for the next hop (Transfer-Encoding itself is hop-by-hop)
+    if (req.headers['transfer-encoding'] !== undefined) headers['transfer-encoding'] = 'chunked';
+
+    const upReq = http.request({
+      agent,
+      host: hostname,
+      port: url.port ? Number(url.port) : 80,
+      method: req.method,
+      path: `${url.pathname}${url.search}`,
+      headers,
+      setHost: false,
+    });
+
+    let timedOut = false;
+    let finished = false; // an answer (forwarded or error) has been decided
+    upReq.setTimeout(options.upstreamTimeoutMs, () => {
+      timedOut = true;
+      upReq.destroy(new Error('upstream timeout'));
+    });
+
+    upReq.on('error', (err: NodeJS.ErrnoException) => {
+      stopPump();
+      if (finished || res.destroyed) return;
+      finished = true;
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      if (timedOut) reply(req, res, 504, `origin ${url.host} did not answer within ${options.upstreamTimeoutMs} ms`);
+      else reply(req, res, 502, `origin ${url.host} failed: ${err.code ?? err.message}`);
+    });
+
+    upReq.on('response', (upRes) => {
+      if (finished || res.destroyed) {
+        upRes.destroy();
+        return;
+      }
+      finished = true;
+      const out = endToEndHeaders(upRes.rawHeaders);
+      appendVia(out, upRes.httpVersion);
+      if (closing) out.connection = 'close';
+      res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, out);
+      upRes.pipe(res);
+      upRes.once('close', () => {
+        // origin cut the body short: the client must not mistake a truncated body for a whole one
+        if (!upRes.complete) res.destroy();
+      });
+    });
+
+    // The client went away (or its response is done while the upload still runs): drop the upstream
+    // request rather than leave its socket half-used in the pool.
+    res.once('close', () => {
+      if (!res.writableFinished || !upReq.writableFinished) {
+        finished = true;
+        upReq.destroy();
+      }
+    });
+
+    // Request body: streamed with backpressure, counted against --max-body.
+    let received = 0;
+    let pumping = true;
+    const onData = (chunk: Buffer): void => {
+      received += chunk.length;
+      if (maxBody !== null && received > maxBody) {
+        stopPump();
+        if (!finished) {
+          finished = true;
+          upReq.destroy();
+          reply(req, res, 413, `request body exceeds the limit of ${maxBody} bytes`);
+        }
+        return;
+      }
+      if (!upReq.write(chunk)) req.pause();
+    };
+    const onDrain = (): void => {
+      if (pumping) req.resume();
+    };
+    const onEnd = (): void => {
+      if (pumping) upReq.end();
+    };
+    function stopPump(): void {
+      if (!pumping) return;
+      pumping = false;
+      req.off('data', onData);
+      upReq.off('drain', onDrain);
+      // whatever the client still sends is discarded (the answer carries Connection: close if it matters)
+      req.resume();
+    }
+    req.on('data', onData);
+    req.once('end', onEnd);
+    upReq.on('drain', onDrain);
+  }
+
+  function onConnect(req: http.IncomingMessage, socket: net.Socket, head: Buffer): void {
+    const state = clients.get(socket);
+    if (state) state.tunnel = true;
+    // the HTTP parser let go of this socket: its errors are ours now
+    socket.on('error', () => socket.destroy());
+    socket.setTimeout(0);
+    try {
+      openTunnel(req, socket, head);
+    } catch (err) {
+      rawReply(socket, 500, `internal error: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  function openTunnel(req: http.IncomingMessage, socket: net.Socket, head: Buffer): void {
+    if (closing) {
+      rawReply(socket, 503, 'proxy is shutting down');
+      return;
+    }
+    if (!proxyAuthorized(req.headers['proxy-authorization'], options.auth)) {
+      rawReply(socket, 407, 'proxy authentication required', [`Proxy-Authenticate: ${proxyAuthenticateValue()}`]);
+      return;
+    }
+    const dest = parseAuthority(req.url ?? '');
+    if (!dest) {
+      rawReply(socket, 400, `malformed CONNECT target "${(req.url ?? '').slice(0, 200)}" (expected host:port)`);
+      return;
+    }
+    if (!connectPortAllowed(dest.port, options.connectPorts)) {
+      rawReply(socket, 403, `CONNECT to port ${dest.port} is not allowed (--connect-ports ${options.connectPorts.join(',')})`);
+      return;
+    }
+    if (!destinationAllowed(dest.host, options.allowHosts)) {
+      rawReply(socket, 403, `destination "${dest.host}" is not allowed (loopback only unless --allow-host)`);
+      return;
+    }
+
+    inFlight++;
+    let counted = true;
+    const done = (): void => {
+      if (counted) {
+        counted = false;
+        inFlight--;
+      }
+    };
+    const upstream = net.connect({ host: dest.host, port: dest.port, allowHalfOpen: true, noDelay: true });
+    trackUpstream(upstream);
+    let established = false;
+    const connectTimer = setTimeout(() => {
+      upstream.destroy();
+      if (!established) rawReply(socket, 504, `${dest.host}:${dest.port} did not accept within ${options.upstreamTimeoutMs} ms`);
+    }, options.upstreamTimeoutMs);
+
+    upstream.once('connect', () => {
+      clearTimeout(connectTimer);
+      if (socket.destroyed) {
+        upstream.destroy();
+        return;
+      }
+      established = true;
+      socket.write(`HTTP/1.1 200 Connection Established\r\nVia: ${VIA_HOP}\r\n\r\n`);
+      if (head.length > 0) upstream.write(head);
+      // pipe() ends the destination when the source ends: a FIN travels through in each direction on its own
+      socket.pipe(upstream);
+      upstream.pipe(socket);
+    });
+    upstream.on('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(connectTimer);
+      if (!established) rawReply(socket, 502, `CONNECT ${dest.host}:${dest.port} failed: ${err.code ?? err.message}`);
+      else socket.destroy();
+    });
+    // A side that closes on an error takes the other down at once; a side that closed cleanly already
+    // passed its FIN on through pipe(), and the other closes once its own direction is done.
+    upstream.once('close', (hadError) => {
+      clearTimeout(connectTimer);
+      if (hadError && established) socket.destroy();
+    });
+    // the tunnel is over when the client connection is gone, whichever way it went
+    socket.once('close', (hadError) => {
+      clearTimeout(connectTimer);
+      if (hadError || !established) upstream.destroy();
+      done();
+    });
+  }
+
+  server.on('connection', (socket: net.Socket) => {
+    const state: ClientState = { active: 0, tunnel: false };
+    clients.set(socket, state);
+    socket.once('close', () => clients.delete(socket));
+    if (closing) socket.destroy();
+  });
+  server.on('request', onRequest);
+  server.on('connect', onConnect);
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
+    if (err.code === 'ECONNRESET' || err.code === 'EPIPE' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    // a response is already under way on this socket: writing a status line now would corrupt it
+    if ((socket as unknown as { _httpMessage?: unknown })._httpMessage) {
+      socket.destroy();
+      return;
+    }
+    if (err.code === 'HPE_HEADER_OVERFLOW') rawReply(socket, 431, `request header block exceeds ${options.maxHeaderSize} bytes`);
+    else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') rawReply(socket, 408, `request headers not received within ${options.headersTimeoutMs} ms`);
+    else rawReply(socket, 400, `malformed request (${err.code ?? 'parse error'})`);
+  });
+
+  function serveSocket(socket: net.Socket): void {
+    if (closing) {
+      socket.destroy();
+      return;
+    }
+    // a handed-over socket may have been created without half-open support; tunnels need it
+    socket.allowHalfOpen = true;
+    if (!server.listening && !trackingStarted) {
+      // node:http starts its headers-timeout checker on 'listening'; a server that never listens (a child
+      // serving handed-over sockets) must start it so slow clients stay bounded there too
+      trackingStarted = true;
+      server.emit('listening');
+    }
+    server.emit('connection', socket);
+    socket.resume();
+  }
+
+  async function close(graceMs: number): Promise<void> {
+    if (closed) return closed;
+    closing = true;
+    closed = (async () => {
+      server.close();
+      // idle keep-alive connections have nothing in flight: let them go now
+      for (const [socket, state] of clients) {
+        if (state.active === 0 && !state.tunnel) socket.destroySoon();
+      }
+      const deadline = Date.now() + Math.max(0, graceMs);
+      await waitUntil(() => inFlight === 0, deadline);
+      for (const socket of clients.keys()) socket.destroySoon();
+      await waitUntil(() => clients.size === 0, Math.min(deadline, Date.now() + 500));
+      for (const socket of clients.keys()) socket.destroy();
+      for (const socket of upstreams) socket.destroy();
+      agent.destroy();
+      for (const timer of lingerTimers) clearTimeout(timer);
+      lingerTimers.clear();
+    })();
+    return closed;
+  }
+
+  return {
+    server,
+    serveSocket,
+    connections: () => clients.size,
+    close,
+  };
+}
+
+function waitUntil(done: () => boolean, deadline: number): Promise<void> {
+  return new Promise((resolve) => {
+    const check = (): void => {
+      if (done() || Date.now() >= deadline) resolve();
+      else setTimeout(check, 20);
+    };
+    check();
+  });
 }

@@ -1,0 +1,69 @@
+// Who may go where: destination allow-list (loopback by default), CONNECT ports, Basic proxy auth.
+// Pure decisions, no I/O: forward.ts asks, and answers 403/407 itself.
+
+export const AUTH_REALM = 'handoff';
+
+/** A host name or IP literal as written in a request (brackets allowed around IPv6). */
+function bare(host: string): string {
+  const h = host.trim().toLowerCase();
+  return h.startsWith('[') && h.endsWith(']') ? h.slice(1, -1) : h;
+}
+
+/** Loopback by literal only (no DNS): 127/8, ::1, IPv4-mapped 127/8, and the name localhost. */
+export function isLoopbackHost(host: string): boolean {
+  const h = bare(host);
+  if (h === 'localhost' || h === 'localhost.' || h.endsWith('.localhost')) return true;
+  if (h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
+  const v4 = h.startsWith('::ffff:') ? h.slice(7) : h;
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(v4);
+  return m !== null && m.slice(1).every((o) => Number(o) <= 255) && m[1] === '127';
+}
+
+/**
+ * May the proxy open a connection to this host? Loopback always; otherwise only what --allow-host lists:
+ * an exact name or address, `*.example.com` for subdomains, or `*` for anything.
+ */
+export function destinationAllowed(host: string, allowHosts: readonly string[]): boolean {
+  if (isLoopbackHost(host)) return true;
+  const h = bare(host);
+  return allowHosts.some((entry) => {
+    const a = bare(entry);
+    if (a === '*') return true;
+    if (a.startsWith('*.')) return h.endsWith(a.slice(1)) && h.length > a.length - 1;
+    return a === h;
+  });
+}
+
+export function connectPortAllowed(port: number, connectPorts: readonly number[]): boolean {
+  return connectPorts.includes(port);
+}
+
+/** CONNECT's authority-form target "host:port" / "[v6]:port" → parts, or null when malformed. */
+export function parseAuthority(target: string): { host: string; port: number } | null {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._~%!$&'()*+,;=-]+):(\d{1,5})$/.exec(target);
+  if (!m) return null;
+  const port = Number(m[2]);
+  if (port < 1 || port > 65535) return null;
+  return { host: m[1].startsWith('[') ? m[1].slice(1, -1) : m[1], port };
+}
+
+/** Compare without an early exit so a wrong password takes as long as a right one. */
+function sameText(a: string, b: string): boolean {
+  let diff = a.length ^ b.length;
+  for (let i = 0; i < Math.max(a.length, b.length); i++) diff |= (a.charCodeAt(i) | 0) ^ (b.charCodeAt(i) | 0);
+  return diff === 0;
+}
+
+/**
+ * Does a Proxy-Authorization header carry the expected "user:pass"? Always true when no auth is configured.
+ * The scheme is matched case-insensitively (RFC 9110 §11.1).
+ */
+export function proxyAuthorized(header: string | undefined, expected: string | null): boolean {
+  if (expected === null) return true;
+  if (!header) return false;
+  const m = /^\s*basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
+  if (!m) return false;
+  return sameText(Buffer.from(m[1], 'base64').toString('utf8'), expected);
+}
+
+export const proxyAuthenticateValue = (): string => `Basic realm="${AUTH_REALM}", charset="UTF-8"`;
