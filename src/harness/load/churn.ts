@@ -1,0 +1,199 @@
+// Connection churn: one request per connection with `Connection: close`, then wait for EOF. A server whose
+// parent kept a copy of the accepted socket sends the response but never the FIN: the client waits in vain.
+// (autocannon cannot measure this; see PITFALLS.)
+import net from 'node:net';
+import { tokenPath } from '../origin.js';
+import { EntryReader } from './entry.js';
+import { checkToken } from './flood.js';
+import { IncidentLog, latencySummary, type GeneratorFactory, type LoadContext, type LoadGenerator, type LoadOutcome } from './generator.js';
+import { parseResponse } from './http-response.js';
+
+export interface ChurnConfig {
+  durationMs: number;
+  /** concurrent connections (closed loop: each starts the next when its previous one ended) */
+  connections: number;
+  /** at most this many new connections per second overall (0 = unlimited) */
+  rate: number;
+  /** a connection without EOF this long after its complete response counts as no-eof */
+  eofBoundMs: number;
+  /** connect + complete response deadline */
+  timeoutMs: number;
+}
+
+interface ConnResult {
+  status: number | null;
+  responseMs: number | null;
+  eofMs: number | null;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export class ChurnGenerator implements LoadGenerator {
+  constructor(readonly name: string, readonly config: ChurnConfig) {}
+
+  async run(ctx: LoadContext): Promise<LoadOutcome> {
+    const log = new IncidentLog(this.name, ctx.clock);
+    const statuses: Record<string, number> = {};
+    const latencies: number[] = [];
+    const eofs: number[] = [];
+    let seq = 0;
+    let tokensChecked = 0;
+    let eofChecked = 0;
+    let requests = 0;
+    const started = Date.now();
+    const deadline = started + this.config.durationMs;
+    const live = new Set<net.Socket>();
+    const onAbort = (): void => {
+      for (const s of live) s.destroy();
+    };
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    const minGapMs = this.config.rate > 0 ? 1000 / this.config.rate : 0;
+    let nextSlot = started;
+
+    const one = (id: string): Promise<ConnResult> =>
+      new Promise((resolve) => {
+        const token = ctx.nextToken(this.name);
+        const { origin, mode } = ctx;
+        const authority = mode === 'proxy' ? `${origin.host}:${origin.port}` : `${ctx.target.host}:${ctx.target.port}`;
+        const target = mode === 'proxy' ? `http://${authority}${tokenPath(token)}` : tokenPath(token);
+        const t0 = performance.now();
+        const socket = net.connect({ host: ctx.target.host, port: ctx.target.port });
+        live.add(socket);
+        let buf = Buffer.alloc(0);
+        let completeAt: number | null = null;
+        let status: number | null = null;
+        let settled = false;
+        let eofTimer: NodeJS.Timeout | undefined;
+        const where = (): string => `local port ${socket.localPort ?? '?'}`;
+        const finish = (r: ConnResult): void => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(responseTimer);
+          clearTimeout(eofTimer);
+          socket.destroy();
+          live.delete(socket);
+          resolve(r);
+        };
+        const responseTimer = setTimeout(() => {
+          log.add('timeout', id, `no complete response within ${this.config.timeoutMs} ms (${where()}, token ${token})`);
+          finish({ status, responseMs: null, eofMs: null });
+        }, this.config.timeoutMs);
+        const judge = (st: number, body: Buffer): void => {
+          status = st;
+          statuses[String(st)] = (statuses[String(st)] ?? 0) + 1;
+          requests++;
+          if (!ctx.expectStatus(st)) {
+            log.add('unexpected-status', id, `status ${st} (${where()}, token ${token})`);
+          } else if (ctx.checkTokens) {
+            tokensChecked++;
+            const v = checkToken(body.toString('utf8'), token, mode === 'proxy');
+            if (v !== 'ok') log.add(v, id, `expected token ${token}, body starts ${JSON.stringify(body.toString('utf8').slice(0, 60))}`);
+          }
+        };
+        socket.on('connect', () => {
+          socket.write(`GET ${target} HTTP/1.1\r\nHost: ${authority}\r\nConnection: close\r\n\r\n`);
+        });
+        socket.on('data', (chunk: Buffer) => {
+          if (completeAt !== null) return; // bytes after the response: ignored, EOF is what matters
+          buf = Buffer.concat([buf, chunk]);
+          const p = parseResponse(buf);
+          if (p.kind === 'malformed') {
+            log.add('malformed', id, `${p.reason} (${where()})`);
+            finish({ status: null, responseMs: null, eofMs: null });
+          } else if (p.kind === 'complete') {
+            completeAt = performance.now();
+            clearTimeout(responseTimer);
+            judge(p.head.status, p.body);
+            eofChecked++;
+            const port = socket.localPort;
+            eofTimer = setTimeout(() => {
+              log.add('no-eof', id, `no EOF within ${this.config.eofBoundMs} ms after the complete response (local port ${port}, token ${token})`);
+              finish({ status, responseMs: completeAt! - t0, eofMs: null });
+            }, this.config.eofBoundMs);
+          }
+        });
+        socket.on('end', () => {
+          const now = performance.now();
+          if (completeAt !== null) {
+            finish({ status, responseMs: completeAt - t0, eofMs: now - completeAt });
+            return;
+          }
+          const p = parseResponse(buf);
+          if (p.kind === 'until-eof') {
+            const body = buf.subarray(buf.indexOf('\r\n\r\n') + 4);
+            judge(p.head.status, body);
+            finish({ status, responseMs: now - t0, eofMs: 0 });
+          } else {
+            log.add('error', id, `connection closed before a complete response (${buf.length} bytes received, ${where()}, token ${token})`);
+            finish({ status: null, responseMs: null, eofMs: null });
+          }
+        });
+        socket.on('error', (err: NodeJS.ErrnoException) => {
+          if (settled) return;
+          if (completeAt !== null) {
+            // a reset after the complete response still ends the connection: the socket was released
+            finish({ status, responseMs: completeAt - t0, eofMs: performance.now() - completeAt });
+            return;
+          }
+          log.add('error', id, `${err.code ?? err.message} before a complete response (${where()}, token ${token})`);
+          finish({ status: null, responseMs: null, eofMs: null });
+        });
+      });
+
+    const worker = async (w: number): Promise<void> => {
+      while (Date.now() < deadline && !ctx.signal.aborted) {
+        if (minGapMs > 0) {
+          const slot = nextSlot;
+          nextSlot = Math.max(nextSlot + minGapMs, Date.now());
+          if (slot > Date.now()) await sleep(slot - Date.now());
+          if (Date.now() >= deadline || ctx.signal.aborted) break;
+        }
+        const r = await one(`conn-${++seq}/w${w}`);
+        if (r.responseMs !== null) latencies.push(r.responseMs);
+        if (r.eofMs !== null) eofs.push(r.eofMs);
+        // don't spin on a dead target
+        if (r.status === null) await sleep(20);
+      }
+    };
+    await Promise.all(Array.from({ length: this.config.connections }, (_, i) => worker(i + 1)));
+    ctx.signal.removeEventListener('abort', onAbort);
+    latencies.sort((a, b) => a - b);
+    eofs.sort((a, b) => a - b);
+    const eofSummary = latencySummary(eofs);
+    return {
+      stats: {
+        generator: this.name,
+        durationMs: Date.now() - started,
+        requests,
+        errors: log.count('error') + log.count('malformed'),
+        timeouts: log.count('timeout'),
+        statuses,
+        latencyMs: latencySummary(latencies),
+        extra: {
+          connectionsOpened: seq,
+          noEof: log.count('no-eof'),
+          eofChecked,
+          eofP50Ms: eofSummary.p50,
+          eofMaxMs: eofSummary.max,
+        },
+      },
+      counts: log.counts,
+      tokensChecked,
+      eofChecked,
+      incidents: log.incidents,
+    };
+  }
+}
+
+export const createChurn: GeneratorFactory = (name, entry, defaults) => {
+  const r = new EntryReader(`load "${name}"`, entry);
+  const config: ChurnConfig = {
+    durationMs: r.duration('duration', defaults.durationMs),
+    connections: r.count('connections', Math.max(1, Math.min(defaults.connections, 8)), 1, 256),
+    rate: r.count('rate', 0, 0, 100_000),
+    eofBoundMs: r.duration('eofBound', 1_000),
+    timeoutMs: r.duration('timeout', 5_000),
+  };
+  r.done();
+  return new ChurnGenerator(name, config);
+};

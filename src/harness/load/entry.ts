@@ -1,0 +1,33 @@
+// Reading one generator entry of a suite: typed fields with clear UsageErrors.
+import { UsageError } from '../../util/errors.js';
+import { parseDuration } from '../../util/duration.js';
+
+export class EntryReader {
+  private readonly seen = new Set<string>(['generator', 'name']);
+  constructor(private readonly where: string, private readonly entry: Record<string, unknown>) {}
+
+  duration(key: string, fallback: number): number {
+    this.seen.add(key);
+    const v = this.entry[key];
+    if (v === undefined) return fallback;
+    if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return v;
+    if (typeof v === 'string') return parseDuration(v, `${this.where}.${key}`);
+    throw new UsageError(`${this.where}.${key} must be a duration like "2s" or milliseconds`);
+  }
+
+  count(key: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+    this.seen.add(key);
+    const v = this.entry[key];
+    if (v === undefined) return fallback;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      throw new UsageError(`${this.where}.${key} must be an integer between ${min} and ${max}`);
+    }
+    return v;
+  }
+
+  /** Rejects keys nobody read: a typo in a suite must not be silently ignored. */
+  done(): void {
+    const unknown = Object.keys(this.entry).filter((k) => !this.seen.has(k));
+    if (unknown.length) throw new UsageError(`${this.where}: unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')}`);
+  }
+}

@@ -1,0 +1,120 @@
+// Keep-alive flood with autocannon: absolute-form requests through a proxy, or origin-form straight to a server.
+// Each request carries a fresh token; the response must carry it back (cross-talk detection).
+import autocannon from 'autocannon';
+import { tokenFromBody, tokenPath } from '../origin.js';
+import { EntryReader } from './entry.js';
+import { IncidentLog, type GeneratorFactory, type LoadContext, type LoadGenerator, type LoadOutcome } from './generator.js';
+
+export interface FloodConfig {
+  durationMs: number;
+  connections: number;
+  /** extra response body bytes asked of the origin */
+  size: number;
+  /** per-request timeout */
+  timeoutMs: number;
+}
+
+interface TokenContext {
+  token?: string;
+  n?: number;
+}
+
+export function checkToken(body: string, token: string, proxyOrigin: boolean): 'ok' | 'wrong-token' | 'missing-token' {
+  if (proxyOrigin) {
+    const got = tokenFromBody(body);
+    if (got === token) return 'ok';
+    return got === null ? 'missing-token' : 'wrong-token';
+  }
+  // an echoing server: the token (part of the path) must appear somewhere in the body
+  return body.includes(token) ? 'ok' : 'missing-token';
+}
+
+export class FloodGenerator implements LoadGenerator {
+  constructor(readonly name: string, readonly config: FloodConfig) {}
+
+  async run(ctx: LoadContext): Promise<LoadOutcome> {
+    const log = new IncidentLog(this.name, ctx.clock);
+    const statuses: Record<string, number> = {};
+    let tokensChecked = 0;
+    let seq = 0;
+    const { origin, mode } = ctx;
+    const originAuthority = `${origin.host}:${origin.port}`;
+    const sizeQuery = this.config.size > 0 ? `?size=${this.config.size}` : '';
+    const started = Date.now();
+    let resolveDone!: (r: autocannon.Result) => void;
+    let rejectDone!: (e: Error) => void;
+    const done = new Promise<autocannon.Result>((resolve, reject) => {
+      resolveDone = resolve;
+      rejectDone = reject;
+    });
+    const instance = autocannon({
+      url: `http://${ctx.target.host}:${ctx.target.port}`,
+      connections: this.config.connections,
+      duration: this.config.durationMs / 1000,
+      timeout: Math.max(1, Math.ceil(this.config.timeoutMs / 1000)),
+      requests: [
+        {
+          method: 'GET',
+          setupRequest: (req: autocannon.Request, context: TokenContext) => {
+            const token = ctx.nextToken(this.name);
+            context.token = token;
+            context.n = ++seq;
+            const path = tokenPath(token) + sizeQuery;
+            return mode === 'proxy'
+              ? { ...req, path: `http://${originAuthority}${path}`, headers: { host: originAuthority } }
+              : { ...req, path, headers: { host: `${ctx.target.host}:${ctx.target.port}` } };
+          },
+          onResponse: (status: number, body: string, context: TokenContext) => {
+            statuses[String(status)] = (statuses[String(status)] ?? 0) + 1;
+            if (!ctx.expectStatus(status)) {
+              log.add('unexpected-status', `req-${context.n}`, `status ${status} for token ${context.token}`);
+              return;
+            }
+            if (!ctx.checkTokens || !context.token) return;
+            tokensChecked++;
+            const verdict = checkToken(body, context.token, mode === 'proxy');
+            if (verdict !== 'ok') {
+              log.add(verdict, `req-${context.n}`, `expected token ${context.token}, body starts ${JSON.stringify(body.slice(0, 60))}`);
+            }
+          },
+        } as autocannon.Request,
+      ],
+    }, (err, result) => (err ? rejectDone(err as Error) : resolveDone(result)));
+    instance.on('reqError', (err: Error) => {
+      if (/timed out/.test(err.message)) log.add('timeout', `conn-error`, err.message);
+      else log.add('error', 'conn-error', err.message);
+    });
+    const abort = (): void => instance.stop();
+    ctx.signal.addEventListener('abort', abort, { once: true });
+    const result = await done.finally(() => ctx.signal.removeEventListener('abort', abort));
+    const lat = result.latency;
+    return {
+      stats: {
+        generator: this.name,
+        durationMs: Date.now() - started,
+        requests: Object.values(statuses).reduce((a, b) => a + b, 0),
+        errors: result.errors - result.timeouts,
+        timeouts: result.timeouts,
+        statuses,
+        latencyMs: { p50: lat.p50, p90: lat.p90, p99: lat.p99, max: lat.max, mean: lat.mean },
+        extra: { sent: result.requests.sent, connections: this.config.connections },
+      },
+      counts: log.counts,
+      tokensChecked,
+      eofChecked: 0,
+      incidents: log.incidents,
+    };
+  }
+}
+
+export const createFlood: GeneratorFactory = (name, entry, defaults) => {
+  const r = new EntryReader(`load "${name}"`, entry);
+  const config: FloodConfig = {
+    durationMs: r.duration('duration', defaults.durationMs),
+    connections: r.count('connections', defaults.connections, 1, 1000),
+    size: r.count('size', 0, 0, 1024 * 1024),
+    timeoutMs: r.duration('timeout', 5_000),
+  };
+  r.done();
+  return new FloodGenerator(name, config);
+};

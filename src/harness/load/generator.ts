@@ -1,0 +1,89 @@
+// The one interface every load generator implements (flood, churn here; tunnel, abuse, chaos plug in the same
+// way: a factory registered in load/index.ts that validates its suite entry and returns a LoadGenerator).
+import type { LoadStats } from '../../report/schema.js';
+
+export interface Endpoint {
+  host: string;
+  port: number;
+}
+
+export interface LoadContext {
+  mode: 'proxy' | 'server';
+  /** where load goes: the proxy (proxy mode) or the server itself (server mode) */
+  target: Endpoint;
+  /** the harness's origin; requests name it in absolute form in proxy mode */
+  origin: Endpoint;
+  /** whether responses carry the request's token (proxy mode, or server mode with --echo) */
+  checkTokens: boolean;
+  /** status codes counted as success */
+  expectStatus: (status: number) => boolean;
+  /** ms since run start (for incident timestamps) */
+  clock: () => number;
+  /** aborted when the load phase must end early (harness interrupted, target died) */
+  signal: AbortSignal;
+  /** a fresh unique token for one request */
+  nextToken: (generator: string) => string;
+}
+
+export type IncidentKind = 'wrong-token' | 'missing-token' | 'unexpected-status' | 'error' | 'timeout' | 'no-eof' | 'malformed';
+
+/** One thing that went wrong with one request or connection (kept as evidence; counts are in the stats). */
+export interface Incident {
+  kind: IncidentKind;
+  generator: string;
+  /** connection or request id, unique within the generator */
+  id: string;
+  detail: string;
+  atMs: number | null;
+}
+
+export interface LoadOutcome {
+  stats: LoadStats;
+  /** counts per incident kind (complete, unlike `incidents`) */
+  counts: Partial<Record<IncidentKind, number>>;
+  /** responses whose token was compared */
+  tokensChecked: number;
+  /** connections whose EOF after the response was awaited (churn-like generators) */
+  eofChecked: number;
+  /** examples, capped */
+  incidents: Incident[];
+}
+
+export interface LoadGenerator {
+  /** unique within a suite, e.g. "flood" or "churn-2" */
+  readonly name: string;
+  run(ctx: LoadContext): Promise<LoadOutcome>;
+}
+
+/** Suite-level settings a generator entry inherits unless it overrides them. */
+export interface GeneratorDefaults {
+  durationMs: number;
+  connections: number;
+}
+
+/** Builds a generator from its suite entry; throws UsageError on a bad entry. */
+export type GeneratorFactory = (name: string, entry: Record<string, unknown>, defaults: GeneratorDefaults) => LoadGenerator;
+
+const MAX_INCIDENTS = 50;
+
+/** Collects incidents with complete counts and a capped list of examples. */
+export class IncidentLog {
+  readonly counts: Partial<Record<IncidentKind, number>> = {};
+  readonly incidents: Incident[] = [];
+  constructor(private readonly generator: string, private readonly clock: () => number) {}
+  add(kind: IncidentKind, id: string, detail: string): void {
+    this.counts[kind] = (this.counts[kind] ?? 0) + 1;
+    if (this.incidents.length < MAX_INCIDENTS) this.incidents.push({ kind, generator: this.generator, id, detail, atMs: Math.round(this.clock()) });
+  }
+  count(kind: IncidentKind): number {
+    return this.counts[kind] ?? 0;
+  }
+}
+
+export function latencySummary(sortedMs: number[]): LoadStats['latencyMs'] {
+  if (sortedMs.length === 0) return { p50: 0, p90: 0, p99: 0, max: 0, mean: 0 };
+  const at = (q: number): number => sortedMs[Math.min(sortedMs.length - 1, Math.floor(q * sortedMs.length))];
+  const mean = sortedMs.reduce((a, b) => a + b, 0) / sortedMs.length;
+  const r = (x: number): number => Math.round(x * 100) / 100;
+  return { p50: r(at(0.5)), p90: r(at(0.9)), p99: r(at(0.99)), max: r(sortedMs[sortedMs.length - 1]), mean: r(mean) };
+}

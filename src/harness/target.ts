@@ -1,0 +1,250 @@
+// Launches the target (the reference proxy or any command) in its own process group with the run's env
+// marker, waits until it accepts, saves its output, and ends its whole group on every path.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { cliPath } from '../paths.js';
+import { parseListening, parsePool } from '../proxy/announce.js';
+import type { ProxyOptions } from '../proxy/options.js';
+import { proxyOptionsToArgs } from '../proxy/parse-options.js';
+import type { PoolDeclaration } from '../proxy/strategies/strategy.js';
+import { TargetStartError } from '../util/errors.js';
+import { registerCleanup, signalGroup } from './cleanup.js';
+
+export const MARKER_NAME = 'HANDOFF_RUN_ID';
+
+export type TargetSpec =
+  | { kind: 'reference-proxy'; proxy: ProxyOptions; nofile?: number; readyTimeoutMs?: number }
+  | {
+      kind: 'command';
+      command: string[];
+      /** children it may keep at rest / at most (default 0 / unlimited) */
+      pool?: Partial<PoolDeclaration>;
+      nofile?: number;
+      readyTimeoutMs?: number;
+      host?: string;
+    };
+
+export interface TargetExit {
+  code: number | null;
+  signal: string | null;
+  /** ms since the target was spawned */
+  atMs: number;
+}
+
+export interface Target {
+  readonly kind: TargetSpec['kind'];
+  readonly pid: number;
+  readonly host: string;
+  readonly port: number;
+  /** the argv actually spawned */
+  readonly argv: string[];
+  readonly pool: PoolDeclaration | null;
+  readonly stdoutLog: string;
+  readonly stderrLog: string;
+  /** resolves when the root process exits */
+  readonly exited: Promise<TargetExit>;
+  exit(): TargetExit | null;
+  /** last bytes of stderr */
+  stderrTail(): string;
+  /** SIGTERM to the root only (children are its job); resolves with its exit or null after the deadline. */
+  terminate(deadlineMs: number): Promise<TargetExit | null>;
+  /** SIGTERM the whole group, then SIGKILL after graceMs; resolves when the root has exited. */
+  killGroup(graceMs?: number): Promise<void>;
+  /** Stops listening to the target's pipes (they can be held open by orphans) and releases the cleanup hook. */
+  dispose(): void;
+}
+
+const STDERR_TAIL = 16 * 1024;
+
+/** A free loopback port, chosen by the kernel. */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const srv = net.createServer();
+  srv.listen(0, host);
+  await once(srv, 'listening');
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => srv.close(() => resolve()));
+  return port;
+}
+
+function canConnect(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port });
+    const done = (ok: boolean): void => {
+      s.destroy();
+      resolve(ok);
+    };
+    s.setTimeout(500, () => done(false));
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export function substitutePort(args: string[], port: number): string[] {
+  return args.map((a) => a.replaceAll('{port}', String(port)));
+}
+
+export async function launchTarget(spec: TargetSpec, ctx: { runId: string; runDir: string; env?: NodeJS.ProcessEnv }): Promise<Target> {
+  const readyTimeoutMs = spec.readyTimeoutMs ?? 15_000;
+  let host = '127.0.0.1';
+  let port = 0;
+  let argv: string[];
+  const env: NodeJS.ProcessEnv = { ...process.env, ...ctx.env, [MARKER_NAME]: ctx.runId };
+  if (spec.kind === 'reference-proxy') {
+    host = spec.proxy.host;
+    argv = [process.execPath, cliPath(), 'serve', ...proxyOptionsToArgs({ ...spec.proxy, port: 0 })];
+  } else {
+    if (spec.command.length === 0) throw new TargetStartError('empty target command', { command: [], stderr: '', exitCode: null, signal: null });
+    host = spec.host ?? '127.0.0.1';
+    port = await freePort(host);
+    argv = substitutePort(spec.command, port);
+    env.PORT = String(port);
+  }
+  if (spec.nofile !== undefined) argv = ['prlimit', `--nofile=${spec.nofile}:${spec.nofile}`, '--', ...argv];
+
+  const stdoutLog = join(ctx.runDir, 'target.stdout.log');
+  const stderrLog = join(ctx.runDir, 'target.stderr.log');
+  const outFile: WriteStream = createWriteStream(stdoutLog);
+  const errFile: WriteStream = createWriteStream(stderrLog);
+  const started = Date.now();
+  let child: ChildProcess;
+  try {
+    child = spawn(argv[0], argv.slice(1), { detached: true, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    outFile.end();
+    errFile.end();
+    throw new TargetStartError(`cannot start ${argv[0]}: ${(err as Error).message}`, { command: argv, stderr: '', exitCode: null, signal: null });
+  }
+  let exitInfo: TargetExit | null = null;
+  let spawnError: Error | null = null;
+  const exited = new Promise<TargetExit>((resolve) => {
+    child.once('error', (err) => {
+      spawnError = err;
+      if (!exitInfo) {
+        exitInfo = { code: null, signal: null, atMs: Date.now() - started };
+        resolve(exitInfo);
+      }
+    });
+    child.once('exit', (code, signal) => {
+      exitInfo = { code, signal, atMs: Date.now() - started };
+      resolve(exitInfo);
+    });
+  });
+  const pid = child.pid ?? -1;
+  const release = pid > 0 ? registerCleanup((sig) => void signalGroup(pid, sig)) : () => {};
+
+  let stderrTail = '';
+  let stdoutBuf = '';
+  const stdoutLines: string[] = [];
+  let lineWaiter: (() => void) | null = null;
+  child.stdout!.on('data', (chunk: Buffer) => {
+    outFile.write(chunk);
+    stdoutBuf += chunk.toString('utf8');
+    let i: number;
+    while ((i = stdoutBuf.indexOf('\n')) >= 0) {
+      stdoutLines.push(stdoutBuf.slice(0, i));
+      stdoutBuf = stdoutBuf.slice(i + 1);
+      // keep only what readiness needs
+      if (stdoutLines.length > 64) stdoutLines.shift();
+    }
+    lineWaiter?.();
+  });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    errFile.write(chunk);
+    stderrTail = (stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL);
+  });
+
+  let disposed = false;
+  const dispose = (): void => {
+    if (disposed) return;
+    disposed = true;
+    child.stdout?.destroy();
+    child.stderr?.destroy();
+    outFile.end();
+    errFile.end();
+    release();
+  };
+
+  const killGroup = async (graceMs = 2_000): Promise<void> => {
+    if (pid <= 0) return;
+    signalGroup(pid, 'SIGTERM');
+    const deadline = Date.now() + graceMs;
+    while (Date.now() < deadline && (!exitInfo || signalGroup(pid, 0))) await sleep(25);
+    signalGroup(pid, 'SIGKILL');
+    await Promise.race([exited, sleep(2_000)]);
+  };
+
+  const fail = async (why: string): Promise<never> => {
+    await killGroup(500);
+    // let the last stderr bytes arrive
+    await sleep(50);
+    dispose();
+    const e = exitInfo as TargetExit | null;
+    throw new TargetStartError(why, { command: argv, stderr: stderrTail, exitCode: e?.code ?? null, signal: e?.signal ?? null });
+  };
+
+  // readiness
+  let pool: PoolDeclaration | null = null;
+  const deadline = started + readyTimeoutMs;
+  if (spec.kind === 'reference-proxy') {
+    let listening: { host: string; port: number } | null = null;
+    let poolSeenBy = 0;
+    for (;;) {
+      for (const line of stdoutLines.splice(0)) {
+        listening ??= parseListening(line);
+        pool ??= parsePool(line);
+      }
+      if (listening && !poolSeenBy) poolSeenBy = Date.now() + 1_000; // the pool line follows the listening line
+      if (listening && (pool || Date.now() > poolSeenBy)) break;
+      if (spawnError) return fail(`cannot start ${argv[0]}: ${(spawnError as Error).message}`);
+      if (exitInfo) return fail(`target exited before it accepted connections (${describeExit(exitInfo)})`);
+      if (Date.now() > deadline) return fail(`target did not announce "listening" within ${readyTimeoutMs} ms`);
+      await Promise.race([new Promise<void>((r) => (lineWaiter = r)), exited, sleep(100)]);
+      lineWaiter = null;
+    }
+    host = listening.host;
+    port = listening.port;
+  } else {
+    for (;;) {
+      if (spawnError) return fail(`cannot start ${argv[0]}: ${(spawnError as Error).message}`);
+      if (exitInfo) return fail(`target exited before it accepted connections (${describeExit(exitInfo)})`);
+      if (await canConnect(host, port)) break;
+      if (Date.now() > deadline) return fail(`target did not accept connections on ${host}:${port} within ${readyTimeoutMs} ms`);
+      await sleep(50);
+    }
+    pool = { resident: spec.pool?.resident ?? 0, cap: spec.pool?.cap ?? Number.POSITIVE_INFINITY };
+  }
+
+  return {
+    kind: spec.kind,
+    pid,
+    host,
+    port,
+    argv,
+    pool,
+    stdoutLog,
+    stderrLog,
+    exited,
+    exit: () => exitInfo,
+    stderrTail: () => stderrTail,
+    async terminate(deadlineMs) {
+      if (exitInfo) return exitInfo;
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        /* already gone */
+      }
+      return Promise.race([exited, sleep(deadlineMs).then(() => null)]);
+    },
+    killGroup,
+    dispose,
+  };
+}
+
+export function describeExit(e: TargetExit): string {
+  return e.signal ? `killed by ${e.signal}` : `exit code ${e.code}`;
+}
