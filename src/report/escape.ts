@@ -31,9 +31,12 @@ export function oneLine(text: unknown): string {
   return String(text).replace(/\r?\n|\r/g, ' ⏎ ').replace(/[\x00-\x08\x0b-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
-/** Markdown inline text: every character with Markdown or HTML meaning is backslash-escaped. */
+/**
+ * Markdown inline text (never placed at the start of a line): every character with inline Markdown or
+ * HTML meaning is backslash-escaped; `$` too, GitHub renders math between dollars.
+ */
 export function escapeMarkdown(text: unknown): string {
-  return oneLine(text).replace(/[\\`*_{}[\]()<>#+\-.!|~&$]/g, (c) => `\\${c}`);
+  return oneLine(text).replace(/[\\`*_{}[\]<>|~&$]/g, (c) => `\\${c}`);
 }
 
 /**

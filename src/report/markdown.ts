@@ -1,0 +1,76 @@
+// report.md: verdict first, then the checks table, the failing checks' evidence, thresholds, load,
+// peaks and time-to-quiet. The same text goes to GitHub's step summary, so it stays compact: evidence
+// is capped per check (the full list is in report.json / report.html).
+import type { Report } from './schema.js';
+import { escapeMarkdown as md, markdownCode as code } from './escape.js';
+import { checkStatus, evidenceText, formatBytes, formatMs, formatNumber, headline, requestsPerSecond, runTitle } from './text.js';
+
+export const MARKDOWN_EVIDENCE_CAP = 20;
+
+const ICON = { pass: '✅', fail: '❌', waived: '⚠️' } as const;
+
+export function renderMarkdown(report: Report): string {
+  const out: string[] = [];
+  const verdict = report.verdict === 'pass' ? '✅ PASS' : '❌ FAIL';
+  out.push(`## handoff: ${verdict} — ${md(runTitle(report))}`, '');
+  out.push(`**Exit code ${report.exitCode}** · ${md(headline(report))} · time to quiet **${report.timeToQuietMs === null ? 'never (did not settle before the drain deadline)' : formatMs(report.timeToQuietMs)}**`, '');
+  out.push(`Run ${code(report.runId, false)} started ${md(report.startedAt)} · target ${code(report.target.command.join(' '), false)} (${md(report.target.mode)} mode)`, '');
+
+  out.push('### Checks', '', '| | check | summary |', '|---|---|---|');
+  for (const c of report.checks) {
+    const status = checkStatus(c);
+    const waived = c.allowedBy ? ` — waived: ${md(c.allowedBy.reason)} (until ${md(c.allowedBy.expires)})` : '';
+    out.push(`| ${ICON[status]} | \`${c.id}\` | ${md(c.summary)}${waived} |`);
+  }
+  out.push('');
+
+  const withEvidence = report.checks.filter((c) => !c.pass && c.evidence.length > 0);
+  if (withEvidence.length) {
+    out.push('### Evidence', '');
+    for (const c of withEvidence) {
+      out.push(`**${ICON[checkStatus(c)]} \`${c.id}\`** — ${md(c.summary)}`, '');
+      for (const e of c.evidence.slice(0, MARKDOWN_EVIDENCE_CAP)) out.push(`- ${code(evidenceText(e), false)}`);
+      const more = c.evidence.length - MARKDOWN_EVIDENCE_CAP;
+      if (more > 0) out.push(`- … and ${more} more (see report.json)`);
+      out.push('');
+    }
+  }
+
+  if (report.allowList?.length) {
+    out.push('### Allow-list', '', '| | check | match | reason | expires | matched |', '|---|---|---|---|---|---|');
+    report.allowList.forEach((a, i) => {
+      out.push(`| ${a.expired ? '❌ expired' : '✅'} #${i + 1} | \`${a.check}\` | ${code(a.match)} | ${md(a.reason)} | ${md(a.expires)} | ${a.matched} |`);
+    });
+    out.push('');
+  }
+
+  if (report.thresholds?.length) {
+    out.push('### Thresholds', '', '| | metric | threshold | value |', '|---|---|---|---|');
+    for (const t of report.thresholds) {
+      out.push(`| ${t.pass ? ICON.pass : ICON.fail} | \`${t.metric}\` | ${code(t.expr)} | ${t.value === null ? 'no data' : formatNumber(t.value, 4)} |`);
+    }
+    out.push('');
+  }
+
+  const loads = Object.values(report.load);
+  if (loads.length) {
+    out.push('### Load', '', '| generator | requests | req/s | errors | timeouts | p50 | p90 | p99 | max | statuses |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+    for (const l of loads) {
+      const statuses = Object.entries(l.statuses).map(([s, n]) => `${s}: ${n}`).join(', ');
+      out.push(
+        `| ${md(l.generator)} | ${formatNumber(l.requests)} | ${formatNumber(requestsPerSecond(l), 1)} | ${formatNumber(l.errors)} | ${formatNumber(l.timeouts)} | ${formatMs(l.latencyMs.p50)} | ${formatMs(l.latencyMs.p90)} | ${formatMs(l.latencyMs.p99)} | ${formatMs(l.latencyMs.max)} | ${md(statuses)} |`,
+      );
+    }
+    out.push('');
+  }
+
+  out.push('### Peaks', '', '| live children | fds | RSS of the tree | CLOSE_WAIT | time to quiet |', '|---:|---:|---:|---:|---:|');
+  out.push(
+    `| ${formatNumber(report.peaks.children)} | ${formatNumber(report.peaks.fds)} | ${formatBytes(report.peaks.rssBytes)} | ${formatNumber(report.peaks.closeWait)} | ${report.timeToQuietMs === null ? 'never' : formatMs(report.timeToQuietMs)} |`,
+  );
+  out.push('');
+  if (report.machine) {
+    out.push(`<sub>handoff ${md(report.tool.version)} · ${md(report.machine.platform)} · ${report.machine.cores} cores · node ${md(report.machine.node)}</sub>`, '');
+  }
+  return out.join('\n');
+}
