@@ -1,4 +1,55 @@
-// STUB — defined by the harness work (issue 4): everything a run recorded that checks judge.
+// Everything a run recorded that the checks judge. Plain data (plus firstSeen lookup), so checks are pure
+// functions and can be unit-tested on hand-made observations.
+import type { PoolDeclaration } from '../../proxy/strategies/strategy.js';
+import type { LoadOutcome } from '../load/generator.js';
+import type { ProcessSnapshot, Sample } from '../probes/types.js';
+
+export interface Tolerances {
+  /** extra fds a surviving process may hold after drain compared with its baseline */
+  fdSlack: number;
+  /** error-budget: errors + timeouts + unexpected statuses, as a fraction of requests */
+  maxErrorRate: number;
+  /** error-budget: absolute floor, so a handful of errors in a tiny run does not fail it */
+  maxErrors: number;
+}
+
+export interface ShutdownObservation {
+  /** SIGTERM sent to the root, ms since run start (null: the target was already gone) */
+  signalAtMs: number | null;
+  deadlineMs: number;
+  /** the root's exit: null when it did not exit within the deadline */
+  exit: { code: number | null; signal: string | null; afterMs: number } | null;
+  /** the target had already exited before shutdown (it died during the run) */
+  diedEarly: boolean;
+  /** processes of the tree (or carrying the marker) still alive once the deadline passed or all else exited */
+  leftovers: ProcessSnapshot[];
+  /** whether the harness had to SIGKILL the group */
+  escalated: boolean;
+}
+
 export interface RunObservations {
-  [key: string]: unknown;
+  target: {
+    kind: 'reference-proxy' | 'command';
+    rootPid: number;
+    pool: PoolDeclaration | null;
+    strictExit: boolean;
+  };
+  /** resting state before load */
+  baseline: Sample;
+  /** the sample that ended the drain phase (quiet, or the last one at the deadline) */
+  afterDrain: Sample;
+  /** the drain sample before that one (a zombie must be in both to count: reaping is not instant) */
+  beforeLastDrain: Sample | null;
+  drain: { quiet: boolean; timeToQuietMs: number | null; deadlineMs: number };
+  /** marked processes seen outside the tree while the target ran */
+  orphansDuringRun: ProcessSnapshot[];
+  /** marked processes alive after shutdown (scan of all /proc) */
+  orphansAfterShutdown: ProcessSnapshot[];
+  shutdown: ShutdownObservation;
+  peaks: { children: number; fds: number; rssBytes: number; closeWait: number; childrenAt: number | null };
+  maxChildrenSample: Sample | null;
+  load: LoadOutcome[];
+  tolerances: Tolerances;
+  /** ms since run start when a key (processKey, fd key, `sock:inode`) was first sampled */
+  firstSeen: (key: string) => number | null;
 }

@@ -1,0 +1,79 @@
+import type { Evidence } from '../../report/schema.js';
+import type { Check } from './check.js';
+import { EVIDENCE_CAP, fdEvidence, plural } from './evidence.js';
+import { processKey, type FdEntry, type ProcessSnapshot } from '../probes/types.js';
+
+/** socket:[123] and pipe:[9] differ between two equivalent processes; paths and anon inodes do not. */
+const shape = (fd: FdEntry): string => (fd.inode !== null ? fd.kind : fd.target);
+
+/**
+ * The fd set a surviving process is judged against: its own at baseline, or, for a process born after the
+ * baseline (a respawned worker, a new spare), its peer's at baseline — same cmdline at the same depth, the
+ * largest such set (the fairest bound). No peer: no fair reference, the process is not judged here
+ * (sockets-drained and children-drained still are).
+ */
+function reference(p: ProcessSnapshot, baseline: ProcessSnapshot[]): { fds: FdEntry[]; own: boolean } | null {
+  const same = baseline.find((b) => processKey(b) === processKey(p));
+  if (same) return { fds: same.fds, own: true };
+  const peers = baseline.filter((b) => b.depth === p.depth && b.cmdline === p.cmdline && b.state !== 'Z');
+  if (peers.length === 0) return null;
+  return { fds: peers.reduce((a, b) => (b.fds.length > a.fds.length ? b : a)).fds, own: false };
+}
+
+/** fds of p that its reference does not explain. */
+function unexplained(p: ProcessSnapshot, ref: { fds: FdEntry[]; own: boolean }): FdEntry[] {
+  if (ref.own) {
+    const had = new Set(ref.fds.map((f) => `${f.fd}=${f.target}`));
+    return p.fds.filter((f) => !had.has(`${f.fd}=${f.target}`));
+  }
+  const budget = new Map<string, number>();
+  for (const f of ref.fds) budget.set(shape(f), (budget.get(shape(f)) ?? 0) + 1);
+  return p.fds.filter((f) => {
+    const left = budget.get(shape(f)) ?? 0;
+    if (left > 0) budget.set(shape(f), left - 1);
+    return left === 0;
+  });
+}
+
+export const fdsDrained: Check = {
+  id: 'fds-drained',
+  passesWhen: "each surviving process's fd count is back to its baseline (or its peer's) within tolerance",
+  evaluate(run) {
+    const slack = run.tolerances.fdSlack;
+    const failing: { p: ProcessSnapshot; base: number; extra: FdEntry[] }[] = [];
+    const unjudged: ProcessSnapshot[] = [];
+    let judged = 0;
+    for (const p of run.afterDrain.tree) {
+      if (p.state === 'Z') continue;
+      const ref = reference(p, run.baseline.tree);
+      if (!ref) {
+        unjudged.push(p);
+        continue;
+      }
+      judged++;
+      if (p.fds.length > ref.fds.length + slack) failing.push({ p, base: ref.fds.length, extra: unexplained(p, ref) });
+    }
+    const note: Evidence[] = unjudged.length
+      ? [{ kind: 'note', text: `${plural(unjudged.length, 'process')} born after baseline without a peer not judged: ${unjudged.slice(0, 5).map((p) => p.pid).join(', ')}` }]
+      : [];
+    if (failing.length === 0) {
+      return { id: 'fds-drained', pass: true, summary: `${plural(judged, 'process')} within ${slack} fds of baseline`, evidence: note };
+    }
+    failing.sort((a, b) => b.p.fds.length - b.base - (a.p.fds.length - a.base));
+    const evidence: Evidence[] = [];
+    for (const { p, base, extra } of failing) {
+      const perProcess = Math.max(3, Math.floor(EVIDENCE_CAP / failing.length));
+      for (const f of extra.slice(-perProcess)) {
+        evidence.push(fdEvidence(p, f, run.firstSeen, `${p.fds.length} fds now vs ${base} at baseline`));
+      }
+      if (extra.length > perProcess) evidence.push({ kind: 'note', text: `pid ${p.pid}: … and ${extra.length - perProcess} more new fds` });
+    }
+    const worst = failing[0];
+    return {
+      id: 'fds-drained',
+      pass: false,
+      summary: `${plural(failing.length, 'process')} kept fds: pid ${worst.p.pid} holds ${worst.p.fds.length} vs ${worst.base} at baseline (tolerance ${slack})`,
+      evidence: [...evidence, ...note],
+    };
+  },
+};

@@ -1,0 +1,25 @@
+import type { Check } from './check.js';
+import { capped, processEvidence, plural, withMore } from './evidence.js';
+import { processKey, type ProcessSnapshot } from '../probes/types.js';
+
+export const noOrphans: Check = {
+  id: 'no-orphans',
+  passesWhen: "no process carrying the run's marker lives outside the target's tree, during the run or after shutdown",
+  evaluate(run) {
+    const found = new Map<string, { p: ProcessSnapshot; when: string }>();
+    for (const p of run.orphansDuringRun) found.set(processKey(p), { p, when: 'outside the tree during the run' });
+    for (const p of run.orphansAfterShutdown) {
+      const k = processKey(p);
+      found.set(k, { p, when: found.has(k) ? 'outside the tree during the run and still alive after shutdown' : 'alive after shutdown' });
+    }
+    if (found.size === 0) return { id: 'no-orphans', pass: true, summary: 'no marked process outside the tree, during the run or after shutdown', evidence: [] };
+    const after = run.orphansAfterShutdown.length;
+    const { rows, more } = capped([...found.values()]);
+    return {
+      id: 'no-orphans',
+      pass: false,
+      summary: `${plural(found.size, 'orphan')} carrying the run marker (${after} alive after shutdown)`,
+      evidence: withMore(rows.map(({ p, when }) => processEvidence(p, run.firstSeen, when)), more, 'orphans'),
+    };
+  },
+};
