@@ -1,0 +1,173 @@
+// Validates a parsed handoff.config.json (pure). Unknown keys anywhere are a UsageError naming the key:
+// a misspelt "tresholds" must not silently disable a gate.
+import { isAbsolute, resolve } from 'node:path';
+import { UsageError } from '../util/errors.js';
+import { parseDuration, parseCount } from '../util/duration.js';
+import { parseProxyFlags, type RawProxyFlags } from '../proxy/parse-options.js';
+import { parseFormats } from '../report/formats.js';
+import { parseThresholds } from '../gate/thresholds.js';
+import { parseAllowList } from '../gate/allow-list.js';
+import type { HandoffConfig, StressFlags } from './types.js';
+
+const TOP_KEYS = ['$schema', 'suite', 'suites', 'target', 'run', 'report', 'thresholds', 'ignores', 'allowList'] as const;
+/** keys of `target` that are reference-proxy options, as in `handoff serve` (camelCase) */
+const PROXY_KEYS: (keyof RawProxyFlags)[] = [
+  'strategy', 'host', 'handoff', 'spares', 'maxChildren', 'workers', 'maxConnectionsPerChild', 'fault', 'allowHost', 'connectPorts',
+  'auth', 'upstreamTimeout', 'headersTimeout', 'keepAliveTimeout', 'maxBody', 'maxHeaderSize', 'shutdownGrace', 'childLinger',
+];
+const COMMAND_TARGET_KEYS = ['command', 'mode', 'echo', 'strictExit', 'pool', 'cap', 'nofile'] as const;
+const RUN_KEYS = ['duration', 'connections', 'drain', 'sampleHz'] as const;
+const REPORT_KEYS = ['dir', 'formats'] as const;
+
+type Obj = Record<string, unknown>;
+
+const isObject = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function objectAt(value: unknown, where: string, allowed: readonly string[]): Obj {
+  if (!isObject(value)) throw new UsageError(`${where}: expected an object`);
+  for (const key of Object.keys(value)) {
+    if (!allowed.includes(key)) throw new UsageError(`${where}: unknown key "${key}" (expected one of ${allowed.join(', ')})`);
+  }
+  return value;
+}
+
+/** A scalar option as the CLI string it stands for. */
+function scalar(value: unknown, where: string): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  throw new UsageError(`${where}: expected a string or a number, got ${JSON.stringify(value)}`);
+}
+
+function bool(value: unknown, where: string): boolean {
+  if (typeof value !== 'boolean') throw new UsageError(`${where}: expected true or false, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+function stringList(value: unknown, where: string): string[] {
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw new UsageError(`${where}: expected a list of strings`);
+  return value as string[];
+}
+
+function parseTarget(raw: unknown, where: string): { flags: StressFlags; command: string[] | null } {
+  const target = objectAt(raw, where, [...PROXY_KEYS, ...COMMAND_TARGET_KEYS]);
+  const flags: StressFlags = {};
+  const proxy: RawProxyFlags = {};
+  for (const key of PROXY_KEYS) {
+    if (target[key] === undefined) continue;
+    const value = Array.isArray(target[key]) ? stringList(target[key], `${where}.${key}`).join(',') : scalar(target[key], `${where}.${key}`);
+    proxy[key] = value;
+    flags[key] = value;
+  }
+  try {
+    parseProxyFlags(proxy); // the same validation `handoff serve` applies, reported against the config
+  } catch (err) {
+    if (err instanceof UsageError) throw new UsageError(`${where}: ${err.message}`);
+    throw err;
+  }
+  let command: string[] | null = null;
+  if (target.command !== undefined) {
+    command = typeof target.command === 'string' ? target.command.split(/\s+/).filter(Boolean) : stringList(target.command, `${where}.command`);
+    if (!command.length) throw new UsageError(`${where}.command: empty`);
+    if (target.strategy !== undefined) throw new UsageError(`${where}: give either "strategy" (the reference proxy) or "command", not both`);
+  }
+  if (target.mode !== undefined) {
+    if (target.mode !== 'proxy' && target.mode !== 'server') throw new UsageError(`${where}.mode: expected "proxy" or "server", got ${JSON.stringify(target.mode)}`);
+    flags.mode = target.mode;
+  }
+  if (target.echo !== undefined) flags.echo = bool(target.echo, `${where}.echo`);
+  if (target.strictExit !== undefined) flags.strictExit = bool(target.strictExit, `${where}.strictExit`);
+  for (const key of ['pool', 'cap', 'nofile'] as const) {
+    if (target[key] === undefined) continue;
+    const value = scalar(target[key], `${where}.${key}`);
+    parseCount(value, `${where}.${key}`, key === 'pool' ? 0 : 1);
+    flags[key] = value;
+  }
+  return { flags, command };
+}
+
+function parseRun(raw: unknown, where: string): StressFlags {
+  const run = objectAt(raw, where, RUN_KEYS);
+  const flags: StressFlags = {};
+  for (const key of ['duration', 'drain'] as const) {
+    if (run[key] === undefined) continue;
+    flags[key] = scalar(run[key], `${where}.${key}`);
+    parseDuration(flags[key] as string, `${where}.${key}`);
+  }
+  for (const key of ['connections', 'sampleHz'] as const) {
+    if (run[key] === undefined) continue;
+    flags[key] = scalar(run[key], `${where}.${key}`);
+    parseCount(flags[key] as string, `${where}.${key}`, 1);
+  }
+  return flags;
+}
+
+function parseSuites(raw: unknown, where: string, baseDir: string): HandoffConfig['suites'] {
+  if (!isObject(raw)) throw new UsageError(`${where}: expected an object of suite name → file path or suite definition`);
+  const out: HandoffConfig['suites'] = {};
+  for (const [name, value] of Object.entries(raw)) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) throw new UsageError(`${where}: invalid suite name "${name}" (letters, digits, _ . -)`);
+    if (typeof value === 'string') out[name] = isAbsolute(value) ? value : resolve(baseDir, value);
+    else if (isObject(value)) out[name] = value;
+    else throw new UsageError(`${where}.${name}: expected a file path or a suite object`);
+  }
+  return out;
+}
+
+/**
+ * Validates a config object. `source` names it in messages; relative paths (suite files, report dir)
+ * are resolved against `baseDir` (the config file's directory).
+ */
+export function parseConfig(raw: unknown, source: string, baseDir: string): HandoffConfig {
+  const top = objectAt(raw, source, TOP_KEYS);
+  const config: HandoffConfig = {
+    source: null,
+    suite: null,
+    suites: {},
+    targetFlags: {},
+    command: null,
+    runFlags: {},
+    report: { dir: null, formats: null },
+    thresholds: [],
+    ignores: [],
+    allowList: [],
+  };
+  if (top.suite !== undefined) {
+    if (typeof top.suite !== 'string' || !top.suite) throw new UsageError(`${source}: suite: expected a suite name or file`);
+    config.suite = top.suite;
+  }
+  if (top.suites !== undefined) config.suites = parseSuites(top.suites, `${source}: suites`, baseDir);
+  if (top.target !== undefined) {
+    const { flags, command } = parseTarget(top.target, `${source}: target`);
+    config.targetFlags = flags;
+    config.command = command;
+  }
+  if (top.run !== undefined) config.runFlags = parseRun(top.run, `${source}: run`);
+  if (top.report !== undefined) {
+    const report = objectAt(top.report, `${source}: report`, REPORT_KEYS);
+    if (report.dir !== undefined) {
+      if (typeof report.dir !== 'string' || !report.dir) throw new UsageError(`${source}: report.dir: expected a directory path`);
+      config.report.dir = resolve(baseDir, report.dir);
+    }
+    if (report.formats !== undefined) {
+      const list = typeof report.formats === 'string' ? report.formats : stringList(report.formats, `${source}: report.formats`);
+      try {
+        config.report.formats = parseFormats(list);
+      } catch (err) {
+        throw new UsageError(`${source}: report.formats: ${(err as Error).message}`);
+      }
+    }
+  }
+  config.thresholds = parseThresholds(top.thresholds, `${source}: thresholds`);
+  if (top.ignores !== undefined) {
+    config.ignores = stringList(top.ignores, `${source}: ignores`);
+    config.ignores.forEach((pattern, i) => {
+      try {
+        new RegExp(pattern);
+      } catch (err) {
+        throw new UsageError(`${source}: ignores[${i}]: invalid regular expression ${JSON.stringify(pattern)}: ${(err as Error).message}`);
+      }
+    });
+  }
+  config.allowList = parseAllowList(top.allowList, `${source}: allowList`);
+  return config;
+}
