@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "handoff_fork",
+      "sources": ["fork.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"]
+    }
+  ]
+}

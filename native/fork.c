@@ -1,0 +1,306 @@
+// handoff_fork: the few system calls Node does not offer, so that a single-threaded Node process (the zygote)
+// can fork() per accepted connection. See docs/fork.md for why each step is needed and what would break it.
+//
+//   forkChild(deathReadFd, deathWriteFd) -> pid (0 in the child)
+//       madvise(MADV_DOFORK) over every mapping (V8 marks heap pages MADV_DONTFORK), fork(); in the child:
+//       close the death pipe's write end, uv_loop_fork(), and watch the read end: EOF = the zygote is gone.
+//   reap(pid, peekOnly) -> -1 running, -2 not our child (ECHILD), else exit code, or 256 + signal number
+//   deathPipe() -> [readFd, writeFd]            (O_CLOEXEC: nothing spawned inherits it)
+//   closeFd(fd)
+//   exitNow(code)                               _exit(): no atexit, no V8 teardown in a child
+//   setAccepting(listenFd, on)                  add/remove the listener in libuv's epoll set (backpressure)
+//   execSelf(path, argv)                        execv() in place: same pid, new image (adds --single-threaded)
+//   getpid()                                    the real pid (Node caches process.pid: a forked child inherits it)
+#define _GNU_SOURCE
+#define NAPI_VERSION 8
+#include <node_api.h>
+#include <uv.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define CHECK(call)                                                       \
+  do {                                                                    \
+    if ((call) != napi_ok) {                                              \
+      napi_throw_error(env, NULL, "handoff_fork: N-API call failed: " #call); \
+      return NULL;                                                        \
+    }                                                                     \
+  } while (0)
+
+static napi_value throw_errno(napi_env env, const char* what, int err) {
+  char msg[160];
+  snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
+  napi_throw_error(env, NULL, msg);
+  return NULL;
+}
+
+static napi_value make_int(napi_env env, int64_t v) {
+  napi_value out;
+  if (napi_create_int64(env, v, &out) != napi_ok) return NULL;
+  return out;
+}
+
+static int get_int_arg(napi_env env, napi_value v, int32_t* out) {
+  return napi_get_value_int32(env, v, out) == napi_ok;
+}
+
+// --- MADV_DOFORK over /proc/self/maps --------------------------------------------------------------------
+// One read of the whole file, contiguous mappings merged into one madvise() each. The special kernel mappings
+// ([vvar], [vsyscall]) refuse the advice and would stop a merged range, so they are skipped.
+
+static char maps_buf[1 << 18];
+
+static void advise_range(unsigned long start, unsigned long end) {
+  if (end > start) (void)madvise((void*)start, end - start, MADV_DOFORK);
+}
+
+static int madvise_dofork_all(void) {
+  int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  size_t len = 0;
+  for (;;) {
+    if (len == sizeof maps_buf - 1) break;  // 256 KiB of maps: ~2500 mappings, far beyond a Node process
+    ssize_t n = read(fd, maps_buf + len, sizeof maps_buf - 1 - len);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int e = errno;
+      close(fd);
+      return e;
+    }
+    if (n == 0) break;
+    len += (size_t)n;
+  }
+  close(fd);
+  maps_buf[len] = 0;
+
+  unsigned long run_start = 0, run_end = 0;
+  char* p = maps_buf;
+  while (*p) {
+    char* line_end = strchr(p, '\n');
+    if (!line_end) line_end = p + strlen(p);
+    char* q;
+    unsigned long start = strtoul(p, &q, 16);
+    unsigned long end = (*q == '-') ? strtoul(q + 1, &q, 16) : 0;
+    // the path column, if any, starts at the first '/' or '[' after the inode
+    char* path = NULL;
+    for (char* c = q; c < line_end; c++) {
+      if (*c == '/' || *c == '[') {
+        path = c;
+        break;
+      }
+    }
+    int special = path && (strncmp(path, "[vvar", 5) == 0 || strncmp(path, "[vsyscall]", 10) == 0 ||
+                           strncmp(path, "[vdso]", 6) == 0);
+    if (end > start && !special) {
+      if (start == run_end) {
+        run_end = end;
+      } else {
+        advise_range(run_start, run_end);
+        run_start = start;
+        run_end = end;
+      }
+    } else {
+      advise_range(run_start, run_end);
+      run_start = run_end = 0;
+    }
+    p = *line_end ? line_end + 1 : line_end;
+  }
+  advise_range(run_start, run_end);
+  return 0;
+}
+
+// --- fork ---------------------------------------------------------------------------------------------------
+
+static uv_poll_t death_watch;
+
+static void on_zygote_gone(uv_poll_t* handle, int status, int events) {
+  // the zygote closed its write end by dying: a child must not outlive it (the postmaster rule)
+  _exit(1);
+}
+
+static napi_value ForkChild(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t death_r = -1, death_w = -1;
+  if (argc < 2 || !get_int_arg(env, argv[0], &death_r) || !get_int_arg(env, argv[1], &death_w)) {
+    napi_throw_type_error(env, NULL, "forkChild(deathReadFd, deathWriteFd)");
+    return NULL;
+  }
+  uv_loop_t* loop;
+  CHECK(napi_get_uv_event_loop(env, &loop));
+
+  int err = madvise_dofork_all();
+  if (err) return throw_errno(env, "reading /proc/self/maps", err);
+
+  pid_t pid = fork();
+  if (pid < 0) return throw_errno(env, "fork", errno);
+  if (pid > 0) return make_int(env, pid);
+
+  // child
+  close(death_w);
+  if (uv_loop_fork(loop) != 0) _exit(70);
+  if (uv_poll_init(loop, &death_watch, death_r) == 0 &&
+      uv_poll_start(&death_watch, UV_READABLE | UV_DISCONNECT, on_zygote_gone) == 0) {
+    uv_unref((uv_handle_t*)&death_watch);  // it must not keep the child alive by itself
+  } else {
+    _exit(70);
+  }
+  return make_int(env, 0);
+}
+
+static napi_value Reap(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t pid = 0;
+  bool peek = false;
+  if (argc < 1 || !get_int_arg(env, argv[0], &pid) || pid <= 0) {
+    napi_throw_type_error(env, NULL, "reap(pid, peekOnly)");
+    return NULL;
+  }
+  if (argc > 1) napi_get_value_bool(env, argv[1], &peek);
+  if (peek) {
+    // WNOWAIT: see whether it ended but leave it a zombie (the `zombie` canary)
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    int r;
+    do r = waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT);
+    while (r < 0 && errno == EINTR);
+    if (r < 0) return make_int(env, errno == ECHILD ? -2 : -3);
+    if (si.si_pid == 0) return make_int(env, -1);
+    return make_int(env, si.si_code == CLD_EXITED ? si.si_status : 256 + si.si_status);
+  }
+  int status = 0;
+  pid_t r;
+  do r = waitpid(pid, &status, WNOHANG);
+  while (r < 0 && errno == EINTR);
+  if (r < 0) return make_int(env, errno == ECHILD ? -2 : -3);
+  if (r == 0) return make_int(env, -1);
+  if (WIFEXITED(status)) return make_int(env, WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return make_int(env, 256 + WTERMSIG(status));
+  return make_int(env, -1);
+}
+
+static napi_value DeathPipe(napi_env env, napi_callback_info info) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) < 0) return throw_errno(env, "pipe2", errno);
+  napi_value arr;
+  CHECK(napi_create_array_with_length(env, 2, &arr));
+  CHECK(napi_set_element(env, arr, 0, make_int(env, fds[0])));
+  CHECK(napi_set_element(env, arr, 1, make_int(env, fds[1])));
+  return arr;
+}
+
+static napi_value CloseFd(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd = -1;
+  if (argc < 1 || !get_int_arg(env, argv[0], &fd)) {
+    napi_throw_type_error(env, NULL, "closeFd(fd)");
+    return NULL;
+  }
+  if (fd >= 0) close(fd);
+  return NULL;
+}
+
+static napi_value ExitNow(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t code = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok && argc > 0) get_int_arg(env, argv[0], &code);
+  _exit(code);
+}
+
+static napi_value SetAccepting(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd = -1;
+  bool on = true;
+  if (argc < 2 || !get_int_arg(env, argv[0], &fd) || napi_get_value_bool(env, argv[1], &on) != napi_ok) {
+    napi_throw_type_error(env, NULL, "setAccepting(listenFd, on)");
+    return NULL;
+  }
+  uv_loop_t* loop;
+  CHECK(napi_get_uv_event_loop(env, &loop));
+  int epfd = uv_backend_fd(loop);
+  if (on) {
+    // the same registration libuv made for a listening stream: level-triggered POLLIN, keyed by fd
+    struct epoll_event e;
+    memset(&e, 0, sizeof e);
+    e.events = EPOLLIN;
+    e.data.fd = fd;
+    if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &e) < 0 && errno != EEXIST) return throw_errno(env, "epoll_ctl(ADD)", errno);
+  } else {
+    if (epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL) < 0 && errno != ENOENT) return throw_errno(env, "epoll_ctl(DEL)", errno);
+  }
+  return NULL;
+}
+
+static napi_value ExecSelf(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2) {
+    napi_throw_type_error(env, NULL, "execSelf(path, argv)");
+    return NULL;
+  }
+  char path[4096];
+  size_t n;
+  CHECK(napi_get_value_string_utf8(env, argv[0], path, sizeof path, &n));
+  uint32_t count;
+  CHECK(napi_get_array_length(env, argv[1], &count));
+  char** args = calloc(count + 1, sizeof(char*));
+  if (!args) return throw_errno(env, "execSelf", ENOMEM);
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value item;
+    size_t len;
+    CHECK(napi_get_element(env, argv[1], i, &item));
+    CHECK(napi_get_value_string_utf8(env, item, NULL, 0, &len));
+    args[i] = malloc(len + 1);
+    if (!args[i]) return throw_errno(env, "execSelf", ENOMEM);
+    CHECK(napi_get_value_string_utf8(env, item, args[i], len + 1, &len));
+  }
+  // Node marks its stdio close-on-exec: the new image must keep them (the harness reads our stdout)
+  int saved[3];
+  for (int fd = 0; fd < 3; fd++) {
+    saved[fd] = fcntl(fd, F_GETFD);
+    if (saved[fd] >= 0) fcntl(fd, F_SETFD, saved[fd] & ~FD_CLOEXEC);
+  }
+  execv(path, args);
+  int e = errno;
+  for (int fd = 0; fd < 3; fd++)
+    if (saved[fd] >= 0) fcntl(fd, F_SETFD, saved[fd]);
+  for (uint32_t i = 0; i < count; i++) free(args[i]);
+  free(args);
+  return throw_errno(env, "execv", e);
+}
+
+static napi_value GetPid(napi_env env, napi_callback_info info) { return make_int(env, getpid()); }
+
+static napi_value Init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"forkChild", NULL, ForkChild, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"reap", NULL, Reap, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"deathPipe", NULL, DeathPipe, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"closeFd", NULL, CloseFd, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"exitNow", NULL, ExitNow, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setAccepting", NULL, SetAccepting, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"execSelf", NULL, ExecSelf, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"getpid", NULL, GetPid, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

@@ -1,0 +1,58 @@
+// Loads the handoff_fork N-API addon (native/, built by scripts/build-native.mjs on npm install). When it is
+// missing or cannot load, the reason is kept so `--strategy fork` can say in one line why it is unavailable.
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { packageRoot } from '../../paths.js';
+
+export interface ForkAddon {
+  /** madvise(MADV_DOFORK) over all mappings, fork(); the child also runs uv_loop_fork and watches the death pipe. 0 in the child. */
+  forkChild(deathReadFd: number, deathWriteFd: number): number;
+  /** -1 still running, -2 not a child of ours, else exit code, or 256 + signal. peekOnly leaves the zombie. */
+  reap(pid: number, peekOnly: boolean): number;
+  deathPipe(): [number, number];
+  closeFd(fd: number): void;
+  /** _exit(): no atexit handlers, no V8 teardown */
+  exitNow(code: number): never;
+  /** add/remove a listening fd in libuv's epoll set: the zygote stops accepting at --max-children */
+  setAccepting(listenFd: number, on: boolean): void;
+  /** execv() in place (same pid); returns only by throwing */
+  execSelf(path: string, argv: string[]): never;
+  /** the real pid: Node caches process.pid, which a forked child inherits */
+  getpid(): number;
+}
+
+export const ADDON_PATH = join(packageRoot, 'native', 'build', 'Release', 'handoff_fork.node');
+/** Written by scripts/build-native.mjs when the build could not run (no compiler, no headers). */
+export const BUILD_FAILURE_NOTE = join(packageRoot, 'native', 'build', 'UNAVAILABLE');
+
+export type AddonLoad = { ok: true; addon: ForkAddon } | { ok: false; reason: string };
+
+let cached: AddonLoad | null = null;
+
+export function loadForkAddon(): AddonLoad {
+  if (cached) return cached;
+  cached = load();
+  return cached;
+}
+
+function load(): AddonLoad {
+  if (process.platform !== 'linux') {
+    return { ok: false, reason: `fork() per connection is implemented for Linux only (this is ${process.platform})` };
+  }
+  if (!existsSync(ADDON_PATH)) {
+    let why = 'the native addon was not built';
+    if (existsSync(BUILD_FAILURE_NOTE)) {
+      const note = readFileSync(BUILD_FAILURE_NOTE, 'utf8').trim().split('\n')[0];
+      if (note) why += ` (${note})`;
+    }
+    return { ok: false, reason: `${why}; install a C compiler, make and python3, then run \`node scripts/build-native.mjs\`` };
+  }
+  try {
+    const addon = createRequire(import.meta.url)(ADDON_PATH) as ForkAddon;
+    return { ok: true, addon };
+  } catch (err) {
+    const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    return { ok: false, reason: `the native addon failed to load: ${msg}; rebuild it with \`node scripts/build-native.mjs\`` };
+  }
+}

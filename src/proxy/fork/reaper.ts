@@ -1,0 +1,86 @@
+// Waits for the children the zygote forked — those pids only: libuv reaps just what it spawned itself, so a
+// forked child nobody waits for stays a zombie. Sweeps on SIGCHLD, and on a slow timer in case a signal was
+// coalesced or missed. With peekOnly (the `zombie` canary) it notices exits but leaves every child unreaped.
+import type { ForkAddon } from './addon.js';
+
+export interface ChildExit {
+  pid: number;
+  code: number | null;
+  signal: number | null;
+}
+
+export function decodeStatus(pid: number, raw: number): ChildExit {
+  return raw >= 256 ? { pid, code: null, signal: raw - 256 } : { pid, code: raw, signal: null };
+}
+
+export class Reaper {
+  private readonly live = new Set<number>();
+  private readonly unreaped = new Set<number>();
+  private timer: NodeJS.Timeout | null = null;
+  private readonly sweep = (): void => this.sweepNow();
+
+  constructor(
+    private readonly addon: ForkAddon,
+    private readonly options: { peekOnly: boolean; sweepEveryMs?: number; onExit: (exit: ChildExit) => void },
+  ) {}
+
+  start(): void {
+    process.on('SIGCHLD', this.sweep);
+    this.timer = setInterval(this.sweep, this.options.sweepEveryMs ?? 500);
+    this.timer.unref();
+  }
+
+  /** Stop listening (zygote shutdown done, or this is a freshly forked child that must not reap its siblings). */
+  stop(): void {
+    process.off('SIGCHLD', this.sweep);
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** In a child right after fork: the zygote's children are not ours. */
+  forget(): void {
+    this.stop();
+    this.live.clear();
+    this.unreaped.clear();
+  }
+
+  add(pid: number): void {
+    this.live.add(pid);
+  }
+
+  /** Children not yet seen to exit. */
+  liveCount(): number {
+    return this.live.size;
+  }
+
+  livePids(): number[] {
+    return [...this.live];
+  }
+
+  /** Children left as zombies on purpose (the fault). */
+  zombiePids(): number[] {
+    return [...this.unreaped];
+  }
+
+  sweepNow(): void {
+    for (const pid of this.live) {
+      const raw = this.addon.reap(pid, this.options.peekOnly);
+      if (raw === -1) continue;
+      this.live.delete(pid);
+      if (this.options.peekOnly && raw >= 0) this.unreaped.add(pid);
+      // -2/-3: not (or no longer) a child of ours; nothing left to wait for
+      this.options.onExit(decodeStatus(pid, raw < 0 ? 0 : raw));
+    }
+  }
+
+  /** Send a signal to every live child; a pid that is already gone is fine. */
+  signalAll(signal: NodeJS.Signals): void {
+    for (const pid of this.live) {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // exited between the sweep and the kill
+      }
+    }
+  }
+}

@@ -1,0 +1,54 @@
+// One request through the whole proxy path inside the zygote before it forks anything: node:http's parser,
+// the forward-proxy code and the http client get compiled (bytecode) once, in the zygote, instead of lazily
+// in every child. Loopback only, IP literals only (no dns.lookup: nothing here touches the libuv threadpool),
+// and everything it opens is closed before the zygote accepts its first real connection.
+import http from 'node:http';
+import net from 'node:net';
+import { readdirSync } from 'node:fs';
+import type { ForwardProxy } from '../forward.js';
+
+const ROUNDS = 3;
+const DEADLINE_MS = 3_000;
+
+const fdCount = (): number => readdirSync('/proc/self/fd').length;
+
+function listenLoopback(server: net.Server): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: '127.0.0.1', port: 0 }, () => resolve((server.address() as net.AddressInfo).port));
+  });
+}
+
+function oneRequest(proxyPort: number, originPort: number): Promise<void> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port: proxyPort });
+    socket.setTimeout(DEADLINE_MS, () => socket.destroy());
+    socket.on('error', () => undefined);
+    socket.on('close', () => resolve());
+    socket.resume();
+    socket.end(
+      `GET http://127.0.0.1:${originPort}/warm-up HTTP/1.1\r\nHost: 127.0.0.1:${originPort}\r\nConnection: close\r\n\r\n`,
+    );
+  });
+}
+
+/** Best effort: a failure only costs speed, so it is swallowed. */
+export async function warmUp(proxy: ForwardProxy): Promise<void> {
+  const fdsBefore = fdCount();
+  const origin = http.createServer((_req, res) => res.end('warm\n'));
+  const front = net.createServer((socket) => proxy.serveSocket(socket));
+  try {
+    const originPort = await listenLoopback(origin);
+    const proxyPort = await listenLoopback(front);
+    for (let i = 0; i < ROUNDS; i++) await oneRequest(proxyPort, originPort);
+  } catch {
+    // nothing to do: children will compile lazily
+  } finally {
+    front.close();
+    origin.close();
+    origin.closeAllConnections();
+    // the proxy's keep-alive agent drops its pooled socket once the origin's FIN arrives
+    const deadline = Date.now() + DEADLINE_MS;
+    while (fdCount() > fdsBefore && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  }
+}

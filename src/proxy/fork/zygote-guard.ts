@@ -1,0 +1,49 @@
+// The conditions under which fork() of this Node process yields a sound child (docs/fork.md explains each).
+// Checked once before the zygote listens, and the threadpool one again before every fork.
+import inspector from 'node:inspector';
+import { isMainThread } from 'node:worker_threads';
+import { resolve } from 'node:path';
+import { packageRoot } from '../../paths.js';
+import { UsageError } from '../../util/errors.js';
+import type { ForkAddon } from './addon.js';
+
+export const SINGLE_THREADED_FLAG = '--single-threaded';
+/** Set on the re-exec so a second attempt refuses instead of looping. */
+export const REEXEC_ENV = 'HANDOFF_FORK_REEXEC';
+/** Set by a user (or a test) who wants the refusal instead of the automatic re-exec. */
+export const NO_REEXEC_ENV = 'HANDOFF_FORK_NO_REEXEC';
+
+export function singleThreadedInEffect(execArgv: readonly string[] = process.execArgv): boolean {
+  return execArgv.some((a) => a === SINGLE_THREADED_FLAG || a === '--single_threaded');
+}
+
+/**
+ * Make this process a valid zygote, or throw a UsageError saying why it cannot be one. When V8's
+ * --single-threaded is missing, the process re-executes itself in place (same pid) with the flag added, once.
+ */
+export function ensureZygote(addon: ForkAddon): void {
+  if (!isMainThread) throw new UsageError('--strategy fork must run on the main thread (not inside a Worker)');
+  if (inspector.url() !== undefined) {
+    throw new UsageError('--strategy fork refuses to run with the inspector active (its thread and sockets cannot be forked)');
+  }
+  if (singleThreadedInEffect()) return;
+  // Only `handoff serve` itself is re-executed: any other host process (a test runner) gets the refusal.
+  const script = process.argv[1] ? resolve(process.argv[1]) : '';
+  const isServeCli = script === resolve(packageRoot, 'dist', 'src', 'cli.js') && process.argv.includes('serve');
+  if (!isServeCli || process.env[REEXEC_ENV] === '1' || process.env[NO_REEXEC_ENV] === '1') {
+    throw new UsageError(
+      `--strategy fork needs V8's ${SINGLE_THREADED_FLAG} (children of a multi-threaded V8 deadlock): run \`node ${SINGLE_THREADED_FLAG} ${process.argv[1] ?? 'dist/src/cli.js'} serve ...\``,
+    );
+  }
+  process.env[REEXEC_ENV] = '1';
+  addon.execSelf(process.execPath, [process.execPath, SINGLE_THREADED_FLAG, ...process.execArgv, ...process.argv.slice(1)]);
+}
+
+// Resources whose work runs on the libuv threadpool. A fork while one is in flight leaves the child with a
+// request that never completes and, worse, possibly a lock held by a worker thread that does not exist there.
+const THREADPOOL_RESOURCE = /^(FSReq|GetAddrInfoReqWrap|GetNameInfoReqWrap|Zlib)|Job$/;
+
+/** Names of threadpool requests in flight right now (empty when a fork is safe). */
+export function threadpoolRequestsInFlight(): string[] {
+  return process.getActiveResourcesInfo().filter((name) => THREADPOOL_RESOURCE.test(name));
+}
