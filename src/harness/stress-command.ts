@@ -1,4 +1,146 @@
-// STUB — replaced by the harness work (issue 4).
-export async function runStressCommand(_flags: Record<string, unknown>, _command: string[]): Promise<number> {
-  throw new Error('stress not implemented yet');
+// `handoff stress`: flags (merged over handoff.config.json) → typed run options → run → CI gate → reports →
+// summary on stdout → exit code (0 pass, 1 a check failed, 2 usage, 3 target not started; errors 2/3 are
+// thrown as UsageError/TargetStartError for cli.ts to print).
+import { join } from 'node:path';
+import { gateOf, loadConfig, mergeStressInvocation } from '../config/load.js';
+import type { HandoffConfig } from '../config/types.js';
+import { applyGate } from '../gate/apply.js';
+import { parseProxyFlags, type RawProxyFlags } from '../proxy/parse-options.js';
+import { parseFormats } from '../report/formats.js';
+import { UsageError } from '../util/errors.js';
+import { parseCount, parseDuration } from '../util/duration.js';
+import { runStress, type RunOptions } from './run.js';
+import { loadSuite, parseSuite, type Suite } from './suite.js';
+import { formatSummary } from './summary.js';
+import type { TargetSpec } from './target.js';
+import { armWatchdog } from './watchdog.js';
+
+/** flags of `handoff serve` that configure the reference proxy (a command target cannot take them) */
+const PROXY_FLAG_KEYS: (keyof RawProxyFlags)[] = [
+  'strategy', 'port', 'host', 'handoff', 'spares', 'maxChildren', 'workers', 'maxConnectionsPerChild', 'fault', 'allowHost',
+  'connectPorts', 'auth', 'upstreamTimeout', 'headersTimeout', 'keepAliveTimeout', 'maxBody', 'maxHeaderSize', 'shutdownGrace', 'childLinger',
+];
+
+const kebab = (k: string): string => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+function str(flags: Record<string, unknown>, key: string): string | undefined {
+  const v = flags[key];
+  if (v === undefined || v === false) return undefined;
+  return String(v);
+}
+
+export function resolveSuite(name: string, config: HandoffConfig | null): Suite {
+  const fromConfig = config?.suites[name];
+  if (fromConfig !== undefined) {
+    return typeof fromConfig === 'string' ? { ...loadSuite(fromConfig), name } : parseSuite(fromConfig, `${config!.source ?? 'config'}: suites.${name}`, name);
+  }
+  return loadSuite(name);
+}
+
+/** CLI flags (commander's camelCase keys, string values) → run options. Throws UsageError on anything wrong. */
+export function stressOptionsFromFlags(flags: Record<string, unknown>, command: string[], config: HandoffConfig | null = null): RunOptions {
+  const commandTarget = command.length > 0;
+  if (commandTarget) {
+    const proxyFlag = PROXY_FLAG_KEYS.find((k) => flags[k] !== undefined);
+    if (proxyFlag) throw new UsageError(`${kebab(proxyFlag)} configures the reference proxy; it cannot be combined with a command target (-- …)`);
+  } else {
+    for (const k of ['pool', 'cap', 'echo']) {
+      if (flags[k] !== undefined && flags[k] !== false) throw new UsageError(`${kebab(k)} applies to a command target (-- <command>); the reference proxy declares its own`);
+    }
+    if (flags.port !== undefined) throw new UsageError('--port: the harness picks the target port itself');
+  }
+  const mode = str(flags, 'mode') ?? 'proxy';
+  if (mode !== 'proxy' && mode !== 'server') throw new UsageError(`invalid --mode "${mode}" (proxy or server)`);
+  if (!commandTarget && mode === 'server') throw new UsageError('--mode server needs a command target (-- <command>): the reference proxy is a proxy');
+  if (flags.echo && mode !== 'server') throw new UsageError('--echo applies to --mode server');
+
+  const nofileText = str(flags, 'nofile');
+  const nofile = nofileText === undefined ? undefined : parseCount(nofileText, '--nofile', 16);
+  let target: TargetSpec;
+  let strategy: string | null = null;
+  let fault: string | null = null;
+  if (commandTarget) {
+    const pool: { resident?: number; cap?: number } = {};
+    const p = str(flags, 'pool');
+    const c = str(flags, 'cap');
+    if (p !== undefined) pool.resident = parseCount(p, '--pool');
+    if (c !== undefined) pool.cap = parseCount(c, '--cap', 1);
+    if (pool.resident !== undefined && pool.cap !== undefined && pool.resident > pool.cap) throw new UsageError('--pool cannot exceed --cap');
+    target = { kind: 'command', command, pool, nofile };
+  } else {
+    const raw: RawProxyFlags = {};
+    for (const k of PROXY_FLAG_KEYS) if (flags[k] !== undefined) raw[k] = String(flags[k]);
+    const proxy = parseProxyFlags(raw);
+    if (proxy.host !== '127.0.0.1' && proxy.host !== 'localhost' && proxy.host !== '::1') {
+      throw new UsageError(`--host ${proxy.host}: the harness only targets loopback`);
+    }
+    target = { kind: 'reference-proxy', proxy, nofile };
+    strategy = proxy.strategy;
+    fault = proxy.fault;
+  }
+
+  const suite = resolveSuite(str(flags, 'suite') ?? 'ci', config);
+  const ignore = (Array.isArray(flags.ignore) ? flags.ignore : flags.ignore === undefined ? [] : [flags.ignore]).map((pattern) => {
+    try {
+      return new RegExp(String(pattern));
+    } catch (err) {
+      throw new UsageError(`--ignore: invalid regular expression ${JSON.stringify(pattern)}: ${(err as Error).message}`);
+    }
+  });
+  const hzText = str(flags, 'sampleHz');
+  const sampleHz = hzText === undefined ? 10 : parseCount(hzText, '--sample-hz', 1);
+  if (sampleHz > 100) throw new UsageError('--sample-hz must be between 1 and 100');
+  const durationText = str(flags, 'duration');
+  const connectionsText = str(flags, 'connections');
+  const drainText = str(flags, 'drain');
+  const durationMs = durationText === undefined ? undefined : parseDuration(durationText, '--duration');
+  if (durationMs !== undefined && (durationMs < 100 || durationMs > 3_600_000)) throw new UsageError('--duration must be between 100ms and 1h');
+  const connections = connectionsText === undefined ? undefined : parseCount(connectionsText, '--connections', 1);
+  if (connections !== undefined && connections > 1000) throw new UsageError('--connections must be at most 1000');
+  const drainMs = drainText === undefined ? undefined : parseDuration(drainText, '--drain');
+  return {
+    target,
+    mode,
+    echo: flags.echo === true,
+    suite,
+    durationMs,
+    connections,
+    drainMs,
+    reportDir: str(flags, 'reportDir') ?? 'reports',
+    formats: parseFormats(flags.format as string | undefined),
+    strictExit: flags.strictExit === true,
+    ignore,
+    sampleHz,
+    strategy,
+    fault,
+  };
+}
+
+export async function runStressCommand(
+  cliFlags: Record<string, unknown>,
+  cliCommand: string[],
+  io: { stdout?: (s: string) => void; stderr?: (s: string) => void; watchdog?: boolean } = {},
+): Promise<number> {
+  // must come before the handles it explains: only on request (it hooks async_hooks for the whole process)
+  const why = process.env.HANDOFF_WHY === '1' ? ((await import('why-is-node-running')).default as (logger?: Console) => void) : null;
+  const out = io.stdout ?? ((s: string) => void process.stdout.write(s));
+  const err = io.stderr ?? ((s: string) => void process.stderr.write(s));
+  let exitCode = 70;
+  try {
+    const config = loadConfig(cliFlags.config as string | undefined);
+    const { flags, command } = mergeStressInvocation(config, cliFlags, cliCommand);
+    const options = stressOptionsFromFlags(flags, command, config);
+    const gate = gateOf(config);
+    options.finalize = (report) => (gate.thresholds.length || gate.allowList.length ? applyGate(report, gate) : report);
+    if (!flags.quiet) options.log = (line) => err(`handoff: ${line}\n`);
+    const result = await runStress(options);
+    out(formatSummary(result.report, join(result.runDir, 'report.json')));
+    exitCode = result.report.exitCode;
+    return exitCode;
+  } catch (e) {
+    exitCode = (e as { exitCode?: number }).exitCode ?? 70;
+    throw e;
+  } finally {
+    if (io.watchdog ?? true) armWatchdog({ exitCode, why });
+  }
 }

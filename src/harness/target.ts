@@ -83,6 +83,8 @@ function canConnect(host: string, port: number): Promise<boolean> {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** for Promise.race: a losing timer must not keep the harness alive */
+const lapse = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
 
 export function substitutePort(args: string[], port: number): string[] {
   return args.map((a) => a.replaceAll('{port}', String(port)));
@@ -175,7 +177,7 @@ export async function launchTarget(spec: TargetSpec, ctx: { runId: string; runDi
     const deadline = Date.now() + graceMs;
     while (Date.now() < deadline && (!exitInfo || signalGroup(pid, 0))) await sleep(25);
     signalGroup(pid, 'SIGKILL');
-    await Promise.race([exited, sleep(2_000)]);
+    await Promise.race([exited, lapse(2_000)]);
   };
 
   const fail = async (why: string): Promise<never> => {
@@ -203,7 +205,7 @@ export async function launchTarget(spec: TargetSpec, ctx: { runId: string; runDi
       if (spawnError) return fail(`cannot start ${argv[0]}: ${(spawnError as Error).message}`);
       if (exitInfo) return fail(`target exited before it accepted connections (${describeExit(exitInfo)})`);
       if (Date.now() > deadline) return fail(`target did not announce "listening" within ${readyTimeoutMs} ms`);
-      await Promise.race([new Promise<void>((r) => (lineWaiter = r)), exited, sleep(100)]);
+      await Promise.race([new Promise<void>((r) => (lineWaiter = r)), exited, lapse(100)]);
       lineWaiter = null;
     }
     host = listening.host;
@@ -238,7 +240,7 @@ export async function launchTarget(spec: TargetSpec, ctx: { runId: string; runDi
       } catch {
         /* already gone */
       }
-      return Promise.race([exited, sleep(deadlineMs).then(() => null)]);
+      return Promise.race([exited, lapse(deadlineMs).then(() => null)]);
     },
     killGroup,
     dispose,

@@ -9,7 +9,7 @@ export const cleanShutdown: Check = {
     const s = run.shutdown;
     const problems: string[] = [];
     const evidence: Evidence[] = [];
-    const how = (e: NonNullable<typeof s.exit>): string => (e.signal ? `killed by ${e.signal}` : `exit code ${e.code}`);
+    const how = (e: NonNullable<typeof s.exit>): string => (e.signal ? `by ${e.signal}` : `with code ${e.code}`);
     if (s.diedEarly) {
       problems.push(`the target died before shutdown (${s.exit ? how(s.exit) : 'unknown exit'})`);
     } else if (!s.exit) {

@@ -2,8 +2,16 @@
 // run marker, fds by kind, TCP sockets owned by the tree (by inode), RSS and CPU → one TimelinePoint per
 // sample, plus peaks and first-seen times for evidence.
 //
-// Cost model (bench/sampler-cost.ts): per sample it lists /proc once, reads stat of tree members, orphans
-// and *new* pids only, and the fd directory of tree members and orphans. A pid classified as "outside the
+// Two depths of sample. sampleNow() is always *full*: every fd link target of the tree and the TCP tables.
+// The periodic timer takes *adaptive* samples, which keep the cost near 1–2 % of a core (bench/sampler-cost.ts):
+//  - a process's fd links are re-read only when its fd count changed (one stat() of /proc/PID/fd gives the
+//    count on Linux ≥ 6.2), when it is new, or when its list is older than fdRefreshMs (catches a number
+//    closed and reused between two samples);
+//  - /proc/net/tcp{,6} is re-read when its last read is older than (its cost / netBudget): reading them walks
+//    the whole kernel TCP hash table (262144 buckets here: ~5 ms for both, however few sockets exist), so on
+//    such a machine socket states refresh at ~2 Hz; in between, states are carried over from the last read
+//    (Sample.netT says when), and sockets newer than that read are not listed yet.
+// Per sample it lists /proc once and reads stat of tree members, orphans and *new* pids only. A pid classified as "outside the
 // tree and unmarked" is not read again while it stays listed: a process outside the tree can never move
 // into it (reparenting only goes up, to init or a subreaper ancestor), and a pid cannot be reused between
 // two consecutive listings (that takes pid_max forks in one interval). /proc/PID/task/*/children is not
@@ -11,8 +19,8 @@
 import { performance } from 'node:perf_hooks';
 import type { TimelinePoint } from '../../report/schema.js';
 import { formatCmdline } from './parse-cmdline.js';
-import { clkTck, hasMarker, listPids, pageSizeBytes, readCmdline, readFds, readNetTcp, readStat } from './proc-reader.js';
-import { processKey, type FdEntry, type FdKind, type OwnedSocket, type ProcStat, type ProcessSnapshot, type Sample } from './types.js';
+import { clkTck, countFds, hasMarker, listPids, pageSizeBytes, readCmdline, readFds, readStat, readTcpTable, type TcpTable } from './proc-reader.js';
+import { processKey, type FdEntry, type FdKind, type OwnedSocket, type ProcStat, type ProcessSnapshot, type Sample, type TcpRow } from './types.js';
 
 export interface SamplerOptions {
   /** the target process (its process-group leader) */
@@ -25,6 +33,10 @@ export interface SamplerOptions {
   ignore?: RegExp[];
   /** ms since run start (default: since construction) */
   now?: () => number;
+  /** adaptive samples re-read a process's unchanged-count fd list after this long (default 1000) */
+  fdRefreshMs?: number;
+  /** adaptive samples spend at most this share of wall time reading TCP tables (default 0.01 = 1 %) */
+  netBudget?: number;
 }
 
 export interface SamplerPeaks {
@@ -52,6 +64,10 @@ interface PidInfo {
   cmdline: string | null;
   /** the cmdline is trusted once two consecutive reads agree (a fresh fork shows its parent's argv until exec) */
   cmdlineStable: boolean;
+  /** fd list of the last link read, with the count seen then and when */
+  fds: FdEntry[] | null;
+  fdCount: number;
+  fdsReadAt: number;
 }
 
 const FD_KINDS: readonly FdKind[] = ['socket', 'pipe', 'file', 'other'];
@@ -62,7 +78,7 @@ export class Sampler {
   errors = 0;
   lastError: unknown = null;
 
-  private readonly opts: Required<Omit<SamplerOptions, 'now'>> & { now: () => number };
+  private readonly opts: Required<SamplerOptions>;
   private readonly selfPid = process.pid;
   private readonly ticksPerSecond = clkTck();
   private readonly pageSize = pageSizeBytes();
@@ -78,6 +94,18 @@ export class Sampler {
   private previousCpu = new Map<string, number>();
   private previousT: number | null = null;
   private previousTreePids = new Set<number>();
+  /** last TCP table read: rows by inode, when (t), and when the next adaptive read is due */
+  private netRows = new Map<number, TcpRow>();
+  private netT: number | null = null;
+  private nextNetAt = 0;
+  private primaryTable: TcpTable = 'tcp';
+  private readonly nonTcpInodes = new Set<number>();
+  private previousFdLists: FdEntry[][] = [];
+  private previousSockets: OwnedSocket[] = [];
+  /** fd lists already counted into first-seen (an unchanged list is the same array from sample to sample) */
+  private readonly recordedFdLists = new WeakSet<FdEntry[]>();
+  /** counters for the bench and for debugging */
+  readonly stats = { samples: 0, fullSamples: 0, fdListReads: 0, netReads: 0, netMs: 0 };
 
   constructor(opts: SamplerOptions) {
     const start = performance.now();
@@ -87,6 +115,8 @@ export class Sampler {
       intervalMs: opts.intervalMs > 0 ? opts.intervalMs : 100,
       ignore: opts.ignore ?? [],
       now: opts.now ?? (() => performance.now() - start),
+      fdRefreshMs: opts.fdRefreshMs ?? 1000,
+      netBudget: opts.netBudget ?? 0.01,
     };
   }
 
@@ -124,19 +154,28 @@ export class Sampler {
 
   private tick(): void {
     try {
-      this.sampleNow();
+      this.sample('adaptive');
     } catch (error) {
       this.errors++;
       this.lastError = error;
     }
   }
 
+  /** Take one full sample now (every fd link, fresh TCP tables); recorded like any other. */
   sampleNow(): Sample {
+    return this.sample('full');
+  }
+
+  /** What the periodic timer takes; public for the bench. */
+  sample(depth: 'full' | 'adaptive'): Sample {
+    const full = depth === 'full';
     const t = this.opts.now();
+    this.stats.samples++;
+    if (full) this.stats.fullSamples++;
     const generation = ++this.generation;
     const stats = this.readChangingStats(generation);
 
-    const { tree, ignoredPids } = this.buildTree(stats);
+    const { tree, ignoredPids } = this.buildTree(stats, t, full);
     const inTree = new Set(tree.map((p) => p.pid));
     const orphans: ProcessSnapshot[] = [];
     for (const [pid, stat] of stats) {
@@ -147,12 +186,12 @@ export class Sampler {
       if (!this.isOrphan(pid, stat, info)) continue;
       const cmdline = this.cmdlineOf(pid, stat, info);
       if (this.isIgnored(cmdline)) continue;
-      orphans.push(this.snapshot(stat, cmdline, -1));
+      orphans.push(this.snapshot(stat, info, cmdline, -1, t, full));
     }
 
     this.previousTreePids = inTree;
-    const sockets = this.ownedSockets(tree);
-    const sample: Sample = { t, tree, orphans, sockets };
+    const sockets = this.ownedSockets(tree, t, full);
+    const sample: Sample = { t, tree, orphans, sockets, netT: this.netT };
     this.record(sample);
     return sample;
   }
@@ -171,7 +210,10 @@ export class Sampler {
       if (!stat) continue; // vanished
       const key = processKey(stat);
       if (!info || info.key !== key || info.listed !== generation - 1) {
-        info = { key, comm: stat.comm, listed: generation, settled: false, unmarkedReads: 0, orphan: false, wasInTree: false, cmdline: null, cmdlineStable: false };
+        info = {
+          key, comm: stat.comm, listed: generation, settled: false, unmarkedReads: 0, orphan: false, wasInTree: false,
+          cmdline: null, cmdlineStable: false, fds: null, fdCount: -1, fdsReadAt: 0,
+        };
         this.pids.set(pid, info);
       }
       info.listed = generation;
@@ -181,7 +223,7 @@ export class Sampler {
     return stats;
   }
 
-  private buildTree(stats: Map<number, ProcStat>): { tree: ProcessSnapshot[]; ignoredPids: Set<number> } {
+  private buildTree(stats: Map<number, ProcStat>, t: number, full: boolean): { tree: ProcessSnapshot[]; ignoredPids: Set<number> } {
     const tree: ProcessSnapshot[] = [];
     const ignoredPids = new Set<number>();
     const root = stats.get(this.opts.rootPid);
@@ -206,7 +248,7 @@ export class Sampler {
       // an ignored process takes its whole subtree out of the picture
       const ignored = queue[i]!.ignored || (depth > 0 && this.isIgnored(cmdline));
       if (ignored) ignoredPids.add(pid);
-      else tree.push(this.snapshot(stat, cmdline, depth));
+      else tree.push(this.snapshot(stat, info, cmdline, depth, t, full));
       for (const child of childrenOf.get(pid) ?? []) {
         if (child !== this.selfPid) queue.push({ pid: child, depth: depth + 1, ignored });
       }
@@ -258,9 +300,7 @@ export class Sampler {
     return this.opts.ignore.some((pattern) => pattern.test(cmdline));
   }
 
-  private snapshot(stat: ProcStat, cmdline: string, depth: number): ProcessSnapshot {
-    // a zombie has no fds and no memory; its fd directory is unreadable anyway
-    const fds: FdEntry[] = stat.state === 'Z' ? [] : (readFds(stat.pid) ?? []);
+  private snapshot(stat: ProcStat, info: PidInfo, cmdline: string, depth: number, t: number, full: boolean): ProcessSnapshot {
     return {
       pid: stat.pid,
       starttime: stat.starttime,
@@ -269,14 +309,40 @@ export class Sampler {
       state: stat.state,
       cmdline,
       depth,
-      fds,
+      // a zombie has no fds (and its fd directory is unreadable)
+      fds: stat.state === 'Z' ? [] : this.fdsOf(stat.pid, info, t, full),
       rssBytes: (stat.rssPages ?? 0) * this.pageSize,
       cpuTicks: stat.utimeTicks + stat.stimeTicks,
     };
   }
 
-  /** One entry per (pid, fd) of the tree holding a TCP socket: a socket shared by two processes appears twice. */
-  private ownedSockets(tree: ProcessSnapshot[]): OwnedSocket[] {
+  private fdsOf(pid: number, info: PidInfo, t: number, full: boolean): FdEntry[] {
+    const fresh = info.fds !== null && t - info.fdsReadAt < this.opts.fdRefreshMs;
+    if (!full && fresh) {
+      const count = countFds(pid);
+      if (count === null) return info.fds!; // gone since its stat was read: last known list
+      if (count === info.fdCount) return info.fds!;
+    }
+    const fds = readFds(pid) ?? info.fds ?? [];
+    this.stats.fdListReads++;
+    info.fds = fds;
+    info.fdCount = fds.length;
+    info.fdsReadAt = t;
+    return fds;
+  }
+
+  /**
+   * One entry per (pid, fd) of the tree holding a TCP socket: a socket shared by two processes appears twice.
+   * Sockets are matched by inode against the TCP tables (fresh on full samples, by budget on adaptive ones).
+   */
+  private ownedSockets(tree: ProcessSnapshot[], t: number, full: boolean): OwnedSocket[] {
+    // nothing to redo when no fd list was re-read, the tree kept its members and the tables were not re-read
+    const fdLists = tree.map((p) => p.fds);
+    const unchanged = fdLists.length === this.previousFdLists.length && fdLists.every((fds, i) => fds === this.previousFdLists[i]);
+    this.previousFdLists = fdLists;
+    const readTables = full || t >= this.nextNetAt;
+    if (unchanged && !readTables) return this.previousSockets;
+
     const holders = new Map<number, { pid: number; fd: number }[]>();
     for (const p of tree) {
       for (const fd of p.fds) {
@@ -286,14 +352,47 @@ export class Sampler {
         else holders.set(fd.inode, [{ pid: p.pid, fd: fd.fd }]);
       }
     }
-    if (holders.size === 0) return [];
+    if (holders.size > 0 && readTables) this.readTcpTables(tree, holders, t, full);
+    const sockets: OwnedSocket[] = [];
+    for (const [inode, list] of holders) {
+      const row = this.netRows.get(inode);
+      if (row) for (const holder of list) sockets.push({ ...row, ...holder });
+    }
+    this.previousSockets = sockets;
+    return sockets;
+  }
+
+  /**
+   * Each table read walks the kernel's whole TCP hash, so an adaptive sample reads the table that held the
+   * tree's sockets last time first, and the other only when some owned socket inode is still unaccounted
+   * for. Inodes found in neither table (Unix sockets such as Node's IPC channel, UDP) are remembered as
+   * non-TCP; full samples read both tables and re-learn that set.
+   */
+  private readTcpTables(tree: ProcessSnapshot[], holders: Map<number, unknown>, t: number, full: boolean): void {
     const root = tree[0];
     const netnsPid = root && root.depth === 0 ? root.pid : 'self';
-    const sockets: OwnedSocket[] = [];
-    for (const row of readNetTcp(netnsPid, new Set(holders.keys()))) {
-      for (const holder of holders.get(row.inode) ?? []) sockets.push({ ...row, ...holder });
+    const started = performance.now();
+    const wanted = new Set(holders.keys());
+    const rows = new Map<number, TcpRow>();
+    const order: TcpTable[] = this.primaryTable === 'tcp' ? ['tcp', 'tcp6'] : ['tcp6', 'tcp'];
+    const hits = { tcp: 0, tcp6: 0 };
+    for (const table of order) {
+      const pending = [...wanted].some((inode) => !rows.has(inode) && (full || !this.nonTcpInodes.has(inode)));
+      if (!pending) break;
+      for (const row of readTcpTable(netnsPid, table, wanted)) {
+        rows.set(row.inode, row);
+        hits[table]++;
+      }
+      this.stats.netReads++;
     }
-    return sockets;
+    if (hits.tcp !== hits.tcp6) this.primaryTable = hits.tcp > hits.tcp6 ? 'tcp' : 'tcp6';
+    if (full) this.nonTcpInodes.clear();
+    for (const inode of wanted) if (!rows.has(inode)) this.nonTcpInodes.add(inode);
+    const cost = performance.now() - started;
+    this.stats.netMs += cost;
+    this.netRows = rows;
+    this.netT = t;
+    this.nextNetAt = t + cost / this.opts.netBudget;
   }
 
   private record(sample: Sample): void {
@@ -311,10 +410,13 @@ export class Sampler {
         if (p.state === 'Z') zombies++;
         else children++;
       }
-      for (const fd of p.fds) {
-        fdsByKind[fd.kind]++;
-        const fdKey = `${key}#fd${fd.fd}=${fd.target}`;
-        if (!this.firstSeenAt.has(fdKey)) this.firstSeenAt.set(fdKey, t);
+      for (const fd of p.fds) fdsByKind[fd.kind]++;
+      if (!this.recordedFdLists.has(p.fds)) {
+        this.recordedFdLists.add(p.fds);
+        for (const fd of p.fds) {
+          const fdKey = `${key}#fd${fd.fd}=${fd.target}`;
+          if (!this.firstSeenAt.has(fdKey)) this.firstSeenAt.set(fdKey, t);
+        }
       }
       rssBytes += p.rssBytes;
       cpu.set(key, p.cpuTicks);

@@ -71,6 +71,8 @@ export interface Sample {
   /** processes carrying the run marker that are not in the tree */
   orphans: ProcessSnapshot[];
   sockets: OwnedSocket[];
+  /** t of the TCP table read the socket states come from (older than t on adaptive samples); null: none yet */
+  netT?: number | null;
 }
 
 /** Key of a process across samples: pids are reused, (pid, starttime) is not. */

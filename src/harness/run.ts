@@ -1,0 +1,434 @@
+// One stress run, phase by phase: start → baseline → load → drain → shutdown → verdict → report.
+// Whatever happens, the target's group (and any marked leftover) is killed before runStress returns or throws.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { CheckResult, LoadStats, Phase, Report, TargetInfo } from '../report/schema.js';
+import { SCHEMA_VERSION } from '../report/schema.js';
+import { version } from '../version.js';
+import { UsageError } from '../util/errors.js';
+import { writeReports, type ReportFormat } from '../report/write.js';
+import { evaluateAll } from './checks/index.js';
+import { childrenDrained } from './checks/children-drained.js';
+import { fdsDrained } from './checks/fds-drained.js';
+import { noZombies } from './checks/no-zombies.js';
+import { socketsDrained } from './checks/sockets-drained.js';
+import type { RunObservations, ShutdownObservation, Tolerances } from './checks/observations.js';
+import { signalPid } from './cleanup.js';
+import { createGenerator } from './load/index.js';
+import type { LoadContext, LoadGenerator, LoadOutcome } from './load/generator.js';
+import { startOrigin, tokenPath, type Origin } from './origin.js';
+import { hasMarker, readStat } from './probes/proc-reader.js';
+import { Sampler } from './probes/sampler.js';
+import { processKey, type ProcessSnapshot, type Sample } from './probes/types.js';
+import type { Suite } from './suite.js';
+import { launchTarget, MARKER_NAME, type Target, type TargetSpec } from './target.js';
+
+export interface RunOptions {
+  target: TargetSpec;
+  mode: 'proxy' | 'server';
+  /** server mode: the target echoes the request path, so tokens are checked */
+  echo: boolean;
+  suite: Suite;
+  /** overrides of the suite */
+  durationMs?: number;
+  connections?: number;
+  drainMs?: number;
+  reportDir: string;
+  /** report formats besides json (always written) */
+  formats?: ReportFormat[];
+  strictExit: boolean;
+  /** cmdline patterns of processes to leave out of every check */
+  ignore: RegExp[];
+  sampleHz: number;
+  /** report labels */
+  strategy: string | null;
+  fault: string | null;
+  /** last word on the report before it is written (the CI gate: allow-list, thresholds) */
+  finalize?: (report: Report) => Report;
+  /** progress lines (stderr in the CLI); omitted = silent */
+  log?: (line: string) => void;
+  /** fixed run id (tests); default: sortable timestamp + label + random */
+  runId?: string;
+}
+
+export interface RunResult {
+  report: Report;
+  runDir: string;
+  /** files the report writer produced */
+  reportPaths: string[];
+  observations: RunObservations;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export function makeRunId(label: string, at = new Date()): string {
+  const p = (n: number): string => String(n).padStart(2, '0');
+  const stamp = `${at.getFullYear()}${p(at.getMonth() + 1)}${p(at.getDate())}-${p(at.getHours())}${p(at.getMinutes())}${p(at.getSeconds())}`;
+  const safe = label.replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60) || 'run';
+  return `${stamp}-${safe}-${randomBytes(2).toString('hex')}`;
+}
+
+/** One request through the target, result ignored: opens whatever the target opens lazily before the baseline. */
+function warmupRequest(target: Target, origin: Origin, mode: 'proxy' | 'server'): Promise<void> {
+  return new Promise((resolve) => {
+    const authority = `${origin.host}:${origin.port}`;
+    const req = http.get(
+      {
+        host: target.host,
+        port: target.port,
+        path: mode === 'proxy' ? `http://${authority}${tokenPath('warmup')}` : tokenPath('warmup'),
+        headers: { host: mode === 'proxy' ? authority : `${target.host}:${target.port}`, connection: 'close' },
+        agent: false,
+        timeout: 2_000,
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve());
+        res.on('error', () => resolve());
+      },
+    );
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve());
+    req.on('close', () => resolve());
+  });
+}
+
+/** The observations a drain-time check needs, with `sample` as the after-drain state. */
+function asDrained(base: Omit<RunObservations, 'afterDrain' | 'beforeLastDrain'>, sample: Sample, previous: Sample | null): RunObservations {
+  return { ...base, afterDrain: sample, beforeLastDrain: previous };
+}
+
+const QUIET_CHECKS = [childrenDrained, noZombies, fdsDrained, socketsDrained];
+
+/** Quiet = the drain-time checks would pass on this sample. */
+export function isQuiet(obs: RunObservations): boolean {
+  return QUIET_CHECKS.every((c) => c.evaluate(obs).pass);
+}
+
+function failedOutcome(generator: string, err: unknown, clock: () => number): LoadOutcome {
+  const detail = `generator crashed: ${err instanceof Error ? err.message : String(err)}`;
+  return {
+    stats: { generator, durationMs: 0, requests: 0, errors: 1, timeouts: 0, statuses: {}, latencyMs: { p50: 0, p90: 0, p99: 0, max: 0, mean: 0 } },
+    counts: { error: 1 },
+    tokensChecked: 0,
+    eofChecked: 0,
+    incidents: [{ kind: 'error', generator, id: 'generator', detail, atMs: Math.round(clock()) }],
+  };
+}
+
+export async function runStress(opts: RunOptions): Promise<RunResult> {
+  const log = opts.log ?? (() => {});
+  const suite = opts.suite;
+  const label = [opts.strategy ?? (opts.target.kind === 'command' ? 'command' : 'proxy'), opts.fault].filter(Boolean).join('-');
+  const runId = opts.runId ?? makeRunId(label);
+  const reportDir = resolve(opts.reportDir);
+  const runDir = join(reportDir, runId);
+  mkdirSync(runDir, { recursive: true });
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const clock = (): number => performance.now() - t0;
+  const phases: Phase[] = [];
+  const phase = async <T>(name: Phase['name'], fn: () => Promise<T>): Promise<T> => {
+    const start = clock();
+    log(`${name} …`);
+    try {
+      return await fn();
+    } finally {
+      phases.push({ name, start: Math.round(start), end: Math.round(clock()) });
+    }
+  };
+  const tolerances: Tolerances = { fdSlack: suite.fdSlack, maxErrorRate: suite.budget.maxErrorRate, maxErrors: suite.budget.maxErrors };
+  const drainMs = opts.drainMs ?? suite.drainMs;
+  const durationMs = opts.durationMs ?? suite.durationMs;
+  const connections = opts.connections ?? suite.connections;
+  // build generators first: a bad suite entry is a usage error before anything starts
+  const generators: LoadGenerator[] = suite.load.map((e, i) =>
+    createGenerator(opts.durationMs !== undefined || opts.connections !== undefined ? withOverrides(e, opts) : e, { durationMs, connections }, i),
+  );
+  const names = new Set<string>();
+  for (const g of generators) {
+    if (names.has(g.name)) throw new UsageError(`suite ${suite.name}: two load entries named "${g.name}" (give one a "name")`);
+    names.add(g.name);
+  }
+
+  let origin: Origin | null = null;
+  let target: Target | null = null;
+  let sampler: Sampler | null = null;
+  const stopLoad = new AbortController();
+  try {
+    origin = await startOrigin();
+    target = await phase('start', () => launchTarget(opts.target, { runId, runDir }));
+    log(`target pid ${target.pid} listening on ${target.host}:${target.port}${target.pool ? ` pool ${JSON.stringify(target.pool)}` : ''}`);
+    const tgt = target;
+    const org = origin;
+    sampler = new Sampler({
+      rootPid: tgt.pid,
+      marker: { name: MARKER_NAME, value: runId },
+      intervalMs: Math.max(10, Math.round(1000 / opts.sampleHz)),
+      ignore: opts.ignore,
+      now: clock,
+    });
+    sampler.start();
+    const smp = sampler;
+    const pool = tgt.pool;
+    const targetFacts: RunObservations['target'] = { kind: tgt.kind, rootPid: tgt.pid, pool, strictExit: opts.strictExit };
+
+    // baseline: a couple of requests so lazily opened resources exist, then the resting state
+    const baseline = await phase('baseline', async () => {
+      for (let i = 0; i < 2; i++) await warmupRequest(tgt, org, opts.mode);
+      org.closeIdle();
+      const initial = smp.sampleNow();
+      const deadline = clock() + suite.warmupMs;
+      let s = initial;
+      let previous: Sample | null = null;
+      for (let wait = 50; ; wait = Math.min(400, wait * 1.5)) {
+        await sleep(wait);
+        s = smp.sampleNow();
+        // settled: what the drain would call quiet, judged against the state right after the warm-up
+        const base = baseObservations(targetFacts, initial, tolerances, smp, drainMs);
+        if (previous && isQuiet(asDrained(base, s, previous)) && sameShape(previous, s)) break;
+        if (clock() > deadline) break;
+        previous = s;
+      }
+      return s;
+    });
+
+    // load
+    const ctx: LoadContext = {
+      mode: opts.mode,
+      target: { host: tgt.host, port: tgt.port },
+      origin: { host: org.host, port: org.port },
+      checkTokens: opts.mode === 'proxy' || opts.echo,
+      expectStatus: suite.expectStatus ? (s) => suite.expectStatus!.includes(s) : (s) => s >= 200 && s < 300,
+      clock,
+      signal: stopLoad.signal,
+      nextToken: (() => {
+        let n = 0;
+        const prefix = runId.slice(-4);
+        return (g: string) => `${prefix}-${g}-${(++n).toString(36)}`;
+      })(),
+    };
+    let loading = true;
+    void tgt.exited.then(() => {
+      if (loading && !stopLoad.signal.aborted) {
+        log('target exited during load: stopping load');
+        stopLoad.abort();
+      }
+    });
+    const outcomes = await phase('load', () =>
+      Promise.all(generators.map((g) => g.run(ctx).catch((err: unknown) => failedOutcome(g.name, err, clock)))),
+    );
+    loading = false;
+    const loadEnd = clock();
+
+    // drain
+    const base = baseObservations(targetFacts, baseline, tolerances, smp, drainMs);
+    const drained = await phase('drain', async () => {
+      org.closeIdle();
+      const deadline = loadEnd + drainMs;
+      let previous: Sample | null = null;
+      let s = smp.sampleNow();
+      for (let wait = 50; ; wait = Math.min(500, wait * 1.5)) {
+        if (isQuiet(asDrained(base, s, previous))) return { sample: s, previous, quietAt: s.t };
+        if (clock() >= deadline) return { sample: s, previous, quietAt: null };
+        await sleep(Math.min(wait, Math.max(10, deadline - clock())));
+        // the origin may have accepted new keep-alive sockets from late requests
+        org.closeIdle();
+        previous = s;
+        s = smp.sampleNow();
+      }
+    });
+    const timeToQuietMs = drained.quietAt === null ? null : Math.max(0, Math.round(drained.quietAt - loadEnd));
+    log(drained.quietAt === null ? `not quiet within ${drainMs} ms` : `quiet ${timeToQuietMs} ms after load`);
+
+    // shutdown
+    const orphansDuringRun = smp.orphansSeen();
+    const shutdown = await phase('shutdown', () => shutdownTarget(tgt, smp, suite.shutdownMs, clock));
+    smp.stop();
+    const orphansAfterShutdown = shutdown.leftovers.filter((p) => p.depth === -1);
+
+    const observations: RunObservations = {
+      ...base,
+      afterDrain: drained.sample,
+      beforeLastDrain: drained.previous,
+      drain: { quiet: drained.quietAt !== null, timeToQuietMs, deadlineMs: drainMs },
+      orphansDuringRun,
+      orphansAfterShutdown,
+      shutdown,
+      peaks: smp.peaks(),
+      maxChildrenSample: smp.maxChildrenSample(),
+      load: outcomes,
+    };
+    const checks = await phase('verdict', async () => evaluateAll(observations));
+    const report = buildReport({
+      opts, runId, startedAt, target: tgt, phases, checks, outcomes, timeToQuietMs, sampler: smp, shutdown,
+    });
+    if (smp.errors > 0) log(`sampler: ${smp.errors} sampling errors (last: ${String(smp.lastError)})`);
+    const final = opts.finalize ? opts.finalize(report) : report;
+    // writes the formats and points <report-dir>/latest at this run
+    const reportPaths = await writeReports(final, runDir, opts.formats ?? ['json'], { warn: (m) => log(`warning: ${m}`) });
+    return { report: final, runDir, reportPaths, observations };
+  } finally {
+    stopLoad.abort();
+    sampler?.stop();
+    if (target) {
+      await target.killGroup(500);
+      killMarked(runId, sampler);
+      target.dispose();
+    }
+    await origin?.close();
+  }
+}
+
+function withOverrides(entry: Record<string, unknown>, opts: RunOptions): Record<string, unknown> {
+  const e = { ...entry };
+  if (opts.durationMs !== undefined) e.duration = opts.durationMs;
+  if (opts.connections !== undefined && entry.generator !== 'churn') e.connections = opts.connections;
+  return e;
+}
+
+function baseObservations(
+  target: RunObservations['target'],
+  baseline: Sample,
+  tolerances: Tolerances,
+  sampler: Sampler,
+  drainMs: number,
+): Omit<RunObservations, 'afterDrain' | 'beforeLastDrain'> {
+  return {
+    target,
+    baseline,
+    drain: { quiet: false, timeToQuietMs: null, deadlineMs: drainMs },
+    orphansDuringRun: [],
+    orphansAfterShutdown: [],
+    shutdown: { signalAtMs: null, deadlineMs: 0, exit: null, diedEarly: false, leftovers: [], escalated: false },
+    peaks: sampler.peaks(),
+    maxChildrenSample: null,
+    load: [],
+    tolerances,
+    firstSeen: (k) => sampler.firstSeen(k),
+  };
+}
+
+/** Same processes and fd counts in two samples: the target has settled. */
+function sameShape(a: Sample, b: Sample): boolean {
+  if (a.tree.length !== b.tree.length) return false;
+  const fdsOf = new Map(a.tree.map((p) => [processKey(p), p.fds.length]));
+  return b.tree.every((p) => fdsOf.get(processKey(p)) === p.fds.length);
+}
+
+/**
+ * SIGTERM to the root only — stopping the children is the target's job, and signalling the whole group would
+ * hide a master that forgets them. Then wait for the root, and for its tree to follow it (a child's parent
+ * going away is its cue), up to the deadline.
+ */
+async function shutdownTarget(target: Target, sampler: Sampler, deadlineMs: number, clock: () => number): Promise<ShutdownObservation> {
+  const before = target.exit();
+  if (before) {
+    const leftovers = await waitForLeftovers(sampler, clock() + 1_000);
+    return { signalAtMs: null, deadlineMs, exit: { ...before, afterMs: 0 }, diedEarly: true, leftovers, escalated: false };
+  }
+  const signalAt = clock();
+  const exit = await target.terminate(deadlineMs);
+  const exitObs = exit ? { code: exit.code, signal: exit.signal, afterMs: Math.round(clock() - signalAt) } : null;
+  let escalated = false;
+  if (!exit) {
+    // it ignored SIGTERM: what is left is judged now, then the group is killed
+    const s = sampler.sampleNow();
+    const leftovers = [...s.tree, ...s.orphans];
+    escalated = true;
+    return { signalAtMs: Math.round(signalAt), deadlineMs, exit: null, diedEarly: false, leftovers, escalated };
+  }
+  // children get a moment to notice their parent is gone, but no more than the deadline left (min 1 s)
+  const leftovers = await waitForLeftovers(sampler, Math.max(signalAt + deadlineMs, clock() + 1_000));
+  return { signalAtMs: Math.round(signalAt), deadlineMs, exit: exitObs, diedEarly: false, leftovers, escalated };
+}
+
+/** Polls until neither the tree nor any marked process is alive (two empty samples in a row) or the deadline. */
+async function waitForLeftovers(sampler: Sampler, deadline: number): Promise<ProcessSnapshot[]> {
+  let emptyStreak = 0;
+  let last: ProcessSnapshot[] = [];
+  for (let wait = 25; ; wait = Math.min(200, wait * 1.5)) {
+    const s = sampler.sampleNow();
+    // the root itself may linger a moment as our own unreaped child
+    last = [...s.tree.filter((p) => p.state !== 'Z'), ...s.orphans.filter((p) => p.state !== 'Z')];
+    emptyStreak = last.length === 0 ? emptyStreak + 1 : 0;
+    if (emptyStreak >= 2) return [];
+    if (s.t >= deadline) return last;
+    await sleep(wait);
+  }
+}
+
+/** SIGKILL processes that still carry this run's marker (escaped the group: setsid, double fork). */
+function killMarked(runId: string, sampler: Sampler | null): void {
+  if (!sampler) return;
+  let s: Sample;
+  try {
+    s = sampler.sampleNow();
+  } catch {
+    return;
+  }
+  for (const p of [...s.tree, ...s.orphans]) {
+    const now = readStat(p.pid);
+    if (!now || now.starttime !== p.starttime) continue;
+    // orphans the sampler knows from the tree may have lost nothing; the marker double-checks identity
+    if (hasMarker(p.pid, MARKER_NAME, runId) === false && p.depth === -1) continue;
+    signalPid(p.pid, 'SIGKILL');
+  }
+}
+
+function buildReport(a: {
+  opts: RunOptions;
+  runId: string;
+  startedAt: Date;
+  target: Target;
+  phases: Phase[];
+  checks: CheckResult[];
+  outcomes: LoadOutcome[];
+  timeToQuietMs: number | null;
+  sampler: Sampler;
+  shutdown: ShutdownObservation;
+}): Report {
+  const pass = a.checks.every((c) => c.pass);
+  const load: Record<string, LoadStats> = {};
+  for (const o of a.outcomes) load[o.stats.generator] = o.stats;
+  const spec = a.opts.target;
+  const pool = a.target.pool;
+  const targetInfo: TargetInfo = {
+    kind: a.target.kind,
+    mode: a.opts.mode,
+    command: a.target.argv,
+    pid: a.target.pid,
+    port: a.target.port,
+    // an undeclared cap (command target) is reported as -1
+    pool: pool ? { resident: pool.resident, cap: Number.isFinite(pool.cap) ? pool.cap : -1 } : null,
+    ...(spec.kind === 'reference-proxy' ? { options: { ...spec.proxy } as Record<string, unknown> } : {}),
+    exit: a.shutdown.exit
+      ? { code: a.shutdown.exit.code, signal: a.shutdown.exit.signal, afterMs: a.shutdown.exit.afterMs }
+      : { code: null, signal: null, afterMs: null },
+  };
+  const peaks = a.sampler.peaks();
+  const cpus = os.cpus();
+  return {
+    schema: SCHEMA_VERSION,
+    tool: { name: 'handoff', version },
+    runId: a.runId,
+    startedAt: a.startedAt.toISOString(),
+    verdict: pass ? 'pass' : 'fail',
+    exitCode: pass ? 0 : 1,
+    target: targetInfo,
+    suite: a.opts.suite.name,
+    strategy: a.opts.strategy,
+    fault: a.opts.fault,
+    phases: a.phases,
+    checks: a.checks,
+    load,
+    peaks: { children: peaks.children, fds: peaks.fds, rssBytes: peaks.rssBytes, closeWait: peaks.closeWait },
+    timeToQuietMs: a.timeToQuietMs,
+    timeline: a.sampler.timeline.map((p) => ({ ...p, t: Math.round(p.t) })),
+    machine: { cores: cpus.length, cpuModel: cpus[0]?.model ?? 'unknown', node: process.version, platform: `${os.platform()} ${os.release()}` },
+  };
+}

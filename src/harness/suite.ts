@@ -1,0 +1,117 @@
+// A stress suite: which load to apply, for how long, and the tolerances the checks use. Suites are JSON:
+// a name resolves to stress/<name>.json of the package; anything with a slash or ending in .json is a user's file.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { packageRoot } from '../paths.js';
+import { UsageError } from '../util/errors.js';
+import { parseDuration } from '../util/duration.js';
+
+export interface Suite {
+  name: string;
+  description: string;
+  /** default load duration of every generator */
+  durationMs: number;
+  /** default concurrency of every generator */
+  connections: number;
+  /** baseline: how long the target may take to settle after the warm-up requests */
+  warmupMs: number;
+  /** drain deadline */
+  drainMs: number;
+  /** SIGTERM → exit deadline */
+  shutdownMs: number;
+  /** generator entries: { "generator": "flood" | "churn" | …, …its options } */
+  load: Record<string, unknown>[];
+  /** error-budget: errors + timeouts + unexpected statuses ≤ max(maxErrors, maxErrorRate × attempts) */
+  budget: { maxErrorRate: number; maxErrors: number };
+  /** fds-drained tolerance per process */
+  fdSlack: number;
+  /** statuses counted as success (default: any 2xx) */
+  expectStatus: number[] | null;
+  /** where it was loaded from */
+  source: string;
+}
+
+export const suiteDir = (): string => join(packageRoot, 'stress');
+
+export function suiteNames(): string[] {
+  if (!existsSync(suiteDir())) return [];
+  return readdirSync(suiteDir())
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -5))
+    .sort();
+}
+
+export function loadSuite(nameOrPath: string): Suite {
+  const isPath = nameOrPath.includes('/') || nameOrPath.endsWith('.json');
+  const file = isPath ? resolve(nameOrPath) : join(suiteDir(), `${nameOrPath}.json`);
+  if (!isPath && !/^[\w.-]+$/.test(nameOrPath)) throw new UsageError(`invalid suite name "${nameOrPath}"`);
+  if (!existsSync(file)) {
+    throw new UsageError(
+      isPath ? `suite file not found: ${file}` : `unknown suite "${nameOrPath}" (available: ${suiteNames().join(', ') || 'none'})`,
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`suite ${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  return parseSuite(raw, file, isPath ? basename(file, '.json') : nameOrPath);
+}
+
+const KEYS = ['name', 'description', 'duration', 'connections', 'warmup', 'drain', 'shutdown', 'load', 'budget', 'fdSlack', 'expectStatus'];
+
+export function parseSuite(raw: unknown, source: string, fallbackName: string): Suite {
+  const where = `suite ${source}`;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UsageError(`${where}: expected a JSON object`);
+  const o = raw as Record<string, unknown>;
+  const unknown = Object.keys(o).filter((k) => !KEYS.includes(k));
+  if (unknown.length) throw new UsageError(`${where}: unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')} (known: ${KEYS.join(', ')})`);
+  const duration = (key: string, fallback: number): number => {
+    const v = o[key];
+    if (v === undefined) return fallback;
+    if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return v;
+    if (typeof v === 'string') return parseDuration(v, `${where}: ${key}`);
+    throw new UsageError(`${where}: ${key} must be a duration like "2s"`);
+  };
+  const int = (v: unknown, key: string, fallback: number, min: number): number => {
+    if (v === undefined) return fallback;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new UsageError(`${where}: ${key} must be an integer ≥ ${min}`);
+    return v;
+  };
+  if (o.name !== undefined && typeof o.name !== 'string') throw new UsageError(`${where}: name must be a string`);
+  if (o.description !== undefined && typeof o.description !== 'string') throw new UsageError(`${where}: description must be a string`);
+  if (!Array.isArray(o.load) || o.load.length === 0) throw new UsageError(`${where}: load must be a non-empty array of generator entries`);
+  const load = o.load.map((e, i) => {
+    if (typeof e !== 'object' || e === null || Array.isArray(e)) throw new UsageError(`${where}: load[${i}] must be an object`);
+    return e as Record<string, unknown>;
+  });
+  const budgetRaw = o.budget ?? {};
+  if (typeof budgetRaw !== 'object' || budgetRaw === null) throw new UsageError(`${where}: budget must be an object`);
+  const b = budgetRaw as Record<string, unknown>;
+  const badBudgetKey = Object.keys(b).find((k) => k !== 'maxErrorRate' && k !== 'maxErrors');
+  if (badBudgetKey) throw new UsageError(`${where}: unknown budget key "${badBudgetKey}" (maxErrorRate, maxErrors)`);
+  const rate = b.maxErrorRate ?? 0.01;
+  if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1)) throw new UsageError(`${where}: budget.maxErrorRate must be a number between 0 and 1`);
+  let expectStatus: number[] | null = null;
+  if (o.expectStatus !== undefined) {
+    if (!Array.isArray(o.expectStatus) || o.expectStatus.some((s) => !Number.isInteger(s) || s < 100 || s > 599)) {
+      throw new UsageError(`${where}: expectStatus must be an array of HTTP status codes`);
+    }
+    expectStatus = o.expectStatus as number[];
+  }
+  return {
+    name: (o.name as string | undefined) ?? fallbackName,
+    description: (o.description as string | undefined) ?? '',
+    durationMs: duration('duration', 10_000),
+    connections: int(o.connections, 'connections', 8, 1),
+    warmupMs: duration('warmup', 1_500),
+    drainMs: duration('drain', 5_000),
+    shutdownMs: duration('shutdown', 8_000),
+    load,
+    budget: { maxErrorRate: rate, maxErrors: int(b.maxErrors, 'budget.maxErrors', 0, 0) },
+    fdSlack: int(o.fdSlack, 'fdSlack', 4, 0),
+    expectStatus,
+    source,
+  };
+}
