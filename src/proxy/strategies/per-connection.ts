@@ -1,6 +1,335 @@
-// STUB — replaced by the strategy work.
+// per-connection: the seed's model. The master accepts (pauseOnConnect), starts one child per
+// connection, hands the socket over and releases its own copy; the child serves that connection (all its
+// keep-alive requests), then exits.
+//
+//   --handoff ipc    the socket travels over the IPC channel; Node closes the master's copy on the child's
+//                    ack, and process/handle-ledger.ts closes it when the child dies before acking.
+//   --handoff stdio  the socket is the child's fd 3, inherited at spawn; the master destroys its own copy
+//                    on 'spawn' (the literal fork-and-close model).
+//   --max-children   cap of live children. At the cap the master keeps accepting but parks connections in a
+//                    bounded FIFO (process/accept-queue.ts explains why not close the listener): the cap
+//                    is never exceeded, the backlog semantics are kept.
+//   --spares N       N children booted ahead of demand (ipc only: an inherited fd exists only at spawn);
+//                    each takes exactly one connection, the master tops the pool back up.
+//   linger           a child still alive childLingerMs after its connection ended is terminated
+//                    (SIGTERM, then SIGKILL) and reaped.
+//
+// Pool rule (the `pool` line): resident = spares (idle children are legitimate), cap = maxChildren +
+// spares (every live child, busy or spare, counts; the master never has more). The orphan-on-shutdown
+// canary keeps at least one spare, so that a child is alive to be orphaned even when SIGTERM comes
+// between connections; its declared pool includes it.
+import type { ChildProcess } from 'node:child_process';
+import type net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { UsageError } from '../../util/errors.js';
+import { createFaultHooks } from '../faults.js';
 import type { ProxyOptions } from '../options.js';
-import type { Strategy } from './strategy.js';
-export function createStrategy(_options: ProxyOptions): Strategy {
-  throw new Error('strategy per-connection not implemented yet');
+import { AcceptQueue } from '../process/accept-queue.js';
+import { drainThenTerminate, isRunning, terminate } from '../process/escalate.js';
+import { assertFaultSupported } from '../process/fault-support.js';
+import { HandleLedger } from '../process/handle-ledger.js';
+import { createPausedListener } from '../process/listener.js';
+import { isToMaster, type ToChild, type ToMaster } from '../process/messages.js';
+import { spawnChild } from '../process/spawn-child.js';
+import type { PoolDeclaration, Strategy } from './strategy.js';
+
+/** After a failed spawn (EMFILE, EAGAIN), wait this long before trying again. */
+const SPAWN_RETRY_MS = 100;
+
+interface Child {
+  proc: ChildProcess;
+  /** booted ahead of demand */
+  spare: boolean;
+  /** 'ready' received: the IPC listener is attached, a handle may be sent */
+  ready: boolean;
+  /** the connection assigned to it */
+  socket: net.Socket | null;
+  /** the socket has left the master (sent over IPC, or inherited) */
+  handedOff: boolean;
+  connId: number;
+  ledger: HandleLedger;
+  linger: NodeJS.Timeout | null;
+  rssBytes: number;
+}
+
+export interface PerConnectionStats {
+  live: number;
+  peakLive: number;
+  spawned: number;
+  queued: number;
+  droppedAtQueueLimit: number;
+  spawnFailures: number;
+  lingerKills: number;
+  unackedHandlesReleased: number;
+  peakChildRssBytes: number;
+}
+
+export class PerConnectionStrategy implements Strategy {
+  readonly name = 'per-connection';
+  private readonly children = new Set<Child>();
+  private readonly queue = new AcceptQueue();
+  private readonly listener = createPausedListener((s) => this.onConnection(s), 'per-connection');
+  private readonly faults;
+  private readonly spares: number;
+  private readonly cap: number;
+  /** no-parent-close canary: the master's copies it "keeps track of" and never releases */
+  private readonly keptCopies: net.Socket[] = [];
+  private shuttingDown = false;
+  private spawnBlockedUntil = 0;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private connSeq = 0;
+  private readonly counters = { peakLive: 0, spawned: 0, spawnFailures: 0, lingerKills: 0, unacked: 0, peakRss: 0 };
+
+  constructor(private readonly options: ProxyOptions) {
+    assertFaultSupported(options);
+    if (options.handoff === 'stdio' && options.spares > 0) {
+      throw new UsageError('--spares needs --handoff ipc: an inherited descriptor can only be given at spawn');
+    }
+    this.spares = options.fault === 'orphan-on-shutdown' ? Math.max(1, options.spares) : options.spares;
+    this.cap = options.maxChildren + this.spares;
+    this.faults = createFaultHooks(options.fault, 'per-connection-master');
+  }
+
+  pool(): PoolDeclaration {
+    return { resident: this.spares, cap: this.cap };
+  }
+
+  stats(): PerConnectionStats {
+    return {
+      live: this.children.size,
+      peakLive: this.counters.peakLive,
+      spawned: this.counters.spawned,
+      queued: this.queue.length,
+      droppedAtQueueLimit: this.queue.droppedCount,
+      spawnFailures: this.counters.spawnFailures,
+      lingerKills: this.counters.lingerKills,
+      unackedHandlesReleased: this.counters.unacked,
+      peakChildRssBytes: this.counters.peakRss,
+    };
+  }
+
+  async listen(): Promise<AddressInfo> {
+    const address = await this.listener.listen(this.options.host, this.options.port);
+    this.topUpSpares();
+    return address;
+  }
+
+  async shutdown(graceMs: number): Promise<void> {
+    this.listener.stopAccepting();
+    if (this.options.fault === 'orphan-on-shutdown') return; // the bug: children are left to themselves
+    this.shuttingDown = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    // Parked connections never reached a server: reset them, as a closed listener resets its backlog.
+    this.queue.destroyAll();
+    const msg: ToChild = { t: 'shutdown', graceMs };
+    for (const c of this.children) this.sendControl(c, msg);
+    const live = (): ChildProcess[] => [...this.children].map((c) => c.proc);
+    const unreaped = await drainThenTerminate(live, graceMs);
+    if (unreaped.length) process.stderr.write(`handoff per-connection: children not reaped: ${unreaped.join(' ')}\n`);
+    for (const c of this.children) if (c.linger) clearTimeout(c.linger);
+    await this.faults.close();
+  }
+
+  // --- accepting and dispatching ---
+
+  private onConnection(socket: net.Socket): void {
+    if (this.shuttingDown) {
+      socket.destroy();
+      return;
+    }
+    socket.on('error', () => {}); // a parked client may reset; never let that crash the master
+    this.faults.onConnection();
+    if (this.queue.length === 0 && this.tryDispatch(socket)) return;
+    this.queue.push(socket);
+  }
+
+  /** Gives the socket to a spare or to a new child; false when at the cap (or spawning is failing). */
+  private tryDispatch(socket: net.Socket): boolean {
+    const spare = this.freeSpare();
+    if (spare) {
+      this.assign(spare, socket);
+      this.topUpSpares();
+      return true;
+    }
+    if (!this.canSpawn()) return false;
+    return this.spawn(socket) !== null;
+  }
+
+  private drainQueue(): void {
+    while (this.queue.length > 0 && !this.shuttingDown) {
+      const socket = this.queue.shift() as net.Socket;
+      if (socket.destroyed) continue;
+      if (!this.tryDispatch(socket)) {
+        this.queue.unshift(socket);
+        break;
+      }
+    }
+  }
+
+  /** Keeps `spares` unassigned children alive, within the cap; queued connections come first. */
+  private topUpSpares(): void {
+    while (this.queue.length === 0 && this.unassignedSpares() < this.spares && this.canSpawn()) {
+      if (!this.spawn(null)) break;
+    }
+  }
+
+  private canSpawn(): boolean {
+    return !this.shuttingDown && this.children.size < this.cap && Date.now() >= this.spawnBlockedUntil;
+  }
+
+  private freeSpare(): Child | null {
+    let booting: Child | null = null;
+    for (const c of this.children) {
+      if (!c.spare || c.socket) continue;
+      if (c.ready) return c; // a booted one first
+      booting ??= c; // else one already on its way up beats a new process
+    }
+    return booting;
+  }
+
+  private unassignedSpares(): number {
+    let n = 0;
+    for (const c of this.children) if (c.spare && !c.socket) n++;
+    return n;
+  }
+
+  // --- children ---
+
+  private spawn(socket: net.Socket | null): Child | null {
+    const stdio = this.options.handoff === 'stdio';
+    let proc: ChildProcess;
+    try {
+      proc = spawnChild('per-connection', this.options, stdio && socket ? socket : undefined).proc;
+    } catch (err) {
+      this.spawnFailed(err as Error);
+      return null;
+    }
+    const child: Child = {
+      proc,
+      spare: socket === null,
+      ready: false,
+      socket: null,
+      handedOff: false,
+      connId: 0,
+      ledger: new HandleLedger(),
+      linger: null,
+      rssBytes: 0,
+    };
+    this.children.add(child);
+    this.counters.spawned++;
+    this.counters.peakLive = Math.max(this.counters.peakLive, this.children.size);
+    proc.on('message', (m: unknown) => {
+      if (isToMaster(m)) this.onChildMessage(child, m);
+    });
+    proc.on('exit', () => this.onChildGone(child));
+    proc.on('error', (err) => {
+      if (proc.pid === undefined) {
+        // spawn failed asynchronously: there will be no 'exit'
+        this.spawnFailed(err);
+        this.onChildGone(child);
+      }
+    });
+    if (socket && stdio) {
+      child.socket = socket;
+      child.connId = ++this.connSeq;
+      child.handedOff = true;
+      proc.once('spawn', () => {
+        // The child has its own descriptor now. Forgetting this destroy() is the seed's bug.
+        if (this.options.fault === 'no-parent-close') this.keptCopies.push(socket);
+        else socket.destroy();
+      });
+    } else if (socket) {
+      this.assign(child, socket);
+    }
+    return child;
+  }
+
+  private spawnFailed(err: Error): void {
+    this.counters.spawnFailures++;
+    this.spawnBlockedUntil = Date.now() + SPAWN_RETRY_MS;
+    if (this.counters.spawnFailures === 1 || this.counters.spawnFailures % 100 === 0) {
+      process.stderr.write(`handoff per-connection: spawn failed (${(err as NodeJS.ErrnoException).code ?? err.message}); retrying\n`);
+    }
+    this.scheduleRetry();
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer || this.shuttingDown) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.drainQueue();
+      this.topUpSpares();
+    }, SPAWN_RETRY_MS);
+  }
+
+  private assign(child: Child, socket: net.Socket): void {
+    child.socket = socket;
+    child.connId = ++this.connSeq;
+    if (child.ready) this.handOff(child);
+  }
+
+  private handOff(child: Child): void {
+    const socket = child.socket;
+    if (!socket || child.handedOff) return;
+    child.handedOff = true;
+    const keepOpen = this.options.fault === 'no-parent-close';
+    if (keepOpen) this.keptCopies.push(socket);
+    child.ledger.send(child.proc, child.connId, socket, keepOpen);
+  }
+
+  private onChildMessage(child: Child, m: ToMaster): void {
+    switch (m.t) {
+      case 'ready':
+        child.ready = true;
+        if (child.socket) this.handOff(child);
+        else this.drainQueue();
+        break;
+      case 'got':
+        child.ledger.got(m.id);
+        break;
+      case 'done':
+        this.startLinger(child);
+        break;
+      case 'stats':
+        child.rssBytes = m.rssBytes;
+        this.counters.peakRss = Math.max(this.counters.peakRss, m.rssBytes);
+        break;
+      case 'closed':
+        break;
+    }
+  }
+
+  /** The child said its connection is over; it must be gone within childLingerMs. */
+  private startLinger(child: Child): void {
+    if (child.linger || this.shuttingDown) return;
+    child.linger = setTimeout(() => {
+      if (!isRunning(child.proc)) return;
+      this.counters.lingerKills++;
+      void terminate([child.proc]);
+    }, this.options.childLingerMs);
+  }
+
+  private onChildGone(child: Child): void {
+    if (!this.children.delete(child)) return;
+    if (child.linger) clearTimeout(child.linger);
+    // Handles sent but never confirmed (child died before its ack): close the master's copies.
+    this.counters.unacked += child.ledger.releaseAll();
+    // A connection that never left the master (the child died while booting) gets another child.
+    if (child.socket && !child.handedOff && !child.socket.destroyed && !this.shuttingDown) this.queue.unshift(child.socket);
+    this.drainQueue();
+    this.topUpSpares();
+  }
+
+  private sendControl(child: Child, msg: ToChild): void {
+    if (!child.proc.connected) return;
+    try {
+      child.proc.send(msg, (err) => void err); // a closing channel is fine: escalation follows
+    } catch {
+      // channel already closed
+    }
+  }
+}
+
+export function createStrategy(options: ProxyOptions): Strategy {
+  return new PerConnectionStrategy(options);
 }

@@ -1,0 +1,117 @@
+// Canary faults: each one reproduces, on purpose and for real, one classic process-cleanup bug, so the
+// harness can prove its check catches it. Where each lives:
+//
+//   no-parent-close     per-connection master, prefork master: the master keeps its copy of every
+//                       handed-off socket (ipc: send with keepOpen; stdio: no destroy after spawn). Children
+//                       close like a fork server (process/fork-close.ts), so the client never sees EOF.
+//   zombie              the process that accepts (inline, per-connection / prefork master, cluster primary)
+//                       starts its access-log sink as `sh -c '(rotate) & exec cat'`: the background job
+//                       finishes, but the program exec'd over the shell never wait()s for it -> state Z for
+//                       as long as the sink lives. (Node itself reaps what it spawns, so the un-waited
+//                       process must be a grandchild; this is the "exec'd without reaping background jobs"
+//                       bug of shell wrappers.)
+//   fd-leak             the process that serves requests long-term (inline, per-connection master, prefork
+//                       and cluster workers) opens a per-connection access-log descriptor and forgets to
+//                       close it.
+//   orphan-on-shutdown  strategies: on SIGTERM the master returns at once without stopping children, and
+//                       children (child.ts) do not watch the IPC channel, relying on the master to stop them.
+//   child-stall         child.ts: a per-connection child does not exit after its connection; its stats
+//                       timer keeps the loop alive until the master's linger kill.
+//   ack-death           child.ts: a per-connection child exits when the handle arrives, before serving it.
+//
+// For the inline strategy (another file): `const faults = createFaultHooks(options.fault, 'inline')` at
+// start, `faults.onConnection()` on every accepted connection, `createForwardProxy(options,
+// faults.forwardHooks)`, and `await faults.close()` at the end of shutdown.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ForwardHooks } from './forward.js';
+import type { FaultName } from './options.js';
+
+export type FaultRole =
+  | 'inline'
+  | 'per-connection-master'
+  | 'prefork-master'
+  | 'prefork-worker'
+  | 'cluster-primary'
+  | 'cluster-worker';
+
+const ZOMBIE_ROLES: readonly FaultRole[] = ['inline', 'per-connection-master', 'prefork-master', 'cluster-primary'];
+const FD_LEAK_ROLES: readonly FaultRole[] = ['inline', 'per-connection-master', 'prefork-worker', 'cluster-worker'];
+
+export interface FaultHooks {
+  /** call once for every accepted client connection */
+  onConnection(): void;
+  /** hooks to pass to createForwardProxy */
+  readonly forwardHooks: ForwardHooks;
+  /** releases what the fault machinery itself started (the log sink); leaked fds stay leaked until exit */
+  close(): Promise<void>;
+}
+
+/** Which faults exist on which strategy; everything else is a usage error rather than a silent no-op. */
+export const FAULTS_BY_STRATEGY: Record<string, readonly FaultName[]> = {
+  inline: ['zombie', 'fd-leak'],
+  'per-connection': ['no-parent-close', 'zombie', 'orphan-on-shutdown', 'fd-leak', 'child-stall', 'ack-death'],
+  prefork: ['no-parent-close', 'zombie', 'orphan-on-shutdown', 'fd-leak'],
+  cluster: ['zombie', 'fd-leak'],
+};
+
+const NO_HOOKS: FaultHooks = { onConnection: () => {}, forwardHooks: {}, close: async () => {} };
+
+export function createFaultHooks(fault: FaultName | null, role: FaultRole): FaultHooks {
+  if (fault === 'zombie' && ZOMBIE_ROLES.includes(role)) return zombieLogSink();
+  if (fault === 'fd-leak' && FD_LEAK_ROLES.includes(role)) return leakyAccessLog();
+  return NO_HOOKS;
+}
+
+/**
+ * zombie: an access-log sink started through a shell wrapper that backgrounds a "rotation" job and then
+ * execs the sink. The job exits at once; `cat` never waits for it. The sink's lifetime follows our pipe
+ * (EOF when we close it or die), so the canary leaves a zombie but never an orphan.
+ */
+function zombieLogSink(): FaultHooks {
+  let sink: ChildProcess | null = spawn('sh', ['-c', '(exit 0) & exec cat >/dev/null'], { stdio: ['pipe', 'ignore', 'ignore'] });
+  sink.on('error', () => {});
+  sink.stdin?.on('error', () => {}); // EPIPE if the sink died: the log line is simply lost
+  let served = 0;
+  return {
+    onConnection() {
+      served++;
+      if (sink?.stdin?.writable) sink.stdin.write(`${Date.now()} connection ${served}\n`);
+    },
+    forwardHooks: {},
+    async close() {
+      const s = sink;
+      sink = null;
+      if (!s || s.exitCode !== null || s.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => s.once('exit', () => resolve()));
+      s.stdin?.end();
+      const timer = setTimeout(() => s.kill('SIGKILL'), 1_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** fd-leak: one access-log descriptor per connection, written once and never closed. */
+function leakyAccessLog(): FaultHooks {
+  const path = join(tmpdir(), `handoff-access-${process.pid}.log`);
+  let served = 0;
+  return {
+    onConnection() {
+      served++;
+      try {
+        const fd = openSync(path, 'a');
+        writeSync(fd, `${Date.now()} connection ${served}\n`);
+        // the bug: closeSync(fd) is missing
+      } catch {
+        // EMFILE once the leak has eaten the limit: logging stops, serving must not
+      }
+    },
+    forwardHooks: {},
+    async close() {
+      rmSync(path, { force: true });
+    },
+  };
+}

@@ -1,0 +1,53 @@
+// Where accepted connections wait while every child slot is taken.
+//
+// Node cannot stop accepting on a listening socket without closing it, and closing it resets everything in
+// the kernel backlog. So at the cap the master keeps accepting (with pauseOnConnect: nothing is read, the
+// request stays in the socket's kernel buffer) and parks the connection here, FIFO — the backlog moved
+// into the master. It is bounded like a backlog: beyond `limit` a new connection is closed at once, which
+// the client sees as a refused/reset connection, as with an overflowing kernel backlog. Each parked
+// connection costs the master one descriptor, so the limit also bounds the master's fd use.
+import type net from 'node:net';
+
+export const DEFAULT_QUEUE_LIMIT = 511; // the kernel's default listen backlog, for the same role
+
+export class AcceptQueue {
+  private readonly items: net.Socket[] = [];
+  private dropped = 0;
+
+  constructor(readonly limit: number = DEFAULT_QUEUE_LIMIT) {}
+
+  /** Parks a socket; false (and the socket is destroyed) when the queue is full. */
+  push(socket: net.Socket): boolean {
+    if (this.items.length >= this.limit) {
+      this.dropped++;
+      socket.destroy();
+      return false;
+    }
+    this.items.push(socket);
+    return true;
+  }
+
+  /** Puts a socket back at the head (a spawn failed: it keeps its turn). */
+  unshift(socket: net.Socket): void {
+    this.items.unshift(socket);
+  }
+
+  shift(): net.Socket | undefined {
+    return this.items.shift();
+  }
+
+  get length(): number {
+    return this.items.length;
+  }
+
+  get droppedCount(): number {
+    return this.dropped;
+  }
+
+  /** Closes every parked connection (shutdown: as the kernel resets a closed listener's backlog). */
+  destroyAll(): number {
+    const n = this.items.length;
+    for (const s of this.items.splice(0)) s.destroy();
+    return n;
+  }
+}

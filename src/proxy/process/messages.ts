@@ -1,0 +1,24 @@
+// The IPC vocabulary between a master and its children (per-connection children, prefork and cluster
+// workers). Plain JSON; a socket handle rides only on `conn`.
+
+/** master → child */
+export type ToChild =
+  | { t: 'conn'; id: number } // carries the accepted socket as the send() handle
+  | { t: 'shutdown'; graceMs: number } // finish in-flight work within graceMs, then exit
+  | { t: 'retire'; graceMs: number }; // prefork recycle: same as shutdown, the master has a replacement
+
+/** child → master */
+export type ToMaster =
+  | { t: 'ready' } // booted, listeners attached: handles may be sent now
+  | { t: 'got'; id: number } // the handle arrived (the master may forget its bookkeeping copy)
+  | { t: 'closed'; id: number } // that client connection is over
+  | { t: 'done' } // per-connection child: its one connection is over, it is about to exit
+  | { t: 'stats'; rssBytes: number; served: number }; // periodic metrics flush
+
+export const OPTIONS_ENV = 'HANDOFF_PROXY_OPTIONS';
+
+export type ChildRole = 'per-connection' | 'worker' | 'cluster-worker';
+
+export function isToMaster(m: unknown): m is ToMaster {
+  return typeof m === 'object' && m !== null && typeof (m as { t?: unknown }).t === 'string';
+}
