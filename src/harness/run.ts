@@ -178,7 +178,20 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
     const targetFacts: RunObservations['target'] = { kind: tgt.kind, rootPid: tgt.pid, pool, strictExit: opts.strictExit };
 
     // baseline: a couple of requests so lazily opened resources exist, then the resting state
+    const liveChildren = (s: Sample): number => s.tree.filter((p) => p.depth >= 1 && p.state !== 'Z').length;
+    let childrenBeforeWarmup = 0;
     const baseline = await phase('baseline', async () => {
+      // a target may boot workers after it accepts: let its tree stop changing before counting
+      let prev = smp.sampleNow();
+      const settleBy = clock() + suite.warmupMs / 2;
+      for (let wait = 50; clock() < settleBy; wait = Math.min(300, wait * 1.5)) {
+        await sleep(wait);
+        const now = smp.sampleNow();
+        const stable = sameShape(prev, now);
+        prev = now;
+        if (stable) break;
+      }
+      childrenBeforeWarmup = liveChildren(prev);
       for (let i = 0; i < 2; i++) await warmupRequest(tgt, org, opts.mode);
       org.closeIdle();
       const initial = smp.sampleNow();
@@ -189,13 +202,15 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
         await sleep(wait);
         s = smp.sampleNow();
         // settled: what the drain would call quiet, judged against the state right after the warm-up
-        const base = baseObservations(targetFacts, initial, tolerances, smp, drainMs);
+        const base = { ...baseObservations(targetFacts, initial, tolerances, smp, drainMs), baselineChildren: liveChildren(initial) };
         if (previous && isQuiet(asDrained(base, s, previous)) && sameShape(previous, s)) break;
         if (clock() > deadline) break;
         previous = s;
       }
       return s;
     });
+
+    const baselineChildren = Math.min(childrenBeforeWarmup, liveChildren(baseline));
 
     // load
     const ctx: LoadContext = {
@@ -226,7 +241,7 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
     const loadEnd = clock();
 
     // drain
-    const base = baseObservations(targetFacts, baseline, tolerances, smp, drainMs);
+    const base = { ...baseObservations(targetFacts, baseline, tolerances, smp, drainMs), baselineChildren };
     const drained = await phase('drain', async () => {
       org.closeIdle();
       const deadline = loadEnd + drainMs;
@@ -297,7 +312,7 @@ function baseObservations(
   tolerances: Tolerances,
   sampler: Sampler,
   drainMs: number,
-): Omit<RunObservations, 'afterDrain' | 'beforeLastDrain'> {
+): Omit<RunObservations, 'afterDrain' | 'beforeLastDrain' | 'baselineChildren'> {
   return {
     target,
     baseline,
@@ -342,8 +357,8 @@ async function shutdownTarget(target: Target, sampler: Sampler, deadlineMs: numb
     escalated = true;
     return { signalAtMs: Math.round(signalAt), deadlineMs, exit: null, diedEarly: false, leftovers, escalated };
   }
-  // children get a moment to notice their parent is gone, but no more than the deadline left (min 1 s)
-  const leftovers = await waitForLeftovers(sampler, Math.max(signalAt + deadlineMs, clock() + 1_000));
+  // children get a moment to notice their parent is gone (2 s, within the deadline; at least 1 s)
+  const leftovers = await waitForLeftovers(sampler, Math.max(Math.min(signalAt + deadlineMs, clock() + 2_000), clock() + 1_000));
   return { signalAtMs: Math.round(signalAt), deadlineMs, exit: exitObs, diedEarly: false, leftovers, escalated };
 }
 

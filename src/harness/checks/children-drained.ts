@@ -9,8 +9,8 @@ export const childrenDrained: Check = {
     const live = (s: typeof run.baseline) => s.tree.filter((p) => p.depth >= 1 && p.state !== 'Z');
     const baseline = live(run.baseline);
     const after = live(run.afterDrain);
-    const allowed = Math.max(baseline.length, run.target.pool?.resident ?? 0);
-    const detail = `${after.length} live descendants after drain, allowed ${allowed} (baseline ${baseline.length}, resident pool ${run.target.pool?.resident ?? 0})`;
+    const allowed = Math.max(run.baselineChildren, run.target.pool?.resident ?? 0);
+    const detail = `${after.length} live descendants after drain, allowed ${allowed} (baseline ${run.baselineChildren}, resident pool ${run.target.pool?.resident ?? 0})`;
     if (after.length <= allowed) return { id: 'children-drained', pass: true, summary: detail, evidence: [] };
     // the newest are the excess: a legitimate pool was there from the start
     const baseKeys = new Set(baseline.map(processKey));

@@ -54,10 +54,10 @@ export const fdsDrained: Check = {
       if (p.fds.length > ref.fds.length + slack) failing.push({ p, base: ref.fds.length, extra: unexplained(p, ref) });
     }
     const note: Evidence[] = unjudged.length
-      ? [{ kind: 'note', text: `${plural(unjudged.length, 'process')} born after baseline without a peer not judged: ${unjudged.slice(0, 5).map((p) => p.pid).join(', ')}` }]
+      ? [{ kind: 'note', text: `${plural(unjudged.length, 'process', 'processes')} born after baseline without a peer not judged: ${unjudged.slice(0, 5).map((p) => p.pid).join(', ')}` }]
       : [];
     if (failing.length === 0) {
-      return { id: 'fds-drained', pass: true, summary: `${plural(judged, 'process')} within ${slack} fds of baseline`, evidence: note };
+      return { id: 'fds-drained', pass: true, summary: `${plural(judged, 'process', 'processes')} within ${slack} fds of baseline`, evidence: note };
     }
     failing.sort((a, b) => b.p.fds.length - b.base - (a.p.fds.length - a.base));
     const evidence: Evidence[] = [];
@@ -72,7 +72,7 @@ export const fdsDrained: Check = {
     return {
       id: 'fds-drained',
       pass: false,
-      summary: `${plural(failing.length, 'process')} kept fds: pid ${worst.p.pid} holds ${worst.p.fds.length} vs ${worst.base} at baseline (tolerance ${slack})`,
+      summary: `${plural(failing.length, 'process', 'processes')} kept fds: pid ${worst.p.pid} holds ${worst.p.fds.length} vs ${worst.base} at baseline (tolerance ${slack})`,
       evidence: [...evidence, ...note],
     };
   },

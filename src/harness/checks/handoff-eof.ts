@@ -20,7 +20,7 @@ export const handoffEof: Check = {
     return {
       id: 'handoff-eof',
       pass: true,
-      summary: checked > 0 ? `${checked} connections saw EOF after their response` : 'no churn connection in this suite',
+      summary: checked > 0 ? `${checked} connections saw EOF after their response` : 'no connection completed a response to wait for EOF on',
       evidence: [],
     };
   },

@@ -34,8 +34,13 @@ export interface RunObservations {
     pool: PoolDeclaration | null;
     strictExit: boolean;
   };
-  /** resting state before load */
+  /** resting state before load (after the warm-up requests settled) */
   baseline: Sample;
+  /**
+   * live children at rest: the fewer of before and after the warm-up, so that children the warm-up left
+   * behind (a stalled child) do not raise the allowance of children-drained
+   */
+  baselineChildren: number;
   /** the sample that ended the drain phase (quiet, or the last one at the deadline) */
   afterDrain: Sample;
   /** the drain sample before that one (a zombie must be in both to count: reaping is not instant) */

@@ -23,7 +23,12 @@ export const responsesCorrect: Check = {
     return {
       id: 'responses-correct',
       pass: true,
-      summary: checked > 0 ? `${checked} responses carried their own token` : 'no token-carrying responses to check (server mode without --echo)',
+      summary:
+        checked > 0
+          ? `${checked} responses carried their own token`
+          : run.load.some((o) => o.stats.requests > 0)
+            ? 'tokens not checked (server mode without --echo)'
+            : 'no successful response to check',
       evidence: [],
     };
   },

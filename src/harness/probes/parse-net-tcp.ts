@@ -76,6 +76,21 @@ function decodeEndpoint(field: string): { address: string; port: number } | null
   return null;
 }
 
+/** The first `count` space-separated columns of a line, without a regex (tables can have thousands of rows). */
+function splitColumns(line: string, count: number): string[] {
+  const cols: string[] = [];
+  let i = 0;
+  while (cols.length < count) {
+    while (i < line.length && line.charCodeAt(i) === 32) i++;
+    if (i >= line.length) break;
+    let end = line.indexOf(' ', i);
+    if (end === -1) end = line.length;
+    cols.push(line.slice(i, end));
+    i = end;
+  }
+  return cols;
+}
+
 /**
  * Parses every row (header skipped, malformed rows ignored). With `onlyInodes`, rows whose inode is not in
  * the set are skipped before any address is decoded: the sampler only cares about sockets its tree owns,
@@ -91,7 +106,7 @@ export function parseNetTcp(text: string, onlyInodes?: ReadonlySet<number>): Tcp
     const line = text.slice(lineStart, lineEnd);
     lineStart = lineEnd + 1;
     // sl local rem st tx:rx tr:when retrnsmt uid timeout inode …
-    const cols = line.trim().split(/\s+/);
+    const cols = splitColumns(line, 10);
     if (cols.length < 10) continue;
     const inode = Number(cols[9]);
     if (!Number.isInteger(inode)) continue;

@@ -45,7 +45,8 @@ export function readProcFile(path: string, kind: 'single' | 'seq' | 'any' = 'any
   try {
     let length = 0;
     for (;;) {
-      if (length === buffer.length) {
+      // a seq read is only judged short against ample room (see SEQ_SHORT_READ)
+      if (length === buffer.length || (kind === 'seq' && buffer.length - length < 4 * SEQ_SHORT_READ)) {
         const bigger = Buffer.allocUnsafe(buffer.length * 2);
         buffer.copy(bigger);
         buffer = bigger;
@@ -77,6 +78,59 @@ export function listPids(): number[] {
 export function readStat(pid: number): ProcStat | null {
   const text = readProcFile(`/proc/${pid}/stat`, 'single');
   return text === null ? null : parseStat(text);
+}
+
+/**
+ * Open /proc/PID/stat handles re-read with pread at offset 0 (a seq_file regenerates its text on a read
+ * from 0): one syscall per sample instead of open+read+close. A handle belongs to the process, not the pid
+ * number: once that process is reaped the read fails with ESRCH, even if the pid was reused since.
+ * Holds one fd per watched process in the caller: close() when done.
+ */
+export class StatHandles {
+  private readonly fds = new Map<number, number>();
+
+  constructor(private readonly max = 1024) {}
+
+  get size(): number {
+    return this.fds.size;
+  }
+
+  read(pid: number): ProcStat | null {
+    let fd = this.fds.get(pid);
+    if (fd === undefined) {
+      if (this.fds.size >= this.max) return readStat(pid);
+      try {
+        fd = openSync(`/proc/${pid}/stat`, 'r');
+      } catch (error) {
+        if (isGone(error)) return null;
+        throw error;
+      }
+      this.fds.set(pid, fd);
+    }
+    try {
+      const n = readSync(fd, buffer, 0, buffer.length, 0);
+      return parseStat(buffer.toString('utf8', 0, n));
+    } catch (error) {
+      this.forget(pid);
+      if (isGone(error)) return null;
+      throw error;
+    }
+  }
+
+  has(pid: number): boolean {
+    return this.fds.has(pid);
+  }
+
+  forget(pid: number): void {
+    const fd = this.fds.get(pid);
+    if (fd === undefined) return;
+    this.fds.delete(pid);
+    closeSync(fd);
+  }
+
+  close(): void {
+    for (const pid of [...this.fds.keys()]) this.forget(pid);
+  }
 }
 
 export function readStatus(pid: number): ProcStatus | null {

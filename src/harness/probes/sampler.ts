@@ -5,7 +5,7 @@
 // Two depths of sample. sampleNow() is always *full*: every fd link target of the tree and the TCP tables.
 // The periodic timer takes *adaptive* samples, which keep the cost near 1–2 % of a core (bench/sampler-cost.ts):
 //  - a process's fd links are re-read only when its fd count changed (one stat() of /proc/PID/fd gives the
-//    count on Linux ≥ 6.2), when it is new, or when its list is older than fdRefreshMs (catches a number
+//    count on Linux ≥ 6.2), when it is new, or when its list is older than fdRefreshMs (2 s) (catches a number
 //    closed and reused between two samples);
 //  - /proc/net/tcp{,6} is re-read when its last read is older than (its cost / netBudget): reading them walks
 //    the whole kernel TCP hash table (262144 buckets here: ~5 ms for both, however few sockets exist), so on
@@ -19,7 +19,7 @@
 import { performance } from 'node:perf_hooks';
 import type { TimelinePoint } from '../../report/schema.js';
 import { formatCmdline } from './parse-cmdline.js';
-import { clkTck, countFds, hasMarker, listPids, pageSizeBytes, readCmdline, readFds, readStat, readTcpTable, type TcpTable } from './proc-reader.js';
+import { clkTck, countFds, hasMarker, listPids, pageSizeBytes, readCmdline, readFds, readStat, readTcpTable, StatHandles, type TcpTable } from './proc-reader.js';
 import { processKey, type FdEntry, type FdKind, type OwnedSocket, type ProcStat, type ProcessSnapshot, type Sample, type TcpRow } from './types.js';
 
 export interface SamplerOptions {
@@ -33,7 +33,7 @@ export interface SamplerOptions {
   ignore?: RegExp[];
   /** ms since run start (default: since construction) */
   now?: () => number;
-  /** adaptive samples re-read a process's unchanged-count fd list after this long (default 1000) */
+  /** adaptive samples re-read a process's unchanged-count fd list after this long (default 2000) */
   fdRefreshMs?: number;
   /** adaptive samples spend at most this share of wall time reading TCP tables (default 0.01 = 1 %) */
   netBudget?: number;
@@ -83,6 +83,8 @@ export class Sampler {
   private readonly ticksPerSecond = clkTck();
   private readonly pageSize = pageSizeBytes();
   private timer: NodeJS.Timeout | null = null;
+  /** open stat handles of tree members and orphans, only while the periodic timer runs (stop() closes them) */
+  private statHandles: StatHandles | null = null;
   private generation = 0;
   private readonly pids = new Map<number, PidInfo>();
   private rootKey: string | null = null;
@@ -115,13 +117,14 @@ export class Sampler {
       intervalMs: opts.intervalMs > 0 ? opts.intervalMs : 100,
       ignore: opts.ignore ?? [],
       now: opts.now ?? (() => performance.now() - start),
-      fdRefreshMs: opts.fdRefreshMs ?? 1000,
+      fdRefreshMs: opts.fdRefreshMs ?? 2000,
       netBudget: opts.netBudget ?? 0.01,
     };
   }
 
   start(): void {
     if (this.timer) return;
+    this.statHandles = new StatHandles();
     this.tick();
     // unref: a forgotten sampler must not keep the harness alive on its own
     this.timer = setInterval(() => this.tick(), this.opts.intervalMs).unref();
@@ -130,6 +133,8 @@ export class Sampler {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.statHandles?.close();
+    this.statHandles = null;
   }
 
   latest(): Sample | null {
@@ -206,10 +211,13 @@ export class Sampler {
         info.listed = generation;
         continue;
       }
-      const stat = readStat(pid);
+      // members and orphans are read every sample: through a kept handle while the timer runs
+      const watched = info !== undefined && (info.wasInTree || info.orphan) && info.listed === generation - 1;
+      const stat = watched && this.statHandles ? this.statHandles.read(pid) : readStat(pid);
       if (!stat) continue; // vanished
       const key = processKey(stat);
       if (!info || info.key !== key || info.listed !== generation - 1) {
+        this.statHandles?.forget(pid);
         info = {
           key, comm: stat.comm, listed: generation, settled: false, unmarkedReads: 0, orphan: false, wasInTree: false,
           cmdline: null, cmdlineStable: false, fds: null, fdCount: -1, fdsReadAt: 0,
@@ -219,7 +227,11 @@ export class Sampler {
       info.listed = generation;
       stats.set(pid, stat);
     }
-    for (const [pid, info] of this.pids) if (info.listed !== generation) this.pids.delete(pid);
+    for (const [pid, info] of this.pids) {
+      if (info.listed === generation) continue;
+      this.pids.delete(pid);
+      this.statHandles?.forget(pid);
+    }
     return stats;
   }
 

@@ -1,0 +1,196 @@
+// Every check on hand-made observations: each must be able to pass and to fail, with evidence that names
+// the process, descriptor, socket or connection at fault.
+import t from 'tap';
+import { CHECKS, evaluateAll } from '../../src/harness/checks/index.js';
+import type { RunObservations } from '../../src/harness/checks/observations.js';
+import type { LoadOutcome } from '../../src/harness/load/generator.js';
+import type { FdEntry, OwnedSocket, ProcessSnapshot, Sample } from '../../src/harness/probes/types.js';
+import { CHECK_IDS } from '../../src/report/schema.js';
+
+const fd = (n: number, target: string): FdEntry => {
+  const m = /^(socket|pipe):\[(\d+)\]$/.exec(target);
+  return { fd: n, target, kind: m ? (m[1] as 'socket' | 'pipe') : target.startsWith('/') ? 'file' : 'other', inode: m ? Number(m[2]) : null };
+};
+const stdFds = (): FdEntry[] => [fd(0, '/dev/null'), fd(1, 'pipe:[10]'), fd(2, 'pipe:[11]'), fd(3, 'anon_inode:[eventpoll]'), fd(10, 'socket:[500]')];
+
+function proc(pid: number, over: Partial<ProcessSnapshot> = {}): ProcessSnapshot {
+  return { pid, starttime: pid * 10, ppid: 1, pgrp: 100, state: 'S', cmdline: `node worker ${pid}`, depth: 1, fds: stdFds(), rssBytes: 1e6, cpuTicks: 0, ...over };
+}
+const root = (over: Partial<ProcessSnapshot> = {}): ProcessSnapshot => proc(100, { depth: 0, cmdline: 'node cli.js serve', ...over });
+const sample = (t: number, tree: ProcessSnapshot[], sockets: OwnedSocket[] = [], orphans: ProcessSnapshot[] = []): Sample => ({ t, tree, orphans, sockets });
+const sock = (state: OwnedSocket['state'], inode: number, pid = 100, fdn = 20, localPort = 8080, remotePort = 50000): OwnedSocket => ({
+  localAddress: '127.0.0.1', localPort, remoteAddress: '127.0.0.1', remotePort, state, inode, pid, fd: fdn,
+});
+function outcome(over: Partial<LoadOutcome> & { requests?: number } = {}): LoadOutcome {
+  return {
+    stats: { generator: 'churn', durationMs: 1000, requests: over.requests ?? 100, errors: 0, timeouts: 0, statuses: { 200: 100 }, latencyMs: { p50: 1, p90: 1, p99: 1, max: 1, mean: 1 } },
+    counts: {},
+    tokensChecked: 100,
+    eofChecked: 100,
+    incidents: [],
+    ...over,
+  };
+}
+
+function clean(): RunObservations {
+  const base = sample(100, [root()], [sock('LISTEN', 500, 100, 10, 8080, 0)]);
+  return {
+    target: { kind: 'reference-proxy', rootPid: 100, pool: { resident: 0, cap: 4 }, strictExit: false },
+    baseline: base,
+    afterDrain: sample(2000, [root()], [sock('LISTEN', 500, 100, 10, 8080, 0)]),
+    beforeLastDrain: null,
+    baselineChildren: 0,
+    drain: { quiet: true, timeToQuietMs: 10, deadlineMs: 5000 },
+    orphansDuringRun: [],
+    orphansAfterShutdown: [],
+    shutdown: { signalAtMs: 2100, deadlineMs: 5000, exit: { code: 0, signal: null, afterMs: 20 }, diedEarly: false, leftovers: [], escalated: false },
+    peaks: { children: 3, fds: 40, rssBytes: 1e7, closeWait: 0, childrenAt: 500 },
+    maxChildrenSample: null,
+    load: [outcome()],
+    tolerances: { fdSlack: 2, maxErrorRate: 0.01, maxErrors: 0 },
+    // processes: first seen at their pid (ms), so 'newest' is well defined
+    firstSeen: (k) => (k.includes('#fd') ? 777 : k.startsWith('sock:') ? 555 : Number(k.split('@')[0])),
+  };
+}
+
+const byId = (run: RunObservations, id: string) => CHECKS.find((c) => c.id === id)!.evaluate(run);
+
+t.test('one check per contract id, in order', async (t) => {
+  t.same(CHECKS.map((c) => c.id), [...CHECK_IDS]);
+});
+
+t.test('a clean run passes every check', async (t) => {
+  for (const r of evaluateAll(clean())) t.ok(r.pass, `${r.id}: ${r.summary}`);
+});
+
+t.test('responses-correct fails on cross-talk and names the request', async (t) => {
+  const run = clean();
+  run.load = [outcome({ counts: { 'wrong-token': 1 }, incidents: [{ kind: 'wrong-token', generator: 'flood', id: 'req-7', detail: 'expected token a, body starts "token=b"', atMs: 300 }] })];
+  const r = byId(run, 'responses-correct');
+  t.notOk(r.pass);
+  t.match(r.evidence[0], { kind: 'connection', id: 'req-7' });
+});
+
+t.test('error-budget: within budget passes, over budget fails, no response at all fails', async (t) => {
+  const run = clean();
+  run.tolerances.maxErrorRate = 0.05;
+  run.load = [outcome({ stats: { ...outcome().stats, errors: 5 } })];
+  t.ok(byId(run, 'error-budget').pass);
+  run.load = [outcome({ stats: { ...outcome().stats, errors: 3, timeouts: 4 }, counts: { timeout: 4 }, incidents: [{ kind: 'timeout', generator: 'churn', id: 'conn-3', detail: 'no response', atMs: 1 }] })];
+  const r = byId(run, 'error-budget');
+  t.notOk(r.pass);
+  t.match(r.evidence[0], { kind: 'connection', id: 'conn-3' });
+  run.load = [outcome({ requests: 0, stats: { ...outcome().stats, requests: 0 } })];
+  t.notOk(byId(run, 'error-budget').pass);
+});
+
+t.test('handoff-eof fails on a connection without EOF', async (t) => {
+  const run = clean();
+  run.load = [outcome({ counts: { 'no-eof': 2 }, incidents: [{ kind: 'no-eof', generator: 'churn', id: 'conn-9/w1', detail: 'no EOF within 1000 ms (local port 5000)', atMs: 900 }] })];
+  const r = byId(run, 'handoff-eof');
+  t.notOk(r.pass);
+  t.match(r.summary, /2 connections of 100/);
+  t.match(r.evidence[0], { kind: 'connection', id: 'conn-9/w1', generator: 'churn' });
+});
+
+t.test('children-drained: pool allowed, excess fails naming the newest child', async (t) => {
+  const run = clean();
+  run.target.pool = { resident: 2, cap: 4 };
+  run.afterDrain = sample(2000, [root(), proc(201), proc(202)]);
+  t.ok(byId(run, 'children-drained').pass, 'two resident children are the declared pool');
+  run.afterDrain = sample(2000, [root(), proc(201), proc(202), proc(203)]);
+  const r = byId(run, 'children-drained');
+  t.notOk(r.pass);
+  t.match(r.evidence[0], { kind: 'process', pid: 203, cmdline: 'node worker 203', firstSeenMs: 203 });
+  run.afterDrain = sample(2000, [root(), proc(201), proc(202), proc(204, { state: 'Z' })]);
+  t.ok(byId(run, 'children-drained').pass, 'a zombie is not a live child');
+  // children that existed only because of the warm-up do not raise the allowance
+  run.target.pool = { resident: 0, cap: 4 };
+  run.baseline = sample(100, [root(), proc(201)]);
+  run.baselineChildren = 0;
+  run.afterDrain = sample(2000, [root(), proc(201)]);
+  t.notOk(byId(run, 'children-drained').pass);
+});
+
+t.test('no-zombies: needs the zombie in the last two drain samples', async (t) => {
+  const run = clean();
+  const z = proc(300, { state: 'Z', ppid: 100 });
+  run.afterDrain = sample(2000, [root(), z]);
+  run.beforeLastDrain = sample(1900, [root()]);
+  t.ok(byId(run, 'no-zombies').pass, 'a zombie seen once may be reaped a moment later');
+  run.beforeLastDrain = sample(1900, [root(), z]);
+  const r = byId(run, 'no-zombies');
+  t.notOk(r.pass);
+  t.match(r.evidence[0], { kind: 'process', pid: 300, state: 'Z', ppid: 100 });
+});
+
+t.test('no-orphans: during the run or after shutdown', async (t) => {
+  const run = clean();
+  run.orphansAfterShutdown = [proc(400, { ppid: 1, depth: -1, cmdline: 'node child.js' })];
+  const r = byId(run, 'no-orphans');
+  t.notOk(r.pass);
+  t.match(r.evidence[0], { kind: 'process', pid: 400, cmdline: 'node child.js', note: /after shutdown/ });
+  const run2 = clean();
+  run2.orphansDuringRun = [proc(401, { ppid: 1, depth: -1 })];
+  t.notOk(byId(run2, 'no-orphans').pass);
+});
+
+t.test('fds-drained: own baseline, peer baseline for a replaced worker, evidence names the fd', async (t) => {
+  const run = clean();
+  run.afterDrain = sample(2000, [root({ fds: [...stdFds(), fd(11, '/tmp/a.log'), fd(12, 'socket:[901]')] })]);
+  t.ok(byId(run, 'fds-drained').pass, 'within the slack of 2');
+  run.afterDrain = sample(2000, [root({ fds: [...stdFds(), fd(11, '/tmp/a.log'), fd(12, 'socket:[901]'), fd(13, 'socket:[902]')] })]);
+  const r = byId(run, 'fds-drained');
+  t.notOk(r.pass);
+  t.match(r.summary, /pid 100 holds 8 vs 5/);
+  t.ok(r.evidence.some((e) => e.kind === 'fd' && e.fd === 13 && e.target === 'socket:[902]' && e.pid === 100));
+  // a worker replaced after baseline is judged against its predecessor (same cmdline, same depth)
+  const run2 = clean();
+  run2.baseline = sample(100, [root(), proc(201, { cmdline: 'node worker' })]);
+  run2.afterDrain = sample(2000, [root(), proc(250, { cmdline: 'node worker', fds: [...stdFds(), fd(20, 'socket:[1]'), fd(21, 'socket:[2]'), fd(22, 'socket:[3]')] })]);
+  const r2 = byId(run2, 'fds-drained');
+  t.notOk(r2.pass);
+  t.ok(r2.evidence.some((e) => e.kind === 'fd' && e.pid === 250 && e.fd === 22));
+  run2.afterDrain = sample(2000, [root(), proc(250, { cmdline: 'node worker', fds: stdFds().map((f) => (f.inode ? fd(f.fd, `${f.kind}:[${f.inode + 1000}]`) : f)) })]);
+  t.ok(byId(run2, 'fds-drained').pass, 'same shape, different inodes');
+});
+
+t.test('sockets-drained: CLOSE_WAIT and ESTABLISHED fail, LISTEN and internal pairs do not', async (t) => {
+  const run = clean();
+  run.afterDrain = sample(2000, [root()], [sock('LISTEN', 500, 100, 10, 8080, 0), sock('ESTABLISHED', 600, 100, 21, 9000, 9001), sock('ESTABLISHED', 601, 100, 22, 9001, 9000)]);
+  t.ok(byId(run, 'sockets-drained').pass, 'both ends owned by the tree');
+  run.afterDrain = sample(2000, [root()], [sock('CLOSE_WAIT', 700, 100, 30, 8080, 51000)]);
+  const r = byId(run, 'sockets-drained');
+  t.notOk(r.pass);
+  t.match(r.evidence[0], { kind: 'socket', state: 'CLOSE_WAIT', pid: 100, fd: 30, local: '127.0.0.1:8080', remote: '127.0.0.1:51000', inode: 700, firstSeenMs: 555 });
+});
+
+t.test('max-children: over the cap fails, no cap cannot be exceeded', async (t) => {
+  const run = clean();
+  run.peaks.children = 5;
+  run.maxChildrenSample = sample(500, [root(), proc(201), proc(202), proc(203), proc(204), proc(205)]);
+  const r = byId(run, 'max-children');
+  t.notOk(r.pass);
+  t.equal(r.evidence.length, 5);
+  run.target.pool = { resident: 0, cap: Number.POSITIVE_INFINITY };
+  t.ok(byId(run, 'max-children').pass);
+});
+
+t.test('clean-shutdown: code 0 or SIGTERM passes; strict demands 0; timeout, other codes and leftovers fail', async (t) => {
+  const run = clean();
+  run.shutdown.exit = { code: null, signal: 'SIGTERM', afterMs: 5 };
+  t.ok(byId(run, 'clean-shutdown').pass);
+  run.target.strictExit = true;
+  t.notOk(byId(run, 'clean-shutdown').pass);
+  run.target.strictExit = false;
+  run.shutdown.exit = { code: 1, signal: null, afterMs: 5 };
+  t.notOk(byId(run, 'clean-shutdown').pass);
+  run.shutdown.exit = null;
+  run.shutdown.escalated = true;
+  t.match(byId(run, 'clean-shutdown').summary, /no exit within 5000 ms/);
+  run.shutdown.exit = { code: 0, signal: null, afterMs: 5 };
+  run.shutdown.leftovers = [proc(500, { ppid: 1, depth: -1 })];
+  const r = byId(run, 'clean-shutdown');
+  t.notOk(r.pass);
+  t.ok(r.evidence.some((e) => e.kind === 'process' && e.pid === 500));
+});
