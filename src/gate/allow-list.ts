@@ -99,7 +99,7 @@ export function applyAllowList(checks: CheckResult[], entries: AllowEntry[], now
       if (!hits.length) covered = false;
     }
     if (!covered) return fresh;
-    const by = [...used].map((i) => entries[i]);
+    const by = [...used].sort((a, b) => a - b).map((i) => entries[i]);
     const soonest = by.reduce((a, b) => (b.expiresAtMs < a.expiresAtMs ? b : a));
     return { ...fresh, allowedBy: { reason: by.map((e) => e.reason).join('; '), expires: soonest.expires } };
   });
