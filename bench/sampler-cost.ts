@@ -1,0 +1,180 @@
+// What the /proc sampler costs while it watches a tree of N processes: CPU time of this process
+// (process.cpuUsage) as % of one core while sampling at 10 Hz, and the time of each sample.
+// Target (issue 4): ≤ 2 % of one core at 10 Hz with 100 processes in the tree.
+//
+//   node dist/bench/sampler-cost.js [N ...] [--seconds 5]     (default N = 1 10 100; one JSON line per N)
+//   node dist/bench/sampler-cost.js --tree N                  (internal: the parent of the watched tree)
+//
+// The tree: one Node parent with a loopback listener; N `sleep` children, each holding a TCP connection
+// (as stdin) and a pipe (as stdout), so every child has sockets and pipes for the sampler to map.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, connect, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { Sampler, type SamplerOptions } from '../src/harness/probes/sampler.js';
+import type { Sample } from '../src/harness/probes/types.js';
+
+/** The real sampler, timing each sample its own timer takes. */
+class TimedSampler extends Sampler {
+  readonly durations: number[] = [];
+  constructor(opts: SamplerOptions) {
+    super(opts);
+  }
+  override sample(depth: 'full' | 'adaptive'): Sample {
+    const started = performance.now();
+    try {
+      return super.sample(depth);
+    } finally {
+      this.durations.push(performance.now() - started);
+    }
+  }
+}
+
+export interface SamplerCost {
+  bench: 'sampler-cost';
+  processes: number;
+  seconds: number;
+  intervalMs: number;
+  samples: number;
+  /** CPU of this whole process while sampling, % of one core */
+  cpuPctOfCore: number;
+  /** time spent inside sampleNow only, % of wall time */
+  samplingPctOfWall: number;
+  perSampleMs: { mean: number; p50: number; p95: number; max: number };
+  /** one full sample (every fd link + TCP tables): what sampleNow() costs */
+  fullSampleMs: number;
+  /** TCP table reads during the run and their mean cost */
+  netReads: number;
+  netReadMs: number;
+  fdListReads: number;
+  seen: { children: number; fds: number; sockets: number };
+}
+
+const MARKER = 'HANDOFF_BENCH_RUN';
+
+/** Starts the watched tree and resolves once all N children are running. */
+async function startTree(n: number, marker: string): Promise<ChildProcess> {
+  const parent = spawn(process.execPath, [fileURLToPath(import.meta.url), '--tree', String(n)], {
+    detached: true, // own process group: killed as one at the end
+    // stdin is a lifeline: when this process dies, the tree's parent sees EOF and kills its group
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, [MARKER]: marker },
+  });
+  let out = '';
+  parent.stdout!.setEncoding('utf8');
+  await new Promise<void>((resolve, reject) => {
+    parent.stdout!.on('data', (chunk: string) => {
+      out += chunk;
+      if (out.includes('ready\n')) resolve();
+    });
+    parent.once('exit', (code) => reject(new Error(`tree parent exited early (code ${code})`)));
+  });
+  return parent;
+}
+
+function killTree(parent: ChildProcess): void {
+  try {
+    process.kill(-parent.pid!, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+const round = (x: number, digits = 3): number => Math.round(x * 10 ** digits) / 10 ** digits;
+
+export async function measureSamplerCost(processes: number, seconds = 5, intervalMs = 100): Promise<SamplerCost> {
+  const marker = `bench-${process.pid}-${Date.now()}`;
+  const parent = await startTree(processes, marker);
+  try {
+    const sampler = new TimedSampler({ rootPid: parent.pid!, marker: { name: MARKER, value: marker }, intervalMs });
+    sampler.sampleNow(); // warm-up: first sight of every pid reads its environ/cmdline
+    sampler.sampleNow();
+    sampler.durations.length = 0;
+    const statsBefore = { ...sampler.stats };
+    const cpuBefore = process.cpuUsage();
+    const wallBefore = performance.now();
+    sampler.start(); // exactly what the harness runs: adaptive samples every intervalMs
+    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+    sampler.stop();
+    const wallMs = performance.now() - wallBefore;
+    const cpu = process.cpuUsage(cpuBefore);
+    const latest = sampler.latest();
+    const durations = sampler.durations;
+    const netReads = sampler.stats.netReads - statsBefore.netReads;
+    const netMs = sampler.stats.netMs - statsBefore.netMs;
+    const fdListReads = sampler.stats.fdListReads - statsBefore.fdListReads;
+    const fullStart = performance.now();
+    sampler.sampleNow();
+    const fullSampleMs = performance.now() - fullStart;
+    const sorted = [...durations].sort((a, b) => a - b);
+    const sum = durations.reduce((a, b) => a + b, 0);
+    return {
+      bench: 'sampler-cost',
+      processes,
+      seconds,
+      intervalMs,
+      samples: durations.length,
+      cpuPctOfCore: round(((cpu.user + cpu.system) / 1000 / wallMs) * 100, 2),
+      samplingPctOfWall: round((sum / wallMs) * 100, 2),
+      perSampleMs: { mean: round(sum / Math.max(1, durations.length)), p50: round(percentile(sorted, 50)), p95: round(percentile(sorted, 95)), max: round(sorted.at(-1) ?? 0) },
+      fullSampleMs: round(fullSampleMs),
+      netReads,
+      netReadMs: round(netMs / Math.max(1, netReads)),
+      fdListReads,
+      seen: {
+        children: sampler.timeline.at(-1)?.children ?? 0,
+        fds: sampler.timeline.at(-1)?.fds ?? 0,
+        sockets: latest?.sockets.length ?? 0,
+      },
+    };
+  } finally {
+    killTree(parent);
+  }
+}
+
+/** The watched tree's parent: N sleep children, each with a loopback TCP connection and a pipe. */
+async function runTreeParent(n: number): Promise<void> {
+  const server = createServer(() => {});
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as { port: number }).port;
+  const children: ChildProcess[] = [];
+  for (let i = 0; i < n; i++) {
+    const socket: Socket = connect(port, '127.0.0.1');
+    await once(socket, 'connect');
+    const child = spawn('sleep', ['600'], { stdio: [socket, 'pipe', 'ignore'] });
+    await once(child, 'spawn');
+    children.push(child);
+  }
+  process.stdout.write('ready\n');
+  // the bench kills the whole group; if the bench dies first, take the group down ourselves
+  const killGroup = (): void => {
+    process.kill(-process.pid, 'SIGKILL');
+  };
+  process.stdin.on('end', killGroup).on('close', killGroup).resume();
+  setTimeout(killGroup, 600_000).unref();
+}
+
+async function main(argv: string[]): Promise<void> {
+  const treeAt = argv.indexOf('--tree');
+  if (treeAt !== -1) return runTreeParent(Number(argv[treeAt + 1]));
+  const secondsAt = argv.indexOf('--seconds');
+  const seconds = secondsAt === -1 ? 5 : Number(argv[secondsAt + 1]);
+  const counts = argv.filter((arg, i) => /^\d+$/.test(arg) && i !== secondsAt + 1).map(Number);
+  for (const n of counts.length > 0 ? counts : [1, 10, 100]) {
+    console.log(JSON.stringify(await measureSamplerCost(n, seconds)));
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main(process.argv.slice(2)).catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}
