@@ -11,7 +11,8 @@ import { packageRoot } from '../../src/paths.js';
 import { fixture } from './fixtures.js';
 import type { Report } from '../../src/report/schema.js';
 
-const CHROMIUM = '/usr/bin/chromium';
+// HANDOFF_CHROMIUM overrides the browser path (e.g. to check the skip path: HANDOFF_CHROMIUM=/nonexistent)
+const CHROMIUM = process.env.HANDOFF_CHROMIUM || '/usr/bin/chromium';
 const ARGS = [
   '--headless',
   '--no-sandbox',
