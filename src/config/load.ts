@@ -34,18 +34,27 @@ export function loadConfig(path: string | undefined, cwd: string = process.cwd()
   return { ...parseConfig(raw, file, dirname(file)), source: file };
 }
 
-/** The config as `handoff stress` flags, merged under the CLI's own (CLI wins; ignore lists add up). */
-export function mergeStressFlags(config: HandoffConfig, cli: Record<string, unknown>): Record<string, unknown> {
-  const fromConfig: StressFlags = { ...config.targetFlags, ...config.runFlags };
+/**
+ * The config merged under the command line of `handoff stress`: a flag given on the command line wins,
+ * ignore lists add up, and a target on the command line (a command after `--`, or --strategy) replaces
+ * the config's target entirely (its command and its proxy options alike).
+ */
+export function mergeStressInvocation(
+  config: HandoffConfig,
+  cliFlags: Record<string, unknown>,
+  cliCommand: string[] = [],
+): { flags: Record<string, unknown>; command: string[] } {
+  const cliNamesTarget = cliCommand.length > 0 || cliFlags.strategy !== undefined;
+  const fromConfig: StressFlags = { ...(cliNamesTarget ? {} : config.targetFlags), ...config.runFlags };
   if (config.suite) fromConfig.suite = config.suite;
   if (config.report.dir) fromConfig.reportDir = config.report.dir;
   if (config.report.formats) fromConfig.format = config.report.formats.join(',');
-  const merged: Record<string, unknown> = { ...fromConfig };
-  for (const [key, value] of Object.entries(cli)) if (value !== undefined) merged[key] = value;
-  // a CLI --strategy replaces a config command target and vice versa, handled by the caller via config.command
-  const cliIgnores = Array.isArray(cli.ignore) ? (cli.ignore as string[]) : [];
-  if (config.ignores.length || cliIgnores.length) merged.ignore = [...config.ignores, ...cliIgnores];
-  return merged;
+  const flags: Record<string, unknown> = { ...fromConfig };
+  for (const [key, value] of Object.entries(cliFlags)) if (value !== undefined) flags[key] = value;
+  const cliIgnores = Array.isArray(cliFlags.ignore) ? (cliFlags.ignore as string[]) : [];
+  if (config.ignores.length || cliIgnores.length) flags.ignore = [...config.ignores, ...cliIgnores];
+  const command = cliNamesTarget ? cliCommand : (config.command ?? []);
+  return { flags, command };
 }
 
 export const gateOf = (config: HandoffConfig): GateConfig => ({ thresholds: config.thresholds, allowList: config.allowList });
