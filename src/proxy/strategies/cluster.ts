@@ -1,6 +1,142 @@
-// STUB — replaced by the strategy work.
+// cluster: node:cluster workers sharing one listener. On Linux the primary accepts and passes each
+// handle round-robin to a worker (closing its own copy once the worker accepted it — Node's own handoff);
+// the workers run the forward proxy's http.Server on the shared handle. A worker that dies is replaced
+// (with backoff when it keeps dying young). Shutdown: every worker closes its server (the shared listener
+// closes with the last one), finishes in-flight work within the grace, exits; stragglers get SIGTERM, then
+// SIGKILL; the primary returns once every worker has been reaped.
+//
+// Pool rule (the `pool` line): resident = cap = workers (no recycling: --max-connections-per-child is a
+// prefork option).
+import cluster, { type Worker } from 'node:cluster';
+import type { AddressInfo } from 'node:net';
+import { createFaultHooks } from '../faults.js';
 import type { ProxyOptions } from '../options.js';
-import type { Strategy } from './strategy.js';
-export function createStrategy(_options: ProxyOptions): Strategy {
-  throw new Error('strategy cluster not implemented yet');
+import { drainThenTerminate } from '../process/escalate.js';
+import { assertFaultSupported } from '../process/fault-support.js';
+import { OPTIONS_ENV, isToMaster, type ToChild } from '../process/messages.js';
+import { childEntryPath } from '../process/spawn-child.js';
+import type { PoolDeclaration, Strategy } from './strategy.js';
+
+const BOOT_TIMEOUT_MS = 15_000;
+const YOUNG_DEATH_MS = 1_000;
+const MAX_BACKOFF_MS = 5_000;
+
+export class ClusterStrategy implements Strategy {
+  readonly name = 'cluster';
+  private readonly workers = new Set<Worker>();
+  private readonly startedAt = new Map<Worker, number>();
+  private readonly faults;
+  private shuttingDown = false;
+  private crashStreak = 0;
+  private respawnTimer: NodeJS.Timeout | null = null;
+  private readonly counters = { spawned: 0, crashes: 0, peakRss: 0 };
+
+  constructor(private readonly options: ProxyOptions) {
+    assertFaultSupported(options);
+    this.faults = createFaultHooks(options.fault, 'cluster-primary');
+  }
+
+  pool(): PoolDeclaration {
+    return { resident: this.options.workers, cap: this.options.workers };
+  }
+
+  stats(): { live: number; spawned: number; crashes: number; peakWorkerRssBytes: number } {
+    return { live: this.workers.size, spawned: this.counters.spawned, crashes: this.counters.crashes, peakWorkerRssBytes: this.counters.peakRss };
+  }
+
+  async listen(): Promise<AddressInfo> {
+    cluster.setupPrimary({
+      exec: childEntryPath(),
+      args: ['cluster-worker'],
+      execArgv: [], // never inherit a TypeScript loader
+      // stdout carries the primary's `listening`/`pool` lines: workers must not write there
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
+    cluster.on('exit', (w) => this.onWorkerGone(w));
+    const listening: Promise<AddressInfo>[] = [];
+    for (let i = 0; i < this.options.workers; i++) listening.push(this.whenListening(this.fork()));
+    try {
+      const addresses = await Promise.all(listening);
+      return addresses[0];
+    } catch (err) {
+      this.shuttingDown = true;
+      await drainThenTerminate(() => [...this.workers].map((w) => w.process), 0);
+      throw err;
+    }
+  }
+
+  async shutdown(graceMs: number): Promise<void> {
+    this.shuttingDown = true;
+    if (this.respawnTimer) clearTimeout(this.respawnTimer);
+    const msg: ToChild = { t: 'shutdown', graceMs };
+    for (const w of this.workers) {
+      try {
+        if (w.isConnected()) w.send(msg, (err: Error | null) => void err);
+      } catch {
+        // channel already closed: escalation handles it
+      }
+    }
+    const unreaped = await drainThenTerminate(() => [...this.workers].map((w) => w.process), graceMs + 750);
+    if (unreaped.length) process.stderr.write(`handoff cluster: workers not reaped: ${unreaped.join(' ')}\n`);
+    await this.faults.close();
+  }
+
+  private fork(): Worker {
+    const w = cluster.fork({ [OPTIONS_ENV]: JSON.stringify(this.options) });
+    this.workers.add(w);
+    this.startedAt.set(w, Date.now());
+    this.counters.spawned++;
+    w.on('message', (m: unknown) => {
+      if (isToMaster(m) && m.t === 'stats') this.counters.peakRss = Math.max(this.counters.peakRss, m.rssBytes);
+    });
+    w.on('error', () => {}); // send errors on a dying worker: its 'exit' follows
+    return w;
+  }
+
+  private whenListening(w: Worker): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        w.process.kill('SIGKILL');
+        reject(new Error(`cluster worker did not listen within ${BOOT_TIMEOUT_MS} ms`));
+      }, BOOT_TIMEOUT_MS);
+      w.once('listening', (address: { address: string; port: number; addressType: number | string }) => {
+        clearTimeout(timer);
+        w.off('exit', onExit);
+        const family = address.addressType === 6 || address.addressType === 'udp6' ? 'IPv6' : 'IPv4';
+        resolve({ address: address.address ?? this.options.host, port: address.port, family });
+      });
+      const onExit = (code: number | null, sig: string | null): void => {
+        clearTimeout(timer);
+        reject(new Error(`cluster worker exited before listening (code ${code}, signal ${sig})`));
+      };
+      w.once('exit', onExit);
+    });
+  }
+
+  private onWorkerGone(w: Worker): void {
+    if (!this.workers.delete(w)) return;
+    const started = this.startedAt.get(w) ?? 0;
+    this.startedAt.delete(w);
+    if (this.shuttingDown) return;
+    this.counters.crashes++;
+    this.crashStreak = Date.now() - started < YOUNG_DEATH_MS ? this.crashStreak + 1 : 0;
+    if (this.respawnTimer) return;
+    const delay = this.crashStreak === 0 ? 0 : Math.min(MAX_BACKOFF_MS, 100 * 2 ** (this.crashStreak - 1));
+    this.respawnTimer = setTimeout(() => {
+      this.respawnTimer = null;
+      if (this.shuttingDown) return;
+      for (let k = this.workers.size; k < this.options.workers; k++) {
+        try {
+          this.fork();
+        } catch (err) {
+          process.stderr.write(`handoff cluster: respawn failed (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})\n`);
+          break;
+        }
+      }
+    }, delay);
+  }
+}
+
+export function createStrategy(options: ProxyOptions): Strategy {
+  return new ClusterStrategy(options);
 }
