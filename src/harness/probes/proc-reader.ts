@@ -4,7 +4,7 @@
 // would queue ~1000 tiny jobs per sample on libuv's 4-thread pool, competing with the harness's own I/O
 // (bench/sampler-cost.ts measures the cost).
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, readlinkSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readlinkSync, readSync, statSync } from 'node:fs';
 import { environHas } from './parse-environ.js';
 import { parseCmdline } from './parse-cmdline.js';
 import { parseFdTarget } from './parse-fd-target.js';
@@ -81,32 +81,27 @@ export function readStat(pid: number): ProcStat | null {
 }
 
 /**
- * Open /proc/PID/stat handles re-read with pread at offset 0 (a seq_file regenerates its text on a read
- * from 0): one syscall per sample instead of open+read+close. A handle belongs to the process, not the pid
- * number: once that process is reaped the read fails with ESRCH, even if the pid was reused since.
- * Holds one fd per watched process in the caller: close() when done.
+ * Kept-open handles on the /proc entries of watched processes, so that a periodic sample costs one syscall
+ * per question instead of open+read+close or a path walk:
+ *  - /proc/PID/stat re-read with pread at offset 0 (a seq_file regenerates its text on a read from 0);
+ *  - /proc/PID/fd directory fstat()ed for its size, which Linux ≥ 6.2 reports as the number of open fds.
+ * A handle belongs to the process, not the pid number: once that process is reaped a read fails with ESRCH,
+ * even if the pid was reused since. Holds up to two fds per watched process: close() when done.
  */
-export class StatHandles {
-  private readonly fds = new Map<number, number>();
+export class ProcHandles {
+  private readonly statFds = new Map<number, number>();
+  private readonly fdDirFds = new Map<number, number>();
 
-  constructor(private readonly max = 1024) {}
+  constructor(private readonly maxProcesses = 1024) {}
 
   get size(): number {
-    return this.fds.size;
+    return this.statFds.size + this.fdDirFds.size;
   }
 
-  read(pid: number): ProcStat | null {
-    let fd = this.fds.get(pid);
-    if (fd === undefined) {
-      if (this.fds.size >= this.max) return readStat(pid);
-      try {
-        fd = openSync(`/proc/${pid}/stat`, 'r');
-      } catch (error) {
-        if (isGone(error)) return null;
-        throw error;
-      }
-      this.fds.set(pid, fd);
-    }
+  stat(pid: number): ProcStat | null {
+    const fd = this.handle(this.statFds, pid, `/proc/${pid}/stat`);
+    if (fd === undefined) return readStat(pid);
+    if (fd === null) return null;
     try {
       const n = readSync(fd, buffer, 0, buffer.length, 0);
       return parseStat(buffer.toString('utf8', 0, n));
@@ -117,19 +112,47 @@ export class StatHandles {
     }
   }
 
-  has(pid: number): boolean {
-    return this.fds.has(pid);
+  /** As countFds(pid). */
+  fdCount(pid: number): number | null | undefined {
+    if (!fdCountIsSupported()) return undefined;
+    const fd = this.handle(this.fdDirFds, pid, `/proc/${pid}/fd`);
+    if (fd === undefined) return countFds(pid);
+    if (fd === null) return null;
+    try {
+      return fstatSync(fd).size;
+    } catch (error) {
+      this.forget(pid);
+      if (isGone(error)) return null;
+      throw error;
+    }
   }
 
   forget(pid: number): void {
-    const fd = this.fds.get(pid);
-    if (fd === undefined) return;
-    this.fds.delete(pid);
-    closeSync(fd);
+    for (const map of [this.statFds, this.fdDirFds]) {
+      const fd = map.get(pid);
+      if (fd === undefined) continue;
+      map.delete(pid);
+      closeSync(fd);
+    }
   }
 
   close(): void {
-    for (const pid of [...this.fds.keys()]) this.forget(pid);
+    for (const pid of [...this.statFds.keys(), ...this.fdDirFds.keys()]) this.forget(pid);
+  }
+
+  /** the open fd; null when the process is gone; undefined when over the cap (caller falls back) */
+  private handle(map: Map<number, number>, pid: number, path: string): number | null | undefined {
+    const open = map.get(pid);
+    if (open !== undefined) return open;
+    if (map.size >= this.maxProcesses) return undefined;
+    try {
+      const fd = openSync(path, 'r');
+      map.set(pid, fd);
+      return fd;
+    } catch (error) {
+      if (isGone(error)) return null;
+      throw error;
+    }
   }
 }
 
@@ -182,13 +205,17 @@ export function readFds(pid: number): FdEntry[] | null {
 
 let fdCountSupported: boolean | undefined;
 
+function fdCountIsSupported(): boolean {
+  fdCountSupported ??= statSync('/proc/self/fd').size > 0;
+  return fdCountSupported;
+}
+
 /**
  * Number of open fds of pid from one stat() of /proc/PID/fd (Linux ≥ 6.2 reports it as the size), or
  * undefined when the kernel does not (size 0) — then only readFds can tell; null when the process is gone.
  */
 export function countFds(pid: number): number | null | undefined {
-  fdCountSupported ??= statSync('/proc/self/fd').size > 0;
-  if (!fdCountSupported) return undefined;
+  if (!fdCountIsSupported()) return undefined;
   try {
     return statSync(`/proc/${pid}/fd`).size;
   } catch (error) {

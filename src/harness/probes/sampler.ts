@@ -19,7 +19,7 @@
 import { performance } from 'node:perf_hooks';
 import type { TimelinePoint } from '../../report/schema.js';
 import { formatCmdline } from './parse-cmdline.js';
-import { clkTck, countFds, hasMarker, listPids, pageSizeBytes, readCmdline, readFds, readStat, readTcpTable, StatHandles, type TcpTable } from './proc-reader.js';
+import { clkTck, countFds, hasMarker, listPids, pageSizeBytes, readCmdline, readFds, readStat, readTcpTable, ProcHandles, type TcpTable } from './proc-reader.js';
 import { processKey, type FdEntry, type FdKind, type OwnedSocket, type ProcStat, type ProcessSnapshot, type Sample, type TcpRow } from './types.js';
 
 export interface SamplerOptions {
@@ -35,7 +35,7 @@ export interface SamplerOptions {
   now?: () => number;
   /** adaptive samples re-read a process's unchanged-count fd list after this long (default 2000) */
   fdRefreshMs?: number;
-  /** adaptive samples spend at most this share of wall time reading TCP tables (default 0.01 = 1 %) */
+  /** adaptive samples spend at most this share of wall time reading TCP tables (default 0.005 = 0.5 %) */
   netBudget?: number;
 }
 
@@ -83,8 +83,8 @@ export class Sampler {
   private readonly ticksPerSecond = clkTck();
   private readonly pageSize = pageSizeBytes();
   private timer: NodeJS.Timeout | null = null;
-  /** open stat handles of tree members and orphans, only while the periodic timer runs (stop() closes them) */
-  private statHandles: StatHandles | null = null;
+  /** open /proc handles of tree members and orphans, only while the periodic timer runs (stop() closes them) */
+  private handles: ProcHandles | null = null;
   private generation = 0;
   private readonly pids = new Map<number, PidInfo>();
   private rootKey: string | null = null;
@@ -118,13 +118,13 @@ export class Sampler {
       ignore: opts.ignore ?? [],
       now: opts.now ?? (() => performance.now() - start),
       fdRefreshMs: opts.fdRefreshMs ?? 2000,
-      netBudget: opts.netBudget ?? 0.01,
+      netBudget: opts.netBudget ?? 0.005,
     };
   }
 
   start(): void {
     if (this.timer) return;
-    this.statHandles = new StatHandles();
+    this.handles = new ProcHandles();
     this.tick();
     // unref: a forgotten sampler must not keep the harness alive on its own
     this.timer = setInterval(() => this.tick(), this.opts.intervalMs).unref();
@@ -133,8 +133,8 @@ export class Sampler {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    this.statHandles?.close();
-    this.statHandles = null;
+    this.handles?.close();
+    this.handles = null;
   }
 
   latest(): Sample | null {
@@ -213,11 +213,11 @@ export class Sampler {
       }
       // members and orphans are read every sample: through a kept handle while the timer runs
       const watched = info !== undefined && (info.wasInTree || info.orphan) && info.listed === generation - 1;
-      const stat = watched && this.statHandles ? this.statHandles.read(pid) : readStat(pid);
+      const stat = watched && this.handles ? this.handles.stat(pid) : readStat(pid);
       if (!stat) continue; // vanished
       const key = processKey(stat);
       if (!info || info.key !== key || info.listed !== generation - 1) {
-        this.statHandles?.forget(pid);
+        this.handles?.forget(pid);
         info = {
           key, comm: stat.comm, listed: generation, settled: false, unmarkedReads: 0, orphan: false, wasInTree: false,
           cmdline: null, cmdlineStable: false, fds: null, fdCount: -1, fdsReadAt: 0,
@@ -230,7 +230,7 @@ export class Sampler {
     for (const [pid, info] of this.pids) {
       if (info.listed === generation) continue;
       this.pids.delete(pid);
-      this.statHandles?.forget(pid);
+      this.handles?.forget(pid);
     }
     return stats;
   }
@@ -331,7 +331,7 @@ export class Sampler {
   private fdsOf(pid: number, info: PidInfo, t: number, full: boolean): FdEntry[] {
     const fresh = info.fds !== null && t - info.fdsReadAt < this.opts.fdRefreshMs;
     if (!full && fresh) {
-      const count = countFds(pid);
+      const count = this.handles ? this.handles.fdCount(pid) : countFds(pid);
       if (count === null) return info.fds!; // gone since its stat was read: last known list
       if (count === info.fdCount) return info.fds!;
     }
