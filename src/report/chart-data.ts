@@ -102,7 +102,7 @@ export function chartData(report: Report): ChartData {
         title: 'Request rate and CPU of the tree',
         units: { y: 'req/s', pct: '% of one core' },
         series: [
-          { label: 'requests/s', color: '#2ca02c', width: 2, values: col((p) => p.reqRate) },
+          { label: tl.some((p) => typeof p.reqRate === 'number') ? 'requests/s' : 'requests/s (not recorded)', color: '#2ca02c', width: 2, values: col((p) => p.reqRate) },
           { label: 'CPU %', color: '#e377c2', width: 1.5, scale: 'pct', values: col((p) => p.cpuPct) },
         ],
       },
