@@ -160,6 +160,7 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
   let sampler: Sampler | null = null;
   const stopLoad = new AbortController();
   try {
+    log(`run ${runId} (${runDir})`);
     origin = await startOrigin();
     target = await phase('start', () => launchTarget(opts.target, { runId, runDir }));
     log(`target pid ${target.pid} listening on ${target.host}:${target.port}${target.pool ? ` pool ${JSON.stringify(target.pool)}` : ''}`);

@@ -1,0 +1,125 @@
+// The canary matrix: every fault of the reference proxy must fail its run (exit 1, through the real CLI) on
+// the check meant to catch it, with evidence naming the guilty process or descriptor, and leave nothing alive.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t, { type Test } from 'tap';
+import { packageRoot } from '../../src/paths.js';
+import { check, failedIds, markedPids, runCli, tempReportDir, type CliResult } from './helpers.js';
+import type { Evidence, Report } from '../../src/report/schema.js';
+
+interface Case {
+  name: string;
+  /** the strategy whose source must wire the fault in, for the case to be meaningful */
+  strategy: string;
+  args: string[];
+  /** every one of these must fail */
+  all?: string[];
+  /** at least one of these must fail */
+  any?: string[];
+  evidence: (report: Report, t: Test) => void;
+}
+
+const ev = (report: Report, id: string): Evidence[] => check(report, id).evidence;
+const processes = (e: Evidence[]) => e.filter((x): x is Extract<Evidence, { kind: 'process' }> => x.kind === 'process');
+const fds = (e: Evidence[]) => e.filter((x): x is Extract<Evidence, { kind: 'fd' }> => x.kind === 'fd');
+
+const CASES: Case[] = [
+  {
+    name: 'per-connection no-parent-close',
+    strategy: 'per-connection',
+    args: ['--strategy', 'per-connection', '--fault', 'no-parent-close'],
+    all: ['handoff-eof', 'fds-drained'],
+    evidence: (r, t) => {
+      t.ok(ev(r, 'handoff-eof').some((e) => e.kind === 'connection' && /no EOF within/.test(e.detail)), 'a churn connection without EOF');
+      const leaked = fds(ev(r, 'fds-drained'));
+      t.ok(leaked.length > 0 && leaked.every((f) => f.pid === r.target.pid), 'the leaked fds are the master’s');
+      t.ok(leaked.some((f) => /^socket:\[\d+\]$/.test(f.target)), 'and they are sockets');
+    },
+  },
+  {
+    name: 'per-connection zombie',
+    strategy: 'per-connection',
+    args: ['--strategy', 'per-connection', '--fault', 'zombie'],
+    all: ['no-zombies'],
+    evidence: (r, t) => {
+      const z = processes(ev(r, 'no-zombies'));
+      t.ok(z.length > 0 && z.every((p) => p.state === 'Z'), 'the evidence is a zombie');
+    },
+  },
+  {
+    name: 'inline zombie',
+    strategy: 'inline',
+    args: ['--strategy', 'inline', '--fault', 'zombie'],
+    all: ['no-zombies'],
+    evidence: (r, t) => t.ok(processes(ev(r, 'no-zombies')).every((p) => p.state === 'Z')),
+  },
+  {
+    name: 'per-connection orphan-on-shutdown',
+    strategy: 'per-connection',
+    args: ['--strategy', 'per-connection', '--fault', 'orphan-on-shutdown'],
+    all: ['no-orphans', 'clean-shutdown'],
+    evidence: (r, t) => {
+      const o = processes(ev(r, 'no-orphans'));
+      t.ok(o.length > 0 && o.every((p) => /child\.js/.test(p.cmdline) && p.ppid !== r.target.pid), 'orphaned proxy children, reparented');
+      t.ok(processes(ev(r, 'clean-shutdown')).some((p) => /child\.js/.test(p.cmdline)), 'clean-shutdown names the child left behind');
+    },
+  },
+  {
+    name: 'per-connection fd-leak',
+    strategy: 'per-connection',
+    args: ['--strategy', 'per-connection', '--fault', 'fd-leak'],
+    any: ['fds-drained', 'sockets-drained'],
+    evidence: (r, t) => {
+      const f = fds(ev(r, 'fds-drained'));
+      t.ok(f.length > 0 && f.every((x) => x.pid === r.target.pid), 'the master holds the leaked descriptors');
+    },
+  },
+  {
+    name: 'inline fd-leak',
+    strategy: 'inline',
+    args: ['--strategy', 'inline', '--fault', 'fd-leak'],
+    any: ['fds-drained', 'sockets-drained'],
+    evidence: (r, t) => t.ok(fds(ev(r, 'fds-drained')).length > 0, 'fd evidence'),
+  },
+  {
+    name: 'per-connection child-stall',
+    strategy: 'per-connection',
+    args: ['--strategy', 'per-connection', '--fault', 'child-stall'],
+    all: ['children-drained'],
+    evidence: (r, t) => {
+      const c = processes(ev(r, 'children-drained'));
+      t.ok(c.length > 0 && c.every((p) => p.ppid === r.target.pid && /child\.js/.test(p.cmdline)), 'the stalled children of the master');
+    },
+  },
+  {
+    name: 'per-connection ack-death',
+    strategy: 'per-connection',
+    args: ['--strategy', 'per-connection', '--fault', 'ack-death'],
+    any: ['handoff-eof', 'sockets-drained', 'error-budget'],
+    evidence: (r, t) => {
+      const failing = r.checks.filter((c) => !c.pass);
+      t.ok(failing.every((c) => c.evidence.length > 0), 'every failing check has evidence');
+    },
+  },
+];
+
+t.test('canary faults fail on their intended check', async (t) => {
+  const dir = tempReportDir(t);
+  for (const c of CASES) {
+    // a strategy that does not wire --fault in cannot produce the leak: reported as todo, never as a pass
+    const wired = /createFaultHooks|faults?\.js/.test(readFileSync(join(packageRoot, 'src/proxy/strategies', `${c.strategy}.ts`), 'utf8'));
+    await t.test(c.name, { todo: wired ? false : `src/proxy/strategies/${c.strategy}.ts does not wire --fault in yet` }, async (t) => {
+      const r: CliResult = await runCli(['stress', ...c.args, '--report-dir', dir, '--drain', '2s', '--format', 'json', '--quiet']);
+      t.equal(r.code, 1, `exit 1 (stderr: ${r.stderr.slice(-300)})`);
+      t.ok(r.report, 'a report was written');
+      if (!r.report) return;
+      const failed = failedIds(r.report);
+      t.comment(`${c.name}: failed ${failed.join(', ')}; time to quiet ${r.report.timeToQuietMs}`);
+      for (const id of c.all ?? []) t.ok(failed.includes(id), `${id} fails`);
+      if (c.any) t.ok(c.any.some((id) => failed.includes(id)), `one of ${c.any.join(', ')} fails`);
+      c.evidence(r.report, t);
+      t.match(r.stdout, /FAIL/, 'the summary says FAIL');
+      t.same(markedPids(r.report.runId), [], 'nothing carrying the run marker is left');
+    });
+  }
+});

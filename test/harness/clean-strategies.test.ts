@@ -1,0 +1,38 @@
+// Every clean strategy passes, several times in a row (a false positive is as much a bug as a missed leak),
+// through the real CLI, and leaves nothing behind.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { packageRoot } from '../../src/paths.js';
+import { markedPids, runCli, tempReportDir } from './helpers.js';
+
+const REPEAT = Number(process.env.HANDOFF_TEST_REPEAT ?? 3);
+
+const CASES: { name: string; strategy: string; args: string[] }[] = [
+  { name: 'inline', strategy: 'inline', args: ['--strategy', 'inline'] },
+  { name: 'per-connection ipc', strategy: 'per-connection', args: ['--strategy', 'per-connection', '--handoff', 'ipc'] },
+  { name: 'per-connection stdio', strategy: 'per-connection', args: ['--strategy', 'per-connection', '--handoff', 'stdio'] },
+  { name: 'per-connection spares', strategy: 'per-connection', args: ['--strategy', 'per-connection', '--spares', '2'] },
+  { name: 'prefork', strategy: 'prefork', args: ['--strategy', 'prefork', '--workers', '2'] },
+  { name: 'cluster', strategy: 'cluster', args: ['--strategy', 'cluster', '--workers', '2'] },
+];
+
+const isStub = (strategy: string): boolean =>
+  readFileSync(join(packageRoot, 'src/proxy/strategies', `${strategy}.ts`), 'utf8').startsWith('// STUB');
+
+t.test('clean strategies pass every check', async (t) => {
+  const dir = tempReportDir(t);
+  for (const c of CASES) {
+    await t.test(c.name, { skip: isStub(c.strategy) ? `strategy ${c.strategy} is still a stub` : false }, async (t) => {
+      for (let i = 1; i <= REPEAT; i++) {
+        const r = await runCli(['stress', ...c.args, '--report-dir', dir, '--format', 'json', '--quiet']);
+        const failing = r.report?.checks.filter((x) => !x.pass).map((x) => `${x.id}: ${x.summary}`) ?? [];
+        t.equal(r.code, 0, `${c.name} run ${i}: exit 0 ${failing.join(' | ')} ${r.code === 0 ? '' : r.stderr.slice(-300)}`);
+        if (r.report) {
+          t.comment(`${c.name} run ${i}: ${r.report.verdict}, time to quiet ${r.report.timeToQuietMs} ms, peak children ${r.report.peaks.children}`);
+          t.same(markedPids(r.report.runId), [], 'nothing carrying the run marker is left');
+        }
+      }
+    });
+  }
+});

@@ -1,0 +1,146 @@
+// Any command as a target: a tiny Python server in server mode (clean, and one that leaves a child behind)
+// through the programmatic run API, plus exit codes 2 and 3 and the harness's own SIGINT, for real.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import t from 'tap';
+import { runStress, type RunOptions } from '../../src/harness/run.js';
+import { loadSuite } from '../../src/harness/suite.js';
+import { TargetStartError } from '../../src/util/errors.js';
+import { packageRoot, cliPath } from '../../src/paths.js';
+import { check, failedIds, markedPids, runCli, tempReportDir } from './helpers.js';
+
+const fixture = (name: string): string => join(packageRoot, 'test/harness/fixtures', name);
+
+function pythonRun(reportDir: string, extra: string[] = [], over: Partial<RunOptions> = {}): RunOptions {
+  return {
+    target: { kind: 'command', command: ['python3', fixture('echo-server.py'), '{port}', ...extra] },
+    mode: 'server',
+    echo: true,
+    suite: loadSuite('ci'),
+    drainMs: 2_000,
+    reportDir,
+    formats: ['json'],
+    strictExit: false,
+    ignore: [],
+    sampleHz: 10,
+    strategy: null,
+    fault: null,
+    ...over,
+  };
+}
+
+t.test('a clean python server passes in server mode, tokens checked through --echo', async (t) => {
+  const dir = tempReportDir(t);
+  for (let i = 1; i <= 2; i++) {
+    const { report } = await runStress(pythonRun(dir));
+    t.equal(report.verdict, 'pass', `run ${i}: ${report.checks.filter((c) => !c.pass).map((c) => `${c.id}: ${c.summary}`).join(' | ')}`);
+    t.match(check(report, 'responses-correct').summary, /carried their own token/);
+    t.match(check(report, 'clean-shutdown').summary, /by SIGTERM|with code 0/);
+    t.equal(report.target.kind, 'command');
+    t.comment(`python clean run ${i}: time to quiet ${report.timeToQuietMs} ms`);
+    t.same(markedPids(report.runId), []);
+  }
+});
+
+t.test('--strict-exit: a server dying by SIGTERM is no longer clean', async (t) => {
+  const dir = tempReportDir(t);
+  const { report } = await runStress(pythonRun(dir, [], { strictExit: true, durationMs: 500 }));
+  t.same(failedIds(report), ['clean-shutdown']);
+  t.match(check(report, 'clean-shutdown').summary, /SIGTERM.*--strict-exit/);
+});
+
+t.test('a python server that leaves a child behind fails children-drained, no-orphans, clean-shutdown', async (t) => {
+  const dir = tempReportDir(t);
+  const { report } = await runStress(pythonRun(dir, ['--leave-child']));
+  const failed = failedIds(report);
+  t.comment(`python leaky: failed ${failed.join(', ')}; time to quiet ${report.timeToQuietMs}`);
+  for (const id of ['children-drained', 'no-orphans', 'clean-shutdown']) t.ok(failed.includes(id), `${id} fails`);
+  const child = check(report, 'children-drained').evidence.find((e) => e.kind === 'process');
+  t.match(child, { kind: 'process', cmdline: /^sleep 60/, ppid: report.target.pid });
+  t.match(check(report, 'no-orphans').evidence[0], { kind: 'process', cmdline: /^sleep 60/, note: /after shutdown/ });
+  t.same(markedPids(report.runId), [], 'the harness killed the orphan');
+});
+
+t.test('a declared pool (--pool) is not a leak', async (t) => {
+  const dir = tempReportDir(t);
+  const opts = pythonRun(dir, ['--leave-child'], { durationMs: 500 });
+  opts.target = { kind: 'command', command: opts.target.kind === 'command' ? opts.target.command : [], pool: { resident: 1, cap: 2 } };
+  const { report } = await runStress(opts);
+  t.ok(check(report, 'children-drained').pass, check(report, 'children-drained').summary);
+  t.ok(check(report, 'max-children').pass);
+  t.notOk(check(report, 'no-orphans').pass, 'still an orphan at shutdown');
+});
+
+t.test('a target that never accepts: TargetStartError with its stderr, exit 3 from the CLI', async (t) => {
+  const dir = tempReportDir(t);
+  const err = await runStress({ ...pythonRun(dir), target: { kind: 'command', command: ['sh', fixture('sh-server.sh')] } }).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  t.ok(err instanceof TargetStartError, 'TargetStartError');
+  if (err instanceof TargetStartError) {
+    t.match(err.context.stderr, /refusing to start/);
+    t.equal(err.context.exitCode, 7);
+  }
+  const r = await runCli(['stress', '--report-dir', dir, '--mode', 'server', '--', 'sh', fixture('sh-server.sh')]);
+  t.equal(r.code, 3);
+  t.match(r.stderr, /exited before it accepted connections/);
+  t.match(r.stderr, /\| sh-server: refusing to start/);
+  const r2 = await runCli(['stress', '--report-dir', dir, '--', 'no-such-binary-handoff', '{port}']);
+  t.equal(r2.code, 3, r2.stderr);
+});
+
+t.test('usage errors exit 2 with one line', async (t) => {
+  const dir = tempReportDir(t);
+  const cases: [string[], RegExp][] = [
+    [['--suite', 'no-such-suite'], /unknown suite "no-such-suite"/],
+    [['--mode', 'sideways'], /invalid --mode/],
+    [['--mode', 'server'], /needs a command target/],
+    [['--strategy', 'inline', '--', 'python3', '{port}'], /--strategy configures the reference proxy/],
+    [['--duration', 'soon'], /invalid --duration/],
+    [['--ignore', '('], /invalid regular expression/],
+    [['--suite', fixture('../no/such/file.json')], /suite file not found/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await runCli(['stress', '--report-dir', dir, ...args]);
+    t.equal(r.code, 2, `${args.join(' ')} → exit 2`);
+    t.match(r.stderr, message);
+  }
+});
+
+t.test('SIGINT to the harness mid-run kills the whole target group', async (t) => {
+  const dir = tempReportDir(t);
+  const child = spawn(process.execPath, [cliPath(), 'stress', '--strategy', 'per-connection', '--spares', '1', '--duration', '30s', '--report-dir', dir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  const started = new Promise<number>((resolve) => {
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+      const m = /target pid (\d+)/.exec(stderr);
+      if (m && /load …/.test(stderr)) resolve(Number(m[1]));
+    });
+  });
+  const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const pid = await started;
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  child.kill('SIGINT');
+  const code = await exited;
+  clearTimeout(killer);
+  t.equal(code, 130, 'exit 130 after SIGINT');
+  // the group's last members may take a moment to be reaped by init once the harness is gone
+  const groupAlive = (): boolean => {
+    try {
+      process.kill(-pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const deadline = Date.now() + 10_000;
+  while (groupAlive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  t.notOk(groupAlive(), `target group ${pid} is gone`);
+  const runId = /run (\S+) \(/.exec(stderr)?.[1];
+  t.ok(runId, 'the run announced its id');
+  t.same(markedPids(runId ?? 'unknown-run'), [], 'nothing carrying the run marker is left');
+});
