@@ -1,0 +1,175 @@
+// The sampler against real process trees: children, fds, owned sockets, zombies, orphans. Every tree is
+// started detached (its own process group) and killed by group on teardown.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readlinkSync } from 'node:fs';
+import t, { type Test } from 'tap';
+import { Sampler } from '../../src/harness/probes/sampler.js';
+import { processKey, type Sample } from '../../src/harness/probes/types.js';
+
+const MARKER = 'HANDOFF_PROBE_TEST';
+let runs = 0;
+
+function startTree(t: Test, script: string, extraEnv: Record<string, string> = {}): { child: ChildProcess; marker: string } {
+  const marker = `probe-${process.pid}-${++runs}`;
+  const child = spawn('sh', ['-c', script], {
+    detached: true,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...extraEnv, [MARKER]: marker },
+  });
+  t.teardown(() => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  });
+  return { child, marker };
+}
+
+/** Samples until `done` holds or the deadline passes; returns the last sample either way. */
+async function sampleUntil(sampler: Sampler, done: (s: Sample) => boolean, deadlineMs = 15_000): Promise<Sample> {
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    const s = sampler.sampleNow();
+    if (done(s) || Date.now() > deadline) return s;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const liveChildren = (s: Sample): number => s.tree.filter((p) => p.depth >= 1 && p.state !== 'Z').length;
+
+t.test('two sleeping children: counted, with fds; after the root dies they are orphans', async (t) => {
+  const { child, marker } = startTree(t, 'sleep 30 & sleep 30 & wait');
+  const sampler = new Sampler({ rootPid: child.pid!, marker: { name: MARKER, value: marker }, intervalMs: 100 });
+  const s = await sampleUntil(sampler, (s) => liveChildren(s) === 2);
+  t.equal(liveChildren(s), 2, 'two live children');
+  t.equal(s.tree[0]!.pid, child.pid, 'the root comes first');
+  t.equal(s.tree[0]!.depth, 0);
+  t.match(s.tree[0]!.cmdline, /^sh -c 'sleep 30 & sleep 30 & wait'$/);
+  t.same(s.tree.slice(1).map((p) => [p.cmdline, p.depth, p.ppid]), [['sleep 30', 1, child.pid], ['sleep 30', 1, child.pid]]);
+  const point = sampler.timeline.at(-1)!;
+  t.equal(point.children, 2);
+  t.equal(point.zombies, 0);
+  t.equal(point.orphans, 0);
+  t.ok(point.fds >= 9, `fds counted over the tree (${point.fds})`);
+  t.equal(point.fds, point.fdsByKind.socket + point.fdsByKind.pipe + point.fdsByKind.file + point.fdsByKind.other);
+  t.ok(point.fdsByKind.pipe >= 3, 'stdout pipe held by all three');
+  t.ok(point.rssBytes > 0, 'rss summed');
+  const sleeper = s.tree[1]!;
+  t.type(sampler.firstSeen(processKey(sleeper)), 'number');
+  t.type(sampler.firstSeen(`${processKey(sleeper)}#fd1=${sleeper.fds.find((f) => f.fd === 1)!.target}`), 'number');
+  t.equal(sampler.firstSeen('nobody@0'), null);
+  t.equal(sampler.peaks().children, 2);
+  t.equal(liveChildren(sampler.maxChildrenSample()!), 2);
+
+  // only the root dies: its children are reparented away, out of the tree: orphans
+  process.kill(child.pid!, 'SIGKILL');
+  const after = await sampleUntil(sampler, (s) => s.tree.length === 0 && s.orphans.length === 2);
+  t.equal(after.tree.length, 0, 'root gone: empty tree');
+  t.same(after.orphans.map((p) => p.cmdline), ['sleep 30', 'sleep 30']);
+  t.ok(after.orphans.every((p) => p.depth === -1 && p.ppid !== child.pid));
+  t.equal(sampler.orphansSeen().length, 2);
+  t.equal(sampler.timeline.at(-1)!.orphans, 2);
+});
+
+// perl (always on the machine) listens on loopback, connects to itself, forks a child that exits and is never
+// waited for (a zombie), prints the port and sleeps. `sh -c 'sleep 31 &'` leaves a marked sleep behind (orphan).
+const PERL = `
+use IO::Socket::INET;
+my $l = IO::Socket::INET->new(Listen => 5, LocalAddr => '127.0.0.1', LocalPort => 0, Proto => 'tcp') or die "listen: $!";
+my $c = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $l->sockport, Proto => 'tcp') or die "connect: $!";
+my $a = $l->accept or die "accept: $!";
+$| = 1;
+print $l->sockport, "\\n";
+if (fork() == 0) { exit 0; }
+sleep 30;
+`;
+
+t.test('sockets with owner pid/fd, a zombie and a marked orphan', async (t) => {
+  const { child, marker } = startTree(t, `sleep 30 & perl -e "$PERL_SCRIPT" & sh -c 'sleep 31 &'; wait`, { PERL_SCRIPT: PERL });
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  const sampler = new Sampler({ rootPid: child.pid!, marker: { name: MARKER, value: marker }, intervalMs: 100 });
+  const s = await sampleUntil(
+    sampler,
+    (s) => out.includes('\n') && s.tree.some((p) => p.state === 'Z') && s.orphans.length === 1 && s.sockets.length >= 3,
+  );
+  const port = Number(out.trim());
+  t.ok(port > 0, `perl listens on ${port}`);
+
+  const perl = s.tree.find((p) => p.cmdline.startsWith('perl') && p.state !== 'Z')!;
+  t.ok(perl, 'perl in the tree');
+  const listen = s.sockets.find((k) => k.state === 'LISTEN' && k.localPort === port);
+  t.match(listen, { localAddress: '127.0.0.1', pid: perl.pid }, 'listener owned by perl');
+  t.equal(perl.fds.find((f) => f.fd === listen?.fd)?.target, `socket:[${listen?.inode}]`, 'by the right fd');
+  const established = s.sockets.filter((k) => k.state === 'ESTABLISHED');
+  t.equal(established.length, 2, 'both ends of the self-connection');
+  t.ok(established.every((k) => k.pid === perl.pid && (k.localPort === port || k.remotePort === port)));
+  t.type(sampler.firstSeen(`sock:${listen?.inode}`), 'number');
+  const point = sampler.timeline.at(-1)!;
+  t.equal(point.sockets['LISTEN'], 1);
+  t.equal(point.sockets['ESTABLISHED'], 2);
+  t.ok(point.fdsByKind.socket >= 3);
+
+  const zombie = s.tree.find((p) => p.state === 'Z')!;
+  t.match(zombie, { ppid: perl.pid, depth: 2, fds: [] }, 'the unwaited fork is a zombie under perl');
+  t.equal(point.zombies, 1);
+  t.equal(point.children, liveChildren(s), 'zombies are not live children');
+
+  t.equal(s.orphans.length, 1, 'one orphan');
+  t.match(s.orphans[0], { cmdline: 'sleep 31', depth: -1 });
+  t.not(s.orphans[0]!.ppid, child.pid);
+  t.same(sampler.orphansSeen().map((p) => p.cmdline), ['sleep 31']);
+});
+
+t.test('ignore patterns take a process and its subtree out everywhere', async (t) => {
+  const { child, marker } = startTree(t, `sleep 32 & sh -c 'sleep 33; true' & sh -c 'sleep 34 &'; wait`);
+  const sampler = new Sampler({
+    rootPid: child.pid!,
+    marker: { name: MARKER, value: marker },
+    intervalMs: 100,
+    ignore: [/sleep 33/, /^sh -c 'sleep 33; true'$/, /sleep 34/],
+  });
+  const s = await sampleUntil(sampler, (s) => liveChildren(s) === 1 && s.tree.some((p) => p.cmdline === 'sleep 32'), 10_000);
+  t.same(s.tree.slice(1).map((p) => p.cmdline), ['sleep 32']);
+  t.same(s.orphans, [], 'the ignored orphan is not reported');
+});
+
+t.test('periodic sampling fills the timeline and stop() releases its /proc handles', async (t) => {
+  const { child, marker } = startTree(t, 'sleep 30 & wait');
+  // other tests' pipes close concurrently: count only descriptors open on /proc entries
+  const procHandles = (): string[] =>
+    readdirSync('/proc/self/fd').flatMap((fd) => {
+      try {
+        const target = readlinkSync(`/proc/self/fd/${fd}`);
+        return target.startsWith('/proc/') ? [target] : [];
+      } catch {
+        return [];
+      }
+    });
+  const fdsBefore = procHandles();
+  const sampler = new Sampler({ rootPid: child.pid!, marker: { name: MARKER, value: marker }, intervalMs: 50 });
+  sampler.start();
+  const deadline = Date.now() + 15_000;
+  while ((sampler.timeline.length < 5 || sampler.latest()?.tree.length !== 2) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  t.ok(procHandles().length > fdsBefore.length, 'handles are kept while sampling');
+  sampler.stop();
+  const length = sampler.timeline.length;
+  t.ok(length >= 5, `${length} points`);
+  t.equal(sampler.errors, 0, String(sampler.lastError));
+  t.equal(sampler.timeline.at(-1)!.children, 1);
+  t.ok(sampler.timeline.every((p, i) => i === 0 || p.t >= sampler.timeline[i - 1]!.t), 'time runs forward');
+  t.same(procHandles(), fdsBefore, 'no /proc handle left open');
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  t.equal(sampler.timeline.length, length, 'no sample after stop()');
+});
+
+t.test('a root that does not exist gives an empty tree, not an error', async (t) => {
+  const sampler = new Sampler({ rootPid: 2 ** 22 + 1, marker: { name: MARKER, value: 'none' }, intervalMs: 100 });
+  const s = sampler.sampleNow();
+  t.same(s.tree, []);
+  t.same(s.sockets, []);
+  t.equal(sampler.timeline.at(-1)!.children, 0);
+});
