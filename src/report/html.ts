@@ -30,9 +30,9 @@ export function uplotAssets(): UplotAssets {
 }
 
 /** Inlined code must not be able to end its own element early. */
-const inlineSafe = (code: string, tag: 'script' | 'style'): string => code.replace(new RegExp(`</(${tag})`, 'gi'), '<\\/$1');
+export const inlineSafe = (code: string, tag: 'script' | 'style'): string => code.replace(new RegExp(`</(${tag})`, 'gi'), '<\\/$1');
 
-const CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
+export const CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
 
 const STYLE = `
 :root { color-scheme: light; --pass: #1a7f37; --fail: #cf222e; --waived: #9a6700; --muted: #57606a; --line: #d0d7de; }
