@@ -2,20 +2,25 @@
 // run marker, fds by kind, TCP sockets owned by the tree (by inode), RSS and CPU → one TimelinePoint per
 // sample, plus peaks and first-seen times for evidence.
 //
-// Two depths of sample. sampleNow() is always *full*: every fd link target of the tree and the TCP tables.
-// The periodic timer takes *adaptive* samples, which keep the cost near 1–2 % of a core (bench/sampler-cost.ts):
-//  - a process's fd links are re-read only when its fd count changed (one stat() of /proc/PID/fd gives the
-//    count on Linux ≥ 6.2), when it is new, or when its list is older than fdRefreshMs (2 s) (catches a number
-//    closed and reused between two samples);
-//  - /proc/net/tcp{,6} is re-read when its last read is older than (its cost / netBudget): reading them walks
-//    the whole kernel TCP hash table (262144 buckets here: ~5 ms for both, however few sockets exist), so on
-//    such a machine socket states refresh at ~2 Hz; in between, states are carried over from the last read
-//    (Sample.netT says when), and sockets newer than that read are not listed yet.
-// Per sample it lists /proc once and reads stat of tree members, orphans and *new* pids only. A pid classified as "outside the
-// tree and unmarked" is not read again while it stays listed: a process outside the tree can never move
-// into it (reparenting only goes up, to init or a subreaper ancestor), and a pid cannot be reused between
-// two consecutive listings (that takes pid_max forks in one interval). /proc/PID/task/*/children is not
-// used: the sampler needs every member's stat anyway, and a Node process has ~10 threads to read.
+// Two depths of sample. sampleNow() is always *full*: fresh stat and fd link targets of every process and
+// fresh TCP tables. The periodic timer takes *adaptive* samples, which keep the cost near 1–2 % of a core
+// (bench/sampler-cost.ts):
+//  - /proc is listed once; stat is read for tree members, orphans and *new* pids only. A pid classified as
+//    outside the tree and unmarked is not read again while it stays listed: a process outside the tree never
+//    moves into it (reparenting only goes up, to init or a subreaper ancestor), and a pid cannot be reused
+//    between two consecutive listings (that takes pid_max forks in one interval);
+//  - an idle member (no CPU since its previous read, same non-zero fd count) keeps its stat for up to
+//    statRefreshMs (0.5 s): non-Z state, RSS and CPU of idle processes may be that old; zombies and
+//    reparenting are still seen at once;
+//  - a process's fd links are re-read only when its fd count changed (fstat of /proc/PID/fd gives the count
+//    on Linux ≥ 6.2), when it is new, or when its list is older than fdRefreshMs (2 s: catches a number closed
+//    and reused between two samples);
+//  - /proc/net/tcp{,6} is re-read when its last read is older than (its cost / netBudget), at most 2 s:
+//    reading them walks the whole kernel TCP hash table (262144 buckets here: 2–5 ms per table however few
+//    sockets exist); in between, states are carried over from the last read (Sample.netT says when), and
+//    sockets newer than that read are not listed yet.
+// /proc/PID/task/*/children is not used: the sampler needs every member's stat anyway, and a Node process
+// has ~10 threads to read.
 import { performance } from 'node:perf_hooks';
 import type { TimelinePoint } from '../../report/schema.js';
 import { formatCmdline } from './parse-cmdline.js';
@@ -35,6 +40,8 @@ export interface SamplerOptions {
   now?: () => number;
   /** adaptive samples re-read a process's unchanged-count fd list after this long (default 2000) */
   fdRefreshMs?: number;
+  /** adaptive samples re-read an idle process's stat after this long (default 500) */
+  statRefreshMs?: number;
   /** adaptive samples spend at most this share of wall time reading TCP tables (default 0.005 = 0.5 %) */
   netBudget?: number;
 }
@@ -68,9 +75,18 @@ interface PidInfo {
   fds: FdEntry[] | null;
   fdCount: number;
   fdsReadAt: number;
+  /** last stat read, when, and whether the process used no CPU between its last two reads */
+  stat: ProcStat | null;
+  statAt: number;
+  idle: boolean;
+  /** fd count taken in sample number countGeneration (saves a second look in fdsOf) */
+  count: number | null | undefined;
+  countGeneration: number;
 }
 
 const FD_KINDS: readonly FdKind[] = ['socket', 'pipe', 'file', 'other'];
+/** adaptive samples never carry socket states older than this, whatever the budget says */
+const MAX_NET_AGE_MS = 2000;
 
 export class Sampler {
   readonly timeline: TimelinePoint[] = [];
@@ -100,6 +116,7 @@ export class Sampler {
   private netRows = new Map<number, TcpRow>();
   private netT: number | null = null;
   private nextNetAt = 0;
+  private netCostMs: number | null = null;
   private primaryTable: TcpTable = 'tcp';
   private readonly nonTcpInodes = new Set<number>();
   private previousFdLists: FdEntry[][] = [];
@@ -119,6 +136,7 @@ export class Sampler {
       now: opts.now ?? (() => performance.now() - start),
       fdRefreshMs: opts.fdRefreshMs ?? 2000,
       netBudget: opts.netBudget ?? 0.005,
+      statRefreshMs: opts.statRefreshMs ?? 500,
     };
   }
 
@@ -178,7 +196,7 @@ export class Sampler {
     this.stats.samples++;
     if (full) this.stats.fullSamples++;
     const generation = ++this.generation;
-    const stats = this.readChangingStats(generation);
+    const stats = this.readChangingStats(generation, t, full);
 
     const { tree, ignoredPids } = this.buildTree(stats, t, full);
     const inTree = new Set(tree.map((p) => p.pid));
@@ -201,9 +219,15 @@ export class Sampler {
     return sample;
   }
 
-  /** stat of every listed pid except settled outsiders and the harness itself; forgets pids no longer listed. */
-  private readChangingStats(generation: number): Map<number, ProcStat> {
+  /**
+   * stat of every listed pid except settled outsiders and the harness itself; forgets pids no longer listed.
+   * On adaptive samples, an idle member (no CPU ticks between its last two reads, same non-zero fd count)
+   * keeps its last stat for up to statRefreshMs: exiting releases the fds first (a zombie has 0), so a
+   * process turning into a zombie is re-read at once, and so is any process whose parent left or died.
+   */
+  private readChangingStats(generation: number, t: number, full: boolean): Map<number, ProcStat> {
     const stats = new Map<number, ProcStat>();
+    const reused: number[] = [];
     for (const pid of listPids()) {
       if (pid === this.selfPid) continue;
       let info = this.pids.get(pid);
@@ -211,8 +235,20 @@ export class Sampler {
         info.listed = generation;
         continue;
       }
-      // members and orphans are read every sample: through a kept handle while the timer runs
+      // members and orphans are read every sample: through kept handles while the timer runs
       const watched = info !== undefined && (info.wasInTree || info.orphan) && info.listed === generation - 1;
+      if (watched && !full && this.handles && info!.stat && info!.idle && t - info!.statAt < this.opts.statRefreshMs) {
+        const count = this.handles.fdCount(pid);
+        if (count === null) continue; // vanished
+        info!.countGeneration = generation;
+        info!.count = count;
+        if (count !== undefined && count > 0 && count === info!.fdCount) {
+          info!.listed = generation;
+          stats.set(pid, info!.stat);
+          reused.push(pid);
+          continue;
+        }
+      }
       const stat = watched && this.handles ? this.handles.stat(pid) : readStat(pid);
       if (!stat) continue; // vanished
       const key = processKey(stat);
@@ -221,11 +257,23 @@ export class Sampler {
         info = {
           key, comm: stat.comm, listed: generation, settled: false, unmarkedReads: 0, orphan: false, wasInTree: false,
           cmdline: null, cmdlineStable: false, fds: null, fdCount: -1, fdsReadAt: 0,
+          stat: null, statAt: 0, idle: false, count: undefined, countGeneration: 0,
         };
         this.pids.set(pid, info);
       }
+      this.keepStat(info, stat, t);
       info.listed = generation;
       stats.set(pid, stat);
+    }
+    for (const pid of reused) {
+      const ppid = stats.get(pid)!.ppid;
+      if (ppid === this.selfPid) continue;
+      const parent = stats.get(ppid);
+      if (parent && parent.state !== 'Z') continue;
+      const stat = this.handles!.stat(pid);
+      if (stat) this.keepStat(this.pids.get(pid)!, stat, t);
+      if (stat) stats.set(pid, stat);
+      else stats.delete(pid);
     }
     for (const [pid, info] of this.pids) {
       if (info.listed === generation) continue;
@@ -233,6 +281,12 @@ export class Sampler {
       this.handles?.forget(pid);
     }
     return stats;
+  }
+
+  private keepStat(info: PidInfo, stat: ProcStat, t: number): void {
+    info.idle = info.stat !== null && info.stat.utimeTicks + info.stat.stimeTicks === stat.utimeTicks + stat.stimeTicks;
+    info.stat = stat;
+    info.statAt = t;
   }
 
   private buildTree(stats: Map<number, ProcStat>, t: number, full: boolean): { tree: ProcessSnapshot[]; ignoredPids: Set<number> } {
@@ -331,7 +385,7 @@ export class Sampler {
   private fdsOf(pid: number, info: PidInfo, t: number, full: boolean): FdEntry[] {
     const fresh = info.fds !== null && t - info.fdsReadAt < this.opts.fdRefreshMs;
     if (!full && fresh) {
-      const count = this.handles ? this.handles.fdCount(pid) : countFds(pid);
+      const count = info.countGeneration === this.generation ? info.count : this.handles ? this.handles.fdCount(pid) : countFds(pid);
       if (count === null) return info.fds!; // gone since its stat was read: last known list
       if (count === info.fdCount) return info.fds!;
     }
@@ -404,7 +458,9 @@ export class Sampler {
     this.stats.netMs += cost;
     this.netRows = rows;
     this.netT = t;
-    this.nextNetAt = t + cost / this.opts.netBudget;
+    // smoothed, so that one read slowed by a busy machine does not silence the tables for long
+    this.netCostMs = this.netCostMs === null ? cost : 0.7 * this.netCostMs + 0.3 * cost;
+    this.nextNetAt = t + Math.min(MAX_NET_AGE_MS, this.netCostMs / this.opts.netBudget);
   }
 
   private record(sample: Sample): void {
