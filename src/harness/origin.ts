@@ -1,9 +1,12 @@
 // The harness's own upstream origin (loopback only). Every response echoes the request's token, in the body
 // and in a header, so a response delivered to the wrong client (cross-talk) is detectable.
 //   GET /t/<token>[?size=N&delay=MS]  → 200, header x-handoff-token: <token>, body "token=<token>\n" (+ padding)
+//   /f/<fault>/<token>                → a misbehaving answer (origin-faults.ts)
 //   anything else                     → 404
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { handleFault } from './origin-faults.js';
+import { startTcpEcho } from './tcp-echo.js';
 
 export const TOKEN_HEADER = 'x-handoff-token';
 const MAX_SIZE = 1024 * 1024;
@@ -14,6 +17,8 @@ export interface Origin {
   readonly port: number;
   /** requests answered so far */
   readonly served: number;
+  /** TCP echo beside the origin (origin-faults.ts, tcp-echo.ts): the CONNECT destination of tunnels */
+  readonly echoPort: number;
   /** Closes idle keep-alive connections (the target's agent sockets), so they do not read as leaks. */
   closeIdle(): void;
   close(): Promise<void>;
@@ -42,6 +47,7 @@ export async function startOrigin(opts: { host?: string } = {}): Promise<Origin>
     const url = new URL(req.url ?? '/', 'http://origin');
     const m = /^\/t\/([^/]+)$/.exec(url.pathname);
     if (!m) {
+      if (handleFault(url, req, res)) return;
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       return;
     }
@@ -68,9 +74,11 @@ export async function startOrigin(opts: { host?: string } = {}): Promise<Origin>
     server.listen(0, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  const echo = await startTcpEcho(host);
   return {
     host,
     port,
+    echoPort: echo.port,
     get served() {
       return served;
     },
@@ -84,6 +92,7 @@ export async function startOrigin(opts: { host?: string } = {}): Promise<Origin>
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await echo.close();
     },
   };
 }
