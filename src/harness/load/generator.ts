@@ -1,6 +1,7 @@
 // The one interface every load generator implements (flood, churn here; tunnel, abuse, chaos plug in the same
 // way: a factory registered in load/index.ts that validates its suite entry and returns a LoadGenerator).
 import type { LoadStats } from '../../report/schema.js';
+import type { ProcessSnapshot } from '../probes/types.js';
 
 export interface Endpoint {
   host: string;
@@ -23,6 +24,12 @@ export interface LoadContext {
   signal: AbortSignal;
   /** a fresh unique token for one request */
   nextToken: (generator: string) => string;
+  /** the harness's TCP echo (CONNECT destination of tunnels); absent when the run has none */
+  echo?: Endpoint;
+  /** the target's process tree as last sampled (chaos picks children to kill from it) */
+  tree?: () => ProcessSnapshot[];
+  /** SIGTERM the target now, under load; the run's shutdown phase judges this shutdown instead of its own */
+  terminateTarget?: () => Promise<void>;
 }
 
 export type IncidentKind = 'wrong-token' | 'missing-token' | 'unexpected-status' | 'error' | 'timeout' | 'no-eof' | 'malformed';
@@ -53,6 +60,8 @@ export interface LoadGenerator {
   /** unique within a suite, e.g. "flood" or "churn-2" */
   readonly name: string;
   run(ctx: LoadContext): Promise<LoadOutcome>;
+  /** running totals while run() is under way (progress output); optional */
+  live?(): { requests: number; errors: number };
 }
 
 /** Suite-level settings a generator entry inherits unless it overrides them. */
