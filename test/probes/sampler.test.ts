@@ -173,3 +173,19 @@ t.test('a root that does not exist gives an empty tree, not an error', async (t)
   t.same(s.sockets, []);
   t.equal(sampler.timeline.at(-1)!.children, 0);
 });
+
+t.test('periodic (adaptive) samples see a late zombie and a child reparented away from an idle tree', async (t) => {
+  // after ~1 s: perl forks a child that exits unwaited; the inner sh exits, leaving its sleep to init
+  const { child, marker } = startTree(t, `perl -e 'sleep 1; if (fork() == 0) { exit 0 } sleep 30' & sh -c 'sleep 36 & sleep 1'; wait`);
+  const sampler = new Sampler({ rootPid: child.pid!, marker: { name: MARKER, value: marker }, intervalMs: 50 });
+  sampler.start();
+  t.teardown(() => sampler.stop());
+  const deadline = Date.now() + 15_000;
+  const seen = () => sampler.timeline.some((p) => p.zombies === 1) && sampler.timeline.some((p) => p.orphans === 1);
+  while (!seen() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  sampler.stop();
+  t.equal(sampler.errors, 0, String(sampler.lastError));
+  t.ok(sampler.timeline.some((p) => p.zombies === 1), 'zombie in the timeline');
+  t.same(sampler.orphansSeen().map((p) => p.cmdline), ['sleep 36'], 'the reparented sleep is an orphan');
+  t.ok(sampler.peaks().children >= 3, `peak children ${sampler.peaks().children}`);
+});
