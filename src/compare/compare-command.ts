@@ -1,4 +1,192 @@
-// STUB — replaced by the compare work (issue 6).
-export async function runCompareCommand(_flags: Record<string, unknown>): Promise<number> {
-  throw new Error('compare not implemented yet');
+// `handoff compare`: the same suite, under the same load, on every target in turn (interleaved when
+// repeated), each run a normal stress run with its own directory under <compare-dir>/runs/; then the
+// comparison (json, md, html) and the exit code: 0 all passed, 1 a check failed, 2 usage, 3 a target
+// did not start (70 an internal error of a run).
+import { appendFileSync } from 'node:fs';
+import os from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { makeRunId, runStress, type RunOptions } from '../harness/run.js';
+import { stressOptionsFromFlags } from '../harness/stress-command.js';
+import { armWatchdog } from '../harness/watchdog.js';
+import type { Report } from '../report/schema.js';
+import { TargetStartError, UsageError } from '../util/errors.js';
+import { version } from '../version.js';
+import { comparisonExitCode, representativeRun, runMetrics, runStatusOf, summarizeTarget, timelineOf } from './aggregate.js';
+import { interleave, parseRepeat, parseStrategyList, planTargets } from './plan.js';
+import { formatCompareSummary } from './text.js';
+import { COMPARISON_SCHEMA, type CompareRun, type Comparison, type TargetSpecSummary } from './types.js';
+import { renderCompareMarkdown } from './markdown.js';
+import { parseCompareFormats, writeComparison, type CompareFormat } from './write.js';
+
+export interface CompareOptions {
+  targets: { spec: TargetSpecSummary; run: RunOptions }[];
+  repeat: number;
+  reportDir: string;
+  formats: CompareFormat[];
+  suite: string;
+  mode: 'proxy' | 'server';
+  overrides: Comparison['overrides'];
+  /** progress lines; omitted = silent */
+  log?: (line: string) => void;
+  /** fixed comparison id (tests) */
+  id?: string;
+}
+
+export interface CompareResult {
+  comparison: Comparison;
+  dir: string;
+  paths: string[];
+}
+
+function str(flags: Record<string, unknown>, key: string): string | undefined {
+  const v = flags[key];
+  return v === undefined || v === false ? undefined : String(v);
+}
+
+/** CLI flags → comparison options. Every target's run options are built (and so validated) before anything runs. */
+export function compareOptionsFromFlags(flags: Record<string, unknown>): CompareOptions {
+  const strategies = parseStrategyList(str(flags, 'strategy'));
+  const cmds = flags.cmd === undefined ? [] : Array.isArray(flags.cmd) ? flags.cmd.map(String) : [String(flags.cmd)];
+  const specs = planTargets(strategies, cmds);
+  const repeat = parseRepeat(str(flags, 'repeat'));
+  const formats = parseCompareFormats(str(flags, 'format'));
+  const mode = str(flags, 'mode') ?? 'proxy';
+  if (mode === 'server' && strategies.length) throw new UsageError('--mode server compares command targets only (--cmd); the reference proxy is a proxy');
+  // the flags every run shares: identical load for every target
+  const shared: Record<string, unknown> = {
+    suite: str(flags, 'suite') ?? 'ci',
+    duration: str(flags, 'duration'),
+    connections: str(flags, 'connections'),
+    drain: str(flags, 'drain'),
+    mode,
+    echo: flags.echo === true ? true : undefined,
+  };
+  const targets = specs.map((spec) => {
+    const run = spec.kind === 'reference-proxy'
+      ? stressOptionsFromFlags({ ...shared, strategy: spec.strategy }, [], null)
+      : stressOptionsFromFlags(shared, spec.command!, null);
+    return { spec, run };
+  });
+  const first = targets[0].run;
+  return {
+    targets,
+    repeat,
+    reportDir: str(flags, 'reportDir') ?? 'reports',
+    formats,
+    suite: first.suite.name,
+    mode: first.mode,
+    overrides: { durationMs: first.durationMs ?? null, connections: first.connections ?? null, drainMs: first.drainMs ?? null },
+  };
+}
+
+const firstLine = (s: string): string => s.split('\n').find((l) => l.trim()) ?? '';
+
+/** Runs the whole comparison and writes its files. Usage errors surface before the first run. */
+export async function runComparison(opts: CompareOptions): Promise<CompareResult> {
+  const log = opts.log ?? (() => {});
+  const id = opts.id ?? `compare-${makeRunId(opts.suite)}`;
+  const dir = resolve(opts.reportDir, id);
+  const runsDir = join(dir, 'runs');
+  const startedAt = new Date().toISOString();
+  const schedule = interleave(opts.targets, opts.repeat);
+  const runs: CompareRun[] = [];
+  const reports = new Map<number, Report>();
+  const didNotStart = new Set<number>();
+  // each run would append its own Markdown to GitHub's step summary: the comparison's goes there instead
+  const stepSummary = process.env.GITHUB_STEP_SUMMARY;
+  delete process.env.GITHUB_STEP_SUMMARY;
+  try {
+    for (const s of schedule) {
+      const { spec, run } = s.target;
+      const tag = `[${s.order}/${schedule.length} ${spec.label}${opts.repeat > 1 ? ` rep ${s.rep}` : ''}]`;
+      const base = { order: s.order, target: spec.label, rep: s.rep, startedAt: new Date().toISOString() };
+      if (didNotStart.has(s.targetIndex)) {
+        runs.push({ ...base, status: 'not-started', runId: null, runDir: null, message: 'skipped: this target did not start in an earlier run', metrics: null, wallMs: 0 });
+        log(`${tag} skipped (did not start earlier)`);
+        continue;
+      }
+      const runId = makeRunId(spec.label);
+      const runDir = relative(dir, join(runsDir, runId));
+      const t0 = Date.now();
+      log(`${tag} …`);
+      try {
+        const result = await runStress({ ...run, reportDir: runsDir, runId, log: opts.log ? (line) => log(`${tag} ${line}`) : undefined });
+        const status = runStatusOf(result.report);
+        reports.set(s.order, result.report);
+        const metrics = runMetrics(result.report);
+        runs.push({ ...base, status, runId, runDir, message: null, metrics, wallMs: Date.now() - t0 });
+        log(`${tag} ${status.toUpperCase()}${metrics.failedChecks.length ? ` (${metrics.failedChecks.join(', ')})` : ''}, ${metrics.requestsPerSec.toFixed(1)} req/s`);
+      } catch (err) {
+        if (err instanceof UsageError) throw err;
+        const notStarted = err instanceof TargetStartError;
+        if (notStarted) didNotStart.add(s.targetIndex);
+        const detail = notStarted && err.context.stderr ? ` — ${firstLine(err.context.stderr)}` : '';
+        const message = `${(err as Error).message ?? String(err)}${detail}`;
+        runs.push({ ...base, status: notStarted ? 'not-started' : 'error', runId, runDir, message, metrics: null, wallMs: Date.now() - t0 });
+        log(`${tag} ${notStarted ? 'did not start' : 'internal error'}: ${message}`);
+      }
+    }
+  } finally {
+    if (stepSummary !== undefined) process.env.GITHUB_STEP_SUMMARY = stepSummary;
+  }
+
+  const targets = opts.targets.map(({ spec }) => summarizeTarget(spec, runs));
+  const timelines = opts.targets.flatMap(({ spec }) => {
+    const rep = representativeRun(spec.label, runs);
+    const report = rep ? reports.get(rep.order) : undefined;
+    return report ? [timelineOf(spec.label, report)] : [];
+  });
+  const exitCode = comparisonExitCode(runs);
+  const cpus = os.cpus();
+  const comparison: Comparison = {
+    schema: COMPARISON_SCHEMA,
+    kind: 'handoff-comparison',
+    tool: { name: 'handoff', version },
+    id,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    suite: opts.suite,
+    mode: opts.mode,
+    overrides: opts.overrides,
+    repeat: opts.repeat,
+    verdict: exitCode === 0 ? 'pass' : 'fail',
+    exitCode,
+    targets,
+    runs,
+    timelines,
+    machine: { cores: cpus.length, cpuModel: cpus[0]?.model ?? 'unknown', node: process.version, platform: `${os.platform()} ${os.release()}` },
+  };
+  const paths = writeComparison(comparison, dir, opts.formats);
+  if (stepSummary) {
+    try {
+      appendFileSync(stepSummary, renderCompareMarkdown(comparison) + '\n');
+    } catch (err) {
+      log(`warning: could not append to the step summary ${stepSummary}: ${(err as Error).message}`);
+    }
+  }
+  return { comparison, dir, paths };
+}
+
+export async function runCompareCommand(
+  flags: Record<string, unknown>,
+  io: { stdout?: (s: string) => void; stderr?: (s: string) => void; watchdog?: boolean } = {},
+): Promise<number> {
+  const out = io.stdout ?? ((s: string) => void process.stdout.write(s));
+  const err = io.stderr ?? ((s: string) => void process.stderr.write(s));
+  let exitCode = 70;
+  try {
+    const options = compareOptionsFromFlags(flags);
+    if (!flags.quiet) options.log = (line) => err(`handoff: ${line}\n`);
+    const { comparison, paths } = await runComparison(options);
+    const main = paths.find((p) => p.endsWith('.md')) ?? paths[0];
+    const rel = relative(process.cwd(), main);
+    out(formatCompareSummary(comparison, rel.startsWith('..') ? main : rel));
+    exitCode = comparison.exitCode;
+    return exitCode;
+  } catch (e) {
+    exitCode = (e as { exitCode?: number }).exitCode ?? 70;
+    throw e;
+  } finally {
+    if (io.watchdog ?? true) armWatchdog({ exitCode, why: null });
+  }
 }
