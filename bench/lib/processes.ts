@@ -1,0 +1,202 @@
+// Processes the benchmarks start, and what they cost. Reference proxies go through the harness's own
+// launcher (src/harness/target.ts); helper servers (origin, trivial server, minimal proxy, tinyproxy) through
+// startHelper below. Either way each runs in its own process group, registered with the harness's last-resort
+// cleanup (SIGINT/SIGTERM/exit of the bench kill it), and is killed as a group by the caller's finally.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
+import { registerCleanup, signalGroup } from '../../src/harness/cleanup.js';
+import { launchTarget, type Target } from '../../src/harness/target.js';
+import { listChildren, pageSizeBytes, readStat } from '../../src/harness/probes/proc-reader.js';
+import { parseListening } from '../../src/proxy/announce.js';
+import { DEFAULT_PROXY_OPTIONS, type ProxyOptions } from '../../src/proxy/options.js';
+
+export const BENCH_MARKER = 'HANDOFF_RUN_ID';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A started server: where it listens, its root pid (= its process group), and how to end it. */
+export interface Running {
+  readonly label: string;
+  readonly pid: number;
+  readonly host: string;
+  readonly port: number;
+  /** kills the whole process group; safe to call twice */
+  stop(): Promise<void>;
+}
+
+function safeName(label: string): string {
+  return label.replace(/[^a-z0-9.-]+/gi, '_');
+}
+
+/** The reference proxy with one strategy, through the harness's target launcher. */
+export async function startProxy(label: string, options: Partial<ProxyOptions>, env: { runId: string; logsDir: string }): Promise<Running> {
+  const runDir = join(env.logsDir, safeName(label));
+  mkdirSync(runDir, { recursive: true });
+  const target: Target = await launchTarget({ kind: 'reference-proxy', proxy: { ...DEFAULT_PROXY_OPTIONS, ...options } }, { runId: env.runId, runDir });
+  let stopped = false;
+  return {
+    label,
+    pid: target.pid,
+    host: target.host,
+    port: target.port,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      try {
+        await target.killGroup(1_000);
+      } finally {
+        target.dispose();
+      }
+    },
+  };
+}
+
+export interface HelperSpec {
+  label: string;
+  argv: string[];
+  /** how readiness shows: a `listening HOST:PORT` line on stdout, or accepting on a known port */
+  ready: { kind: 'listening-line' } | { kind: 'port'; host: string; port: number };
+  env?: NodeJS.ProcessEnv;
+  readyTimeoutMs?: number;
+}
+
+function canConnect(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port });
+    const done = (ok: boolean): void => {
+      s.destroy();
+      resolve(ok);
+    };
+    s.setTimeout(500, () => done(false));
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+  });
+}
+
+/** Starts a helper server in its own process group and waits until it accepts. */
+export async function startHelper(spec: HelperSpec, runId: string): Promise<Running> {
+  const child: ChildProcess = spawn(spec.argv[0]!, spec.argv.slice(1), {
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...spec.env, [BENCH_MARKER]: runId },
+  });
+  const pid = child.pid ?? -1;
+  const release = pid > 0 ? registerCleanup((sig) => void signalGroup(pid, sig)) : () => {};
+  let exited = false;
+  const exit = once(child, 'exit').then(() => {
+    exited = true;
+  });
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString('utf8')).slice(-4096)));
+  let out = '';
+  let listening: { host: string; port: number } | null = null;
+  child.stdout!.on('data', (c: Buffer) => {
+    if (listening) return;
+    out += c.toString('utf8');
+    for (const line of out.split('\n')) listening ??= parseListening(line);
+  });
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    signalGroup(pid, 'SIGTERM');
+    const deadline = Date.now() + 1_000;
+    while (Date.now() < deadline && signalGroup(pid, 0)) await sleep(20);
+    signalGroup(pid, 'SIGKILL');
+    await Promise.race([exit, sleep(2_000)]);
+    child.stdout?.destroy();
+    child.stderr?.destroy();
+    release();
+  };
+  const deadline = Date.now() + (spec.readyTimeoutMs ?? 15_000);
+  try {
+    for (;;) {
+      if (child.exitCode !== null || exited) throw new Error(`${spec.label} exited before it accepted connections: ${stderr.trim().slice(-500)}`);
+      if (spec.ready.kind === 'listening-line' && listening) break;
+      if (spec.ready.kind === 'port' && (await canConnect(spec.ready.host, spec.ready.port))) {
+        listening = { host: spec.ready.host, port: spec.ready.port };
+        break;
+      }
+      if (Date.now() > deadline) throw new Error(`${spec.label} did not accept connections in time: ${stderr.trim().slice(-500)}`);
+      await sleep(25);
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  const at = listening as { host: string; port: number };
+  return { label: spec.label, pid, host: at.host, port: at.port, stop };
+}
+
+/** Runs fn with a started server and stops it (its whole group) on every path. */
+export async function withRunning<T>(start: Promise<Running>, fn: (r: Running) => Promise<T>): Promise<T> {
+  const running = await start;
+  try {
+    return await fn(running);
+  } finally {
+    await running.stop();
+  }
+}
+
+/** Every descendant pid of root (root excluded). */
+export function descendants(root: number): number[] {
+  const out: number[] = [];
+  const stack = [root];
+  while (stack.length > 0) {
+    for (const child of listChildren(stack.pop()!)) {
+      out.push(child);
+      stack.push(child);
+    }
+  }
+  return out;
+}
+
+/** Resident set of root and all its descendants, in bytes. */
+export function treeRssBytes(root: number): { children: number; rssBytes: number } {
+  const pids = [root, ...descendants(root)];
+  const page = pageSizeBytes();
+  let rss = 0;
+  for (const pid of pids) rss += (readStat(pid)?.rssPages ?? 0) * page;
+  return { children: pids.length - 1, rssBytes: rss };
+}
+
+/**
+ * Polls the tree of root every intervalMs and keeps the peaks (live descendants, total RSS). A direct /proc
+ * walk (children files + one stat per member) rather than the harness's Sampler: a benchmark needs only these
+ * two numbers, and every ms this process spends sampling is taken from the load generator sharing its loop.
+ */
+export class TreePeaks {
+  children = 0;
+  rssBytes = 0;
+  private timer: NodeJS.Timeout | null = null;
+  constructor(private readonly root: number, private readonly intervalMs = 100) {}
+  start(): this {
+    this.tick();
+    this.timer = setInterval(() => this.tick(), this.intervalMs).unref();
+    return this;
+  }
+  stop(): { children: number; rssBytes: number } {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.tick();
+    return { children: this.children, rssBytes: this.rssBytes };
+  }
+  private tick(): void {
+    const now = treeRssBytes(this.root);
+    this.children = Math.max(this.children, now.children);
+    this.rssBytes = Math.max(this.rssBytes, now.rssBytes);
+  }
+}
+
+/** Waits until root has at most `resident` descendants (the previous cell's children are gone), or the deadline. */
+export async function waitForRest(root: number, resident: number, deadlineMs = 10_000): Promise<boolean> {
+  const deadline = Date.now() + deadlineMs;
+  while (Date.now() < deadline) {
+    if (descendants(root).length <= resident) return true;
+    await sleep(50);
+  }
+  return false;
+}

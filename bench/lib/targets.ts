@@ -1,0 +1,166 @@
+// The issue's targets, evaluated from results of the same run (ratios, so the shared machine's noise mostly
+// cancels). A target whose inputs were not measured in this run says so instead of passing or failing.
+import type { SamplerCost } from '../sampler-cost.js';
+import type { ProcessStartResult } from '../micro/process-start.js';
+import type { HeadroomResult } from '../system/headroom.js';
+import type { MatrixCell, MatrixResult } from '../system/matrix.js';
+import { ratio, round } from './stats.js';
+
+export interface TargetResult {
+  id: string;
+  /** the target as the issue states it */
+  target: string;
+  /** what was compared, with the numbers */
+  measured: string;
+  /** measured ÷ reference (or the value itself for absolute targets) */
+  ratio: number | null;
+  comparison: '>=' | '<=';
+  threshold: number;
+  met: boolean | null;
+  /** why it could not be evaluated, when it could not */
+  missing?: string;
+}
+
+export interface TargetInputs {
+  processStart?: ProcessStartResult;
+  matrix?: MatrixResult;
+  headroom?: HeadroomResult;
+  samplerCost?: SamplerCost;
+}
+
+/** Best median rate over the concurrency levels of one subject and load kind, with the level it came from. */
+export function peakRate(matrix: MatrixResult | undefined, subject: string, kind: MatrixCell['kind']): { perSecond: number; connections: number } | null {
+  const cells = matrix?.cells.filter((c) => c.subject === subject && c.kind === kind && Number.isFinite(c.perSecond)) ?? [];
+  if (cells.length === 0) return null;
+  const best = cells.reduce((a, b) => (b.perSecond > a.perSecond ? b : a));
+  return { perSecond: best.perSecond, connections: best.connections };
+}
+
+function cell(matrix: MatrixResult | undefined, subject: string, kind: MatrixCell['kind'], connections: number): MatrixCell | null {
+  return matrix?.cells.find((c) => c.subject === subject && c.kind === kind && c.connections === connections) ?? null;
+}
+
+function judge(r: number | null, comparison: '>=' | '<=', threshold: number): boolean | null {
+  if (r === null) return null;
+  return comparison === '>=' ? r >= threshold : r <= threshold;
+}
+
+function rateTarget(
+  id: string,
+  target: string,
+  a: { name: string; value: { perSecond: number; connections: number } | null; unit: string },
+  b: { name: string; value: { perSecond: number; connections: number } | null },
+  threshold: number,
+  missing: string,
+): TargetResult {
+  const r = ratio(a.value?.perSecond, b.value?.perSecond);
+  const fmt = (v: { perSecond: number; connections: number } | null): string => (v ? `${v.perSecond} ${a.unit} (c=${v.connections})` : 'not measured');
+  return {
+    id,
+    target,
+    measured: `${a.name} ${fmt(a.value)} vs ${b.name} ${fmt(b.value)}`,
+    ratio: r,
+    comparison: '>=',
+    threshold,
+    met: judge(r, '>=', threshold),
+    ...(r === null ? { missing } : {}),
+  };
+}
+
+export function evaluateTargets(inputs: TargetInputs): TargetResult[] {
+  const { processStart, matrix, headroom, samplerCost } = inputs;
+  const out: TargetResult[] = [];
+
+  const pcChurn = peakRate(matrix, 'per-connection', 'churn');
+  const ceiling = processStart ? { perSecond: processStart.spawnCeilingPerSec, connections: 0 } : null;
+  {
+    const r = ratio(pcChurn?.perSecond, ceiling?.perSecond);
+    out.push({
+      id: 'per-connection-vs-spawn-ceiling',
+      target: 'per-connection churn ≥ 0.8 × spawn ceiling',
+      measured: `per-connection (ipc) ${pcChurn ? `${pcChurn.perSecond} conn/s (c=${pcChurn.connections})` : 'not measured'} vs ceiling ${
+        processStart ? `${processStart.spawnCeilingPerSec} starts/s (${processStart.cores} cores ÷ ${processStart.childEntry.cpuMsPerStart} ms CPU per child start)` : 'not measured'
+      }`,
+      ratio: r,
+      comparison: '>=',
+      threshold: 0.8,
+      met: judge(r, '>=', 0.8),
+      ...(r === null ? { missing: 'needs the churn matrix and process-start in the same run' } : {}),
+    });
+  }
+  {
+    const spares = cell(matrix, 'per-connection-spares', 'churn-paced', 1);
+    const inline = cell(matrix, 'inline', 'churn-paced', 1);
+    const r = ratio(spares?.p50Ms, inline?.p50Ms);
+    out.push({
+      id: 'spares-p50-vs-inline',
+      target: 'per-connection --spares: p50 at c=1 ≤ 2 × inline',
+      measured: `paced churn c=1 at ${matrix?.pacedRate ?? '?'} conn/s: spares p50 ${spares ? `${spares.p50Ms} ms` : 'not measured'} vs inline p50 ${inline ? `${inline.p50Ms} ms` : 'not measured'}`,
+      ratio: r,
+      comparison: '<=',
+      threshold: 2,
+      met: judge(r, '<=', 2),
+      ...(r === null ? { missing: 'needs the churn matrix with inline and per-connection-spares' } : {}),
+    });
+  }
+  out.push(
+    rateTarget(
+      'inline-churn-vs-tinyproxy',
+      'inline churn ≥ 1.0 × tinyproxy',
+      { name: 'inline', value: peakRate(matrix, 'inline', 'churn'), unit: 'conn/s' },
+      { name: 'tinyproxy', value: peakRate(matrix, 'tinyproxy', 'churn') },
+      1.0,
+      matrix?.subjects.find((s) => s.id === 'tinyproxy')?.skipped ?? 'needs the churn matrix with inline and tinyproxy',
+    ),
+  );
+  out.push(
+    rateTarget(
+      'inline-keepalive-vs-minimal',
+      'inline keep-alive ≥ 0.9 × minimal proxy',
+      { name: 'inline', value: peakRate(matrix, 'inline', 'keepalive'), unit: 'req/s' },
+      { name: 'minimal proxy', value: peakRate(matrix, 'minimal-proxy', 'keepalive') },
+      0.9,
+      'needs the keep-alive matrix with inline and minimal-proxy',
+    ),
+  );
+  out.push(
+    rateTarget(
+      'prefork-keepalive-vs-inline',
+      'prefork keep-alive ≥ 0.9 × inline',
+      { name: 'prefork', value: peakRate(matrix, 'prefork', 'keepalive'), unit: 'req/s' },
+      { name: 'inline', value: peakRate(matrix, 'inline', 'keepalive') },
+      0.9,
+      'needs the keep-alive matrix with prefork and inline',
+    ),
+  );
+  {
+    const pair = headroom?.pairs.find((p) => p.mode === 'close');
+    const r = ratio(pair?.oursMedian, pair?.wrkMedian);
+    out.push({
+      id: 'churn-generator-vs-wrk',
+      target: "churn generator ≥ 0.9 × wrk -H 'Connection: close'",
+      measured: pair ? `churn generator ${pair.oursMedian} conn/s vs wrk ${pair.wrkMedian} conn/s (c=${pair.connections}, trivial server)` : 'not measured',
+      ratio: r,
+      comparison: '>=',
+      threshold: 0.9,
+      met: judge(r, '>=', 0.9),
+      ...(r === null ? { missing: headroom?.skipped ?? 'needs the headroom benchmark' } : {}),
+    });
+  }
+  {
+    const v = samplerCost ? samplerCost.cpuPctOfCore : null;
+    out.push({
+      id: 'sampler-cpu',
+      target: 'sampler ≤ 2 % of one core at 10 Hz with 100 processes',
+      measured: samplerCost
+        ? `${samplerCost.cpuPctOfCore} % of one core over ${samplerCost.seconds} s at ${1000 / samplerCost.intervalMs} Hz, ${samplerCost.processes} processes (${samplerCost.perSampleMs.p50} ms per sample p50)`
+        : 'not measured',
+      ratio: v === null ? null : round(v, 2),
+      comparison: '<=',
+      threshold: 2,
+      met: judge(v, '<=', 2),
+      ...(v === null ? { missing: 'needs sampler-cost' } : {}),
+    });
+  }
+  return out;
+}

@@ -1,0 +1,52 @@
+// Handoff latency per strategy: a fresh connection with one minimal request (origin form, which the proxy
+// answers itself with a 400, no upstream involved), timed from connect() to the first response byte.
+// Inline answers from the process that accepted; every other strategy adds its handoff path — a spare or a
+// worker receiving the handle over IPC, or a new child started for the connection — so the difference to
+// inline in the same run is the handoff's price. Iterations are paced (an untimed pause before each) so warm
+// spares are back before the next arrival, as they are below the spawn ceiling; at higher arrival rates a
+// spare pool drains and latency becomes a process start (the churn matrix shows that).
+import { Bench } from 'tinybench';
+import type { BenchEnv, LatencyStats } from '../lib/context.js';
+import { sleep } from '../lib/context.js';
+import { firstByteMs } from '../lib/load.js';
+import { withRunning } from '../lib/processes.js';
+import { round } from '../lib/stats.js';
+import { selectSubjects, STRATEGY_SUBJECTS } from '../lib/subjects.js';
+import { taskLatency } from '../lib/tinybench-stats.js';
+
+export interface HandoffLatencyRow {
+  subject: string;
+  label: string;
+  latency: LatencyStats;
+  /** p50 minus inline's p50 in the same run (ms) */
+  overInlineP50Ms: number | null;
+}
+
+export interface HandoffLatencyResult {
+  bench: 'handoff-latency';
+  method: string;
+  pauseMs: number;
+  rows: HandoffLatencyRow[];
+}
+
+export const HANDOFF_METHOD =
+  'fresh TCP connection + `GET / HTTP/1.1` (origin form: the proxy answers 400 itself), connect() → first response byte; untimed pause before each iteration so spares refill';
+
+export async function benchHandoffLatency(env: BenchEnv): Promise<HandoffLatencyResult> {
+  const quick = env.settings.quick;
+  const pauseMs = quick ? 50 : 150;
+  const rows: HandoffLatencyRow[] = [];
+  for (const subject of selectSubjects(STRATEGY_SUBJECTS, env.settings.subjects)) {
+    env.log(`handoff-latency: ${subject.label}`);
+    const latency = await withRunning(subject.start(env), async (running) => {
+      const bench = new Bench({ time: quick ? 150 : 1_500, iterations: quick ? 3 : 12, warmupIterations: quick ? 1 : 3, warmupTime: 0 });
+      bench.add(subject.id, () => firstByteMs(running).then(() => undefined), { beforeEach: () => sleep(pauseMs) });
+      await bench.run();
+      return taskLatency(bench.getTask(subject.id)!);
+    });
+    rows.push({ subject: subject.id, label: subject.label, latency, overInlineP50Ms: null });
+  }
+  const inline = rows.find((r) => r.subject === 'inline');
+  if (inline) for (const r of rows) r.overInlineP50Ms = round(r.latency.p50Ms - inline.latency.p50Ms, 3);
+  return { bench: 'handoff-latency', method: HANDOFF_METHOD, pauseMs, rows };
+}

@@ -1,0 +1,230 @@
+// `npm run bench` = node dist/bench/run.js: every benchmark, results in reports/bench-<id>/bench.{json,md}.
+//
+//   node dist/bench/run.js [--only name,name] [--quick] [--out DIR] [--repeats N] [--cell-ms N]
+//                          [--concurrency 1,8,64] [--subjects inline,prefork,...]
+//
+// Benchmarks (each also runs alone with --only): process-start, handoff-latency, probe-cost, sampler-cost,
+// headroom, keepalive, churn, fork-churn (when bench/fork-churn.ts exists); groups: micro, matrix, system.
+// Exit: 0 all benchmarks ran (targets missed or not), 1 a benchmark failed, 2 usage error.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { packageRoot } from '../src/paths.js';
+import { measureSamplerCost } from './sampler-cost.js';
+import type { BenchEnv, BenchSettings } from './lib/context.js';
+import { machineInfo } from './lib/machine.js';
+import { renderMarkdown, type BenchReport } from './lib/report.js';
+import { evaluateTargets } from './lib/targets.js';
+import { benchHandoffLatency } from './micro/handoff-latency.js';
+import { benchProbeCost } from './micro/probe-cost.js';
+import { benchProcessStart } from './micro/process-start.js';
+import { benchHeadroom } from './system/headroom.js';
+import { benchMatrix } from './system/matrix.js';
+import type { LoadKind } from './lib/subjects.js';
+import { REFERENCE_SUBJECTS, STRATEGY_SUBJECTS } from './lib/subjects.js';
+
+export const BENCHES = ['process-start', 'probe-cost', 'sampler-cost', 'handoff-latency', 'headroom', 'keepalive', 'churn', 'fork-churn'] as const;
+export type BenchName = (typeof BENCHES)[number];
+const GROUPS: Record<string, BenchName[]> = {
+  micro: ['process-start', 'probe-cost', 'handoff-latency'],
+  matrix: ['keepalive', 'churn'],
+  system: ['sampler-cost', 'headroom', 'keepalive', 'churn'],
+};
+
+export interface RunArgs {
+  only: BenchName[];
+  out: string | null;
+  settings: BenchSettings;
+}
+
+export class BenchUsageError extends Error {}
+
+function positiveInt(flag: string, value: string | undefined, min = 1): number {
+  const n = Number(value);
+  if (value === undefined || !Number.isInteger(n) || n < min) throw new BenchUsageError(`${flag} needs an integer ≥ ${min} (got ${value ?? 'nothing'})`);
+  return n;
+}
+
+export function parseRunArgs(argv: string[]): RunArgs {
+  let only: BenchName[] = [...BENCHES];
+  let out: string | null = null;
+  let quick = false;
+  let repeats: number | null = null;
+  let cellMs: number | null = null;
+  let concurrency: number[] | null = null;
+  let subjects: string[] | null = null;
+  const known = [...STRATEGY_SUBJECTS, ...REFERENCE_SUBJECTS].map((s) => s.id);
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const value = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new BenchUsageError(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '--only': {
+        const names = value().split(',').map((s) => s.trim()).filter(Boolean);
+        only = [];
+        for (const n of names) {
+          if (GROUPS[n]) only.push(...GROUPS[n]!);
+          else if ((BENCHES as readonly string[]).includes(n)) only.push(n as BenchName);
+          else throw new BenchUsageError(`unknown benchmark "${n}" (expected ${[...BENCHES, ...Object.keys(GROUPS)].join(', ')})`);
+        }
+        break;
+      }
+      case '--quick':
+        quick = true;
+        break;
+      case '--out':
+        out = value();
+        break;
+      case '--repeats':
+        repeats = positiveInt(flag, value());
+        break;
+      case '--cell-ms':
+        cellMs = positiveInt(flag, value(), 100);
+        break;
+      case '--concurrency':
+        concurrency = value().split(',').map((c) => positiveInt(flag, c.trim()));
+        if (concurrency.some((c) => c > 256)) throw new BenchUsageError('--concurrency: at most 256');
+        break;
+      case '--subjects':
+        subjects = value().split(',').map((s) => s.trim()).filter(Boolean);
+        for (const s of subjects) if (!known.includes(s)) throw new BenchUsageError(`unknown subject "${s}" (expected ${known.join(', ')})`);
+        break;
+      case '-h':
+      case '--help':
+        throw new BenchUsageError('help');
+      default:
+        throw new BenchUsageError(`unknown argument "${arg}"`);
+    }
+  }
+  const settings: BenchSettings = {
+    quick,
+    cellMs: cellMs ?? (quick ? 300 : 1_500),
+    repeats: repeats ?? (quick ? 1 : 3),
+    concurrency: concurrency ?? (quick ? [1, 8] : [1, 8, 64]),
+    subjects,
+  };
+  return { only: BENCHES.filter((b) => only.includes(b)), out, settings };
+}
+
+function runId(): string {
+  const d = new Date();
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}-${process.pid}`;
+}
+
+/** bench/fork-churn.ts belongs to the fork strategy's owner: used when it exists, through its exported function. */
+async function runForkChurn(env: BenchEnv): Promise<unknown> {
+  const file = join(packageRoot, 'dist/bench/fork-churn.js');
+  if (!existsSync(file)) return { skipped: 'bench/fork-churn.ts does not exist (yet)' };
+  const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  const fns = Object.entries(mod).filter(([, v]) => typeof v === 'function') as [string, (...a: unknown[]) => unknown][];
+  const chosen = fns.find(([name]) => /fork/i.test(name) && /bench|measure|run/i.test(name)) ?? fns[0];
+  if (!chosen) return { skipped: 'bench/fork-churn.js exports no function' };
+  env.log(`fork-churn: ${chosen[0]}()`);
+  return { fn: chosen[0], result: await chosen[1]({ quick: env.settings.quick, seconds: env.settings.quick ? 1 : 3 }) };
+}
+
+export async function runBenchmarks(args: RunArgs, log: (m: string) => void = (m) => process.stderr.write(`${m}\n`)): Promise<{ report: BenchReport; dir: string }> {
+  const id = runId();
+  const dir = args.out ?? join(packageRoot, 'reports', `bench-${id}`);
+  const logsDir = join(dir, 'logs');
+  mkdirSync(logsDir, { recursive: true });
+  const started = Date.now();
+  const env: BenchEnv = { runId: `bench-${id}`, dir, logsDir, settings: args.settings, log: (m) => log(`[${((Date.now() - started) / 1000).toFixed(1)} s] ${m}`) };
+  const report: BenchReport = {
+    schema: 1,
+    id,
+    startedAt: new Date(started).toISOString(),
+    finishedAt: '',
+    durationSec: 0,
+    machine: machineInfo(),
+    settings: args.settings,
+    ran: [],
+    results: {},
+    errors: [],
+    targets: [],
+  };
+  const r = report.results;
+  const step = async (name: BenchName, fn: () => Promise<void>): Promise<void> => {
+    if (!args.only.includes(name)) return;
+    try {
+      await fn();
+      report.ran.push(name);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      env.log(`${name} failed: ${message}`);
+      report.errors.push({ bench: name, message });
+    }
+  };
+  // quiet first: process-start's CPU per start is the denominator of a target
+  await step('process-start', async () => void (r.processStart = await benchProcessStart(env)));
+  await step('probe-cost', async () => void (r.probeCost = await benchProbeCost(env)));
+  await step('sampler-cost', async () => {
+    env.log('sampler-cost: 100 processes at 10 Hz');
+    r.samplerCost = await measureSamplerCost(100, args.settings.quick ? 1 : 5);
+  });
+  await step('handoff-latency', async () => void (r.handoffLatency = await benchHandoffLatency(env)));
+  await step('headroom', async () => void (r.headroom = await benchHeadroom(env)));
+  const loads = (['keepalive', 'churn'] as LoadKind[]).filter((l) => args.only.includes(l));
+  if (loads.length > 0) {
+    // both load kinds in one interleaved matrix; spares are paced at a third of the spawn ceiling (≤ 10/s)
+    const ceiling = r.processStart?.spawnCeilingPerSec;
+    const pacedRate = Math.max(2, Math.min(10, Math.floor((ceiling ?? 30) / 3)));
+    try {
+      r.matrix = await benchMatrix(env, { loads, pacedRate });
+      report.ran.push(...loads);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      env.log(`matrix failed: ${message}`);
+      report.errors.push({ bench: loads.join('+'), message });
+    }
+  }
+  await step('fork-churn', async () => void (r.forkChurn = await runForkChurn(env)));
+  report.targets = evaluateTargets({ processStart: r.processStart, matrix: r.matrix, headroom: r.headroom, samplerCost: r.samplerCost });
+  report.finishedAt = new Date().toISOString();
+  report.durationSec = Math.round((Date.now() - started) / 100) / 10;
+  writeFileSync(join(dir, 'bench.json'), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(dir, 'bench.md'), renderMarkdown(report));
+  return { report, dir };
+}
+
+const USAGE = `usage: node dist/bench/run.js [--only ${[...BENCHES, 'micro', 'matrix', 'system'].join('|')}[,…]] [--quick] [--out DIR]
+                           [--repeats N] [--cell-ms N] [--concurrency 1,8,64] [--subjects id,…]`;
+
+async function main(): Promise<number> {
+  let args: RunArgs;
+  try {
+    args = parseRunArgs(process.argv.slice(2));
+  } catch (err) {
+    if (err instanceof BenchUsageError) {
+      if (err.message === 'help') {
+        process.stdout.write(`${USAGE}\n`);
+        return 0;
+      }
+      process.stderr.write(`bench: ${err.message}\n${USAGE}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const { report, dir } = await runBenchmarks(args);
+  for (const t of report.targets) {
+    const state = t.met === null ? 'not measured' : t.met ? 'met' : 'MISSED';
+    process.stdout.write(`${state.padEnd(12)} ${t.target}: ${t.ratio ?? '–'} (${t.measured})\n`);
+  }
+  process.stdout.write(`bench report: ${join(dir, 'bench.md')}\n`);
+  return report.errors.length > 0 ? 1 : 0;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}
