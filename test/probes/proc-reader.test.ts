@@ -1,0 +1,97 @@
+// The I/O layer against this machine's /proc: vanished processes read as null, never throw.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, connect } from 'node:net';
+import t from 'tap';
+import {
+  countFds, hasMarker, listChildren, listPids, ProcHandles, readCmdline, readFds, readNetTcp, readProcFile, readStat, readStatus, readTcpTable,
+} from '../../src/harness/probes/proc-reader.js';
+
+const GONE_PID = 2 ** 22 + 7; // above any pid_max
+
+t.test('a process that does not exist reads as null everywhere', async (t) => {
+  t.equal(readProcFile(`/proc/${GONE_PID}/stat`), null);
+  t.equal(readStat(GONE_PID), null);
+  t.equal(readStatus(GONE_PID), null);
+  t.equal(readCmdline(GONE_PID), null);
+  t.equal(readFds(GONE_PID), null);
+  t.equal(hasMarker(GONE_PID, 'A', 'b'), null);
+  t.equal(countFds(GONE_PID), null);
+  t.same(listChildren(GONE_PID), []);
+  const handles = new ProcHandles();
+  t.equal(handles.stat(GONE_PID), null);
+  t.equal(handles.fdCount(GONE_PID), null);
+  t.equal(handles.size, 0);
+});
+
+t.test('this process: stat, status, cmdline, marker, listing', async (t) => {
+  const stat = readStat(process.pid)!;
+  t.match(stat, { pid: process.pid, ppid: process.ppid, state: /^[RS]$/ });
+  t.ok(stat.starttime > 0);
+  t.ok(readStatus(process.pid)!.vmRssBytes > 10 * 1024 * 1024, 'node uses more than 10 MiB');
+  t.equal(readCmdline(process.pid)![0], process.argv0);
+  t.ok(listPids().includes(process.pid));
+  t.ok(listPids().every((pid) => Number.isInteger(pid) && pid > 0));
+});
+
+t.test('marker found in a child environment, exact value only', async (t) => {
+  const child = spawn('sleep', ['20'], { stdio: 'ignore', env: { PATH: process.env['PATH'], HANDOFF_T: 'abc' } });
+  t.teardown(() => child.kill('SIGKILL'));
+  await once(child, 'spawn');
+  // until exec completes the child shows our environment: poll
+  const deadline = Date.now() + 5000;
+  while (hasMarker(child.pid!, 'HANDOFF_T', 'abc') !== true && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  t.equal(hasMarker(child.pid!, 'HANDOFF_T', 'abc'), true);
+  t.equal(hasMarker(child.pid!, 'HANDOFF_T', 'ab'), false);
+  t.same(listChildren(process.pid).filter((pid) => pid === child.pid), [child.pid]);
+});
+
+t.test('own listener and connection: fds and both TCP tables', async (t) => {
+  const server = createServer((socket) => socket.on('error', () => {}));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as { port: number }).port;
+  const client = connect(port, '127.0.0.1');
+  await once(client, 'connect');
+  t.teardown(() => {
+    client.destroy();
+    server.close();
+  });
+  const fds = readFds(process.pid)!;
+  const sockets = fds.filter((f) => f.kind === 'socket');
+  t.ok(sockets.length >= 2);
+  const inodes = new Set(sockets.map((f) => f.inode!));
+  const rows = readNetTcp('self', inodes);
+  const listener = rows.find((r) => r.state === 'LISTEN' && r.localPort === port);
+  t.match(listener, { localAddress: '127.0.0.1' }, 'our listener is in /proc/net/tcp');
+  t.ok(rows.some((r) => r.state === 'ESTABLISHED' && r.remotePort === port), 'our client end');
+  t.same(readTcpTable(process.pid, 'tcp', new Set([listener!.inode])), [listener], 'by pid, one table');
+  const fdCount = countFds(process.pid);
+  if (fdCount !== undefined) t.ok(Math.abs(fdCount! - fds.length) <= 1, `count ${fdCount} ~ listing ${fds.length}`);
+});
+
+t.test('the TCP table read through the short-read shortcut is the whole table', async (t) => {
+  // other sessions change the table concurrently: compare structure, not exact rows
+  const seq = readProcFile('/proc/self/net/tcp', 'seq')!;
+  const plain = readProcFile('/proc/self/net/tcp', 'any')!;
+  t.ok(seq.endsWith('\n') && plain.endsWith('\n'));
+  t.ok(seq.startsWith('  sl'));
+  const rows = (text: string) => text.split('\n').length;
+  t.ok(Math.abs(rows(seq) - rows(plain)) <= Math.max(20, rows(plain) / 5), `${rows(seq)} vs ${rows(plain)} lines`);
+});
+
+t.test('kept handles follow the process, not the pid number', async (t) => {
+  const child = spawn('sleep', ['20'], { stdio: 'ignore' });
+  await once(child, 'spawn');
+  const handles = new ProcHandles();
+  t.teardown(() => handles.close());
+  const first = handles.stat(child.pid!);
+  t.equal(first?.pid, child.pid);
+  t.equal(handles.stat(child.pid!)?.starttime, first?.starttime, 'pread at 0 re-reads');
+  t.type(handles.fdCount(child.pid!), 'number');
+  child.kill('SIGKILL');
+  await once(child, 'exit');
+  t.equal(handles.stat(child.pid!), null, 'reaped: gone, handle dropped');
+  t.equal(handles.fdCount(child.pid!), null);
+  t.equal(handles.size, 0);
+});
