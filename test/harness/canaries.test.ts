@@ -92,6 +92,20 @@ const CASES: Case[] = [
     },
   },
   {
+    name: 'prefork no-parent-close',
+    strategy: 'prefork',
+    args: ['--strategy', 'prefork', '--fault', 'no-parent-close'],
+    all: ['handoff-eof', 'fds-drained'],
+    evidence: (r, t) => t.ok(fds(ev(r, 'fds-drained')).every((f) => f.pid === r.target.pid), 'the prefork master holds the copies'),
+  },
+  {
+    name: 'cluster fd-leak',
+    strategy: 'cluster',
+    args: ['--strategy', 'cluster', '--fault', 'fd-leak'],
+    any: ['fds-drained', 'sockets-drained'],
+    evidence: (r, t) => t.ok(fds(ev(r, 'fds-drained')).some((f) => f.pid !== r.target.pid), 'a cluster worker holds the leaked descriptors'),
+  },
+  {
     name: 'per-connection ack-death',
     strategy: 'per-connection',
     args: ['--strategy', 'per-connection', '--fault', 'ack-death'],
