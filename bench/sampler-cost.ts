@@ -2,7 +2,8 @@
 // (process.cpuUsage) as % of one core while sampling at 10 Hz, and the time of each sample.
 // Target (issue 4): ≤ 2 % of one core at 10 Hz with 100 processes in the tree.
 //
-//   node dist/bench/sampler-cost.js [N ...] [--seconds 5]     (default N = 1 10 100; one JSON line per N)
+//   node dist/bench/sampler-cost.js [N ...] [--seconds 5] [--io]   (default N = 1 10 100; one JSON line per N;
+//                                                                   --io adds sync vs async /proc reads)
 //   node dist/bench/sampler-cost.js --tree N                  (internal: the parent of the watched tree)
 //
 // The tree: one Node parent with a loopback listener; N `sleep` children, each holding a TCP connection
@@ -11,7 +12,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { readdir, readFile, readlink } from 'node:fs/promises';
+import { listChildren, readFds, readStat } from '../src/harness/probes/proc-reader.js';
 import { Sampler, type SamplerOptions } from '../src/harness/probes/sampler.js';
 import type { Sample } from '../src/harness/probes/types.js';
 
@@ -49,6 +53,8 @@ export interface SamplerCost {
   netReadMs: number;
   fdListReads: number;
   seen: { children: number; fds: number; sockets: number };
+  /** 1-minute load average and cores when measured: the machine is shared, costs rise with its load */
+  machine: { loadAvg1: number; cores: number };
 }
 
 const MARKER = 'HANDOFF_BENCH_RUN';
@@ -127,6 +133,7 @@ export async function measureSamplerCost(processes: number, seconds = 5, interva
       netReads,
       netReadMs: round(netMs / Math.max(1, netReads)),
       fdListReads,
+      machine: { loadAvg1: round(loadavg()[0]!, 2), cores: availableParallelism() },
       seen: {
         children: sampler.timeline.at(-1)?.children ?? 0,
         fds: sampler.timeline.at(-1)?.fds ?? 0,
@@ -137,6 +144,55 @@ export async function measureSamplerCost(processes: number, seconds = 5, interva
     killTree(parent);
   }
 }
+
+export interface SyncVsAsync {
+  bench: 'proc-io-sync-vs-async';
+  processes: number;
+  rounds: number;
+  /** per round: stat + every fd link of every process of the tree */
+  sync: { cpuMs: number; wallMs: number };
+  async: { cpuMs: number; wallMs: number };
+}
+
+/**
+ * Is synchronous /proc I/O the right call? One round reads stat and all fd links of the tree, first with
+ * the sync reader, then with fs/promises (each call a libuv threadpool job, all in flight together).
+ */
+export async function measureSyncVsAsync(processes: number, rounds = 30): Promise<SyncVsAsync> {
+  const marker = `bench-io-${process.pid}-${Date.now()}`;
+  const parent = await startTree(processes, marker);
+  try {
+    const pids = listChildren(parent.pid!).concat(parent.pid!);
+    const syncRound = (): void => {
+      for (const pid of pids) {
+        readStat(pid);
+        readFds(pid);
+      }
+    };
+    const asyncRound = async (): Promise<void> => {
+      await Promise.all(
+        pids.map(async (pid) => {
+          await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
+          const names = await readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
+          await Promise.all(names.map((name) => readlink(`/proc/${pid}/fd/${name}`).catch(() => null)));
+        }),
+      );
+    };
+    const measure = async (round: () => void | Promise<void>): Promise<{ cpuMs: number; wallMs: number }> => {
+      await round();
+      const cpu0 = process.cpuUsage();
+      const wall0 = performance.now();
+      for (let i = 0; i < rounds; i++) await round();
+      const cpu = process.cpuUsage(cpu0);
+      return { cpuMs: round3((cpu.user + cpu.system) / 1000 / rounds), wallMs: round3((performance.now() - wall0) / rounds) };
+    };
+    return { bench: 'proc-io-sync-vs-async', processes, rounds, sync: await measure(syncRound), async: await measure(asyncRound) };
+  } finally {
+    killTree(parent);
+  }
+}
+
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
 /** The watched tree's parent: N sleep children, each with a loopback TCP connection and a pipe. */
 async function runTreeParent(n: number): Promise<void> {
@@ -170,6 +226,7 @@ async function main(argv: string[]): Promise<void> {
   for (const n of counts.length > 0 ? counts : [1, 10, 100]) {
     console.log(JSON.stringify(await measureSamplerCost(n, seconds)));
   }
+  if (argv.includes('--io')) console.log(JSON.stringify(await measureSyncVsAsync(100)));
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

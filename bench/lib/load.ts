@@ -53,8 +53,9 @@ function summarize(outcome: LoadOutcome): CellResult {
     errors: s.errors,
     timeouts: s.timeouts,
     incidents,
-    p50Ms: s.latencyMs.p50,
-    p99Ms: s.latencyMs.p99,
+    // no completed request: no latency either (not 0 ms)
+    p50Ms: s.requests > 0 ? s.latencyMs.p50 : Number.NaN,
+    p99Ms: s.requests > 0 ? s.latencyMs.p99 : Number.NaN,
     durationMs: s.durationMs,
   };
 }

@@ -91,6 +91,25 @@ function splitColumns(line: string, count: number): string[] {
   return cols;
 }
 
+/** The 10th space-separated column (inode) of text[start, end) as a number, or -1; allocates nothing. */
+function inodeColumn(text: string, start: number, end: number): number {
+  let i = start;
+  for (let column = 0; column < 9; column++) {
+    while (i < end && text.charCodeAt(i) === 32) i++;
+    while (i < end && text.charCodeAt(i) !== 32) i++;
+  }
+  while (i < end && text.charCodeAt(i) === 32) i++;
+  let inode = 0;
+  let digits = 0;
+  for (; i < end; i++, digits++) {
+    const c = text.charCodeAt(i);
+    if (c === 32) break;
+    if (c < 48 || c > 57) return -1;
+    inode = inode * 10 + (c - 48);
+  }
+  return digits > 0 ? inode : -1;
+}
+
 /**
  * Parses every row (header skipped, malformed rows ignored). With `onlyInodes`, rows whose inode is not in
  * the set are skipped before any address is decoded: the sampler only cares about sockets its tree owns,
@@ -103,6 +122,11 @@ export function parseNetTcp(text: string, onlyInodes?: ReadonlySet<number>): Tcp
   while (lineStart < text.length) {
     let lineEnd = text.indexOf('\n', lineStart);
     if (lineEnd === -1) lineEnd = text.length;
+    // filter on the inode column before cutting the line into strings (most rows are not ours)
+    if (onlyInodes && !onlyInodes.has(inodeColumn(text, lineStart, lineEnd))) {
+      lineStart = lineEnd + 1;
+      continue;
+    }
     const line = text.slice(lineStart, lineEnd);
     lineStart = lineEnd + 1;
     // sl local rem st tx:rx tr:when retrnsmt uid timeout inode …
@@ -110,7 +134,6 @@ export function parseNetTcp(text: string, onlyInodes?: ReadonlySet<number>): Tcp
     if (cols.length < 10) continue;
     const inode = Number(cols[9]);
     if (!Number.isInteger(inode)) continue;
-    if (onlyInodes && !onlyInodes.has(inode)) continue;
     const local = decodeEndpoint(cols[1]!);
     const remote = decodeEndpoint(cols[2]!);
     if (!local || !remote) continue;

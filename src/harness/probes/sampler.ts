@@ -15,7 +15,7 @@
 //  - a process's fd links are re-read only when its fd count changed (fstat of /proc/PID/fd gives the count
 //    on Linux ≥ 6.2), when it is new, or when its list is older than fdRefreshMs (2 s: catches a number closed
 //    and reused between two samples);
-//  - /proc/net/tcp{,6} is re-read when its last read is older than (its cost / netBudget), at most 2 s:
+//  - /proc/net/tcp{,6} is re-read when its last read is older than (its cost / netBudget), at most 5 s:
 //    reading them walks the whole kernel TCP hash table (262144 buckets here: 2–5 ms per table however few
 //    sockets exist); in between, states are carried over from the last read (Sample.netT says when), and
 //    sockets newer than that read are not listed yet.
@@ -86,7 +86,7 @@ interface PidInfo {
 
 const FD_KINDS: readonly FdKind[] = ['socket', 'pipe', 'file', 'other'];
 /** adaptive samples never carry socket states older than this, whatever the budget says */
-const MAX_NET_AGE_MS = 2000;
+const MAX_NET_AGE_MS = 5000;
 
 export class Sampler {
   readonly timeline: TimelinePoint[] = [];
