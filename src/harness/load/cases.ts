@@ -1,0 +1,171 @@
+// A generator made of scripted cases (abuse, origin faults): each case is one connection with an expected
+// outcome; workers cycle through the cases until the duration or the case budget is spent. A case whose outcome
+// differs from what it expected is an `unexpected-status` incident (it counts against the error budget); a
+// successful answer also has its token checked.
+import { checkToken } from './flood.js';
+import { IncidentLog, latencySummary, type LoadContext, type LoadGenerator, type LoadOutcome } from './generator.js';
+import type { Exchange } from './raw-exchange.js';
+
+/**
+ * What a case accepts: an HTTP status; `close` = the connection closed without any response; `truncated` =
+ * a response head, then the connection closed before the body was complete; `any` = nothing to judge (the
+ * client itself went away) — the case only fails when it cannot connect.
+ */
+export type Expectation = number | 'close' | 'truncated' | 'any';
+
+export interface CaseEnv {
+  ctx: LoadContext;
+  token: string;
+  /** request target for an origin path: absolute-form in proxy mode, origin-form in server mode */
+  requestTarget(path: string, authority?: string): string;
+  /** Host header value for the origin */
+  authority: string;
+  timeoutMs: number;
+}
+
+export interface CaseRun {
+  exchange: Exchange;
+  /** token the answer must carry when it is a 2xx (null: not checked) */
+  token: string | null;
+  /** body length a complete 2xx answer must have (null: not checked) */
+  bodyLength?: number | null;
+}
+
+export interface Case {
+  name: string;
+  expect: Expectation[];
+  /** proxy-only cases are skipped against a plain server */
+  proxyOnly?: boolean;
+  run(env: CaseEnv): Promise<CaseRun>;
+}
+
+export interface CasesConfig {
+  durationMs: number;
+  connections: number;
+  /** stop after this many cases in all (bounds slow cases too) */
+  maxCases: number;
+  timeoutMs: number;
+}
+
+/** What the exchange amounts to, in the words of Expectation. */
+export function outcomeOf(x: Exchange): { label: string; matches: (e: Expectation) => boolean } {
+  if (!x.connected) return { label: `connect failed (${x.error ?? 'unknown'})`, matches: () => false };
+  if (x.head) {
+    const truncated = !x.complete && x.serverClosed !== null;
+    const label = truncated ? `${x.head.status} cut short (${x.bodyBytes} body bytes)` : `${x.head.status}${x.complete ? '' : ' (incomplete)'}`;
+    return { label, matches: (e) => e === 'any' || (truncated ? e === 'truncated' : e === x.head!.status) };
+  }
+  if (x.serverClosed) return { label: `closed without a response (${x.serverClosed})`, matches: (e) => e === 'close' || e === 'any' };
+  if (x.clientLeft) return { label: 'client left', matches: (e) => e === 'any' };
+  return { label: x.timedOut ? 'no answer before the deadline' : `no answer (${x.error ?? 'open'})`, matches: (e) => e === 'any' && !x.timedOut };
+}
+
+export const describeExpect = (e: Expectation[]): string => e.map(String).join(' or ');
+
+export class CaseGenerator implements LoadGenerator {
+  private done = 0;
+  private bad = 0;
+  constructor(
+    readonly name: string,
+    readonly cases: Case[],
+    readonly config: CasesConfig,
+  ) {}
+
+  live(): { requests: number; errors: number } {
+    return { requests: this.done, errors: this.bad };
+  }
+
+  async run(ctx: LoadContext): Promise<LoadOutcome> {
+    const log = new IncidentLog(this.name, ctx.clock);
+    const statuses: Record<string, number> = {};
+    const extra: Record<string, number> = {};
+    const latencies: number[] = [];
+    const started = Date.now();
+    const deadline = started + this.config.durationMs;
+    const cases = this.cases.filter((c) => ctx.mode === 'proxy' || !c.proxyOnly);
+    let tokensChecked = 0;
+    let requests = 0;
+    let errors = 0;
+    let timeouts = 0;
+    let started_ = 0;
+    const authority = ctx.mode === 'proxy' ? `${ctx.origin.host}:${ctx.origin.port}` : `${ctx.target.host}:${ctx.target.port}`;
+
+    const one = async (c: Case, id: string): Promise<void> => {
+      const token = ctx.nextToken(this.name);
+      const env: CaseEnv = {
+        ctx,
+        token,
+        authority,
+        timeoutMs: this.config.timeoutMs,
+        requestTarget: (path, auth = authority) => (ctx.mode === 'proxy' ? `http://${auth}${path}` : path),
+      };
+      const t0 = performance.now();
+      let r: CaseRun;
+      try {
+        r = await c.run(env);
+      } catch (err) {
+        errors++;
+        this.bad++;
+        log.add('error', id, `case ${c.name} failed: ${err instanceof Error ? err.message : String(err)}`);
+        return;
+      }
+      if (ctx.signal.aborted && !r.exchange.head) return; // the run is stopping: nothing to judge
+      const x = r.exchange;
+      if (!x.connected) {
+        errors++;
+        this.bad++;
+        log.add('error', id, `case ${c.name}: ${x.error ?? 'could not connect'}`);
+        return;
+      }
+      requests++;
+      this.done++;
+      latencies.push(performance.now() - t0);
+      const key = x.head ? String(x.head.status) : x.serverClosed ? 'close' : 'none';
+      statuses[key] = (statuses[key] ?? 0) + 1;
+      const o = outcomeOf(x);
+      const ok = c.expect.some(o.matches);
+      extra[`${c.name}.${ok ? 'ok' : 'bad'}`] = (extra[`${c.name}.${ok ? 'ok' : 'bad'}`] ?? 0) + 1;
+      if (!ok) {
+        this.bad++;
+        if (x.timedOut && !x.head) timeouts++;
+        log.add(x.timedOut && !x.head ? 'timeout' : 'unexpected-status', id, `case ${c.name}: expected ${describeExpect(c.expect)}, got ${o.label} (token ${token})`);
+        return;
+      }
+      if (x.head && x.head.status >= 200 && x.head.status < 300 && x.complete && r.token !== null && ctx.checkTokens) {
+        tokensChecked++;
+        const v = checkToken(x.bodyStart, r.token, ctx.mode === 'proxy');
+        if (v !== 'ok') log.add(v, id, `case ${c.name}: expected token ${r.token}, body starts ${JSON.stringify(x.bodyStart.slice(0, 60))}`);
+        else if (r.bodyLength != null && x.bodyBytes !== r.bodyLength) {
+          log.add('malformed', id, `case ${c.name}: body of ${x.bodyBytes} bytes, expected ${r.bodyLength}`);
+        }
+      }
+    };
+
+    const worker = async (w: number): Promise<void> => {
+      for (let i = w; Date.now() < deadline && !ctx.signal.aborted && started_ < this.config.maxCases; i++) {
+        const c = cases[i % cases.length];
+        started_++;
+        await one(c, `${c.name}-${started_}/w${w}`);
+      }
+    };
+    if (cases.length > 0) await Promise.all(Array.from({ length: this.config.connections }, (_, w) => worker(w)));
+    latencies.sort((a, b) => a - b);
+    return {
+      stats: {
+        generator: this.name,
+        durationMs: Date.now() - started,
+        requests,
+        // connect failures and crashed cases; mismatches are counted as unexpected statuses
+        errors,
+        timeouts,
+        statuses,
+        latencyMs: latencySummary(latencies),
+        extra: { cases: started_, mismatches: log.count('unexpected-status') + timeouts, ...extra },
+      },
+      counts: log.counts,
+      tokensChecked,
+      eofChecked: 0,
+      incidents: log.incidents,
+    };
+  }
+}

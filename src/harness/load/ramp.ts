@@ -1,0 +1,134 @@
+// A ramp for flood and churn: start → peak → hold. The ramp-up is a few steps of rising concurrency, each run
+// as its own stage of the generator; the peak (the entry's `connections`) is then held for the rest of the
+// duration. Stages run one after another and their outcomes are merged into one. Suite entry:
+//   { "generator": "flood", "connections": 64, "duration": "10s", "ramp": { "from": 4, "over": "4s", "steps": 4 } }
+import { UsageError } from '../../util/errors.js';
+import { parseDuration } from '../../util/duration.js';
+import type { LoadStats } from '../../report/schema.js';
+import type { IncidentKind, LoadContext, LoadGenerator, LoadOutcome } from './generator.js';
+import { takeKeys } from './entry-extra.js';
+
+export interface Ramp {
+  /** concurrency of the first step */
+  from: number;
+  /** length of the ramp-up (capped at half the duration, so the peak is always held) */
+  overMs: number;
+  steps: number;
+}
+
+export interface Stage {
+  connections: number;
+  durationMs: number;
+}
+
+/** Takes `ramp` out of a suite entry (so EntryReader checks the rest) and validates it. */
+export function takeRamp(where: string, entry: Record<string, unknown>): { ramp: Ramp | null; rest: Record<string, unknown> } {
+  const { taken, rest } = takeKeys(entry, ['ramp']);
+  const raw = taken.ramp;
+  if (raw === undefined) return { ramp: null, rest };
+  const w = `${where}.ramp`;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UsageError(`${w} must be an object like {"from": 1, "over": "3s", "steps": 4}`);
+  const o = raw as Record<string, unknown>;
+  const bad = Object.keys(o).find((k) => !['from', 'over', 'steps'].includes(k));
+  if (bad) throw new UsageError(`${w}: unknown key "${bad}" (from, over, steps)`);
+  const int = (k: string, fallback: number, min: number, max: number): number => {
+    const v = o[k] ?? fallback;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new UsageError(`${w}.${k} must be an integer between ${min} and ${max}`);
+    return v;
+  };
+  const over = o.over ?? 0;
+  let overMs: number;
+  if (typeof over === 'number' && Number.isFinite(over) && over >= 0) overMs = over;
+  else if (typeof over === 'string') overMs = parseDuration(over, `${w}.over`);
+  else throw new UsageError(`${w}.over must be a duration like "3s"`);
+  return { ramp: { from: int('from', 1, 1, 1000), overMs, steps: int('steps', 4, 1, 20) }, rest };
+}
+
+/** The stages of a ramp towards `peak` within `durationMs`: `steps` rising steps, then the hold at the peak. */
+export function rampStages(ramp: Ramp, peak: number, durationMs: number): Stage[] {
+  const over = Math.min(ramp.overMs, Math.floor(durationMs / 2));
+  const from = Math.min(ramp.from, peak);
+  const stages: Stage[] = [];
+  if (over > 0 && from < peak) {
+    const stepMs = Math.floor(over / ramp.steps);
+    for (let i = 0; i < ramp.steps; i++) {
+      const connections = Math.max(1, Math.round(from + ((peak - from) * i) / ramp.steps));
+      const last = stages[stages.length - 1];
+      if (last && last.connections === connections) last.durationMs += stepMs;
+      else stages.push({ connections, durationMs: stepMs });
+    }
+  }
+  stages.push({ connections: peak, durationMs: durationMs - stages.reduce((s, x) => s + x.durationMs, 0) });
+  return stages.filter((s) => s.durationMs > 0);
+}
+
+/** Merges stage outcomes: counts add up; latency keeps the worst percentile of any stage (conservative). */
+export function mergeOutcomes(name: string, outcomes: LoadOutcome[]): LoadOutcome {
+  const statuses: Record<string, number> = {};
+  const extra: Record<string, number> = {};
+  const counts: Partial<Record<IncidentKind, number>> = {};
+  let requests = 0;
+  let weighted = 0;
+  for (const o of outcomes) {
+    for (const [k, v] of Object.entries(o.stats.statuses)) statuses[k] = (statuses[k] ?? 0) + v;
+    for (const [k, v] of Object.entries(o.stats.extra ?? {})) extra[k] = k.endsWith('Ms') ? Math.max(extra[k] ?? 0, v) : (extra[k] ?? 0) + v;
+    for (const [k, v] of Object.entries(o.counts)) counts[k as IncidentKind] = (counts[k as IncidentKind] ?? 0) + (v ?? 0);
+    requests += o.stats.requests;
+    weighted += o.stats.latencyMs.mean * o.stats.requests;
+  }
+  const worst = (k: keyof LoadStats['latencyMs']): number => Math.max(0, ...outcomes.map((o) => o.stats.latencyMs[k]));
+  return {
+    stats: {
+      generator: name,
+      durationMs: outcomes.reduce((s, o) => s + o.stats.durationMs, 0),
+      requests,
+      errors: outcomes.reduce((s, o) => s + o.stats.errors, 0),
+      timeouts: outcomes.reduce((s, o) => s + o.stats.timeouts, 0),
+      statuses,
+      latencyMs: { p50: worst('p50'), p90: worst('p90'), p99: worst('p99'), max: worst('max'), mean: requests ? Math.round((weighted / requests) * 100) / 100 : 0 },
+      extra: { ...extra, stages: outcomes.length },
+    },
+    counts,
+    tokensChecked: outcomes.reduce((s, o) => s + o.tokensChecked, 0),
+    eofChecked: outcomes.reduce((s, o) => s + o.eofChecked, 0),
+    incidents: outcomes.flatMap((o) => o.incidents).slice(0, 50),
+  };
+}
+
+/** Runs a generator's stages in turn (a fresh stage generator each), as one generator. */
+export class RampedGenerator implements LoadGenerator {
+  private current: LoadGenerator | null = null;
+  private doneTotals = { requests: 0, errors: 0 };
+  constructor(
+    readonly name: string,
+    readonly stages: Stage[],
+    private readonly makeStage: (stage: Stage) => LoadGenerator,
+  ) {}
+
+  live(): { requests: number; errors: number } {
+    const now = this.current?.live?.() ?? { requests: 0, errors: 0 };
+    return { requests: this.doneTotals.requests + now.requests, errors: this.doneTotals.errors + now.errors };
+  }
+
+  async run(ctx: LoadContext): Promise<LoadOutcome> {
+    const outcomes: LoadOutcome[] = [];
+    for (const stage of this.stages) {
+      if (ctx.signal.aborted) break;
+      this.current = this.makeStage(stage);
+      const o = await this.current.run(ctx);
+      outcomes.push(o);
+      this.doneTotals.requests += o.stats.requests;
+      this.doneTotals.errors += o.stats.errors + o.stats.timeouts;
+      this.current = null;
+    }
+    const merged = mergeOutcomes(this.name, outcomes);
+    merged.stats.extra = { ...merged.stats.extra, peakConnections: Math.max(...this.stages.map((s) => s.connections)) };
+    return merged;
+  }
+}
+
+/** The generator a factory returns: the plain one, or its ramped version. */
+export function withRamp(name: string, ramp: Ramp | null, peak: number, durationMs: number, make: (stage: Stage) => LoadGenerator): LoadGenerator {
+  if (!ramp) return make({ connections: peak, durationMs });
+  return new RampedGenerator(name, rampStages(ramp, peak, durationMs), make);
+}

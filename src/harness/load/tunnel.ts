@@ -1,0 +1,215 @@
+// tunnel: CONNECT tunnels through the proxy to the harness's TCP echo. Each tunnel sends a payload that starts
+// with its own token, in several writes, reads it back, half-closes, and must then receive the echo's trailer
+// (`#EOF <bytes>`, proof the server saw our FIN and the way back stayed open) and EOF (the server's FIN came
+// through). Suite entry: { "generator": "tunnel", "connections": 4, "duration": "5s", "bytes": 16384,
+//   "writes": 4, "timeout": "5s", "eofBound": "1s", "maxTunnels": 100000 }
+import net from 'node:net';
+import { echoTrailer } from '../tcp-echo.js';
+import { EntryReader } from './entry.js';
+import { IncidentLog, latencySummary, type GeneratorFactory, type LoadContext, type LoadGenerator, type LoadOutcome } from './generator.js';
+
+export interface TunnelConfig {
+  durationMs: number;
+  connections: number;
+  /** payload bytes per tunnel (token first) */
+  bytes: number;
+  /** the payload goes out in this many writes */
+  writes: number;
+  /** CONNECT answer + echo deadline */
+  timeoutMs: number;
+  /** EOF must follow the trailer within this */
+  eofBoundMs: number;
+  maxTunnels: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A payload that names its tunnel at the start and every 1 KiB, so misdelivered bytes are recognisable. */
+export function tunnelPayload(token: string, bytes: number): Buffer {
+  const unit = Buffer.from(`[${token}]`);
+  const out = Buffer.alloc(Math.max(bytes, unit.length));
+  for (let i = 0; i < out.length; i += 1024) unit.copy(out, i, 0, Math.min(unit.length, out.length - i));
+  for (let i = 0; i < out.length; i++) if (out[i] === 0) out[i] = 97 + (i % 26);
+  return out;
+}
+
+type TunnelResult = { kind: 'ok'; ms: number } | { kind: 'failed' } | { kind: 'aborted' };
+
+export class TunnelGenerator implements LoadGenerator {
+  private opened = 0;
+  private failed = 0;
+  constructor(
+    readonly name: string,
+    readonly config: TunnelConfig,
+  ) {}
+
+  live(): { requests: number; errors: number } {
+    return { requests: this.opened, errors: this.failed };
+  }
+
+  async run(ctx: LoadContext): Promise<LoadOutcome> {
+    if (ctx.mode !== 'proxy') throw new Error('tunnel needs --mode proxy (CONNECT goes through a proxy)');
+    if (!ctx.echo) throw new Error('tunnel: this run has no TCP echo to CONNECT to');
+    const echo = ctx.echo;
+    const log = new IncidentLog(this.name, ctx.clock);
+    const statuses: Record<string, number> = {};
+    const latencies: number[] = [];
+    const eofs: number[] = [];
+    const started = Date.now();
+    const deadline = started + this.config.durationMs;
+    let seq = 0;
+    let requests = 0;
+    let tokensChecked = 0;
+    let eofChecked = 0;
+    const live = new Set<net.Socket>();
+    const onAbort = (): void => {
+      for (const s of live) s.destroy();
+    };
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+
+    const one = (id: string): Promise<TunnelResult> =>
+      new Promise((resolve) => {
+        const token = ctx.nextToken(this.name);
+        const payload = tunnelPayload(token, this.config.bytes);
+        const expected = Buffer.concat([payload, Buffer.from(echoTrailer(payload.length))]);
+        const t0 = performance.now();
+        const socket = net.connect({ host: ctx.target.host, port: ctx.target.port, allowHalfOpen: true, noDelay: true });
+        live.add(socket);
+        let head = Buffer.alloc(0);
+        let established = false;
+        const got: Buffer[] = [];
+        let gotBytes = 0;
+        let trailerAt: number | null = null;
+        let settled = false;
+        let eofTimer: NodeJS.Timeout | undefined;
+        const where = (): string => `local port ${socket.localPort ?? '?'}, token ${token}`;
+        const finish = (r: TunnelResult): void => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          clearTimeout(eofTimer);
+          socket.destroy();
+          live.delete(socket);
+          resolve(r);
+        };
+        const fail = (kind: 'error' | 'timeout' | 'malformed' | 'wrong-token' | 'unexpected-status', detail: string): void => {
+          if (settled) return;
+          if (ctx.signal.aborted) return finish({ kind: 'aborted' });
+          log.add(kind, id, `${detail} (${where()})`);
+          finish({ kind: 'failed' });
+        };
+        const timer = setTimeout(() => fail('timeout', `tunnel not done within ${this.config.timeoutMs} ms (${gotBytes}/${expected.length} bytes back)`), this.config.timeoutMs);
+        const verify = (): void => {
+          const data = Buffer.concat(got);
+          tokensChecked++;
+          if (data.equals(expected)) return;
+          const text = data.toString('latin1');
+          const other = /\[([^\]]+)\]/.exec(text);
+          if (other && other[1] !== token) fail('wrong-token', `tunnel received another tunnel's bytes ([${other[1]}])`);
+          else fail('malformed', `echo differs: ${data.length} bytes back, expected ${expected.length}; tail ${JSON.stringify(text.slice(-40))}`);
+        };
+        const sendPayload = async (): Promise<void> => {
+          const step = Math.ceil(payload.length / this.config.writes);
+          for (let i = 0; i < payload.length && !settled; i += step) {
+            socket.write(payload.subarray(i, i + step));
+            await sleep(1);
+          }
+          if (!settled) socket.end(); // half-close: our direction is done, theirs must stay open
+        };
+        socket.on('connect', () => {
+          socket.write(`CONNECT ${echo.host}:${echo.port} HTTP/1.1\r\nHost: ${echo.host}:${echo.port}\r\n\r\n`);
+        });
+        socket.on('data', (chunk: Buffer) => {
+          if (!established) {
+            head = Buffer.concat([head, chunk]);
+            const end = head.indexOf('\r\n\r\n');
+            if (end < 0) {
+              if (head.length > 16 * 1024) fail('malformed', 'CONNECT answer head too large');
+              return;
+            }
+            const m = /^HTTP\/1\.[01] (\d{3})/.exec(head.toString('latin1'));
+            const status = m ? Number(m[1]) : 0;
+            statuses[String(status)] = (statuses[String(status)] ?? 0) + 1;
+            if (status !== 200) return fail('unexpected-status', `CONNECT answered ${status || 'garbage'}`);
+            established = true;
+            requests++;
+            this.opened++;
+            const rest = head.subarray(end + 4);
+            if (rest.length) {
+              got.push(rest);
+              gotBytes += rest.length;
+            }
+            void sendPayload();
+            return;
+          }
+          got.push(chunk);
+          gotBytes += chunk.length;
+          if (gotBytes > expected.length) fail('malformed', `more bytes back than sent (${gotBytes} > ${expected.length})`);
+          else if (gotBytes === expected.length && trailerAt === null) {
+            trailerAt = performance.now();
+            verify();
+            if (settled) return;
+            eofChecked++;
+            eofTimer = setTimeout(() => {
+              log.add('no-eof', id, `no EOF within ${this.config.eofBoundMs} ms after the echo's trailer (${where()})`);
+              finish({ kind: 'failed' });
+            }, this.config.eofBoundMs);
+          }
+        });
+        socket.on('end', () => {
+          if (trailerAt !== null && !settled) {
+            eofs.push(performance.now() - trailerAt);
+            finish({ kind: 'ok', ms: performance.now() - t0 });
+          } else if (!established) fail('error', 'closed before answering CONNECT');
+          else fail('malformed', `EOF after ${gotBytes}/${expected.length} bytes back (half-close not carried through?)`);
+        });
+        socket.on('error', (err: NodeJS.ErrnoException) => fail('error', `${err.code ?? err.message}${established ? ' inside the tunnel' : ' before CONNECT was answered'}`));
+      });
+
+    const worker = async (w: number): Promise<void> => {
+      while (Date.now() < deadline && !ctx.signal.aborted && seq < this.config.maxTunnels) {
+        const r = await one(`tunnel-${++seq}/w${w}`);
+        if (r.kind === 'ok') latencies.push(r.ms);
+        else if (r.kind === 'failed') {
+          this.failed++;
+          await sleep(20); // no spinning on a dead target
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: this.config.connections }, (_, i) => worker(i + 1)));
+    ctx.signal.removeEventListener('abort', onAbort);
+    latencies.sort((a, b) => a - b);
+    eofs.sort((a, b) => a - b);
+    return {
+      stats: {
+        generator: this.name,
+        durationMs: Date.now() - started,
+        requests,
+        errors: log.count('error') + log.count('malformed') + log.count('wrong-token'),
+        timeouts: log.count('timeout'),
+        statuses,
+        latencyMs: latencySummary(latencies),
+        extra: { tunnels: seq, bytesPerTunnel: this.config.bytes, noEof: log.count('no-eof'), eofP50Ms: latencySummary(eofs).p50 },
+      },
+      counts: log.counts,
+      tokensChecked,
+      eofChecked,
+      incidents: log.incidents,
+    };
+  }
+}
+
+export const createTunnel: GeneratorFactory = (name, entry, defaults) => {
+  const r = new EntryReader(`load "${name}"`, entry);
+  const config: TunnelConfig = {
+    durationMs: r.duration('duration', defaults.durationMs),
+    connections: r.count('connections', Math.max(1, Math.min(defaults.connections, 8)), 1, 256),
+    bytes: r.count('bytes', 16 * 1024, 64, 16 * 1024 * 1024),
+    writes: r.count('writes', 4, 1, 1_000),
+    timeoutMs: r.duration('timeout', 5_000),
+    eofBoundMs: r.duration('eofBound', 1_000),
+    maxTunnels: r.count('maxTunnels', 100_000, 1, 10_000_000),
+  };
+  r.done();
+  return new TunnelGenerator(name, config);
+};
