@@ -3,6 +3,7 @@
 import autocannon from 'autocannon';
 import { tokenFromBody, tokenPath } from '../origin.js';
 import { EntryReader } from './entry.js';
+import { takeRamp, withRamp } from './ramp.js';
 import { IncidentLog, type GeneratorFactory, type LoadContext, type LoadGenerator, type LoadOutcome } from './generator.js';
 
 export interface FloodConfig {
@@ -30,7 +31,12 @@ export function checkToken(body: string, token: string, proxyOrigin: boolean): '
 }
 
 export class FloodGenerator implements LoadGenerator {
+  private readonly totals = { requests: 0, errors: 0 };
   constructor(readonly name: string, readonly config: FloodConfig) {}
+
+  live(): { requests: number; errors: number } {
+    return { ...this.totals };
+  }
 
   async run(ctx: LoadContext): Promise<LoadOutcome> {
     const log = new IncidentLog(this.name, ctx.clock);
@@ -66,6 +72,7 @@ export class FloodGenerator implements LoadGenerator {
           },
           onResponse: (status: number, body: string, context: TokenContext) => {
             statuses[String(status)] = (statuses[String(status)] ?? 0) + 1;
+            this.totals.requests++;
             if (!ctx.expectStatus(status)) {
               log.add('unexpected-status', `req-${context.n}`, `status ${status} for token ${context.token}`);
               return;
@@ -81,6 +88,7 @@ export class FloodGenerator implements LoadGenerator {
       ],
     }, (err, result) => (err ? rejectDone(err as Error) : resolveDone(result)));
     instance.on('reqError', (err: Error) => {
+      this.totals.errors++;
       if (/timed out/.test(err.message)) log.add('timeout', `conn-error`, err.message);
       else log.add('error', 'conn-error', err.message);
     });
@@ -108,7 +116,8 @@ export class FloodGenerator implements LoadGenerator {
 }
 
 export const createFlood: GeneratorFactory = (name, entry, defaults) => {
-  const r = new EntryReader(`load "${name}"`, entry);
+  const { ramp, rest } = takeRamp(`load "${name}"`, entry);
+  const r = new EntryReader(`load "${name}"`, rest);
   const config: FloodConfig = {
     durationMs: r.duration('duration', defaults.durationMs),
     connections: r.count('connections', defaults.connections, 1, 1000),
@@ -116,5 +125,5 @@ export const createFlood: GeneratorFactory = (name, entry, defaults) => {
     timeoutMs: r.duration('timeout', 5_000),
   };
   r.done();
-  return new FloodGenerator(name, config);
+  return withRamp(name, ramp, config.connections, config.durationMs, (stage) => new FloodGenerator(name, { ...config, ...stage }));
 };
