@@ -7,6 +7,7 @@ import { EntryReader } from './entry.js';
 import { checkToken } from './flood.js';
 import { IncidentLog, latencySummary, type GeneratorFactory, type LoadContext, type LoadGenerator, type LoadOutcome } from './generator.js';
 import { parseResponse } from './http-response.js';
+import { takeRamp, withRamp } from './ramp.js';
 
 export interface ChurnConfig {
   durationMs: number;
@@ -29,7 +30,12 @@ interface ConnResult {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export class ChurnGenerator implements LoadGenerator {
+  private readonly totals = { requests: 0, errors: 0 };
   constructor(readonly name: string, readonly config: ChurnConfig) {}
+
+  live(): { requests: number; errors: number } {
+    return { ...this.totals };
+  }
 
   async run(ctx: LoadContext): Promise<LoadOutcome> {
     const log = new IncidentLog(this.name, ctx.clock);
@@ -149,6 +155,8 @@ export class ChurnGenerator implements LoadGenerator {
           if (Date.now() >= deadline || ctx.signal.aborted) break;
         }
         const r = await one(`conn-${++seq}/w${w}`);
+        if (r.status === null) this.totals.errors++;
+        else this.totals.requests++;
         if (r.responseMs !== null) latencies.push(r.responseMs);
         if (r.eofMs !== null) eofs.push(r.eofMs);
         // don't spin on a dead target
@@ -186,7 +194,8 @@ export class ChurnGenerator implements LoadGenerator {
 }
 
 export const createChurn: GeneratorFactory = (name, entry, defaults) => {
-  const r = new EntryReader(`load "${name}"`, entry);
+  const { ramp, rest } = takeRamp(`load "${name}"`, entry);
+  const r = new EntryReader(`load "${name}"`, rest);
   const config: ChurnConfig = {
     durationMs: r.duration('duration', defaults.durationMs),
     connections: r.count('connections', Math.max(1, Math.min(defaults.connections, 8)), 1, 256),
@@ -195,5 +204,5 @@ export const createChurn: GeneratorFactory = (name, entry, defaults) => {
     timeoutMs: r.duration('timeout', 5_000),
   };
   r.done();
-  return new ChurnGenerator(name, config);
+  return withRamp(name, ramp, config.connections, config.durationMs, (stage) => new ChurnGenerator(name, { ...config, ...stage }));
 };
