@@ -37,7 +37,9 @@ export interface RunArgs {
   settings: BenchSettings;
 }
 
-export class BenchUsageError extends Error {}
+export class BenchUsageError extends Error {
+  override name = 'BenchUsageError';
+}
 
 function positiveInt(flag: string, value: string | undefined, min = 1): number {
   const n = Number(value);
