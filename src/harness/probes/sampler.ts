@@ -13,8 +13,8 @@
 //    statRefreshMs (0.5 s): non-Z state, RSS and CPU of idle processes may be that old; zombies and
 //    reparenting are still seen at once;
 //  - a process's fd links are re-read only when its fd count changed (fstat of /proc/PID/fd gives the count
-//    on Linux ≥ 6.2), when it is new, or when its list is older than fdRefreshMs (2 s: catches a number closed
-//    and reused between two samples);
+//    on Linux ≥ 6.2), when it is new, or when its list is older than fdRefreshMs (2 s; 10 s for an idle
+//    process): this catches a number closed and reused between two samples;
 //  - /proc/net/tcp{,6} is re-read when its last read is older than (its cost / netBudget), at most 5 s:
 //    reading them walks the whole kernel TCP hash table (262144 buckets here: 2–5 ms per table however few
 //    sockets exist); in between, states are carried over from the last read (Sample.netT says when), and
@@ -87,6 +87,8 @@ interface PidInfo {
 const FD_KINDS: readonly FdKind[] = ['socket', 'pipe', 'file', 'other'];
 /** adaptive samples never carry socket states older than this, whatever the budget says */
 const MAX_NET_AGE_MS = 5000;
+/** idle processes' unchanged-count fd lists are re-read this many times less often */
+const IDLE_FD_REFRESH_FACTOR = 5;
 
 export class Sampler {
   readonly timeline: TimelinePoint[] = [];
@@ -123,6 +125,7 @@ export class Sampler {
   private previousSockets: OwnedSocket[] = [];
   /** fd lists already counted into first-seen (an unchanged list is the same array from sample to sample) */
   private readonly recordedFdLists = new WeakSet<FdEntry[]>();
+  private readonly fdKindCounts = new WeakMap<FdEntry[], Record<FdKind, number>>();
   /** counters for the bench and for debugging */
   readonly stats = { samples: 0, fullSamples: 0, fdListReads: 0, netReads: 0, netMs: 0 };
 
@@ -383,7 +386,9 @@ export class Sampler {
   }
 
   private fdsOf(pid: number, info: PidInfo, t: number, full: boolean): FdEntry[] {
-    const fresh = info.fds !== null && t - info.fdsReadAt < this.opts.fdRefreshMs;
+    // a process that used no CPU since its last stat had little chance to swap one fd for another
+    const refreshAfter = info.idle ? IDLE_FD_REFRESH_FACTOR * this.opts.fdRefreshMs : this.opts.fdRefreshMs;
+    const fresh = info.fds !== null && t - info.fdsReadAt < refreshAfter;
     if (!full && fresh) {
       const count = info.countGeneration === this.generation ? info.count : this.handles ? this.handles.fdCount(pid) : countFds(pid);
       if (count === null) return info.fds!; // gone since its stat was read: last known list
@@ -478,7 +483,13 @@ export class Sampler {
         if (p.state === 'Z') zombies++;
         else children++;
       }
-      for (const fd of p.fds) fdsByKind[fd.kind]++;
+      let kinds = this.fdKindCounts.get(p.fds);
+      if (!kinds) {
+        kinds = { socket: 0, pipe: 0, file: 0, other: 0 };
+        for (const fd of p.fds) kinds[fd.kind]++;
+        this.fdKindCounts.set(p.fds, kinds);
+      }
+      for (const kind of FD_KINDS) fdsByKind[kind] += kinds[kind];
       if (!this.recordedFdLists.has(p.fds)) {
         this.recordedFdLists.add(p.fds);
         for (const fd of p.fds) {
