@@ -5,6 +5,7 @@ import { basename, join, resolve } from 'node:path';
 import { packageRoot } from '../paths.js';
 import { UsageError } from '../util/errors.js';
 import { parseDuration } from '../util/duration.js';
+import { parseSuiteTarget, type SuiteTarget } from './suite-target.js';
 
 export interface Suite {
   name: string;
@@ -29,6 +30,8 @@ export interface Suite {
   expectStatus: number[] | null;
   /** where it was loaded from */
   source: string;
+  /** target options the suite needs (suite-target.ts); CLI flags win */
+  target?: SuiteTarget;
 }
 
 export const suiteDir = (): string => join(packageRoot, 'stress');
@@ -59,7 +62,7 @@ export function loadSuite(nameOrPath: string): Suite {
   return parseSuite(raw, file, isPath ? basename(file, '.json') : nameOrPath);
 }
 
-const KEYS = ['name', 'description', 'duration', 'connections', 'warmup', 'drain', 'shutdown', 'load', 'budget', 'fdSlack', 'expectStatus'];
+const KEYS = ['name', 'description', 'duration', 'connections', 'warmup', 'drain', 'shutdown', 'load', 'budget', 'fdSlack', 'expectStatus', 'target'];
 
 export function parseSuite(raw: unknown, source: string, fallbackName: string): Suite {
   const where = `suite ${source}`;
@@ -113,5 +116,6 @@ export function parseSuite(raw: unknown, source: string, fallbackName: string): 
     fdSlack: int(o.fdSlack, 'fdSlack', 4, 0),
     expectStatus,
     source,
+    target: parseSuiteTarget(where, o.target),
   };
 }
