@@ -5,7 +5,19 @@ import { formatListening, formatPool } from './announce.js';
 import { loadStrategy } from './strategies/index.js';
 import { TargetStartError } from '../util/errors.js';
 
+/** stderr may be a pipe whose reader is gone: a log line must never become an error of its own. */
+function log(line: string): void {
+  try {
+    process.stderr.write(`handoff serve: ${line}\n`);
+  } catch {
+    // nowhere left to report to
+  }
+}
+
 export async function serve(options: ProxyOptions): Promise<void> {
+  // A closed stdout/stderr (harness gone) raises EPIPE asynchronously; ignore it rather than die or loop.
+  process.stdout.on('error', () => {});
+  process.stderr.on('error', () => {});
   const strategy = await loadStrategy(options);
   let address;
   try {
@@ -25,18 +37,25 @@ export async function serve(options: ProxyOptions): Promise<void> {
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) return; // a second signal changes nothing: the grace deadline already bounds shutdown
     stopping = true;
-    process.stderr.write(`handoff serve: ${signal}, shutting down (grace ${options.shutdownGraceMs} ms)\n`);
+    // backstop: a strategy whose shutdown hangs must not keep the process alive forever
+    setTimeout(() => {
+      log('shutdown did not finish in time; exiting');
+      process.exit(0);
+    }, options.shutdownGraceMs + 10_000).unref();
+    log(`${signal}, shutting down (grace ${options.shutdownGraceMs} ms)`);
     strategy
       .shutdown(options.shutdownGraceMs)
       .catch((err: unknown) => {
-        process.stderr.write(`handoff serve: shutdown error: ${err instanceof Error ? err.message : String(err)}\n`);
+        log(`shutdown error: ${err instanceof Error ? err.message : String(err)}`);
       })
       .finally(() => process.exit(0));
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   // The proxy must outlive any single bad request: log and carry on instead of dying with every connection.
+  let reported = 0;
   process.on('uncaughtException', (err) => {
-    process.stderr.write(`handoff serve: uncaught ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    // bounded, so an error that repeats itself cannot flood the log or starve the event loop
+    if (reported++ < 20) log(`uncaught ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   });
 }
