@@ -16,7 +16,8 @@ export function median(values: readonly number[]): number | null {
  * Median and range of one metric over runs. null means "never" (e.g. never quiet) and sorts above every
  * number: a median that lands on it is null, and so is the max when any run never got there.
  */
-export function spread(values: readonly (number | null)[]): Spread {
+export function spread(values: readonly (number | null)[], nullMeans: 'never' | 'missing' = 'never'): Spread {
+  if (nullMeans === 'missing') values = values.filter((v) => v !== null);
   const finite = values.filter((v): v is number => v !== null && Number.isFinite(v));
   const never = values.length - finite.length;
   if (!values.length) return { median: null, min: null, max: null, n: 0, never: 0 };
@@ -38,20 +39,30 @@ export function runMetrics(report: Report): RunMetrics {
   let requestsPerSec = 0;
   let errors = 0;
   let requests = 0;
-  let p50Ms = 0;
-  let p99Ms = 0;
-  let maxMs = 0;
+  let p50Ms: number | null = null;
+  let p99Ms: number | null = null;
+  let maxMs: number | null = null;
+  const worse = (a: number | null, b: number): number => (a === null ? b : Math.max(a, b));
   for (const l of loads) {
     const rate = requestsPerSecond(l) ?? 0;
     const errs = l.errors + l.timeouts;
-    perGenerator[l.generator] = { requestsPerSec: rate, p50Ms: l.latencyMs.p50, p99Ms: l.latencyMs.p99, maxMs: l.latencyMs.max, errors: errs };
+    // a generator that got no response has no latency (its zeros are not fast answers)
+    const answered = l.requests > 0;
+    perGenerator[l.generator] = {
+      requestsPerSec: rate,
+      p50Ms: answered ? l.latencyMs.p50 : null,
+      p99Ms: answered ? l.latencyMs.p99 : null,
+      maxMs: answered ? l.latencyMs.max : null,
+      errors: errs,
+    };
     requestsPerSec += rate;
     errors += errs;
     requests += l.requests;
+    if (!answered) continue;
     // generators run side by side: the slowest one's percentiles are the honest headline
-    p50Ms = Math.max(p50Ms, l.latencyMs.p50);
-    p99Ms = Math.max(p99Ms, l.latencyMs.p99);
-    maxMs = Math.max(maxMs, l.latencyMs.max);
+    p50Ms = worse(p50Ms, l.latencyMs.p50);
+    p99Ms = worse(p99Ms, l.latencyMs.p99);
+    maxMs = worse(maxMs, l.latencyMs.max);
   }
   return {
     requestsPerSec,
@@ -76,15 +87,15 @@ export const runStatusOf = (report: Report): 'pass' | 'fail' => (report.verdict 
 export function summarizeTarget(spec: TargetSpecSummary, runs: readonly CompareRun[]): TargetSummary {
   const mine = runs.filter((r) => r.target === spec.label);
   const measured = mine.filter((r) => r.metrics !== null).map((r) => r.metrics!);
-  const pick = (f: (m: RunMetrics) => number | null): Spread => spread(measured.map(f));
+  const pick = (f: (m: RunMetrics) => number | null, nullMeans: 'never' | 'missing' = 'missing'): Spread => spread(measured.map(f), nullMeans);
   const count = (s: CompareRun['status']): number => mine.filter((r) => r.status === s).length;
   const leakRuns = new Map<string, number>();
   for (const m of measured) for (const id of new Set(m.failedChecks)) leakRuns.set(id, (leakRuns.get(id) ?? 0) + 1);
   const generators = [...new Set(measured.flatMap((m) => Object.keys(m.perGenerator)))];
   const perGenerator: TargetSummary['perGenerator'] = {};
   for (const g of generators) {
-    const of = (f: (x: RunMetrics['perGenerator'][string]) => number): Spread =>
-      spread(measured.filter((m) => m.perGenerator[g]).map((m) => f(m.perGenerator[g])));
+    const of = (f: (x: RunMetrics['perGenerator'][string]) => number | null): Spread =>
+      spread(measured.filter((m) => m.perGenerator[g]).map((m) => f(m.perGenerator[g])), 'missing');
     perGenerator[g] = { requestsPerSec: of((x) => x.requestsPerSec), p50Ms: of((x) => x.p50Ms), p99Ms: of((x) => x.p99Ms) };
   }
   const notStarted = count('not-started');
@@ -106,7 +117,7 @@ export function summarizeTarget(spec: TargetSpecSummary, runs: readonly CompareR
     peakChildren: pick((m) => m.peakChildren),
     peakFds: pick((m) => m.peakFds),
     peakRssBytes: pick((m) => m.peakRssBytes),
-    timeToQuietMs: pick((m) => m.timeToQuietMs),
+    timeToQuietMs: pick((m) => m.timeToQuietMs, 'never'),
     leaks: [...leakRuns].map(([check, n]) => ({ check, runs: n })).sort((a, b) => b.runs - a.runs || a.check.localeCompare(b.check)),
     perGenerator,
   };

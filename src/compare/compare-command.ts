@@ -11,10 +11,11 @@ import { armWatchdog } from '../harness/watchdog.js';
 import type { Report } from '../report/schema.js';
 import { TargetStartError, UsageError } from '../util/errors.js';
 import { version } from '../version.js';
-import { comparisonExitCode, representativeRun, runMetrics, runStatusOf, summarizeTarget, timelineOf } from './aggregate.js';
+import { runMetrics, runStatusOf } from './aggregate.js';
+import { buildComparison } from './build.js';
 import { interleave, parseRepeat, parseStrategyList, planTargets } from './plan.js';
 import { formatCompareSummary } from './text.js';
-import { COMPARISON_SCHEMA, type CompareRun, type Comparison, type TargetSpecSummary } from './types.js';
+import type { CompareRun, Comparison, TargetSpecSummary } from './types.js';
 import { renderCompareMarkdown } from './markdown.js';
 import { parseCompareFormats, writeComparison, type CompareFormat } from './write.js';
 
@@ -130,32 +131,21 @@ export async function runComparison(opts: CompareOptions): Promise<CompareResult
     if (stepSummary !== undefined) process.env.GITHUB_STEP_SUMMARY = stepSummary;
   }
 
-  const targets = opts.targets.map(({ spec }) => summarizeTarget(spec, runs));
-  const timelines = opts.targets.flatMap(({ spec }) => {
-    const rep = representativeRun(spec.label, runs);
-    const report = rep ? reports.get(rep.order) : undefined;
-    return report ? [timelineOf(spec.label, report)] : [];
-  });
-  const exitCode = comparisonExitCode(runs);
   const cpus = os.cpus();
-  const comparison: Comparison = {
-    schema: COMPARISON_SCHEMA,
-    kind: 'handoff-comparison',
-    tool: { name: 'handoff', version },
+  const comparison = buildComparison({
     id,
+    version,
     startedAt,
     finishedAt: new Date().toISOString(),
     suite: opts.suite,
     mode: opts.mode,
     overrides: opts.overrides,
     repeat: opts.repeat,
-    verdict: exitCode === 0 ? 'pass' : 'fail',
-    exitCode,
-    targets,
+    targets: opts.targets.map((t) => t.spec),
     runs,
-    timelines,
+    reports,
     machine: { cores: cpus.length, cpuModel: cpus[0]?.model ?? 'unknown', node: process.version, platform: `${os.platform()} ${os.release()}` },
-  };
+  });
   const paths = writeComparison(comparison, dir, opts.formats);
   if (stepSummary) {
     try {

@@ -65,11 +65,10 @@ export function parseRepeat(text: string | undefined): number {
   return n;
 }
 
-/** A short label for a command target: its program and first argument's base names. */
-function commandLabel(argv: string[]): string {
-  const base = (s: string): string => s.split('/').filter(Boolean).pop() ?? s;
-  const words = argv.slice(0, 2).map(base).filter((w) => w !== '{port}');
-  const label = words.join(' ');
+/** A short label for a command target: its words with paths cut to their base names, {port} left out. */
+export function commandLabel(argv: string[]): string {
+  const base = (s: string): string => (s.includes('/') ? (s.split('/').filter(Boolean).pop() ?? s) : s);
+  const label = argv.filter((w) => w !== '{port}').map(base).join(' ');
   return label.length > 40 ? `${label.slice(0, 39)}…` : label;
 }
 

@@ -29,7 +29,7 @@ export function formatSpread(s: Spread, format: (n: number) => string): string {
   if (s.n === 0) return '—';
   const one = (v: number | null): string => (v === null ? 'never' : format(v));
   const middle = s.median === null ? (s.never ? 'never' : '—') : format(s.median);
-  if (s.n === 1 || (s.min === s.max && s.never === 0)) return middle;
+  if (s.n === 1 || s.min === null || (s.min === s.max && s.never === 0)) return middle;
   const range = `${one(s.min)}–${one(s.max)}`;
   return `${middle} (${range})`;
 }

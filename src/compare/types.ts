@@ -19,10 +19,13 @@ export interface Spread {
 export interface RunMetrics {
   /** completed requests per second, summed over the suite's generators */
   requestsPerSec: number;
-  /** latency percentiles of the slowest generator (generators run side by side; percentiles do not add up) */
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
+  /**
+   * latency percentiles of the slowest generator (generators run side by side; percentiles do not add up);
+   * null when no generator got a response
+   */
+  p50Ms: number | null;
+  p99Ms: number | null;
+  maxMs: number | null;
   /** errors + timeouts over all generators */
   errors: number;
   requests: number;
@@ -34,7 +37,8 @@ export interface RunMetrics {
   timeToQuietMs: number | null;
   /** check ids that failed (a failure waived by an allow-list is not counted) */
   failedChecks: string[];
-  perGenerator: Record<string, { requestsPerSec: number; p50Ms: number; p99Ms: number; maxMs: number; errors: number }>;
+  /** latencies null for a generator that got no response */
+  perGenerator: Record<string, { requestsPerSec: number; p50Ms: number | null; p99Ms: number | null; maxMs: number | null; errors: number }>;
 }
 
 export type RunStatus = 'pass' | 'fail' | 'not-started' | 'error';
