@@ -4,13 +4,24 @@
 // and everything it opens is closed before the zygote accepts its first real connection.
 import http from 'node:http';
 import net from 'node:net';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readlinkSync } from 'node:fs';
 import type { ForwardProxy } from '../forward.js';
 
 const ROUNDS = 3;
 const DEADLINE_MS = 3_000;
 
-const fdCount = (): number => readdirSync('/proc/self/fd').length;
+/** Sockets only: libuv keeps one /dev/null fd in reserve for EMFILE from the first stream on, for good. */
+function socketCount(): number {
+  let n = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:')) n++;
+    } catch {
+      // the directory's own fd, already closed
+    }
+  }
+  return n;
+}
 
 function listenLoopback(server: net.Server): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -34,7 +45,7 @@ function oneRequest(proxyPort: number, originPort: number): Promise<void> {
 
 /** Best effort: a failure only costs speed, so it is swallowed. */
 export async function warmUp(proxy: ForwardProxy): Promise<void> {
-  const fdsBefore = fdCount();
+  const fdsBefore = socketCount();
   const origin = http.createServer((_req, res) => res.end('warm\n'));
   const front = net.createServer((socket) => proxy.serveSocket(socket));
   try {
@@ -49,6 +60,6 @@ export async function warmUp(proxy: ForwardProxy): Promise<void> {
     origin.closeAllConnections();
     // the proxy's keep-alive agent drops its pooled socket once the origin's FIN arrives
     const deadline = Date.now() + DEADLINE_MS;
-    while (fdCount() > fdsBefore && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    while (socketCount() > fdsBefore && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
   }
 }
