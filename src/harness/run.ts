@@ -25,6 +25,8 @@ import { hasMarker, readStat } from './probes/proc-reader.js';
 import { Sampler } from './probes/sampler.js';
 import { processKey, type ProcessSnapshot, type Sample } from './probes/types.js';
 import type { Suite } from './suite.js';
+import { allowEchoPort } from './suite-target.js';
+import type { RunProgress } from './progress.js';
 import { launchTarget, MARKER_NAME, type Target, type TargetSpec } from './target.js';
 
 export interface RunOptions {
@@ -51,6 +53,8 @@ export interface RunOptions {
   finalize?: (report: Report) => Report;
   /** progress lines (stderr in the CLI); omitted = silent */
   log?: (line: string) => void;
+  /** live progress per phase (progress.ts); when set, it announces the phases instead of log */
+  progress?: RunProgress;
   /** fixed run id (tests); default: sortable timestamp + label + random */
   runId?: string;
 }
@@ -134,7 +138,8 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
   const phases: Phase[] = [];
   const phase = async <T>(name: Phase['name'], fn: () => Promise<T>): Promise<T> => {
     const start = clock();
-    log(`${name} …`);
+    if (opts.progress) opts.progress.phase(name, name === 'load' ? durationMs : name === 'drain' ? drainMs : name === 'shutdown' ? suite.shutdownMs : null);
+    else log(`${name} …`);
     try {
       return await fn();
     } finally {
@@ -162,7 +167,8 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
   try {
     log(`run ${runId} (${runDir})`);
     origin = await startOrigin();
-    target = await phase('start', () => launchTarget(opts.target, { runId, runDir }));
+    const spec = allowEchoPort(opts.target, suite.load, origin.echoPort);
+    target = await phase('start', () => launchTarget(spec, { runId, runDir }));
     log(`target pid ${target.pid} listening on ${target.host}:${target.port}${target.pool ? ` pool ${JSON.stringify(target.pool)}` : ''}`);
     const tgt = target;
     const org = origin;
@@ -175,6 +181,10 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
     });
     sampler.start();
     const smp = sampler;
+    opts.progress?.watch({
+      load: () => generators.reduce((a, g) => { const l = g.live?.(); return l ? { requests: a.requests + l.requests, errors: a.errors + l.errors } : a; }, { requests: 0, errors: 0 }),
+      sample: () => smp.latest(),
+    });
     const pool = tgt.pool;
     const targetFacts: RunObservations['target'] = { kind: tgt.kind, rootPid: tgt.pid, pool, strictExit: opts.strictExit };
 
@@ -214,6 +224,7 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
     const baselineChildren = Math.min(childrenBeforeWarmup, liveChildren(baseline));
 
     // load
+    let earlyShutdown: Promise<ShutdownObservation> | null = null;
     const ctx: LoadContext = {
       mode: opts.mode,
       target: { host: tgt.host, port: tgt.port },
@@ -227,6 +238,13 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
         const prefix = runId.slice(-4);
         return (g: string) => `${prefix}-${g}-${(++n).toString(36)}`;
       })(),
+      echo: { host: org.host, port: org.echoPort },
+      tree: () => smp.latest()?.tree ?? smp.sampleNow().tree,
+      // chaos: SIGTERM under load; the shutdown phase then judges this shutdown
+      terminateTarget: async () => {
+        earlyShutdown ??= shutdownTarget(tgt, smp, suite.shutdownMs, clock);
+        await earlyShutdown;
+      },
     };
     let loading = true;
     void tgt.exited.then(() => {
@@ -263,7 +281,7 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
 
     // shutdown
     const orphansDuringRun = smp.orphansSeen();
-    const shutdown = await phase('shutdown', () => shutdownTarget(tgt, smp, suite.shutdownMs, clock));
+    const shutdown = await phase('shutdown', () => earlyShutdown ?? shutdownTarget(tgt, smp, suite.shutdownMs, clock));
     smp.stop();
     const orphansAfterShutdown = shutdown.leftovers.filter((p) => p.depth === -1);
 
