@@ -10,7 +10,9 @@ import { parseFormats } from '../report/formats.js';
 import { UsageError } from '../util/errors.js';
 import { parseCount, parseDuration } from '../util/duration.js';
 import { runStress, type RunOptions } from './run.js';
-import { loadSuite, parseSuite, type Suite } from './suite.js';
+import { loadSuite, parseSuite, suiteNames, type Suite } from './suite.js';
+import { mergeProxyFlags } from './suite-target.js';
+import { createProgress } from './progress.js';
 import { formatSummary } from './summary.js';
 import type { TargetSpec } from './target.js';
 import { armWatchdog } from './watchdog.js';
@@ -54,8 +56,9 @@ export function stressOptionsFromFlags(flags: Record<string, unknown>, command: 
   if (!commandTarget && mode === 'server') throw new UsageError('--mode server needs a command target (-- <command>): the reference proxy is a proxy');
   if (flags.echo && mode !== 'server') throw new UsageError('--echo applies to --mode server');
 
+  const suite = resolveSuite(str(flags, 'suite') ?? 'ci', config);
   const nofileText = str(flags, 'nofile');
-  const nofile = nofileText === undefined ? undefined : parseCount(nofileText, '--nofile', 16);
+  const nofile = nofileText === undefined ? suite.target?.nofile : parseCount(nofileText, '--nofile', 16);
   let target: TargetSpec;
   let strategy: string | null = null;
   let fault: string | null = null;
@@ -70,7 +73,8 @@ export function stressOptionsFromFlags(flags: Record<string, unknown>, command: 
   } else {
     const raw: RawProxyFlags = {};
     for (const k of PROXY_FLAG_KEYS) if (flags[k] !== undefined) raw[k] = String(flags[k]);
-    const proxy = parseProxyFlags(raw);
+    // the suite's target options (a short timeout, a small cap) under the user's own flags
+    const proxy = parseProxyFlags(mergeProxyFlags(suite.target, raw));
     if (proxy.host !== '127.0.0.1' && proxy.host !== 'localhost' && proxy.host !== '::1') {
       throw new UsageError(`--host ${proxy.host}: the harness only targets loopback`);
     }
@@ -79,7 +83,6 @@ export function stressOptionsFromFlags(flags: Record<string, unknown>, command: 
     fault = proxy.fault;
   }
 
-  const suite = resolveSuite(str(flags, 'suite') ?? 'ci', config);
   const ignore = (Array.isArray(flags.ignore) ? flags.ignore : flags.ignore === undefined ? [] : [flags.ignore]).map((pattern) => {
     try {
       return new RegExp(String(pattern));
@@ -129,13 +132,24 @@ export async function runStressCommand(
   try {
     const config = loadConfig(cliFlags.config as string | undefined);
     const { flags, command } = mergeStressInvocation(config, cliFlags, cliCommand);
-    const options = stressOptionsFromFlags(flags, command, config);
-    const gate = gateOf(config);
-    options.finalize = (report) => (gate.thresholds.length || gate.allowList.length ? applyGate(report, gate) : report);
-    if (!flags.quiet) options.log = (line) => err(`handoff: ${line}\n`);
-    const result = await runStress(options);
-    out(formatSummary(result.report, join(result.runDir, 'report.json')));
-    exitCode = result.report.exitCode;
+    // `--suite all`: every suite of stress/ in turn; the exit code is the worst of them
+    const suites = flags.suite === 'all' ? suiteNames() : [str(flags, 'suite')];
+    let worst = 0;
+    for (const name of suites) {
+      const options = stressOptionsFromFlags(name === undefined ? flags : { ...flags, suite: name }, command, config);
+      const gate = gateOf(config);
+      options.finalize = (report) => (gate.thresholds.length || gate.allowList.length ? applyGate(report, gate) : report);
+      const progress = flags.quiet ? null : createProgress({ write: err, tty: !io.stderr && process.stderr.isTTY === true, columns: process.stderr.columns });
+      if (progress) {
+        options.log = progress.log;
+        options.progress = progress;
+        if (suites.length > 1) progress.log(`suite ${options.suite.name}`);
+      }
+      const result = await runStress(options).finally(() => progress?.stop());
+      out(formatSummary(result.report, join(result.runDir, 'report.json')));
+      worst = Math.max(worst, result.report.exitCode);
+    }
+    exitCode = worst;
     return exitCode;
   } catch (e) {
     exitCode = (e as { exitCode?: number }).exitCode ?? 70;
