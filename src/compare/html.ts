@@ -8,7 +8,7 @@ import { compareChartData, targetColor } from './chart-data.js';
 import { COMPARE_CLIENT_SCRIPT } from './html-client.js';
 import { linkPath } from './markdown.js';
 import { comparisonTitle, formatSpread, leaksText, loadText, METRIC_COLUMNS, orderText, verdictText, type MetricColumn } from './text.js';
-import type { Comparison, CompareRun, TargetSummary } from './types.js';
+import type { Comparison, CompareRun, Spread, TargetSummary } from './types.js';
 
 const STYLE = `
 :root { color-scheme: light; --pass: #1a7f37; --fail: #cf222e; --muted: #57606a; --line: #d0d7de; }
@@ -29,6 +29,8 @@ tr.fail > td, tr.not-started > td, tr.error > td { background: #fff5f5; }
 .swatch { display: inline-block; width: 12px; height: 12px; margin-right: 6px; vertical-align: -1px; border-radius: 2px; }
 code { font: 12.5px ui-monospace, SFMono-Regular, Menlo, monospace; background: #f6f8fa; padding: 1px 4px; border-radius: 4px; word-break: break-all; }
 .note { color: var(--muted); font-size: 12.5px; }
+.scroll { overflow-x: auto; }
+small.range { color: var(--muted); font-size: 11.5px; }
 .bars { display: grid; grid-template-columns: repeat(auto-fill, minmax(340px, 1fr)); gap: 14px 22px; }
 .bars figure { margin: 0; border: 1px solid var(--line); border-radius: 6px; padding: 8px 12px; }
 .bars figcaption { font-weight: 600; margin-bottom: 6px; } .bars figcaption small { color: var(--muted); font-weight: 400; }
@@ -52,16 +54,24 @@ function targetCell(t: TargetSummary, i: number): string {
   return `<td><i class="swatch" style="background:${targetColor(i)}"></i>${h(t.label)}${cmd}</td>`;
 }
 
+/** The median, and under it (small) the min–max range when runs differ: keeps the table narrow. */
+function spreadHtml(s: Spread, m: MetricColumn): string {
+  const text = formatSpread(s, m.format);
+  const cut = text.indexOf(' (');
+  if (cut < 0) return h(text);
+  return `${h(text.slice(0, cut))}<br><small class="range">${h(text.slice(cut + 2, -1))}</small>`;
+}
+
 function summaryTable(c: Comparison): string {
   const head = `<tr><th>target</th><th>verdict</th>${METRIC_COLUMNS.map((m) => `<th class="num">${h(m.title)}</th>`).join('')}<th>failing checks</th></tr>`;
   const rows = c.targets
     .map((t, i) => {
       const cls = t.verdict;
-      const cells = METRIC_COLUMNS.map((m) => `<td class="num" data-metric="${m.key}">${h(formatSpread(t[m.key], m.format))}</td>`).join('');
+      const cells = METRIC_COLUMNS.map((m) => `<td class="num" data-metric="${m.key}">${spreadHtml(t[m.key], m)}</td>`).join('');
       return `<tr class="${cls}" data-target="${h(t.label)}">${targetCell(t, i)}<td class="status ${cls}">${h(verdictText(t))}</td>${cells}<td>${h(leaksText(t))}</td></tr>`;
     })
     .join('\n');
-  return `<table id="summary"><thead>${head}</thead><tbody>${rows}</tbody></table>
+  return `<div class="scroll"><table id="summary"><thead>${head}</thead><tbody>${rows}</tbody></table></div>
 <p class="note">req/s summed over the suite's generators; latency columns are the slowest generator's; errors include timeouts; peaks are of the whole process tree.${c.repeat > 1 ? ' Each cell is the median over the runs, with (min–max) when they differ.' : ''}</p>`;
 }
 
