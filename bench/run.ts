@@ -104,7 +104,7 @@ export function parseRunArgs(argv: string[]): RunArgs {
   }
   const settings: BenchSettings = {
     quick,
-    cellMs: cellMs ?? (quick ? 300 : 1_500),
+    cellMs: cellMs ?? (quick ? 300 : 1_000),
     repeats: repeats ?? (quick ? 1 : 3),
     concurrency: concurrency ?? (quick ? [1, 8] : [1, 8, 64]),
     subjects,

@@ -51,6 +51,8 @@ export interface SamplerCost {
   /** TCP table reads during the run and their mean cost */
   netReads: number;
   netReadMs: number;
+  /** CPU of those reads (what the budget counts) */
+  netReadCpuMs: number;
   fdListReads: number;
   seen: { children: number; fds: number; sockets: number };
   /** 1-minute load average and cores when measured: the machine is shared, costs rise with its load */
@@ -114,6 +116,7 @@ export async function measureSamplerCost(processes: number, seconds = 5, interva
     const durations = [...sampler.durations]; // before the full sample below adds its own
     const netReads = sampler.stats.netReads - statsBefore.netReads;
     const netMs = sampler.stats.netMs - statsBefore.netMs;
+    const netCpuMs = sampler.stats.netCpuMs - statsBefore.netCpuMs;
     const fdListReads = sampler.stats.fdListReads - statsBefore.fdListReads;
     const fullStart = performance.now();
     sampler.sampleNow();
@@ -132,6 +135,7 @@ export async function measureSamplerCost(processes: number, seconds = 5, interva
       fullSampleMs: round(fullSampleMs),
       netReads,
       netReadMs: round(netMs / Math.max(1, netReads)),
+      netReadCpuMs: round(netCpuMs / Math.max(1, netReads)),
       fdListReads,
       machine: { loadAvg1: round(loadavg()[0]!, 2), cores: availableParallelism() },
       seen: {

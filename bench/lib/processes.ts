@@ -9,7 +9,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { registerCleanup, signalGroup } from '../../src/harness/cleanup.js';
 import { launchTarget, type Target } from '../../src/harness/target.js';
-import { listChildren, pageSizeBytes, readStat } from '../../src/harness/probes/proc-reader.js';
+import { clkTck, listChildren, pageSizeBytes, readProcFile, readStat } from '../../src/harness/probes/proc-reader.js';
 import { parseListening } from '../../src/proxy/announce.js';
 import { DEFAULT_PROXY_OPTIONS, type ProxyOptions } from '../../src/proxy/options.js';
 
@@ -164,6 +164,26 @@ export function treeRssBytes(root: number): { children: number; rssBytes: number
 }
 
 /**
+ * CPU time (ms) the tree of root has used so far: user+system of every live member (all threads) plus the
+ * root's cutime+cstime, which holds the whole CPU of the children it has reaped. The difference of two readings
+ * is the tree's CPU in between, children born and gone meanwhile included; unlike a rate, it barely moves
+ * when other tenants of the machine take cores away.
+ */
+export function treeCpuMs(root: number): number {
+  let ticks = 0;
+  for (const pid of [root, ...descendants(root)]) {
+    const st = readStat(pid);
+    if (st) ticks += st.utimeTicks + st.stimeTicks;
+  }
+  const text = readProcFile(`/proc/${root}/stat`, 'single');
+  if (text) {
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(fields[13]) + Number(fields[14]); // cutime, cstime (fields 16, 17)
+  }
+  return (ticks * 1000) / clkTck();
+}
+
+/**
  * Polls the tree of root every intervalMs and keeps the peaks (live descendants, total RSS). A direct /proc
  * walk (children files + one stat per member) rather than the harness's Sampler: a benchmark needs only these
  * two numbers, and every ms this process spends sampling is taken from the load generator sharing its loop.
@@ -171,9 +191,13 @@ export function treeRssBytes(root: number): { children: number; rssBytes: number
 export class TreePeaks {
   children = 0;
   rssBytes = 0;
+  /** CPU of the tree between start() and stop() */
+  cpuMs = 0;
+  private cpuAtStart = 0;
   private timer: NodeJS.Timeout | null = null;
   constructor(private readonly root: number, private readonly intervalMs = 100) {}
   start(): this {
+    this.cpuAtStart = treeCpuMs(this.root);
     this.tick();
     this.timer = setInterval(() => this.tick(), this.intervalMs).unref();
     return this;
@@ -182,6 +206,7 @@ export class TreePeaks {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.tick();
+    this.cpuMs = treeCpuMs(this.root) - this.cpuAtStart;
     return { children: this.children, rssBytes: this.rssBytes };
   }
   private tick(): void {

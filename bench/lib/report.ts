@@ -55,7 +55,7 @@ function choosingSection(m: MatrixResult): string {
   const rows: string[][] = [];
   for (const s of m.subjects) {
     if (s.skipped) {
-      rows.push([s.label, '–', '–', '–', '–', '–', '–', `skipped: ${s.skipped}`]);
+      rows.push([s.label, '–', '–', '–', '–', '–', '–', '–', `skipped: ${s.skipped}`]);
       continue;
     }
     const cells = m.cells.filter((c) => c.subject === s.id);
@@ -64,25 +64,30 @@ function choosingSection(m: MatrixResult): string {
     const ch = peakRate(m, s.id, 'churn');
     const ka8 = cells.find((c) => c.kind === 'keepalive' && c.connections === 8) ?? cells.find((c) => c.kind === 'keepalive');
     const ch1 = cells.find((c) => c.kind === 'churn' && c.connections === 1);
+    const cpu = (kind: 'keepalive' | 'churn'): string => {
+      const v = cells.filter((c) => c.kind === kind).map((c) => c.cpuUsPerRequest).filter(Number.isFinite);
+      return v.length > 0 ? num(Math.min(...v), 0) : '–';
+    };
     rows.push([
       s.label,
       ka ? `${num(ka.perSecond, 0)} (c=${ka.connections})` : '–',
       ch ? `${num(ch.perSecond, 0)} (c=${ch.connections})` : '–',
       ka8 ? `${ms(ka8.p50Ms)} / ${ms(ka8.p99Ms)} (c=${ka8.connections})` : '–',
       ch1 ? `${ms(ch1.p50Ms)} / ${ms(ch1.p99Ms)}` : '–',
+      `${cpu('keepalive')} / ${cpu('churn')}`,
       String(Math.max(...cells.map((c) => c.peakChildren))),
       mib(Math.max(...cells.map((c) => c.peakRssBytes))),
       s.useWhen ?? (s.kind === 'reference' ? 'reference point, not a strategy' : ''),
     ]);
   }
-  return `## Choosing a strategy\n\nBest median over concurrency ${m.concurrency.join('/')} (${m.cellMs} ms cells, ${m.repeats} interleaved rounds); through the proxy to a loopback origin. Latency in ms. Peak children and RSS (whole process tree) over all of the subject's cells.\n\n${table(
-    ['strategy', 'keep-alive req/s', 'churn conn/s', 'keep-alive p50 / p99', 'churn p50 / p99 (c=1)', 'peak children', 'peak RSS', 'use when'],
+  return `## Choosing a strategy\n\nBest median over concurrency ${m.concurrency.join('/')} (${m.cellMs} ms cells, ${m.repeats} interleaved rounds); through the proxy to a loopback origin. Latency in ms (keep-alive latency comes from autocannon in whole ms). CPU per request/connection: the subject's whole process tree (children included, /proc utime+stime and reaped children's cutime+cstime), lowest over concurrency levels — a figure the shared machine's noise barely moves. Peak children and RSS (whole tree) over all of the subject's cells. Keep-alive cells of per-connection include one process start per connection opened.\n\n${table(
+    ['strategy', 'keep-alive req/s', 'churn conn/s', 'keep-alive p50 / p99', 'churn p50 / p99 (c=1)', 'CPU µs per req / per conn', 'peak children', 'peak RSS', 'use when'],
     rows,
   )}\n`;
 }
 
 function matrixSection(m: MatrixResult): string {
-  const parts = [`## Whole system\n\nEach cell: median rate over ${m.repeats} round(s), then p50 / p99 ms, peak children, peak tree RSS. Round order: ${m.rounds.map((r) => r.join(' → ')).join('; ')}.\n`];
+  const parts = [`## Whole system\n\nEach cell: median rate over ${m.repeats} round(s), p50 / p99 latency, tree CPU per request or connection, peak children, peak tree RSS. Round order: ${m.rounds.map((r) => r.join(' → ')).join('; ')}.\n`];
   for (const kind of ['keepalive', 'churn'] as const) {
     if (!m.loads.includes(kind)) continue;
     const rows: string[][] = [];
@@ -92,7 +97,7 @@ function matrixSection(m: MatrixResult): string {
       for (const c of m.concurrency) {
         const cell = m.cells.find((x) => x.subject === s.id && x.kind === kind && x.connections === c);
         if (cell) any = true;
-        row.push(cell ? `${num(cell.perSecond, 0)}/s · ${ms(cell.p50Ms)} / ${ms(cell.p99Ms)} · ${cell.peakChildren} ch · ${mib(cell.peakRssBytes)}${cell.errors + cell.incidents > 0 ? ` · ${cell.errors} err, ${cell.incidents} inc` : ''}` : s.skipped ? 'skipped' : '–');
+        row.push(cell ? `${num(cell.perSecond, 0)}/s · ${ms(cell.p50Ms)} / ${ms(cell.p99Ms)} ms · ${num(cell.cpuUsPerRequest, 0)} µs CPU · ${cell.peakChildren} ch · ${mib(cell.peakRssBytes)}${cell.errors + cell.incidents > 0 ? ` · ${cell.errors} err, ${cell.incidents} inc` : ''}` : s.skipped ? 'skipped' : '–');
       }
       if (any || s.skipped) rows.push(row);
     }

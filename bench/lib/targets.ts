@@ -72,6 +72,10 @@ export function evaluateTargets(inputs: TargetInputs): TargetResult[] {
   const out: TargetResult[] = [];
 
   const pcChurn = peakRate(matrix, 'per-connection', 'churn');
+  // CPU per connection vs CPU per bare child start: how much the master's handoff adds on top of the start
+  // itself, a figure that other tenants taking cores away do not move (the rate ratio they do)
+  const pcCpu = matrix?.cells.filter((c) => c.subject === 'per-connection' && c.kind === 'churn').map((c) => c.cpuUsPerRequest).filter(Number.isFinite) ?? [];
+  const pcCpuMs = pcCpu.length > 0 ? Math.min(...pcCpu) / 1000 : null;
   const ceiling = processStart ? { perSecond: processStart.spawnCeilingPerSec, connections: 0 } : null;
   {
     const r = ratio(pcChurn?.perSecond, ceiling?.perSecond);
@@ -80,7 +84,7 @@ export function evaluateTargets(inputs: TargetInputs): TargetResult[] {
       target: 'per-connection churn ≥ 0.8 × spawn ceiling',
       measured: `per-connection (ipc) ${pcChurn ? `${pcChurn.perSecond} conn/s (c=${pcChurn.connections})` : 'not measured'} vs ceiling ${
         processStart ? `${processStart.spawnCeilingPerSec} starts/s (${processStart.cores} cores ÷ ${processStart.childEntry.cpuMsPerStart} ms CPU per child start)` : 'not measured'
-      }`,
+      }${pcCpuMs !== null && processStart ? `; tree CPU per connection ${round(pcCpuMs, 1)} ms = ${round(processStart.childEntry.cpuMsPerStart / pcCpuMs, 2)}× the ceiling's efficiency` : ''}`,
       ratio: r,
       comparison: '>=',
       threshold: 0.8,

@@ -19,6 +19,8 @@ export type CellKind = LoadKind | 'churn-paced';
 export interface CellRun extends CellResult {
   peakChildren: number;
   peakRssBytes: number;
+  /** CPU of the subject's whole tree during the cell */
+  cpuMs: number;
 }
 
 export interface MatrixCell {
@@ -33,6 +35,8 @@ export interface MatrixCell {
   p99Ms: number;
   peakChildren: number;
   peakRssBytes: number;
+  /** median over runs of the tree's CPU per completed request (keep-alive) or connection (churn), µs */
+  cpuUsPerRequest: number;
   errors: number;
   incidents: number;
 }
@@ -80,7 +84,7 @@ export async function benchMatrix(env: BenchEnv, opts: MatrixOptions): Promise<M
   const subjects: MatrixSubject[] = all.map((s) => ({ id: s.id, label: s.label, kind: s.kind, useWhen: s.useWhen ?? null, skipped: s.unavailable(), failures: [] }));
   const runnable = all.filter((s) => subjects.find((m) => m.id === s.id)!.skipped === null);
   for (const m of subjects) if (m.skipped) env.log(`matrix: ${m.label} skipped: ${m.skipped}`);
-  const runs = new Map<string, { cell: Omit<MatrixCell, 'perSecond' | 'p50Ms' | 'p99Ms' | 'peakChildren' | 'peakRssBytes' | 'errors' | 'incidents'> }>();
+  const runs = new Map<string, { cell: Omit<MatrixCell, 'perSecond' | 'p50Ms' | 'p99Ms' | 'peakChildren' | 'peakRssBytes' | 'cpuUsPerRequest' | 'errors' | 'incidents'> }>();
   const rounds: string[][] = [];
 
   const origin = startHelper({ label: 'origin', argv: [process.execPath, compiled('bench/reference/origin-server.js')], ready: { kind: 'listening-line' } }, env.runId);
@@ -107,10 +111,10 @@ export async function benchMatrix(env: BenchEnv, opts: MatrixOptions): Promise<M
             await waitForRest(running.pid, subject.resident);
             const peaks = new TreePeaks(running.pid).start();
             const result: CellResult = await runCell(cell, running, originAt, AbortSignal.timeout(cell.durationMs + 20_000)).finally(() => peaks.stop());
-            const peak = { children: peaks.children, rssBytes: peaks.rssBytes };
+            const peak = { children: peaks.children, rssBytes: peaks.rssBytes, cpuMs: peaks.cpuMs };
             const key = `${subject.id}|${cell.cellKind}|${cell.connections}`;
             const entry = runs.get(key) ?? { cell: { subject: subject.id, kind: cell.cellKind, connections: cell.connections, rate: cell.rate, runs: [] } };
-            entry.cell.runs.push({ ...result, peakChildren: peak.children, peakRssBytes: peak.rssBytes });
+            entry.cell.runs.push({ ...result, peakChildren: peak.children, peakRssBytes: peak.rssBytes, cpuMs: peak.cpuMs });
             runs.set(key, entry);
           }
         } catch (err) {
@@ -131,6 +135,7 @@ export async function benchMatrix(env: BenchEnv, opts: MatrixOptions): Promise<M
     p99Ms: round(median(cell.runs.map((r) => r.p99Ms)), 3),
     peakChildren: Math.max(...cell.runs.map((r) => r.peakChildren)),
     peakRssBytes: Math.max(...cell.runs.map((r) => r.peakRssBytes)),
+    cpuUsPerRequest: round(median(cell.runs.map((r) => (r.requests > 0 ? (r.cpuMs * 1000) / r.requests : Number.NaN))), 0),
     errors: cell.runs.reduce((a, r) => a + r.errors + r.timeouts, 0),
     incidents: cell.runs.reduce((a, r) => a + r.incidents, 0),
   }));
