@@ -1,0 +1,120 @@
+// `handoff compare` for real, through the CLI: two clean strategies interleaved (exit 0, rows for both,
+// every file and run directory written, order A B A B), a clean strategy against a leaky command target
+// (the leak shows, exit 1), a target that cannot start (exit 3, later reps skipped) and usage errors (exit 2).
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import type { Comparison } from '../../src/compare/types.js';
+import { packageRoot } from '../../src/paths.js';
+import type { Report } from '../../src/report/schema.js';
+import { markedPids, runCli, tempReportDir } from '../harness/helpers.js';
+
+const TINY_PROXY = join(packageRoot, 'test/compare/targets/tiny-proxy.py');
+
+/** The one comparison directory a run of the CLI made under reportDir, and its comparison.json. */
+function comparisonIn(reportDir: string): { dir: string; comparison: Comparison } {
+  const dirs = readdirSync(reportDir).filter((d) => d.startsWith('compare-'));
+  if (dirs.length !== 1) throw new Error(`expected one comparison directory in ${reportDir}, found ${dirs.join(', ') || 'none'}`);
+  const dir = join(reportDir, dirs[0]);
+  return { dir, comparison: JSON.parse(readFileSync(join(dir, 'comparison.json'), 'utf8')) as Comparison };
+}
+
+const runReport = (dir: string, runDir: string): Report => JSON.parse(readFileSync(join(dir, runDir, 'report.json'), 'utf8')) as Report;
+
+t.test('two clean strategies, repeated twice: interleaved, exit 0, a row each, every file written', async (t) => {
+  const reportDir = tempReportDir(t);
+  const r = await runCli(['compare', '--strategy', 'inline,per-connection', '--repeat', '2', '--duration', '800ms', '--report-dir', reportDir, '--quiet'], { timeoutMs: 120_000 });
+  const { dir, comparison: c } = comparisonIn(reportDir);
+  const failing = c.runs.filter((x) => x.status !== 'pass').map((x) => `${x.target}#${x.rep}: ${x.status} ${x.metrics?.failedChecks.join(',') ?? x.message}`);
+  t.equal(r.code, 0, `exit 0 ${failing.join(' | ')} ${r.code === 0 ? '' : r.stderr.slice(-400)}`);
+  t.match(r.stdout, /^handoff compare: PASS \(exit 0\)/);
+  t.match(r.stdout, /\n {2}inline +pass 2\/2 /);
+  t.match(r.stdout, /\n {2}per-connection +pass 2\/2 /);
+
+  for (const f of ['comparison.json', 'comparison.md', 'comparison.html']) t.ok(existsSync(join(dir, f)), `${f} written`);
+  t.same(c.targets.map((x) => x.label), ['inline', 'per-connection']);
+  t.equal(c.repeat, 2);
+  t.equal(c.overrides.durationMs, 800);
+  t.same(c.runs.map((x) => `${x.target}#${x.rep}`), ['inline#1', 'per-connection#1', 'inline#2', 'per-connection#2'], 'A B A B');
+  // the order is real: each run's own report started after the previous one's
+  const reports = c.runs.map((x) => runReport(dir, x.runDir!));
+  const starts = reports.map((rep) => Date.parse(rep.startedAt));
+  t.same([...starts].sort((a, b) => a - b), starts, 'runs executed in that order');
+  t.same(reports.map((rep) => rep.strategy), ['inline', 'per-connection', 'inline', 'per-connection']);
+  for (const x of c.runs) {
+    for (const f of ['report.json', 'report.md', 'report.html']) t.ok(existsSync(join(dir, x.runDir!, f)), `run ${x.order} keeps its own ${f}`);
+  }
+  for (const target of c.targets) {
+    t.equal(target.requestsPerSec.n, 2, `${target.label}: a median over two runs`);
+    t.ok(target.requestsPerSec.median! > 0, `${target.label}: ${target.requestsPerSec.median} req/s`);
+    t.equal(target.timeToQuietMs.never, 0, `${target.label} was quiet after every run`);
+    t.comment(`${target.label}: ${target.requestsPerSec.median?.toFixed(1)} req/s, p99 ${target.p99Ms.median} ms, peak children ${target.peakChildren.median}, peak RSS ${Math.round((target.peakRssBytes.median ?? 0) / 1048576)} MiB`);
+  }
+  t.ok(c.targets[1].peakChildren.max! >= 1, 'per-connection started children, inline none');
+  t.equal(c.targets[0].peakChildren.max, 0);
+
+  const md = readFileSync(join(dir, 'comparison.md'), 'utf8');
+  t.match(md, /\n\| inline \| ✅ pass 2\/2 \|/);
+  t.match(md, /\n\| per-connection \| ✅ pass 2\/2 \|/);
+  for (const x of c.runs) t.ok(md.includes(`](${x.runDir}/report.html)`), `run ${x.order} linked from the Markdown`);
+  t.match(readFileSync(join(dir, 'comparison.html'), 'utf8'), /<tr class="pass" data-target="per-connection">/);
+  for (const x of c.runs) t.same(markedPids(x.runId!), [], `nothing of run ${x.order} left running`);
+});
+
+t.test('a clean strategy against a leaky command target: the leak column and exit 1', async (t) => {
+  const reportDir = tempReportDir(t);
+  const r = await runCli(
+    ['compare', '--strategy', 'inline', '--cmd', `python3 '${TINY_PROXY}' {port} --leave-child`, '--duration', '800ms', '--drain', '1s', '--report-dir', reportDir, '--quiet'],
+    { timeoutMs: 120_000 },
+  );
+  t.equal(r.code, 1, `exit 1 ${r.code === 1 ? '' : r.stderr.slice(-400)}`);
+  const { dir, comparison: c } = comparisonIn(reportDir);
+  t.same(c.targets.map((x) => x.label), ['inline', 'python3 tiny-proxy.py --leave-child']);
+  const [inline, leaky] = c.targets;
+  t.equal(inline.verdict, 'pass', `inline passes: ${inline.leaks.map((l) => l.check).join(', ')}`);
+  t.equal(leaky.verdict, 'fail');
+  const leaks = leaky.leaks.map((l) => l.check);
+  for (const id of ['children-drained', 'no-orphans']) t.ok(leaks.includes(id), `${id} in the leak column (${leaks.join(', ')})`);
+  t.ok(leaky.requestsPerSec.median! > 0, 'the python proxy did forward the load');
+  t.same(leaky.command, ['python3', TINY_PROXY, '{port}', '--leave-child']);
+  const row = readFileSync(join(dir, 'comparison.md'), 'utf8').split('\n').find((l) => l.startsWith('| python3 tiny-proxy.py'));
+  t.match(row, /❌ FAIL .*children-drained.*no-orphans/, 'the Markdown row names the leaks');
+  t.match(r.stdout, /python3 tiny-proxy\.py --leave-child +FAIL .*children-drained/);
+  t.equal(runReport(dir, c.runs[1].runDir!).target.kind, 'command', 'its own run report is a normal one');
+  for (const x of c.runs) t.same(markedPids(x.runId!), [], `nothing of run ${x.order} left running (the orphan was killed)`);
+});
+
+t.test('a target that cannot start: exit 3, its later reps skipped, the comparison still written', async (t) => {
+  const reportDir = tempReportDir(t);
+  const r = await runCli(['compare', '--cmd', `sh -c 'echo refusing to start >&2; exit 7'`, '--repeat', '2', '--report-dir', reportDir, '--quiet']);
+  t.equal(r.code, 3, r.stderr);
+  const { dir, comparison: c } = comparisonIn(reportDir);
+  t.same(c.runs.map((x) => x.status), ['not-started', 'not-started']);
+  t.match(c.runs[0].message, /exited before it accepted connections.*refusing to start/);
+  t.match(c.runs[1].message, /skipped/);
+  t.equal(c.targets[0].verdict, 'not-started');
+  t.ok(existsSync(join(dir, c.runs[0].runDir!, 'target.stderr.log')), 'its run directory keeps the target output');
+  t.match(readFileSync(join(dir, 'comparison.md'), 'utf8'), /\[target stderr\]\(runs\/[^)]+\/target\.stderr\.log\)/);
+});
+
+t.test('usage errors: exit 2 with one line, nothing run', async (t) => {
+  const reportDir = tempReportDir(t);
+  const cases: [string[], RegExp][] = [
+    [[], /nothing to compare/],
+    [['--strategy', 'inline,teleport'], /unknown strategy "teleport"/],
+    [['--strategy', 'inline', '--repeat', '0'], /invalid --repeat "0"/],
+    [['--strategy', 'inline', '--repeat', 'twice'], /invalid --repeat/],
+    [['--strategy', 'inline', '--duration', 'soon'], /invalid --duration/],
+    [['--strategy', 'inline', '--suite', 'no-such-suite'], /unknown suite "no-such-suite"/],
+    [['--strategy', 'inline', '--mode', 'server'], /--mode server compares command targets only/],
+    [['--cmd', `python3 'unterminated {port}`], /unterminated ' quote/],
+    [['--strategy', 'inline', '--format', 'junit'], /unknown comparison format "junit"/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await runCli(['compare', '--report-dir', reportDir, ...args]);
+    t.equal(r.code, 2, `${args.join(' ') || '(no targets)'} → exit 2`);
+    t.match(r.stderr, message);
+    t.equal(r.stderr.trim().split('\n').length, 1, 'one line');
+  }
+  t.same(readdirSync(reportDir), [], 'no comparison started');
+});
