@@ -1,0 +1,392 @@
+// Connection churn (one request per connection, Connection: close, loopback) through:
+//   fork            handoff serve --strategy fork        (this issue: a Node zygote fork()s per connection)
+//   per-connection  handoff serve --strategy per-connection (a new Node process per connection)
+//   inline          handoff serve --strategy inline      (one event loop: the latency baseline)
+//   ref-py-proxy    a Python ForkingMixIn forward proxy   (the seed's model: fork per connection, same work)
+//   ref-c-reply     a C fork-per-connection server with a fixed reply (the cost of fork itself; no origin)
+// Same client, same run, concurrency 1 and 8. Reports conn/s, p50/p99 and CPU ms per connection (the server
+// process tree's utime+stime, reaped children included), and the issue's target ratios.
+//
+//   node dist/bench/fork-churn.js [--seconds N] [--quick] [--only fork,inline,...] [--json FILE]
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { cliPath, compiled } from '../src/paths.js';
+
+export const SUBJECTS = ['fork', 'per-connection', 'inline', 'ref-py-proxy', 'ref-c-reply'] as const;
+export type Subject = (typeof SUBJECTS)[number];
+
+export interface CellResult {
+  subject: Subject;
+  concurrency: number;
+  connPerSec: number;
+  connections: number;
+  errors: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** CPU of the server tree per completed connection (ms) */
+  cpuMsPerConn: number | null;
+}
+
+export interface ForkChurnResult {
+  seconds: number;
+  cells: CellResult[];
+  skipped: Record<string, string>;
+  ratios: Record<string, number | null>;
+  targets: { name: string; value: number | null; goal: string; met: boolean | null }[];
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// reference servers, written for this benchmark
+
+const C_FORK_SERVER = String.raw`
+#include <arpa/inet.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+int main(void) {
+  int ls = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+  setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  struct sockaddr_in a = {0};
+  a.sin_family = AF_INET; a.sin_addr.s_addr = htonl(INADDR_LOOPBACK); a.sin_port = 0;
+  if (bind(ls, (struct sockaddr*)&a, sizeof a) || listen(ls, 511)) return 1;
+  socklen_t len = sizeof a; getsockname(ls, (struct sockaddr*)&a, &len);
+  printf("listening 127.0.0.1:%d\n", ntohs(a.sin_port)); fflush(stdout);
+  for (;;) {
+    int c = accept(ls, NULL, NULL);
+    if (c < 0) continue;
+    pid_t pid = fork();
+    if (pid == 0) {
+      close(ls);
+      char buf[4096]; size_t got = 0;
+      while (got < sizeof buf - 1) {           /* read the request head */
+        ssize_t n = read(c, buf + got, sizeof buf - 1 - got);
+        if (n <= 0) break;
+        got += n; buf[got] = 0;
+        if (strstr(buf, "\r\n\r\n")) break;
+      }
+      static const char r[] = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n";
+      write(c, r, sizeof r - 1);
+      close(c);
+      _exit(0);
+    }
+    close(c);                                   /* the parent's copy: the lesson of the seed */
+    while (waitpid(-1, NULL, WNOHANG) > 0) {}
+  }
+}
+`;
+
+// The seed's model: socketserver's ForkingMixIn, one forked child per connection, forwarding to the origin.
+const PY_FORKING_PROXY = String.raw`
+import socket, socketserver, sys
+from urllib.parse import urlsplit
+class Proxy(socketserver.StreamRequestHandler):
+    def handle(self):
+        line = self.rfile.readline()
+        method, target, version = line.decode('latin-1').split()
+        headers = []
+        while True:
+            h = self.rfile.readline()
+            if h in (b'\r\n', b'\n', b''): break
+            headers.append(h)
+        u = urlsplit(target)
+        up = socket.create_connection((u.hostname, u.port or 80))
+        path = (u.path or '/') + ('?' + u.query if u.query else '')
+        up.sendall(f'{method} {path} HTTP/1.1\r\n'.encode() + b''.join(headers) + b'\r\n')
+        while True:
+            chunk = up.recv(65536)
+            if not chunk: break
+            self.wfile.write(chunk)
+        up.close()
+class Server(socketserver.ForkingMixIn, socketserver.TCPServer):
+    allow_reuse_address = True
+    request_queue_size = 511
+    max_children = 64
+srv = Server(('127.0.0.1', 0), Proxy)
+print(f'listening 127.0.0.1:{srv.server_address[1]}', flush=True)
+srv.serve_forever()
+`;
+
+// ---------------------------------------------------------------------------------------------------------
+// processes
+
+interface Running {
+  proc: ChildProcess;
+  port: number;
+  stop(): Promise<void>;
+}
+
+function startProcess(cmd: string, args: string[], readyMs = 30_000): Promise<Running> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let out = '';
+    let err = '';
+    const kill = (sig: NodeJS.Signals): void => {
+      try {
+        process.kill(-proc.pid!, sig);
+      } catch {
+        // gone
+      }
+    };
+    const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+    const timer = setTimeout(() => {
+      kill('SIGKILL');
+      reject(new Error(`${cmd} ${args.join(' ')}: no listening line within ${readyMs} ms\n${err}`));
+    }, readyMs);
+    proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    proc.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening [^\s:]+:(\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        proc.stdout!.removeAllListeners('data');
+        proc.stdout!.resume();
+        resolve({
+          proc,
+          port: Number(m[1]),
+          stop: async () => {
+            kill('SIGTERM');
+            const t = setTimeout(() => kill('SIGKILL'), 5_000);
+            await exited;
+            clearTimeout(t);
+            kill('SIGKILL'); // anything of its group still there
+          },
+        });
+      }
+    });
+    proc.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${cmd} exited (${code ?? signal}) before listening: ${err.trim().split('\n').slice(-3).join(' | ')}`));
+    });
+  });
+}
+
+/** utime+stime+cutime+cstime of a process, in ms (cutime counts the children it reaped). */
+function treeCpuMs(pid: number): number | null {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    // fields after the comm: state is index 0, utime 11, stime 12, cutime 13, cstime 14
+    const ticks = Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+    return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return null;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// the client: one request per connection, until EOF
+
+function oneConnection(port: number, request: string, timeoutMs: number): Promise<{ ok: boolean; ms: number }> {
+  const start = performance.now();
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    let head = '';
+    let done = false;
+    const finish = (ok: boolean): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ ok, ms: performance.now() - start });
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    socket.setNoDelay(true);
+    socket.on('connect', () => socket.write(request));
+    socket.on('data', (d: Buffer) => {
+      if (head.length < 16) head += d.toString('latin1');
+    });
+    // the connection counts once the server closed it: churn is about EOF, not just bytes
+    socket.on('end', () => finish(head.startsWith('HTTP/1.1 200') || head.startsWith('HTTP/1.0 200')));
+    socket.on('error', () => finish(false));
+  });
+}
+
+async function churn(port: number, request: string, concurrency: number, seconds: number) {
+  const latencies: number[] = [];
+  let errors = 0;
+  const deadline = performance.now() + seconds * 1000;
+  const started = performance.now();
+  const worker = async (): Promise<void> => {
+    while (performance.now() < deadline) {
+      const r = await oneConnection(port, request, 10_000);
+      if (r.ok) latencies.push(r.ms);
+      else errors++;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number): number => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] : NaN);
+  return { connections: latencies.length, errors, connPerSec: latencies.length / elapsed, p50Ms: pct(0.5), p99Ms: pct(0.99) };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+async function startOrigin(): Promise<Running> {
+  return startProcess(process.execPath, [compiled('bench/fork-churn.js'), '--origin']);
+}
+
+async function startSubject(subject: Subject, work: string): Promise<Running> {
+  switch (subject) {
+    case 'fork':
+    case 'per-connection':
+    case 'inline':
+      return startProcess(process.execPath, [cliPath(), 'serve', '--strategy', subject, '--port', '0', '--max-children', '64']);
+    case 'ref-py-proxy': {
+      const file = join(work, 'forking_proxy.py');
+      writeFileSync(file, PY_FORKING_PROXY);
+      return startProcess('python3', [file]);
+    }
+    case 'ref-c-reply': {
+      const src = join(work, 'fork_server.c');
+      const bin = join(work, 'fork_server');
+      writeFileSync(src, C_FORK_SERVER);
+      const cc = spawnSync(process.env.CC ?? 'cc', ['-O2', '-o', bin, src], { encoding: 'utf8' });
+      if (cc.status !== 0) throw new Error(`cannot compile the C reference: ${(cc.stderr || cc.error?.message || '').trim().split('\n')[0]}`);
+      return startProcess(bin, []);
+    }
+  }
+}
+
+export async function benchForkChurn(
+  opts: { seconds?: number; quick?: boolean; only?: Subject[]; concurrency?: number[]; log?: (m: string) => void } = {},
+): Promise<ForkChurnResult> {
+  const seconds = opts.seconds ?? (opts.quick ? 1 : 5);
+  const levels = opts.concurrency ?? [1, 8];
+  const subjects = opts.only ?? [...SUBJECTS];
+  const log = opts.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+  const work = mkdtempSync(join(tmpdir(), 'handoff-fork-churn-'));
+  const origin = await startOrigin();
+  const cells: CellResult[] = [];
+  const skipped: Record<string, string> = {};
+  try {
+    const proxied = `GET http://127.0.0.1:${origin.port}/churn HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\nConnection: close\r\n\r\n`;
+    const direct = `GET /churn HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`;
+    for (const subject of subjects) {
+      let server: Running;
+      try {
+        server = await startSubject(subject, work);
+      } catch (err) {
+        skipped[subject] = err instanceof Error ? err.message.split('\n')[0] : String(err);
+        log(`fork-churn: ${subject} skipped: ${skipped[subject]}`);
+        continue;
+      }
+      try {
+        const request = subject === 'ref-c-reply' ? direct : proxied;
+        await churn(server.port, request, 1, Math.min(1, seconds / 2)); // warm the path, page cache, JITs
+        for (const c of levels) {
+          const cpu0 = treeCpuMs(server.proc.pid!);
+          const r = await churn(server.port, request, c, seconds);
+          const cpu1 = treeCpuMs(server.proc.pid!);
+          const cell: CellResult = {
+            subject,
+            concurrency: c,
+            connPerSec: Math.round(r.connPerSec * 10) / 10,
+            connections: r.connections,
+            errors: r.errors,
+            p50Ms: Math.round(r.p50Ms * 100) / 100,
+            p99Ms: Math.round(r.p99Ms * 100) / 100,
+            cpuMsPerConn: cpu0 !== null && cpu1 !== null && r.connections > 0 ? Math.round(((cpu1 - cpu0) / r.connections) * 100) / 100 : null,
+          };
+          cells.push(cell);
+          log(`fork-churn: ${subject} c=${c}: ${cell.connPerSec} conn/s, p50 ${cell.p50Ms} ms, p99 ${cell.p99Ms} ms, cpu ${cell.cpuMsPerConn} ms/conn, errors ${cell.errors}`);
+        }
+      } finally {
+        await server.stop();
+      }
+    }
+  } finally {
+    await origin.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+  const cell = (s: Subject, c: number): CellResult | undefined => cells.find((x) => x.subject === s && x.concurrency === c);
+  const ratio = (a: number | undefined, b: number | undefined): number | null =>
+    a !== undefined && b !== undefined && b > 0 ? Math.round((a / b) * 100) / 100 : null;
+  const ratios: Record<string, number | null> = {};
+  for (const c of levels) {
+    ratios[`fork/per-connection conn/s c=${c}`] = ratio(cell('fork', c)?.connPerSec, cell('per-connection', c)?.connPerSec);
+    ratios[`fork/ref-py-proxy conn/s c=${c}`] = ratio(cell('fork', c)?.connPerSec, cell('ref-py-proxy', c)?.connPerSec);
+    ratios[`fork/ref-c-reply conn/s c=${c}`] = ratio(cell('fork', c)?.connPerSec, cell('ref-c-reply', c)?.connPerSec);
+  }
+  ratios['fork/inline p50 c=1'] = ratio(cell('fork', 1)?.p50Ms, cell('inline', 1)?.p50Ms);
+  const worst = (prefix: string): number | null => {
+    const vals = levels.map((c) => ratios[`${prefix} c=${c}`]).filter((v): v is number => v !== null);
+    return vals.length ? Math.min(...vals) : null;
+  };
+  const target = (name: string, value: number | null, goal: string, ok: (v: number) => boolean) => ({ name, value, goal, met: value === null ? null : ok(value) });
+  const targets = [
+    target('fork vs per-connection (conn/s, worst of c)', worst('fork/per-connection conn/s'), '≥ 10', (v) => v >= 10),
+    target('fork vs native fork-per-connection proxy, Python ForkingMixIn (conn/s, worst of c)', worst('fork/ref-py-proxy conn/s'), '≥ 0.75', (v) => v >= 0.75),
+    target('fork vs C fork-per-connection fixed reply, no origin (conn/s, worst of c)', worst('fork/ref-c-reply conn/s'), '≥ 0.75', (v) => v >= 0.75),
+    target('fork p50 / inline p50 at c=1', ratios['fork/inline p50 c=1'], '≤ 3', (v) => v <= 3),
+  ];
+  return { seconds, cells, skipped, ratios, targets };
+}
+
+function renderTable(r: ForkChurnResult): string {
+  const lines = [
+    `fork-churn: one request per connection, Connection: close, loopback, ${r.seconds} s per cell`,
+    '',
+    '| subject | c | conn/s | p50 ms | p99 ms | CPU ms/conn | errors |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+    ...r.cells.map((c) => `| ${c.subject} | ${c.concurrency} | ${c.connPerSec} | ${c.p50Ms} | ${c.p99Ms} | ${c.cpuMsPerConn ?? '–'} | ${c.errors} |`),
+    '',
+    ...Object.entries(r.skipped).map(([s, why]) => `skipped ${s}: ${why}`),
+    '',
+    '| target | value | goal | met |',
+    '|---|---:|---|---|',
+    ...r.targets.map((t) => `| ${t.name} | ${t.value ?? '–'} | ${t.goal} | ${t.met === null ? 'n/a' : t.met ? 'yes' : 'NO'} |`),
+  ];
+  return lines.join('\n');
+}
+
+/** The origin every proxied subject forwards to, in a process of its own (not sharing the client's loop). */
+function runOrigin(): void {
+  const server = http.createServer({ keepAliveTimeout: 5_000 }, (req, res) => {
+    res.setHeader('content-type', 'text/plain');
+    res.end(`ok ${req.url}\n`);
+  });
+  server.listen(0, '127.0.0.1', () => process.stdout.write(`listening 127.0.0.1:${(server.address() as net.AddressInfo).port}\n`));
+  process.on('SIGTERM', () => {
+    server.close();
+    server.closeAllConnections();
+    process.exit(0);
+  });
+}
+
+const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (isMain) {
+  const args = process.argv.slice(2);
+  if (args.includes('--origin')) {
+    runOrigin();
+  } else {
+    const value = (flag: string): string | undefined => {
+      const i = args.indexOf(flag);
+      return i >= 0 ? args[i + 1] : undefined;
+    };
+    const only = value('--only')?.split(',').filter(Boolean) as Subject[] | undefined;
+    const bad = only?.filter((s) => !(SUBJECTS as readonly string[]).includes(s)) ?? [];
+    if (bad.length) {
+      process.stderr.write(`fork-churn: unknown subject ${bad.join(', ')} (expected ${SUBJECTS.join(', ')})\n`);
+      process.exit(2);
+    }
+    const result = await benchForkChurn({
+      seconds: value('--seconds') ? Number(value('--seconds')) : undefined,
+      quick: args.includes('--quick'),
+      only,
+      concurrency: value('--concurrency')?.split(',').map(Number),
+    });
+    process.stdout.write(`${renderTable(result)}\n`);
+    const json = value('--json');
+    if (json) writeFileSync(json, JSON.stringify(result, null, 2));
+  }
+}
