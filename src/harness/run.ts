@@ -240,9 +240,11 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
       })(),
       echo: { host: org.host, port: org.echoPort },
       tree: () => smp.latest()?.tree ?? smp.sampleNow().tree,
-      // chaos: SIGTERM under load; the shutdown phase then judges this shutdown
+      // chaos: SIGTERM under load; the shutdown phase then judges this shutdown. The load stops as the signal
+      // goes out: connections refused by a closing listener say nothing about the target.
       terminateTarget: async () => {
         earlyShutdown ??= shutdownTarget(tgt, smp, suite.shutdownMs, clock);
+        stopLoad.abort();
         await earlyShutdown;
       },
     };
