@@ -236,10 +236,15 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
 
     let timedOut = false;
     let finished = false; // an answer (forwarded or error) has been decided
-    upReq.setTimeout(options.upstreamTimeoutMs, () => {
+    const giveUp = (): void => {
       timedOut = true;
       upReq.destroy(new Error('upstream timeout'));
-    });
+    };
+    // until the response head: one deadline covering connect and wait (node's own timeout starts after connect)
+    const headTimer = setTimeout(giveUp, options.upstreamTimeoutMs);
+    // afterwards: the origin may not go silent for longer than that either
+    upReq.setTimeout(options.upstreamTimeoutMs, giveUp);
+    upReq.once('close', () => clearTimeout(headTimer));
 
     upReq.on('error', (err: NodeJS.ErrnoException) => {
       stopPump();
@@ -254,6 +259,7 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
     });
 
     upReq.on('response', (upRes) => {
+      clearTimeout(headTimer);
       if (finished || res.destroyed) {
         upRes.destroy();
         return;
@@ -262,7 +268,13 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
       const out = endToEndHeaders(upRes.rawHeaders);
       appendVia(out, upRes.httpVersion);
       if (closing) out.connection = 'close';
-      res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, out);
+      try {
+        res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, out);
+      } catch (err) {
+        upRes.destroy();
+        reply(req, res, 502, `origin ${url.host} sent an unusable response head: ${err instanceof Error ? err.message : String(err)}`);
+        return;
+      }
       upRes.pipe(res);
       upRes.once('close', () => {
         // origin cut the body short: the client must not mistake a truncated body for a whole one
@@ -456,6 +468,8 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
       agent.destroy();
       for (const timer of lingerTimers) clearTimeout(timer);
       lingerTimers.clear();
+      // 'close' events follow destroy() asynchronously: resolve once the books are empty
+      await waitUntil(() => clients.size === 0 && upstreams.size === 0, Date.now() + 1_000);
     })();
     return closed;
   }

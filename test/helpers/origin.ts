@@ -29,7 +29,7 @@ export interface TestOrigin {
   connectionsAccepted(): number;
   /** connections open right now */
   openConnections(): number;
-  /** resolves when the next request arrives (its url) */
+  /** resolves with the url of a coming request (one waiter per request, in order) */
   nextRequest(): Promise<string>;
   close(): Promise<void>;
 }
@@ -51,7 +51,7 @@ export async function startOrigin(): Promise<TestOrigin> {
 
   const server = http.createServer({ keepAliveTimeout: 2_000 }, (req, res) => {
     requests++;
-    for (const w of waiters.splice(0)) w(req.url ?? '');
+    waiters.shift()?.(req.url ?? '');
     const q = new URL(req.url ?? '/', 'http://origin.invalid').searchParams;
     const delay = Number(q.get('delay') ?? 0);
 

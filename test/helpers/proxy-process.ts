@@ -19,6 +19,18 @@ export interface ProxyProcess {
   killGroup(): void;
 }
 
+// Last resort if a test process exits without its teardown: no proxy group outlives it.
+const liveGroups = new Set<number>();
+process.once('exit', () => {
+  for (const pgid of liveGroups) {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
+
 export async function startProxy(strategy: string, args: string[], readyTimeoutMs = 20_000): Promise<ProxyProcess> {
   const child = spawn(process.execPath, [cliPath(), 'serve', '--strategy', strategy, '--port', '0', ...args], {
     detached: true,
@@ -34,7 +46,9 @@ export async function startProxy(strategy: string, args: string[], readyTimeoutM
       resolve({ code, signal });
     });
   });
+  liveGroups.add(pid);
   const killGroup = (): void => {
+    liveGroups.delete(pid);
     try {
       process.kill(-pid, 'SIGKILL');
     } catch {

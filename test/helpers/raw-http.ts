@@ -90,6 +90,7 @@ export function readResponse(socket: net.Socket, timeoutMs = 10_000, opts: { noB
     socket.once('end', onEnd);
     socket.once('close', onEnd);
     socket.once('error', onError);
+    socket.resume();
   });
 }
 

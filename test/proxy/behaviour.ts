@@ -140,7 +140,10 @@ async function suite(t: Tap, opts: BehaviourOptions): Promise<void> {
   const mainSocketBaseline = socketFds(main.pid);
 
   const test = (id: BehaviourTest, name: string, fn: Parameters<Tap['test']>[0]): Promise<unknown> =>
-    skip.has(id) ? t.test(`${id}: ${name}`, { skip: `not applicable to ${opts.strategy}` }, () => {}) : t.test(`${id}: ${name}`, fn);
+    skip.has(id)
+      ? t.test(`${id}: ${name}`, { skip: `not applicable to ${opts.strategy}` }, () => {})
+      : // well under tap's per-file timeout, so a hung test fails alone and teardown still kills the proxies
+        t.test(`${id}: ${name}`, { timeout: 60_000 }, fn);
 
   await test('methods', 'every method is forwarded with its path, query and body', async (t) => {
     for (const method of ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']) {

@@ -1,0 +1,114 @@
+// forward.ts in-process, the way process strategies use it: a server that never listens, fed sockets
+// through serveSocket() by a "master" listener; plus its hooks, connection count and close(graceMs).
+import t from 'tap';
+import net from 'node:net';
+import { createForwardProxy, type ForwardProxy } from '../../src/proxy/forward.js';
+import { DEFAULT_PROXY_OPTIONS, type ProxyOptions } from '../../src/proxy/options.js';
+import { startOrigin, startTcpOrigins } from '../helpers/origin.js';
+import { connect, readAll, readResponse, waitForEnd } from '../helpers/raw-http.js';
+import { pollUntil } from '../helpers/proxy-process.js';
+
+const origin = await startOrigin();
+const tcp = await startTcpOrigins();
+t.teardown(async () => {
+  await origin.close();
+  await tcp.close();
+});
+
+/** A master that accepts paused sockets without half-open support (as a handed-over socket may be). */
+async function withMaster(
+  options: Partial<ProxyOptions>,
+  fn: (port: number, proxy: ForwardProxy, upstreams: net.Socket[]) => Promise<void>,
+): Promise<void> {
+  const upstreams: net.Socket[] = [];
+  const proxy = createForwardProxy(
+    { ...DEFAULT_PROXY_OPTIONS, connectPorts: [tcp.echoPort, tcp.speakFirstPort], ...options },
+    { onUpstreamSocket: (s) => upstreams.push(s) },
+  );
+  const master = net.createServer({ pauseOnConnect: true, allowHalfOpen: false }, (s) => proxy.serveSocket(s));
+  await new Promise<void>((r) => master.listen(0, '127.0.0.1', r));
+  try {
+    await fn((master.address() as net.AddressInfo).port, proxy, upstreams);
+  } finally {
+    master.close();
+    await proxy.close(0);
+  }
+}
+
+const get = (path: string): string => `GET http://127.0.0.1:${origin.port}${path} HTTP/1.1\r\nHost: a\r\n\r\n`;
+
+t.test('serveSocket: a never-listening server serves handed-over sockets, keep-alive included', async (t) => {
+  await withMaster({}, async (port, proxy) => {
+    const s = await connect(port);
+    s.write(get('/one'));
+    t.equal((await readResponse(s)).status, 200, 'first request');
+    s.write(get('/two'));
+    t.equal((await readResponse(s)).status, 200, 'second request on the same connection');
+    t.equal(proxy.connections(), 1, 'one client connection counted');
+    s.end();
+    t.ok(await pollUntil(() => proxy.connections() === 0, 5_000), 'count back to 0 after the client left');
+    s.destroy();
+  });
+});
+
+t.test('serveSocket: the headers timeout also bounds slow clients when the server never listens', async (t) => {
+  await withMaster({ headersTimeoutMs: 500 }, async (port) => {
+    const s = await connect(port);
+    s.write('GET http://127.0.0.1/ HTTP/1.1\r\nHost: a\r\n');
+    const ms = await waitForEnd(s, 10_000);
+    t.pass(`slow client disconnected after ${ms} ms`);
+    s.destroy();
+  });
+});
+
+t.test('serveSocket: CONNECT half-close works on a socket created without allowHalfOpen', async (t) => {
+  await withMaster({}, async (port) => {
+    const s = await connect(port);
+    s.write(`CONNECT 127.0.0.1:${tcp.echoPort} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    t.equal((await readResponse(s, 10_000, { noBody: true })).status, 200, 'established');
+    const all = readAll(s);
+    s.end('abc');
+    t.equal(await all, 'abc[eof]', 'FIN forwarded, the answer after it still delivered');
+    s.destroy();
+  });
+});
+
+t.test('onUpstreamSocket sees every upstream socket; close() destroys tunnels and pooled sockets', async (t) => {
+  await withMaster({}, async (port, proxy, upstreams) => {
+    const s = await connect(port);
+    s.write(get('/pooled'));
+    t.equal((await readResponse(s)).status, 200, 'request served');
+    const tunnel = await connect(port);
+    tunnel.write(`CONNECT 127.0.0.1:${tcp.echoPort} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    t.equal((await readResponse(tunnel, 10_000, { noBody: true })).status, 200, 'tunnel up');
+    t.equal(upstreams.length, 2, 'hook saw the origin socket and the tunnel socket');
+    await proxy.close(200);
+    t.ok(upstreams.every((u) => u.destroyed), 'every upstream socket destroyed');
+    await waitForEnd(tunnel, 5_000);
+    await waitForEnd(s, 5_000);
+    t.equal(proxy.connections(), 0, 'no client connection left');
+    s.destroy();
+    tunnel.destroy();
+  });
+});
+
+t.test('close(grace): a request in flight finishes; one slower than the grace is cut', async (t) => {
+  await withMaster({}, async (port, proxy) => {
+    const quick = await connect(port);
+    const slow = await connect(port);
+    const arrived = Promise.all([origin.nextRequest(), origin.nextRequest()]);
+    quick.write(get('/q?delay=300'));
+    slow.write(get('/s?delay=8000'));
+    await arrived;
+    const quickRes = readResponse(quick, 10_000);
+    const slowRes = readResponse(slow, 10_000).then(
+      (r) => `status ${r.status}`,
+      (e: Error) => `cut: ${e.message}`,
+    );
+    await proxy.close(1_500);
+    t.equal((await quickRes).status, 200, 'in-flight request within the grace completed');
+    t.match(await slowRes, /^cut/, 'request beyond the grace was cut, not answered');
+    quick.destroy();
+    slow.destroy();
+  });
+});

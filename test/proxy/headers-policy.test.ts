@@ -1,0 +1,75 @@
+// Pure parts of the proxy: hop-by-hop stripping, Via, framing conflicts, destination/port/auth policy.
+import t from 'tap';
+import { appendVia, connectionTokens, endToEndHeaders, hasConflictingFraming } from '../../src/proxy/headers.js';
+import {
+  connectPortAllowed,
+  destinationAllowed,
+  isLoopbackHost,
+  parseAuthority,
+  proxyAuthorized,
+} from '../../src/proxy/policy.js';
+
+t.test('endToEndHeaders drops RFC 9110 hop-by-hop fields and Connection-named ones', async (t) => {
+  const raw = [
+    'Host', 'a', 'Connection', 'keep-alive, X-One', 'connection', 'x-two', 'X-One', '1', 'X-Two', '2',
+    'Keep-Alive', 'timeout=5', 'Proxy-Connection', 'keep-alive', 'TE', 'trailers', 'Trailer', 'X-T',
+    'Transfer-Encoding', 'chunked', 'Upgrade', 'h2c', 'Proxy-Authorization', 'Basic eA==',
+    'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2', 'X-Keep', 'yes',
+  ];
+  t.same([...connectionTokens(raw)].sort(), ['keep-alive', 'x-one', 'x-two']);
+  t.same(endToEndHeaders(raw), { host: 'a', 'set-cookie': ['a=1', 'b=2'], 'x-keep': 'yes' });
+});
+
+t.test('appendVia adds this hop after earlier ones', async (t) => {
+  const h: Record<string, string | string[]> = {};
+  appendVia(h, '1.1');
+  t.equal(h.via, '1.1 handoff');
+  const h2: Record<string, string | string[]> = { via: ['1.0 a', '1.1 b'] };
+  appendVia(h2, '1.0');
+  t.equal(h2.via, '1.0 a, 1.1 b, 1.0 handoff');
+});
+
+t.test('hasConflictingFraming', async (t) => {
+  t.ok(hasConflictingFraming(['Content-Length', '3', 'Transfer-Encoding', 'chunked']));
+  t.notOk(hasConflictingFraming(['Content-Length', '3']));
+  t.notOk(hasConflictingFraming(['transfer-encoding', 'chunked']));
+});
+
+t.test('loopback and allow-list', async (t) => {
+  for (const h of ['127.0.0.1', '127.9.8.7', 'localhost', '[::1]', '::1', '::ffff:127.0.0.1', 'foo.localhost']) {
+    t.ok(isLoopbackHost(h), `${h} is loopback`);
+  }
+  for (const h of ['10.0.0.1', '128.0.0.1', '127.0.0.256', 'example.com', 'localhost.example.com', '::2', '']) {
+    t.notOk(isLoopbackHost(h), `${h} is not loopback`);
+  }
+  t.ok(destinationAllowed('example.com', ['example.com']));
+  t.ok(destinationAllowed('EXAMPLE.com', ['example.com']), 'case-insensitive');
+  t.ok(destinationAllowed('a.example.com', ['*.example.com']));
+  t.notOk(destinationAllowed('example.com', ['*.example.com']), '*.x does not match x itself');
+  t.notOk(destinationAllowed('badexample.com', ['*.example.com']));
+  t.ok(destinationAllowed('anything.test', ['*']));
+  t.notOk(destinationAllowed('example.com', []));
+  t.ok(connectPortAllowed(443, [443]));
+  t.notOk(connectPortAllowed(22, [443]));
+});
+
+t.test('parseAuthority', async (t) => {
+  t.same(parseAuthority('127.0.0.1:443'), { host: '127.0.0.1', port: 443 });
+  t.same(parseAuthority('[::1]:8443'), { host: '::1', port: 8443 });
+  t.same(parseAuthority('example.com:80'), { host: 'example.com', port: 80 });
+  for (const bad of ['example.com', ':80', 'a:0', 'a:70000', 'a:b', '/path', 'a b:80', '']) {
+    t.equal(parseAuthority(bad), null, `${JSON.stringify(bad)} rejected`);
+  }
+});
+
+t.test('proxyAuthorized', async (t) => {
+  const b = (s: string): string => `Basic ${Buffer.from(s).toString('base64')}`;
+  t.ok(proxyAuthorized(undefined, null), 'no auth configured: anyone');
+  t.ok(proxyAuthorized(b('u:p'), 'u:p'));
+  t.ok(proxyAuthorized(`basic ${Buffer.from('u:p').toString('base64')}`, 'u:p'), 'scheme case-insensitive');
+  t.ok(proxyAuthorized(b('u:p:with:colons'), 'u:p:with:colons'), 'password may contain colons');
+  t.notOk(proxyAuthorized(undefined, 'u:p'), 'missing');
+  t.notOk(proxyAuthorized(b('u:x'), 'u:p'), 'wrong password');
+  t.notOk(proxyAuthorized(b('u:p'), 'u:pp'), 'prefix is not enough');
+  t.notOk(proxyAuthorized('Bearer abc', 'u:p'), 'other scheme');
+});
