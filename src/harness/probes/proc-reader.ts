@@ -9,6 +9,7 @@ import { environHas } from './parse-environ.js';
 import { parseCmdline } from './parse-cmdline.js';
 import { parseFdTarget } from './parse-fd-target.js';
 import { parseNetTcp } from './parse-net-tcp.js';
+import { parseLastPid } from './parse-loadavg.js';
 import { parseStat } from './parse-stat.js';
 import { parseStatus, type ProcStatus } from './parse-status.js';
 import type { FdEntry, ProcStat, TcpRow } from './types.js';
@@ -73,6 +74,12 @@ export function listPids(): number[] {
     if (c >= 48 && c <= 57) pids.push(Number(name));
   }
   return pids;
+}
+
+/** The pid most recently allocated in this pid namespace (/proc/loadavg), or null when unreadable. */
+export function readLastPid(): number | null {
+  const text = readProcFile('/proc/loadavg', 'single');
+  return text === null ? null : parseLastPid(text);
 }
 
 export function readStat(pid: number): ProcStat | null {

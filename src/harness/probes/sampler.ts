@@ -5,17 +5,18 @@
 // Two depths of sample. sampleNow() is always *full*: fresh stat and fd link targets of every process and
 // fresh TCP tables. The periodic timer takes *adaptive* samples, which keep the cost near 1–2 % of a core
 // (bench/sampler-cost.ts):
-//  - /proc is listed once; stat is read for tree members, orphans and *new* pids only. A pid classified as
-//    outside the tree and unmarked is not read again while it stays listed: a process outside the tree never
-//    moves into it (reparenting only goes up, to init or a subreaper ancestor), and a pid cannot be reused
-//    between two consecutive listings (that takes pid_max forks in one interval);
+//  - /proc is listed once (not at all when /proc/loadavg says no process was created since the previous
+//    sample); stat is read for tree members, orphans and *new* pids only. A pid classified as outside the
+//    tree and unmarked is not read again while it stays listed and is not in the range of pids allocated
+//    since the previous sample (pid-allocation.ts): a process outside the tree never moves into it
+//    (reparenting only goes up, to init or a subreaper ancestor);
 //  - an idle member (no CPU since its previous read, same non-zero fd count) keeps its stat for up to
 //    statRefreshMs (0.5 s): non-Z state, RSS and CPU of idle processes may be that old; zombies and
 //    reparenting are still seen at once;
 //  - a process's fd links are re-read only when its fd count changed (fstat of /proc/PID/fd gives the count
 //    on Linux ≥ 6.2), when it is new, or when its list is older than fdRefreshMs (2 s; 10 s for an idle
 //    process): this catches a number closed and reused between two samples;
-//  - /proc/net/tcp{,6} is re-read when its last read is older than (its cost / netBudget), at most 5 s:
+//  - /proc/net/tcp{,6} is re-read when its last read is older than (its CPU cost / netBudget), at most 5 s:
 //    reading them walks the whole kernel TCP hash table (262144 buckets here: 2–5 ms per table however few
 //    sockets exist); in between, states are carried over from the last read (Sample.netT says when), and
 //    sockets newer than that read are not listed yet.
@@ -24,7 +25,8 @@
 import { performance } from 'node:perf_hooks';
 import type { TimelinePoint } from '../../report/schema.js';
 import { formatCmdline } from './parse-cmdline.js';
-import { clkTck, countFds, hasMarker, listPids, pageSizeBytes, readCmdline, readFds, readStat, readTcpTable, ProcHandles, type TcpTable } from './proc-reader.js';
+import { mayBeNewPid } from './pid-allocation.js';
+import { clkTck, countFds, hasMarker, listPids, pageSizeBytes, readCmdline, readFds, readLastPid, readStat, readTcpTable, ProcHandles, type TcpTable } from './proc-reader.js';
 import { processKey, type FdEntry, type FdKind, type OwnedSocket, type ProcStat, type ProcessSnapshot, type Sample, type TcpRow } from './types.js';
 
 export interface SamplerOptions {
@@ -114,6 +116,9 @@ export class Sampler {
   private previousCpu = new Map<string, number>();
   private previousT: number | null = null;
   private previousTreePids = new Set<number>();
+  /** /proc/loadavg's last allocated pid at the previous sample, and that sample's pid listing */
+  private lastPid: number | null = null;
+  private listing: number[] = [];
   /** last TCP table read: rows by inode, when (t), and when the next adaptive read is due */
   private netRows = new Map<number, TcpRow>();
   private netT: number | null = null;
@@ -127,7 +132,7 @@ export class Sampler {
   private readonly recordedFdLists = new WeakSet<FdEntry[]>();
   private readonly fdKindCounts = new WeakMap<FdEntry[], Record<FdKind, number>>();
   /** counters for the bench and for debugging */
-  readonly stats = { samples: 0, fullSamples: 0, fdListReads: 0, netReads: 0, netMs: 0 };
+  readonly stats = { samples: 0, fullSamples: 0, fdListReads: 0, netReads: 0, netMs: 0, netCpuMs: 0 };
 
   constructor(opts: SamplerOptions) {
     const start = performance.now();
@@ -231,14 +236,23 @@ export class Sampler {
   private readChangingStats(generation: number, t: number, full: boolean): Map<number, ProcStat> {
     const stats = new Map<number, ProcStat>();
     const reused: number[] = [];
-    for (const pid of listPids()) {
+    const lastPid = readLastPid();
+    const previousLastPid = this.lastPid;
+    this.lastPid = lastPid;
+    // no process created since the previous sample: the previous listing still holds every live pid (the
+    // vanished ones fail their reads), so skip listing /proc
+    const noneCreated = !full && lastPid !== null && lastPid === previousLastPid;
+    const pids = noneCreated ? this.listing : listPids();
+    this.listing = pids;
+    for (const pid of pids) {
       if (pid === this.selfPid) continue;
       let info = this.pids.get(pid);
-      if (info && info.listed === generation - 1 && info.settled) {
+      if (info && info.listed === generation - 1 && info.settled && !mayBeNewPid(pid, previousLastPid, lastPid)) {
         info.listed = generation;
         continue;
       }
       // members and orphans are read every sample: through kept handles while the timer runs
+      // a kept handle stays with its process: a new process under the same pid fails the handle's reads
       const watched = info !== undefined && (info.wasInTree || info.orphan) && info.listed === generation - 1;
       if (watched && !full && this.handles && info!.stat && info!.idle && t - info!.statAt < this.opts.statRefreshMs) {
         const count = this.handles.fdCount(pid);
@@ -443,6 +457,7 @@ export class Sampler {
     const root = tree[0];
     const netnsPid = root && root.depth === 0 ? root.pid : 'self';
     const started = performance.now();
+    const cpuBefore = process.cpuUsage();
     const wanted = new Set(holders.keys());
     const rows = new Map<number, TcpRow>();
     const order: TcpTable[] = this.primaryTable === 'tcp' ? ['tcp', 'tcp6'] : ['tcp6', 'tcp'];
@@ -459,11 +474,13 @@ export class Sampler {
     if (hits.tcp !== hits.tcp6) this.primaryTable = hits.tcp > hits.tcp6 ? 'tcp' : 'tcp6';
     if (full) this.nonTcpInodes.clear();
     for (const inode of wanted) if (!rows.has(inode)) this.nonTcpInodes.add(inode);
-    const cost = performance.now() - started;
-    this.stats.netMs += cost;
+    this.stats.netMs += performance.now() - started;
     this.netRows = rows;
     this.netT = t;
-    // smoothed, so that one read slowed by a busy machine does not silence the tables for long
+    // the budget is CPU (wall time of a read on a loaded machine is mostly waiting for a core), smoothed
+    const cpu = process.cpuUsage(cpuBefore);
+    const cost = (cpu.user + cpu.system) / 1000;
+    this.stats.netCpuMs += cost;
     this.netCostMs = this.netCostMs === null ? cost : 0.7 * this.netCostMs + 0.3 * cost;
     this.nextNetAt = t + Math.min(MAX_NET_AGE_MS, this.netCostMs / this.opts.netBudget);
   }
