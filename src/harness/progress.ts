@@ -106,7 +106,8 @@ export function createProgress(opts: ProgressOptions): RunProgress {
     const parts = [`${p.name.padEnd(8)} ${time}`];
     const lp = loadPart(p, live);
     if (lp) parts.push(lp);
-    if (source) parts.push(live ? `children ${p.children} · fds ${p.fds}` : `peak children ${p.peakChildren} · peak fds ${p.peakFds}`);
+    // once the target is gone (shutdown, verdict) there is no tree to describe
+    if (source && (live ? p.fds > 0 : p.peakFds > 0)) parts.push(live ? `children ${p.children} · fds ${p.fds}` : `peak children ${p.peakChildren} · peak fds ${p.peakFds}`);
     return parts.join(' · ');
   };
   const clear = (): void => {

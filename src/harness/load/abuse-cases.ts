@@ -47,8 +47,9 @@ const BUILDERS: Record<string, (o: AbuseOptions) => Case> = {
     { until: 'head', timeoutMs: env.timeoutMs },
     { reset: true },
   ]),
-  // the whole request, then FIN at once: HTTP allows it, the answer must still come
-  'early-half-close': abuseCase('early-half-close', [200], (env) => [
+  // the whole request, then FIN at once: the target may answer or treat the FIN as an abort (node:http's
+  // default) and close — what it must not do is hang on to the connection
+  'early-half-close': abuseCase('early-half-close', [200, 'close'], (env) => [
     { write: head(env, 'GET', tokenPath(env.token)) },
     { end: true },
     { until: 'complete', timeoutMs: env.timeoutMs },
