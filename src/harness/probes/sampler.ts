@@ -125,7 +125,7 @@ export class Sampler {
   private nextNetAt = 0;
   private netCostMs: number | null = null;
   private primaryTable: TcpTable = 'tcp';
-  private readonly nonTcpInodes = new Set<number>();
+  private nonTcpInodes = new Set<number>();
   private previousFdLists: FdEntry[][] = [];
   private previousSockets: OwnedSocket[] = [];
   /** fd lists already counted into first-seen (an unchanged list is the same array from sample to sample) */
@@ -462,8 +462,9 @@ export class Sampler {
     const rows = new Map<number, TcpRow>();
     const order: TcpTable[] = this.primaryTable === 'tcp' ? ['tcp', 'tcp6'] : ['tcp6', 'tcp'];
     const hits = { tcp: 0, tcp6: 0 };
-    for (const table of order) {
-      const pending = [...wanted].some((inode) => !rows.has(inode) && (full || !this.nonTcpInodes.has(inode)));
+    for (const [i, table] of order.entries()) {
+      // the primary table is always read (a socket caught before connect() can be wrongly taken as non-TCP)
+      const pending = i === 0 || [...wanted].some((inode) => !rows.has(inode) && (full || !this.nonTcpInodes.has(inode)));
       if (!pending) break;
       for (const row of readTcpTable(netnsPid, table, wanted)) {
         rows.set(row.inode, row);
@@ -472,8 +473,8 @@ export class Sampler {
       this.stats.netReads++;
     }
     if (hits.tcp !== hits.tcp6) this.primaryTable = hits.tcp > hits.tcp6 ? 'tcp' : 'tcp6';
-    if (full) this.nonTcpInodes.clear();
-    for (const inode of wanted) if (!rows.has(inode)) this.nonTcpInodes.add(inode);
+    // owned sockets in neither table; rebuilt from the current owners, so closed ones are forgotten
+    this.nonTcpInodes = new Set([...wanted].filter((inode) => !rows.has(inode)));
     this.stats.netMs += performance.now() - started;
     this.netRows = rows;
     this.netT = t;
