@@ -65,8 +65,9 @@ export function compareChartData(c: Comparison): CompareChartData {
     chart('children', 'Live children', 'processes', (p) => p.children),
     chart('fds', 'File descriptors of the tree', 'fds', (p) => p.fds),
     chart('rss', 'Resident memory of the tree', 'MiB', (p) => round(p.rssBytes / (1024 * 1024), 1)),
-    chart('rate', anyRate ? 'Request rate' : 'Request rate (not recorded)', 'req/s', (p) => p.reqRate),
   ];
+  // an empty chart says nothing: the rate is drawn only where the runs recorded it
+  if (anyRate) charts.push(chart('rate', 'Request rate', 'req/s', (p) => p.reqRate));
   if (timelines.some((tl) => tl.points.some((p) => p.closeWait > 0))) charts.push(chart('closewait', 'CLOSE_WAIT sockets of the tree', 'sockets', (p) => p.closeWait));
   return {
     x: grid.map((t) => round(t / 1000)),

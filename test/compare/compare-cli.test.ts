@@ -4,10 +4,12 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
+import { compareOptionsFromFlags } from '../../src/compare/compare-command.js';
 import type { Comparison } from '../../src/compare/types.js';
 import { packageRoot } from '../../src/paths.js';
 import type { Report } from '../../src/report/schema.js';
 import { markedPids, runCli, tempReportDir } from '../harness/helpers.js';
+import { browse, chromiumMissing } from './browser.js';
 
 const TINY_PROXY = join(packageRoot, 'test/compare/targets/tiny-proxy.py');
 
@@ -59,6 +61,12 @@ t.test('two clean strategies, repeated twice: interleaved, exit 0, a row each, e
   for (const x of c.runs) t.ok(md.includes(`](${x.runDir}/report.html)`), `run ${x.order} linked from the Markdown`);
   t.match(readFileSync(join(dir, 'comparison.html'), 'utf8'), /<tr class="pass" data-target="per-connection">/);
   for (const x of c.runs) t.same(markedPids(x.runId!), [], `nothing of run ${x.order} left running`);
+
+  await t.test('the real comparison.html renders in Chromium', { skip: chromiumMissing() }, async (t) => {
+    const seen = await browse(join(dir, 'comparison.html'));
+    t.ok(seen.charts >= 3 && seen.canvases === seen.charts, `${seen.charts} timeline charts drawn`);
+    t.same(seen.problems, [], 'no console errors, exceptions or network requests');
+  });
 });
 
 t.test('a clean strategy against a leaky command target: the leak column and exit 1', async (t) => {
@@ -99,22 +107,30 @@ t.test('a target that cannot start: exit 3, its later reps skipped, the comparis
 
 t.test('usage errors: exit 2 with one line, nothing run', async (t) => {
   const reportDir = tempReportDir(t);
-  const cases: [string[], RegExp][] = [
+  // through the real CLI: the exit code and the one-line message
+  const cli: [string[], RegExp][] = [
     [[], /nothing to compare/],
     [['--strategy', 'inline,teleport'], /unknown strategy "teleport"/],
     [['--strategy', 'inline', '--repeat', '0'], /invalid --repeat "0"/],
-    [['--strategy', 'inline', '--repeat', 'twice'], /invalid --repeat/],
-    [['--strategy', 'inline', '--duration', 'soon'], /invalid --duration/],
-    [['--strategy', 'inline', '--suite', 'no-such-suite'], /unknown suite "no-such-suite"/],
-    [['--strategy', 'inline', '--mode', 'server'], /--mode server compares command targets only/],
-    [['--cmd', `python3 'unterminated {port}`], /unterminated ' quote/],
-    [['--strategy', 'inline', '--format', 'junit'], /unknown comparison format "junit"/],
   ];
-  for (const [args, message] of cases) {
+  for (const [args, message] of cli) {
     const r = await runCli(['compare', '--report-dir', reportDir, ...args]);
     t.equal(r.code, 2, `${args.join(' ') || '(no targets)'} → exit 2`);
     t.match(r.stderr, message);
     t.equal(r.stderr.trim().split('\n').length, 1, 'one line');
   }
+  // the rest in-process: every target's options are validated before anything runs
+  const inProcess: [Record<string, unknown>, RegExp][] = [
+    [{ strategy: 'inline', repeat: 'twice' }, /invalid --repeat/],
+    [{ strategy: 'inline', duration: 'soon' }, /invalid --duration/],
+    [{ strategy: 'inline', suite: 'no-such-suite' }, /unknown suite "no-such-suite"/],
+    [{ strategy: 'inline', mode: 'server' }, /--mode server compares command targets only/],
+    [{ cmd: [`python3 'unterminated {port}`] }, /unterminated ' quote/],
+    [{ strategy: 'inline', format: 'junit' }, /unknown comparison format "junit"/],
+    [{ strategy: 'inline', cmd: ['python3 x.py {port}'], mode: 'sideways' }, /invalid --mode/],
+  ];
+  for (const [flags, message] of inProcess) t.throws(() => compareOptionsFromFlags(flags), { name: 'UsageError', message }, JSON.stringify(flags));
+  const ok = compareOptionsFromFlags({ strategy: 'inline', cmd: ['python3 x.py {port}'], duration: '2s', connections: '3' });
+  t.same(ok.targets.map((x) => [x.run.target.kind, x.run.durationMs, x.run.connections]), [['reference-proxy', 2000, 3], ['command', 2000, 3]], 'identical load for every target');
   t.same(readdirSync(reportDir), [], 'no comparison started');
 });

@@ -72,7 +72,10 @@ t.test('html: summary rows, bars side by side, charts data, run links, CSP', asy
   t.notOk(/src=|href="http/.test(html), 'no external resources');
 
   const charts = compareChartData(c);
-  t.same(charts.charts.map((x) => x.id).slice(0, 4), ['children', 'fds', 'rss', 'rate']);
+  t.same(charts.charts.map((x) => x.id).slice(0, 4), ['children', 'fds', 'rss', 'rate'], 'the fixtures recorded a request rate');
+  const unrecorded = sampleComparison();
+  for (const tl of unrecorded.timelines) for (const p of tl.points) p.reqRate = null;
+  t.notOk(compareChartData(unrecorded).charts.some((x) => x.id === 'rate'), 'no empty request-rate chart');
   for (const ch of charts.charts) {
     t.equal(ch.series.length, 3, `${ch.id}: one series per target`);
     for (const s of ch.series) t.equal(s.values.length, charts.x.length, `${ch.id}/${s.label.slice(0, 14)}: aligned on the shared axis`);
