@@ -142,8 +142,9 @@ export class CaseGenerator implements LoadGenerator {
     };
 
     const worker = async (w: number): Promise<void> => {
-      for (let i = w; Date.now() < deadline && !ctx.signal.aborted && started_ < this.config.maxCases; i++) {
-        const c = cases[i % cases.length];
+      // one shared sequence: every case gets its turn, whatever the number of workers
+      while (Date.now() < deadline && !ctx.signal.aborted && started_ < this.config.maxCases) {
+        const c = cases[started_ % cases.length];
         started_++;
         await one(c, `${c.name}-${started_}/w${w}`);
       }

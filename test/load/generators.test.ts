@@ -1,0 +1,164 @@
+// tunnel, abuse and origin-faults against servers whose behaviour is known: the in-process reference proxy
+// (every case must get the answer issue 2 defines) and deliberately broken servers (the generators must notice).
+import net from 'node:net';
+import t from 'tap';
+import { createAbuse } from '../../src/harness/load/abuse.js';
+import { createOriginFaults } from '../../src/harness/load/origin-faults-load.js';
+import { createTunnel } from '../../src/harness/load/tunnel.js';
+import { createGenerator } from '../../src/harness/load/index.js';
+import { ABUSE_CASES } from '../../src/harness/load/abuse-cases.js';
+import { ORIGIN_FAULT_CASES } from '../../src/harness/load/origin-fault-cases.js';
+import { UsageError } from '../../src/util/errors.js';
+import { loadContext, startRig } from './helpers.js';
+
+const defaults = { durationMs: 800, connections: 2 };
+
+/** A server that accepts and reads but never answers nor closes (until the test ends). */
+async function blackHole(): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const srv = net.createServer((s) => {
+    sockets.add(s);
+    s.resume();
+    s.on('error', () => {});
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  return {
+    port: (srv.address() as net.AddressInfo).port,
+    close: () => new Promise<void>((r) => {
+      for (const s of sockets) s.destroy();
+      srv.close(() => r());
+    }),
+  };
+}
+
+/** A CONNECT proxy that tears the tunnel down on the client's FIN (no half-close): a classic tunnel bug. */
+async function noHalfCloseProxy(echoPort: number): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const srv = net.createServer((client) => {
+    sockets.add(client);
+    client.on('error', () => {});
+    client.once('data', () => {
+      const up = net.connect({ host: '127.0.0.1', port: echoPort });
+      sockets.add(up);
+      up.on('error', () => client.destroy());
+      up.on('connect', () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        client.on('data', (d) => up.write(d));
+        up.on('data', (d) => client.write(d));
+        client.on('end', () => {
+          up.destroy();
+          client.end();
+        });
+      });
+    });
+    client.on('close', () => sockets.delete(client));
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  return {
+    port: (srv.address() as net.AddressInfo).port,
+    close: () => new Promise<void>((r) => {
+      for (const s of sockets) s.destroy();
+      srv.close(() => r());
+    }),
+  };
+}
+
+t.test('tunnel: bytes both ways, half-close and EOF through the reference proxy', async (t) => {
+  const rig = await startRig();
+  t.teardown(() => rig.close());
+  const g = createTunnel('tunnel', { generator: 'tunnel', duration: 600, connections: 2, bytes: 20_000, writes: 5 }, defaults);
+  const o = await g.run(loadContext(rig.target, rig.origin));
+  t.ok(o.stats.requests > 0, `${o.stats.requests} tunnels`);
+  t.equal(o.tokensChecked, o.stats.requests, 'every tunnel verified');
+  t.equal(o.eofChecked, o.stats.requests, 'every tunnel waited for EOF');
+  t.same(o.counts, {}, 'no incidents');
+  t.same(o.stats.statuses, { 200: o.stats.requests });
+  t.ok(rig.origin.echoPort > 0 && g.live!().requests === o.stats.requests, 'live counters agree');
+});
+
+t.test('tunnel: a proxy that drops the tunnel on the client FIN is caught', async (t) => {
+  const rig = await startRig();
+  const bad = await noHalfCloseProxy(rig.origin.echoPort);
+  t.teardown(async () => {
+    await bad.close();
+    await rig.close();
+  });
+  const g = createTunnel('tunnel', { generator: 'tunnel', duration: 400, connections: 1, timeout: 1000 }, defaults);
+  const o = await g.run(loadContext({ host: '127.0.0.1', port: bad.port }, rig.origin));
+  t.ok((o.counts.malformed ?? 0) + (o.counts.timeout ?? 0) > 0, `incidents: ${JSON.stringify(o.counts)}`);
+  t.match(o.incidents[0]?.detail ?? '', /half-close|EOF|bytes back|not done/);
+});
+
+t.test('abuse: every case gets the answer the reference proxy defines', async (t) => {
+  const rig = await startRig({ headersTimeoutMs: 1_000 });
+  t.teardown(() => rig.close());
+  const g = createAbuse('abuse', { generator: 'abuse', duration: 500, connections: 3, maxCases: ABUSE_CASES.length, slowBound: '5s', slowGap: '50ms' }, defaults);
+  const o = await g.run(loadContext(rig.target, rig.origin));
+  const extra = o.stats.extra ?? {};
+  for (const c of ABUSE_CASES) t.equal(extra[`${c}.ok`], 1, `${c} as expected (${JSON.stringify(o.incidents.filter((i) => i.detail.includes(c)).map((i) => i.detail))})`);
+  t.equal(extra.mismatches, 0);
+  t.ok(o.stats.statuses['400'] >= 2, 'malformed and CL+TE → 400');
+  t.equal(o.stats.statuses['431'], 1, 'oversized headers → 431');
+  t.ok((o.stats.statuses['408'] ?? 0) + (o.stats.statuses.close ?? 0) >= 1, 'slowloris closed by the headers timeout');
+  t.same(o.counts, {}, 'no incidents');
+});
+
+t.test('abuse: a server that never answers nor closes fails the cases, bounded in time', async (t) => {
+  const hole = await blackHole();
+  const rig = await startRig();
+  t.teardown(async () => {
+    await hole.close();
+    await rig.close();
+  });
+  const g = createAbuse('abuse', { generator: 'abuse', cases: ['malformed-request-line', 'slowloris'], duration: 300, connections: 2, maxCases: 2, timeout: 300, slowBound: 400, slowGap: 20 }, defaults);
+  const t0 = Date.now();
+  const o = await g.run(loadContext({ host: '127.0.0.1', port: hole.port }, rig.origin));
+  t.equal(o.stats.extra?.mismatches, 2, `both cases mismatched: ${o.incidents.map((i) => i.detail).join(' | ')}`);
+  t.ok((o.counts.timeout ?? 0) + (o.counts['unexpected-status'] ?? 0) === 2);
+  t.ok(Date.now() - t0 < 10_000, 'bounded');
+});
+
+t.test('origin-faults: the proxy answers each misbehaving origin as defined', async (t) => {
+  const rig = await startRig({ upstreamTimeoutMs: 400 });
+  t.teardown(() => rig.close());
+  const g = createOriginFaults('origin-faults', { generator: 'origin-faults', duration: 400, connections: 3, maxCases: ORIGIN_FAULT_CASES.length, hugeBytes: 2_000_000, slowMs: 200, hangWait: '3s' }, defaults);
+  const o = await g.run(loadContext(rig.target, rig.origin));
+  const extra = o.stats.extra ?? {};
+  for (const c of ORIGIN_FAULT_CASES) t.equal(extra[`${c}.ok`], 1, `${c} as expected`);
+  t.same(o.counts, {}, `no incidents ${o.incidents.map((i) => i.detail).join(' | ')}`);
+  t.equal(o.stats.statuses['504'], 1, 'hang → 504');
+  t.equal(o.stats.statuses['502'], 2, 'reset before the answer and refused → 502');
+  t.ok(o.tokensChecked >= 3, 'slow, huge and chunked bodies verified');
+});
+
+t.test('origin-faults: wrong expectations are reported as mismatches', async (t) => {
+  const rig = await startRig({ upstreamTimeoutMs: 400 });
+  t.teardown(() => rig.close());
+  const g = createOriginFaults('of', { generator: 'origin-faults', cases: ['refused'], expect: { refused: [200] }, duration: 200, connections: 1, maxCases: 1 }, defaults);
+  const o = await g.run(loadContext(rig.target, rig.origin));
+  t.equal(o.counts['unexpected-status'], 1);
+  t.match(o.incidents[0].detail, /expected 200, got 502/);
+});
+
+t.test('suite entries are validated', async (t) => {
+  const bad: [Record<string, unknown>, RegExp][] = [
+    [{ generator: 'abuse', cases: ['nope'] }, /unknown abuse case "nope"/],
+    [{ generator: 'abuse', expect: { garbage: ['maybe'] } }, /not a status/],
+    [{ generator: 'origin-faults', cases: [] }, /non-empty array/],
+    [{ generator: 'tunnel', bytez: 3 }, /unknown key "bytez"/],
+    [{ generator: 'chaos', kills: 0 }, /does nothing/],
+    [{ generator: 'chaos', killEvery: '1ms' }, /at least 50ms/],
+    [{ generator: 'chaos', sigtermAfter: '150%' }, /at most 100%/],
+    [{ generator: 'flood', ramp: { from: 0 } }, /ramp.from must be an integer/],
+    [{ generator: 'churn', ramp: { up: '1s' } }, /unknown key "up"/],
+  ];
+  for (const [entry, msg] of bad) {
+    t.throws(() => createGenerator(entry, defaults, 0), UsageError, JSON.stringify(entry));
+    try {
+      createGenerator(entry, defaults, 0);
+    } catch (err) {
+      t.match((err as Error).message, msg);
+    }
+  }
+});
