@@ -128,10 +128,15 @@ t.test('ignore patterns take a process and its subtree out everywhere', async (t
     rootPid: child.pid!,
     marker: { name: MARKER, value: marker },
     intervalMs: 100,
-    ignore: [/sleep 33/, /^sh -c 'sleep 33; true'$/, /sleep 34/],
+    // the ignored sh's own child (sleep 33) matches no pattern: it goes with its parent's subtree
+    ignore: [/^sh -c 'sleep 33; true'$/, /sleep 34/],
   });
-  const s = await sampleUntil(sampler, (s) => liveChildren(s) === 1 && s.tree.some((p) => p.cmdline === 'sleep 32'), 10_000);
+  const s = await sampleUntil(sampler, (s) => s.tree.some((p) => p.cmdline === 'sleep 32') && s.t > 300, 10_000);
   t.same(s.tree.slice(1).map((p) => p.cmdline), ['sleep 32']);
+  t.equal(sampler.timeline.at(-1)!.children, 1);
+  const unfiltered = new Sampler({ rootPid: child.pid!, marker: { name: MARKER, value: marker }, intervalMs: 100 }).sampleNow();
+  t.ok(unfiltered.tree.some((p) => p.cmdline === 'sleep 33' && p.depth === 2), 'without the rule, the subtree is there');
+  t.ok(unfiltered.orphans.some((p) => p.cmdline === 'sleep 34'), 'and so is the orphan');
   t.same(s.orphans, [], 'the ignored orphan is not reported');
 });
 
