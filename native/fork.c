@@ -147,6 +147,11 @@ static napi_value ForkChild(napi_env env, napi_callback_info info) {
 
   // child
   close(death_w);
+  // The zygote's graceful-shutdown handlers are not the child's: SIGTERM/SIGINT kill it at once, and it has
+  // no children of its own to reap. Reset here, in C, rather than by removing JS listeners (cheaper).
+  signal(SIGTERM, SIG_DFL);
+  signal(SIGINT, SIG_DFL);
+  signal(SIGCHLD, SIG_DFL);
   if (uv_loop_fork(loop) != 0) _exit(70);
   if (uv_poll_init(loop, &death_watch, death_r) == 0 &&
       uv_poll_start(&death_watch, UV_READABLE | UV_DISCONNECT, on_zygote_gone) == 0) {

@@ -33,10 +33,8 @@ export function becomeChild(setup: ChildSetup): void {
   // Node caches process.pid: the child would report the zygote's
   Object.defineProperty(process, 'pid', { value: addon.getpid(), configurable: true, enumerable: true });
   setup.release();
-  // the zygote's graceful-shutdown handlers are not ours; with none installed SIGTERM kills at once
-  process.removeAllListeners('SIGTERM');
-  process.removeAllListeners('SIGINT');
-  process.removeAllListeners('SIGCHLD');
+  // SIGTERM, SIGINT and SIGCHLD were reset to their default disposition by forkChild (C): the zygote's JS
+  // listeners stay registered but never fire here.
   if (!setup.stall) socket.once('close', () => addon.exitNow(0));
   closeTheClassicWay(socket);
   setup.serve(socket);

@@ -7,8 +7,11 @@ import net from 'node:net';
 import { readdirSync, readlinkSync } from 'node:fs';
 import type { ForwardProxy } from '../forward.js';
 
-const ROUNDS = 3;
+// enough rounds for V8 to allocate feedback vectors and baseline-compile the hot path (HANDOFF_FORK_WARMUP_ROUNDS overrides)
+const ROUNDS = Number(process.env.HANDOFF_FORK_WARMUP_ROUNDS ?? 200);
 const DEADLINE_MS = 3_000;
+/** The whole warm-up never delays startup by more than this. */
+const BUDGET_MS = 4_000;
 
 /** Sockets only: libuv keeps one /dev/null fd in reserve for EMFILE from the first stream on, for good. */
 function socketCount(): number {
@@ -51,7 +54,8 @@ export async function warmUp(proxy: ForwardProxy): Promise<void> {
   try {
     const originPort = await listenLoopback(origin);
     const proxyPort = await listenLoopback(front);
-    for (let i = 0; i < ROUNDS; i++) await oneRequest(proxyPort, originPort);
+    const stopAt = Date.now() + BUDGET_MS;
+    for (let i = 0; i < ROUNDS && Date.now() < stopAt; i++) await oneRequest(proxyPort, originPort);
   } catch {
     // nothing to do: children will compile lazily
   } finally {
