@@ -1,0 +1,82 @@
+// chaos against process trees whose behaviour is known: a parent that reaps and replaces its children (every
+// kill reaped), and a parent that never waits (every kill left a zombie: the generator reports it).
+import { spawn, type ChildProcess } from 'node:child_process';
+import t from 'tap';
+import { ChaosGenerator, killCandidates } from '../../src/harness/load/chaos.js';
+import { Sampler } from '../../src/harness/probes/sampler.js';
+import type { ProcessSnapshot } from '../../src/harness/probes/types.js';
+import { loadContext, startRig } from './helpers.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Starts a process group; ends it on teardown. */
+function group(t: { teardown(fn: () => void): void }, cmd: string, args: string[]): ChildProcess {
+  const child = spawn(cmd, args, { detached: true, stdio: 'ignore' });
+  t.teardown(() => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  });
+  return child;
+}
+
+async function treeOf(pid: number, wantChildren: number): Promise<Sampler> {
+  const sampler = new Sampler({ rootPid: pid, marker: { name: 'HANDOFF_TEST_CHAOS', value: String(pid) }, intervalMs: 50 });
+  const deadline = Date.now() + 10_000;
+  while (killCandidates(sampler.sampleNow().tree, 1).length < wantChildren && Date.now() < deadline) await sleep(50);
+  return sampler;
+}
+
+// a parent that keeps 3 children, reaping and replacing each one that dies
+const REAPING_PARENT = `
+const { spawn } = require('node:child_process');
+const keep = () => spawn('sleep', ['30'], { stdio: 'ignore' }).on('exit', () => setTimeout(keep, 20));
+for (let i = 0; i < 3; i++) keep();
+setTimeout(() => process.exit(0), 30000);
+`;
+
+t.test('chaos: killed children are reaped and replaced by a parent that waits', async (t) => {
+  const rig = await startRig();
+  t.teardown(() => rig.close());
+  const parent = group(t, process.execPath, ['-e', REAPING_PARENT]);
+  const sampler = await treeOf(parent.pid!, 3);
+  const g = new ChaosGenerator('chaos', { durationMs: 1_500, kills: 3, killEveryMs: 300, killAfterMs: 100, depth: 1, reapBoundMs: 2_000, sigtermAfterMs: null });
+  const o = await g.run(loadContext(rig.target, rig.origin, { tree: () => sampler.sampleNow().tree }));
+  const x = o.stats.extra!;
+  t.equal(x.kills, 3, 'three kills');
+  t.equal(x.reaped, 3, 'each reaped');
+  t.equal(x.unreaped, 0);
+  t.same(o.counts, {});
+  await sleep(200);
+  t.equal(killCandidates(sampler.sampleNow().tree, 1).length, 3, 'the parent replaced them');
+});
+
+t.test('chaos: a parent that never waits leaves zombies, reported as incidents', async (t) => {
+  const rig = await startRig();
+  t.teardown(() => rig.close());
+  // sh starts two sleeps, then becomes a sleep that never calls wait()
+  const parent = group(t, 'sh', ['-c', 'sleep 30 & sleep 30 & exec sleep 30']);
+  const sampler = await treeOf(parent.pid!, 2);
+  const g = new ChaosGenerator('chaos', { durationMs: 600, kills: 2, killEveryMs: 100, killAfterMs: 50, depth: 1, reapBoundMs: 400, sigtermAfterMs: null, random: () => 0 });
+  const o = await g.run(loadContext(rig.target, rig.origin, { tree: () => sampler.sampleNow().tree }));
+  t.equal(o.stats.extra!.kills, 2);
+  t.equal(o.stats.extra!.unreaped, 2, 'both left as zombies');
+  t.equal(o.counts.error, 2);
+  t.match(o.incidents[0].detail, /not reaped/);
+  const zombies = sampler.sampleNow().tree.filter((p: ProcessSnapshot) => p.state === 'Z');
+  t.equal(zombies.length, 2, 'the zombies are really there');
+});
+
+t.test('chaos: SIGTERM under load goes through the run hook once', async (t) => {
+  const rig = await startRig();
+  t.teardown(() => rig.close());
+  let calls = 0;
+  const g = new ChaosGenerator('chaos', { durationMs: 2_000, kills: 0, killEveryMs: 500, killAfterMs: 0, depth: 1, reapBoundMs: 100, sigtermAfterMs: 200 });
+  const t0 = Date.now();
+  const o = await g.run(loadContext(rig.target, rig.origin, { terminateTarget: async () => void calls++ }));
+  t.equal(calls, 1);
+  t.equal(o.stats.extra!.sigterm, 1);
+  t.ok(Date.now() - t0 < 1_500, 'the generator ends with the SIGTERM');
+});
