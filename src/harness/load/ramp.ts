@@ -58,7 +58,10 @@ export function rampStages(ramp: Ramp, peak: number, durationMs: number): Stage[
       else stages.push({ connections, durationMs: stepMs });
     }
   }
-  stages.push({ connections: peak, durationMs: durationMs - stages.reduce((s, x) => s + x.durationMs, 0) });
+  const holdMs = durationMs - stages.reduce((s, x) => s + x.durationMs, 0);
+  const last = stages[stages.length - 1];
+  if (last && last.connections === peak) last.durationMs += holdMs;
+  else stages.push({ connections: peak, durationMs: holdMs });
   return stages.filter((s) => s.durationMs > 0);
 }
 
