@@ -39,10 +39,6 @@ export function runMetrics(report: Report): RunMetrics {
   let requestsPerSec = 0;
   let errors = 0;
   let requests = 0;
-  let p50Ms: number | null = null;
-  let p99Ms: number | null = null;
-  let maxMs: number | null = null;
-  const worse = (a: number | null, b: number): number => (a === null ? b : Math.max(a, b));
   for (const l of loads) {
     const rate = requestsPerSecond(l) ?? 0;
     const errs = l.errors + l.timeouts;
@@ -54,21 +50,14 @@ export function runMetrics(report: Report): RunMetrics {
       p99Ms: answered ? l.latencyMs.p99 : null,
       maxMs: answered ? l.latencyMs.max : null,
       errors: errs,
+      requests: l.requests,
     };
     requestsPerSec += rate;
     errors += errs;
     requests += l.requests;
-    if (!answered) continue;
-    // generators run side by side: the slowest one's percentiles are the honest headline
-    p50Ms = worse(p50Ms, l.latencyMs.p50);
-    p99Ms = worse(p99Ms, l.latencyMs.p99);
-    maxMs = worse(maxMs, l.latencyMs.max);
   }
   return {
     requestsPerSec,
-    p50Ms,
-    p99Ms,
-    maxMs,
     errors,
     requests,
     peakChildren: report.peaks.children,
@@ -84,7 +73,19 @@ export function runMetrics(report: Report): RunMetrics {
 /** pass/fail of a run from its report (the gate may have failed it on thresholds or an expired allow-list). */
 export const runStatusOf = (report: Report): 'pass' | 'fail' => (report.verdict === 'pass' && report.exitCode === 0 ? 'pass' : 'fail');
 
-export function summarizeTarget(spec: TargetSpecSummary, runs: readonly CompareRun[]): TargetSummary {
+/**
+ * The generator whose latency heads the table: the one with the most responses over every measured run
+ * (ties: by name). One choice for all targets, so a target whose bulk generator got nothing shows no
+ * latency rather than another generator's.
+ */
+export function latencyGenerator(runs: readonly CompareRun[]): string | null {
+  const totals = new Map<string, number>();
+  for (const r of runs) for (const [g, x] of Object.entries(r.metrics?.perGenerator ?? {})) totals.set(g, (totals.get(g) ?? 0) + x.requests);
+  const ranked = [...totals].filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  return ranked[0]?.[0] ?? null;
+}
+
+export function summarizeTarget(spec: TargetSpecSummary, runs: readonly CompareRun[], latencyFrom: string | null = latencyGenerator(runs)): TargetSummary {
   const mine = runs.filter((r) => r.target === spec.label);
   const measured = mine.filter((r) => r.metrics !== null).map((r) => r.metrics!);
   const pick = (f: (m: RunMetrics) => number | null, nullMeans: 'never' | 'missing' = 'missing'): Spread => spread(measured.map(f), nullMeans);
@@ -110,9 +111,9 @@ export function summarizeTarget(spec: TargetSpecSummary, runs: readonly CompareR
     notStarted,
     errored,
     requestsPerSec: pick((m) => m.requestsPerSec),
-    p50Ms: pick((m) => m.p50Ms),
-    p99Ms: pick((m) => m.p99Ms),
-    maxMs: pick((m) => m.maxMs),
+    p50Ms: pick((m) => (latencyFrom ? (m.perGenerator[latencyFrom]?.p50Ms ?? null) : null)),
+    p99Ms: pick((m) => (latencyFrom ? (m.perGenerator[latencyFrom]?.p99Ms ?? null) : null)),
+    maxMs: pick((m) => (latencyFrom ? (m.perGenerator[latencyFrom]?.maxMs ?? null) : null)),
     errors: pick((m) => m.errors),
     peakChildren: pick((m) => m.peakChildren),
     peakFds: pick((m) => m.peakFds),

@@ -1,6 +1,6 @@
 // Assembles comparison.json from the runs (pure: the caller supplies the clock and machine facts).
 import type { Report } from '../report/schema.js';
-import { comparisonExitCode, representativeRun, summarizeTarget, timelineOf } from './aggregate.js';
+import { comparisonExitCode, latencyGenerator, representativeRun, summarizeTarget, timelineOf } from './aggregate.js';
 import { COMPARISON_SCHEMA, type CompareRun, type Comparison, type TargetSpecSummary } from './types.js';
 
 export interface ComparisonParts {
@@ -27,6 +27,7 @@ export function buildComparison(p: ComparisonParts): Comparison {
     return report ? [timelineOf(spec.label, report)] : [];
   });
   const exitCode = comparisonExitCode(p.runs);
+  const latencyFrom = latencyGenerator(p.runs);
   return {
     schema: COMPARISON_SCHEMA,
     kind: 'handoff-comparison',
@@ -38,9 +39,10 @@ export function buildComparison(p: ComparisonParts): Comparison {
     mode: p.mode,
     overrides: p.overrides,
     repeat: p.repeat,
+    latencyFrom,
     verdict: exitCode === 0 ? 'pass' : 'fail',
     exitCode,
-    targets: p.targets.map((spec) => summarizeTarget(spec, p.runs)),
+    targets: p.targets.map((spec) => summarizeTarget(spec, p.runs, latencyFrom)),
     runs: p.runs,
     timelines,
     machine: p.machine,

@@ -7,7 +7,7 @@ import { formatMs, formatNumber } from '../report/text.js';
 import { compareChartData, targetColor } from './chart-data.js';
 import { COMPARE_CLIENT_SCRIPT } from './html-client.js';
 import { linkPath } from './markdown.js';
-import { comparisonTitle, formatSpread, leaksText, loadText, METRIC_COLUMNS, orderText, verdictText, type MetricColumn } from './text.js';
+import { columnsNote, comparisonTitle, formatSpread, leaksText, loadText, METRIC_COLUMNS, orderText, verdictText, type MetricColumn } from './text.js';
 import type { Comparison, CompareRun, Spread, TargetSummary } from './types.js';
 
 const STYLE = `
@@ -72,7 +72,7 @@ function summaryTable(c: Comparison): string {
     })
     .join('\n');
   return `<div class="scroll"><table id="summary"><thead>${head}</thead><tbody>${rows}</tbody></table></div>
-<p class="note">req/s summed over the suite's generators; latency columns are the slowest generator's; errors include timeouts; peaks are of the whole process tree.${c.repeat > 1 ? ' Each cell is the median over the runs, with (min–max) when they differ.' : ''}</p>`;
+<p class="note">${h(columnsNote(c))}${c.repeat > 1 ? ' Each cell is the median over the runs, with (min–max) when they differ.' : ''}</p>`;
 }
 
 /** One horizontal bar per target, scaled to the largest value shown; the whisker spans min–max. */

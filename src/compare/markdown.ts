@@ -2,7 +2,7 @@
 // one by one, then every run in execution order with a link to its own report.
 import { escapeMarkdown as md, markdownCode as code } from '../report/escape.js';
 import { formatMs, formatNumber } from '../report/text.js';
-import { comparisonTitle, formatSpread, leaksText, loadText, METRIC_COLUMNS, orderText, verdictText } from './text.js';
+import { columnsNote, comparisonTitle, formatSpread, leaksText, loadText, METRIC_COLUMNS, orderText, verdictText } from './text.js';
 import type { Comparison, CompareRun } from './types.js';
 
 const ICON: Record<string, string> = { pass: '✅', fail: '❌', 'not-started': '⛔', error: '💥' };
@@ -32,7 +32,7 @@ export function renderCompareMarkdown(c: Comparison): string {
     const cells = METRIC_COLUMNS.map((m) => md(formatSpread(t[m.key], m.format)));
     out.push(`| ${md(t.label)} | ${ICON[t.verdict]} ${md(verdictText(t))} | ${cells.join(' | ')} | ${md(leaksText(t))} |`);
   }
-  out.push('', '<sub>req/s summed over the suite\'s generators; latency columns are the slowest generator\'s; errors include timeouts; peaks are of the whole process tree.</sub>', '');
+  out.push('', `<sub>${md(columnsNote(c))}</sub>`, '');
 
   const commands = c.targets.filter((t) => t.command);
   if (commands.length) {

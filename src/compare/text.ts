@@ -74,6 +74,14 @@ export function orderText(c: Comparison): string {
   return c.repeat > 1 ? `${round}, repeated ${c.repeat}× (interleaved)` : round;
 }
 
+/** What the headline columns mean (under the table). */
+export function columnsNote(c: Comparison): string {
+  const latency = c.latencyFrom
+    ? `p50/p99/max are the latency of the ${c.latencyFrom} generator (it carried the most requests; every generator is listed separately)`
+    : 'no generator got a response, so there is no latency';
+  return `req/s summed over the suite's generators; ${latency}; errors include timeouts; peaks are of the whole process tree.`;
+}
+
 /** Aligned plain-text table for the terminal. */
 export function formatCompareSummary(c: Comparison, where: string): string {
   const header = ['target', 'verdict', ...METRIC_COLUMNS.map((m) => m.title), 'failing checks'];
@@ -81,6 +89,6 @@ export function formatCompareSummary(c: Comparison, where: string): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]): string => '  ' + cells.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd();
   const out = [`handoff compare: ${c.verdict.toUpperCase()} (exit ${c.exitCode}) — ${comparisonTitle(c)}`, line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
-  out.push(`  comparison: ${where}`);
+  out.push(`  ${columnsNote(c)}`, `  comparison: ${where}`);
   return out.join('\n') + '\n';
 }

@@ -19,13 +19,6 @@ export interface Spread {
 export interface RunMetrics {
   /** completed requests per second, summed over the suite's generators */
   requestsPerSec: number;
-  /**
-   * latency percentiles of the slowest generator (generators run side by side; percentiles do not add up);
-   * null when no generator got a response
-   */
-  p50Ms: number | null;
-  p99Ms: number | null;
-  maxMs: number | null;
   /** errors + timeouts over all generators */
   errors: number;
   requests: number;
@@ -38,7 +31,7 @@ export interface RunMetrics {
   /** check ids that failed (a failure waived by an allow-list is not counted) */
   failedChecks: string[];
   /** latencies null for a generator that got no response */
-  perGenerator: Record<string, { requestsPerSec: number; p50Ms: number | null; p99Ms: number | null; maxMs: number | null; errors: number }>;
+  perGenerator: Record<string, { requestsPerSec: number; p50Ms: number | null; p99Ms: number | null; maxMs: number | null; errors: number; requests: number }>;
 }
 
 export type RunStatus = 'pass' | 'fail' | 'not-started' | 'error';
@@ -76,6 +69,7 @@ export interface TargetSummary extends TargetSpecSummary {
   notStarted: number;
   errored: number;
   requestsPerSec: Spread;
+  /** latency of the comparison's `latencyFrom` generator (percentiles of side-by-side generators do not add up) */
   p50Ms: Spread;
   p99Ms: Spread;
   maxMs: Spread;
@@ -108,6 +102,11 @@ export interface Comparison {
   mode: 'proxy' | 'server';
   overrides: { durationMs: number | null; connections: number | null; drainMs: number | null };
   repeat: number;
+  /**
+   * the generator whose latency fills the headline p50/p99/max: the one that carried the most requests over
+   * all runs (the same for every target, so the columns compare like with like); null without responses
+   */
+  latencyFrom: string | null;
   verdict: 'pass' | 'fail';
   exitCode: number;
   targets: TargetSummary[];

@@ -1,7 +1,7 @@
 // Pure parts of `handoff compare`: medians and spreads, the interleaved order, target planning and
 // command splitting, per-run metrics from real report fixtures, per-target summaries and the exit code.
 import t from 'tap';
-import { comparisonExitCode, median, representativeRun, runMetrics, spread, summarizeTarget, timelineOf } from '../../src/compare/aggregate.js';
+import { comparisonExitCode, latencyGenerator, median, representativeRun, runMetrics, spread, summarizeTarget, timelineOf } from '../../src/compare/aggregate.js';
 import { gridStep, resample } from '../../src/compare/chart-data.js';
 import { commandLabel, interleave, parseRepeat, parseStrategyList, planTargets, splitCommand } from '../../src/compare/plan.js';
 import { parseCompareFormats } from '../../src/compare/write.js';
@@ -93,7 +93,7 @@ t.test('runMetrics from a real report', async (t) => {
   const loads = Object.values(report.load);
   const expectedRate = loads.reduce((s, l) => s + (l.requests * 1000) / l.durationMs, 0);
   t.ok(Math.abs(pass.requestsPerSec - expectedRate) < 1e-9, 'req/s summed over generators');
-  t.equal(pass.p99Ms, Math.max(...loads.map((l) => l.latencyMs.p99)), 'p99 of the slowest generator');
+  for (const l of loads) t.match(pass.perGenerator[l.generator], { p99Ms: l.latencyMs.p99, requests: l.requests }, `${l.generator} latency kept`);
   t.equal(pass.errors, loads.reduce((s, l) => s + l.errors + l.timeouts, 0));
   t.equal(pass.peakRssBytes, report.peaks.rssBytes);
   t.equal(pass.timeToQuietMs, report.timeToQuietMs);
@@ -109,9 +109,23 @@ t.test('runMetrics from a real report', async (t) => {
   const silent = fixture('pass');
   for (const l of Object.values(silent.load)) Object.assign(l, { requests: 0, latencyMs: { p50: 0, p90: 0, p99: 0, max: 0, mean: 0 } });
   const m = runMetrics(silent);
-  t.equal(m.p50Ms, null);
   t.equal(m.requestsPerSec, 0);
   t.equal(Object.values(m.perGenerator)[0].p99Ms, null);
+});
+
+t.test('latencyGenerator: the bulk generator, one choice for every target', async (t) => {
+  const gen = (requests: number, p99Ms: number | null) => ({ requestsPerSec: requests, p50Ms: p99Ms, p99Ms, maxMs: p99Ms, errors: 0, requests });
+  const runs = [
+    compareRun(1, 'fast', 1, metrics({ perGenerator: { flood: gen(900, 5), churn: gen(100, 40) } })),
+    compareRun(2, 'slow', 1, metrics({ perGenerator: { flood: gen(0, null), churn: gen(3, 2000) } })),
+  ];
+  t.equal(latencyGenerator(runs), 'flood', 'most responses over all runs');
+  t.equal(latencyGenerator([compareRun(1, 'x', 1, null, 'not-started')]), null);
+  const fast = summarizeTarget({ label: 'fast', kind: 'reference-proxy', strategy: 'inline', command: null }, runs, 'flood');
+  const slow = summarizeTarget({ label: 'slow', kind: 'reference-proxy', strategy: 'per-connection', command: null }, runs, 'flood');
+  t.equal(fast.p99Ms.median, 5, 'the flood latency, not the slower churn');
+  t.equal(slow.p99Ms.n, 0, 'no flood response: no latency shown, rather than churn\'s');
+  t.equal(slow.perGenerator.churn.p99Ms.median, 2000, 'still listed per generator');
 });
 
 t.test('summarizeTarget, representativeRun, comparisonExitCode', async (t) => {

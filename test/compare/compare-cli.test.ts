@@ -12,6 +12,8 @@ import { markedPids, runCli, tempReportDir } from '../harness/helpers.js';
 import { browse, chromiumMissing } from './browser.js';
 
 const TINY_PROXY = join(packageRoot, 'test/compare/targets/tiny-proxy.py');
+/** flood + churn, 800 ms: the tests do not follow the ci suite as it grows */
+const SUITE = join(packageRoot, 'test/compare/targets/flood-churn.json');
 
 /** The one comparison directory a run of the CLI made under reportDir, and its comparison.json. */
 function comparisonIn(reportDir: string): { dir: string; comparison: Comparison } {
@@ -25,7 +27,7 @@ const runReport = (dir: string, runDir: string): Report => JSON.parse(readFileSy
 
 t.test('two clean strategies, repeated twice: interleaved, exit 0, a row each, every file written', async (t) => {
   const reportDir = tempReportDir(t);
-  const r = await runCli(['compare', '--strategy', 'inline,per-connection', '--repeat', '2', '--duration', '800ms', '--report-dir', reportDir, '--quiet'], { timeoutMs: 120_000 });
+  const r = await runCli(['compare', '--suite', SUITE, '--strategy', 'inline,per-connection', '--repeat', '2', '--duration', '800ms', '--report-dir', reportDir, '--quiet'], { timeoutMs: 120_000 });
   const { dir, comparison: c } = comparisonIn(reportDir);
   const failing = c.runs.filter((x) => x.status !== 'pass').map((x) => `${x.target}#${x.rep}: ${x.status} ${x.metrics?.failedChecks.join(',') ?? x.message}`);
   t.equal(r.code, 0, `exit 0 ${failing.join(' | ')} ${r.code === 0 ? '' : r.stderr.slice(-400)}`);
@@ -36,7 +38,9 @@ t.test('two clean strategies, repeated twice: interleaved, exit 0, a row each, e
   for (const f of ['comparison.json', 'comparison.md', 'comparison.html']) t.ok(existsSync(join(dir, f)), `${f} written`);
   t.same(c.targets.map((x) => x.label), ['inline', 'per-connection']);
   t.equal(c.repeat, 2);
-  t.equal(c.overrides.durationMs, 800);
+  t.equal(c.overrides.durationMs, 800, '--duration recorded as an override');
+  t.equal(c.suite, 'flood-churn');
+  t.equal(c.latencyFrom, 'flood');
   t.same(c.runs.map((x) => `${x.target}#${x.rep}`), ['inline#1', 'per-connection#1', 'inline#2', 'per-connection#2'], 'A B A B');
   // the order is real: each run's own report started after the previous one's
   const reports = c.runs.map((x) => runReport(dir, x.runDir!));
@@ -50,7 +54,7 @@ t.test('two clean strategies, repeated twice: interleaved, exit 0, a row each, e
     t.equal(target.requestsPerSec.n, 2, `${target.label}: a median over two runs`);
     t.ok(target.requestsPerSec.median! > 0, `${target.label}: ${target.requestsPerSec.median} req/s`);
     t.equal(target.timeToQuietMs.never, 0, `${target.label} was quiet after every run`);
-    t.comment(`${target.label}: ${target.requestsPerSec.median?.toFixed(1)} req/s, p99 ${target.p99Ms.median} ms, peak children ${target.peakChildren.median}, peak RSS ${Math.round((target.peakRssBytes.median ?? 0) / 1048576)} MiB`);
+    t.comment(`${target.label}: ${target.requestsPerSec.median?.toFixed(1)} req/s, flood p99 ${target.p99Ms.median} ms, peak children ${target.peakChildren.median}, peak RSS ${Math.round((target.peakRssBytes.median ?? 0) / 1048576)} MiB`);
   }
   t.ok(c.targets[1].peakChildren.max! >= 1, 'per-connection started children, inline none');
   t.equal(c.targets[0].peakChildren.max, 0);
@@ -72,7 +76,7 @@ t.test('two clean strategies, repeated twice: interleaved, exit 0, a row each, e
 t.test('a clean strategy against a leaky command target: the leak column and exit 1', async (t) => {
   const reportDir = tempReportDir(t);
   const r = await runCli(
-    ['compare', '--strategy', 'inline', '--cmd', `python3 '${TINY_PROXY}' {port} --leave-child`, '--duration', '800ms', '--drain', '1s', '--report-dir', reportDir, '--quiet'],
+    ['compare', '--suite', SUITE, '--strategy', 'inline', '--cmd', `python3 '${TINY_PROXY}' {port} --leave-child`, '--drain', '1s', '--report-dir', reportDir, '--quiet'],
     { timeoutMs: 120_000 },
   );
   t.equal(r.code, 1, `exit 1 ${r.code === 1 ? '' : r.stderr.slice(-400)}`);

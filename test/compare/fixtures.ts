@@ -8,9 +8,6 @@ import { fixture, HOSTILE_FRAGMENT } from '../report/fixtures.js';
 export function metrics(over: Partial<RunMetrics> = {}): RunMetrics {
   return {
     requestsPerSec: 100,
-    p50Ms: 2,
-    p99Ms: 9,
-    maxMs: 20,
     errors: 0,
     requests: 1000,
     peakChildren: 0,
@@ -19,7 +16,7 @@ export function metrics(over: Partial<RunMetrics> = {}): RunMetrics {
     peakCloseWait: 0,
     timeToQuietMs: 40,
     failedChecks: [],
-    perGenerator: {},
+    perGenerator: { flood: { requestsPerSec: 100, p50Ms: 2, p99Ms: 9, maxMs: 20, errors: 0, requests: 1000 } },
     ...over,
   };
 }

@@ -42,6 +42,8 @@ t.test('markdown: one row per target, medians with ranges, leaks, links to every
   t.equal(runRows.length, 6, 'every run listed');
   for (const r of c.runs) t.ok(md.includes(`](${r.runDir}/report.html)`), `run ${r.order} linked`);
   t.match(md, /### Per generator/);
+  t.equal(c.latencyFrom, 'flood');
+  t.match(md, /p50\/p99\/max are the latency of the flood generator/);
 });
 
 t.test('hostile command labels are inert in Markdown and HTML', async (t) => {
