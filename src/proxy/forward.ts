@@ -288,6 +288,9 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
       if (!res.writableFinished || !upReq.writableFinished) {
         finished = true;
         upReq.destroy();
+        // the origin answered before the upload ended: the rest of the body is read and discarded, so the
+        // client is neither stalled nor cut off mid-upload
+        stopPump();
       }
     });
 

@@ -5,6 +5,7 @@
 //   ?delay=MS          → wait MS before the response headers
 //   ?reset=1           → destroy the connection instead of answering (after reading the request)
 //   ?resetMid=1        → send headers and part of a declared body, then destroy
+//   ?early=1           → answer "early" at once without reading the request body
 //   ?stream=1          → echo the request body back as it arrives (chunked), headers sent at once
 //   ?hop=1             → response carries hop-by-hop headers (Connection token, Keep-Alive, Upgrade)
 // It also counts requests and TCP connections so tests can see keep-alive and "never forwarded".
@@ -55,6 +56,12 @@ export async function startOrigin(): Promise<TestOrigin> {
     const q = new URL(req.url ?? '/', 'http://origin.invalid').searchParams;
     const delay = Number(q.get('delay') ?? 0);
 
+    if (q.get('early') === '1') {
+      // answers at once, without reading the request body (node discards it afterwards)
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 5 });
+      res.end('early');
+      return;
+    }
     if (q.get('stream') === '1') {
       res.writeHead(200, { 'content-type': 'application/octet-stream' });
       res.flushHeaders();

@@ -18,6 +18,7 @@ export const BEHAVIOUR_TESTS = [
   'keep-alive',
   'stream-upload',
   'stream-download',
+  'early-response',
   'connect-round-trip',
   'connect-half-close',
   'connect-policy',
@@ -246,6 +247,43 @@ async function suite(t: Tap, opts: BehaviourOptions): Promise<void> {
       const r = await viaProxy(main.port, 'GET', o(`/big?${q}`));
       t.equal(r.status, 200, `${q}: status`);
       t.equal(r.body.length, size, `${q}: every byte`);
+    }
+  });
+
+  await test('early-response', 'an origin answering before the upload ends: the client gets it and the connection lives on', async (t) => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const body = Buffer.alloc(20 * 1024 * 1024, 'e');
+      const lateErrors: string[] = [];
+      const first = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const req = http.request({
+          host: '127.0.0.1',
+          port: main.port,
+          method: 'POST',
+          path: o('/early?early=1'),
+          headers: { host: `127.0.0.1:${origin.port}`, 'content-length': String(body.length) },
+          agent,
+        });
+        req.setTimeout(15_000, () => req.destroy(new Error('no answer in time')));
+        // an error after the answer (upload reset by the proxy) is what this test is about
+        req.on('error', (err) => {
+          lateErrors.push(err.message);
+          reject(err);
+        });
+        req.on('response', (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        });
+        req.end(body);
+      });
+      t.equal(first.status, 200, 'early answer delivered');
+      t.equal(first.text, 'early', 'with its body');
+      const again = await viaProxy(main.port, 'GET', o('/after-early'), { agent });
+      t.same(lateErrors, [], 'the rest of the upload was drained, not reset');
+      t.equal(again.status, 200, 'next request served');
+    } finally {
+      agent.destroy();
     }
   });
 
