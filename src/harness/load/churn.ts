@@ -96,6 +96,10 @@ export class ChurnGenerator implements LoadGenerator {
             if (v !== 'ok') log.add(v, id, `expected token ${token}, body starts ${JSON.stringify(body.toString('utf8').slice(0, 60))}`);
           }
         };
+        // the harness stopped the load and destroyed this socket: nothing to judge (no timeout, no no-eof)
+        socket.on('close', () => {
+          if (!settled && ctx.signal.aborted) finish({ status, responseMs: null, eofMs: null });
+        });
         socket.on('connect', () => {
           socket.write(`GET ${target} HTTP/1.1\r\nHost: ${authority}\r\nConnection: close\r\n\r\n`);
         });
