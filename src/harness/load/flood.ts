@@ -87,7 +87,14 @@ export class FloodGenerator implements LoadGenerator {
         } as autocannon.Request,
       ],
     }, (err, result) => (err ? rejectDone(err as Error) : resolveDone(result)));
+    // errors after the harness stopped the load (autocannon reconnects for a while) are not the target's
+    const afterAbort = { errors: 0, timeouts: 0 };
     instance.on('reqError', (err: Error) => {
+      if (ctx.signal.aborted) {
+        if (/timed out/.test(err.message)) afterAbort.timeouts++;
+        else afterAbort.errors++;
+        return;
+      }
       this.totals.errors++;
       if (/timed out/.test(err.message)) log.add('timeout', `conn-error`, err.message);
       else log.add('error', 'conn-error', err.message);
@@ -101,8 +108,8 @@ export class FloodGenerator implements LoadGenerator {
         generator: this.name,
         durationMs: Date.now() - started,
         requests: Object.values(statuses).reduce((a, b) => a + b, 0),
-        errors: result.errors - result.timeouts,
-        timeouts: result.timeouts,
+        errors: Math.max(0, result.errors - result.timeouts - afterAbort.errors),
+        timeouts: Math.max(0, result.timeouts - afterAbort.timeouts),
         statuses,
         latencyMs: { p50: lat.p50, p90: lat.p90, p99: lat.p99, max: lat.max, mean: lat.mean },
         extra: { sent: result.requests.sent, connections: this.config.connections },
