@@ -163,6 +163,10 @@ export class TunnelGenerator implements LoadGenerator {
           } else if (!established) fail('error', 'closed before answering CONNECT');
           else fail('malformed', `EOF after ${gotBytes}/${expected.length} bytes back (half-close not carried through?)`);
         });
+        // the harness stopped the load (it destroyed this socket): nothing to judge
+        socket.on('close', () => {
+          if (!settled && ctx.signal.aborted) finish({ kind: 'aborted' });
+        });
         socket.on('error', (err: NodeJS.ErrnoException) => fail('error', `${err.code ?? err.message}${established ? ' inside the tunnel' : ' before CONNECT was answered'}`));
       });
 
