@@ -30,6 +30,8 @@ export interface LoadContext {
   tree?: () => ProcessSnapshot[];
   /** SIGTERM the target now, under load; the run's shutdown phase judges this shutdown instead of its own */
   terminateTarget?: () => Promise<void>;
+  /** responses all generators have had so far (from their live() counters) */
+  responses?: () => number;
 }
 
 export type IncidentKind = 'wrong-token' | 'missing-token' | 'unexpected-status' | 'error' | 'timeout' | 'no-eof' | 'malformed';
