@@ -181,10 +181,9 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
     });
     sampler.start();
     const smp = sampler;
-    opts.progress?.watch({
-      load: () => generators.reduce((a, g) => { const l = g.live?.(); return l ? { requests: a.requests + l.requests, errors: a.errors + l.errors } : a; }, { requests: 0, errors: 0 }),
-      sample: () => smp.latest(),
-    });
+    const liveLoad = (): { requests: number; errors: number } =>
+      generators.reduce((a, g) => { const l = g.live?.(); return l ? { requests: a.requests + l.requests, errors: a.errors + l.errors } : a; }, { requests: 0, errors: 0 });
+    opts.progress?.watch({ load: liveLoad, sample: () => smp.latest() });
     const pool = tgt.pool;
     const targetFacts: RunObservations['target'] = { kind: tgt.kind, rootPid: tgt.pid, pool, strictExit: opts.strictExit };
 
@@ -239,6 +238,7 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
         return (g: string) => `${prefix}-${g}-${(++n).toString(36)}`;
       })(),
       echo: { host: org.host, port: org.echoPort },
+      responses: () => liveLoad().requests,
       tree: () => smp.latest()?.tree ?? smp.sampleNow().tree,
       // chaos: SIGTERM under load; the shutdown phase then judges this shutdown. The load stops as the signal
       // goes out: connections refused by a closing listener say nothing about the target.
