@@ -42,7 +42,7 @@ t.test('chaos: killed children are reaped and replaced by a parent that waits', 
   t.teardown(() => rig.close());
   const parent = group(t, process.execPath, ['-e', REAPING_PARENT]);
   const sampler = await treeOf(parent.pid!, 3);
-  const g = new ChaosGenerator('chaos', { durationMs: 1_500, kills: 3, killEveryMs: 300, killAfterMs: 100, depth: 1, reapBoundMs: 2_000, sigtermAfterMs: null });
+  const g = new ChaosGenerator('chaos', { durationMs: 1_500, kills: 3, killEveryMs: 300, killAfterMs: 100, depth: 1, reapBoundMs: 2_000, sigtermAfterMs: null, sigtermMinResponses: 0 });
   const o = await g.run(loadContext(rig.target, rig.origin, { tree: () => sampler.sampleNow().tree }));
   const x = o.stats.extra!;
   t.equal(x.kills, 3, 'three kills');
@@ -59,7 +59,7 @@ t.test('chaos: a parent that never waits leaves zombies, reported as incidents',
   // sh starts two sleeps, then becomes a sleep that never calls wait()
   const parent = group(t, 'sh', ['-c', 'sleep 30 & sleep 30 & exec sleep 30']);
   const sampler = await treeOf(parent.pid!, 2);
-  const g = new ChaosGenerator('chaos', { durationMs: 600, kills: 2, killEveryMs: 100, killAfterMs: 50, depth: 1, reapBoundMs: 400, sigtermAfterMs: null, random: () => 0 });
+  const g = new ChaosGenerator('chaos', { durationMs: 600, kills: 2, killEveryMs: 100, killAfterMs: 50, depth: 1, reapBoundMs: 400, sigtermAfterMs: null, sigtermMinResponses: 0, random: () => 0 });
   const o = await g.run(loadContext(rig.target, rig.origin, { tree: () => sampler.sampleNow().tree }));
   t.equal(o.stats.extra!.kills, 2);
   t.equal(o.stats.extra!.unreaped, 2, 'both left as zombies');
@@ -73,7 +73,7 @@ t.test('chaos: SIGTERM under load goes through the run hook once', async (t) => 
   const rig = await startRig();
   t.teardown(() => rig.close());
   let calls = 0;
-  const g = new ChaosGenerator('chaos', { durationMs: 2_000, kills: 0, killEveryMs: 500, killAfterMs: 0, depth: 1, reapBoundMs: 100, sigtermAfterMs: 200 });
+  const g = new ChaosGenerator('chaos', { durationMs: 2_000, kills: 0, killEveryMs: 500, killAfterMs: 0, depth: 1, reapBoundMs: 100, sigtermAfterMs: 200, sigtermMinResponses: 0 });
   const t0 = Date.now();
   const o = await g.run(loadContext(rig.target, rig.origin, { terminateTarget: async () => void calls++ }));
   t.equal(calls, 1);

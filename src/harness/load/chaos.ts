@@ -4,7 +4,7 @@
 // clean-shutdown/no-orphans checks then judge that shutdown). Low descriptor limits are a target option of the
 // suite (`"target": { "nofile": 256 }`), not a generator. Suite entry:
 //   { "generator": "chaos", "kills": 10, "killEvery": "500ms", "killAfter": "300ms", "depth": 1,
-//     "reapBound": "2s", "sigtermAfter": "3s", "duration": "5s" }
+//     "reapBound": "2s", "sigtermAfter": "3s" | "50%", "sigtermMinResponses": 20, "duration": "5s" }
 import { readStat } from '../probes/proc-reader.js';
 import type { ProcessSnapshot } from '../probes/types.js';
 import { UsageError } from '../../util/errors.js';
@@ -24,6 +24,9 @@ export interface ChaosConfig {
   reapBoundMs: number;
   /** SIGTERM the target this long into the load (null: never) */
   sigtermAfterMs: number | null;
+  /** …and not before the load has had this many responses (a slow target is still put under load first),
+   *  unless the duration runs out */
+  sigtermMinResponses: number;
   /** random source (tests make it deterministic) */
   random?: () => number;
 }
@@ -75,7 +78,9 @@ export class ChaosGenerator implements LoadGenerator {
     let nextKill = started + this.config.killAfterMs;
     while (Date.now() < deadline && !ctx.signal.aborted && !sigterm) {
       const now = Date.now();
-      if (now >= sigtermAt) {
+      const flowing = (ctx.responses?.() ?? Infinity) >= this.config.sigtermMinResponses;
+      // the deadline is the last moment: a SIGTERM that never comes would leave the shutdown unjudged
+      if ((now >= sigtermAt && flowing) || (sigtermAt !== Infinity && now >= deadline - 100)) {
         sigterm = ctx.terminateTarget!();
         break;
       }
@@ -164,6 +169,7 @@ export const createChaos: GeneratorFactory = (name, entry, defaults) => {
     depth: r.count('depth', 1, 1, 16),
     reapBoundMs: r.duration('reapBound', 2_000),
     sigtermAfterMs: null,
+    sigtermMinResponses: r.count('sigtermMinResponses', 20, 0, 1_000_000),
   };
   r.count('connections', 1, 1); // --connections reaches every entry; chaos opens none of its own
   r.done();
