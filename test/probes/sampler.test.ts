@@ -41,7 +41,8 @@ const liveChildren = (s: Sample): number => s.tree.filter((p) => p.depth >= 1 &&
 t.test('two sleeping children: counted, with fds; after the root dies they are orphans', async (t) => {
   const { child, marker } = startTree(t, 'sleep 30 & sleep 30 & wait');
   const sampler = new Sampler({ rootPid: child.pid!, marker: { name: MARKER, value: marker }, intervalMs: 100 });
-  const s = await sampleUntil(sampler, (s) => liveChildren(s) === 2);
+  // a child caught between fork and exec still shows the parent's argv: wait for both execs
+  const s = await sampleUntil(sampler, (s) => liveChildren(s) === 2 && s.tree.slice(1).every((p) => p.cmdline === 'sleep 30'));
   t.equal(liveChildren(s), 2, 'two live children');
   t.equal(s.tree[0]!.pid, child.pid, 'the root comes first');
   t.equal(s.tree[0]!.depth, 0);

@@ -2,6 +2,11 @@
 // or ') (' — so the numeric fields are read after the LAST ')' (see proc(5)).
 import type { ProcStat } from './types.js';
 
+/** PF_FORKNOEXEC in the flags field: the process forked and has not called exec (yet). */
+export const PF_FORKNOEXEC = 0x40;
+
+export const forkedWithoutExec = (stat: ProcStat): boolean => ((stat.flags ?? 0) & PF_FORKNOEXEC) !== 0;
+
 /** Returns null when the text is not a complete stat line (e.g. a read cut short by the process exiting). */
 export function parseStat(text: string): ProcStat | null {
   const open = text.indexOf('(');
@@ -25,6 +30,7 @@ export function parseStat(text: string): ProcStat | null {
     stimeTicks: num(15),
     numThreads: num(20),
     rssPages: num(24),
+    flags: num(9),
   };
   if (!Number.isFinite(stat.ppid) || !Number.isFinite(stat.starttime) || !Number.isFinite(stat.utimeTicks)) return null;
   return stat;

@@ -25,6 +25,7 @@
 import { performance } from 'node:perf_hooks';
 import type { TimelinePoint } from '../../report/schema.js';
 import { formatCmdline } from './parse-cmdline.js';
+import { forkedWithoutExec } from './parse-stat.js';
 import { mayBeNewPid } from './pid-allocation.js';
 import { clkTck, countFds, hasMarker, listPids, pageSizeBytes, readCmdline, readFds, readLastPid, readStat, readTcpTable, ProcHandles, type TcpTable } from './proc-reader.js';
 import { processKey, type FdEntry, type FdKind, type OwnedSocket, type ProcStat, type ProcessSnapshot, type Sample, type TcpRow } from './types.js';
@@ -71,8 +72,10 @@ interface PidInfo {
   orphan: boolean;
   wasInTree: boolean;
   cmdline: string | null;
-  /** the cmdline is trusted once two consecutive reads agree (a fresh fork shows its parent's argv until exec) */
+  /** the cmdline is trusted after exec, or once two reads agree (a fresh fork shows its parent's argv until exec) */
   cmdlineStable: boolean;
+  /** PF_FORKNOEXEC at the last cmdline read: its clearing means the process exec'd */
+  preExec: boolean;
   /** fd list of the last link read, with the count seen then and when */
   fds: FdEntry[] | null;
   fdCount: number;
@@ -273,7 +276,7 @@ export class Sampler {
         this.handles?.forget(pid);
         info = {
           key, comm: stat.comm, listed: generation, settled: false, unmarkedReads: 0, orphan: false, wasInTree: false,
-          cmdline: null, cmdlineStable: false, fds: null, fdCount: -1, fdsReadAt: 0,
+          cmdline: null, cmdlineStable: false, preExec: false, fds: null, fdCount: -1, fdsReadAt: 0,
           stat: null, statAt: 0, idle: false, count: undefined, countGeneration: 0,
         };
         this.pids.set(pid, info);
@@ -364,9 +367,11 @@ export class Sampler {
   }
 
   private cmdlineOf(pid: number, stat: ProcStat, info: PidInfo): string {
-    if (info.comm !== stat.comm) {
+    const preExec = forkedWithoutExec(stat);
+    if (info.comm !== stat.comm || info.preExec !== preExec) {
       // exec'd since the last read
       info.comm = stat.comm;
+      info.preExec = preExec;
       info.cmdlineStable = false;
     }
     if (info.cmdlineStable && info.cmdline !== null) return info.cmdline;
@@ -374,7 +379,9 @@ export class Sampler {
     const text = args && args.length > 0 ? formatCmdline(args) : `[${stat.comm}]`;
     // zombies and exiting processes read as empty: keep the last real cmdline
     if (args === null || args.length === 0) return info.cmdline ?? text;
-    info.cmdlineStable = info.cmdline === text;
+    // after exec argv is final; a fork that has not exec'd shows its parent's argv, and may keep it for
+    // good (a forked worker) or exec any moment: trust it once two reads agree, re-read when it execs
+    info.cmdlineStable = !preExec || info.cmdline === text;
     info.cmdline = text;
     return text;
   }

@@ -18,6 +18,8 @@ export interface ProcStat {
   numThreads: number;
   /** resident set size in pages (field 24); multiply by the page size */
   rssPages?: number;
+  /** kernel PF_* flags (field 9); PF_FORKNOEXEC (0x40): forked and not exec'd yet, argv/environ are the parent's */
+  flags?: number;
 }
 
 export interface FdEntry {
