@@ -132,8 +132,8 @@ function microSection(r: BenchReport['results']): string {
     const h = r.handoffLatency;
     parts.push(
       `## Handoff latency\n\nMethod: ${h.method}; pause ${h.pauseMs} ms.\n\n${table(
-        ['strategy', 'samples', 'p50 ms', 'p99 ms', 'mean ms', 'p50 over inline ms'],
-        h.rows.map((x) => [x.label, String(x.latency.samples), ms(x.latency.p50Ms), ms(x.latency.p99Ms), ms(x.latency.meanMs), ms(x.overInlineP50Ms)]),
+        ['strategy', 'samples', 'p50 ms', 'p99 ms', 'mean ms', 'p50 over inline ms', 'retried'],
+        h.rows.map((x) => [x.label, String(x.latency.samples), ms(x.latency.p50Ms), ms(x.latency.p99Ms), ms(x.latency.meanMs), ms(x.overInlineP50Ms), String(x.failedAttempts)]),
       )}\n`,
     );
   }
