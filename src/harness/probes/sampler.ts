@@ -359,10 +359,10 @@ export class Sampler {
       info.orphan = true;
       return true;
     }
-    // unmarked (or unreadable: zombie, gone): settle after two consistent reads, since a fresh fork
-    // shows its parent's environment until it execs
+    // unmarked after exec: final. A fork that has not exec'd shows its parent's environment, and an
+    // unreadable one (zombie, exiting) tells nothing: settle those after two reads
     info.unmarkedReads++;
-    if (info.unmarkedReads >= 2) info.settled = true;
+    if ((marked === false && !forkedWithoutExec(stat)) || info.unmarkedReads >= 2) info.settled = true;
     return false;
   }
 
