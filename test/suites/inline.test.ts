@@ -17,7 +17,6 @@ t.test('--suite all passes on inline', async (t) => {
   const abuse = reports.get('abuse');
   t.equal(abuse?.load.abuse.extra?.mismatches, 0, 'abuse: every case as expected');
   t.ok((abuse?.load.abuse.extra?.['slowloris.ok'] ?? 0) > 0, 'slowloris closed by the suite\'s 2 s headers timeout');
-  const tunnel = reports.get('tunnel');
-  t.equal(tunnel?.target.options?.connectPorts instanceof Array && (tunnel.target.options.connectPorts as number[]).length, 2, 'CONNECT allowed to the echo port');
-  t.same(markedPids(), [], 'nothing left running');
+  t.match(reports.get('tunnel')?.target.command.join(' ') ?? '', /--connect-ports 443,\d+/, 'CONNECT allowed to the harness echo port');
+  t.same([...reports.values()].flatMap((rep) => markedPids(rep.runId)), [], 'nothing left running');
 });
