@@ -30,6 +30,8 @@ export interface TestOrigin {
   connectionsAccepted(): number;
   /** connections open right now */
   openConnections(): number;
+  /** responses whose connection closed before they were finished (the proxy gave up on them) */
+  abandoned(): number;
   /** resolves with the url of a coming request (one waiter per request, in order) */
   nextRequest(): Promise<string>;
   close(): Promise<void>;
@@ -38,6 +40,7 @@ export interface TestOrigin {
 export async function startOrigin(): Promise<TestOrigin> {
   let requests = 0;
   let accepted = 0;
+  let abandoned = 0;
   const sockets = new Set<net.Socket>();
   const waiters: Array<(url: string) => void> = [];
   const timers = new Set<NodeJS.Timeout>();
@@ -52,6 +55,9 @@ export async function startOrigin(): Promise<TestOrigin> {
 
   const server = http.createServer({ keepAliveTimeout: 2_000 }, (req, res) => {
     requests++;
+    res.once('close', () => {
+      if (!res.writableFinished) abandoned++;
+    });
     waiters.shift()?.(req.url ?? '');
     const q = new URL(req.url ?? '/', 'http://origin.invalid').searchParams;
     const delay = Number(q.get('delay') ?? 0);
@@ -147,6 +153,7 @@ export async function startOrigin(): Promise<TestOrigin> {
   return {
     port: (server.address() as net.AddressInfo).port,
     requests: () => requests,
+    abandoned: () => abandoned,
     connectionsAccepted: () => accepted,
     openConnections: () => sockets.size,
     nextRequest: () => new Promise((resolve) => waiters.push(resolve)),
@@ -167,6 +174,8 @@ export async function startOrigin(): Promise<TestOrigin> {
 export interface TcpOrigins {
   echoPort: number;
   speakFirstPort: number;
+  /** connections open right now, both servers */
+  openConnections(): number;
   /** resolves with what a speakFirst connection received once the client ended it */
   nextSpeakFirstReceived(): Promise<string>;
   close(): Promise<void>;
@@ -201,6 +210,7 @@ export async function startTcpOrigins(): Promise<TcpOrigins> {
   return {
     echoPort,
     speakFirstPort,
+    openConnections: () => sockets.size,
     nextSpeakFirstReceived: () => new Promise((resolve) => received.push(resolve)),
     close: async () => {
       for (const s of sockets) s.destroy();

@@ -30,6 +30,7 @@ export const BEHAVIOUR_TESTS = [
   'slow-client',
   'auth',
   'still-serving',
+  'client-aborts',
   'fds-drained',
   'shutdown-in-flight',
 ] as const;
@@ -493,6 +494,32 @@ async function suite(t: Tap, opts: BehaviourOptions): Promise<void> {
     t.ok(main.alive(), 'process alive');
     const r = await viaProxy(main.port, 'GET', o('/alive'));
     t.equal(r.status, 200, 'still answers');
+  });
+
+  await test('client-aborts', 'a client that vanishes takes its upstream request or tunnel with it', async (t) => {
+    // waiting for a slow origin: the upstream request must be dropped long before the origin would answer
+    const before = origin.abandoned();
+    const waiting = await connect(main.port);
+    const arrived = origin.nextRequest();
+    waiting.write(`GET ${o('/abandon?delay=8000')} HTTP/1.1\r\nHost: a\r\n\r\n`);
+    await arrived;
+    waiting.destroy();
+    t.ok(await pollUntil(() => origin.abandoned() > before, 5_000), 'origin saw its request dropped (before its 8 s delay)');
+
+    // mid-download: same
+    const downloading = await connect(main.port);
+    downloading.write(`GET ${o(`/dl?size=${64 * 1024 * 1024}&chunked=1`)} HTTP/1.1\r\nHost: a\r\n\r\n`);
+    await new Promise((r) => downloading.once('data', r));
+    const midBefore = origin.abandoned();
+    downloading.destroy();
+    t.ok(await pollUntil(() => origin.abandoned() > midBefore, 5_000), 'download abandoned at the origin too');
+
+    // tunnel: the destination connection closes
+    const { socket, status } = await connectThrough(main.port, `127.0.0.1:${tcp.echoPort}`);
+    t.equal(status, 200, 'tunnel up');
+    t.ok(await pollUntil(() => tcp.openConnections() > 0, 5_000), 'destination connected');
+    socket.destroy();
+    t.ok(await pollUntil(() => tcp.openConnections() === 0, 5_000), 'destination connection closed with the client');
   });
 
   await test('fds-drained', "once clients are gone the proxy process's socket count returns to its start", async (t) => {
