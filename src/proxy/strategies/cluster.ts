@@ -7,6 +7,9 @@
 //
 // Pool rule (the `pool` line): resident = cap = workers (no recycling: --max-connections-per-child is a
 // prefork option).
+//
+// Known limit: the shared listener belongs to node:cluster, which closes it when the last worker is gone;
+// if every worker dies at once, connections are refused until a replacement listens again (same port).
 import cluster, { type Worker } from 'node:cluster';
 import type { AddressInfo } from 'node:net';
 import { createFaultHooks } from '../faults.js';
@@ -27,6 +30,9 @@ export class ClusterStrategy implements Strategy {
   private readonly startedAt = new Map<Worker, number>();
   private readonly faults;
   private shuttingDown = false;
+  /** the port actually bound: workers started later must share it (with --port 0 a new worker whose
+   * siblings all died would otherwise make node:cluster bind a fresh random port) */
+  private boundPort: number | null = null;
   private crashStreak = 0;
   private respawnTimer: NodeJS.Timeout | null = null;
   private readonly counters = { spawned: 0, crashes: 0, peakRss: 0 };
@@ -57,6 +63,7 @@ export class ClusterStrategy implements Strategy {
     for (let i = 0; i < this.options.workers; i++) listening.push(this.whenListening(this.fork()));
     try {
       const addresses = await Promise.all(listening);
+      this.boundPort = addresses[0].port;
       return addresses[0];
     } catch (err) {
       this.shuttingDown = true;
@@ -82,7 +89,8 @@ export class ClusterStrategy implements Strategy {
   }
 
   private fork(): Worker {
-    const w = cluster.fork({ [OPTIONS_ENV]: JSON.stringify(this.options) });
+    const options = this.boundPort === null ? this.options : { ...this.options, port: this.boundPort };
+    const w = cluster.fork({ [OPTIONS_ENV]: JSON.stringify(options) });
     this.workers.add(w);
     this.startedAt.set(w, Date.now());
     this.counters.spawned++;
