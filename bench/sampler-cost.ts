@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { readdir, readFile, readlink } from 'node:fs/promises';
-import { listChildren, readFds, readStat } from '../src/harness/probes/proc-reader.js';
+import { listChildren, readFds, readProcFile, readStat } from '../src/harness/probes/proc-reader.js';
 import { Sampler, type SamplerOptions } from '../src/harness/probes/sampler.js';
 import type { Sample } from '../src/harness/probes/types.js';
 
@@ -41,8 +41,14 @@ export interface SamplerCost {
   seconds: number;
   intervalMs: number;
   samples: number;
-  /** CPU of this whole process while sampling, % of one core */
+  /** CPU of this whole process while sampling (after a 1 s warm-up), % of one core */
   cpuPctOfCore: number;
+  /** the same process with a bare 10 Hz timer and no sampler: the floor included in cpuPctOfCore */
+  idleCpuPctOfCore: number;
+  /** cpuPctOfCore minus the CPU of TCP table reads, whose cost depends on the whole namespace's table size */
+  cpuPctWithoutTcpTables: number;
+  /** rows in /proc/net/tcp at the end (all users of the network namespace) */
+  tcpTableRows: number;
   /** time spent inside sampleNow only, % of wall time */
   samplingPctOfWall: number;
   perSampleMs: { mean: number; p50: number; p95: number; max: number };
@@ -94,6 +100,20 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
+const WARM_UP_MS = 1000;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function idleCpu(intervalMs: number, seconds: number): Promise<number> {
+  const cpuBefore = process.cpuUsage();
+  const wallBefore = performance.now();
+  const timer = setInterval(() => {}, intervalMs);
+  await sleep(seconds * 1000);
+  clearInterval(timer);
+  const cpu = process.cpuUsage(cpuBefore);
+  return round(((cpu.user + cpu.system) / 1000 / (performance.now() - wallBefore)) * 100, 2);
+}
+
 const round = (x: number, digits = 3): number => Math.round(x * 10 ** digits) / 10 ** digits;
 
 export async function measureSamplerCost(processes: number, seconds = 5, intervalMs = 100): Promise<SamplerCost> {
@@ -101,14 +121,17 @@ export async function measureSamplerCost(processes: number, seconds = 5, interva
   const parent = await startTree(processes, marker);
   try {
     const sampler = new TimedSampler({ rootPid: parent.pid!, marker: { name: MARKER, value: marker }, intervalMs });
-    sampler.sampleNow(); // warm-up: first sight of every pid reads its environ/cmdline
+    // what this process burns anyway with a 10 Hz timer and nothing to do: the floor under the sampler
+    const idleCpuPctOfCore = await idleCpu(intervalMs, Math.min(2, seconds));
+    // warm-up (not measured): first sight of every pid, JIT compilation of the sampler, kept handles opened
     sampler.sampleNow();
+    sampler.start(); // exactly what the harness runs: adaptive samples every intervalMs
+    await sleep(WARM_UP_MS);
     sampler.durations.length = 0;
     const statsBefore = { ...sampler.stats };
     const cpuBefore = process.cpuUsage();
     const wallBefore = performance.now();
-    sampler.start(); // exactly what the harness runs: adaptive samples every intervalMs
-    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+    await sleep(seconds * 1000);
     sampler.stop();
     const wallMs = performance.now() - wallBefore;
     const cpu = process.cpuUsage(cpuBefore);
@@ -130,6 +153,8 @@ export async function measureSamplerCost(processes: number, seconds = 5, interva
       intervalMs,
       samples: durations.length,
       cpuPctOfCore: round(((cpu.user + cpu.system) / 1000 / wallMs) * 100, 2),
+      idleCpuPctOfCore,
+      cpuPctWithoutTcpTables: round((((cpu.user + cpu.system) / 1000 - netCpuMs) / wallMs) * 100, 2),
       samplingPctOfWall: round((sum / wallMs) * 100, 2),
       perSampleMs: { mean: round(sum / Math.max(1, durations.length)), p50: round(percentile(sorted, 50)), p95: round(percentile(sorted, 95)), max: round(sorted.at(-1) ?? 0) },
       fullSampleMs: round(fullSampleMs),
@@ -137,6 +162,7 @@ export async function measureSamplerCost(processes: number, seconds = 5, interva
       netReadMs: round(netMs / Math.max(1, netReads)),
       netReadCpuMs: round(netCpuMs / Math.max(1, netReads)),
       fdListReads,
+      tcpTableRows: (readProcFile('/proc/self/net/tcp', 'seq') ?? '\n').split('\n').length - 2,
       machine: { loadAvg1: round(loadavg()[0]!, 2), cores: availableParallelism() },
       seen: {
         children: sampler.timeline.at(-1)?.children ?? 0,

@@ -16,9 +16,10 @@
 //  - a process's fd links are re-read only when its fd count changed (fstat of /proc/PID/fd gives the count
 //    on Linux ≥ 6.2), when it is new, or when its list is older than fdRefreshMs (2 s; 10 s for an idle
 //    process): this catches a number closed and reused between two samples;
-//  - /proc/net/tcp{,6} is re-read when its last read is older than (its CPU cost / netBudget), at most 5 s:
+//  - /proc/net/tcp{,6} is re-read when its last read is older than (its CPU cost / netBudget), at most 10 s:
 //    reading them walks the whole kernel TCP hash table (262144 buckets here: 2–5 ms per table however few
-//    sockets exist); in between, states are carried over from the last read (Sample.netT says when), and
+//    sockets exist) and formats every row of the namespace (TIME_WAIT included: 20k rows cost ~50 ms of
+//    CPU); in between, states are carried over from the last read (Sample.netT says when), and
 //    sockets newer than that read are not listed yet.
 // /proc/PID/task/*/children is not used: the sampler needs every member's stat anyway, and a Node process
 // has ~10 threads to read.
@@ -91,7 +92,7 @@ interface PidInfo {
 
 const FD_KINDS: readonly FdKind[] = ['socket', 'pipe', 'file', 'other'];
 /** adaptive samples never carry socket states older than this, whatever the budget says */
-const MAX_NET_AGE_MS = 5000;
+const MAX_NET_AGE_MS = 10_000;
 /** idle processes' unchanged-count fd lists are re-read this many times less often */
 const IDLE_FD_REFRESH_FACTOR = 5;
 
