@@ -393,6 +393,18 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
       // pipe() ends the destination when the source ends: a FIN travels through in each direction on its own
       socket.pipe(upstream);
       upstream.pipe(socket);
+      // Once one direction has ended, a peer that silently vanished would hold both sockets forever:
+      // from then on the tunnel may idle no longer than --upstream-timeout.
+      const bound = (): void => {
+        for (const s of [socket, upstream]) {
+          s.setTimeout(options.upstreamTimeoutMs, () => {
+            socket.destroy();
+            upstream.destroy();
+          });
+        }
+      };
+      socket.once('end', bound);
+      upstream.once('end', bound);
     });
     upstream.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(connectTimer);

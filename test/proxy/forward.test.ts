@@ -16,13 +16,28 @@ t.teardown(async () => {
 });
 
 /** A master that accepts paused sockets without half-open support (as a handed-over socket may be). */
+// a destination that ignores EOF and never closes: only the proxy's half-close bound can end such a tunnel
+const silentSockets = new Set<net.Socket>();
+const silent = net.createServer({ allowHalfOpen: true }, (s) => {
+  silentSockets.add(s);
+  s.on('error', () => {});
+  s.resume(); // reads (so it notices EOF) but never answers and never closes
+  s.once('close', () => silentSockets.delete(s));
+});
+await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+const silentPort = (silent.address() as net.AddressInfo).port;
+t.teardown(() => {
+  for (const s of silentSockets) s.destroy();
+  silent.close();
+});
+
 async function withMaster(
   options: Partial<ProxyOptions>,
   fn: (port: number, proxy: ForwardProxy, upstreams: net.Socket[]) => Promise<void>,
 ): Promise<void> {
   const upstreams: net.Socket[] = [];
   const proxy = createForwardProxy(
-    { ...DEFAULT_PROXY_OPTIONS, connectPorts: [tcp.echoPort, tcp.speakFirstPort], ...options },
+    { ...DEFAULT_PROXY_OPTIONS, connectPorts: [tcp.echoPort, tcp.speakFirstPort, silentPort], ...options },
     { onUpstreamSocket: (s) => upstreams.push(s) },
   );
   const master = net.createServer({ pauseOnConnect: true, allowHalfOpen: false }, (s) => proxy.serveSocket(s));
@@ -110,5 +125,20 @@ t.test('close(grace): a request in flight finishes; one slower than the grace is
     t.match(await slowRes, /^cut/, 'request beyond the grace was cut, not answered');
     quick.destroy();
     slow.destroy();
+  });
+});
+
+t.test('a half-closed tunnel to a peer that never closes is ended after --upstream-timeout of silence', async (t) => {
+  await withMaster({ upstreamTimeoutMs: 500 }, async (port, proxy, upstreams) => {
+    const s = await connect(port);
+    s.write(`CONNECT 127.0.0.1:${silentPort} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    t.equal((await readResponse(s, 10_000, { noBody: true })).status, 200, 'established');
+    s.end(); // half-close, then stay silent (a client that vanished would look the same)
+    const ms = await waitForEnd(s, 10_000);
+    t.pass(`client side ended after ${ms} ms`);
+    t.ok(await pollUntil(() => upstreams.every((u) => u.destroyed), 5_000), 'upstream socket destroyed');
+    t.ok(await pollUntil(() => proxy.connections() === 0, 5_000), 'client connection gone');
+    t.ok(await pollUntil(() => [...silentSockets].every((d) => d.readableEnded), 5_000), 'the destination got the FIN');
+    s.destroy();
   });
 });
