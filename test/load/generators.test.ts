@@ -86,7 +86,8 @@ t.test('tunnel: a proxy that drops the tunnel on the client FIN is caught', asyn
   });
   const g = createTunnel('tunnel', { generator: 'tunnel', duration: 400, connections: 1, timeout: 1000 }, defaults);
   const o = await g.run(loadContext({ host: '127.0.0.1', port: bad.port }, rig.origin));
-  t.ok((o.counts.malformed ?? 0) + (o.counts.timeout ?? 0) > 0, `incidents: ${JSON.stringify(o.counts)}`);
+  t.ok((o.counts.error ?? 0) + (o.counts.timeout ?? 0) > 0, `incidents: ${JSON.stringify(o.counts)}`);
+  t.equal(o.stats.errors + o.stats.timeouts, o.stats.requests, 'every tunnel failed');
   t.match(o.incidents[0]?.detail ?? '', /half-close|EOF|bytes back|not done/);
 });
 

@@ -161,7 +161,13 @@ export class TunnelGenerator implements LoadGenerator {
             eofs.push(performance.now() - trailerAt);
             finish({ kind: 'ok', ms: performance.now() - t0 });
           } else if (!established) fail('error', 'closed before answering CONNECT');
-          else fail('malformed', `EOF after ${gotBytes}/${expected.length} bytes back (half-close not carried through?)`);
+          else {
+            // cut short but what came was right: a lost connection (error budget), e.g. a worker killed by chaos —
+            // or, when every tunnel does it, a proxy that does not carry the half-close; wrong bytes are corruption
+            const data = Buffer.concat(got);
+            const intact = data.equals(expected.subarray(0, data.length));
+            fail(intact ? 'error' : 'malformed', `EOF after ${gotBytes}/${expected.length} bytes back (${intact ? 'cut short; half-close not carried through?' : 'bytes differ'})`);
+          }
         });
         // the harness stopped the load (it destroyed this socket): nothing to judge
         socket.on('close', () => {
