@@ -31,8 +31,6 @@ export async function serve(options: ProxyOptions): Promise<void> {
       signal: null,
     });
   }
-  process.stdout.write(`${formatListening(address.address, address.port)}\n${formatPool(strategy.pool())}\n`);
-
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) return; // a second signal changes nothing: the grace deadline already bounds shutdown
@@ -50,8 +48,11 @@ export async function serve(options: ProxyOptions): Promise<void> {
       })
       .finally(() => process.exit(0));
   };
+  // installed before the listening line goes out: a harness may signal the moment it reads it
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  process.stdout.write(`${formatListening(address.address, address.port)}\n${formatPool(strategy.pool())}\n`);
+
   // The proxy must outlive any single bad request: log and carry on instead of dying with every connection.
   let reported = 0;
   process.on('uncaughtException', (err) => {

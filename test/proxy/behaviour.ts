@@ -33,6 +33,7 @@ export const BEHAVIOUR_TESTS = [
   'client-aborts',
   'fds-drained',
   'shutdown-in-flight',
+  'shutdown-at-once',
 ] as const;
 export type BehaviourTest = (typeof BEHAVIOUR_TESTS)[number];
 
@@ -547,6 +548,14 @@ async function suite(t: Tap, opts: BehaviourOptions): Promise<void> {
     idle.destroy();
     const exit = await Promise.race([p.exited, new Promise<null>((r) => setTimeout(() => r(null), 15_000))]);
     t.same(exit, { code: 0, signal: null }, 'exited with code 0');
+    t.ok(await pollUntil(() => !groupAlive(p.pid), 10_000), 'no process of its group is left');
+  });
+
+  await test('shutdown-at-once', 'SIGTERM the moment the listening line is out: exit 0, nothing left', async (t) => {
+    const p = await launch([]);
+    process.kill(p.pid, 'SIGTERM');
+    const exit = await Promise.race([p.exited, new Promise<null>((r) => setTimeout(() => r(null), 15_000))]);
+    t.same(exit, { code: 0, signal: null }, 'exited with code 0 (signal handlers were in place)');
     t.ok(await pollUntil(() => !groupAlive(p.pid), 10_000), 'no process of its group is left');
   });
 }
