@@ -21,7 +21,9 @@
 //
 // For the inline strategy (another file): `const faults = createFaultHooks(options.fault, 'inline')` at
 // start, `faults.onConnection()` on every accepted connection, `createForwardProxy(options,
-// faults.forwardHooks)`, and `await faults.close()` at the end of shutdown.
+// faults.forwardHooks)`, `await faults.close()` at the end of shutdown, and declare
+// `pool() = { resident: faults.helperProcesses, cap: faults.helperProcesses }` (the zombie canary's log sink
+// is a live child the process keeps; without it the max-children check would flag it, not no-zombies).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,6 +49,8 @@ export interface FaultHooks {
   readonly forwardHooks: ForwardHooks;
   /** releases what the fault machinery itself started (the log sink); leaked fds stay leaked until exit */
   close(): Promise<void>;
+  /** live helper processes this role keeps (the zombie canary's log sink): part of the declared pool */
+  readonly helperProcesses: number;
 }
 
 /** Which faults exist on which strategy; everything else is a usage error rather than a silent no-op. */
@@ -57,7 +61,7 @@ export const FAULTS_BY_STRATEGY: Record<string, readonly FaultName[]> = {
   cluster: ['zombie', 'fd-leak'],
 };
 
-const NO_HOOKS: FaultHooks = { onConnection: () => {}, forwardHooks: {}, close: async () => {} };
+const NO_HOOKS: FaultHooks = { onConnection: () => {}, forwardHooks: {}, close: async () => {}, helperProcesses: 0 };
 
 export function createFaultHooks(fault: FaultName | null, role: FaultRole): FaultHooks {
   if (fault === 'zombie' && ZOMBIE_ROLES.includes(role)) return zombieLogSink();
@@ -81,6 +85,7 @@ function zombieLogSink(): FaultHooks {
       if (sink?.stdin?.writable) sink.stdin.write(`${Date.now()} connection ${served}\n`);
     },
     forwardHooks: {},
+    helperProcesses: 1,
     async close() {
       const s = sink;
       sink = null;
@@ -110,6 +115,7 @@ function leakyAccessLog(): FaultHooks {
       }
     },
     forwardHooks: {},
+    helperProcesses: 0,
     async close() {
       rmSync(path, { force: true });
     },

@@ -43,7 +43,8 @@ export class ClusterStrategy implements Strategy {
   }
 
   pool(): PoolDeclaration {
-    return { resident: this.options.workers, cap: this.options.workers };
+    const n = this.options.workers + this.faults.helperProcesses; // + the zombie canary's log sink
+    return { resident: n, cap: n };
   }
 
   stats(): { live: number; spawned: number; crashes: number; peakWorkerRssBytes: number } {

@@ -17,7 +17,7 @@
 // Pool rule (the `pool` line): resident = spares (idle children are legitimate), cap = maxChildren +
 // spares (every live child, busy or spare, counts; the master never has more). The orphan-on-shutdown
 // canary keeps at least one spare, so that a child is alive to be orphaned even when SIGTERM comes
-// between connections; its declared pool includes it.
+// between connections; its declared pool includes it. So does the zombie canary's log sink (a live child).
 import type { ChildProcess } from 'node:child_process';
 import type net from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -91,7 +91,8 @@ export class PerConnectionStrategy implements Strategy {
   }
 
   pool(): PoolDeclaration {
-    return { resident: this.spares, cap: this.cap };
+    const helpers = this.faults.helperProcesses; // the zombie canary's log sink
+    return { resident: this.spares + helpers, cap: this.cap + helpers };
   }
 
   stats(): PerConnectionStats {

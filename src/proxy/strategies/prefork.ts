@@ -11,7 +11,7 @@
 //   at rest   when no worker is ready (all booting), connections wait in the bounded accept queue.
 //
 // Pool rule (the `pool` line): resident = workers; cap = workers, +1 when recycling is on (the replacement
-// boots while the retiring worker finishes its connections).
+// boots while the retiring worker finishes its connections). The zombie canary's log sink counts as one more.
 import type { ChildProcess } from 'node:child_process';
 import type net from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -78,7 +78,7 @@ export class PreforkStrategy implements Strategy {
   }
 
   pool(): PoolDeclaration {
-    const n = this.options.workers;
+    const n = this.options.workers + this.faults.helperProcesses; // + the zombie canary's log sink
     return { resident: n, cap: n + (this.options.maxConnectionsPerChild > 0 ? 1 : 0) };
   }
 
