@@ -2,16 +2,22 @@
 // process-based strategy is compared against.
 import type { AddressInfo } from 'node:net';
 import { createForwardProxy, type ForwardProxy } from '../forward.js';
+import { createFaultHooks } from '../faults.js';
+import { assertFaultSupported } from '../process/fault-support.js';
 import type { ProxyOptions } from '../options.js';
 import type { PoolDeclaration, Strategy } from './strategy.js';
 
 export function createStrategy(options: ProxyOptions): Strategy {
+  // zombie: an un-waited log-sink grandchild; fd-leak: a per-connection descriptor never closed
+  assertFaultSupported(options);
+  const faults = createFaultHooks(options.fault, 'inline');
   let proxy: ForwardProxy | null = null;
   return {
     name: 'inline',
     listen(): Promise<AddressInfo> {
-      const p = createForwardProxy(options);
+      const p = createForwardProxy(options, faults.forwardHooks);
       proxy = p;
+      p.server.on('connection', () => faults.onConnection());
       return new Promise((resolve, reject) => {
         const onError = (err: Error): void => reject(err);
         p.server.once('error', onError);
@@ -22,10 +28,12 @@ export function createStrategy(options: ProxyOptions): Strategy {
       });
     },
     pool(): PoolDeclaration {
-      return { resident: 0, cap: 0 };
+      // the zombie canary's log sink is a child the process keeps on purpose: declared, so it is not a leak
+      return { resident: faults.helperProcesses, cap: faults.helperProcesses };
     },
     async shutdown(graceMs: number): Promise<void> {
       await proxy?.close(graceMs);
+      await faults.close();
     },
   };
 }
