@@ -5,10 +5,30 @@
 // request stays in the socket's kernel buffer) and parks the connection here, FIFO — the backlog moved
 // into the master. It is bounded like a backlog: beyond `limit` a new connection is closed at once, which
 // the client sees as a refused/reset connection, as with an overflowing kernel backlog. Each parked
-// connection costs the master one descriptor, so the limit also bounds the master's fd use.
+// connection costs the master one descriptor, so the limit is also bounded by the descriptor limit (a
+// quarter of RLIMIT_NOFILE): a master whose descriptors are all parked connections could not spawn the
+// children that would drain them.
+import { readFileSync } from 'node:fs';
 import type net from 'node:net';
 
-export const DEFAULT_QUEUE_LIMIT = 511; // the kernel's default listen backlog, for the same role
+const BACKLOG_LIKE = 511; // the kernel's default listen backlog, for the same role
+
+/** Soft RLIMIT_NOFILE of this process (Linux /proc), or null when unknown. */
+export function softNofileLimit(): number | null {
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+export function defaultQueueLimit(nofile = softNofileLimit()): number {
+  if (nofile === null) return BACKLOG_LIKE;
+  return Math.max(4, Math.min(BACKLOG_LIKE, Math.floor(nofile / 4)));
+}
+
+export const DEFAULT_QUEUE_LIMIT = defaultQueueLimit();
 
 export class AcceptQueue {
   private readonly items: net.Socket[] = [];
@@ -30,6 +50,15 @@ export class AcceptQueue {
   /** Puts a socket back at the head (a spawn failed: it keeps its turn). */
   unshift(socket: net.Socket): void {
     this.items.unshift(socket);
+  }
+
+  /** Under descriptor exhaustion: close the longest-waiting connection (most likely abandoned). */
+  shed(): boolean {
+    const s = this.items.shift();
+    if (!s) return false;
+    this.dropped++;
+    s.destroy();
+    return true;
   }
 
   shift(): net.Socket | undefined {

@@ -247,6 +247,10 @@ export class PerConnectionStrategy implements Strategy {
 
   private spawnFailed(err: Error): void {
     this.counters.spawnFailures++;
+    // Out of descriptors with connections parked: those hold the descriptors a child needs. Shed the
+    // longest-waiting one (libuv does the same at accept with its reserve fd) so draining can resume.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EMFILE' || code === 'ENFILE') this.queue.shed();
     this.spawnBlockedUntil = Date.now() + SPAWN_RETRY_MS;
     if (this.counters.spawnFailures === 1 || this.counters.spawnFailures % 100 === 0) {
       process.stderr.write(`handoff per-connection: spawn failed (${(err as NodeJS.ErrnoException).code ?? err.message}); retrying\n`);
