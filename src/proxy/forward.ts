@@ -163,59 +163,64 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
     const state = clients.get(socket);
     inFlight++;
     if (state) state.active++;
-    res.once('close', () => {
+    // one 'close' listener per request does the books and releases the upstream side (hot path: a listener
+    // and its closure less per request than one each)
+    let release: (() => void) | undefined;
+    res.on('close', () => {
       inFlight--;
       if (state) state.active--;
       if (closing && state && state.active === 0) socket.destroySoon();
+      release?.();
     });
     if (closing) res.setHeader('connection', 'close');
     try {
-      forwardRequest(req, res);
+      release = forwardRequest(req, res);
     } catch (err) {
       // a bug must cost one request, never the process
       reply(req, res, 500, `internal error: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 
-  function forwardRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+  /** Forwards one request; returns what to do once the client's response has closed (if anything). */
+  function forwardRequest(req: http.IncomingMessage, res: http.ServerResponse): (() => void) | undefined {
     const target = req.url ?? '';
     if (target.startsWith('/') || target === '*') {
       reply(req, res, 400, 'this is a forward proxy: send absolute-form requests (GET http://host:port/path) or CONNECT host:port');
-      return;
+      return undefined;
     }
     if (!proxyAuthorized(req.headers['proxy-authorization'], options.auth)) {
       reply(req, res, 407, 'proxy authentication required', { 'proxy-authenticate': proxyAuthenticateValue() });
-      return;
+      return undefined;
     }
     let url: URL;
     try {
       url = new URL(target);
     } catch {
       reply(req, res, 400, `malformed request target "${target.slice(0, 200)}"`);
-      return;
+      return undefined;
     }
     if (url.protocol !== 'http:') {
       reply(req, res, 501, `scheme "${url.protocol.replace(/:$/, '')}" is not supported: only http:// (use CONNECT for tunnels)`);
-      return;
+      return undefined;
     }
     if (hasConflictingFraming(req.rawHeaders)) {
       reply(req, res, 400, 'both Content-Length and Transfer-Encoding: refused, not forwarded');
-      return;
+      return undefined;
     }
     const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
     if (!hostname) {
       reply(req, res, 400, 'request target has no host');
-      return;
+      return undefined;
     }
     if (!destinationAllowed(hostname, options.allowHosts)) {
       reply(req, res, 403, `destination "${hostname}" is not allowed (loopback only unless --allow-host)`);
-      return;
+      return undefined;
     }
     const maxBody = options.maxBodyBytes;
     const declared = req.headers['content-length'];
     if (maxBody !== null && declared !== undefined && Number(declared) > maxBody) {
       reply(req, res, 413, `request body of ${declared} bytes exceeds the limit of ${maxBody}`);
-      return;
+      return undefined;
     }
 
     const headers = endToEndHeaders(req.rawHeaders);
@@ -232,6 +237,9 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
       path: `${url.pathname}${url.search}`,
       headers,
       setHost: false,
+      // the origin may not go silent for longer than this: the agent sets it as the socket's idle timeout
+      // when it assigns the socket (cheaper than req.setTimeout(), which adds listeners per request)
+      timeout: options.upstreamTimeoutMs,
     });
 
     let timedOut = false;
@@ -240,11 +248,11 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
       timedOut = true;
       upReq.destroy(new Error('upstream timeout'));
     };
-    // until the response head: one deadline covering connect and wait (node's own timeout starts after connect)
+    // until the response head: one deadline covering connect and wait (a socket's idle timeout alone would
+    // let a slowly streamed upload postpone it)
     const headTimer = setTimeout(giveUp, options.upstreamTimeoutMs);
-    // afterwards: the origin may not go silent for longer than that either
-    upReq.setTimeout(options.upstreamTimeoutMs, giveUp);
-    upReq.once('close', () => clearTimeout(headTimer));
+    upReq.on('timeout', giveUp);
+    upReq.on('close', () => clearTimeout(headTimer));
 
     upReq.on('error', (err: NodeJS.ErrnoException) => {
       stopPump();
@@ -276,23 +284,12 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
         return;
       }
       upRes.pipe(res);
-      upRes.once('close', () => {
+      upRes.on('close', () => {
         // origin cut the body short: the client must not mistake a truncated body for a whole one
         if (!upRes.complete) res.destroy();
       });
     });
 
-    // The client went away (or its response is done while the upload still runs): drop the upstream
-    // request rather than leave its socket half-used in the pool.
-    res.once('close', () => {
-      if (!res.writableFinished || !upReq.writableFinished) {
-        finished = true;
-        upReq.destroy();
-        // the origin answered before the upload ended: the rest of the body is read and discarded, so the
-        // client is neither stalled nor cut off mid-upload
-        stopPump();
-      }
-    });
 
     // Request body: streamed with backpressure, counted against --max-body.
     let received = 0;
@@ -325,8 +322,20 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
       req.resume();
     }
     req.on('data', onData);
-    req.once('end', onEnd);
+    req.on('end', onEnd);
     upReq.on('drain', onDrain);
+
+    // The client went away (or its response is done while the upload still runs): drop the upstream
+    // request rather than leave its socket half-used in the pool.
+    return () => {
+      if (!res.writableFinished || !upReq.writableFinished) {
+        finished = true;
+        upReq.destroy();
+        // the origin answered before the upload ended: the rest of the body is read and discarded, so the
+        // client is neither stalled nor cut off mid-upload
+        stopPump();
+      }
+    };
   }
 
   function onConnect(req: http.IncomingMessage, socket: net.Socket, head: Buffer): void {
