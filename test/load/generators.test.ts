@@ -163,3 +163,32 @@ t.test('suite entries are validated', async (t) => {
     }
   }
 });
+
+t.test('server mode: bad input needs only a refusal; tunnel and origin faults run nothing', async (t) => {
+  const rig = await startRig();
+  const http = await import('node:http');
+  // a plain origin server that echoes the path with 200, or answers 405 to anything but GET
+  const server = http.createServer((req, res) => {
+    if (req.method !== 'GET') res.writeHead(405).end();
+    else res.writeHead(200, { 'content-type': 'text/plain' }).end(`path ${req.url}\n`);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  t.teardown(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+    await rig.close();
+  });
+  const target = { host: '127.0.0.1', port: (server.address() as net.AddressInfo).port };
+  const ctx = loadContext(target, rig.origin, { mode: 'server', checkTokens: false });
+  const cases = ABUSE_CASES.filter((c) => c !== 'slowloris');
+  const abuse = await createAbuse('abuse', { generator: 'abuse', cases, duration: 500, connections: 2, maxCases: cases.length }, defaults).run(ctx);
+  t.equal(abuse.stats.extra?.mismatches, 0, abuse.incidents.map((i) => i.detail).join(' | '));
+  t.equal(abuse.stats.requests, cases.length);
+  // the suite's own expectation still holds in server mode
+  const strict = await createAbuse('abuse', { generator: 'abuse', cases: ['cl-te'], expect: { 'cl-te': [418] }, duration: 300, connections: 1, maxCases: 1 }, defaults).run(ctx);
+  t.equal(strict.counts['unexpected-status'], 1);
+  const tunnel = await createTunnel('tunnel', { generator: 'tunnel', duration: 200 }, defaults).run(ctx);
+  t.same([tunnel.stats.requests, tunnel.stats.extra?.skipped, tunnel.counts], [0, 1, {}]);
+  const faults = await createOriginFaults('of', { generator: 'origin-faults', duration: 200 }, defaults).run(ctx);
+  t.same([faults.stats.requests, faults.stats.extra?.skipped, faults.counts], [0, 1, {}]);
+});

@@ -2,6 +2,8 @@
 // malformed input → 400, oversized header block → 431, Content-Length with Transfer-Encoding → 400, a client
 // too slow sending headers → 408 or a close once the headers timeout hits. Clients that reset or vanish expect
 // nothing: what they test is that the target releases everything afterwards (the drain-time checks).
+// Against a plain server (--mode server) the bad-input cases accept any refusal (4xx/5xx or a close): the exact
+// statuses are the proxy's contract, not every server's.
 import { UsageError } from '../../util/errors.js';
 import { tokenPath } from '../origin.js';
 import type { Case, CaseEnv, Expectation } from './cases.js';
@@ -21,12 +23,16 @@ export interface AbuseOptions {
 const head = (env: CaseEnv, method: string, path: string, extra: string[] = []): string =>
   [`${method} ${env.requestTarget(path)} HTTP/1.1`, `Host: ${env.authority}`, ...extra].join('\r\n') + '\r\n\r\n';
 
+/** a plain server owes no particular status to bad input, only a refusal (4xx/5xx or a close) */
+const REFUSED: Expectation[] = ['refused'];
+
 const run = (env: CaseEnv, steps: Step[]) => runExchange(env.ctx.target, steps, env.ctx.signal);
 
-function abuseCase(name: string, expect: Expectation[], steps: (env: CaseEnv, o: AbuseOptions) => Step[], checkToken = false) {
+function abuseCase(name: string, expect: Expectation[], steps: (env: CaseEnv, o: AbuseOptions) => Step[], checkToken = false, serverExpect?: Expectation[]) {
   return (o: AbuseOptions): Case => ({
     name,
     expect,
+    serverExpect,
     async run(env) {
       return { exchange: await run(env, steps(env, o)), token: checkToken ? env.token : null };
     },
@@ -42,14 +48,14 @@ const BUILDERS: Record<string, (o: AbuseOptions) => Case> = {
     { reset: true },
   ]),
   // a large response under way, then RST: the target must stop relaying and close its upstream side
-  'rst-mid-response': abuseCase('rst-mid-response', [200], (env, o) => [
+  'rst-mid-response': abuseCase('rst-mid-response', ['ok'], (env, o) => [
     { write: head(env, 'GET', `${tokenPath(env.token)}?size=${o.responseBytes}`) },
     { until: 'head', timeoutMs: env.timeoutMs },
     { reset: true },
   ]),
   // the whole request, then FIN at once: the target may answer or treat the FIN as an abort (node:http's
   // default) and close — what it must not do is hang on to the connection
-  'early-half-close': abuseCase('early-half-close', [200, 'close'], (env) => [
+  'early-half-close': abuseCase('early-half-close', ['ok', 'close'], (env) => [
     { write: head(env, 'GET', tokenPath(env.token)) },
     { end: true },
     { until: 'complete', timeoutMs: env.timeoutMs },
@@ -62,20 +68,20 @@ const BUILDERS: Record<string, (o: AbuseOptions) => Case> = {
   'malformed-request-line': abuseCase('malformed-request-line', [400], () => [
     { write: 'GET\x01 /nothing HTTP/9.9 extra\r\nHost: x\r\n\r\n' },
     { until: 'complete', timeoutMs: 5_000 },
-  ]),
+  ], false, REFUSED),
   'oversized-headers': abuseCase('oversized-headers', [431], (env, o) => [
     { write: head(env, 'GET', tokenPath(env.token), [`X-Big: ${'h'.repeat(o.bigHeaderBytes)}`]) },
     { until: 'complete', timeoutMs: env.timeoutMs },
-  ]),
+  ], false, REFUSED),
   // request smuggling's classic ingredient: must be refused, never forwarded
   'cl-te': abuseCase('cl-te', [400], (env) => [
     { write: head(env, 'POST', tokenPath(env.token), ['Content-Length: 5', 'Transfer-Encoding: chunked']) + '0\r\n\r\n' },
     { until: 'complete', timeoutMs: env.timeoutMs },
-  ]),
+  ], false, REFUSED),
   garbage: abuseCase('garbage', [400, 'close'], () => [
     { write: Buffer.from(Array.from({ length: 512 }, (_, i) => (i * 131 + 7) % 256)) },
     { until: 'closed', timeoutMs: 5_000 },
-  ]),
+  ], false, REFUSED),
   // a request whose answer takes a while, then the client just leaves (FIN, no RST)
   vanish: abuseCase('vanish', ['any'], (env) => [
     { write: head(env, 'GET', `${tokenPath(env.token)}?delay=300`) },
@@ -91,7 +97,8 @@ export function abuseCases(names: string[], options: AbuseOptions, expectOverrid
     const build = BUILDERS[n];
     if (!build) throw new UsageError(`unknown abuse case "${n}" (known: ${ABUSE_CASES.join(', ')})`);
     const c = build(options);
-    return expectOverrides[n] ? { ...c, expect: expectOverrides[n] } : c;
+    // a suite's own expectation holds in both modes
+    return expectOverrides[n] ? { ...c, expect: expectOverrides[n], serverExpect: undefined } : c;
   });
 }
 
@@ -105,8 +112,8 @@ export function parseExpectOverrides(where: string, raw: unknown, known: string[
     const list = Array.isArray(v) ? v : [v];
     out[k] = list.map((e) => {
       if (typeof e === 'number' && Number.isInteger(e) && e >= 100 && e <= 599) return e;
-      if (e === 'close' || e === 'truncated' || e === 'any') return e;
-      throw new UsageError(`${where}.expect.${k}: ${JSON.stringify(e)} is not a status, "close", "truncated" or "any"`);
+      if (e === 'ok' || e === 'refused' || e === 'close' || e === 'truncated' || e === 'any') return e;
+      throw new UsageError(`${where}.expect.${k}: ${JSON.stringify(e)} is not a status, "ok", "refused", "close", "truncated" or "any"`);
     });
   }
   return out;

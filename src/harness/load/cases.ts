@@ -7,11 +7,12 @@ import { IncidentLog, latencySummary, type LoadContext, type LoadGenerator, type
 import type { Exchange } from './raw-exchange.js';
 
 /**
- * What a case accepts: an HTTP status; `close` = the connection closed without any response; `truncated` =
- * a response head, then the connection closed before the body was complete; `any` = nothing to judge (the
- * client itself went away) — the case only fails when it cannot connect.
+ * What a case accepts: an HTTP status; `ok` = a status the suite counts as success (2xx by default);
+ * `refused` = any 4xx/5xx or a close without response; `close` = the connection closed without any response;
+ * `truncated` = a response head, then the connection closed before the body was complete; `any` = nothing to
+ * judge (the client itself went away) — the case only fails when it cannot connect.
  */
-export type Expectation = number | 'close' | 'truncated' | 'any';
+export type Expectation = number | 'ok' | 'refused' | 'close' | 'truncated' | 'any';
 
 export interface CaseEnv {
   ctx: LoadContext;
@@ -36,6 +37,8 @@ export interface Case {
   expect: Expectation[];
   /** proxy-only cases are skipped against a plain server */
   proxyOnly?: boolean;
+  /** what a plain server (--mode server) must answer instead of `expect` (which is the proxy's contract) */
+  serverExpect?: Expectation[];
   run(env: CaseEnv): Promise<CaseRun>;
 }
 
@@ -48,14 +51,16 @@ export interface CasesConfig {
 }
 
 /** What the exchange amounts to, in the words of Expectation. */
-export function outcomeOf(x: Exchange): { label: string; matches: (e: Expectation) => boolean } {
+export function outcomeOf(x: Exchange, success: (status: number) => boolean = (s) => s >= 200 && s < 300): { label: string; matches: (e: Expectation) => boolean } {
   if (!x.connected) return { label: `connect failed (${x.error ?? 'unknown'})`, matches: () => false };
   if (x.head) {
+    const status = x.head.status;
     const truncated = !x.complete && x.serverClosed !== null;
-    const label = truncated ? `${x.head.status} cut short (${x.bodyBytes} body bytes)` : `${x.head.status}${x.complete ? '' : ' (incomplete)'}`;
-    return { label, matches: (e) => e === 'any' || (truncated ? e === 'truncated' : e === x.head!.status) };
+    const label = truncated ? `${status} cut short (${x.bodyBytes} body bytes)` : `${status}${x.complete ? '' : ' (incomplete)'}`;
+    const fits = (e: Expectation): boolean => e === status || (e === 'ok' && success(status)) || (e === 'refused' && status >= 400);
+    return { label, matches: (e) => e === 'any' || (truncated ? e === 'truncated' : fits(e)) };
   }
-  if (x.serverClosed) return { label: `closed without a response (${x.serverClosed})`, matches: (e) => e === 'close' || e === 'any' };
+  if (x.serverClosed) return { label: `closed without a response (${x.serverClosed})`, matches: (e) => e === 'close' || e === 'refused' || e === 'any' };
   if (x.clientLeft) return { label: 'client left', matches: (e) => e === 'any' };
   return { label: x.timedOut ? 'no answer before the deadline' : `no answer (${x.error ?? 'open'})`, matches: (e) => e === 'any' && !x.timedOut };
 }
@@ -122,13 +127,14 @@ export class CaseGenerator implements LoadGenerator {
       latencies.push(performance.now() - t0);
       const key = x.head ? String(x.head.status) : x.serverClosed ? 'close' : 'none';
       statuses[key] = (statuses[key] ?? 0) + 1;
-      const o = outcomeOf(x);
-      const ok = c.expect.some(o.matches);
+      const o = outcomeOf(x, ctx.expectStatus);
+      const expect = ctx.mode === 'server' && c.serverExpect ? c.serverExpect : c.expect;
+      const ok = expect.some(o.matches);
       extra[`${c.name}.${ok ? 'ok' : 'bad'}`] = (extra[`${c.name}.${ok ? 'ok' : 'bad'}`] ?? 0) + 1;
       if (!ok) {
         this.bad++;
         if (x.timedOut && !x.head) timeouts++;
-        log.add(x.timedOut && !x.head ? 'timeout' : 'unexpected-status', id, `case ${c.name}: expected ${describeExpect(c.expect)}, got ${o.label} (token ${token})`);
+        log.add(x.timedOut && !x.head ? 'timeout' : 'unexpected-status', id, `case ${c.name}: expected ${describeExpect(expect)}, got ${o.label} (token ${token})`);
         return;
       }
       if (x.head && x.head.status >= 200 && x.head.status < 300 && x.complete && r.token !== null && ctx.checkTokens) {
@@ -161,7 +167,7 @@ export class CaseGenerator implements LoadGenerator {
         timeouts,
         statuses,
         latencyMs: latencySummary(latencies),
-        extra: { cases: started_, mismatches: log.count('unexpected-status') + timeouts, ...extra },
+        extra: { cases: started_, mismatches: log.count('unexpected-status') + timeouts, ...(cases.length === 0 ? { skipped: 1 } : {}), ...extra },
       },
       counts: log.counts,
       tokensChecked,

@@ -66,6 +66,6 @@ export function originFaultCases(names: string[], options: OriginFaultOptions, e
     const build = BUILDERS[n];
     if (!build) throw new UsageError(`unknown origin fault "${n}" (known: ${ORIGIN_FAULT_CASES.join(', ')})`);
     const c = build(options);
-    return expectOverrides[n] ? { ...c, expect: expectOverrides[n] } : c;
+    return expectOverrides[n] ? { ...c, expect: expectOverrides[n], serverExpect: undefined } : c;
   });
 }

@@ -2,21 +2,16 @@
 //   { "generator": "origin-faults", "cases": ["slow", "hang", …] (default all), "connections": 4,
 //     "duration": "5s", "maxCases": 500, "timeout": "5s", "slowMs": 300, "hugeBytes": 4194304, "chunks": 16,
 //     "hangWait": "5s", "expect": { "hang": [504] } }
-// `hang` answers 504 only after the target's --upstream-timeout: suites using it set a short one.
+// `hang` answers 504 only after the target's --upstream-timeout: suites using it set a short one. Against a plain
+// server (--mode server) it runs nothing (extra.skipped = 1).
 import { UsageError } from '../../util/errors.js';
 import { EntryReader } from './entry.js';
 import { stringList, takeKeys } from './entry-extra.js';
 import { parseExpectOverrides } from './abuse-cases.js';
 import { CaseGenerator, type Case } from './cases.js';
-import type { GeneratorFactory, LoadContext, LoadOutcome } from './generator.js';
+import type { GeneratorFactory } from './generator.js';
 import { ORIGIN_FAULT_CASES, originFaultCases } from './origin-fault-cases.js';
 
-class OriginFaultGenerator extends CaseGenerator {
-  async run(ctx: LoadContext): Promise<LoadOutcome> {
-    if (ctx.mode !== 'proxy') throw new Error('origin-faults needs --mode proxy (a plain server has no upstream to misbehave)');
-    return super.run(ctx);
-  }
-}
 
 export const createOriginFaults: GeneratorFactory = (name, entry, defaults) => {
   const where = `load "${name}"`;
@@ -36,5 +31,6 @@ export const createOriginFaults: GeneratorFactory = (name, entry, defaults) => {
   if (options.slowMs > 10_000) throw new UsageError(`${where}.slowMs must be at most 10s`);
   const names = stringList(`${where}.cases`, taken.cases, ORIGIN_FAULT_CASES);
   const cases: Case[] = originFaultCases(names, options, parseExpectOverrides(where, taken.expect, ORIGIN_FAULT_CASES));
-  return new OriginFaultGenerator(name, cases, { durationMs, connections, maxCases, timeoutMs });
+  // every case is proxy-only: against a plain server (no upstream to misbehave) the entry runs nothing
+  return new CaseGenerator(name, cases, { durationMs, connections, maxCases, timeoutMs });
 };

@@ -1,7 +1,7 @@
 // tunnel: CONNECT tunnels through the proxy to the harness's TCP echo. Each tunnel sends a payload that starts
 // with its own token, in several writes, reads it back, half-closes, and must then receive the echo's trailer
 // (`#EOF <bytes>`, proof the server saw our FIN and the way back stayed open) and EOF (the server's FIN came
-// through). Suite entry: { "generator": "tunnel", "connections": 4, "duration": "5s", "bytes": 16384,
+// through). Proxy mode only: against a plain server it runs nothing (extra.skipped = 1). Suite entry: { "generator": "tunnel", "connections": 4, "duration": "5s", "bytes": 16384,
 //   "writes": 4, "timeout": "5s", "eofBound": "1s", "maxTunnels": 100000 }
 import net from 'node:net';
 import { echoTrailer } from '../tcp-echo.js';
@@ -48,7 +48,8 @@ export class TunnelGenerator implements LoadGenerator {
   }
 
   async run(ctx: LoadContext): Promise<LoadOutcome> {
-    if (ctx.mode !== 'proxy') throw new Error('tunnel needs --mode proxy (CONNECT goes through a proxy)');
+    // a plain server (--mode server) takes no CONNECT: the entry runs nothing, so a suite fits both modes
+    if (ctx.mode !== 'proxy') return skipped(this.name);
     if (!ctx.echo) throw new Error('tunnel: this run has no TCP echo to CONNECT to');
     const echo = ctx.echo;
     const log = new IncidentLog(this.name, ctx.clock);
@@ -207,6 +208,16 @@ export class TunnelGenerator implements LoadGenerator {
       incidents: log.incidents,
     };
   }
+}
+
+function skipped(name: string): LoadOutcome {
+  return {
+    stats: { generator: name, durationMs: 0, requests: 0, errors: 0, timeouts: 0, statuses: {}, latencyMs: latencySummary([]), extra: { skipped: 1 } },
+    counts: {},
+    tokensChecked: 0,
+    eofChecked: 0,
+    incidents: [],
+  };
 }
 
 export const createTunnel: GeneratorFactory = (name, entry, defaults) => {
