@@ -27,6 +27,8 @@ interface ConnResult {
   eofMs: number | null;
 }
 
+const EMPTY: Buffer = Buffer.alloc(0);
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export class ChurnGenerator implements LoadGenerator {
@@ -56,16 +58,21 @@ export class ChurnGenerator implements LoadGenerator {
     const minGapMs = this.config.rate > 0 ? 1000 / this.config.rate : 0;
     let nextSlot = started;
 
+    // the parts of every request that do not depend on its token, built once
+    const { origin, mode } = ctx;
+    const authority = mode === 'proxy' ? `${origin.host}:${origin.port}` : `${ctx.target.host}:${ctx.target.port}`;
+    const targetPrefix = mode === 'proxy' ? `http://${authority}` : '';
+    const headTail = ` HTTP/1.1\r\nHost: ${authority}\r\nConnection: close\r\n\r\n`;
+    const connectOptions = { host: ctx.target.host, port: ctx.target.port };
+
     const one = (id: string): Promise<ConnResult> =>
       new Promise((resolve) => {
         const token = ctx.nextToken(this.name);
-        const { origin, mode } = ctx;
-        const authority = mode === 'proxy' ? `${origin.host}:${origin.port}` : `${ctx.target.host}:${ctx.target.port}`;
-        const target = mode === 'proxy' ? `http://${authority}${tokenPath(token)}` : tokenPath(token);
+        const request = `GET ${targetPrefix}${tokenPath(token)}${headTail}`;
         const t0 = performance.now();
-        const socket = net.connect({ host: ctx.target.host, port: ctx.target.port });
+        const socket = net.connect(connectOptions);
         live.add(socket);
-        let buf = Buffer.alloc(0);
+        let buf = EMPTY;
         let completeAt: number | null = null;
         let status: number | null = null;
         let settled = false;
@@ -101,11 +108,12 @@ export class ChurnGenerator implements LoadGenerator {
           if (!settled && ctx.signal.aborted) finish({ status, responseMs: null, eofMs: null });
         });
         socket.on('connect', () => {
-          socket.write(`GET ${target} HTTP/1.1\r\nHost: ${authority}\r\nConnection: close\r\n\r\n`);
+          socket.write(request);
         });
         socket.on('data', (chunk: Buffer) => {
           if (completeAt !== null) return; // bytes after the response: ignored, EOF is what matters
-          buf = Buffer.concat([buf, chunk]);
+          // most responses arrive in one chunk: no copy then
+          buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
           const p = parseResponse(buf);
           if (p.kind === 'malformed') {
             log.add('malformed', id, `${p.reason} (${where()})`);
@@ -115,9 +123,9 @@ export class ChurnGenerator implements LoadGenerator {
             clearTimeout(responseTimer);
             judge(p.head.status, p.body);
             eofChecked++;
-            const port = socket.localPort;
+            // the local port is read when needed (a getsockname() syscall): the socket is still open then
             eofTimer = setTimeout(() => {
-              log.add('no-eof', id, `no EOF within ${this.config.eofBoundMs} ms after the complete response (local port ${port}, token ${token})`);
+              log.add('no-eof', id, `no EOF within ${this.config.eofBoundMs} ms after the complete response (${where()}, token ${token})`);
               finish({ status, responseMs: completeAt! - t0, eofMs: null });
             }, this.config.eofBoundMs);
           }
