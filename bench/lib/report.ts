@@ -161,9 +161,15 @@ function microSection(r: BenchReport['results']): string {
       h.skipped
         ? `## Generator headroom\n\nSkipped: ${h.skipped}\n`
         : `## Generator headroom\n\nAgainst the same trivial loopback server (bench/reference/trivial-server.ts), ${h.seconds} s per run, one thread each, order alternated.\n\n${table(
-            ['mode', 'ours', 'c', 'ours /s', 'wrk /s', 'ratio', 'ours p50 ms', 'wrk p50 ms'],
-            h.pairs.map((p) => [p.mode === 'close' ? "Connection: close (wrk -H 'Connection: close')" : 'keep-alive (wrk)', p.ours, String(p.connections), num(p.oursMedian, 0), num(p.wrkMedian, 0), p.wrkMedian > 0 ? `${(p.oursMedian / p.wrkMedian).toFixed(2)}×` : '–', ms(p.oursP50Ms), ms(p.wrkP50Ms)]),
-          )}\n`,
+            ['mode', 'ours', 'c', 'ours /s', 'wrk /s', 'ratio', 'ours p50 ms', 'wrk p50 ms', 'ours CPU µs each'],
+            h.pairs.map((p) => [p.mode === 'close' ? "Connection: close (wrk -H 'Connection: close')" : 'keep-alive (wrk)', p.ours, String(p.connections), num(p.oursMedian, 0), num(p.wrkMedian, 0), p.wrkMedian > 0 ? `${(p.oursMedian / p.wrkMedian).toFixed(2)}×` : '–', ms(p.oursP50Ms), ms(p.wrkP50Ms), p.oursCpuUs === null || p.oursCpuUs === undefined ? '–' : num(p.oursCpuUs, 1)]),
+          )}\n${h.pairs
+            .filter((p) => p.bare)
+            .map(
+              (p) =>
+                `\nThe floor of any Node client: a bare connect/write/read-to-EOF loop in one process (bench/lib/bare-churn.ts, no parsing, timers or checks) made **${num(p.bare!.perSecMedian, 0)} conn/s = ${p.wrkMedian > 0 ? (p.bare!.perSecMedian / p.wrkMedian).toFixed(2) : '–'}× wrk** at ${num(p.bare!.cpuUsPerConn, 1)} µs CPU per connection; the churn generator reached ${p.bare!.perSecMedian > 0 ? (p.oursMedian / p.bare!.perSecMedian).toFixed(2) : '–'}× that loop at ${p.oursCpuUs === null ? '–' : num(p.oursCpuUs, 1)} µs per connection. The gap to wrk below the bare loop is one Node event loop's cost per connection (socket objects, streams, libuv connect/close), not the generator's.\n`,
+            )
+            .join('')}`,
     );
   }
   return parts.join('\n');

@@ -143,7 +143,13 @@ export function evaluateTargets(inputs: TargetInputs): TargetResult[] {
     out.push({
       id: 'churn-generator-vs-wrk',
       target: "churn generator ≥ 0.9 × wrk -H 'Connection: close'",
-      measured: pair ? `churn generator ${pair.oursMedian} conn/s vs wrk ${pair.wrkMedian} conn/s (c=${pair.connections}, trivial server)` : 'not measured',
+      measured: pair
+        ? `churn generator ${pair.oursMedian} conn/s vs wrk ${pair.wrkMedian} conn/s (c=${pair.connections}, trivial server)${
+            pair.bare && pair.wrkMedian > 0
+              ? `; a bare Node connect/write/read-to-EOF loop ${pair.bare.perSecMedian} conn/s = ${(pair.bare.perSecMedian / pair.wrkMedian).toFixed(2)}× wrk (the floor of one Node process), generator = ${pair.bare.perSecMedian > 0 ? (pair.oursMedian / pair.bare.perSecMedian).toFixed(2) : '–'}× that loop`
+              : ''
+          }`
+        : 'not measured',
       ratio: r,
       comparison: '>=',
       threshold: 0.9,
