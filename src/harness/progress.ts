@@ -1,6 +1,7 @@
 // Progress of a run on stderr. On a terminal: one live line per phase, redrawn a few times a second
 // (phase, elapsed/planned, req/s, errors, live children, fds), kept as a summary line when the phase ends. Not
-// on a terminal (CI logs): one line per phase when it ends, nothing in between. `--quiet` means no progress at all.
+// on a terminal (CI logs): no redraws — the phase's `name …` line when it starts (what scripts and a reader of a
+// stuck log look for) and its summary line when it ends. `--quiet` means no progress at all.
 import type { Sample } from './probes/types.js';
 
 export interface LiveLoad {
@@ -140,6 +141,7 @@ export function createProgress(opts: ProgressOptions): RunProgress {
     phase(name, plannedMs) {
       endPhase();
       current = { name, plannedMs, start: now(), startLoad: load(), peakChildren: 0, peakFds: 0, children: 0, fds: 0, window: [] };
+      if (!opts.tty) opts.write(`${prefix}${name} …\n`);
       ensureTimer();
       draw();
     },

@@ -31,7 +31,7 @@ t.test('suite target options apply under the user\'s flags', async (t) => {
   t.throws(() => loadSuite(bad));
 });
 
-t.test('a user suite from a file runs, with one progress line per phase', async (t) => {
+t.test('a user suite from a file runs, with a start and a summary line per phase', async (t) => {
   const dir = tempReportDir(t);
   const file = join(dir, 'my-suite.json');
   writeFileSync(
@@ -53,7 +53,8 @@ t.test('a user suite from a file runs, with one progress line per phase', async 
   t.equal(r.report?.load.abuse.extra?.mismatches, 0);
   t.equal(r.report?.load.flood.extra?.stages, 2, 'the ramp ran in stages');
   for (const phase of ['start', 'baseline', 'load', 'drain', 'shutdown', 'verdict']) {
-    t.equal((r.stderr.match(new RegExp(`^handoff: ${phase} +\\d+\\.\\ds`, 'gm')) ?? []).length, 1, `one ${phase} line`);
+    t.equal((r.stderr.match(new RegExp(`^handoff: ${phase} +\\d+\\.\\ds`, 'gm')) ?? []).length, 1, `one ${phase} summary`);
+    t.equal((r.stderr.match(new RegExp(`^handoff: ${phase} …$`, 'gm')) ?? []).length, 1, `one ${phase} start line`);
   }
   t.match(r.stderr, /^handoff: load +\d+\.\ds · \d+ requests \(\d+ req\/s\) · \d+ errors · peak children 0 · peak fds \d+$/m);
   t.notMatch(r.stderr, /\r/, 'no terminal redraws in a log');
