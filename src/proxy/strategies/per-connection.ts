@@ -233,8 +233,9 @@ export class PerConnectionStrategy implements Strategy {
     if (socket && stdio) {
       child.socket = socket;
       child.connId = ++this.connSeq;
-      child.handedOff = true;
+      // until 'spawn' the socket is still only ours: a failed spawn puts it back in the queue
       proc.once('spawn', () => {
+        child.handedOff = true;
         // The child has its own descriptor now. Forgetting this destroy() is the seed's bug.
         if (this.options.fault === 'no-parent-close') this.keptCopies.push(socket);
         else socket.destroy();
@@ -275,7 +276,7 @@ export class PerConnectionStrategy implements Strategy {
 
   private handOff(child: Child): void {
     const socket = child.socket;
-    if (!socket || child.handedOff) return;
+    if (!socket || child.handedOff || this.options.handoff !== 'ipc') return;
     child.handedOff = true;
     const keepOpen = this.options.fault === 'no-parent-close';
     if (keepOpen) this.keptCopies.push(socket);
