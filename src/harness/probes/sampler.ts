@@ -130,6 +130,10 @@ export class Sampler {
   private netCostMs: number | null = null;
   private primaryTable: TcpTable = 'tcp';
   private nonTcpInodes = new Set<number>();
+  /** socket inodes the tree held at the last table read, the current holders, and whether the two differ */
+  private netInodes = new Set<number>();
+  private holders = new Map<number, { pid: number; fd: number }[]>();
+  private inodesMoved = true;
   private previousFdLists: FdEntry[][] = [];
   private previousSockets: OwnedSocket[] = [];
   /** fd lists already counted into first-seen (an unchanged list is the same array from sample to sample) */
@@ -433,18 +437,28 @@ export class Sampler {
     const fdLists = tree.map((p) => p.fds);
     const unchanged = fdLists.length === this.previousFdLists.length && fdLists.every((fds, i) => fds === this.previousFdLists[i]);
     this.previousFdLists = fdLists;
-    const readTables = full || t >= this.nextNetAt;
+    if (!unchanged) {
+      const holders = new Map<number, { pid: number; fd: number }[]>();
+      for (const p of tree) {
+        for (const fd of p.fds) {
+          if (fd.kind !== 'socket' || fd.inode === null) continue;
+          const list = holders.get(fd.inode);
+          if (list) list.push({ pid: p.pid, fd: fd.fd });
+          else holders.set(fd.inode, [{ pid: p.pid, fd: fd.fd }]);
+        }
+      }
+      this.holders = holders;
+      this.inodesMoved = holders.size !== this.netInodes.size || [...holders.keys()].some((inode) => !this.netInodes.has(inode));
+    }
+    // adaptive samples re-read the tables within the budget when the owned sockets changed since the last
+    // read; an unchanged set only once the last read is MAX_NET_AGE_MS old (a state change of a socket that
+    // stays owned, e.g. ESTABLISHED → CLOSE_WAIT, shows in the timeline within that bound; full samples
+    // always read fresh tables)
+    const due = t >= this.nextNetAt && (this.inodesMoved || this.netT === null || t - this.netT >= MAX_NET_AGE_MS);
+    const readTables = full || due;
     if (unchanged && !readTables) return this.previousSockets;
 
-    const holders = new Map<number, { pid: number; fd: number }[]>();
-    for (const p of tree) {
-      for (const fd of p.fds) {
-        if (fd.kind !== 'socket' || fd.inode === null) continue;
-        const list = holders.get(fd.inode);
-        if (list) list.push({ pid: p.pid, fd: fd.fd });
-        else holders.set(fd.inode, [{ pid: p.pid, fd: fd.fd }]);
-      }
-    }
+    const holders = this.holders;
     if (holders.size > 0 && readTables) this.readTcpTables(tree, holders, t, full);
     const sockets: OwnedSocket[] = [];
     for (const [inode, list] of holders) {
@@ -483,6 +497,8 @@ export class Sampler {
     if (hits.tcp !== hits.tcp6) this.primaryTable = hits.tcp > hits.tcp6 ? 'tcp' : 'tcp6';
     // owned sockets in neither table; rebuilt from the current owners, so closed ones are forgotten
     this.nonTcpInodes = new Set([...wanted].filter((inode) => !rows.has(inode)));
+    this.netInodes = wanted;
+    this.inodesMoved = false;
     this.stats.netMs += performance.now() - started;
     this.netRows = rows;
     this.netT = t;
@@ -494,6 +510,12 @@ export class Sampler {
     this.nextNetAt = t + Math.min(MAX_NET_AGE_MS, this.netCostMs / this.opts.netBudget);
   }
 
+  /** processKey(p), without building the string again for a process the sampler already knows */
+  private keyOf(p: ProcessSnapshot): string {
+    const info = this.pids.get(p.pid);
+    return info !== undefined && info.stat !== null && info.stat.starttime === p.starttime ? info.key : processKey(p);
+  }
+
   private record(sample: Sample): void {
     const { t, tree, orphans, sockets } = sample;
     const fdsByKind = { socket: 0, pipe: 0, file: 0, other: 0 };
@@ -503,7 +525,7 @@ export class Sampler {
     let cpuTicks = 0;
     const cpu = new Map<string, number>();
     for (const p of tree) {
-      const key = processKey(p);
+      const key = this.keyOf(p);
       if (!this.firstSeenAt.has(key)) this.firstSeenAt.set(key, t);
       if (p.depth >= 1) {
         if (p.state === 'Z') zombies++;
