@@ -152,7 +152,7 @@ function microSection(r: BenchReport['results']): string {
   if (r.samplerCost) {
     const s = r.samplerCost;
     parts.push(
-      `## Sampler cost (bench/sampler-cost.ts)\n\n${s.processes} processes, ${1000 / s.intervalMs} Hz for ${s.seconds} s: **${s.cpuPctOfCore} % of one core**; per adaptive sample p50 ${s.perSampleMs.p50} ms, p95 ${s.perSampleMs.p95} ms; one full sample ${s.fullSampleMs} ms; TCP table reads ${s.netReads} (${s.netReadMs} ms each).\n`,
+      `## Sampler cost (bench/sampler-cost.ts)\n\n${s.processes} processes, ${1000 / s.intervalMs} Hz for ${s.seconds} s: **${s.cpuPctOfCore} % of one core** after a warm-up${s.warmUpCpuPctOfCore !== undefined ? ` (which itself cost ${s.warmUpCpuPctOfCore} %: first sight of every pid, JIT compilation)` : ''}; per adaptive sample p50 ${s.perSampleMs.p50} ms, p95 ${s.perSampleMs.p95} ms; one full sample ${s.fullSampleMs} ms; TCP table reads ${s.netReads} (${s.netReadMs} ms each).\n`,
     );
   }
   if (r.headroom) {
