@@ -4,6 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliPath } from '../../src/paths.js';
+import { untappedNode } from '../helpers/untapped.js';
 import type { Report } from '../../src/report/schema.js';
 
 export interface CliResult {
@@ -19,7 +20,7 @@ export interface CliResult {
 /** Runs `handoff stress …` as a real process (exit codes for real), killed after timeoutMs. */
 export function runCli(args: string[], opts: { timeoutMs?: number; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cliPath(), ...args], {
+    const child = spawn(...untappedNode([cliPath(), ...args]), {
       cwd: opts.cwd,
       env: { ...process.env, ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],

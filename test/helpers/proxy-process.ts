@@ -2,6 +2,7 @@
 // wait for its `listening` line, and kill the whole group on every path.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cliPath } from '../../src/paths.js';
+import { untappedNode } from './untapped.js';
 import { parseListening, parsePool } from '../../src/proxy/announce.js';
 import type { PoolDeclaration } from '../../src/proxy/strategies/strategy.js';
 
@@ -32,7 +33,7 @@ process.once('exit', () => {
 });
 
 export async function startProxy(strategy: string, args: string[], readyTimeoutMs = 20_000): Promise<ProxyProcess> {
-  const child = spawn(process.execPath, [cliPath(), 'serve', '--strategy', strategy, '--port', '0', ...args], {
+  const child = spawn(...untappedNode([cliPath(), 'serve', '--strategy', strategy, '--port', '0', ...args]), {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
