@@ -8,6 +8,11 @@
 // Pool rule (the `pool` line): resident = cap = workers (no recycling: --max-connections-per-child is a
 // prefork option).
 //
+// Scheduling: SCHED_NONE (workers accept from the shared listener themselves). With the default round-robin
+// policy the primary accepts and sends each handle to a worker; a worker killed with handles in flight leaves
+// the primary holding those client sockets in CLOSE_WAIT forever (nodejs/node#19433) — handoff's chaos suite
+// caught exactly that (sockets-drained failed on cluster). With SCHED_NONE there is no per-connection handoff.
+//
 // Known limit: the shared listener belongs to node:cluster, which closes it when the last worker is gone;
 // if every worker dies at once, connections are refused until a replacement listens again (same port).
 import cluster, { type Worker } from 'node:cluster';
@@ -23,6 +28,8 @@ import type { PoolDeclaration, Strategy } from './strategy.js';
 const BOOT_TIMEOUT_MS = 15_000;
 const YOUNG_DEATH_MS = 1_000;
 const MAX_BACKOFF_MS = 5_000;
+/** young deaths in a row that make a crash loop */
+const CRASH_LOOP = 3;
 
 export class ClusterStrategy implements Strategy {
   readonly name = 'cluster';
@@ -52,6 +59,7 @@ export class ClusterStrategy implements Strategy {
   }
 
   async listen(): Promise<AddressInfo> {
+    cluster.schedulingPolicy = cluster.SCHED_NONE;
     cluster.setupPrimary({
       exec: childEntryPath(),
       args: ['cluster-worker'],
@@ -130,7 +138,9 @@ export class ClusterStrategy implements Strategy {
     this.counters.crashes++;
     this.crashStreak = Date.now() - started < YOUNG_DEATH_MS ? this.crashStreak + 1 : 0;
     if (this.respawnTimer) return;
-    const delay = this.crashStreak === 0 ? 0 : Math.min(MAX_BACKOFF_MS, 100 * 2 ** (this.crashStreak - 1));
+    // a crash loop backs off; a worker killed from outside (OOM killer, chaos) is replaced at once: while no
+    // worker holds the shared listener, node:cluster closes it and connections are refused
+    const delay = this.crashStreak < CRASH_LOOP ? 0 : Math.min(MAX_BACKOFF_MS, 100 * 2 ** (this.crashStreak - CRASH_LOOP));
     this.respawnTimer = setTimeout(() => {
       this.respawnTimer = null;
       if (this.shuttingDown) return;
