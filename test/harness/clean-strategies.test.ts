@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { packageRoot } from '../../src/paths.js';
 import { markedPids, runCli, tempReportDir } from './helpers.js';
+import { forkUnavailableReason } from '../fork/addon-available.js';
 
 const REPEAT = Number(process.env.HANDOFF_TEST_REPEAT ?? 3);
 
@@ -15,6 +16,7 @@ const CASES: { name: string; strategy: string; args: string[] }[] = [
   { name: 'per-connection spares', strategy: 'per-connection', args: ['--strategy', 'per-connection', '--spares', '2'] },
   { name: 'prefork', strategy: 'prefork', args: ['--strategy', 'prefork', '--workers', '2'] },
   { name: 'cluster', strategy: 'cluster', args: ['--strategy', 'cluster', '--workers', '2'] },
+  { name: 'fork', strategy: 'fork', args: ['--strategy', 'fork'] },
 ];
 
 const isStub = (strategy: string): boolean =>
@@ -23,7 +25,7 @@ const isStub = (strategy: string): boolean =>
 t.test('clean strategies pass every check', async (t) => {
   const dir = tempReportDir(t);
   for (const c of CASES) {
-    await t.test(c.name, { skip: isStub(c.strategy) ? `strategy ${c.strategy} is still a stub` : false }, async (t) => {
+    await t.test(c.name, { skip: isStub(c.strategy) ? `strategy ${c.strategy} is still a stub` : c.strategy === 'fork' ? (forkUnavailableReason() ?? false) : false }, async (t) => {
       for (let i = 1; i <= REPEAT; i++) {
         const r = await runCli(['stress', ...c.args, '--report-dir', dir, '--format', 'json', '--quiet']);
         const failing = r.report?.checks.filter((x) => !x.pass).map((x) => `${x.id}: ${x.summary}`) ?? [];
