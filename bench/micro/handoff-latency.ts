@@ -42,7 +42,10 @@ export async function benchHandoffLatency(env: BenchEnv): Promise<HandoffLatency
     env.log(`handoff-latency: ${subject.label}`);
     let resets = 0;
     const latency = await withRunning(subject.start(env), async (running) => {
-      const bench = new Bench({ time: quick ? 150 : 1_500, iterations: quick ? 3 : 12, warmupIterations: quick ? 1 : 3, warmupTime: 0 });
+      // tinybench runs until BOTH minima are reached, and `time` sums task time only (not the untimed pause):
+      // with a time minimum a fast subject (inline ≈ 0.5 ms) ran thousands of paced iterations (≈ 190 s).
+      // A fixed count of iterations bounds the wall time at iterations × (pause + latency).
+      const bench = new Bench({ time: 1, iterations: quick ? 3 : 30, warmupIterations: quick ? 1 : 3, warmupTime: 0 });
       // a reset under a loaded machine must not void the whole task: retry (counted), the sample includes it
       bench.add(
         subject.id,
