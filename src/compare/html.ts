@@ -1,8 +1,8 @@
 // comparison.html: one standalone page (no network; uPlot inlined as in report.html, same CSP and
 // escaping). Verdict, the table of targets, bar charts of the medians side by side (plain HTML/CSS, with
 // the min–max range as a whisker), timelines of every target on one axis (uPlot), and every run linked.
-import { escapeHtml as h, jsonForScript } from '../report/escape.js';
-import { CSP, inlineSafe, uplotAssets, type UplotAssets } from '../report/html.js';
+import { escapeHtml as h } from '../report/escape.js';
+import { renderChartPage, uplotAssets, type UplotAssets } from '../report/html-shared.js';
 import { formatMs, formatNumber } from '../report/text.js';
 import { compareChartData, targetColor } from './chart-data.js';
 import { COMPARE_CLIENT_SCRIPT } from './html-client.js';
@@ -12,18 +12,9 @@ import type { Comparison, CompareRun, Spread, TargetSummary } from './types.js';
 
 const STYLE = `
 :root { color-scheme: light; --pass: #1a7f37; --fail: #cf222e; --muted: #57606a; --line: #d0d7de; }
-* { box-sizing: border-box; }
-body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0; color: #1f2328; background: #fff; }
 main { max-width: 1500px; margin: 0 auto; padding: 0 16px 48px; }
-.verdict { padding: 18px 16px; color: #fff; }
-.verdict.pass { background: var(--pass); } .verdict.fail { background: var(--fail); }
-.verdict h1 { margin: 0; font-size: 26px; } .verdict p { margin: 4px 0 0; font-size: 15px; }
-h2 { font-size: 18px; margin: 28px 0 8px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
-table { border-collapse: collapse; width: 100%; }
-th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
-th { background: #f6f8fa; font-weight: 600; }
+.verdict h1 { margin: 0; font-size: 26px; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-.status { font-weight: 700; white-space: nowrap; }
 .status.pass { color: var(--pass); } .status.fail, .status.not-started, .status.error { color: var(--fail); }
 tr.fail > td, tr.not-started > td, tr.error > td { background: #fff5f5; }
 .swatch { display: inline-block; width: 12px; height: 12px; margin-right: 6px; vertical-align: -1px; border-radius: 2px; }
@@ -46,7 +37,6 @@ small.range { color: var(--muted); font-size: 11.5px; }
 #charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(460px, 1fr)); gap: 10px 18px; }
 #charts .chart { min-width: 0; overflow: hidden; }
 .legend span { display: inline-block; margin-right: 16px; }
-footer { color: var(--muted); margin-top: 32px; font-size: 12px; }
 `;
 
 function targetCell(t: TargetSummary, i: number): string {
@@ -115,23 +105,13 @@ export function renderCompareHtml(c: Comparison, assets: UplotAssets = uplotAsse
   const verdict = c.verdict === 'pass' ? 'pass' : 'fail';
   const failing = c.targets.filter((t) => t.verdict !== 'pass').length;
   const legend = c.targets.map((t, i) => `<span><i class="swatch" style="background:${targetColor(i)}"></i>${h(t.label)}</span>`).join('');
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${CSP}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>handoff compare ${verdict.toUpperCase()} — ${h(comparisonTitle(c))}</title>
-<style>${inlineSafe(assets.css, 'style')}</style>
-<style>${STYLE}</style>
-</head>
-<body data-verdict="${verdict}">
-<header class="verdict ${verdict}">
-<h1>${verdict === 'pass' ? '✔ PASS' : '✘ FAIL'} · exit code ${c.exitCode}</h1>
-<p>handoff compare — ${h(comparisonTitle(c))} — ${failing} of ${c.targets.length} targets did not pass</p>
-</header>
-<main>
-<p class="note">Load: ${h(loadText(c))} · order: ${h(orderText(c))} · comparison <code>${h(c.id)}</code></p>
+  return renderChartPage({
+    verdict,
+    exitCode: c.exitCode,
+    titleHtml: `handoff compare ${verdict.toUpperCase()} — ${h(comparisonTitle(c))}`,
+    subtitleHtml: `handoff compare — ${h(comparisonTitle(c))} — ${failing} of ${c.targets.length} targets did not pass`,
+    style: STYLE,
+    mainHtml: `<p class="note">Load: ${h(loadText(c))} · order: ${h(orderText(c))} · comparison <code>${h(c.id)}</code></p>
 <section><h2>Targets</h2>${summaryTable(c)}</section>
 <section><h2>Side by side</h2><div class="bars">${METRIC_COLUMNS.map((m) => barFigure(c, m)).join('\n')}</div></section>
 <section><h2>Over time <small class="note">(each target's median-throughput run; 0 s = its load start)</small></h2>
@@ -139,12 +119,10 @@ export function renderCompareHtml(c: Comparison, assets: UplotAssets = uplotAsse
 <div id="charts"></div>
 </section>
 <section><h2>Runs, in execution order</h2>${runsTable(c)}</section>
-<footer>handoff ${h(c.tool.version)} · ${h(c.machine.platform)}, ${c.machine.cores} cores, ${h(c.machine.cpuModel)}, node ${h(c.machine.node)} · ${h(c.startedAt)} → ${h(c.finishedAt)} · this page makes no network requests; charts by uPlot, inlined.</footer>
-</main>
-<script type="application/json" id="compare-data">${jsonForScript(compareChartData(c))}</script>
-<script>${inlineSafe(assets.js, 'script')}</script>
-<script>${inlineSafe(COMPARE_CLIENT_SCRIPT, 'script')}</script>
-</body>
-</html>
-`;
+<footer>handoff ${h(c.tool.version)} · ${h(c.machine.platform)}, ${c.machine.cores} cores, ${h(c.machine.cpuModel)}, node ${h(c.machine.node)} · ${h(c.startedAt)} → ${h(c.finishedAt)} · this page makes no network requests; charts by uPlot, inlined.</footer>`,
+    dataId: 'compare-data',
+    data: compareChartData(c),
+    clientScript: COMPARE_CLIENT_SCRIPT,
+    assets,
+  });
 }

@@ -1,54 +1,21 @@
 // report.html: one standalone file. uPlot's JS and CSS are read from node_modules at render time and
 // inlined; a Content-Security-Policy forbids every network request; every report string is escaped
 // (cmdlines are chosen by the target) and the chart data travels as script-safe JSON.
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import type { CheckResult, Evidence, Report } from './schema.js';
-import { escapeHtml as h, jsonForScript } from './escape.js';
+import { escapeHtml as h } from './escape.js';
 import { chartData, CLOSE_WAIT_COLOR } from './chart-data.js';
 import { HTML_CLIENT_SCRIPT } from './html-client.js';
+import { renderChartPage, uplotAssets, type UplotAssets } from './html-shared.js';
 import { checkStatus, evidenceText, formatBytes, formatMs, formatNumber, headline, requestsPerSecond, runTitle } from './text.js';
 
-export interface UplotAssets {
-  js: string;
-  css: string;
-}
-
-let cachedAssets: UplotAssets | null = null;
-
-/** uPlot's minified IIFE build and stylesheet, from the installed package. */
-export function uplotAssets(): UplotAssets {
-  if (cachedAssets) return cachedAssets;
-  const require = createRequire(import.meta.url);
-  const dist = join(dirname(require.resolve('uplot/package.json')), 'dist');
-  cachedAssets = {
-    js: readFileSync(join(dist, 'uPlot.iife.min.js'), 'utf8'),
-    css: readFileSync(join(dist, 'uPlot.min.css'), 'utf8'),
-  };
-  return cachedAssets;
-}
-
-/** Inlined code must not be able to end its own element early. */
-export const inlineSafe = (code: string, tag: 'script' | 'style'): string => code.replace(new RegExp(`</(${tag})`, 'gi'), '<\\/$1');
-
-export const CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
+// the page shell and uPlot assets live in html-shared.ts (comparison.html uses them too)
+export { CSP, inlineSafe, uplotAssets, type UplotAssets } from './html-shared.js';
 
 const STYLE = `
 :root { color-scheme: light; --pass: #1a7f37; --fail: #cf222e; --waived: #9a6700; --muted: #57606a; --line: #d0d7de; }
-* { box-sizing: border-box; }
-body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0; color: #1f2328; background: #fff; }
 main { max-width: 1420px; margin: 0 auto; padding: 0 16px 48px; }
-.verdict { padding: 18px 16px; color: #fff; }
-.verdict.pass { background: var(--pass); } .verdict.fail { background: var(--fail); }
 .verdict h1 { margin: 0; font-size: 28px; letter-spacing: .02em; }
-.verdict p { margin: 4px 0 0; font-size: 15px; }
-h2 { font-size: 18px; margin: 28px 0 8px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
-table { border-collapse: collapse; width: 100%; }
-th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
-th { background: #f6f8fa; font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-.status { font-weight: 700; white-space: nowrap; }
 .status.pass { color: var(--pass); } .status.fail { color: var(--fail); } .status.waived { color: var(--waived); }
 tr.fail > td { background: #fff5f5; }
 details summary { cursor: pointer; color: var(--muted); }
@@ -65,7 +32,6 @@ code { font: 12.5px ui-monospace, SFMono-Regular, Menlo, monospace; background: 
 .peaks { display: flex; flex-wrap: wrap; gap: 12px; }
 .peaks div { border: 1px solid var(--line); border-radius: 6px; padding: 8px 14px; min-width: 150px; }
 .peaks b { display: block; font-size: 20px; }
-footer { color: var(--muted); margin-top: 32px; font-size: 12px; }
 `;
 
 const PHASE_SWATCH: Record<string, string> = {
@@ -149,23 +115,13 @@ export function renderHtml(report: Report, assets: UplotAssets = uplotAssets()):
     .filter((p) => p.end > p.start)
     .map((p) => `<span><i class="swatch" style="background:${PHASE_SWATCH[p.name] ?? '#eee'}"></i>${h(p.name)}</span>`)
     .join('');
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${CSP}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>handoff ${verdict.toUpperCase()} — ${h(runTitle(report))}</title>
-<style>${inlineSafe(assets.css, 'style')}</style>
-<style>${STYLE}</style>
-</head>
-<body data-verdict="${verdict}">
-<header class="verdict ${verdict}">
-<h1>${verdict === 'pass' ? '✔ PASS' : '✘ FAIL'} · exit code ${report.exitCode}</h1>
-<p>${h(runTitle(report))} — ${h(headline(report))} · time to quiet: ${h(quiet)}</p>
-</header>
-<main>
-<section><h2>Checks</h2>
+  return renderChartPage({
+    verdict,
+    exitCode: report.exitCode,
+    titleHtml: `handoff ${verdict.toUpperCase()} — ${h(runTitle(report))}`,
+    subtitleHtml: `${h(runTitle(report))} — ${h(headline(report))} · time to quiet: ${h(quiet)}`,
+    style: STYLE,
+    mainHtml: `<section><h2>Checks</h2>
 <table id="checks"><thead><tr><th>status</th><th>check</th><th>summary and evidence</th></tr></thead>
 <tbody>
 ${checkRows(report.checks)}
@@ -185,12 +141,10 @@ ${allowListSection(report)}
 </section>
 ${loadSection(report)}
 <section><h2>Run</h2>${metaSection(report)}</section>
-<footer>handoff ${h(report.tool.version)} · report schema ${report.schema} · this page makes no network requests; charts by uPlot, inlined.</footer>
-</main>
-<script type="application/json" id="handoff-data">${jsonForScript(chartData(report))}</script>
-<script>${inlineSafe(assets.js, 'script')}</script>
-<script>${inlineSafe(HTML_CLIENT_SCRIPT, 'script')}</script>
-</body>
-</html>
-`;
+<footer>handoff ${h(report.tool.version)} · report schema ${report.schema} · this page makes no network requests; charts by uPlot, inlined.</footer>`,
+    dataId: 'handoff-data',
+    data: chartData(report),
+    clientScript: HTML_CLIENT_SCRIPT,
+    assets,
+  });
 }
