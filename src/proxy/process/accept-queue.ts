@@ -47,6 +47,27 @@ export class AcceptQueue {
     return true;
   }
 
+  /** A new connection: straight to dispatch when nobody waits ahead of it and dispatch takes it, else parked. */
+  offer(socket: net.Socket, dispatch: (socket: net.Socket) => boolean): void {
+    if (this.items.length === 0 && dispatch(socket)) return;
+    this.push(socket);
+  }
+
+  /**
+   * Hands parked connections to dispatch, oldest first, until dispatch declines one (it keeps its turn at the
+   * head) or stopped() is true; connections closed while parked are dropped.
+   */
+  drainTo(dispatch: (socket: net.Socket) => boolean, stopped: () => boolean): void {
+    while (this.items.length > 0 && !stopped()) {
+      const socket = this.items.shift() as net.Socket;
+      if (socket.destroyed) continue;
+      if (!dispatch(socket)) {
+        this.items.unshift(socket);
+        break;
+      }
+    }
+  }
+
   /** Puts a socket back at the head (a spawn failed: it keeps its turn). */
   unshift(socket: net.Socket): void {
     this.items.unshift(socket);

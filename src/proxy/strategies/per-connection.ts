@@ -140,8 +140,7 @@ export class PerConnectionStrategy implements Strategy {
     }
     socket.on('error', () => {}); // a parked client may reset; never let that crash the master
     this.faults.onConnection();
-    if (this.queue.length === 0 && this.tryDispatch(socket)) return;
-    this.queue.push(socket);
+    this.queue.offer(socket, (s) => this.tryDispatch(s));
   }
 
   /** Gives the socket to a spare or to a new child; false when at the cap (or spawning is failing). */
@@ -157,14 +156,7 @@ export class PerConnectionStrategy implements Strategy {
   }
 
   private drainQueue(): void {
-    while (this.queue.length > 0 && !this.shuttingDown) {
-      const socket = this.queue.shift() as net.Socket;
-      if (socket.destroyed) continue;
-      if (!this.tryDispatch(socket)) {
-        this.queue.unshift(socket);
-        break;
-      }
-    }
+    this.queue.drainTo((s) => this.tryDispatch(s), () => this.shuttingDown);
   }
 
   /** Keeps `spares` unassigned children alive, within the cap; queued connections come first. */

@@ -130,8 +130,7 @@ export class PreforkStrategy implements Strategy {
     }
     socket.on('error', () => {});
     this.faults.onConnection();
-    if (this.queue.length === 0 && this.tryDispatch(socket)) return;
-    this.queue.push(socket);
+    this.queue.offer(socket, (s) => this.tryDispatch(s));
   }
 
   private leastBusy(): Worker | null {
@@ -163,14 +162,7 @@ export class PreforkStrategy implements Strategy {
   }
 
   private drainQueue(): void {
-    while (this.queue.length > 0 && !this.shuttingDown) {
-      const socket = this.queue.shift() as net.Socket;
-      if (socket.destroyed) continue;
-      if (!this.tryDispatch(socket)) {
-        this.queue.unshift(socket);
-        break;
-      }
-    }
+    this.queue.drainTo((s) => this.tryDispatch(s), () => this.shuttingDown);
   }
 
   // --- workers ---
