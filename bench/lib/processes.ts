@@ -5,10 +5,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync } from 'node:fs';
-import net from 'node:net';
 import { join } from 'node:path';
 import { registerCleanup, signalGroup } from '../../src/harness/cleanup.js';
-import { launchTarget, type Target } from '../../src/harness/target.js';
+import { canConnect, launchTarget, type Target } from '../../src/harness/target.js';
 import { clkTck, listChildren, pageSizeBytes, readProcFile, readStat } from '../../src/harness/probes/proc-reader.js';
 import { parseListening } from '../../src/proxy/announce.js';
 import { DEFAULT_PROXY_OPTIONS, type ProxyOptions } from '../../src/proxy/options.js';
@@ -61,19 +60,6 @@ export interface HelperSpec {
   ready: { kind: 'listening-line' } | { kind: 'port'; host: string; port: number };
   env?: NodeJS.ProcessEnv;
   readyTimeoutMs?: number;
-}
-
-function canConnect(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host, port });
-    const done = (ok: boolean): void => {
-      s.destroy();
-      resolve(ok);
-    };
-    s.setTimeout(500, () => done(false));
-    s.once('connect', () => done(true));
-    s.once('error', () => done(false));
-  });
 }
 
 /** Starts a helper server in its own process group and waits until it accepts. */

@@ -69,7 +69,8 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   return port;
 }
 
-function canConnect(host: string, port: number): Promise<boolean> {
+/** Whether host:port accepts a TCP connection within 500 ms (the connection is closed at once). */
+export function canConnect(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect({ host, port });
     const done = (ok: boolean): void => {
