@@ -8,7 +8,7 @@ import { startOrigin, startTcpOrigins, type TestOrigin, type TcpOrigins } from '
 import { connect, rawExchange, readResponse } from '../helpers/raw-http.js';
 import { startProxy, groupAlive, pollUntil, type ProxyProcess } from '../helpers/proxy-process.js';
 import { forkUnavailableReason } from './addon-available.js';
-import { alive, childrenOf, fdCount } from './proc.js';
+import { alive, childrenOf, fdCount } from '../strategies/proc.js';
 
 const unavailable = forkUnavailableReason();
 if (unavailable) {

@@ -1,4 +1,4 @@
-// Small /proc readers for the strategy tests (Linux). Processes are keyed by pid only: the tests look at
+// Small /proc readers for the strategy and fork tests (Linux). Processes are keyed by pid only: the tests look at
 // short windows in which pid reuse inside one process group is not a concern.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
@@ -51,6 +51,17 @@ export function descendants(pid: number): ProcInfo[] {
   };
   walk(pid);
   return out;
+}
+
+/** Direct children of pid, zombies included. */
+export function childrenOf(pid: number): ProcInfo[] {
+  return allProcs().filter((p) => p.ppid === pid);
+}
+
+/** Whether pid exists and is not a zombie. */
+export function alive(pid: number): boolean {
+  const p = readStat(pid);
+  return p !== null && p.state !== 'Z';
 }
 
 /** Direct children of pid that are not zombies. */
