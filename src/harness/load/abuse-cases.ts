@@ -6,7 +6,7 @@
 // statuses are the proxy's contract, not every server's.
 import { UsageError } from '../../util/errors.js';
 import { tokenPath } from '../origin.js';
-import type { Case, CaseEnv, Expectation } from './cases.js';
+import { buildCases, type Case, type CaseEnv, type Expectation } from './cases.js';
 import { runExchange, type Step } from './raw-exchange.js';
 
 export interface AbuseOptions {
@@ -93,13 +93,7 @@ const BUILDERS: Record<string, (o: AbuseOptions) => Case> = {
 export const ABUSE_CASES = Object.keys(BUILDERS);
 
 export function abuseCases(names: string[], options: AbuseOptions, expectOverrides: Record<string, Expectation[]> = {}): Case[] {
-  return names.map((n) => {
-    const build = BUILDERS[n];
-    if (!build) throw new UsageError(`unknown abuse case "${n}" (known: ${ABUSE_CASES.join(', ')})`);
-    const c = build(options);
-    // a suite's own expectation holds in both modes
-    return expectOverrides[n] ? { ...c, expect: expectOverrides[n], serverExpect: undefined } : c;
-  });
+  return buildCases('abuse case', BUILDERS, names, options, expectOverrides);
 }
 
 /** Reads an `expect` map of a suite entry: case → list of statuses / "close" / "truncated" / "any". */

@@ -2,6 +2,7 @@
 // outcome; workers cycle through the cases until the duration or the case budget is spent. A case whose outcome
 // differs from what it expected is an `unexpected-status` incident (it counts against the error budget); a
 // successful answer also has its token checked.
+import { UsageError } from '../../util/errors.js';
 import { checkToken } from './flood.js';
 import { IncidentLog, latencySummary, type LoadContext, type LoadGenerator, type LoadOutcome } from './generator.js';
 import type { Exchange } from './raw-exchange.js';
@@ -63,6 +64,15 @@ export function outcomeOf(x: Exchange, success: (status: number) => boolean = (s
   if (x.serverClosed) return { label: `closed without a response (${x.serverClosed})`, matches: (e) => e === 'close' || e === 'refused' || e === 'any' };
   if (x.clientLeft) return { label: 'client left', matches: (e) => e === 'any' };
   return { label: x.timedOut ? 'no answer before the deadline' : `no answer (${x.error ?? 'open'})`, matches: (e) => e === 'any' && !x.timedOut };
+}
+
+/** The named cases from a table of builders; a suite's `expect` override replaces a case's own, in both modes. */
+export function buildCases<O>(what: string, builders: Record<string, (o: O) => Case>, names: string[], options: O, expectOverrides: Record<string, Expectation[]>): Case[] {
+  return names.map((n) => {
+    if (!Object.hasOwn(builders, n)) throw new UsageError(`unknown ${what} "${n}" (known: ${Object.keys(builders).join(', ')})`);
+    const c = builders[n](options);
+    return expectOverrides[n] ? { ...c, expect: expectOverrides[n], serverExpect: undefined } : c;
+  });
 }
 
 export const describeExpect = (e: Expectation[]): string => e.map(String).join(' or ');

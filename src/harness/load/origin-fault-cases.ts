@@ -2,10 +2,9 @@
 // its client: a slow or chunked or huge answer relayed whole, a hang → 504 once --upstream-timeout passes,
 // a reset before the response → 502, a reset mid-body → the client's response cut short too (never passed off
 // as complete), a refused connection → 502. Proxy mode only: a plain server has no upstream.
-import { UsageError } from '../../util/errors.js';
 import { closedPort, faultBodyLength, faultPath, type OriginFault } from '../origin-faults.js';
 import { tokenPath } from '../origin.js';
-import type { Case, CaseEnv, Expectation } from './cases.js';
+import { buildCases, type Case, type CaseEnv, type Expectation } from './cases.js';
 import { runExchange } from './raw-exchange.js';
 
 export interface OriginFaultOptions {
@@ -62,10 +61,5 @@ const BUILDERS: Record<string, (o: OriginFaultOptions) => Case> = {
 export const ORIGIN_FAULT_CASES = Object.keys(BUILDERS);
 
 export function originFaultCases(names: string[], options: OriginFaultOptions, expectOverrides: Record<string, Expectation[]> = {}): Case[] {
-  return names.map((n) => {
-    const build = BUILDERS[n];
-    if (!build) throw new UsageError(`unknown origin fault "${n}" (known: ${ORIGIN_FAULT_CASES.join(', ')})`);
-    const c = build(options);
-    return expectOverrides[n] ? { ...c, expect: expectOverrides[n], serverExpect: undefined } : c;
-  });
+  return buildCases('origin fault', BUILDERS, names, options, expectOverrides);
 }
