@@ -1,15 +1,15 @@
-// Every clean strategy passes, several times in a row (a false positive is as much a bug as a missed leak),
+// Clean matrix (cases; run by clean-*.test.ts, split so tap runs them side by side): every clean strategy passes, several times in a row (a false positive is as much a bug as a missed leak),
 // through the real CLI, and leaves nothing behind.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import t from 'tap';
+import type { Test } from 'tap';
 import { packageRoot } from '../../src/paths.js';
 import { markedPids, runCli, tempReportDir } from './helpers.js';
 import { forkUnavailableReason } from '../fork/addon-available.js';
 
 const REPEAT = Number(process.env.HANDOFF_TEST_REPEAT ?? 3);
 
-const CASES: { name: string; strategy: string; args: string[] }[] = [
+export const CASES: { name: string; strategy: string; args: string[] }[] = [
   { name: 'inline', strategy: 'inline', args: ['--strategy', 'inline'] },
   { name: 'per-connection ipc', strategy: 'per-connection', args: ['--strategy', 'per-connection', '--handoff', 'ipc'] },
   { name: 'per-connection stdio', strategy: 'per-connection', args: ['--strategy', 'per-connection', '--handoff', 'stdio'] },
@@ -22,9 +22,10 @@ const CASES: { name: string; strategy: string; args: string[] }[] = [
 const isStub = (strategy: string): boolean =>
   readFileSync(join(packageRoot, 'src/proxy/strategies', `${strategy}.ts`), 'utf8').startsWith('// STUB');
 
-t.test('clean strategies pass every check', async (t) => {
+export function runClean(t: Test, cases: typeof CASES): Promise<unknown> {
+  return t.test('clean strategies pass every check', async (t) => {
   const dir = tempReportDir(t);
-  for (const c of CASES) {
+  for (const c of cases) {
     await t.test(c.name, { skip: isStub(c.strategy) ? `strategy ${c.strategy} is still a stub` : c.strategy === 'fork' ? (forkUnavailableReason() ?? false) : false }, async (t) => {
       for (let i = 1; i <= REPEAT; i++) {
         const r = await runCli(['stress', ...c.args, '--report-dir', dir, '--format', 'json', '--quiet']);
@@ -38,3 +39,4 @@ t.test('clean strategies pass every check', async (t) => {
     });
   }
 });
+}
