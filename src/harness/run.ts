@@ -23,6 +23,7 @@ import type { LoadContext, LoadGenerator, LoadOutcome } from './load/generator.j
 import { startOrigin, tokenPath, type Origin } from './origin.js';
 import { hasMarker, readStat } from './probes/proc-reader.js';
 import { Sampler } from './probes/sampler.js';
+import { RequestCountRecorder, withRequestRate, type CountPoint } from './request-rate.js';
 import { processKey, type ProcessSnapshot, type Sample } from './probes/types.js';
 import type { Suite } from './suite.js';
 import { allowEchoPort } from './suite-target.js';
@@ -163,6 +164,7 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
   let origin: Origin | null = null;
   let target: Target | null = null;
   let sampler: Sampler | null = null;
+  let requestCounts: RequestCountRecorder | null = null;
   const stopLoad = new AbortController();
   try {
     log(`run ${runId} (${runDir})`);
@@ -184,6 +186,8 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
     const liveLoad = (): { requests: number; errors: number } =>
       generators.reduce((a, g) => { const l = g.live?.(); return l ? { requests: a.requests + l.requests, errors: a.errors + l.errors } : a; }, { requests: 0, errors: 0 });
     opts.progress?.watch({ load: liveLoad, sample: () => smp.latest() });
+    requestCounts = new RequestCountRecorder(() => liveLoad().requests, clock);
+    requestCounts.start();
     const pool = tgt.pool;
     const targetFacts: RunObservations['target'] = { kind: tgt.kind, rootPid: tgt.pid, pool, strictExit: opts.strictExit };
 
@@ -301,7 +305,7 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
     };
     const checks = await phase('verdict', async () => evaluateAll(observations));
     const report = buildReport({
-      opts, runId, startedAt, target: tgt, phases, checks, outcomes, timeToQuietMs, sampler: smp, shutdown,
+      opts, runId, startedAt, target: tgt, phases, checks, outcomes, timeToQuietMs, sampler: smp, shutdown, requestCounts: requestCounts.series,
     });
     if (smp.errors > 0) log(`sampler: ${smp.errors} sampling errors (last: ${String(smp.lastError)})`);
     const final = opts.finalize ? opts.finalize(report) : report;
@@ -311,6 +315,7 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
   } finally {
     stopLoad.abort();
     sampler?.stop();
+    requestCounts?.stop();
     if (target) {
       await target.killGroup(500);
       killMarked(runId, sampler);
@@ -427,6 +432,7 @@ function buildReport(a: {
   timeToQuietMs: number | null;
   sampler: Sampler;
   shutdown: ShutdownObservation;
+  requestCounts: CountPoint[];
 }): Report {
   const pass = a.checks.every((c) => c.pass);
   const load: Record<string, LoadStats> = {};
@@ -464,7 +470,7 @@ function buildReport(a: {
     load,
     peaks: { children: peaks.children, fds: peaks.fds, rssBytes: peaks.rssBytes, closeWait: peaks.closeWait },
     timeToQuietMs: a.timeToQuietMs,
-    timeline: a.sampler.timeline.map((p) => ({ ...p, t: Math.round(p.t) })),
+    timeline: withRequestRate(a.sampler.timeline, a.requestCounts).map((p) => ({ ...p, t: Math.round(p.t) })),
     machine: { cores: cpus.length, cpuModel: cpus[0]?.model ?? 'unknown', node: process.version, platform: `${os.platform()} ${os.release()}` },
   };
 }
