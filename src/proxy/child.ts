@@ -12,7 +12,7 @@
 import net from 'node:net';
 import { createForwardProxy } from './forward.js';
 import type { ProxyOptions } from './options.js';
-import { OPTIONS_ENV, type ChildRole, type ToChild, type ToMaster } from './process/messages.js';
+import { OPTIONS_ENV, SPARE_ENV, type ChildRole, type ToChild, type ToMaster } from './process/messages.js';
 import { closeLikeForkServer, keepHalfCloseInTunnels } from './process/fork-close.js';
 
 const role = process.argv[2] as ChildRole;
@@ -22,6 +22,8 @@ if (!options || !['per-connection', 'worker', 'cluster-worker'].includes(role)) 
   process.exit(2);
 }
 const fault = options.fault;
+/** requests a spare runs through itself before 'ready' (HANDOFF_SPARE_WARMUP_ROUNDS overrides; 0 = none) */
+const SPARE_WARMUP_ROUNDS = Number(process.env.HANDOFF_SPARE_WARMUP_ROUNDS ?? 2);
 
 function send(m: ToMaster, then?: () => void): void {
   if (!process.send || !process.connected) {
@@ -109,5 +111,12 @@ if (role === 'cluster-worker') {
       void stop(msg.graceMs);
     }
   });
+  // A spare's first-ever request would otherwise pay for compiling node:http's parser, the forward path
+  // and the http client while the client waits: run a couple of loopback requests through it now, idle.
+  // warmUp() closes all it opened (sockets back to their count before) before we say ready.
+  if (role === 'per-connection' && process.env[SPARE_ENV] === '1' && SPARE_WARMUP_ROUNDS > 0) {
+    const { warmUp } = await import('./fork/warm-up.js');
+    await warmUp(proxy, SPARE_WARMUP_ROUNDS);
+  }
   send({ t: 'ready' });
 }

@@ -464,6 +464,8 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
     }
     // a handed-over socket may have been created without half-open support; tunnels need it
     socket.allowHalfOpen = true;
+    // nor did it pass through this server's accept, which is where `noDelay: true` applies
+    socket.setNoDelay(true);
     if (!server.listening && !trackingStarted) {
       // node:http starts its headers-timeout checker on 'listening'; a server that never listens (a child
       // serving handed-over sockets) must start it so slow clients stay bounded there too

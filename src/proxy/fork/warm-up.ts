@@ -46,8 +46,8 @@ function oneRequest(proxyPort: number, originPort: number): Promise<void> {
   });
 }
 
-/** Best effort: a failure only costs speed, so it is swallowed. */
-export async function warmUp(proxy: ForwardProxy): Promise<void> {
+/** Best effort: a failure only costs speed, so it is swallowed. `rounds` below the default suits a process that pays it once per connection (a per-connection spare). */
+export async function warmUp(proxy: ForwardProxy, rounds = ROUNDS): Promise<void> {
   const fdsBefore = socketCount();
   const origin = http.createServer((_req, res) => res.end('warm\n'));
   const front = net.createServer((socket) => proxy.serveSocket(socket));
@@ -55,7 +55,7 @@ export async function warmUp(proxy: ForwardProxy): Promise<void> {
     const originPort = await listenLoopback(origin);
     const proxyPort = await listenLoopback(front);
     const stopAt = Date.now() + BUDGET_MS;
-    for (let i = 0; i < ROUNDS && Date.now() < stopAt; i++) await oneRequest(proxyPort, originPort);
+    for (let i = 0; i < rounds && Date.now() < stopAt; i++) await oneRequest(proxyPort, originPort);
   } catch {
     // nothing to do: children will compile lazily
   } finally {

@@ -16,6 +16,8 @@ export type ToMaster =
   | { t: 'stats'; rssBytes: number; served: number }; // periodic metrics flush
 
 export const OPTIONS_ENV = 'HANDOFF_PROXY_OPTIONS';
+/** set to '1' for a per-connection child booted ahead of demand (a spare): it warms up before 'ready' */
+export const SPARE_ENV = 'HANDOFF_CHILD_SPARE';
 
 export type ChildRole = 'per-connection' | 'worker' | 'cluster-worker';
 

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import type net from 'node:net';
 import { compiled } from '../../paths.js';
 import type { ProxyOptions } from '../options.js';
-import { OPTIONS_ENV, type ChildRole } from './messages.js';
+import { OPTIONS_ENV, SPARE_ENV, type ChildRole } from './messages.js';
 import { markSpawnFailed } from './escalate.js';
 
 let childEntry: string | null = null;
@@ -26,12 +26,14 @@ export interface SpawnedChild {
  * Spawns a child. With `inherit`, the socket's descriptor is duplicated into the child as fd 3 (the
  * fork-and-close model); the caller must destroy its own copy after 'spawn'. Throws what spawn throws
  * synchronously (e.g. EMFILE creating the IPC socketpair); asynchronous spawn errors mark the child failed.
+ * A `spare` (per-connection, booted ahead of demand) is told so through the environment, not argv: its
+ * cmdline stays the same as any per-connection child's.
  */
-export function spawnChild(role: ChildRole, options: ProxyOptions, inherit?: net.Socket): SpawnedChild {
+export function spawnChild(role: ChildRole, options: ProxyOptions, inherit?: net.Socket, spare = false): SpawnedChild {
   const stdio: StdioOptions = inherit ? ['ignore', 'ignore', 'inherit', inherit, 'ipc'] : ['ignore', 'ignore', 'inherit', 'ipc'];
   const proc = spawn(process.execPath, [childEntryPath(), role], {
     stdio,
-    env: { ...process.env, [OPTIONS_ENV]: JSON.stringify(options) },
+    env: { ...process.env, [OPTIONS_ENV]: JSON.stringify(options), [SPARE_ENV]: spare ? '1' : '0' },
     serialization: 'json',
   });
   proc.on('error', () => markSpawnFailed(proc));
