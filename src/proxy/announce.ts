@@ -1,6 +1,8 @@
 // The lines the proxy prints on stdout once it listens; the harness parses them. Stable contract:
 //   listening 127.0.0.1:PORT
 //   pool {"resident":N,"cap":M}
+// and, on SIGUSR2, the strategy's counters:
+//   stats {"live":N,…}
 import type { PoolDeclaration } from './strategies/strategy.js';
 
 export function formatListening(host: string, port: number): string {
@@ -9,6 +11,10 @@ export function formatListening(host: string, port: number): string {
 
 export function formatPool(pool: PoolDeclaration): string {
   return `pool ${JSON.stringify(pool)}`;
+}
+
+export function formatStats(stats: object): string {
+  return `stats ${JSON.stringify(stats)}`;
 }
 
 export function parseListening(line: string): { host: string; port: number } | null {

@@ -1,7 +1,7 @@
 // `handoff serve`: load one strategy, listen, announce where (stdout lines the harness parses), and on
 // SIGTERM/SIGINT shut down gracefully and exit 0.
 import type { ProxyOptions } from './options.js';
-import { formatListening, formatPool } from './announce.js';
+import { formatListening, formatPool, formatStats } from './announce.js';
 import { loadStrategy } from './strategies/index.js';
 import { TargetStartError } from '../util/errors.js';
 
@@ -51,6 +51,11 @@ export async function serve(options: ProxyOptions): Promise<void> {
   // installed before the listening line goes out: a harness may signal the moment it reads it
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  // control channel: a `stats` line with the strategy's counters (children live/spawned/crashed, queue, …)
+  process.on('SIGUSR2', () => {
+    const stats = strategy.stats?.();
+    if (stats) process.stdout.write(`${formatStats(stats)}\n`);
+  });
   process.stdout.write(`${formatListening(address.address, address.port)}\n${formatPool(strategy.pool())}\n`);
 
   // The proxy must outlive any single bad request: log and carry on instead of dying with every connection.

@@ -20,6 +20,8 @@ export interface Strategy {
   pool(): PoolDeclaration;
   /** Stop accepting, let in-flight work finish up to graceMs, then terminate, escalate and reap children. */
   shutdown(graceMs: number): Promise<void>;
+  /** Counters of a process-managing strategy (live, spawned, crashes, …): printed as a `stats` line on SIGUSR2. */
+  stats?(): object;
 }
 
 export type StrategyFactory = (options: ProxyOptions) => Strategy;
