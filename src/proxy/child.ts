@@ -115,7 +115,7 @@ if (role === 'cluster-worker') {
   // and the http client while the client waits: run a couple of loopback requests through it now, idle.
   // warmUp() closes all it opened (sockets back to their count before) before we say ready.
   if (role === 'per-connection' && process.env[SPARE_ENV] === '1' && SPARE_WARMUP_ROUNDS > 0) {
-    const { warmUp } = await import('./fork/warm-up.js');
+    const { warmUp } = await import('./warm-up.js');
     await warmUp(proxy, SPARE_WARMUP_ROUNDS);
   }
   send({ t: 'ready' });

@@ -12,7 +12,7 @@ import { loadForkAddon, type ForkAddon } from '../fork/addon.js';
 import { ensureZygote, threadpoolRequestsInFlight } from '../fork/zygote-guard.js';
 import { Reaper } from '../fork/reaper.js';
 import { becomeChild } from '../fork/child.js';
-import { warmUp } from '../fork/warm-up.js';
+import { warmUp } from '../warm-up.js';
 
 /** Canaries this strategy reproduces; the others belong to handoff mechanisms it does not have. */
 export const FORK_FAULTS: readonly FaultName[] = ['zombie', 'no-parent-close', 'child-stall'];

@@ -5,7 +5,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { readdirSync, readlinkSync } from 'node:fs';
-import type { ForwardProxy } from '../forward.js';
+import type { ForwardProxy } from './forward.js';
 
 // enough rounds for V8 to allocate feedback vectors and baseline-compile the hot path (HANDOFF_FORK_WARMUP_ROUNDS overrides)
 const ROUNDS = Number(process.env.HANDOFF_FORK_WARMUP_ROUNDS ?? 200);
