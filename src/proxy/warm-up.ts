@@ -1,6 +1,6 @@
-// One request through the whole proxy path inside the zygote before it forks anything: node:http's parser,
-// the forward-proxy code and the http client get compiled (bytecode) once, in the zygote, instead of lazily
-// in every child. Loopback only, IP literals only (no dns.lookup: nothing here touches the libuv threadpool),
+// A few requests through the whole proxy path before a process takes real connections: node:http's parser,
+// the forward-proxy code and the http client get compiled (bytecode) once — in the fork zygote before it
+// forks anything, in a per-connection spare before it says ready — instead of lazily on a client's time. Loopback only, IP literals only (no dns.lookup: nothing here touches the libuv threadpool),
 // and everything it opens is closed before the zygote accepts its first real connection.
 import http from 'node:http';
 import net from 'node:net';
