@@ -116,7 +116,7 @@ if (role === 'cluster-worker') {
   // warmUp() closes all it opened (sockets back to their count before) before we say ready.
   if (role === 'per-connection' && process.env[SPARE_ENV] === '1' && SPARE_WARMUP_ROUNDS > 0) {
     const { warmUp } = await import('./warm-up.js');
-    await warmUp(proxy, SPARE_WARMUP_ROUNDS);
+    await warmUp(proxy, { rounds: SPARE_WARMUP_ROUNDS, auth: options.auth });
   }
   send({ t: 'ready' });
 }

@@ -33,29 +33,78 @@ function listenLoopback(server: net.Server): Promise<number> {
   });
 }
 
-function oneRequest(proxyPort: number, originPort: number): Promise<void> {
+/**
+ * The kinds of exchange a real child serves, cycled round by round so each leaves its type feedback: a
+ * one-shot GET (Connection: close), a browser-like keep-alive GET the client closes after the response, and a
+ * small POST. The client never half-closes before its response: a FIN right after the request takes other paths.
+ */
+const EXCHANGES: ((origin: string, auth: string) => string)[] = [
+  (origin, auth) => `GET http://${origin}/warm-up HTTP/1.1\r\nHost: ${origin}\r\n${auth}Connection: close\r\n\r\n`,
+  (origin, auth) =>
+    `GET http://${origin}/warm-up?keep=1 HTTP/1.1\r\nHost: ${origin}\r\nUser-Agent: handoff-warm-up\r\nAccept: */*\r\n` +
+    `Accept-Encoding: gzip, deflate\r\nAccept-Language: en\r\n${auth}Proxy-Connection: Keep-Alive\r\n\r\n`,
+  (origin, auth) =>
+    `POST http://${origin}/warm-up HTTP/1.1\r\nHost: ${origin}\r\nContent-Type: application/json\r\n` +
+    `Content-Length: 2\r\n${auth}Connection: close\r\n\r\n{}`,
+];
+
+function oneExchange(round: number, proxyPort: number, originPort: number, auth: string): Promise<void> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: '127.0.0.1', port: proxyPort });
     socket.setTimeout(DEADLINE_MS, () => socket.destroy());
     socket.on('error', () => undefined);
     socket.on('close', () => resolve());
-    socket.resume();
-    socket.end(
-      `GET http://127.0.0.1:${originPort}/warm-up HTTP/1.1\r\nHost: 127.0.0.1:${originPort}\r\nConnection: close\r\n\r\n`,
-    );
+    socket.setNoDelay(true);
+    // the keep-alive exchange: the client closes once the whole response (body "warm\n") is in
+    let seen = '';
+    socket.on('data', (chunk: Buffer) => {
+      seen = (seen + chunk.toString('latin1')).slice(-8);
+      if (seen.endsWith('warm\n')) socket.end();
+    });
+    socket.write(EXCHANGES[round % EXCHANGES.length]!(`127.0.0.1:${originPort}`, auth));
   });
 }
 
-/** Best effort: a failure only costs speed, so it is swallowed. `rounds` below the default suits a process that pays it once per connection (a per-connection spare). */
-export async function warmUp(proxy: ForwardProxy, rounds = ROUNDS): Promise<void> {
+export interface WarmUpOptions {
+  /** requests to run; below the default suits a process that pays it once per connection (a spare) */
+  rounds?: number;
+  /**
+   * Accept and prepare each socket exactly as real connections will be (same server options, same own
+   * properties and listeners): V8's optimised code is specialised on object shapes, so a warm-up socket of a
+   * different shape leaves code that deoptimises on the first real connection — in a fork child, every time.
+   */
+  pauseOnConnect?: boolean;
+  adopt?: (socket: net.Socket) => void;
+  /** "user:pass" when the proxy demands Basic auth: without it every rehearsal would stop at the 407 */
+  auth?: string | null;
+}
+
+/** Best effort: a failure only costs speed, so it is swallowed. */
+export async function warmUp(proxy: ForwardProxy, options: WarmUpOptions = {}): Promise<void> {
+  const rounds = options.rounds ?? ROUNDS;
+  const auth = options.auth ? `Proxy-Authorization: Basic ${Buffer.from(options.auth).toString('base64')}\r\n` : '';
   const fdsBefore = socketCount();
-  const origin = http.createServer((_req, res) => res.end('warm\n'));
-  const front = net.createServer((socket) => proxy.serveSocket(socket));
+  const origin = http.createServer((req, res) => {
+    req.resume();
+    res.setHeader('content-type', 'text/plain');
+    res.end('warm\n');
+  });
+  const front = net.createServer({ pauseOnConnect: options.pauseOnConnect ?? false }, (socket) => {
+    options.adopt?.(socket);
+    proxy.serveSocket(socket);
+  });
   try {
     const originPort = await listenLoopback(origin);
     const proxyPort = await listenLoopback(front);
+    const idle = socketCount();
     const stopAt = Date.now() + BUDGET_MS;
-    for (let i = 0; i < rounds && Date.now() < stopAt; i++) await oneRequest(proxyPort, originPort);
+    for (let i = 0; i < rounds && Date.now() < stopAt; i++) {
+      await oneExchange(i, proxyPort, originPort, auth);
+      // A child that serves one connection never has a pooled origin socket: it always connects afresh and
+      // parks the keep-alive socket once. Drop the pooled socket between rounds so that path is the one rehearsed.
+      origin.closeIdleConnections();
+      while (socketCount() > idle && Date.now() < stopAt) await new Promise((r) => setImmediate(r));
+    }
   } catch {
     // nothing to do: children will compile lazily
   } finally {

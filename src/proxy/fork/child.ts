@@ -1,6 +1,7 @@
 // What a freshly forked child does before serving: drop everything of the zygote's it inherited (listener,
 // queued sockets, signal handlers, the reaper), then serve its one connection and _exit when it closes.
 import type net from 'node:net';
+import v8 from 'node:v8';
 import type { ForkAddon } from './addon.js';
 
 /**
@@ -18,6 +19,23 @@ export function closeTheClassicWay(socket: net.Socket): void {
   socket.destroySoon = closeWhenFlushed;
 }
 
+/**
+ * Everything a child does to its connection before serving it. The zygote's warm-up does exactly the same to
+ * its rehearsal sockets, so the code it optimises sees the shapes children will see (no deopt per child).
+ */
+export function adoptConnection(socket: net.Socket, onClosed: () => void): void {
+  socket.once('close', onClosed);
+  closeTheClassicWay(socket);
+}
+
+/**
+ * Node caches process.pid, which a forked child would inherit. Made a getter once, in the zygote: redefining
+ * it in each child would change the process object's shape there and deoptimise code that depends on it.
+ */
+export function livePid(addon: ForkAddon): void {
+  Object.defineProperty(process, 'pid', { get: () => addon.getpid(), configurable: true, enumerable: true });
+}
+
 export interface ChildSetup {
   addon: ForkAddon;
   socket: net.Socket;
@@ -28,14 +46,26 @@ export interface ChildSetup {
   stall: boolean;
 }
 
+const stayAlive = (): void => undefined;
+
+/**
+ * A child lives for one connection, usually milliseconds: an optimising compile there (1.5–4 ms of TurboFan on
+ * the main thread, --single-threaded) never pays for itself, and the zygote's warm-up already optimised the hot
+ * path. So a child starts with optimisation off, and turns it back on if it lives long (a tunnel, keep-alive).
+ */
+const OPTIMISE_AFTER_MS = 1_000;
+
+function deferOptimisation(): void {
+  v8.setFlagsFromString('--no-opt');
+  setTimeout(() => v8.setFlagsFromString('--opt'), OPTIMISE_AFTER_MS).unref();
+}
+
 export function becomeChild(setup: ChildSetup): void {
   const { addon, socket } = setup;
-  // Node caches process.pid: the child would report the zygote's
-  Object.defineProperty(process, 'pid', { value: addon.getpid(), configurable: true, enumerable: true });
+  deferOptimisation();
   setup.release();
   // SIGTERM, SIGINT and SIGCHLD were reset to their default disposition by forkChild (C): the zygote's JS
   // listeners stay registered but never fire here.
-  if (!setup.stall) socket.once('close', () => addon.exitNow(0));
-  closeTheClassicWay(socket);
+  adoptConnection(socket, setup.stall ? stayAlive : () => addon.exitNow(0));
   setup.serve(socket);
 }

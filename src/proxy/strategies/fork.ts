@@ -11,7 +11,7 @@ import { UsageError } from '../../util/errors.js';
 import { loadForkAddon, type ForkAddon } from '../fork/addon.js';
 import { ensureZygote, threadpoolRequestsInFlight } from '../fork/zygote-guard.js';
 import { Reaper } from '../fork/reaper.js';
-import { becomeChild } from '../fork/child.js';
+import { adoptConnection, becomeChild, livePid } from '../fork/child.js';
 import { warmUp } from '../warm-up.js';
 
 /** Canaries this strategy reproduces; the others belong to handoff mechanisms it does not have. */
@@ -65,9 +65,14 @@ class ForkStrategy implements Strategy {
   async listen(): Promise<AddressInfo> {
     const proxy = createForwardProxy(this.options);
     this.proxy = proxy;
-    // Run the request path once in the zygote, so every child starts with it compiled instead of lazily
-    // compiling node:http and the proxy code again, each time.
-    await warmUp(proxy);
+    livePid(this.addon);
+    // Run the request path in the zygote, exactly as children will, so every child starts with it compiled
+    // and optimised for the shapes it will see, instead of compiling node:http and the proxy code each time.
+    await warmUp(proxy, {
+      pauseOnConnect: true,
+      adopt: (socket) => adoptConnection(socket, () => undefined),
+      auth: this.options.auth,
+    });
     this.deathPipe = this.addon.deathPipe();
     this.reaper.start();
     const server = net.createServer({ pauseOnConnect: true }, (socket) => this.onConnection(socket));
@@ -152,8 +157,9 @@ class ForkStrategy implements Strategy {
     this.server?.close();
     for (const s of this.queue) s.destroy();
     for (const s of this.leaked) s.destroy();
-    this.queue = [];
-    this.leaked = [];
+    // emptied in place: assigning new arrays would change field types the zygote's optimised code relies on
+    this.queue.length = 0;
+    this.leaked.length = 0;
     this.reaper.forget();
   }
 
