@@ -4,6 +4,8 @@
 //   inline          handoff serve --strategy inline      (one event loop: the latency baseline)
 //   ref-py-proxy    a Python ForkingMixIn forward proxy   (the seed's model: fork per connection, same work)
 //   ref-c-reply     a C fork-per-connection server with a fixed reply (the cost of fork itself; no origin)
+//   ref-node-floor  a Node zygote forking per connection with a fixed reply, warmed (the floor for any Node
+//                   fork-per-connection server: what the p50 target is bounded by; no origin)
 // Same client, same run, concurrency 1 and 8. Reports conn/s, p50/p99 and CPU ms per connection (the server
 // process tree's utime+stime, reaped children included), and the issue's target ratios.
 //
@@ -17,7 +19,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { cliPath, compiled } from '../src/paths.js';
 
-export const SUBJECTS = ['fork', 'per-connection', 'inline', 'ref-py-proxy', 'ref-c-reply'] as const;
+export const SUBJECTS = ['fork', 'per-connection', 'inline', 'ref-py-proxy', 'ref-c-reply', 'ref-node-floor'] as const;
 export type Subject = (typeof SUBJECTS)[number];
 
 export interface CellResult {
@@ -254,6 +256,8 @@ async function startSubject(subject: Subject, work: string): Promise<Running> {
       if (cc.status !== 0) throw new Error(`cannot compile the C reference: ${(cc.stderr || cc.error?.message || '').trim().split('\n')[0]}`);
       return startProcess(bin, []);
     }
+    case 'ref-node-floor':
+      return startProcess(process.execPath, ['--single-threaded', '--use-largepages=silent', compiled('bench/reference/node-fork-floor.js')]);
   }
 }
 
@@ -281,7 +285,7 @@ export async function benchForkChurn(
         continue;
       }
       try {
-        const request = subject === 'ref-c-reply' ? direct : proxied;
+        const request = subject === 'ref-c-reply' || subject === 'ref-node-floor' ? direct : proxied;
         await churn(server.port, request, 1, Math.min(1, seconds / 2)); // warm the path, page cache, JITs
         for (const c of levels) {
           const cpu0 = treeCpuMs(server.proc.pid!);
@@ -318,6 +322,8 @@ export async function benchForkChurn(
     ratios[`fork/ref-c-reply conn/s c=${c}`] = ratio(cell('fork', c)?.connPerSec, cell('ref-c-reply', c)?.connPerSec);
   }
   ratios['fork/inline p50 c=1'] = ratio(cell('fork', 1)?.p50Ms, cell('inline', 1)?.p50Ms);
+  ratios['ref-node-floor/inline p50 c=1'] = ratio(cell('ref-node-floor', 1)?.p50Ms, cell('inline', 1)?.p50Ms);
+  ratios['fork/ref-node-floor p50 c=1'] = ratio(cell('fork', 1)?.p50Ms, cell('ref-node-floor', 1)?.p50Ms);
   const worst = (prefix: string): number | null => {
     const vals = levels.map((c) => ratios[`${prefix} c=${c}`]).filter((v): v is number => v !== null);
     return vals.length ? Math.min(...vals) : null;
@@ -328,6 +334,8 @@ export async function benchForkChurn(
     target('fork vs native fork-per-connection proxy, Python ForkingMixIn (conn/s, worst of c)', worst('fork/ref-py-proxy conn/s'), '≥ 0.75', (v) => v >= 0.75),
     target('fork vs C fork-per-connection fixed reply, no origin (conn/s, worst of c)', worst('fork/ref-c-reply conn/s'), '≥ 0.75', (v) => v >= 0.75),
     target('fork p50 / inline p50 at c=1', ratios['fork/inline p50 c=1'], '≤ 3', (v) => v <= 3),
+    // not a target: the bound on the one above (a Node child doing nothing but a fixed reply, no origin)
+    target('Node fork floor p50 / inline p50 at c=1 (bound, not a target)', ratios['ref-node-floor/inline p50 c=1'], '≤ 3', (v) => v <= 3),
   ];
   return { seconds, cells, skipped, ratios, targets };
 }

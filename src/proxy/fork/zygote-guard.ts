@@ -13,13 +13,20 @@ export const REEXEC_ENV = 'HANDOFF_FORK_REEXEC';
 /** Set by a user (or a test) who wants the refusal instead of the automatic re-exec. */
 export const NO_REEXEC_ENV = 'HANDOFF_FORK_NO_REEXEC';
 
+/**
+ * Not needed for soundness, only for speed: Node copies its own machine code onto anonymous 2 MiB pages, so a
+ * forked child inherits the mapping with the page tables instead of faulting the `node` binary's text in page by
+ * page (about 150 faults and 0.3 ms of kernel time per child here). `silent`: no complaint where THP is off.
+ */
+export const LARGE_PAGES_FLAG = '--use-largepages=silent';
+
 export function singleThreadedInEffect(execArgv: readonly string[] = process.execArgv): boolean {
   return execArgv.some((a) => a === SINGLE_THREADED_FLAG || a === '--single_threaded');
 }
 
 /**
  * Make this process a valid zygote, or throw a UsageError saying why it cannot be one. When V8's
- * --single-threaded is missing, the process re-executes itself in place (same pid) with the flag added, once.
+ * --single-threaded is missing, the process re-executes itself in place (same pid) with the flag added (and large pages for speed), once.
  */
 export function ensureZygote(addon: ForkAddon): void {
   if (!isMainThread) throw new UsageError('--strategy fork must run on the main thread (not inside a Worker)');
@@ -36,7 +43,8 @@ export function ensureZygote(addon: ForkAddon): void {
     );
   }
   process.env[REEXEC_ENV] = '1';
-  addon.execSelf(process.execPath, [process.execPath, SINGLE_THREADED_FLAG, ...process.execArgv, ...process.argv.slice(1)]);
+  const speed = process.execArgv.some((a) => a.startsWith('--use-largepages')) ? [] : [LARGE_PAGES_FLAG];
+  addon.execSelf(process.execPath, [process.execPath, SINGLE_THREADED_FLAG, ...speed, ...process.execArgv, ...process.argv.slice(1)]);
 }
 
 // Resources whose work runs on the libuv threadpool. A fork while one is in flight leaves the child with a

@@ -71,6 +71,7 @@ class ForkStrategy implements Strategy {
     await warmUp(proxy, {
       pauseOnConnect: true,
       adopt: (socket) => adoptConnection(socket, () => undefined),
+      rehearseRelease: true,
       auth: this.options.auth,
     });
     this.deathPipe = this.addon.deathPipe();
