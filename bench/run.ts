@@ -14,7 +14,8 @@ import { measureSamplerCost } from './sampler-cost.js';
 import type { BenchEnv, BenchSettings } from './lib/context.js';
 import { machineInfo } from './lib/machine.js';
 import { renderMarkdown, type BenchReport } from './lib/report.js';
-import { evaluateTargets } from './lib/targets.js';
+import { evaluateTargets, type TargetResult } from './lib/targets.js';
+import { benchForkChurn, type ForkChurnResult } from './fork-churn.js';
 import { benchHandoffLatency } from './micro/handoff-latency.js';
 import { benchProbeCost } from './micro/probe-cost.js';
 import { benchProcessStart } from './micro/process-start.js';
@@ -118,16 +119,22 @@ function runId(): string {
   return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}-${process.pid}`;
 }
 
-/** bench/fork-churn.ts belongs to the fork strategy's owner: used when it exists, through its exported function. */
-async function runForkChurn(env: BenchEnv): Promise<unknown> {
-  const file = join(packageRoot, 'dist/bench/fork-churn.js');
-  if (!existsSync(file)) return { skipped: 'bench/fork-churn.ts does not exist (yet)' };
-  const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
-  const fns = Object.entries(mod).filter(([, v]) => typeof v === 'function') as [string, (...a: unknown[]) => unknown][];
-  const chosen = fns.find(([name]) => /fork/i.test(name) && /bench|measure|run/i.test(name)) ?? fns[0];
-  if (!chosen) return { skipped: 'bench/fork-churn.js exports no function' };
-  env.log(`fork-churn: ${chosen[0]}()`);
-  return { fn: chosen[0], result: await chosen[1]({ quick: env.settings.quick, seconds: env.settings.quick ? 1 : 3 }) };
+async function runForkChurn(env: BenchEnv): Promise<ForkChurnResult> {
+  env.log('fork-churn: fork vs per-connection, a Python forking proxy, the Node fork floor, inline');
+  return benchForkChurn({ quick: env.settings.quick, seconds: env.settings.quick ? 1 : 3, log: env.log });
+}
+
+/** fork-churn's targets in the report's own shape, beside the others. */
+function forkTargets(r: ForkChurnResult | undefined): TargetResult[] {
+  return (r?.targets ?? []).map((t) => ({
+    id: t.id,
+    target: t.name,
+    measured: t.measured,
+    ratio: t.value,
+    comparison: t.comparison,
+    threshold: t.threshold,
+    met: t.met,
+  }));
 }
 
 export async function runBenchmarks(args: RunArgs, log: (m: string) => void = (m) => process.stderr.write(`${m}\n`)): Promise<{ report: BenchReport; dir: string }> {
@@ -186,7 +193,10 @@ export async function runBenchmarks(args: RunArgs, log: (m: string) => void = (m
     }
   }
   await step('fork-churn', async () => void (r.forkChurn = await runForkChurn(env)));
-  report.targets = evaluateTargets({ processStart: r.processStart, matrix: r.matrix, headroom: r.headroom, samplerCost: r.samplerCost });
+  report.targets = [
+    ...evaluateTargets({ processStart: r.processStart, matrix: r.matrix, headroom: r.headroom, samplerCost: r.samplerCost }),
+    ...forkTargets(r.forkChurn),
+  ];
   report.finishedAt = new Date().toISOString();
   report.durationSec = Math.round((Date.now() - started) / 100) / 10;
   writeFileSync(join(dir, 'bench.json'), `${JSON.stringify(report, null, 2)}\n`);

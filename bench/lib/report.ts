@@ -1,5 +1,6 @@
 // bench.json (everything, machine-readable) and bench.md (what a person reads; its "Choosing a strategy"
 // table is meant to be pasted into the README).
+import { renderForkChurn, type ForkChurnResult } from '../fork-churn.js';
 import type { SamplerCost } from '../sampler-cost.js';
 import type { HandoffLatencyResult } from '../micro/handoff-latency.js';
 import type { ProcessStartResult } from '../micro/process-start.js';
@@ -27,7 +28,7 @@ export interface BenchReport {
     samplerCost?: SamplerCost;
     headroom?: HeadroomResult;
     matrix?: MatrixResult;
-    forkChurn?: unknown;
+    forkChurn?: ForkChurnResult;
   };
   errors: { bench: string; message: string }[];
   targets: TargetResult[];
@@ -179,7 +180,7 @@ export function renderMarkdown(rep: BenchReport): string {
   const m = rep.machine;
   const head = `# handoff benchmarks — ${rep.id}\n\nMachine: ${m.cores} cores, ${m.cpuModel}, Node ${m.node}, ${m.platform}, kernel ${m.kernel}, ${m.memoryGiB} GiB; load average at start ${m.loadAverageAtStart} (shared machine: absolute numbers are noisy, same-run ratios are what count).\n\nStarted ${rep.startedAt}, took ${rep.durationSec} s. Ran: ${rep.ran.join(', ')}${rep.settings.quick ? ' (--quick: a smoke configuration, numbers meaningless)' : ''}.\n`;
   const errors = rep.errors.length > 0 ? `## Errors\n\n${rep.errors.map((e) => `- ${e.bench}: ${e.message}`).join('\n')}\n` : '';
-  const fork = rep.results.forkChurn !== undefined ? `## Fork churn (bench/fork-churn.ts)\n\n\`\`\`json\n${JSON.stringify(rep.results.forkChurn, null, 2)}\n\`\`\`\n` : '';
+  const fork = rep.results.forkChurn !== undefined ? `## Fork churn (bench/fork-churn.ts)\n\n${renderForkChurn(rep.results.forkChurn)}\n` : '';
   return [head, targetsSection(rep.targets), rep.results.matrix ? choosingSection(rep.results.matrix) : '', rep.results.matrix ? matrixSection(rep.results.matrix) : '', microSection(rep.results), fork, errors]
     .filter(Boolean)
     .join('\n');

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { freePort } from '../../src/harness/target.js';
 import { compiled } from '../../src/paths.js';
 import type { ProxyOptions } from '../../src/proxy/options.js';
+import { loadForkAddon } from '../../src/proxy/fork/addon.js';
 import type { BenchEnv } from './context.js';
 import { startHelper, startProxy, type Running } from './processes.js';
 
@@ -50,6 +51,13 @@ export const STRATEGY_SUBJECTS: Subject[] = [
   strategy('per-connection-spares', `per-connection --spares ${SPARES}`, { strategy: 'per-connection', handoff: 'ipc', spares: SPARES }, SPARES, 'per-connection isolation with near-inline latency while arrivals stay below the spawn ceiling'),
   strategy('prefork', `prefork --workers ${WORKERS}`, { strategy: 'prefork', workers: WORKERS }, WORKERS, 'process isolation from a crash-prone handler at inline-like throughput; workers recycle'),
   strategy('cluster', `cluster --workers ${WORKERS}`, { strategy: 'cluster', workers: WORKERS }, WORKERS, 'use every core with node:cluster semantics (the primary accepts and distributes)'),
+  {
+    ...strategy('fork', 'fork', { strategy: 'fork' }, 0, 'per-connection isolation at the rate of a native forking server (Python ForkingMixIn): a warm zygote fork()s per connection'),
+    unavailable: () => {
+      const load = loadForkAddon();
+      return load.ok ? null : load.reason;
+    },
+  },
 ];
 
 const minimalProxy: Subject = {

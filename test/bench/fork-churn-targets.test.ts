@@ -1,0 +1,51 @@
+// The fork-churn targets are ratios of cells measured in the same run: worst concurrency level for rates, c=1 for
+// p50; a subject that was not measured leaves its target unevaluated instead of passing or failing.
+import t from 'tap';
+import { evaluateForkChurn, type CellResult, type Subject } from '../../bench/fork-churn.js';
+
+const cell = (subject: Subject, concurrency: number, connPerSec: number, p50Ms: number): CellResult => ({
+  subject,
+  concurrency,
+  connPerSec,
+  connections: Math.round(connPerSec * 5),
+  errors: 0,
+  p50Ms,
+  p99Ms: p50Ms * 2,
+  cpuMsPerConn: 1,
+});
+
+const byId = (r: ReturnType<typeof evaluateForkChurn>, id: string) => [...r.targets, ...r.bounds].find((x) => x.id === id)!;
+
+t.test('rate targets take the worst concurrency level; p50 compares c=1 with inline', async (t) => {
+  const r = evaluateForkChurn(
+    [
+      cell('fork', 1, 300, 3), cell('fork', 8, 500, 16),
+      cell('per-connection', 1, 15, 66), cell('per-connection', 8, 40, 300),
+      cell('ref-py-proxy', 1, 280, 3.5), cell('ref-py-proxy', 8, 520, 15),
+      cell('inline', 1, 3000, 0.3), cell('inline', 8, 9000, 0.8),
+      cell('ref-node-floor', 1, 450, 2), cell('ref-node-floor', 8, 650, 11),
+    ],
+    [1, 8],
+  );
+  const vsSpawn = byId(r, 'fork-vs-per-connection');
+  t.equal(vsSpawn.value, 12.5, 'worst of 300/15 = 20 and 500/40 = 12.5');
+  t.equal(vsSpawn.met, true);
+  t.match(vsSpawn.measured, /c=8/, 'names the level the worst ratio came from');
+  const vsNative = byId(r, 'fork-vs-native');
+  t.equal(vsNative.value, 0.96, 'worst of 300/280 and 500/520');
+  t.equal(vsNative.met, true);
+  const p50 = byId(r, 'fork-p50');
+  t.equal(p50.value, 10, '3 ms / 0.3 ms');
+  t.equal(p50.met, false, '10 × inline misses ≤ 3');
+  t.equal(byId(r, 'node-fork-floor-p50').value, 6.67, 'the floor is reported as a bound');
+  t.equal(r.targets.length, 3, 'the issue has three targets; references are bounds, not targets');
+});
+
+t.test('a subject not measured leaves its target unevaluated', async (t) => {
+  const r = evaluateForkChurn([cell('fork', 1, 300, 3), cell('inline', 1, 3000, 0.3)], [1]);
+  const vsSpawn = byId(r, 'fork-vs-per-connection');
+  t.equal(vsSpawn.value, null);
+  t.equal(vsSpawn.met, null);
+  t.equal(vsSpawn.measured, 'not measured');
+  t.equal(byId(r, 'fork-p50').met, false);
+});
