@@ -11,6 +11,7 @@
 //   setAccepting(listenFd, on)                  add/remove the listener in libuv's epoll set (backpressure)
 //   execSelf(path, argv)                        execv() in place: same pid, new image (adds --single-threaded)
 //   getpid()                                    the real pid (Node caches process.pid: a forked child inherits it)
+//   adviseDoFork() -> 1 | 2                     what forkChild does first: 1 in two madvise calls, 2 by the maps scan
 #define _GNU_SOURCE
 #define NAPI_VERSION 8
 #include <node_api.h>
@@ -117,6 +118,86 @@ static int madvise_dofork_all(void) {
   return 0;
 }
 
+// --- MADV_DOFORK in two calls ----------------------------------------------------------------------------
+// madvise() over a range applies the advice to every mapping in it and only notes the holes (ENOMEM), but it
+// stops at the first mapping that refuses: the kernel's special mappings ([vvar], [vvar_vclock], [vdso]) do
+// (EINVAL). They never move after exec, so they are found once; afterwards two calls, below and above them,
+// advise everything else: one walk of the mapping tree in the kernel instead of reading /proc/self/maps and
+// ~100 calls per fork. Anything unexpected (no specials found, a mapping among them, another refusal) falls
+// back to the scan above.
+
+#define USER_SPACE_END (1UL << 56) /* beyond the last user address, with 4- or 5-level page tables */
+
+static unsigned long special_lo, special_hi;
+static int specials_state; /* 0 not looked yet, 1 found, -1 unusable: always scan */
+
+static int is_special(const char* path) {
+  return path && (strncmp(path, "[vvar", 5) == 0 || strncmp(path, "[vdso]", 6) == 0);
+}
+
+static int find_specials(void) {
+  int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  size_t len = 0;
+  ssize_t n;
+  while (len < sizeof maps_buf - 1 && (n = read(fd, maps_buf + len, sizeof maps_buf - 1 - len)) != 0) {
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      close(fd);
+      return 0;
+    }
+    len += (size_t)n;
+  }
+  close(fd);
+  maps_buf[len] = 0;
+  unsigned long lo = ~0UL, hi = 0;
+  for (int pass = 0; pass < 2; pass++) {
+    for (char* p = maps_buf; *p;) {
+      char* line_end = strchr(p, '\n');
+      if (!line_end) line_end = p + strlen(p);
+      char* q;
+      unsigned long start = strtoul(p, &q, 16);
+      unsigned long end = (*q == '-') ? strtoul(q + 1, &q, 16) : 0;
+      char* path = NULL;
+      for (char* c = q; c < line_end; c++) {
+        if (*c == '/' || *c == '[') {
+          path = c;
+          break;
+        }
+      }
+      if (pass == 0 && is_special(path)) {
+        if (start < lo) lo = start;
+        if (end > hi) hi = end;
+      }
+      // pass 1: an ordinary mapping between the specials would be skipped by the two calls
+      if (pass == 1 && !is_special(path) && start < hi && end > lo) return 0;
+      p = *line_end ? line_end + 1 : line_end;
+    }
+    if (pass == 0 && hi == 0) return 0;
+  }
+  special_lo = lo;
+  special_hi = hi;
+  return 1;
+}
+
+static int advise_ok(int r) { return r == 0 || errno == ENOMEM; }
+
+/** 1: advised in two calls; 2: advised by the scan; < 0: -errno of the scan */
+static int advise_dofork(void) {
+  if (specials_state == 0) specials_state = find_specials() ? 1 : -1;
+  if (specials_state > 0 && advise_ok(madvise(NULL, special_lo, MADV_DOFORK)) &&
+      advise_ok(madvise((void*)special_hi, USER_SPACE_END - special_hi, MADV_DOFORK)))
+    return 1;
+  int err = madvise_dofork_all();
+  return err ? -err : 2;
+}
+
+static napi_value AdviseDoFork(napi_env env, napi_callback_info info) {
+  int r = advise_dofork();
+  if (r < 0) return throw_errno(env, "reading /proc/self/maps", -r);
+  return make_int(env, r);
+}
+
 // --- fork ---------------------------------------------------------------------------------------------------
 
 static uv_poll_t death_watch;
@@ -138,8 +219,8 @@ static napi_value ForkChild(napi_env env, napi_callback_info info) {
   uv_loop_t* loop;
   CHECK(napi_get_uv_event_loop(env, &loop));
 
-  int err = madvise_dofork_all();
-  if (err) return throw_errno(env, "reading /proc/self/maps", err);
+  int advised = advise_dofork();
+  if (advised < 0) return throw_errno(env, "reading /proc/self/maps", -advised);
 
   pid_t pid = fork();
   if (pid < 0) return throw_errno(env, "fork", errno);
@@ -303,6 +384,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"setAccepting", NULL, SetAccepting, NULL, NULL, NULL, napi_enumerable, NULL},
       {"execSelf", NULL, ExecSelf, NULL, NULL, NULL, napi_enumerable, NULL},
       {"getpid", NULL, GetPid, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"adviseDoFork", NULL, AdviseDoFork, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;
