@@ -35,19 +35,58 @@ function listenLoopback(server: net.Server): Promise<number> {
 }
 
 /**
- * The kinds of exchange a real child serves, cycled round by round so each leaves its type feedback: a
- * one-shot GET (Connection: close), a browser-like keep-alive GET the client closes after the response, and a
- * small POST. The client never half-closes before its response: a FIN right after the request takes other paths.
+ * The kinds of exchange a real child serves, cycled round by round so the code children inherit is optimised on
+ * varied feedback (request methods and headers, response framing, status and header sets) rather than on one
+ * shape that the first different origin would deoptimise, in every child. The path names the origin's answer
+ * (see rehearsalOrigin). A keep-alive client closes once the whole response is in; no client half-closes before
+ * its response: a FIN right after the request takes other paths.
  */
 const EXCHANGES: ((origin: string, auth: string) => string)[] = [
-  (origin, auth) => `GET http://${origin}/warm-up HTTP/1.1\r\nHost: ${origin}\r\n${auth}Connection: close\r\n\r\n`,
+  (origin, auth) => `GET http://${origin}/plain HTTP/1.1\r\nHost: ${origin}\r\n${auth}Connection: close\r\n\r\n`,
   (origin, auth) =>
-    `GET http://${origin}/warm-up?keep=1 HTTP/1.1\r\nHost: ${origin}\r\nUser-Agent: handoff-warm-up\r\nAccept: */*\r\n` +
+    `GET http://${origin}/plain?keep=1 HTTP/1.1\r\nHost: ${origin}\r\nUser-Agent: handoff-warm-up\r\nAccept: */*\r\n` +
     `Accept-Encoding: gzip, deflate\r\nAccept-Language: en\r\n${auth}Proxy-Connection: Keep-Alive\r\n\r\n`,
   (origin, auth) =>
-    `POST http://${origin}/warm-up HTTP/1.1\r\nHost: ${origin}\r\nContent-Type: application/json\r\n` +
+    `POST http://${origin}/json HTTP/1.1\r\nHost: ${origin}\r\nContent-Type: application/json\r\n` +
     `Content-Length: 2\r\n${auth}Connection: close\r\n\r\n{}`,
+  (origin, auth) =>
+    `GET http://${origin}/chunked HTTP/1.1\r\nHost: ${origin}\r\nUser-Agent: curl/8\r\nAccept: */*\r\n${auth}Connection: close\r\n\r\n`,
+  (origin, auth) =>
+    `HEAD http://${origin}/missing HTTP/1.1\r\nHost: ${origin}\r\nCache-Control: no-cache\r\n${auth}Connection: close\r\n\r\n`,
+  (origin, auth) =>
+    `PUT http://${origin}/json?x=1 HTTP/1.1\r\nHost: ${origin}\r\nCookie: a=b\r\nX-Forwarded-For: 127.0.0.1\r\n` +
+    `Content-Type: text/plain\r\nContent-Length: 5\r\n${auth}Connection: close\r\n\r\nhello`,
+  (origin, auth) => `DELETE http://${origin}/missing HTTP/1.1\r\nHost: ${origin}\r\nAccept: application/json\r\n${auth}Connection: close\r\n\r\n`,
 ];
+
+/** The rehearsal origin: a plain body with its length, a chunked body, JSON with cookies and caching headers, a 404. */
+function rehearsalOrigin(): http.Server {
+  return http.createServer((req, res) => {
+    req.resume();
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/chunked') {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      res.write('wa');
+      res.end('rm\n');
+    } else if (path === '/json') {
+      res.writeHead(201, {
+        'content-type': 'application/json; charset=utf-8',
+        'cache-control': 'no-store',
+        'set-cookie': ['s=1; Path=/', 't=2; HttpOnly'],
+        etag: '"w"',
+        'content-length': 5,
+      });
+      res.end('warm\n');
+    } else if (path === '/missing') {
+      res.statusCode = 404;
+      res.setHeader('content-type', 'text/plain');
+      res.end('warm\n');
+    } else {
+      res.setHeader('content-type', 'text/plain');
+      res.end('warm\n');
+    }
+  });
+}
 
 function oneExchange(round: number, proxyPort: number, originPort: number, auth: string): Promise<void> {
   return new Promise((resolve) => {
@@ -100,11 +139,7 @@ export async function warmUp(proxy: ForwardProxy, options: WarmUpOptions = {}): 
   const rounds = options.rounds ?? ROUNDS;
   const auth = options.auth ? `Proxy-Authorization: Basic ${Buffer.from(options.auth).toString('base64')}\r\n` : '';
   const fdsBefore = socketCount();
-  const origin = http.createServer((req, res) => {
-    req.resume();
-    res.setHeader('content-type', 'text/plain');
-    res.end('warm\n');
-  });
+  const origin = rehearsalOrigin();
   // A listener per round, closed as soon as it accepted: a fork child closes its copy of the zygote's listener
   // before serving, so the rehearsed socket must belong to a closed server too (its destroy path differs).
   const frontOnce = async (): Promise<{ server: net.Server; port: number }> => {

@@ -13,8 +13,9 @@ import { untappedNode } from '../helpers/untapped.js';
 import { forkUnavailableReason } from './addon-available.js';
 import { childrenOf } from '../strategies/proc.js';
 
-const CONNECTIONS = 12;
-/** the zygote's own first accept may deoptimise once or twice; per-child trouble gives ≥ CONNECTIONS lines */
+/** three kinds of exchange, five children each */
+const CONNECTIONS = 15;
+/** the zygote's own first accept may deoptimise once or twice; a kind that deoptimises per child gives ≥ 5 */
 const ALLOWED = 4;
 
 const unavailable = forkUnavailableReason();
@@ -63,11 +64,15 @@ if (unavailable) {
   const startOfService = out.search(/^listening /m);
 
   await t.test(`${CONNECTIONS} connections, each in its own child: children do not deoptimise or optimise`, async (t) => {
+    // other exchanges than the zygote rehearsed: another origin (other response headers), a chunked body, a POST
+    const host = `127.0.0.1:${origin.port}`;
+    const exchanges = [
+      (i: number) => `GET http://${host}/warm/${i} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+      (i: number) => `GET http://${host}/warm/${i}?size=3000&chunked=1 HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: t\r\nConnection: close\r\n\r\n`,
+      (i: number) => `POST http://${host}/warm/${i} HTTP/1.1\r\nHost: ${host}\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello`,
+    ];
     for (let i = 0; i < CONNECTIONS; i++) {
-      const r = await rawExchange(
-        port,
-        `GET http://127.0.0.1:${origin.port}/warm/${i} HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\nConnection: close\r\n\r\n`,
-      );
+      const r = await rawExchange(port, exchanges[i % exchanges.length]!(i));
       t.equal(r.status, 200, `connection ${i}`);
     }
     t.ok(await pollUntil(() => childrenOf(zygote.pid!).length === 0, 10_000), 'every child exited');

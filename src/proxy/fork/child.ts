@@ -1,7 +1,7 @@
 // What a freshly forked child does before serving: drop everything of the zygote's it inherited (listener,
 // queued sockets, signal handlers, the reaper), then serve its one connection and _exit when it closes.
 import type net from 'node:net';
-import v8 from 'node:v8';
+import { optimiseIfLongLived } from './tiering.js';
 import type { ForkAddon } from './addon.js';
 
 /**
@@ -48,21 +48,9 @@ export interface ChildSetup {
 
 const stayAlive = (): void => undefined;
 
-/**
- * A child lives for one connection, usually milliseconds: an optimising compile there (1.5–4 ms of TurboFan on
- * the main thread, --single-threaded) never pays for itself, and the zygote's warm-up already optimised the hot
- * path. So a child starts with optimisation off, and turns it back on if it lives long (a tunnel, keep-alive).
- */
-const OPTIMISE_AFTER_MS = 1_000;
-
-function deferOptimisation(): void {
-  v8.setFlagsFromString('--no-opt');
-  setTimeout(() => v8.setFlagsFromString('--opt'), OPTIMISE_AFTER_MS).unref();
-}
-
 export function becomeChild(setup: ChildSetup): void {
   const { addon, socket } = setup;
-  deferOptimisation();
+  optimiseIfLongLived();
   setup.release();
   // SIGTERM, SIGINT and SIGCHLD were reset to their default disposition by forkChild (C): the zygote's JS
   // listeners stay registered but never fire here.

@@ -13,6 +13,7 @@ import { ensureZygote, threadpoolRequestsInFlight } from '../fork/zygote-guard.j
 import { Reaper } from '../fork/reaper.js';
 import { adoptConnection, becomeChild, livePid } from '../fork/child.js';
 import { warmUp } from '../warm-up.js';
+import { stopOptimising } from '../fork/tiering.js';
 
 /** Canaries this strategy reproduces; the others belong to handoff mechanisms it does not have. */
 export const FORK_FAULTS: readonly FaultName[] = ['zombie', 'no-parent-close', 'child-stall'];
@@ -74,6 +75,7 @@ class ForkStrategy implements Strategy {
       rehearseRelease: true,
       auth: this.options.auth,
     });
+    stopOptimising();
     this.deathPipe = this.addon.deathPipe();
     this.reaper.start();
     const server = net.createServer({ pauseOnConnect: true }, (socket) => this.onConnection(socket));
