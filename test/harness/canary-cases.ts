@@ -157,6 +157,17 @@ export const CASES: Case[] = [
     all: ['handoff-eof', 'fds-drained'],
     evidence: (r, t) => t.ok(fds(ev(r, 'fds-drained')).every((f) => f.pid === r.target.pid), 'the zygote kept its copies'),
   },
+  {
+    name: 'fork child-stall',
+    strategy: 'fork',
+    args: ['--strategy', 'fork', '--fault', 'child-stall'],
+    all: ['children-drained'],
+    evidence: (r, t) => {
+      // forked children carry the zygote's command line: what tells them apart is their parent
+      const c = processes(ev(r, 'children-drained'));
+      t.ok(c.length > 0 && c.every((p) => p.ppid === r.target.pid && /cli\.js/.test(p.cmdline)), 'forked children still alive under the zygote');
+    },
+  },
 ];
 
 export function runCanaries(t: Test, cases: Case[], unavailable: (c: Case) => string | null = () => null): Promise<unknown> {
