@@ -38,13 +38,13 @@ function listenLoopback(server: net.Server): Promise<number> {
  * The kinds of exchange a real child serves, cycled round by round so the code children inherit is optimised on
  * varied feedback (request methods and headers, response framing, status and header sets) rather than on one
  * shape that the first different origin would deoptimise, in every child. The path names the origin's answer
- * (see rehearsalOrigin). A keep-alive client closes once the whole response is in; no client half-closes before
+ * (see ANSWERS). A keep-alive client closes once the whole response is in; no client half-closes before
  * its response: a FIN right after the request takes other paths.
  */
 const EXCHANGES: ((origin: string, auth: string) => string)[] = [
   (origin, auth) => `GET http://${origin}/plain HTTP/1.1\r\nHost: ${origin}\r\n${auth}Connection: close\r\n\r\n`,
   (origin, auth) =>
-    `GET http://${origin}/plain?keep=1 HTTP/1.1\r\nHost: ${origin}\r\nUser-Agent: handoff-warm-up\r\nAccept: */*\r\n` +
+    `GET http://${origin}/moved?keep=1 HTTP/1.1\r\nHost: ${origin}\r\nUser-Agent: handoff-warm-up\r\nAccept: */*\r\n` +
     `Accept-Encoding: gzip, deflate\r\nAccept-Language: en\r\n${auth}Proxy-Connection: Keep-Alive\r\n\r\n`,
   (origin, auth) =>
     `POST http://${origin}/json HTTP/1.1\r\nHost: ${origin}\r\nContent-Type: application/json\r\n` +
@@ -52,39 +52,46 @@ const EXCHANGES: ((origin: string, auth: string) => string)[] = [
   (origin, auth) =>
     `GET http://${origin}/chunked HTTP/1.1\r\nHost: ${origin}\r\nUser-Agent: curl/8\r\nAccept: */*\r\n${auth}Connection: close\r\n\r\n`,
   (origin, auth) =>
-    `HEAD http://${origin}/missing HTTP/1.1\r\nHost: ${origin}\r\nCache-Control: no-cache\r\n${auth}Connection: close\r\n\r\n`,
+    `HEAD http://${origin}/static HTTP/1.1\r\nHost: ${origin}\r\nCache-Control: no-cache\r\n${auth}Connection: close\r\n\r\n`,
   (origin, auth) =>
-    `PUT http://${origin}/json?x=1 HTTP/1.1\r\nHost: ${origin}\r\nCookie: a=b\r\nX-Forwarded-For: 127.0.0.1\r\n` +
+    `PUT http://${origin}/api?x=1 HTTP/1.1\r\nHost: ${origin}\r\nCookie: a=b\r\nX-Forwarded-For: 127.0.0.1\r\n` +
     `Content-Type: text/plain\r\nContent-Length: 5\r\n${auth}Connection: close\r\n\r\nhello`,
   (origin, auth) => `DELETE http://${origin}/missing HTTP/1.1\r\nHost: ${origin}\r\nAccept: application/json\r\n${auth}Connection: close\r\n\r\n`,
 ];
 
-/** The rehearsal origin: a plain body with its length, a chunked body, JSON with cookies and caching headers, a 404. */
+/**
+ * The rehearsal origin's answers, one header set each. More than four distinct sets on purpose: V8 keeps up to
+ * four object shapes per property access and specialises on them, so a fifth shape from a real origin would
+ * deoptimise that code in every child; past four the access is megamorphic and takes any origin's headers.
+ */
+const ANSWERS: Record<string, { status: number; headers: http.OutgoingHttpHeaders; chunked?: boolean }> = {
+  '/plain': { status: 200, headers: { 'content-type': 'text/plain' } },
+  '/json': {
+    status: 201,
+    headers: {
+      'content-type': 'application/json; charset=utf-8',
+      'cache-control': 'no-store',
+      'set-cookie': ['s=1; Path=/', 't=2; HttpOnly'],
+      etag: '"w"',
+    },
+  },
+  '/chunked': { status: 200, headers: { 'content-type': 'application/octet-stream' }, chunked: true },
+  '/missing': { status: 404, headers: { 'content-type': 'text/html', 'x-request-id': 'w' } },
+  '/moved': { status: 302, headers: { location: '/plain', 'content-type': 'text/plain', server: 'warm' } },
+  '/static': {
+    status: 200,
+    headers: { 'content-type': 'text/css', 'last-modified': 'Wed, 25 Nov 2026 00:00:00 GMT', vary: 'Accept-Encoding', 'accept-ranges': 'bytes' },
+  },
+  '/api': { status: 200, headers: { 'content-type': 'application/json', 'x-powered-by': 'warm', 'access-control-allow-origin': '*' } },
+};
+
 function rehearsalOrigin(): http.Server {
   return http.createServer((req, res) => {
     req.resume();
-    const path = (req.url ?? '/').split('?')[0];
-    if (path === '/chunked') {
-      res.writeHead(200, { 'content-type': 'application/octet-stream' });
-      res.write('wa');
-      res.end('rm\n');
-    } else if (path === '/json') {
-      res.writeHead(201, {
-        'content-type': 'application/json; charset=utf-8',
-        'cache-control': 'no-store',
-        'set-cookie': ['s=1; Path=/', 't=2; HttpOnly'],
-        etag: '"w"',
-        'content-length': 5,
-      });
-      res.end('warm\n');
-    } else if (path === '/missing') {
-      res.statusCode = 404;
-      res.setHeader('content-type', 'text/plain');
-      res.end('warm\n');
-    } else {
-      res.setHeader('content-type', 'text/plain');
-      res.end('warm\n');
-    }
+    const answer = ANSWERS[(req.url ?? '/').split('?')[0]!] ?? ANSWERS['/plain']!;
+    res.writeHead(answer.status, answer.chunked ? answer.headers : { ...answer.headers, 'content-length': 5 });
+    if (answer.chunked) res.write('wa');
+    res.end(answer.chunked ? 'rm\n' : 'warm\n');
   });
 }
 

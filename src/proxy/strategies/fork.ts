@@ -13,7 +13,7 @@ import { ensureZygote, threadpoolRequestsInFlight } from '../fork/zygote-guard.j
 import { Reaper } from '../fork/reaper.js';
 import { adoptConnection, becomeChild, livePid } from '../fork/child.js';
 import { warmUp } from '../warm-up.js';
-import { stopOptimising } from '../fork/tiering.js';
+import { stopOptimising, tierUpEagerly } from '../fork/tiering.js';
 
 /** Canaries this strategy reproduces; the others belong to handoff mechanisms it does not have. */
 export const FORK_FAULTS: readonly FaultName[] = ['zombie', 'no-parent-close', 'child-stall'];
@@ -69,6 +69,7 @@ class ForkStrategy implements Strategy {
     livePid(this.addon);
     // Run the request path in the zygote, exactly as children will, so every child starts with it compiled
     // and optimised for the shapes it will see, instead of compiling node:http and the proxy code each time.
+    tierUpEagerly();
     await warmUp(proxy, {
       pauseOnConnect: true,
       adopt: (socket) => adoptConnection(socket, () => undefined),
