@@ -11,7 +11,8 @@
 //   setAccepting(listenFd, on)                  add/remove the listener in libuv's epoll set (backpressure)
 //   execSelf(path, argv)                        execv() in place: same pid, new image (adds --single-threaded)
 //   getpid()                                    the real pid (Node caches process.pid: a forked child inherits it)
-//   adviseDoFork() -> 1 | 2                     what forkChild does first: 1 in two madvise calls, 2 by the maps scan
+//   adviseDoFork(scan) -> 1 | 2                 what forkChild does first: 1 in two madvise calls, 2 by the maps scan
+//                                               (the fallback; scan = true forces it, for its test)
 #define _GNU_SOURCE
 #define NAPI_VERSION 8
 #include <node_api.h>
@@ -63,7 +64,8 @@ static void advise_range(unsigned long start, unsigned long end) {
   if (end > start) (void)madvise((void*)start, end - start, MADV_DOFORK);
 }
 
-static int madvise_dofork_all(void) {
+/** Reads /proc/self/maps into maps_buf, NUL-terminated: 0, or an errno. */
+static int read_maps(void) {
   int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return errno;
   size_t len = 0;
@@ -81,38 +83,53 @@ static int madvise_dofork_all(void) {
   }
   close(fd);
   maps_buf[len] = 0;
+  return 0;
+}
 
-  unsigned long run_start = 0, run_end = 0;
-  char* p = maps_buf;
-  while (*p) {
-    char* line_end = strchr(p, '\n');
-    if (!line_end) line_end = p + strlen(p);
-    char* q;
-    unsigned long start = strtoul(p, &q, 16);
-    unsigned long end = (*q == '-') ? strtoul(q + 1, &q, 16) : 0;
-    // the path column, if any, starts at the first '/' or '[' after the inode
-    char* path = NULL;
-    for (char* c = q; c < line_end; c++) {
-      if (*c == '/' || *c == '[') {
-        path = c;
-        break;
-      }
+typedef struct {
+  unsigned long start, end;
+  const char* path; /* the path column ("/usr/bin/node", "[heap]"), or NULL for an anonymous mapping */
+} maps_line;
+
+/** Parses the line at p; returns where the next line starts (at the terminating NUL after the last one). */
+static char* next_maps_line(char* p, maps_line* out) {
+  char* line_end = strchr(p, '\n');
+  if (!line_end) line_end = p + strlen(p);
+  char* q;
+  out->start = strtoul(p, &q, 16);
+  out->end = (*q == '-') ? strtoul(q + 1, &q, 16) : 0;
+  // the path column, if any, starts at the first '/' or '[' after the inode
+  out->path = NULL;
+  for (char* c = q; c < line_end; c++) {
+    if (*c == '/' || *c == '[') {
+      out->path = c;
+      break;
     }
-    int special = path && (strncmp(path, "[vvar", 5) == 0 || strncmp(path, "[vsyscall]", 10) == 0 ||
-                           strncmp(path, "[vdso]", 6) == 0);
-    if (end > start && !special) {
-      if (start == run_end) {
-        run_end = end;
+  }
+  return *line_end ? line_end + 1 : line_end;
+}
+
+static int madvise_dofork_all(void) {
+  int err = read_maps();
+  if (err) return err;
+  unsigned long run_start = 0, run_end = 0;
+  maps_line m;
+  for (char* p = maps_buf; *p;) {
+    p = next_maps_line(p, &m);
+    int special = m.path && (strncmp(m.path, "[vvar", 5) == 0 || strncmp(m.path, "[vsyscall]", 10) == 0 ||
+                             strncmp(m.path, "[vdso]", 6) == 0);
+    if (m.end > m.start && !special) {
+      if (m.start == run_end) {
+        run_end = m.end;
       } else {
         advise_range(run_start, run_end);
-        run_start = start;
-        run_end = end;
+        run_start = m.start;
+        run_end = m.end;
       }
     } else {
       advise_range(run_start, run_end);
       run_start = run_end = 0;
     }
-    p = *line_end ? line_end + 1 : line_end;
   }
   advise_range(run_start, run_end);
   return 0;
@@ -136,44 +153,21 @@ static int is_special(const char* path) {
 }
 
 static int find_specials(void) {
-  int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  size_t len = 0;
-  ssize_t n;
-  while (len < sizeof maps_buf - 1 && (n = read(fd, maps_buf + len, sizeof maps_buf - 1 - len)) != 0) {
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      close(fd);
-      return 0;
-    }
-    len += (size_t)n;
-  }
-  close(fd);
-  maps_buf[len] = 0;
+  if (read_maps() != 0) return 0;
   unsigned long lo = ~0UL, hi = 0;
-  for (int pass = 0; pass < 2; pass++) {
-    for (char* p = maps_buf; *p;) {
-      char* line_end = strchr(p, '\n');
-      if (!line_end) line_end = p + strlen(p);
-      char* q;
-      unsigned long start = strtoul(p, &q, 16);
-      unsigned long end = (*q == '-') ? strtoul(q + 1, &q, 16) : 0;
-      char* path = NULL;
-      for (char* c = q; c < line_end; c++) {
-        if (*c == '/' || *c == '[') {
-          path = c;
-          break;
-        }
-      }
-      if (pass == 0 && is_special(path)) {
-        if (start < lo) lo = start;
-        if (end > hi) hi = end;
-      }
-      // pass 1: an ordinary mapping between the specials would be skipped by the two calls
-      if (pass == 1 && !is_special(path) && start < hi && end > lo) return 0;
-      p = *line_end ? line_end + 1 : line_end;
+  maps_line m;
+  for (char* p = maps_buf; *p;) {
+    p = next_maps_line(p, &m);
+    if (is_special(m.path)) {
+      if (m.start < lo) lo = m.start;
+      if (m.end > hi) hi = m.end;
     }
-    if (pass == 0 && hi == 0) return 0;
+  }
+  if (hi == 0) return 0;
+  // an ordinary mapping between the specials would be skipped by the two calls
+  for (char* p = maps_buf; *p;) {
+    p = next_maps_line(p, &m);
+    if (!is_special(m.path) && m.start < hi && m.end > lo) return 0;
   }
   special_lo = lo;
   special_hi = hi;
@@ -193,7 +187,18 @@ static int advise_dofork(void) {
 }
 
 static napi_value AdviseDoFork(napi_env env, napi_callback_info info) {
-  int r = advise_dofork();
+  size_t argc = 1;
+  napi_value argv[1];
+  bool scan = false;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc > 0) napi_get_value_bool(env, argv[0], &scan);
+  int r;
+  if (scan) {
+    int err = madvise_dofork_all();
+    r = err ? -err : 2;
+  } else {
+    r = advise_dofork();
+  }
   if (r < 0) return throw_errno(env, "reading /proc/self/maps", -r);
   return make_int(env, r);
 }

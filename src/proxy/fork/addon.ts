@@ -20,8 +20,8 @@ export interface ForkAddon {
   execSelf(path: string, argv: string[]): never;
   /** the real pid: Node caches process.pid, which a forked child inherits */
   getpid(): number;
-  /** what forkChild does first: MADV_DOFORK over every mapping; 1 = in two madvise calls, 2 = by the maps scan */
-  adviseDoFork(): 1 | 2;
+  /** what forkChild does first: MADV_DOFORK over every mapping; 1 = in two madvise calls, 2 = by the maps scan (the fallback, forced by scan = true) */
+  adviseDoFork(scan?: boolean): 1 | 2;
 }
 
 export const ADDON_PATH = join(packageRoot, 'native', 'build', 'Release', 'handoff_fork.node');
