@@ -343,10 +343,6 @@ export function evaluateForkChurn(cells: CellResult[], levels: number[]): Pick<F
   ratios['fork/inline p50 c=1'] = ratio(cell('fork', 1)?.p50Ms, cell('inline', 1)?.p50Ms);
   ratios['ref-node-floor/inline p50 c=1'] = ratio(cell('ref-node-floor', 1)?.p50Ms, cell('inline', 1)?.p50Ms);
   ratios['fork/ref-node-floor p50 c=1'] = ratio(cell('fork', 1)?.p50Ms, cell('ref-node-floor', 1)?.p50Ms);
-  const worst = (prefix: string): number | null => {
-    const vals = levels.map((c) => ratios[`${prefix} c=${c}`]).filter((v): v is number => v !== null);
-    return vals.length ? Math.min(...vals) : null;
-  };
   const describe = (s: Subject, c: number, what: 'connPerSec' | 'p50Ms'): string => {
     const x = cell(s, c);
     return x ? `${s} ${x[what]}${what === 'p50Ms' ? ' ms' : ' conn/s'} (c=${c})` : `${s} not measured (c=${c})`;
@@ -381,7 +377,6 @@ export function evaluateForkChurn(cells: CellResult[], levels: number[]): Pick<F
   ];
   return { ratios, targets, bounds };
 }
-
 
 export function renderForkChurn(r: ForkChurnResult): string {
   const lines = [

@@ -6,7 +6,7 @@
 // Benchmarks (each also runs alone with --only): process-start, handoff-latency, probe-cost, sampler-cost,
 // headroom, keepalive, churn, fork-churn (when bench/fork-churn.ts exists); groups: micro, matrix, system.
 // Exit: 0 all benchmarks ran (targets missed or not), 1 a benchmark failed, 2 usage error.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { packageRoot } from '../src/paths.js';

@@ -109,6 +109,11 @@ static char* next_maps_line(char* p, maps_line* out) {
   return *line_end ? line_end + 1 : line_end;
 }
 
+/** The kernel's special mappings that refuse MADV_DOFORK among user mappings ([vvar], [vvar_vclock], [vdso]). */
+static int is_special(const char* path) {
+  return path && (strncmp(path, "[vvar", 5) == 0 || strncmp(path, "[vdso]", 6) == 0);
+}
+
 static int madvise_dofork_all(void) {
   int err = read_maps();
   if (err) return err;
@@ -116,9 +121,9 @@ static int madvise_dofork_all(void) {
   maps_line m;
   for (char* p = maps_buf; *p;) {
     p = next_maps_line(p, &m);
-    int special = m.path && (strncmp(m.path, "[vvar", 5) == 0 || strncmp(m.path, "[vsyscall]", 10) == 0 ||
-                             strncmp(m.path, "[vdso]", 6) == 0);
-    if (m.end > m.start && !special) {
+    // [vsyscall] refuses too, but lies above user space: only the scan ever meets it
+    int refuses = is_special(m.path) || (m.path && strncmp(m.path, "[vsyscall]", 10) == 0);
+    if (m.end > m.start && !refuses) {
       if (m.start == run_end) {
         run_end = m.end;
       } else {
@@ -148,10 +153,6 @@ static int madvise_dofork_all(void) {
 static unsigned long special_lo, special_hi;
 static int specials_state; /* 0 not looked yet, 1 found, -1 unusable: always scan */
 
-static int is_special(const char* path) {
-  return path && (strncmp(path, "[vvar", 5) == 0 || strncmp(path, "[vdso]", 6) == 0);
-}
-
 static int find_specials(void) {
   if (read_maps() != 0) return 0;
   unsigned long lo = ~0UL, hi = 0;
@@ -176,10 +177,10 @@ static int find_specials(void) {
 
 static int advise_ok(int r) { return r == 0 || errno == ENOMEM; }
 
-/** 1: advised in two calls; 2: advised by the scan; < 0: -errno of the scan */
-static int advise_dofork(void) {
+/** 1: advised in two calls; 2: advised by the scan (the fallback, or forced); < 0: -errno of the scan */
+static int advise_dofork(int force_scan) {
   if (specials_state == 0) specials_state = find_specials() ? 1 : -1;
-  if (specials_state > 0 && advise_ok(madvise(NULL, special_lo, MADV_DOFORK)) &&
+  if (!force_scan && specials_state > 0 && advise_ok(madvise(NULL, special_lo, MADV_DOFORK)) &&
       advise_ok(madvise((void*)special_hi, USER_SPACE_END - special_hi, MADV_DOFORK)))
     return 1;
   int err = madvise_dofork_all();
@@ -192,13 +193,7 @@ static napi_value AdviseDoFork(napi_env env, napi_callback_info info) {
   bool scan = false;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc > 0) napi_get_value_bool(env, argv[0], &scan);
-  int r;
-  if (scan) {
-    int err = madvise_dofork_all();
-    r = err ? -err : 2;
-  } else {
-    r = advise_dofork();
-  }
+  int r = advise_dofork(scan);
   if (r < 0) return throw_errno(env, "reading /proc/self/maps", -r);
   return make_int(env, r);
 }
@@ -224,7 +219,7 @@ static napi_value ForkChild(napi_env env, napi_callback_info info) {
   uv_loop_t* loop;
   CHECK(napi_get_uv_event_loop(env, &loop));
 
-  int advised = advise_dofork();
+  int advised = advise_dofork(0);
   if (advised < 0) return throw_errno(env, "reading /proc/self/maps", -advised);
 
   pid_t pid = fork();

@@ -3,7 +3,8 @@
 // origin. Warmed first by serving 1000 connections in-process through the same handler, so its children are as
 // warm as the proxy's. Whatever this costs per connection (fork's page-table copy, copy-on-write and file
 // faults, exit teardown, a JS event loop) no Node fork-per-connection server can go below on this machine.
-// Prints `listening HOST:PORT`. Run with V8's --single-threaded (a fork zygote's precondition) and large pages, as the fork strategy does.
+// Prints `listening HOST:PORT`. Run with V8's --single-threaded (a fork zygote's precondition) and large pages, as
+// the fork strategy does.
 //   node --single-threaded --use-largepages=silent dist/bench/reference/node-fork-floor.js
 import net from 'node:net';
 import { loadForkAddon } from '../../src/proxy/fork/addon.js';

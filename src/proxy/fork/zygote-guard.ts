@@ -26,7 +26,8 @@ export function singleThreadedInEffect(execArgv: readonly string[] = process.exe
 
 /**
  * Make this process a valid zygote, or throw a UsageError saying why it cannot be one. When V8's
- * --single-threaded is missing, the process re-executes itself in place (same pid) with the flag added (and large pages for speed), once.
+ * --single-threaded is missing, the process re-executes itself in place (same pid) with the flag added (and
+ * large pages, for speed), once.
  */
 export function ensureZygote(addon: ForkAddon): void {
   if (!isMainThread) throw new UsageError('--strategy fork must run on the main thread (not inside a Worker)');
