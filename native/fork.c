@@ -13,6 +13,11 @@
 //   getpid()                                    the real pid (Node caches process.pid: a forked child inherits it)
 //   adviseDoFork(scan) -> 1 | 2                 what forkChild does first: 1 in two madvise calls, 2 by the maps scan
 //                                               (the fallback; scan = true forces it, for its test)
+//   becomeSpare(standDownRead, standDownWrite)  in a child forked ahead (--spares): drop its copy of the write end
+//                                               and _exit(0) on EOF of the read end (the zygote stood spares down)
+//   dupFd(fd) -> fd                             dup() with O_CLOEXEC: the zygote keeps a listener libuv does not watch
+//   takeSpare(notifyWriteFd)                    the spare took a connection: stop watching for the stand-down,
+//                                               tell the zygote "<pid>\n" (one atomic pipe write) and close both
 #define _GNU_SOURCE
 #define NAPI_VERSION 8
 #include <node_api.h>
@@ -243,6 +248,80 @@ static napi_value ForkChild(napi_env env, napi_callback_info info) {
   return make_int(env, 0);
 }
 
+// --- spares forked ahead ----------------------------------------------------------------------------------
+
+static uv_poll_t stand_down_watch;
+static int stand_down_fd = -1;
+
+static void on_stand_down(uv_poll_t* handle, int status, int events) {
+  // EOF: the zygote is shutting down (or gone) and this spare never took a connection
+  _exit(0);
+}
+
+static napi_value BecomeSpare(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t rd = -1, wr = -1;
+  if (argc < 2 || !get_int_arg(env, argv[0], &rd) || !get_int_arg(env, argv[1], &wr)) {
+    napi_throw_type_error(env, NULL, "becomeSpare(standDownReadFd, standDownWriteFd)");
+    return NULL;
+  }
+  uv_loop_t* loop;
+  CHECK(napi_get_uv_event_loop(env, &loop));
+  close(wr);  // only the zygote's copy of the write end may keep an idle spare waiting
+  if (uv_poll_init(loop, &stand_down_watch, rd) != 0 ||
+      uv_poll_start(&stand_down_watch, UV_READABLE | UV_DISCONNECT, on_stand_down) != 0) {
+    _exit(70);
+  }
+  uv_unref((uv_handle_t*)&stand_down_watch);
+  stand_down_fd = rd;
+  return NULL;
+}
+
+static void close_stand_down_fd(uv_handle_t* handle) {
+  if (stand_down_fd >= 0) close(stand_down_fd);
+  stand_down_fd = -1;
+}
+
+static napi_value TakeSpare(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t notify = -1;
+  if (argc < 1 || !get_int_arg(env, argv[0], &notify)) {
+    napi_throw_type_error(env, NULL, "takeSpare(notifyWriteFd)");
+    return NULL;
+  }
+  if (stand_down_fd >= 0 && !uv_is_closing((uv_handle_t*)&stand_down_watch)) {
+    uv_poll_stop(&stand_down_watch);
+    uv_close((uv_handle_t*)&stand_down_watch, close_stand_down_fd);
+  }
+  char line[24];
+  int len = snprintf(line, sizeof line, "%d\n", (int)getpid());
+  ssize_t n;
+  do n = write(notify, line, (size_t)len);  // < PIPE_BUF: never interleaved with another spare's line
+  while (n < 0 && errno == EINTR);
+  int e = errno;
+  close(notify);
+  if (n != len) return throw_errno(env, "telling the zygote a spare was taken", n < 0 ? e : EIO);
+  return NULL;
+}
+
+static napi_value DupFd(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd = -1;
+  if (argc < 1 || !get_int_arg(env, argv[0], &fd)) {
+    napi_throw_type_error(env, NULL, "dupFd(fd)");
+    return NULL;
+  }
+  int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (copy < 0) return throw_errno(env, "dup", errno);
+  return make_int(env, copy);
+}
+
 static napi_value Reap(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
@@ -385,6 +464,9 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"execSelf", NULL, ExecSelf, NULL, NULL, NULL, napi_enumerable, NULL},
       {"getpid", NULL, GetPid, NULL, NULL, NULL, napi_enumerable, NULL},
       {"adviseDoFork", NULL, AdviseDoFork, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"becomeSpare", NULL, BecomeSpare, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"takeSpare", NULL, TakeSpare, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"dupFd", NULL, DupFd, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

@@ -22,6 +22,12 @@ export interface ForkAddon {
   getpid(): number;
   /** what forkChild does first: MADV_DOFORK over every mapping; 1 = in two madvise calls, 2 = by the maps scan (the fallback, forced by scan = true) */
   adviseDoFork(scan?: boolean): 1 | 2;
+  /** in a child forked ahead: close its copy of the stand-down pipe's write end, _exit(0) on EOF of the read end */
+  becomeSpare(standDownReadFd: number, standDownWriteFd: number): void;
+  /** dup() with O_CLOEXEC */
+  dupFd(fd: number): number;
+  /** the spare took a connection: stop watching the stand-down pipe, write "<pid>\n" to the zygote, close both */
+  takeSpare(notifyWriteFd: number): void;
 }
 
 export const ADDON_PATH = join(packageRoot, 'native', 'build', 'Release', 'handoff_fork.node');

@@ -17,6 +17,7 @@ export class Reaper {
   private readonly live = new Set<number>();
   private readonly unreaped = new Set<number>();
   private timer: NodeJS.Timeout | null = null;
+  private forgotten = false;
   private readonly sweep = (): void => this.sweepNow();
 
   constructor(
@@ -37,9 +38,16 @@ export class Reaper {
     this.timer = null;
   }
 
-  /** In a child right after fork: the zygote's children are not ours. */
+  /**
+   * In a child right after fork: the zygote's children are not ours. The SIGCHLD listener stays registered (forkChild
+   * reset the signal to its default disposition, so it never fires): removing it would close libuv's signal handle,
+   * and a handle closed with a SIGCHLD caught in the zygote but not yet dispatched (its message went to the
+   * zygote's signal pipe, not this child's) is re-queued for closing on every loop turn: the child spins.
+   */
   forget(): void {
-    this.stop();
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.forgotten = true;
     this.live.clear();
     this.unreaped.clear();
   }
@@ -63,6 +71,7 @@ export class Reaper {
   }
 
   sweepNow(): void {
+    if (this.forgotten) return;
     for (const pid of this.live) {
       const raw = this.addon.reap(pid, this.options.peekOnly);
       if (raw === -1) continue;

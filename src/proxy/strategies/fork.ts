@@ -2,7 +2,8 @@
 // with pauseOnConnect and fork()s per connection through a small N-API addon; the child is a copy of the warm
 // process and serves that one connection with the shared forward-proxy code, then _exits. The zygote destroys
 // its copy of the socket at once and reaps its children itself (libuv only reaps what it spawned). Children
-// watch a death pipe: EOF means the zygote is gone, and they exit. See docs/fork.md for the safety argument.
+// watch a death pipe: EOF means the zygote is gone, and they exit. With --spares N, children are forked ahead
+// and accept their one connection themselves (fork/spares.ts). See docs/fork.md for the safety argument.
 import net, { type AddressInfo } from 'node:net';
 import { createForwardProxy, type ForwardProxy } from '../forward.js';
 import type { FaultName, ProxyOptions } from '../options.js';
@@ -14,6 +15,7 @@ import { Reaper } from '../fork/reaper.js';
 import { adoptConnection, becomeChild, livePid } from '../fork/child.js';
 import { warmUp } from '../warm-up.js';
 import { stopOptimising, tierUpEagerly } from '../fork/tiering.js';
+import { SparePool } from '../fork/spares.js';
 
 /** Canaries this strategy reproduces; the others belong to handoff mechanisms it does not have. */
 export const FORK_FAULTS: readonly FaultName[] = ['zombie', 'no-parent-close', 'child-stall'];
@@ -23,6 +25,10 @@ export function createStrategy(options: ProxyOptions): Strategy {
   if (!load.ok) throw new UsageError(`--strategy fork is unavailable: ${load.reason}`);
   if (options.fault && !FORK_FAULTS.includes(options.fault)) {
     throw new UsageError(`--fault ${options.fault} does not apply to --strategy fork (it supports ${FORK_FAULTS.join(', ')})`);
+  }
+  if (options.spares > 0 && options.fault === 'no-parent-close') {
+    // spares accept their connections themselves: the zygote never holds a client socket it could forget
+    throw new UsageError('--fault no-parent-close needs a zygote that accepts: use --strategy fork without --spares');
   }
   ensureZygote(load.addon); // may re-execute this process with --single-threaded; returns only when sound
   return new ForkStrategy(options, load.addon);
@@ -38,8 +44,17 @@ async function waitUntil(cond: () => boolean, deadline: number): Promise<boolean
   return true;
 }
 
+/** What this process is: the zygote, a spare forked ahead and waiting for a connection, or a child serving one. */
+type Role = 'zygote' | 'spare' | 'child';
+
+/** How long to wait before forking spares again after fork() failed (EAGAIN, ENOMEM). */
+const SPARE_RETRY_MS = 100;
+
 class ForkStrategy implements Strategy {
   readonly name = 'fork';
+  private role: Role = 'zygote';
+  private spares: SparePool | null = null;
+  private spareRetry: NodeJS.Timeout | null = null;
   private proxy: ForwardProxy | null = null;
   private server: net.Server | null = null;
   private listenFd = -1;
@@ -59,7 +74,11 @@ class ForkStrategy implements Strategy {
   ) {
     this.reaper = new Reaper(addon, {
       peekOnly: options.fault === 'zombie',
-      onExit: () => this.drainQueue(),
+      onExit: (exit) => {
+        this.spares?.exited(exit.pid);
+        this.drainQueue();
+        this.topUpSpares();
+      },
     });
   }
 
@@ -91,14 +110,29 @@ class ForkStrategy implements Strategy {
     // accept errors (EMFILE under a flood) must not kill the zygote; libuv retries on the next readiness
     server.on('error', (err) => process.stderr.write(`handoff serve (fork): accept error: ${err.message}\n`));
     this.listenFd = (server as unknown as { _handle: { fd: number } })._handle.fd;
+    if (this.options.spares > 0) {
+      // the zygote never accepts, its spares do: it keeps only a copy of the listening socket that libuv does not
+      // watch, and each spare opens a server of its own on it (a watched listener cannot be unwatched reliably)
+      this.spares = new SparePool(this.addon, this.addon.dupFd(this.listenFd), () => this.topUpSpares());
+      this.listenFd = -1;
+      this.server = null;
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      this.spares.start();
+      // after serve() has announced the address: a spare forked now would print it too
+      setImmediate(() => this.topUpSpares());
+    }
     return address;
   }
 
   pool(): PoolDeclaration {
-    return { resident: 0, cap: this.options.maxChildren };
+    return { resident: Math.min(this.options.spares, this.options.maxChildren), cap: this.options.maxChildren };
   }
 
   private onConnection(socket: net.Socket): void {
+    if (this.role === 'spare') {
+      this.serveAsSpare(socket);
+      return;
+    }
     if (this.stopping) {
       socket.destroy();
       return;
@@ -117,6 +151,31 @@ class ForkStrategy implements Strategy {
     this.addon.setAccepting(this.listenFd, on);
   }
 
+  /** fork() with the death pipe: the child's pid, 0 in the child, or null when the kernel refused (logged once). */
+  private forkProcess(): number | null {
+    const [deathRead, deathWrite] = this.deathPipe!;
+    try {
+      return this.addon.forkChild(deathRead, deathWrite);
+    } catch (err) {
+      // EAGAIN (process limit) or ENOMEM: the zygote carries on
+      if (!this.forkErrorLogged) {
+        this.forkErrorLogged = true;
+        process.stderr.write(`handoff serve (fork): ${err instanceof Error ? err.message : String(err)}\n`);
+      }
+      return null;
+    }
+  }
+
+  private serveIn(socket: net.Socket): void {
+    becomeChild({
+      addon: this.addon,
+      socket,
+      release: () => this.releaseInChild(),
+      serve: (s) => this.proxy!.serveSocket(s),
+      stall: this.options.fault === 'child-stall',
+    });
+  }
+
   private forkFor(socket: net.Socket): void {
     const busy = threadpoolRequestsInFlight();
     if (busy.length > 0) {
@@ -126,33 +185,57 @@ class ForkStrategy implements Strategy {
       setTimeout(() => this.drainQueue(), 1);
       return;
     }
-    const [deathRead, deathWrite] = this.deathPipe!;
-    let pid: number;
-    try {
-      pid = this.addon.forkChild(deathRead, deathWrite);
-    } catch (err) {
-      // EAGAIN (process limit) or ENOMEM: this connection is refused, the zygote carries on
-      if (!this.forkErrorLogged) {
-        this.forkErrorLogged = true;
-        process.stderr.write(`handoff serve (fork): ${err instanceof Error ? err.message : String(err)}\n`);
-      }
-      socket.destroy();
+    const pid = this.forkProcess();
+    if (pid === null) {
+      socket.destroy(); // this connection is refused
       return;
     }
     if (pid === 0) {
-      becomeChild({
-        addon: this.addon,
-        socket,
-        release: () => this.releaseInChild(),
-        serve: (s) => this.proxy!.serveSocket(s),
-        stall: this.options.fault === 'child-stall',
-      });
+      this.role = 'child';
+      this.serveIn(socket);
       return;
     }
     this.reaper.add(pid);
     // the child owns the connection now: release our copy (the lesson of the seed)
     if (this.options.fault === 'no-parent-close') this.leaked.push(socket);
     else socket.destroy();
+  }
+
+  /** In the zygote: fork spares until --spares are idle (within --max-children). */
+  private topUpSpares(): void {
+    const spares = this.spares;
+    if (!spares || this.role !== 'zygote' || this.stopping || this.spareRetry) return;
+    while (spares.idleCount() < this.options.spares && this.reaper.liveCount() < this.options.maxChildren) {
+      const retryIn = threadpoolRequestsInFlight().length > 0 ? 1 : 0; // never fork with threadpool work in flight
+      const pid = retryIn ? null : this.forkProcess();
+      if (pid === null) {
+        this.spareRetry = setTimeout(() => {
+          this.spareRetry = null;
+          this.topUpSpares();
+        }, retryIn || SPARE_RETRY_MS);
+        return;
+      }
+      if (pid === 0) {
+        this.becomeSpare();
+        return;
+      }
+      this.reaper.add(pid);
+      spares.added(pid);
+    }
+  }
+
+  /** In a child forked ahead: drop the zygote's duties and wait for the one connection the listener brings. */
+  private becomeSpare(): void {
+    this.role = 'spare';
+    this.reaper.forget();
+    this.server = this.spares!.enterSpare((socket) => this.onConnection(socket));
+  }
+
+  /** In a spare: its connection has arrived. */
+  private serveAsSpare(socket: net.Socket): void {
+    this.role = 'child';
+    this.spares!.taken();
+    this.serveIn(socket);
   }
 
   /** In the child: close every handle that belongs to the zygote. */
@@ -175,7 +258,8 @@ class ForkStrategy implements Strategy {
       this.forkFor(socket);
       if (this.stopping) return; // forkFor turned this process into a child
     }
-    if (this.queue.length === 0 && this.reaper.liveCount() < this.options.maxChildren) this.setAccepting(true);
+    // with spares the zygote never accepts
+    if (!this.spares && this.queue.length === 0 && this.reaper.liveCount() < this.options.maxChildren) this.setAccepting(true);
   }
 
   async shutdown(graceMs: number): Promise<void> {
@@ -185,6 +269,8 @@ class ForkStrategy implements Strategy {
     this.server?.close();
     for (const s of this.queue) s.destroy();
     this.queue = [];
+    if (this.spareRetry) clearTimeout(this.spareRetry);
+    this.spares?.standDownIdle();
     const live = (): boolean => this.reaper.liveCount() === 0;
     await waitUntil(live, Date.now() + Math.max(0, graceMs));
     if (!live()) {
@@ -198,6 +284,7 @@ class ForkStrategy implements Strategy {
     this.reaper.stop();
     for (const s of this.leaked) s.destroy();
     this.leaked = [];
+    this.spares?.close();
     if (this.deathPipe) {
       this.addon.closeFd(this.deathPipe[0]);
       this.addon.closeFd(this.deathPipe[1]);
