@@ -1,5 +1,6 @@
 // Connection churn (one request per connection, Connection: close, loopback) through:
 //   fork            handoff serve --strategy fork        (this issue: a Node zygote fork()s per connection)
+//   fork-spares     handoff serve --strategy fork --spares 2 (children forked ahead accept their connection)
 //   per-connection  handoff serve --strategy per-connection (a new Node process per connection)
 //   inline          handoff serve --strategy inline      (one event loop: the latency baseline)
 //   ref-py-proxy    a Python ForkingMixIn forward proxy   (the seed's model: fork per connection, same work)
@@ -19,7 +20,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { cliPath, compiled } from '../src/paths.js';
 
-export const SUBJECTS = ['fork', 'per-connection', 'inline', 'ref-py-proxy', 'ref-c-reply', 'ref-node-floor'] as const;
+export const SUBJECTS = ['fork', 'fork-spares', 'per-connection', 'inline', 'ref-py-proxy', 'ref-c-reply', 'ref-node-floor'] as const;
 export type Subject = (typeof SUBJECTS)[number];
 
 export interface CellResult {
@@ -257,6 +258,8 @@ async function startSubject(subject: Subject, work: string): Promise<Running> {
     case 'per-connection':
     case 'inline':
       return startProcess(process.execPath, [cliPath(), 'serve', '--strategy', subject, '--port', '0', '--max-children', '64']);
+    case 'fork-spares':
+      return startProcess(process.execPath, [cliPath(), 'serve', '--strategy', 'fork', '--spares', '2', '--port', '0', '--max-children', '64']);
     case 'ref-py-proxy': {
       const file = join(work, 'forking_proxy.py');
       writeFileSync(file, PY_FORKING_PROXY);
@@ -341,6 +344,7 @@ export function evaluateForkChurn(cells: CellResult[], levels: number[]): Pick<F
     ratios[`fork/ref-c-reply conn/s c=${c}`] = ratio(cell('fork', c)?.connPerSec, cell('ref-c-reply', c)?.connPerSec);
   }
   ratios['fork/inline p50 c=1'] = ratio(cell('fork', 1)?.p50Ms, cell('inline', 1)?.p50Ms);
+  ratios['fork-spares/inline p50 c=1'] = ratio(cell('fork-spares', 1)?.p50Ms, cell('inline', 1)?.p50Ms);
   ratios['ref-node-floor/inline p50 c=1'] = ratio(cell('ref-node-floor', 1)?.p50Ms, cell('inline', 1)?.p50Ms);
   ratios['fork/ref-node-floor p50 c=1'] = ratio(cell('fork', 1)?.p50Ms, cell('ref-node-floor', 1)?.p50Ms);
   const describe = (s: Subject, c: number, what: 'connPerSec' | 'p50Ms'): string => {
@@ -374,6 +378,8 @@ export function evaluateForkChurn(cells: CellResult[], levels: number[]): Pick<F
     // a Node child doing nothing but a fixed reply, no origin: no Node fork-per-connection server gets below it
     p50Ratio('node-fork-floor-p50', 'Node fork floor p50 at c=1 (fixed reply, no origin) / inline', 'ref-node-floor', 3),
     rateTarget('fork-vs-c-reply', 'fork churn / a C fork server with a fixed reply (no proxying: the cost of fork alone)', 'ref-c-reply', 0.75),
+    // the same proxy with fork() and the child's set-up moved off the connection's time: what forking ahead buys
+    p50Ratio('fork-spares-p50', 'fork --spares 2 p50 at c=1 (children forked ahead) / inline', 'fork-spares', 3),
   ];
   return { ratios, targets, bounds };
 }

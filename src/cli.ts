@@ -12,7 +12,7 @@ function proxyFlags(cmd: Command): Command {
     .option('--port <n>', 'port to listen on (0 picks a free one)')
     .option('--host <addr>', 'address to bind (default 127.0.0.1)')
     .option('--handoff <mode>', 'per-connection: ipc or stdio')
-    .option('--spares <n>', 'per-connection: warm idle children')
+    .option('--spares <n>', 'per-connection: warm idle children; fork: children forked ahead, each accepting one connection')
     .option('--max-children <n>', 'cap of live children (default 64)')
     .option('--workers <n>', 'prefork/cluster: worker count (default 2)')
     .option('--max-connections-per-child <n>', 'prefork: recycle a worker after N connections')

@@ -44,6 +44,11 @@ function strategy(id: string, label: string, options: Partial<ProxyOptions>, res
   };
 }
 
+function forkUnavailable(): string | null {
+  const load = loadForkAddon();
+  return load.ok ? null : load.reason;
+}
+
 export const STRATEGY_SUBJECTS: Subject[] = [
   strategy('inline', 'inline', { strategy: 'inline' }, 0, 'the default: highest throughput, lowest latency; one crash takes every connection with it'),
   strategy('per-connection', 'per-connection --handoff ipc', { strategy: 'per-connection', handoff: 'ipc' }, 0, 'isolation per connection matters more than rate (long-lived, rare connections); costs one process start each'),
@@ -53,10 +58,11 @@ export const STRATEGY_SUBJECTS: Subject[] = [
   strategy('cluster', `cluster --workers ${WORKERS}`, { strategy: 'cluster', workers: WORKERS }, WORKERS, 'use every core with node:cluster semantics (the primary accepts and distributes)'),
   {
     ...strategy('fork', 'fork', { strategy: 'fork' }, 0, 'per-connection isolation at the rate of a native forking server (Python ForkingMixIn): a warm zygote fork()s per connection'),
-    unavailable: () => {
-      const load = loadForkAddon();
-      return load.ok ? null : load.reason;
-    },
+    unavailable: forkUnavailable,
+  },
+  {
+    ...strategy('fork-spares', `fork --spares ${SPARES}`, { strategy: 'fork', spares: SPARES }, SPARES, 'fork isolation with lower latency at moderate arrival rates: children forked ahead accept their connection; costs throughput at saturation'),
+    unavailable: forkUnavailable,
   },
 ];
 

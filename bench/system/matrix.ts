@@ -64,7 +64,7 @@ export interface MatrixResult {
 }
 
 /** Subjects whose paced c=1 churn latency is compared (spares vs inline, and without spares for contrast). */
-const PACED_SUBJECTS = ['inline', 'per-connection', 'per-connection-spares'];
+const PACED_SUBJECTS = ['inline', 'per-connection', 'per-connection-spares', 'fork', 'fork-spares'];
 
 function rotate<T>(list: T[], by: number): T[] {
   if (list.length === 0) return list;
