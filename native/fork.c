@@ -59,6 +59,20 @@ static int get_int_arg(napi_env env, napi_value v, int32_t* out) {
   return napi_get_value_int32(env, v, out) == napi_ok;
 }
 
+/** The first n (≤ 2) arguments as int32 into out; on a missing or wrong one, throws TypeError(usage) and returns 0. */
+static int int_args(napi_env env, napi_callback_info info, size_t n, int32_t* out, const char* usage) {
+  size_t argc = 2;
+  napi_value argv[2];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < n) goto bad;
+  for (size_t i = 0; i < n; i++) {
+    if (!get_int_arg(env, argv[i], &out[i])) goto bad;
+  }
+  return 1;
+bad:
+  napi_throw_type_error(env, NULL, usage);
+  return 0;
+}
+
 // --- MADV_DOFORK over /proc/self/maps --------------------------------------------------------------------
 // One read of the whole file, contiguous mappings merged into one madvise() each. The special kernel mappings
 // ([vvar], [vsyscall]) refuse the advice and would stop a merged range, so they are skipped.
@@ -213,14 +227,9 @@ static void on_zygote_gone(uv_poll_t* handle, int status, int events) {
 }
 
 static napi_value ForkChild(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  int32_t death_r = -1, death_w = -1;
-  if (argc < 2 || !get_int_arg(env, argv[0], &death_r) || !get_int_arg(env, argv[1], &death_w)) {
-    napi_throw_type_error(env, NULL, "forkChild(deathReadFd, deathWriteFd)");
-    return NULL;
-  }
+  int32_t fds[2];
+  if (!int_args(env, info, 2, fds, "forkChild(deathReadFd, deathWriteFd)")) return NULL;
+  int32_t death_r = fds[0], death_w = fds[1];
   uv_loop_t* loop;
   CHECK(napi_get_uv_event_loop(env, &loop));
 
@@ -259,14 +268,9 @@ static void on_stand_down(uv_poll_t* handle, int status, int events) {
 }
 
 static napi_value BecomeSpare(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  int32_t rd = -1, wr = -1;
-  if (argc < 2 || !get_int_arg(env, argv[0], &rd) || !get_int_arg(env, argv[1], &wr)) {
-    napi_throw_type_error(env, NULL, "becomeSpare(standDownReadFd, standDownWriteFd)");
-    return NULL;
-  }
+  int32_t fds[2];
+  if (!int_args(env, info, 2, fds, "becomeSpare(standDownReadFd, standDownWriteFd)")) return NULL;
+  int32_t rd = fds[0], wr = fds[1];
   uv_loop_t* loop;
   CHECK(napi_get_uv_event_loop(env, &loop));
   close(wr);  // only the zygote's copy of the write end may keep an idle spare waiting
@@ -285,14 +289,8 @@ static void close_stand_down_fd(uv_handle_t* handle) {
 }
 
 static napi_value TakeSpare(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int32_t notify = -1;
-  if (argc < 1 || !get_int_arg(env, argv[0], &notify)) {
-    napi_throw_type_error(env, NULL, "takeSpare(notifyWriteFd)");
-    return NULL;
-  }
+  if (!int_args(env, info, 1, &notify, "takeSpare(notifyWriteFd)")) return NULL;
   if (stand_down_fd >= 0 && !uv_is_closing((uv_handle_t*)&stand_down_watch)) {
     uv_poll_stop(&stand_down_watch);
     uv_close((uv_handle_t*)&stand_down_watch, close_stand_down_fd);
@@ -309,14 +307,8 @@ static napi_value TakeSpare(napi_env env, napi_callback_info info) {
 }
 
 static napi_value DupFd(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int32_t fd = -1;
-  if (argc < 1 || !get_int_arg(env, argv[0], &fd)) {
-    napi_throw_type_error(env, NULL, "dupFd(fd)");
-    return NULL;
-  }
+  if (!int_args(env, info, 1, &fd, "dupFd(fd)")) return NULL;
   int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
   if (copy < 0) return throw_errno(env, "dup", errno);
   return make_int(env, copy);
@@ -366,14 +358,8 @@ static napi_value DeathPipe(napi_env env, napi_callback_info info) {
 }
 
 static napi_value CloseFd(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int32_t fd = -1;
-  if (argc < 1 || !get_int_arg(env, argv[0], &fd)) {
-    napi_throw_type_error(env, NULL, "closeFd(fd)");
-    return NULL;
-  }
+  if (!int_args(env, info, 1, &fd, "closeFd(fd)")) return NULL;
   if (fd >= 0) close(fd);
   return NULL;
 }

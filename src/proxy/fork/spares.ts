@@ -64,9 +64,9 @@ export class SparePool {
     this.idle.add(pid);
   }
 
-  /** In the zygote: a child exited (an idle spare may have been killed from outside). */
-  exited(pid: number): void {
-    this.idle.delete(pid);
+  /** In the zygote: a child exited. True when it was an idle spare (killed from outside, or it could not listen). */
+  exited(pid: number): boolean {
+    return this.idle.delete(pid);
   }
 
   /**

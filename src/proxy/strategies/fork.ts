@@ -47,7 +47,7 @@ async function waitUntil(cond: () => boolean, deadline: number): Promise<boolean
 /** What this process is: the zygote, a spare forked ahead and waiting for a connection, or a child serving one. */
 type Role = 'zygote' | 'spare' | 'child';
 
-/** How long to wait before forking spares again after fork() failed (EAGAIN, ENOMEM). */
+/** How long to wait before forking spares again after fork() failed (EAGAIN, ENOMEM) or an idle spare died. */
 const SPARE_RETRY_MS = 100;
 
 class ForkStrategy implements Strategy {
@@ -75,9 +75,11 @@ class ForkStrategy implements Strategy {
     this.reaper = new Reaper(addon, {
       peekOnly: options.fault === 'zombie',
       onExit: (exit) => {
-        this.spares?.exited(exit.pid);
+        const idleSpareDied = this.spares?.exited(exit.pid) ?? false;
         this.drainQueue();
-        this.topUpSpares();
+        // an idle spare that died may die again the same way (a listener it cannot open): replace it after a pause
+        if (idleSpareDied) this.topUpSparesLater(SPARE_RETRY_MS);
+        else this.topUpSpares();
       },
     });
   }
@@ -209,10 +211,7 @@ class ForkStrategy implements Strategy {
       const retryIn = threadpoolRequestsInFlight().length > 0 ? 1 : 0; // never fork with threadpool work in flight
       const pid = retryIn ? null : this.forkProcess();
       if (pid === null) {
-        this.spareRetry = setTimeout(() => {
-          this.spareRetry = null;
-          this.topUpSpares();
-        }, retryIn || SPARE_RETRY_MS);
+        this.topUpSparesLater(retryIn || SPARE_RETRY_MS);
         return;
       }
       if (pid === 0) {
@@ -222,6 +221,14 @@ class ForkStrategy implements Strategy {
       this.reaper.add(pid);
       spares.added(pid);
     }
+  }
+
+  private topUpSparesLater(ms: number): void {
+    if (this.spareRetry || this.stopping) return;
+    this.spareRetry = setTimeout(() => {
+      this.spareRetry = null;
+      this.topUpSpares();
+    }, ms);
   }
 
   /** In a child forked ahead: drop the zygote's duties and wait for the one connection the listener brings. */
