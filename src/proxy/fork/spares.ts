@@ -10,6 +10,7 @@
 //   notify      spares write "<pid>\n" when they take a connection (one write < PIPE_BUF: never interleaved)
 import net from 'node:net';
 import type { ForkAddon } from './addon.js';
+import type { ChildExit } from './reaper.js';
 
 /** Whole "<pid>\n" records out of what was read so far, and the incomplete tail to keep for the next read. */
 export function parseTakenRecords(text: string): { pids: number[]; rest: string } {
@@ -21,6 +22,17 @@ export function parseTakenRecords(text: string): { pids: number[]; rest: string 
     .map(Number)
     .filter((pid) => Number.isInteger(pid) && pid > 0);
   return { pids, rest: text.slice(end + 1) };
+}
+
+/**
+ * A child the zygote still counts as idle has exited: did it fail (killed from outside, or unable to listen), or
+ * did it serve a connection whose "<pid>\n" line is still unread? SIGCHLD often beats the notify pipe when a
+ * connection is short, and only a spare that served one exits with 0 (stand-down exits happen at shutdown, when
+ * nothing is forked any more). Failures are replaced after a pause so that a permanent one cannot fork-loop;
+ * a spare that served must be replaced at once, or connections wait in the backlog for the pause.
+ */
+export function idleSpareFailed(exit: ChildExit): boolean {
+  return exit.code !== 0;
 }
 
 export class SparePool {
@@ -64,9 +76,9 @@ export class SparePool {
     this.idle.add(pid);
   }
 
-  /** In the zygote: a child exited. True when it was an idle spare (killed from outside, or it could not listen). */
-  exited(pid: number): boolean {
-    return this.idle.delete(pid);
+  /** In the zygote: a child exited. True when an idle spare died without serving (see idleSpareFailed). */
+  exited(exit: ChildExit): boolean {
+    return this.idle.delete(exit.pid) && idleSpareFailed(exit);
   }
 
   /**

@@ -75,7 +75,7 @@ class ForkStrategy implements Strategy {
     this.reaper = new Reaper(addon, {
       peekOnly: options.fault === 'zombie',
       onExit: (exit) => {
-        const idleSpareDied = this.spares?.exited(exit.pid) ?? false;
+        const idleSpareDied = this.spares?.exited(exit) ?? false;
         this.drainQueue();
         // an idle spare that died may die again the same way (a listener it cannot open): replace it after a pause
         if (idleSpareDied) this.topUpSparesLater(SPARE_RETRY_MS);
