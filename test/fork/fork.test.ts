@@ -42,6 +42,7 @@ async function run(): Promise<void> {
     const cmdline = readFileSync(`/proc/${main.pid}/cmdline`, 'utf8').split('\0');
     t.ok(cmdline.includes('--single-threaded'), cmdline.join(' '));
     t.ok(cmdline.includes('--use-largepages=silent'), 'and with large pages, for cheaper children');
+    t.ok(cmdline.includes('--no-lazy') && cmdline.includes('--no-flush-bytecode'), 'and compiling eagerly, once, for every child');
     t.same(main.pool, { resident: 0, cap: 64 }, 'pool: nothing resident, cap = --max-children');
   });
 

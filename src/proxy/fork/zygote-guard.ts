@@ -20,6 +20,23 @@ export const NO_REEXEC_ENV = 'HANDOFF_FORK_NO_REEXEC';
  */
 export const LARGE_PAGES_FLAG = '--use-largepages=silent';
 
+/**
+ * Also only for speed: compile every function when its script loads (`--no-lazy`) and never drop bytecode of
+ * functions that have not run for a while (`--no-flush-bytecode`). Code that only children and spares run (a
+ * spare's own server, the child's set-up, paths of node:http the rehearsal missed) was otherwise compiled from
+ * source in every child, once per connection, and thrown away at its exit; and the zygote, which no longer runs
+ * the request path after its warm-up, would let V8 flush that path's bytecode after a few full GCs. Measured
+ * here: about 1.4 MiB more in the zygote, 5-10 % less CPU and 30 fewer faults per child.
+ */
+export const EAGER_COMPILE_FLAGS = ['--no-lazy', '--no-flush-bytecode'] as const;
+
+/** The flags the re-exec adds for speed, minus those the user already set (either way round). */
+export function speedFlags(execArgv: readonly string[]): string[] {
+  const named = (flag: string): string => flag.replace(/^--(no-)?/, '').replace(/=.*$/, '').replaceAll('_', '-');
+  const given = new Set(execArgv.map(named));
+  return [LARGE_PAGES_FLAG, ...EAGER_COMPILE_FLAGS].filter((flag) => !given.has(named(flag)));
+}
+
 export function singleThreadedInEffect(execArgv: readonly string[] = process.execArgv): boolean {
   return execArgv.some((a) => a === SINGLE_THREADED_FLAG || a === '--single_threaded');
 }
@@ -27,7 +44,7 @@ export function singleThreadedInEffect(execArgv: readonly string[] = process.exe
 /**
  * Make this process a valid zygote, or throw a UsageError saying why it cannot be one. When V8's
  * --single-threaded is missing, the process re-executes itself in place (same pid) with the flag added (and
- * large pages, for speed), once.
+ * the speed flags above), once.
  */
 export function ensureZygote(addon: ForkAddon): void {
   if (!isMainThread) throw new UsageError('--strategy fork must run on the main thread (not inside a Worker)');
@@ -44,7 +61,7 @@ export function ensureZygote(addon: ForkAddon): void {
     );
   }
   process.env[REEXEC_ENV] = '1';
-  const speed = process.execArgv.some((a) => a.startsWith('--use-largepages')) ? [] : [LARGE_PAGES_FLAG];
+  const speed = speedFlags(process.execArgv);
   addon.execSelf(process.execPath, [process.execPath, SINGLE_THREADED_FLAG, ...speed, ...process.execArgv, ...process.argv.slice(1)]);
 }
 
