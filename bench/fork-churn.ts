@@ -10,7 +10,10 @@
 // Same client, same run, concurrency 1 and 8. Reports conn/s, p50/p99 and CPU ms per connection (the server
 // process tree's utime+stime, reaped children included), and the issue's target ratios.
 //
-//   node dist/bench/fork-churn.js [--seconds N] [--quick] [--only fork,inline,...] [--json FILE]
+// fork, fork-spares, inline and the Node floor also get a cell at c=1 paced at 100 connections/s (--pace N, 0 for
+// none): a closed loop's p50 at c=1 is bounded by throughput, a paced one is the latency of a lone connection.
+//
+//   node dist/bench/fork-churn.js [--seconds N] [--quick] [--only fork,inline,...] [--pace N] [--json FILE]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -19,6 +22,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { cliPath, compiled } from '../src/paths.js';
+import { speedFlags } from '../src/proxy/fork/zygote-guard.js';
+
+/** Subjects that also get a paced cell (c=1 at PACE_HZ): the latency comparison without a throughput bound. */
+export const PACED_SUBJECTS: readonly Subject[] = ['fork', 'fork-spares', 'inline', 'ref-node-floor'];
+export const PACE_HZ = 100;
 
 export const SUBJECTS = ['fork', 'fork-spares', 'per-connection', 'inline', 'ref-py-proxy', 'ref-c-reply', 'ref-node-floor'] as const;
 export type Subject = (typeof SUBJECTS)[number];
@@ -26,6 +34,12 @@ export type Subject = (typeof SUBJECTS)[number];
 export interface CellResult {
   subject: Subject;
   concurrency: number;
+  /**
+   * Connections per second the client paces itself to (one connection at a time); absent in a closed loop, where
+   * the next connection starts as soon as the last one closed. At c=1 a closed loop's p50 is 1/throughput: paced,
+   * it is the latency of one connection with nothing queued behind it.
+   */
+  paceHz?: number;
   connPerSec: number;
   connections: number;
   errors: number;
@@ -227,13 +241,20 @@ function oneConnection(port: number, request: string, timeoutMs: number): Promis
   });
 }
 
-async function churn(port: number, request: string, concurrency: number, seconds: number) {
+async function churn(port: number, request: string, concurrency: number, seconds: number, paceHz?: number) {
   const latencies: number[] = [];
   let errors = 0;
   const deadline = performance.now() + seconds * 1000;
   const started = performance.now();
   const worker = async (): Promise<void> => {
+    let slot = performance.now();
     while (performance.now() < deadline) {
+      if (paceHz) {
+        // the next start is fixed in advance (an open schedule): a slow connection does not push later ones back
+        slot += 1000 / paceHz;
+        const wait = slot - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      }
       const r = await oneConnection(port, request, 10_000);
       if (r.ok) latencies.push(r.ms);
       else errors++;
@@ -274,13 +295,15 @@ async function startSubject(subject: Subject, work: string): Promise<Running> {
       return startProcess(bin, []);
     }
     case 'ref-node-floor':
-      return startProcess(process.execPath, ['--single-threaded', '--use-largepages=silent', compiled('bench/reference/node-fork-floor.js')]);
+      // the zygote's own flags: the floor is what the same runtime costs without the proxying
+      return startProcess(process.execPath, ['--single-threaded', ...speedFlags([]), compiled('bench/reference/node-fork-floor.js')]);
   }
 }
 
 export async function benchForkChurn(
-  opts: { seconds?: number; quick?: boolean; only?: Subject[]; concurrency?: number[]; log?: (m: string) => void } = {},
+  opts: { seconds?: number; quick?: boolean; only?: Subject[]; concurrency?: number[]; paceHz?: number; log?: (m: string) => void } = {},
 ): Promise<ForkChurnResult> {
+  const pace = opts.paceHz ?? PACE_HZ; // 0: no paced cells
   const seconds = opts.seconds ?? (opts.quick ? 1 : 5);
   const levels = opts.concurrency ?? [1, 8];
   const subjects = opts.only ?? [...SUBJECTS];
@@ -304,13 +327,16 @@ export async function benchForkChurn(
       try {
         const request = subject === 'ref-c-reply' || subject === 'ref-node-floor' ? direct : proxied;
         await churn(server.port, request, 1, Math.min(1, seconds / 2)); // warm the path, page cache, JITs
-        for (const c of levels) {
+        const runs: { c: number; paceHz?: number }[] = levels.map((c) => ({ c }));
+        if (pace > 0 && PACED_SUBJECTS.includes(subject)) runs.push({ c: 1, paceHz: pace });
+        for (const { c, paceHz } of runs) {
           const cpu0 = treeCpuMs(server.proc.pid!);
-          const r = await churn(server.port, request, c, seconds);
+          const r = await churn(server.port, request, c, seconds, paceHz);
           const cpu1 = treeCpuMs(server.proc.pid!);
           const cell: CellResult = {
             subject,
             concurrency: c,
+            ...(paceHz ? { paceHz } : {}),
             connPerSec: Math.round(r.connPerSec * 10) / 10,
             connections: r.connections,
             errors: r.errors,
@@ -319,7 +345,7 @@ export async function benchForkChurn(
             cpuMsPerConn: cpu0 !== null && cpu1 !== null && r.connections > 0 ? Math.round(((cpu1 - cpu0) / r.connections) * 100) / 100 : null,
           };
           cells.push(cell);
-          log(`fork-churn: ${subject} c=${c}: ${cell.connPerSec} conn/s, p50 ${cell.p50Ms} ms, p99 ${cell.p99Ms} ms, cpu ${cell.cpuMsPerConn} ms/conn, errors ${cell.errors}`);
+          log(`fork-churn: ${subject} c=${c}${paceHz ? ` paced ${paceHz}/s` : ''}: ${cell.connPerSec} conn/s, p50 ${cell.p50Ms} ms, p99 ${cell.p99Ms} ms, cpu ${cell.cpuMsPerConn} ms/conn, errors ${cell.errors}`);
         }
       } finally {
         await server.stop();
@@ -329,12 +355,17 @@ export async function benchForkChurn(
     await origin.stop();
     rmSync(work, { recursive: true, force: true });
   }
-  return { seconds, cells, skipped, ...evaluateForkChurn(cells, levels) };
+  return { seconds, cells, skipped, ...evaluateForkChurn(cells, levels, pace) };
 }
 
 /** The issue's target ratios and their bounds, from the cells of one run (pure: tested on synthetic cells). */
-export function evaluateForkChurn(cells: CellResult[], levels: number[]): Pick<ForkChurnResult, 'ratios' | 'targets' | 'bounds'> {
-  const cell = (s: Subject, c: number): CellResult | undefined => cells.find((x) => x.subject === s && x.concurrency === c);
+export function evaluateForkChurn(
+  cells: CellResult[],
+  levels: number[],
+  paceHz = PACE_HZ,
+): Pick<ForkChurnResult, 'ratios' | 'targets' | 'bounds'> {
+  const cell = (s: Subject, c: number): CellResult | undefined => cells.find((x) => x.subject === s && x.concurrency === c && !x.paceHz);
+  const paced = (s: Subject): CellResult | undefined => cells.find((x) => x.subject === s && x.concurrency === 1 && x.paceHz === paceHz);
   const ratio = (a: number | undefined, b: number | undefined): number | null =>
     a !== undefined && b !== undefined && b > 0 ? Math.round((a / b) * 100) / 100 : null;
   const ratios: Record<string, number | null> = {};
@@ -347,6 +378,9 @@ export function evaluateForkChurn(cells: CellResult[], levels: number[]): Pick<F
   ratios['fork-spares/inline p50 c=1'] = ratio(cell('fork-spares', 1)?.p50Ms, cell('inline', 1)?.p50Ms);
   ratios['ref-node-floor/inline p50 c=1'] = ratio(cell('ref-node-floor', 1)?.p50Ms, cell('inline', 1)?.p50Ms);
   ratios['fork/ref-node-floor p50 c=1'] = ratio(cell('fork', 1)?.p50Ms, cell('ref-node-floor', 1)?.p50Ms);
+  for (const s of PACED_SUBJECTS.filter((x) => x !== 'inline')) {
+    ratios[`${s}/inline p50 c=1 paced ${paceHz}/s`] = ratio(paced(s)?.p50Ms, paced('inline')?.p50Ms);
+  }
   const describe = (s: Subject, c: number, what: 'connPerSec' | 'p50Ms'): string => {
     const x = cell(s, c);
     return x ? `${s} ${x[what]}${what === 'p50Ms' ? ' ms' : ' conn/s'} (c=${c})` : `${s} not measured (c=${c})`;
@@ -369,6 +403,12 @@ export function evaluateForkChurn(cells: CellResult[], levels: number[]): Pick<F
     const v = ratios[`${subject}/inline p50 c=1`] ?? null;
     return { id, name, value: v, comparison: '<=', threshold, measured: `${describe(subject, 1, 'p50Ms')} vs ${describe('inline', 1, 'p50Ms')}`, met: v === null ? null : v <= threshold };
   };
+  const pacedRatio = (id: string, name: string, subject: Subject, threshold: number): ForkTarget => {
+    const v = ratios[`${subject}/inline p50 c=1 paced ${paceHz}/s`] ?? null;
+    const [x, y] = [paced(subject), paced('inline')];
+    const measured = x && y ? `${subject} ${x.p50Ms} ms vs inline ${y.p50Ms} ms, both paced at ${paceHz}/s` : `not measured (paced at ${paceHz}/s)`;
+    return { id, name, value: v, comparison: '<=', threshold, measured, met: v === null ? null : v <= threshold };
+  };
   const targets = [
     rateTarget('fork-vs-per-connection', 'fork churn ≥ 10 × per-connection', 'per-connection', 10),
     rateTarget('fork-vs-native', 'fork churn ≥ 0.75 × a native fork-per-connection proxy (Python ForkingMixIn, same work)', 'ref-py-proxy', 0.75),
@@ -380,6 +420,10 @@ export function evaluateForkChurn(cells: CellResult[], levels: number[]): Pick<F
     rateTarget('fork-vs-c-reply', 'fork churn / a C fork server with a fixed reply (no proxying: the cost of fork alone)', 'ref-c-reply', 0.75),
     // the same proxy with fork() and the child's set-up moved off the connection's time: what forking ahead buys
     p50Ratio('fork-spares-p50', 'fork --spares 2 p50 at c=1 (children forked ahead) / inline', 'fork-spares', 3),
+    // the same comparison without the closed loop's throughput bound: one connection at a time, nothing queued
+    pacedRatio('fork-p50-paced', `fork p50 at c=1 paced at ${paceHz}/s / inline paced the same`, 'fork', 3),
+    pacedRatio('fork-spares-p50-paced', `fork --spares 2 p50 at c=1 paced at ${paceHz}/s / inline paced the same`, 'fork-spares', 3),
+    pacedRatio('node-fork-floor-p50-paced', `Node fork floor p50 at c=1 paced at ${paceHz}/s / inline paced the same`, 'ref-node-floor', 3),
   ];
   return { ratios, targets, bounds };
 }
@@ -390,7 +434,7 @@ export function renderForkChurn(r: ForkChurnResult): string {
     '',
     '| subject | c | conn/s | p50 ms | p99 ms | CPU ms/conn | errors |',
     '|---|---:|---:|---:|---:|---:|---:|',
-    ...r.cells.map((c) => `| ${c.subject} | ${c.concurrency} | ${c.connPerSec} | ${c.p50Ms} | ${c.p99Ms} | ${c.cpuMsPerConn ?? '–'} | ${c.errors} |`),
+    ...r.cells.map((c) => `| ${c.subject} | ${c.concurrency}${c.paceHz ? ` paced ${c.paceHz}/s` : ''} | ${c.connPerSec} | ${c.p50Ms} | ${c.p99Ms} | ${c.cpuMsPerConn ?? '–'} | ${c.errors} |`),
     '',
     ...Object.entries(r.skipped).map(([s, why]) => `skipped ${s}: ${why}`),
     '',
@@ -435,11 +479,17 @@ if (isMain) {
       process.stderr.write(`fork-churn: unknown subject ${bad.join(', ')} (expected ${SUBJECTS.join(', ')})\n`);
       process.exit(2);
     }
+    const pace = value('--pace');
+    if (pace !== undefined && !(Number(pace) >= 0)) {
+      process.stderr.write(`fork-churn: --pace wants connections per second (0 for none), got ${pace}\n`);
+      process.exit(2);
+    }
     const result = await benchForkChurn({
       seconds: value('--seconds') ? Number(value('--seconds')) : undefined,
       quick: args.includes('--quick'),
       only,
       concurrency: value('--concurrency')?.split(',').map(Number),
+      paceHz: pace !== undefined ? Number(pace) : undefined,
     });
     process.stdout.write(`${renderForkChurn(result)}\n`);
     const json = value('--json');

@@ -49,3 +49,27 @@ t.test('a subject not measured leaves its target unevaluated', async (t) => {
   t.equal(vsSpawn.measured, 'not measured');
   t.equal(byId(r, 'fork-p50').met, false);
 });
+
+t.test('paced cells: compared with inline paced at the same rate, never with a closed-loop cell', async (t) => {
+  const pacedCell = (subject: Subject, p50Ms: number, paceHz = 100): CellResult => ({ ...cell(subject, 1, paceHz, p50Ms), paceHz });
+  const r = evaluateForkChurn(
+    [
+      cell('fork', 1, 400, 2.4), cell('inline', 1, 3000, 0.3),
+      pacedCell('fork', 2.7), pacedCell('fork-spares', 2.1), pacedCell('inline', 0.9),
+      pacedCell('ref-node-floor', 5, 50), // another rate: not comparable, so the floor's paced row is not measured
+    ],
+    [1],
+    100,
+  );
+  t.equal(byId(r, 'fork-p50').value, 8, 'the closed-loop target still uses the closed-loop cells: 2.4 / 0.3');
+  const fork = byId(r, 'fork-p50-paced');
+  t.equal(fork.value, 3, '2.7 / 0.9');
+  t.equal(fork.met, true, '3 × is within ≤ 3');
+  t.match(fork.measured, /paced at 100\/s/);
+  const spares = byId(r, 'fork-spares-p50-paced');
+  t.equal(spares.value, 2.33, '2.1 / 0.9');
+  const floor = byId(r, 'node-fork-floor-p50-paced');
+  t.equal(floor.value, null, 'a cell paced at another rate is not used');
+  t.equal(floor.met, null);
+  t.notOk(r.targets.some((x) => x.id.endsWith('-paced')), 'paced rows are bounds, not the issue targets');
+});
