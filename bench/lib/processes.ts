@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { registerCleanup, signalGroup } from '../../src/harness/cleanup.js';
 import { canConnect, launchTarget, type Target } from '../../src/harness/target.js';
-import { clkTck, listChildren, pageSizeBytes, readProcFile, readStat } from '../../src/harness/probes/proc-reader.js';
+import { clkTck, listChildren, pageSizeBytes, readProcFile, readPssBytes, readStat } from '../../src/harness/probes/proc-reader.js';
 import { parseListening } from '../../src/proxy/announce.js';
 import { DEFAULT_PROXY_OPTIONS, type ProxyOptions } from '../../src/proxy/options.js';
 
@@ -140,6 +140,8 @@ export function descendants(root: number): number[] {
   return out;
 }
 
+const PSS_EVERY_MS = 1_000;
+
 /** Resident set of root and all its descendants, in bytes. */
 export function treeRssBytes(root: number): { children: number; rssBytes: number } {
   const pids = [root, ...descendants(root)];
@@ -147,6 +149,19 @@ export function treeRssBytes(root: number): { children: number; rssBytes: number
   let rss = 0;
   for (const pid of pids) rss += (readStat(pid)?.rssPages ?? 0) * page;
   return { children: pids.length - 1, rssBytes: rss };
+}
+
+/** Proportional set size of root and its descendants (shared pages once), or null when none could be read. */
+export function treePssBytes(root: number): number | null {
+  let total = 0;
+  let read = 0;
+  for (const pid of [root, ...descendants(root)]) {
+    const pss = readPssBytes(pid);
+    if (pss === null) continue;
+    total += pss;
+    read++;
+  }
+  return read > 0 ? total : null;
 }
 
 /**
@@ -172,11 +187,15 @@ export function treeCpuMs(root: number): number {
 /**
  * Polls the tree of root every intervalMs and keeps the peaks (live descendants, total RSS). A direct /proc
  * walk (children files + one stat per member) rather than the harness's Sampler: a benchmark needs only these
- * two numbers, and every ms this process spends sampling is taken from the load generator sharing its loop.
+ * numbers, and every ms this process spends sampling is taken from the load generator sharing its loop. PSS
+ * (shared pages once: the honest figure for forking trees) costs ~0.5 ms per Node process, so it is read once
+ * a second and at stop().
  */
 export class TreePeaks {
   children = 0;
   rssBytes = 0;
+  pssBytes: number | null = null;
+  private lastPssAt = 0;
   /** CPU of the tree between start() and stop() */
   cpuMs = 0;
   private cpuAtStart = 0;
@@ -188,17 +207,22 @@ export class TreePeaks {
     this.timer = setInterval(() => this.tick(), this.intervalMs).unref();
     return this;
   }
-  stop(): { children: number; rssBytes: number } {
+  stop(): { children: number; rssBytes: number; pssBytes: number | null } {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    this.tick();
+    this.tick(true);
     this.cpuMs = treeCpuMs(this.root) - this.cpuAtStart;
-    return { children: this.children, rssBytes: this.rssBytes };
+    return { children: this.children, rssBytes: this.rssBytes, pssBytes: this.pssBytes };
   }
-  private tick(): void {
+  private tick(last = false): void {
     const now = treeRssBytes(this.root);
     this.children = Math.max(this.children, now.children);
     this.rssBytes = Math.max(this.rssBytes, now.rssBytes);
+    if (last || Date.now() - this.lastPssAt >= PSS_EVERY_MS) {
+      this.lastPssAt = Date.now();
+      const pss = treePssBytes(this.root);
+      if (pss !== null) this.pssBytes = Math.max(this.pssBytes ?? 0, pss);
+    }
   }
 }
 

@@ -52,11 +52,17 @@ function targetsSection(targets: TargetResult[]): string {
   return `## Targets\n\nRatios of figures measured in this run (interleaved, medians of repeats).\n\n${table(['target', 'measured', 'ratio', 'met'], rows)}\n`;
 }
 
+/** The largest tree PSS over cells that read it, or '–'. */
+function pssOf(cells: MatrixResult['cells']): string {
+  const known = cells.map((c) => c.peakPssBytes).filter((v): v is number => typeof v === 'number');
+  return known.length > 0 ? mib(Math.max(...known)) : '–';
+}
+
 function choosingSection(m: MatrixResult): string {
   const rows: string[][] = [];
   for (const s of m.subjects) {
     if (s.skipped) {
-      rows.push([s.label, '–', '–', '–', '–', '–', '–', '–', `skipped: ${s.skipped}`]);
+      rows.push([s.label, '–', '–', '–', '–', '–', '–', '–', '–', `skipped: ${s.skipped}`]);
       continue;
     }
     const cells = m.cells.filter((c) => c.subject === s.id);
@@ -78,11 +84,12 @@ function choosingSection(m: MatrixResult): string {
       `${cpu('keepalive')} / ${cpu('churn')}`,
       String(Math.max(...cells.map((c) => c.peakChildren))),
       mib(Math.max(...cells.map((c) => c.peakRssBytes))),
+      pssOf(cells),
       s.useWhen ?? (s.kind === 'reference' ? 'reference point, not a strategy' : ''),
     ]);
   }
-  return `## Choosing a strategy\n\nBest median over concurrency ${m.concurrency.join('/')} (${m.cellMs} ms cells, ${m.repeats} interleaved rounds); through the proxy to a loopback origin. Latency in ms (keep-alive latency comes from autocannon in whole ms). CPU per request/connection: the subject's whole process tree (children included, /proc utime+stime and reaped children's cutime+cstime), lowest over concurrency levels — a figure the shared machine's noise barely moves. Peak children and RSS (whole tree) over all of the subject's cells. Keep-alive cells of per-connection include one process start per connection opened.\n\n${table(
-    ['strategy', 'keep-alive req/s', 'churn conn/s', 'keep-alive p50 / p99', 'churn p50 / p99 (c=1)', 'CPU µs per req / per conn', 'peak children', 'peak RSS', 'use when'],
+  return `## Choosing a strategy\n\nBest median over concurrency ${m.concurrency.join('/')} (${m.cellMs} ms cells, ${m.repeats} interleaved rounds); through the proxy to a loopback origin. Latency in ms (keep-alive latency comes from autocannon in whole ms). CPU per request/connection: the subject's whole process tree (children included, /proc utime+stime and reaped children's cutime+cstime), lowest over concurrency levels — a figure the shared machine's noise barely moves. Peak children, RSS and PSS (whole tree) over all of the subject's cells: RSS counts a page shared by a forking server and its children once per process, PSS once (read once a second). Keep-alive cells of per-connection include one process start per connection opened.\n\n${table(
+    ['strategy', 'keep-alive req/s', 'churn conn/s', 'keep-alive p50 / p99', 'churn p50 / p99 (c=1)', 'CPU µs per req / per conn', 'peak children', 'peak RSS', 'peak PSS', 'use when'],
     rows,
   )}\n`;
 }

@@ -16,9 +16,16 @@ import { REFERENCE_SUBJECTS, selectSubjects, STRATEGY_SUBJECTS, type LoadKind, t
 
 export type CellKind = LoadKind | 'churn-paced';
 
+function maxOrNull(values: (number | null)[]): number | null {
+  const known = values.filter((v): v is number => v !== null);
+  return known.length > 0 ? Math.max(...known) : null;
+}
+
 export interface CellRun extends CellResult {
   peakChildren: number;
   peakRssBytes: number;
+  /** null: the tree's memory maps could not be read */
+  peakPssBytes: number | null;
   /** CPU of the subject's whole tree during the cell */
   cpuMs: number;
 }
@@ -35,6 +42,7 @@ export interface MatrixCell {
   p99Ms: number;
   peakChildren: number;
   peakRssBytes: number;
+  peakPssBytes: number | null;
   /** median over runs of the tree's CPU per completed request (keep-alive) or connection (churn), µs */
   cpuUsPerRequest: number;
   errors: number;
@@ -84,7 +92,7 @@ export async function benchMatrix(env: BenchEnv, opts: MatrixOptions): Promise<M
   const subjects: MatrixSubject[] = all.map((s) => ({ id: s.id, label: s.label, kind: s.kind, useWhen: s.useWhen ?? null, skipped: s.unavailable(), failures: [] }));
   const runnable = all.filter((s) => subjects.find((m) => m.id === s.id)!.skipped === null);
   for (const m of subjects) if (m.skipped) env.log(`matrix: ${m.label} skipped: ${m.skipped}`);
-  const runs = new Map<string, { cell: Omit<MatrixCell, 'perSecond' | 'p50Ms' | 'p99Ms' | 'peakChildren' | 'peakRssBytes' | 'cpuUsPerRequest' | 'errors' | 'incidents'> }>();
+  const runs = new Map<string, { cell: Omit<MatrixCell, 'perSecond' | 'p50Ms' | 'p99Ms' | 'peakChildren' | 'peakRssBytes' | 'peakPssBytes' | 'cpuUsPerRequest' | 'errors' | 'incidents'> }>();
   const rounds: string[][] = [];
 
   const origin = startHelper({ label: 'origin', argv: [process.execPath, compiled('bench/reference/origin-server.js')], ready: { kind: 'listening-line' } }, env.runId);
@@ -111,10 +119,10 @@ export async function benchMatrix(env: BenchEnv, opts: MatrixOptions): Promise<M
             await waitForRest(running.pid, subject.resident);
             const peaks = new TreePeaks(running.pid).start();
             const result: CellResult = await runCell(cell, running, originAt, AbortSignal.timeout(cell.durationMs + 20_000)).finally(() => peaks.stop());
-            const peak = { children: peaks.children, rssBytes: peaks.rssBytes, cpuMs: peaks.cpuMs };
+            const peak = { children: peaks.children, rssBytes: peaks.rssBytes, pssBytes: peaks.pssBytes, cpuMs: peaks.cpuMs };
             const key = `${subject.id}|${cell.cellKind}|${cell.connections}`;
             const entry = runs.get(key) ?? { cell: { subject: subject.id, kind: cell.cellKind, connections: cell.connections, rate: cell.rate, runs: [] } };
-            entry.cell.runs.push({ ...result, peakChildren: peak.children, peakRssBytes: peak.rssBytes, cpuMs: peak.cpuMs });
+            entry.cell.runs.push({ ...result, peakChildren: peak.children, peakRssBytes: peak.rssBytes, peakPssBytes: peak.pssBytes, cpuMs: peak.cpuMs });
             runs.set(key, entry);
           }
         } catch (err) {
@@ -135,6 +143,7 @@ export async function benchMatrix(env: BenchEnv, opts: MatrixOptions): Promise<M
     p99Ms: round(median(cell.runs.map((r) => r.p99Ms)), 3),
     peakChildren: Math.max(...cell.runs.map((r) => r.peakChildren)),
     peakRssBytes: Math.max(...cell.runs.map((r) => r.peakRssBytes)),
+    peakPssBytes: maxOrNull(cell.runs.map((r) => r.peakPssBytes)),
     cpuUsPerRequest: round(median(cell.runs.map((r) => (r.requests > 0 ? (r.cpuMs * 1000) / r.requests : Number.NaN))), 0),
     errors: cell.runs.reduce((a, r) => a + r.errors + r.timeouts, 0),
     incidents: cell.runs.reduce((a, r) => a + r.incidents, 0),

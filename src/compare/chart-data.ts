@@ -64,8 +64,11 @@ export function compareChartData(c: Comparison): CompareChartData {
   const charts = [
     chart('children', 'Live children', 'processes', (p) => p.children),
     chart('fds', 'File descriptors of the tree', 'fds', (p) => p.fds),
-    chart('rss', 'Resident memory of the tree', 'MiB', (p) => round(p.rssBytes / (1024 * 1024), 1)),
+    chart('rss', 'Resident memory of the tree (RSS: shared pages once per process)', 'MiB', (p) => round(p.rssBytes / (1024 * 1024), 1)),
   ];
+  if (timelines.some((tl) => tl.points.some((p) => p.pssBytes !== null))) {
+    charts.push(chart('pss', 'Proportional memory of the tree (PSS: shared pages once)', 'MiB', (p) => (p.pssBytes === null ? null : round(p.pssBytes / (1024 * 1024), 1))));
+  }
   // an empty chart says nothing: the rate is drawn only where the runs recorded it
   if (anyRate) charts.push(chart('rate', 'Request rate', 'req/s', (p) => p.reqRate));
   if (timelines.some((tl) => tl.points.some((p) => p.closeWait > 0))) charts.push(chart('closewait', 'CLOSE_WAIT sockets of the tree', 'sockets', (p) => p.closeWait));

@@ -2,7 +2,7 @@
 import { formatBytes, formatMs, formatNumber } from '../report/text.js';
 import type { Comparison, Spread, TargetSummary } from './types.js';
 
-export type SpreadKey = 'requestsPerSec' | 'p50Ms' | 'p99Ms' | 'maxMs' | 'errors' | 'peakChildren' | 'peakFds' | 'peakRssBytes' | 'timeToQuietMs';
+export type SpreadKey = 'requestsPerSec' | 'p50Ms' | 'p99Ms' | 'maxMs' | 'errors' | 'peakChildren' | 'peakFds' | 'peakRssBytes' | 'peakPssBytes' | 'timeToQuietMs';
 
 export interface MetricColumn {
   key: SpreadKey;
@@ -21,6 +21,8 @@ export const METRIC_COLUMNS: readonly MetricColumn[] = [
   { key: 'peakChildren', title: 'peak children', format: (n) => formatNumber(n, 1), better: 'lower' },
   { key: 'peakFds', title: 'peak fds', format: (n) => formatNumber(n, 1), better: 'lower' },
   { key: 'peakRssBytes', title: 'peak RSS', format: formatBytes, better: 'lower' },
+  // a forking tree's RSS counts every shared page once per process; PSS counts it once
+  { key: 'peakPssBytes', title: 'peak PSS', format: formatBytes, better: 'lower' },
   { key: 'timeToQuietMs', title: 'time to quiet', format: formatMs, better: 'lower' },
 ];
 

@@ -25,6 +25,8 @@ export interface RunMetrics {
   peakChildren: number;
   peakFds: number;
   peakRssBytes: number;
+  /** null: the report has no PSS (written before it existed, or the tree's memory maps were unreadable) */
+  peakPssBytes: number | null;
   peakCloseWait: number;
   /** null: not quiet before the drain deadline */
   timeToQuietMs: number | null;
@@ -77,6 +79,7 @@ export interface TargetSummary extends TargetSpecSummary {
   peakChildren: Spread;
   peakFds: Spread;
   peakRssBytes: Spread;
+  peakPssBytes: Spread;
   timeToQuietMs: Spread;
   /** failing check ids with the number of runs each failed in */
   leaks: { check: string; runs: number }[];
@@ -88,7 +91,7 @@ export interface TargetTimeline {
   target: string;
   runId: string;
   loadMs: number;
-  points: { t: number; children: number; fds: number; rssBytes: number; closeWait: number; reqRate: number | null; cpuPct: number }[];
+  points: { t: number; children: number; fds: number; rssBytes: number; pssBytes: number | null; closeWait: number; reqRate: number | null; cpuPct: number }[];
 }
 
 export interface Comparison {

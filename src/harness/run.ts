@@ -468,7 +468,7 @@ function buildReport(a: {
     phases: a.phases,
     checks: a.checks,
     load,
-    peaks: { children: peaks.children, fds: peaks.fds, rssBytes: peaks.rssBytes, closeWait: peaks.closeWait },
+    peaks: { children: peaks.children, fds: peaks.fds, rssBytes: peaks.rssBytes, pssBytes: peaks.pssBytes, closeWait: peaks.closeWait },
     timeToQuietMs: a.timeToQuietMs,
     timeline: withRequestRate(a.sampler.timeline, a.requestCounts).map((p) => ({ ...p, t: Math.round(p.t) })),
     machine: { cores: cpus.length, cpuModel: cpus[0]?.model ?? 'unknown', node: process.version, platform: `${os.platform()} ${os.release()}` },

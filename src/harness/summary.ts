@@ -49,7 +49,7 @@ export function formatSummary(report: Report, reportPath: string, cwd = process.
     .join('; ');
   if (loads) lines.push(`  load: ${loads}`);
   lines.push(
-    `  time to quiet: ${report.timeToQuietMs === null ? 'never (drain deadline passed)' : `${report.timeToQuietMs} ms`} · peaks: ${report.peaks.children} children, ${report.peaks.fds} fds, ${report.peaks.closeWait} CLOSE_WAIT, ${Math.round(report.peaks.rssBytes / 1048576)} MiB RSS`,
+    `  time to quiet: ${report.timeToQuietMs === null ? 'never (drain deadline passed)' : `${report.timeToQuietMs} ms`} · peaks: ${report.peaks.children} children, ${report.peaks.fds} fds, ${report.peaks.closeWait} CLOSE_WAIT, ${Math.round(report.peaks.rssBytes / 1048576)} MiB RSS${report.peaks.pssBytes != null ? ` (${Math.round(report.peaks.pssBytes / 1048576)} MiB PSS)` : ''}`,
   );
   const rel = relative(cwd, reportPath);
   lines.push(`  report: ${rel.startsWith('..') ? reportPath : rel}`);

@@ -93,9 +93,15 @@ export function chartData(report: Report): ChartData {
       { id: 'sockets', title: 'TCP sockets owned by the tree, by state (CLOSE_WAIT in red)', units: { y: 'sockets' }, series: socketSeries },
       {
         id: 'rss',
-        title: 'Resident memory of the tree',
+        title: 'Memory of the tree',
         units: { y: 'MiB' },
-        series: [{ label: 'RSS (MiB)', color: '#17becf', width: 2, values: col((p) => round(p.rssBytes / (1024 * 1024), 1)) }],
+        series: [
+          { label: 'RSS (MiB)', color: '#17becf', width: 2, values: col((p) => round(p.rssBytes / (1024 * 1024), 1)) },
+          // shared pages once: the honest figure for a forking tree, where RSS counts them in every child
+          ...(tl.some((p) => p.pssBytes != null)
+            ? [{ label: 'PSS (MiB)', color: '#9467bd', width: 2, values: col((p) => (p.pssBytes == null ? null : round(p.pssBytes / (1024 * 1024), 1))) }]
+            : []),
+        ],
       },
       {
         id: 'rate',

@@ -132,6 +132,7 @@ ${allowListSection(report)}
 <div>live children<b>${formatNumber(report.peaks.children)}</b></div>
 <div>fds<b>${formatNumber(report.peaks.fds)}</b></div>
 <div>RSS of the tree<b>${h(formatBytes(report.peaks.rssBytes))}</b></div>
+${report.peaks.pssBytes != null ? `<div>PSS of the tree<b>${h(formatBytes(report.peaks.pssBytes))}</b></div>` : ''}
 <div>CLOSE_WAIT<b class="${report.peaks.closeWait > 0 ? 'closewait' : ''}">${formatNumber(report.peaks.closeWait)}</b></div>
 <div>time to quiet<b>${h(report.timeToQuietMs === null ? 'never' : formatMs(report.timeToQuietMs))}</b></div>
 </div></section>

@@ -64,9 +64,9 @@ export function renderMarkdown(report: Report): string {
     out.push('');
   }
 
-  out.push('### Peaks', '', '| live children | fds | RSS of the tree | CLOSE_WAIT | time to quiet |', '|---:|---:|---:|---:|---:|');
+  out.push('### Peaks', '', '| live children | fds | RSS of the tree | PSS of the tree | CLOSE_WAIT | time to quiet |', '|---:|---:|---:|---:|---:|---:|');
   out.push(
-    `| ${formatNumber(report.peaks.children)} | ${formatNumber(report.peaks.fds)} | ${formatBytes(report.peaks.rssBytes)} | ${formatNumber(report.peaks.closeWait)} | ${report.timeToQuietMs === null ? 'never' : formatMs(report.timeToQuietMs)} |`,
+    `| ${formatNumber(report.peaks.children)} | ${formatNumber(report.peaks.fds)} | ${formatBytes(report.peaks.rssBytes)} | ${report.peaks.pssBytes != null ? formatBytes(report.peaks.pssBytes) : '–'} | ${formatNumber(report.peaks.closeWait)} | ${report.timeToQuietMs === null ? 'never' : formatMs(report.timeToQuietMs)} |`,
   );
   out.push('');
   if (report.machine) {

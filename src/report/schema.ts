@@ -70,6 +70,13 @@ export interface TimelinePoint {
   fdsByKind: { socket: number; pipe: number; file: number; other: number };
   sockets: Record<string, number>;
   rssBytes: number;
+  /**
+   * Proportional set size of the tree: each resident page charged in equal shares to the processes that map it,
+   * so pages a forking server shares with its children count once (RSS counts them in every process). Read at a
+   * budgeted rate and carried between reads; null before the first read or when unreadable; absent in reports
+   * written before it existed.
+   */
+  pssBytes?: number | null;
   /** CPU of the whole tree since the previous point, percent of one core */
   cpuPct: number;
   /** completed requests per second across generators since the previous point (when known) */
@@ -101,7 +108,8 @@ export interface Report {
   phases: Phase[];
   checks: CheckResult[];
   load: Record<string, LoadStats>;
-  peaks: { children: number; fds: number; rssBytes: number; closeWait: number };
+  /** pssBytes: the largest tree PSS read (see TimelinePoint.pssBytes); absent in older reports */
+  peaks: { children: number; fds: number; rssBytes: number; pssBytes?: number | null; closeWait: number };
   timeToQuietMs: number | null;
   timeline: TimelinePoint[];
   thresholds?: { metric: string; expr: string; value: number | null; pass: boolean }[];

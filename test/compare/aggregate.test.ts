@@ -164,8 +164,8 @@ t.test('timelineOf shifts to load start; resample holds the last sample', async 
   t.equal(tl.points[0].t, report.timeline[0].t - load.start);
   t.equal(tl.loadMs, load.end - load.start);
   const points = [
-    { t: 0, children: 1, fds: 0, rssBytes: 0, closeWait: 0, reqRate: null, cpuPct: 0 },
-    { t: 250, children: 3, fds: 0, rssBytes: 0, closeWait: 0, reqRate: null, cpuPct: 0 },
+    { t: 0, children: 1, fds: 0, rssBytes: 0, pssBytes: null, closeWait: 0, reqRate: null, cpuPct: 0 },
+    { t: 250, children: 3, fds: 0, rssBytes: 0, pssBytes: null, closeWait: 0, reqRate: null, cpuPct: 0 },
   ];
   t.same(resample(points, [-100, 0, 100, 200, 300, 400, 500], 100, (p) => p.children), [null, 1, 1, 1, 3, null, null]);
   t.equal(gridStep(1000), 100);

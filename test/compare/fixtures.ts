@@ -13,6 +13,7 @@ export function metrics(over: Partial<RunMetrics> = {}): RunMetrics {
     peakChildren: 0,
     peakFds: 30,
     peakRssBytes: 50 * 1024 * 1024,
+    peakPssBytes: 20 * 1024 * 1024,
     peakCloseWait: 0,
     timeToQuietMs: 40,
     failedChecks: [],

@@ -29,7 +29,7 @@ t.test('markdown: one row per target, medians with ranges, leaks, links to every
   t.match(md, /^## handoff compare: ❌ FAIL — suite ci, 3 targets, 2 interleaved runs each \(medians\)/);
   t.match(md, /\*\*Exit code 1\*\*/);
   const header = md.split('\n').find((l) => l.startsWith('| target | verdict |'))!;
-  t.match(header, /req\/s \| p50 \| p99 \| max \| errors \| peak children \| peak fds \| peak RSS \| time to quiet \| failing checks/);
+  t.match(header, /req\/s \| p50 \| p99 \| max \| errors \| peak children \| peak fds \| peak RSS \| peak PSS \| time to quiet \| failing checks/);
   const rows = md.split('\n').filter((l) => /^\| (inline|per-connection|hostile)/.test(l));
   const summaryRows = rows.slice(0, 3);
   t.match(summaryRows[0], /^\| inline \| ✅ pass 2\/2 \|/);
@@ -67,17 +67,22 @@ t.test('html: summary rows, bars side by side, charts data, run links, CSP', asy
   const html = renderCompareHtml(c, { js: '/* uplot */', css: '' });
   t.match(html, /<meta http-equiv="Content-Security-Policy" content="default-src 'none';/);
   t.equal((html.match(/<tr class="[^"]+" data-target=/g) ?? []).length, 3, 'three target rows');
-  t.equal((html.match(/<figure data-metric=/g) ?? []).length, 9, 'one bar chart per metric');
+  t.equal((html.match(/<figure data-metric=/g) ?? []).length, 10, 'one bar chart per metric');
   t.match(html, /class="whisker"/, 'min–max whiskers for differing runs');
   t.equal((html.match(/report\.html">report\.html<\/a>/g) ?? []).length, 6, 'every run linked');
   t.match(html, /<header class="verdict fail">/);
   t.notOk(/src=|href="http/.test(html), 'no external resources');
 
   const charts = compareChartData(c);
-  t.same(charts.charts.map((x) => x.id).slice(0, 4), ['children', 'fds', 'rss', 'rate'], 'the fixtures recorded a request rate');
+  t.same(charts.charts.map((x) => x.id).slice(0, 5), ['children', 'fds', 'rss', 'pss', 'rate'], 'the fixtures recorded PSS (some) and a request rate');
   const unrecorded = sampleComparison();
-  for (const tl of unrecorded.timelines) for (const p of tl.points) p.reqRate = null;
-  t.notOk(compareChartData(unrecorded).charts.some((x) => x.id === 'rate'), 'no empty request-rate chart');
+  for (const tl of unrecorded.timelines) for (const p of tl.points) {
+    p.reqRate = null;
+    p.pssBytes = null;
+  }
+  const without = compareChartData(unrecorded).charts.map((x) => x.id);
+  t.notOk(without.includes('rate'), 'no empty request-rate chart');
+  t.notOk(without.includes('pss'), 'no empty PSS chart (reports written before PSS existed)');
   for (const ch of charts.charts) {
     t.equal(ch.series.length, 3, `${ch.id}: one series per target`);
     for (const s of ch.series) t.equal(s.values.length, charts.x.length, `${ch.id}/${s.label.slice(0, 14)}: aligned on the shared axis`);

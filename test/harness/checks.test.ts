@@ -44,7 +44,7 @@ function clean(): RunObservations {
     orphansDuringRun: [],
     orphansAfterShutdown: [],
     shutdown: { signalAtMs: 2100, deadlineMs: 5000, exit: { code: 0, signal: null, afterMs: 20 }, diedEarly: false, leftovers: [], escalated: false },
-    peaks: { children: 3, fds: 40, rssBytes: 1e7, closeWait: 0, childrenAt: 500 },
+    peaks: { children: 3, fds: 40, rssBytes: 1e7, pssBytes: null, closeWait: 0, childrenAt: 500 },
     maxChildrenSample: null,
     load: [outcome()],
     tolerances: { fdSlack: 2, maxErrorRate: 0.01, maxErrors: 0 },

@@ -195,3 +195,36 @@ t.test('periodic (adaptive) samples see a late zombie and a child reparented awa
   t.same(sampler.orphansSeen().map((p) => p.cmdline), ['sleep 36'], 'the reparented sleep is an orphan');
   t.ok(sampler.peaks().children >= 3, `peak children ${sampler.peaks().children}`);
 });
+
+t.test('a forking tree: RSS counts the shared pages in every process, PSS counts them once', async (t) => {
+  // the parent dirties 64 MiB, then forks four children that only sleep: every page is shared five ways
+  const script = `exec python3 -c '
+import os, time, sys
+block = bytearray(64 * 1024 * 1024)
+for i in range(0, len(block), 4096): block[i] = 1
+for _ in range(4):
+    if os.fork() == 0:
+        time.sleep(60); os._exit(0)
+print("ready", flush=True)
+time.sleep(60)
+'`;
+  const { child, marker } = startTree(t, script);
+  await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
+  const sampler = new Sampler({ rootPid: child.pid!, marker: { name: MARKER, value: marker }, intervalMs: 100 });
+  const s = await sampleUntil(sampler, (s) => liveChildren(s) === 4);
+  t.equal(liveChildren(s), 4, 'four children');
+  const point = sampler.timeline.at(-1)!;
+  const MiB = 1024 * 1024;
+  t.ok(point.rssBytes >= 5 * 64 * MiB, `RSS sums the block five times (${Math.round(point.rssBytes / MiB)} MiB)`);
+  t.ok(point.pssBytes !== null && point.pssBytes !== undefined, 'a full sample reads PSS');
+  const pss = point.pssBytes!;
+  t.ok(pss >= 64 * MiB && pss < 2 * 64 * MiB, `PSS counts it once (${Math.round(pss / MiB)} MiB)`);
+  t.equal(sampler.peaks().pssBytes, pss, 'and is the peak so far');
+  t.ok(sampler.stats.pssReads >= 1);
+
+  // adaptive samples read it within their budget and carry it in between
+  const reads = sampler.stats.pssReads;
+  for (let i = 0; i < 5; i++) sampler.sample('adaptive');
+  t.ok(sampler.stats.pssReads - reads <= 5, 'at most once per adaptive sample');
+  t.ok(sampler.timeline.slice(-5).every((p) => typeof p.pssBytes === 'number' && p.pssBytes > 64 * MiB), 'every point carries a PSS');
+});

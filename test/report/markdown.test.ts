@@ -20,7 +20,7 @@ t.test('failing run: verdict first, checks table, evidence of each failing check
   t.match(evidence, /first seen at 2\.51 s/, 'when it was first seen');
   t.notMatch(evidence, /`no-orphans`/, 'passing checks carry no evidence section');
   t.match(md, /### Load[\s\S]*\| flood \| 7,012 \| 350\.6 \| 3 \| 2 \| 31 ms \| 88 ms \| 212 ms \| 1\.84 s \|/);
-  t.match(md, /### Peaks[\s\S]*\| 16 \| \d+ \| [\d.]+ MiB \| 80 \| never \|/);
+  t.match(md, /### Peaks[\s\S]*\| 16 \| \d+ \| [\d.]+ MiB \| – \| 80 \| never \|/, 'a report without PSS (written before it existed) shows none');
 });
 
 t.test('passing run says PASS and has no evidence section', async (t) => {
@@ -28,6 +28,7 @@ t.test('passing run says PASS and has no evidence section', async (t) => {
   t.match(md.split('\n')[0], /✅ PASS/);
   t.notMatch(md, /### Evidence/);
   t.match(md, /time to quiet \*\*1\.74 s\*\*/);
+  t.match(md, /### Peaks[\s\S]*\| RSS of the tree \| PSS of the tree \|[\s\S]*\| 16 \| 230 \| 674\.8 MiB \| 269\.9 MiB \|/, 'RSS and PSS side by side');
 });
 
 t.test('untrusted text cannot inject markup or break the table', async (t) => {

@@ -51,7 +51,7 @@ export interface RunObservations {
   /** marked processes alive after shutdown (scan of all /proc) */
   orphansAfterShutdown: ProcessSnapshot[];
   shutdown: ShutdownObservation;
-  peaks: { children: number; fds: number; rssBytes: number; closeWait: number; childrenAt: number | null };
+  peaks: { children: number; fds: number; rssBytes: number; pssBytes: number | null; closeWait: number; childrenAt: number | null };
   maxChildrenSample: Sample | null;
   load: LoadOutcome[];
   tolerances: Tolerances;

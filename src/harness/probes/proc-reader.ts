@@ -11,6 +11,7 @@ import { parseFdTarget } from './parse-fd-target.js';
 import { parseNetTcp } from './parse-net-tcp.js';
 import { parseLastPid } from './parse-loadavg.js';
 import { parseStat } from './parse-stat.js';
+import { parsePssBytes } from './parse-smaps-rollup.js';
 import { parseStatus, type ProcStatus } from './parse-status.js';
 import type { FdEntry, ProcStat, TcpRow } from './types.js';
 
@@ -161,6 +162,20 @@ export class ProcHandles {
       throw error;
     }
   }
+}
+
+/**
+ * Proportional set size (bytes), or null when the process is gone or its memory map cannot be read (another
+ * user's process without CAP_SYS_PTRACE). The kernel walks every page table to answer: far dearer than stat.
+ */
+export function readPssBytes(pid: number): number | null {
+  let text: string | null;
+  try {
+    text = readProcFile(`/proc/${pid}/smaps_rollup`, 'single');
+  } catch {
+    return null; // EACCES/EPERM: not ours to read
+  }
+  return text === null ? null : parsePssBytes(text);
 }
 
 export function readStatus(pid: number): ProcStatus | null {

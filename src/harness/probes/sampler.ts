@@ -21,6 +21,12 @@
 //    sockets exist) and formats every row of the namespace (TIME_WAIT included: 20k rows cost ~50 ms of
 //    CPU); in between, states are carried over from the last read (Sample.netT says when), and
 //    sockets newer than that read are not listed yet.
+//  - the tree's proportional set size (/proc/PID/smaps_rollup Pss: shared pages counted once, which a sum of
+//    RSS over a forking server's tree is not) costs ~0.5 ms per Node process (the kernel walks its page
+//    tables), and the load generators share this thread: it is read when the last read is older than (its
+//    CPU cost / pssBudget), at most 5 s; an adaptive sample reads a slice of at most PSS_SLICE_MS, least
+//    recently read members first, a full sample every member. The tree's PSS is the sum of each live member's
+//    latest reading: a member born since the last read is not in it yet (short-lived children rarely are).
 // /proc/PID/task/*/children is not used: the sampler needs every member's stat anyway, and a Node process
 // has ~10 threads to read.
 import { performance } from 'node:perf_hooks';
@@ -28,7 +34,7 @@ import type { TimelinePoint } from '../../report/schema.js';
 import { formatCmdline } from './parse-cmdline.js';
 import { forkedWithoutExec } from './parse-stat.js';
 import { mayBeNewPid } from './pid-allocation.js';
-import { clkTck, countFds, hasMarker, listPids, pageSizeBytes, readCmdline, readFds, readLastPid, readStat, readTcpTable, ProcHandles, type TcpTable } from './proc-reader.js';
+import { clkTck, countFds, hasMarker, listPids, pageSizeBytes, readCmdline, readFds, readLastPid, readPssBytes, readStat, readTcpTable, ProcHandles, type TcpTable } from './proc-reader.js';
 import { processKey, type FdEntry, type FdKind, type OwnedSocket, type ProcStat, type ProcessSnapshot, type Sample, type TcpRow } from './types.js';
 
 export interface SamplerOptions {
@@ -48,12 +54,16 @@ export interface SamplerOptions {
   statRefreshMs?: number;
   /** adaptive samples spend at most this share of wall time reading TCP tables (default 0.005 = 0.5 %) */
   netBudget?: number;
+  /** samples spend at most this share of wall time reading the tree's PSS (default 0.002 = 0.2 %) */
+  pssBudget?: number;
 }
 
 export interface SamplerPeaks {
   children: number;
   fds: number;
   rssBytes: number;
+  /** largest tree PSS among the samples that read it; null when it could never be read */
+  pssBytes: number | null;
   closeWait: number;
   /** t of the first sample that reached the children peak */
   childrenAt: number | null;
@@ -95,6 +105,10 @@ const FD_KINDS: readonly FdKind[] = ['socket', 'pipe', 'file', 'other'];
 const MAX_NET_AGE_MS = 10_000;
 /** idle processes' unchanged-count fd lists are re-read this many times less often */
 const IDLE_FD_REFRESH_FACTOR = 5;
+/** an adaptive sample stops reading smaps_rollup after this long (the rest waits for the next slice) */
+const PSS_SLICE_MS = 2;
+/** PSS reads are never further apart than this */
+const MAX_PSS_INTERVAL_MS = 5_000;
 
 export class Sampler {
   readonly timeline: TimelinePoint[] = [];
@@ -116,7 +130,7 @@ export class Sampler {
   private maxChildren: Sample | null = null;
   private readonly firstSeenAt = new Map<string, number>();
   private readonly orphanSnapshots = new Map<string, ProcessSnapshot>();
-  private readonly peakValues: SamplerPeaks = { children: 0, fds: 0, rssBytes: 0, closeWait: 0, childrenAt: null };
+  private readonly peakValues: SamplerPeaks = { children: 0, fds: 0, rssBytes: 0, pssBytes: null, closeWait: 0, childrenAt: null };
   private previousCpu = new Map<string, number>();
   private previousT: number | null = null;
   private previousTreePids = new Set<number>();
@@ -128,6 +142,12 @@ export class Sampler {
   private netT: number | null = null;
   private nextNetAt = 0;
   private netCostMs: number | null = null;
+  /** last tree PSS read (bytes; null before the first or when unreadable), and when the next adaptive read is due */
+  private pssBytes: number | null = null;
+  /** latest reading per member: process key (pid reuse) and when */
+  private readonly pssByPid = new Map<number, { key: string; bytes: number; t: number }>();
+  private nextPssAt = 0;
+  private pssCostMs: number | null = null;
   private primaryTable: TcpTable = 'tcp';
   private nonTcpInodes = new Set<number>();
   /** socket inodes the tree held at the last table read, the current holders, and whether the two differ */
@@ -140,7 +160,7 @@ export class Sampler {
   private readonly recordedFdLists = new WeakSet<FdEntry[]>();
   private readonly fdKindCounts = new WeakMap<FdEntry[], Record<FdKind, number>>();
   /** counters for the bench and for debugging */
-  readonly stats = { samples: 0, fullSamples: 0, fdListReads: 0, netReads: 0, netMs: 0, netCpuMs: 0 };
+  readonly stats = { samples: 0, fullSamples: 0, fdListReads: 0, netReads: 0, netMs: 0, netCpuMs: 0, pssReads: 0, pssCpuMs: 0 };
 
   constructor(opts: SamplerOptions) {
     const start = performance.now();
@@ -152,6 +172,7 @@ export class Sampler {
       now: opts.now ?? (() => performance.now() - start),
       fdRefreshMs: opts.fdRefreshMs ?? 2000,
       netBudget: opts.netBudget ?? 0.005,
+      pssBudget: opts.pssBudget ?? 0.002,
       statRefreshMs: opts.statRefreshMs ?? 500,
     };
   }
@@ -230,6 +251,7 @@ export class Sampler {
 
     this.previousTreePids = inTree;
     const sockets = this.ownedSockets(tree, t, full);
+    if (t >= this.nextPssAt) this.readTreePss(tree, t, full);
     const sample: Sample = { t, tree, orphans, sockets, netT: this.netT };
     this.record(sample);
     return sample;
@@ -510,6 +532,42 @@ export class Sampler {
     this.nextNetAt = t + Math.min(MAX_NET_AGE_MS, this.netCostMs / this.opts.netBudget);
   }
 
+  /**
+   * Read members' Pss (all of them on a full sample, a slice otherwise), then sum the latest reading of each live
+   * member (a zombie has no memory left); null when no member has been read.
+   */
+  private readTreePss(tree: ProcessSnapshot[], t: number, full: boolean): void {
+    const cpuBefore = process.cpuUsage();
+    const started = performance.now();
+    const live = tree.filter((p) => p.state !== 'Z');
+    const lastRead = (p: ProcessSnapshot): number => this.pssByPid.get(p.pid)?.t ?? Number.NEGATIVE_INFINITY;
+    const order = full ? live : [...live].sort((a, b) => lastRead(a) - lastRead(b));
+    for (const p of order) {
+      if (!full && performance.now() - started >= PSS_SLICE_MS) break;
+      const bytes = readPssBytes(p.pid);
+      // null: exited since its stat was read, or not ours to read
+      if (bytes !== null) this.pssByPid.set(p.pid, { key: this.keyOf(p), bytes, t });
+    }
+    let total = 0;
+    let known = 0;
+    const members = new Set<number>();
+    for (const p of live) {
+      members.add(p.pid);
+      const reading = this.pssByPid.get(p.pid);
+      if (reading === undefined || reading.key !== this.keyOf(p)) continue; // a reused pid: not this process's
+      total += reading.bytes;
+      known++;
+    }
+    for (const pid of this.pssByPid.keys()) if (!members.has(pid)) this.pssByPid.delete(pid);
+    this.pssBytes = known > 0 ? total : null;
+    const cpu = process.cpuUsage(cpuBefore);
+    const cost = (cpu.user + cpu.system) / 1000;
+    this.stats.pssReads++;
+    this.stats.pssCpuMs += cost;
+    this.pssCostMs = this.pssCostMs === null ? cost : 0.7 * this.pssCostMs + 0.3 * cost;
+    this.nextPssAt = t + Math.min(MAX_PSS_INTERVAL_MS, this.pssCostMs / this.opts.pssBudget);
+  }
+
   /** processKey(p), without building the string again for a process the sampler already knows */
   private keyOf(p: ProcessSnapshot): string {
     const info = this.pids.get(p.pid);
@@ -579,6 +637,7 @@ export class Sampler {
       fdsByKind,
       sockets: socketStates,
       rssBytes,
+      pssBytes: this.pssBytes,
       cpuPct: Math.round(cpuPct * 10) / 10,
     });
 
@@ -590,6 +649,7 @@ export class Sampler {
     }
     peaks.fds = Math.max(peaks.fds, fds);
     peaks.rssBytes = Math.max(peaks.rssBytes, rssBytes);
+    if (this.pssBytes !== null) peaks.pssBytes = Math.max(peaks.pssBytes ?? 0, this.pssBytes);
     peaks.closeWait = Math.max(peaks.closeWait, socketStates['CLOSE_WAIT'] ?? 0);
     this.last = sample;
   }
