@@ -29,6 +29,9 @@ export function runClean(t: Test, cases: typeof CASES): Promise<unknown> {
         if (r.report) {
           t.comment(`${c.name} run ${i}: ${r.report.verdict}, time to quiet ${r.report.timeToQuietMs} ms, peak children ${r.report.peaks.children}`);
           t.same(markedPids(r.report.runId), [], 'nothing carrying the run marker is left');
+          const { rssBytes, pssBytes } = r.report.peaks;
+          // PSS splits shared pages between their processes (the node binary with every node on the machine)
+          t.ok(typeof pssBytes === 'number' && pssBytes > 0 && pssBytes < rssBytes, `the tree's PSS was read and is below its RSS (${pssBytes} < ${rssBytes})`);
         }
       }
     });
