@@ -142,7 +142,7 @@ export class Sampler {
   private netT: number | null = null;
   private nextNetAt = 0;
   private netCostMs: number | null = null;
-  /** last tree PSS read (bytes; null before the first or when unreadable), and when the next adaptive read is due */
+  /** last tree PSS (bytes; null before the first read or when unreadable), carried between reads, and when the next read is due */
   private pssBytes: number | null = null;
   /** latest reading per member: process key (pid reuse) and when */
   private readonly pssByPid = new Map<number, { key: string; bytes: number; t: number }>();
