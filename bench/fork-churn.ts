@@ -10,8 +10,9 @@
 // Same client, same run, concurrency 1 and 8. Reports conn/s, p50/p99 and CPU ms per connection (the server
 // process tree's utime+stime, reaped children included), and the issue's target ratios.
 //
-// fork, fork-spares, inline and the Node floor also get a cell at c=1 paced at 100 connections/s (--pace N, 0 for
-// none): a closed loop's p50 at c=1 is bounded by throughput, a paced one is the latency of a lone connection.
+// fork, fork-spares, inline, the Node floor and the native references also get a cell at c=1 paced at 100
+// connections/s (--pace N, 0 for none): a closed loop's p50 at c=1 is bounded by throughput, a paced one is the
+// latency of a lone connection.
 //
 //   node dist/bench/fork-churn.js [--seconds N] [--quick] [--only fork,inline,...] [--pace N] [--json FILE]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -25,7 +26,7 @@ import { cliPath, compiled } from '../src/paths.js';
 import { speedFlags } from '../src/proxy/fork/zygote-guard.js';
 
 /** Subjects that also get a paced cell (c=1 at PACE_HZ): the latency comparison without a throughput bound. */
-export const PACED_SUBJECTS: readonly Subject[] = ['fork', 'fork-spares', 'inline', 'ref-node-floor'];
+export const PACED_SUBJECTS: readonly Subject[] = ['fork', 'fork-spares', 'inline', 'ref-node-floor', 'ref-py-proxy', 'ref-c-reply'];
 export const PACE_HZ = 100;
 
 export const SUBJECTS = ['fork', 'fork-spares', 'per-connection', 'inline', 'ref-py-proxy', 'ref-c-reply', 'ref-node-floor'] as const;
@@ -424,6 +425,9 @@ export function evaluateForkChurn(
     pacedRatio('fork-p50-paced', `fork p50 at c=1 paced at ${paceHz}/s / inline paced the same`, 'fork', 3),
     pacedRatio('fork-spares-p50-paced', `fork --spares 2 p50 at c=1 paced at ${paceHz}/s / inline paced the same`, 'fork-spares', 3),
     pacedRatio('node-fork-floor-p50-paced', `Node fork floor p50 at c=1 paced at ${paceHz}/s / inline paced the same`, 'ref-node-floor', 3),
+    // the native references the same way: the seed's model doing the same proxying, and fork itself in C
+    pacedRatio('py-proxy-p50-paced', `Python ForkingMixIn proxy p50 at c=1 paced at ${paceHz}/s / inline paced the same`, 'ref-py-proxy', 3),
+    pacedRatio('c-reply-p50-paced', `C fork server (fixed reply) p50 at c=1 paced at ${paceHz}/s / inline paced the same`, 'ref-c-reply', 3),
   ];
   return { ratios, targets, bounds };
 }
