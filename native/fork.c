@@ -221,6 +221,16 @@ static napi_value AdviseDoFork(napi_env env, napi_callback_info info) {
 
 static uv_poll_t death_watch;
 
+/**
+ * Watch the read end of a pipe whose write end belongs to the zygote: on EOF (or readability: nothing is ever
+ * written) `on_eof` runs. Unref'd, so the watch never keeps a child alive by itself. 0 on success.
+ */
+static int watch_for_eof(uv_loop_t* loop, uv_poll_t* watch, int fd, uv_poll_cb on_eof) {
+  if (uv_poll_init(loop, watch, fd) != 0 || uv_poll_start(watch, UV_READABLE | UV_DISCONNECT, on_eof) != 0) return -1;
+  uv_unref((uv_handle_t*)watch);
+  return 0;
+}
+
 static void on_zygote_gone(uv_poll_t* handle, int status, int events) {
   // the zygote closed its write end by dying: a child must not outlive it (the postmaster rule)
   _exit(1);
@@ -248,12 +258,7 @@ static napi_value ForkChild(napi_env env, napi_callback_info info) {
   signal(SIGINT, SIG_DFL);
   signal(SIGCHLD, SIG_DFL);
   if (uv_loop_fork(loop) != 0) _exit(70);
-  if (uv_poll_init(loop, &death_watch, death_r) == 0 &&
-      uv_poll_start(&death_watch, UV_READABLE | UV_DISCONNECT, on_zygote_gone) == 0) {
-    uv_unref((uv_handle_t*)&death_watch);  // it must not keep the child alive by itself
-  } else {
-    _exit(70);
-  }
+  if (watch_for_eof(loop, &death_watch, death_r, on_zygote_gone) != 0) _exit(70);
   return make_int(env, 0);
 }
 
@@ -274,11 +279,7 @@ static napi_value BecomeSpare(napi_env env, napi_callback_info info) {
   uv_loop_t* loop;
   CHECK(napi_get_uv_event_loop(env, &loop));
   close(wr);  // only the zygote's copy of the write end may keep an idle spare waiting
-  if (uv_poll_init(loop, &stand_down_watch, rd) != 0 ||
-      uv_poll_start(&stand_down_watch, UV_READABLE | UV_DISCONNECT, on_stand_down) != 0) {
-    _exit(70);
-  }
-  uv_unref((uv_handle_t*)&stand_down_watch);
+  if (watch_for_eof(loop, &stand_down_watch, rd, on_stand_down) != 0) _exit(70);
   stand_down_fd = rd;
   return NULL;
 }

@@ -7,15 +7,10 @@ import { cliPath } from '../../src/paths.js';
 import { startOrigin, startTcpOrigins, type TestOrigin, type TcpOrigins } from '../helpers/origin.js';
 import { connect, rawExchange, readResponse } from '../helpers/raw-http.js';
 import { startProxy, groupAlive, pollUntil, type ProxyProcess } from '../helpers/proxy-process.js';
-import { forkUnavailableReason } from './addon-available.js';
+import { whenForkAvailable } from './addon-available.js';
 import { alive, childrenOf, fdCount } from '../strategies/proc.js';
 
-const unavailable = forkUnavailableReason();
-if (unavailable) {
-  t.plan(0, unavailable);
-} else {
-  await run();
-}
+await whenForkAvailable(run);
 
 async function run(): Promise<void> {
   const origin: TestOrigin = await startOrigin();

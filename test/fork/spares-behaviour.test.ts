@@ -2,8 +2,6 @@
 // connection is accepted by a spare, not by the zygote.
 import t from 'tap';
 import { behaviourSuite } from '../proxy/behaviour.js';
-import { forkUnavailableReason } from './addon-available.js';
+import { whenForkAvailable } from './addon-available.js';
 
-const unavailable = forkUnavailableReason();
-if (unavailable) t.plan(0, unavailable);
-else await behaviourSuite(t, { strategy: 'fork', args: ['--spares', '2'] });
+await whenForkAvailable(() => behaviourSuite(t, { strategy: 'fork', args: ['--spares', '2'] }));
