@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -246,11 +247,17 @@ static napi_value ForkChild(napi_env env, napi_callback_info info) {
   int advised = advise_dofork(0);
   if (advised < 0) return throw_errno(env, "reading /proc/self/maps", -advised);
 
+  pid_t zygote = getpid();
   pid_t pid = fork();
   if (pid < 0) return throw_errno(env, "fork", errno);
   if (pid > 0) return make_int(env, pid);
 
   // child
+  // SIGKILL when the zygote dies, delivered even to a child that cannot run its event loop (stuck in synchronous
+  // JS, stopped): the death pipe below only works for a child that polls. getppid() closes the window in which
+  // the zygote died before prctl() took effect. The zygote forks from its only running thread, so "the parent
+  // thread exited" means the zygote exited.
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != zygote) _exit(1);
   close(death_w);
   // The zygote's graceful-shutdown handlers are not the child's: SIGTERM/SIGINT kill it at once, and it has
   // no children of its own to reap. Reset here, in C, rather than by removing JS listeners (cheaper).

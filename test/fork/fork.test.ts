@@ -8,7 +8,9 @@ import { startOrigin, startTcpOrigins, type TestOrigin, type TcpOrigins } from '
 import { connect, rawExchange, readResponse } from '../helpers/raw-http.js';
 import { startProxy, groupAlive, pollUntil, type ProxyProcess } from '../helpers/proxy-process.js';
 import { whenForkAvailable } from './addon-available.js';
-import { alive, childrenOf, fdCount } from '../strategies/proc.js';
+import { alive, childrenOf, fdCount, readStat } from '../strategies/proc.js';
+
+const readState = (pid: number): string | undefined => readStat(pid)?.state;
 
 await whenForkAvailable(run);
 
@@ -142,6 +144,27 @@ async function run(): Promise<void> {
     await p.exited;
     t.ok(await pollUntil(() => kids.every((k) => !alive(k)), 5_000), 'every child exited');
     for (const s of held) s.destroy();
+  });
+
+  await t.test('a child that cannot run its event loop still dies with the zygote (PR_SET_PDEATHSIG)', async (t) => {
+    // A stopped child stands in for one stuck in synchronous JS: neither polls the death pipe.
+    const p = await launch();
+    const s = await connect(p.port);
+    s.write(`GET http://127.0.0.1:${origin.port}/hold/stopped HTTP/1.1\r\nHost: a\r\n\r\n`);
+    await readResponse(s);
+    const kids = childrenOf(p.pid).map((c) => c.pid);
+    t.equal(kids.length, 1, 'one child holds a keep-alive connection');
+    const kid = kids[0]!;
+    try {
+      process.kill(kid, 'SIGSTOP');
+      t.ok(await pollUntil(() => readState(kid) === 'T', 5_000), 'the child is stopped');
+      process.kill(p.pid, 'SIGKILL');
+      await p.exited;
+      t.ok(await pollUntil(() => !alive(kid), 5_000), `the stopped child was killed (state ${readState(kid) ?? 'gone'})`);
+    } finally {
+      s.destroy();
+      if (alive(kid)) process.kill(kid, 'SIGKILL');
+    }
   });
 
   await t.test('refuses to run without --single-threaded when re-exec is disabled (exit 2, one line)', async (t) => {

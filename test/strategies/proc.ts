@@ -10,7 +10,7 @@ export interface ProcInfo {
   cmdline: string;
 }
 
-function readStat(pid: number): ProcInfo | null {
+export function readStat(pid: number): ProcInfo | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // fields after the last ')' : state ppid pgrp …
