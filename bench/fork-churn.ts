@@ -276,9 +276,10 @@ async function startOrigin(): Promise<Running> {
 
 async function startSubject(subject: Subject, work: string): Promise<Running> {
   switch (subject) {
+    case 'inline':
+      return startProcess(process.execPath, [cliPath(), 'serve', '--strategy', 'inline', '--port', '0']);
     case 'fork':
     case 'per-connection':
-    case 'inline':
       return startProcess(process.execPath, [cliPath(), 'serve', '--strategy', subject, '--port', '0', '--max-children', '64']);
     case 'fork-spares':
       return startProcess(process.execPath, [cliPath(), 'serve', '--strategy', 'fork', '--spares', '2', '--port', '0', '--max-children', '64']);

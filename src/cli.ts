@@ -37,9 +37,11 @@ const program = new Command()
   .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
 proxyFlags(program.command('serve').description('run the reference forward proxy')).action(async (flags) => {
-  const { parseProxyFlags } = await import('./proxy/parse-options.js');
+  const { parseProxyFlags, rejectInapplicableFlags } = await import('./proxy/parse-options.js');
   const { serve } = await import('./proxy/serve.js');
-  await serve(parseProxyFlags(flags));
+  const options = parseProxyFlags(flags);
+  rejectInapplicableFlags(options.strategy, flags);
+  await serve(options);
 });
 
 proxyFlags(

@@ -27,3 +27,18 @@ t.test('--version prints the version', async (t) => {
   t.equal(r.status, 0);
   t.match(r.stdout, /^\d+\.\d+\.\d+/);
 });
+
+t.test('a strategy option the chosen strategy would ignore is a usage error (serve and stress)', async (t) => {
+  for (const args of [
+    ['serve', '--strategy', 'inline', '--workers', '4'],
+    ['serve', '--strategy', 'fork', '--handoff', 'stdio'],
+    ['serve', '--strategy', 'cluster', '--max-connections-per-child', '10'],
+    ['serve', '--max-children', '8'], // the default strategy is inline
+    ['stress', '--strategy', 'prefork', '--spares', '2', '--duration', '1s'],
+  ]) {
+    const r = run(...args);
+    t.equal(r.status, 2, `${args.join(' ')}: exit 2`);
+    t.match(r.stderr, /does not apply to --strategy \S+ \(only to /, r.stderr.trim());
+    t.equal(r.stderr.trim().split('\n').length, 1, 'one line');
+  }
+});

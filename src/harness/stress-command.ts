@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { gateOf, loadConfig, mergeStressInvocation } from '../config/load.js';
 import type { HandoffConfig } from '../config/types.js';
 import { applyGate } from '../gate/apply.js';
-import { parseProxyFlags, type RawProxyFlags } from '../proxy/parse-options.js';
+import { parseProxyFlags, rejectInapplicableFlags, type RawProxyFlags } from '../proxy/parse-options.js';
 import { parseFormats } from '../report/formats.js';
 import { UsageError } from '../util/errors.js';
 import { parseCount, parseDuration } from '../util/duration.js';
@@ -75,6 +75,7 @@ export function stressOptionsFromFlags(flags: Record<string, unknown>, command: 
     for (const k of PROXY_FLAG_KEYS) if (flags[k] !== undefined) raw[k] = String(flags[k]);
     // the suite's target options (a short timeout, a small cap) under the user's own flags
     const proxy = parseProxyFlags(mergeProxyFlags(suite.target, raw));
+    rejectInapplicableFlags(proxy.strategy, raw);
     if (proxy.host !== '127.0.0.1' && proxy.host !== 'localhost' && proxy.host !== '::1') {
       throw new UsageError(`--host ${proxy.host}: the harness only targets loopback`);
     }

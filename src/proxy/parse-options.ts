@@ -76,15 +76,49 @@ export function parseProxyFlags(raw: RawProxyFlags): ProxyOptions {
   return o;
 }
 
-/** ProxyOptions → the argv that `handoff serve` needs to reproduce them (used by the harness). */
+/** The strategies each strategy-specific flag changes; any other strategy would silently ignore it. */
+const FLAG_STRATEGIES: readonly { key: keyof RawProxyFlags; flag: string; strategies: readonly StrategyName[] }[] = [
+  { key: 'handoff', flag: '--handoff', strategies: ['per-connection'] },
+  { key: 'spares', flag: '--spares', strategies: ['per-connection', 'fork'] },
+  { key: 'maxChildren', flag: '--max-children', strategies: ['per-connection', 'fork'] },
+  { key: 'workers', flag: '--workers', strategies: ['prefork', 'cluster'] },
+  { key: 'maxConnectionsPerChild', flag: '--max-connections-per-child', strategies: ['prefork'] },
+  { key: 'childLinger', flag: '--child-linger', strategies: ['per-connection'] },
+];
+
+/**
+ * A flag the user gave that the chosen strategy does not use is a usage error, not a silent no-op
+ * (`--strategy inline --workers 4` would otherwise run one loop and look like a result about four).
+ * Only for flags the user wrote: a suite's generic target options (a cap for whichever strategy runs it) are
+ * not checked.
+ */
+export function rejectInapplicableFlags(strategy: StrategyName, userFlags: RawProxyFlags): void {
+  for (const { key, flag, strategies } of FLAG_STRATEGIES) {
+    if (userFlags[key] !== undefined && !strategies.includes(strategy)) {
+      throw new UsageError(`${flag} does not apply to --strategy ${strategy} (only to ${strategies.join(', ')})`);
+    }
+  }
+}
+
+/** Whether `strategy` uses the flag (flags that are not strategy-specific apply to all). */
+function flagApplies(key: keyof RawProxyFlags, strategy: StrategyName): boolean {
+  const rule = FLAG_STRATEGIES.find((r) => r.key === key);
+  return rule === undefined || rule.strategies.includes(strategy);
+}
+
+/** ProxyOptions → the argv that `handoff serve` needs to reproduce them (used by the harness). A suite's
+ * generic option (a cap) is passed only to a strategy that uses it. */
 export function proxyOptionsToArgs(o: ProxyOptions): string[] {
   const d = DEFAULT_PROXY_OPTIONS;
   const a: string[] = ['--strategy', o.strategy, '--host', o.host, '--port', String(o.port)];
-  if (o.handoff !== d.handoff) a.push('--handoff', o.handoff);
-  if (o.spares !== d.spares) a.push('--spares', String(o.spares));
-  if (o.maxChildren !== d.maxChildren) a.push('--max-children', String(o.maxChildren));
-  if (o.workers !== d.workers) a.push('--workers', String(o.workers));
-  if (o.maxConnectionsPerChild !== d.maxConnectionsPerChild) a.push('--max-connections-per-child', String(o.maxConnectionsPerChild));
+  const uses = (key: keyof RawProxyFlags): boolean => flagApplies(key, o.strategy);
+  if (o.handoff !== d.handoff && uses('handoff')) a.push('--handoff', o.handoff);
+  if (o.spares !== d.spares && uses('spares')) a.push('--spares', String(o.spares));
+  if (o.maxChildren !== d.maxChildren && uses('maxChildren')) a.push('--max-children', String(o.maxChildren));
+  if (o.workers !== d.workers && uses('workers')) a.push('--workers', String(o.workers));
+  if (o.maxConnectionsPerChild !== d.maxConnectionsPerChild && uses('maxConnectionsPerChild')) {
+    a.push('--max-connections-per-child', String(o.maxConnectionsPerChild));
+  }
   if (o.fault) a.push('--fault', o.fault);
   if (o.allowHosts.length) a.push('--allow-host', o.allowHosts.join(','));
   if (o.connectPorts.join(',') !== d.connectPorts.join(',')) a.push('--connect-ports', o.connectPorts.join(','));
@@ -95,6 +129,6 @@ export function proxyOptionsToArgs(o: ProxyOptions): string[] {
   if (o.maxBodyBytes !== null) a.push('--max-body', String(o.maxBodyBytes));
   if (o.maxHeaderSize !== d.maxHeaderSize) a.push('--max-header-size', String(o.maxHeaderSize));
   if (o.shutdownGraceMs !== d.shutdownGraceMs) a.push('--shutdown-grace', `${o.shutdownGraceMs}ms`);
-  if (o.childLingerMs !== d.childLingerMs) a.push('--child-linger', `${o.childLingerMs}ms`);
+  if (o.childLingerMs !== d.childLingerMs && uses('childLinger')) a.push('--child-linger', `${o.childLingerMs}ms`);
   return a;
 }

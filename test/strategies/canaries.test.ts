@@ -73,7 +73,7 @@ for (const [strategy, leaker] of [
   ['prefork', 'workers'],
 ] as const) {
   await t.test(`fd-leak (${strategy}): the ${leaker}' descriptor count grows with every connection`, async (t) => {
-    const p = await launch(strategy, ['--fault', 'fd-leak', '--workers', '1']);
+    const p = await launch(strategy, ['--fault', 'fd-leak', ...(strategy === 'prefork' ? ['--workers', '1'] : [])]);
     const owner = (): number => (leaker === 'master' ? p.pid : (liveChildren(p.pid)[0]?.pid ?? -1));
     await poll(() => owner() > 0, 15_000);
     const before = fdCount(owner());
