@@ -178,6 +178,16 @@ async function run(): Promise<void> {
     t.equal(r.stderr.trim().split('\n').length, 1, 'one line');
   });
 
+  await t.test('more spares than --max-children is a usage error (spares count toward the cap)', async (t) => {
+    const r = spawnSync(process.execPath, [cliPath(), 'serve', '--strategy', 'fork', '--spares', '5', '--max-children', '2'], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    t.equal(r.status, 2, 'exit 2');
+    t.match(r.stderr, /--spares 5 exceeds --max-children 2/, r.stderr.trim());
+    t.equal(r.stderr.trim().split('\n').length, 1, 'one line');
+  });
+
   await t.test('a fault the strategy cannot reproduce is a usage error', async (t) => {
     const r = spawnSync(process.execPath, [cliPath(), 'serve', '--strategy', 'fork', '--fault', 'ack-death'], {
       encoding: 'utf8',

@@ -30,6 +30,10 @@ export function createStrategy(options: ProxyOptions): Strategy {
     // spares accept their connections themselves: the zygote never holds a client socket it could forget
     throw new UsageError('--fault no-parent-close needs a zygote that accepts: use --strategy fork without --spares');
   }
+  if (options.spares > options.maxChildren) {
+    // spares are live children: more than the cap could never be kept, and a silent clamp would misreport the pool
+    throw new UsageError(`--spares ${options.spares} exceeds --max-children ${options.maxChildren}: with --strategy fork, spares count toward the cap`);
+  }
   ensureZygote(load.addon); // may re-execute this process with --single-threaded; returns only when sound
   return new ForkStrategy(options, load.addon);
 }
