@@ -26,7 +26,8 @@ function proxyFlags(cmd: Command): Command {
     .option('--max-body <bytes>', 'largest request body accepted (413 above)')
     .option('--max-header-size <bytes>', 'largest request header block (431 above)')
     .option('--shutdown-grace <dur>', 'SIGTERM: time in-flight work may take (default 5s)')
-    .option('--child-linger <dur>', 'per-connection: kill a child this long after its connection ended');
+    .option('--child-linger <dur>', 'per-connection: kill a child this long after its connection ended')
+    .option('--tunnel-idle-timeout <dur>', 'close a CONNECT tunnel idle this long in both directions (default 10m)');
 }
 
 const program = new Command()

@@ -3,7 +3,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { UsageError } from '../util/errors.js';
 import { parseDuration, parseCount } from '../util/duration.js';
-import { parseProxyFlags, type RawProxyFlags } from '../proxy/parse-options.js';
+import { PROXY_FLAG_KEYS, parseProxyFlags, type RawProxyFlags } from '../proxy/parse-options.js';
 import { parseFormats } from '../report/formats.js';
 import { parseThresholds } from '../gate/thresholds.js';
 import { parseAllowList } from '../gate/allow-list.js';
@@ -11,10 +11,7 @@ import type { HandoffConfig, StressFlags } from './types.js';
 
 const TOP_KEYS = ['$schema', 'suite', 'suites', 'target', 'run', 'report', 'thresholds', 'ignores', 'allowList'] as const;
 /** keys of `target` that are reference-proxy options, as in `handoff serve` (camelCase) */
-const PROXY_KEYS: (keyof RawProxyFlags)[] = [
-  'strategy', 'host', 'handoff', 'spares', 'maxChildren', 'workers', 'maxConnectionsPerChild', 'fault', 'allowHost', 'connectPorts',
-  'auth', 'upstreamTimeout', 'headersTimeout', 'keepAliveTimeout', 'maxBody', 'maxHeaderSize', 'shutdownGrace', 'childLinger',
-];
+const PROXY_KEYS = PROXY_FLAG_KEYS.filter((k) => k !== 'port'); // the harness picks the port
 const COMMAND_TARGET_KEYS = ['command', 'mode', 'echo', 'strictExit', 'pool', 'cap', 'nofile'] as const;
 const RUN_KEYS = ['duration', 'connections', 'drain', 'sampleHz'] as const;
 const REPORT_KEYS = ['dir', 'formats'] as const;

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { gateOf, loadConfig, mergeStressInvocation } from '../config/load.js';
 import type { HandoffConfig } from '../config/types.js';
 import { applyGate } from '../gate/apply.js';
-import { parseProxyFlags, rejectInapplicableFlags, type RawProxyFlags } from '../proxy/parse-options.js';
+// PROXY_FLAG_KEYS: a command target cannot take them
+import { PROXY_FLAG_KEYS, parseProxyFlags, rejectInapplicableFlags, type RawProxyFlags } from '../proxy/parse-options.js';
 import { parseFormats } from '../report/formats.js';
 import { UsageError } from '../util/errors.js';
 import { parseCount, parseDuration } from '../util/duration.js';
@@ -16,12 +17,6 @@ import { createProgress } from './progress.js';
 import { formatSummary } from './summary.js';
 import type { TargetSpec } from './target.js';
 import { armWatchdog } from './watchdog.js';
-
-/** flags of `handoff serve` that configure the reference proxy (a command target cannot take them) */
-const PROXY_FLAG_KEYS: (keyof RawProxyFlags)[] = [
-  'strategy', 'port', 'host', 'handoff', 'spares', 'maxChildren', 'workers', 'maxConnectionsPerChild', 'fault', 'allowHost',
-  'connectPorts', 'auth', 'upstreamTimeout', 'headersTimeout', 'keepAliveTimeout', 'maxBody', 'maxHeaderSize', 'shutdownGrace', 'childLinger',
-];
 
 const kebab = (k: string): string => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 

@@ -11,7 +11,7 @@ import type { TargetSpec } from './target.js';
 /** reference-proxy options a suite may set (the strategy, fault and address stay the user's choice) */
 export const SUITE_PROXY_KEYS = [
   'maxChildren', 'spares', 'workers', 'maxConnectionsPerChild', 'handoff', 'connectPorts', 'upstreamTimeout', 'headersTimeout',
-  'keepAliveTimeout', 'maxBody', 'maxHeaderSize', 'shutdownGrace', 'childLinger',
+  'keepAliveTimeout', 'maxBody', 'maxHeaderSize', 'shutdownGrace', 'childLinger', 'tunnelIdleTimeout',
 ] as const satisfies readonly (keyof RawProxyFlags)[];
 
 export interface SuiteTarget {

@@ -402,6 +402,12 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
       // pipe() ends the destination when the source ends: a FIN travels through in each direction on its own
       socket.pipe(upstream);
       upstream.pipe(socket);
+      // Bytes either way pass through the client socket (read from it, or written to it), so its idle timer
+      // measures the whole tunnel: an abandoned tunnel must not hold a child (or a descriptor pair) forever.
+      socket.setTimeout(options.tunnelIdleTimeoutMs, () => {
+        socket.destroy();
+        upstream.destroy();
+      });
       // Once one direction has ended, a peer that silently vanished would hold both sockets forever:
       // from then on the tunnel may idle no longer than --upstream-timeout.
       const bound = (): void => {

@@ -38,6 +38,8 @@ export interface ProxyOptions {
   shutdownGraceMs: number;
   /** per-connection: a child that outlives its connection by this long is killed */
   childLingerMs: number;
+  /** a CONNECT tunnel with no byte either way for this long is closed (both sides) */
+  tunnelIdleTimeoutMs: number;
 }
 
 export const DEFAULT_PROXY_OPTIONS: ProxyOptions = {
@@ -60,4 +62,6 @@ export const DEFAULT_PROXY_OPTIONS: ProxyOptions = {
   maxHeaderSize: 16 * 1024,
   shutdownGraceMs: 5_000,
   childLingerMs: 10_000,
+  // tinyproxy's default Timeout: long enough for any interactive tunnel, short of holding a child forever
+  tunnelIdleTimeoutMs: 600_000,
 };

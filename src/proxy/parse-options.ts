@@ -23,7 +23,15 @@ export interface RawProxyFlags {
   maxHeaderSize?: string;
   shutdownGrace?: string;
   childLinger?: string;
+  tunnelIdleTimeout?: string;
 }
+
+/** Every flag of `handoff serve` that configures the reference proxy (camelCase), in --help order. */
+export const PROXY_FLAG_KEYS: readonly (keyof RawProxyFlags)[] = [
+  'strategy', 'port', 'host', 'handoff', 'spares', 'maxChildren', 'workers', 'maxConnectionsPerChild', 'fault', 'allowHost',
+  'connectPorts', 'auth', 'upstreamTimeout', 'headersTimeout', 'keepAliveTimeout', 'maxBody', 'maxHeaderSize', 'shutdownGrace',
+  'childLinger', 'tunnelIdleTimeout',
+];
 
 const list = (s: string): string[] => s.split(',').map((x) => x.trim()).filter(Boolean);
 
@@ -73,6 +81,7 @@ export function parseProxyFlags(raw: RawProxyFlags): ProxyOptions {
   if (raw.maxHeaderSize !== undefined) o.maxHeaderSize = parseCount(raw.maxHeaderSize, '--max-header-size', 1024);
   if (raw.shutdownGrace !== undefined) o.shutdownGraceMs = parseDuration(raw.shutdownGrace, '--shutdown-grace');
   if (raw.childLinger !== undefined) o.childLingerMs = parseDuration(raw.childLinger, '--child-linger');
+  if (raw.tunnelIdleTimeout !== undefined) o.tunnelIdleTimeoutMs = parseDuration(raw.tunnelIdleTimeout, '--tunnel-idle-timeout');
   return o;
 }
 
@@ -130,5 +139,6 @@ export function proxyOptionsToArgs(o: ProxyOptions): string[] {
   if (o.maxHeaderSize !== d.maxHeaderSize) a.push('--max-header-size', String(o.maxHeaderSize));
   if (o.shutdownGraceMs !== d.shutdownGraceMs) a.push('--shutdown-grace', `${o.shutdownGraceMs}ms`);
   if (o.childLingerMs !== d.childLingerMs && uses('childLinger')) a.push('--child-linger', `${o.childLingerMs}ms`);
+  if (o.tunnelIdleTimeoutMs !== d.tunnelIdleTimeoutMs) a.push('--tunnel-idle-timeout', `${o.tunnelIdleTimeoutMs}ms`);
   return a;
 }

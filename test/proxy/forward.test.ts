@@ -31,13 +31,31 @@ t.teardown(() => {
   silent.close();
 });
 
+// a destination that writes a byte every 100 ms and never reads: a download-only tunnel
+const tickerSockets = new Set<net.Socket>();
+const ticker = net.createServer((s) => {
+  tickerSockets.add(s);
+  s.on('error', () => {});
+  const every = setInterval(() => s.write('.'), 100);
+  s.once('close', () => {
+    clearInterval(every);
+    tickerSockets.delete(s);
+  });
+});
+await new Promise<void>((r) => ticker.listen(0, '127.0.0.1', r));
+const tickerPort = (ticker.address() as net.AddressInfo).port;
+t.teardown(() => {
+  for (const s of tickerSockets) s.destroy();
+  ticker.close();
+});
+
 async function withMaster(
   options: Partial<ProxyOptions>,
   fn: (port: number, proxy: ForwardProxy, upstreams: net.Socket[]) => Promise<void>,
 ): Promise<void> {
   const upstreams: net.Socket[] = [];
   const proxy = createForwardProxy(
-    { ...DEFAULT_PROXY_OPTIONS, connectPorts: [tcp.echoPort, tcp.speakFirstPort, silentPort], ...options },
+    { ...DEFAULT_PROXY_OPTIONS, connectPorts: [tcp.echoPort, tcp.speakFirstPort, silentPort, tickerPort], ...options },
     { onUpstreamSocket: (s) => upstreams.push(s) },
   );
   const master = net.createServer({ pauseOnConnect: true, allowHalfOpen: false }, (s) => proxy.serveSocket(s));
@@ -140,5 +158,53 @@ t.test('a half-closed tunnel to a peer that never closes is ended after --upstre
     t.ok(await pollUntil(() => proxy.connections() === 0, 5_000), 'client connection gone');
     t.ok(await pollUntil(() => [...silentSockets].every((d) => d.readableEnded), 5_000), 'the destination got the FIN');
     s.destroy();
+  });
+});
+
+t.test('a CONNECT tunnel idle in both directions is closed after --tunnel-idle-timeout; traffic either way keeps it', async (t) => {
+  const IDLE_MS = 400;
+  const tunnelTo = async (port: number, destPort: number): Promise<net.Socket> => {
+    const s = await connect(port);
+    s.write(`CONNECT 127.0.0.1:${destPort} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    t.equal((await readResponse(s, 10_000, { noBody: true })).status, 200, 'established');
+    s.resume(); // readResponse leaves it paused: a 'data' listener alone would not start the flow
+    return s;
+  };
+  const stillOpen = (s: net.Socket): boolean => !s.destroyed && !s.readableEnded;
+  const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+  await withMaster({ tunnelIdleTimeoutMs: IDLE_MS }, async (port, proxy, upstreams) => {
+    await t.test('idle: closed, the destination side too', async (t) => {
+      const s = await tunnelTo(port, tcp.echoPort);
+      const echoed = new Promise<string>((r) => s.once('data', (d: Buffer) => r(d.toString())));
+      s.write('ping');
+      t.equal(await echoed, 'ping', 'bytes pass both ways');
+      const ms = await waitForEnd(s, 10_000);
+      t.ok(ms >= IDLE_MS - 50, `closed after ${ms} ms of silence, not before the limit`);
+      t.ok(await pollUntil(() => upstreams.every((u) => u.destroyed), 5_000), 'destination socket destroyed');
+      t.ok(await pollUntil(() => proxy.connections() === 0, 5_000), 'client connection gone');
+      s.destroy();
+    });
+
+    await t.test('upload only (the destination never answers): kept open while bytes flow', async (t) => {
+      const s = await tunnelTo(port, silentPort);
+      for (let i = 0; i < 10; i++) {
+        s.write('u');
+        await sleep(IDLE_MS / 4);
+      }
+      t.ok(stillOpen(s), `open after ${10 * (IDLE_MS / 4)} ms of client-to-destination traffic`);
+      t.ok((await waitForEnd(s, 10_000)) >= 0, 'closed once the client stopped');
+      s.destroy();
+    });
+
+    await t.test('download only (the client never writes): kept open while bytes flow', async (t) => {
+      const s = await tunnelTo(port, tickerPort);
+      let got = 0;
+      s.on('data', (d: Buffer) => (got += d.length));
+      await sleep(IDLE_MS * 3);
+      t.ok(stillOpen(s), `open after ${IDLE_MS * 3} ms, ${got} bytes from the destination`);
+      t.ok(got >= 5, 'the destination kept sending');
+      s.destroy();
+    });
   });
 });
