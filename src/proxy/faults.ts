@@ -11,8 +11,8 @@
 //                       process must be a grandchild; this is the "exec'd without reaping background jobs"
 //                       bug of shell wrappers.)
 //   fd-leak             the process that serves requests long-term (inline, per-connection master, prefork
-//                       and cluster workers) opens a per-connection access-log descriptor and forgets to
-//                       close it.
+//                       and cluster workers, the fork zygote) opens a per-connection access-log descriptor and
+//                       forgets to close it. (The zygote logs each fork, so the leak also bites with --spares.)
 //   orphan-on-shutdown  strategies: on SIGTERM the master returns at once without stopping children, and
 //                       children (child.ts) do not watch the IPC channel, relying on the master to stop them.
 //   child-stall         child.ts: a per-connection child does not exit after its connection; its stats
@@ -37,10 +37,11 @@ export type FaultRole =
   | 'prefork-master'
   | 'prefork-worker'
   | 'cluster-primary'
-  | 'cluster-worker';
+  | 'cluster-worker'
+  | 'fork-zygote';
 
 const ZOMBIE_ROLES: readonly FaultRole[] = ['inline', 'per-connection-master', 'prefork-master', 'cluster-primary'];
-const FD_LEAK_ROLES: readonly FaultRole[] = ['inline', 'per-connection-master', 'prefork-worker', 'cluster-worker'];
+const FD_LEAK_ROLES: readonly FaultRole[] = ['inline', 'per-connection-master', 'prefork-worker', 'cluster-worker', 'fork-zygote'];
 
 export interface FaultHooks {
   /** call once for every accepted client connection */
@@ -59,6 +60,8 @@ export const FAULTS_BY_STRATEGY: Record<string, readonly FaultName[]> = {
   'per-connection': ['no-parent-close', 'zombie', 'orphan-on-shutdown', 'fd-leak', 'child-stall', 'ack-death'],
   prefork: ['no-parent-close', 'zombie', 'orphan-on-shutdown', 'fd-leak'],
   cluster: ['zombie', 'fd-leak'],
+  // the zombie here is a forked child never reaped (strategies/fork.ts), not the log sink
+  fork: ['zombie', 'no-parent-close', 'child-stall', 'fd-leak'],
 };
 
 const NO_HOOKS: FaultHooks = { onConnection: () => {}, forwardHooks: {}, close: async () => {}, helperProcesses: 0 };

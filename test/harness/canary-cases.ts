@@ -96,6 +96,13 @@ export const CASES: Case[] = [
     evidence: (r, t) => t.ok(fds(ev(r, 'fds-drained')).every((f) => f.pid === r.target.pid), 'the prefork master holds the copies'),
   },
   {
+    name: 'prefork fd-leak',
+    strategy: 'prefork',
+    args: ['--strategy', 'prefork', '--fault', 'fd-leak'],
+    any: ['fds-drained', 'sockets-drained'],
+    evidence: (r, t) => t.ok(fds(ev(r, 'fds-drained')).some((f) => f.pid !== r.target.pid), 'a prefork worker holds the leaked descriptors'),
+  },
+  {
     name: 'cluster fd-leak',
     strategy: 'cluster',
     args: ['--strategy', 'cluster', '--fault', 'fd-leak'],
@@ -156,6 +163,16 @@ export const CASES: Case[] = [
     args: ['--strategy', 'fork', '--fault', 'no-parent-close'],
     all: ['handoff-eof', 'fds-drained'],
     evidence: (r, t) => t.ok(fds(ev(r, 'fds-drained')).every((f) => f.pid === r.target.pid), 'the zygote kept its copies'),
+  },
+  {
+    name: 'fork fd-leak',
+    strategy: 'fork',
+    args: ['--strategy', 'fork', '--fault', 'fd-leak'],
+    all: ['fds-drained'],
+    evidence: (r, t) => {
+      const f = fds(ev(r, 'fds-drained'));
+      t.ok(f.length > 0 && f.every((x) => x.pid === r.target.pid), 'the zygote holds the leaked descriptors');
+    },
   },
   {
     name: 'fork child-stall',

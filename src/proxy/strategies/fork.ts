@@ -16,9 +16,10 @@ import { adoptConnection, becomeChild, livePid } from '../fork/child.js';
 import { warmUp } from '../warm-up.js';
 import { stopOptimising, tierUpEagerly } from '../fork/tiering.js';
 import { SparePool } from '../fork/spares.js';
+import { FAULTS_BY_STRATEGY, createFaultHooks, type FaultHooks } from '../faults.js';
 
 /** Canaries this strategy reproduces; the others belong to handoff mechanisms it does not have. */
-export const FORK_FAULTS: readonly FaultName[] = ['zombie', 'no-parent-close', 'child-stall'];
+export const FORK_FAULTS: readonly FaultName[] = FAULTS_BY_STRATEGY.fork!;
 
 export function createStrategy(options: ProxyOptions): Strategy {
   const load = loadForkAddon();
@@ -71,11 +72,14 @@ class ForkStrategy implements Strategy {
   private deathPipe: [number, number] | null = null;
   private readonly reaper: Reaper;
   private forkErrorLogged = false;
+  /** fd-leak canary: the zygote's per-fork access log that never closes (a no-op otherwise) */
+  private readonly faults: FaultHooks;
 
   constructor(
     private readonly options: ProxyOptions,
     private readonly addon: ForkAddon,
   ) {
+    this.faults = createFaultHooks(options.fault === 'fd-leak' ? 'fd-leak' : null, 'fork-zygote');
     this.reaper = new Reaper(addon, {
       peekOnly: options.fault === 'zombie',
       onExit: (exit) => {
@@ -161,7 +165,9 @@ class ForkStrategy implements Strategy {
   private forkProcess(): number | null {
     const [deathRead, deathWrite] = this.deathPipe!;
     try {
-      return this.addon.forkChild(deathRead, deathWrite);
+      const pid = this.addon.forkChild(deathRead, deathWrite);
+      if (pid > 0) this.faults.onConnection(); // one fork per connection, with or without spares
+      return pid;
     } catch (err) {
       // EAGAIN (process limit) or ENOMEM: the zygote carries on
       if (!this.forkErrorLogged) {
@@ -302,5 +308,6 @@ class ForkStrategy implements Strategy {
       this.deathPipe = null;
     }
     await this.proxy?.close(0);
+    await this.faults.close();
   }
 }
