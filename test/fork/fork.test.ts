@@ -194,6 +194,6 @@ async function run(): Promise<void> {
       timeout: 20_000,
     });
     t.equal(r.status, 2, 'exit 2');
-    t.match(r.stderr, /does not apply to --strategy fork/);
+    t.match(r.stderr, /is not available on strategy fork \(available: zombie, no-parent-close, child-stall, fd-leak\)/);
   });
 }

@@ -6,7 +6,7 @@
 // and accept their one connection themselves (fork/spares.ts). See docs/fork.md for the safety argument.
 import net, { type AddressInfo } from 'node:net';
 import { createForwardProxy, type ForwardProxy } from '../forward.js';
-import type { FaultName, ProxyOptions } from '../options.js';
+import type { ProxyOptions } from '../options.js';
 import type { PoolDeclaration, Strategy } from './strategy.js';
 import { UsageError } from '../../util/errors.js';
 import { loadForkAddon, type ForkAddon } from '../fork/addon.js';
@@ -16,17 +16,13 @@ import { adoptConnection, becomeChild, livePid } from '../fork/child.js';
 import { warmUp } from '../warm-up.js';
 import { stopOptimising, tierUpEagerly } from '../fork/tiering.js';
 import { SparePool } from '../fork/spares.js';
-import { FAULTS_BY_STRATEGY, createFaultHooks, type FaultHooks } from '../faults.js';
-
-/** Canaries this strategy reproduces; the others belong to handoff mechanisms it does not have. */
-export const FORK_FAULTS: readonly FaultName[] = FAULTS_BY_STRATEGY.fork!;
+import { createFaultHooks, type FaultHooks } from '../faults.js';
+import { assertFaultSupported } from '../process/fault-support.js';
 
 export function createStrategy(options: ProxyOptions): Strategy {
   const load = loadForkAddon();
   if (!load.ok) throw new UsageError(`--strategy fork is unavailable: ${load.reason}`);
-  if (options.fault && !FORK_FAULTS.includes(options.fault)) {
-    throw new UsageError(`--fault ${options.fault} does not apply to --strategy fork (it supports ${FORK_FAULTS.join(', ')})`);
-  }
+  assertFaultSupported(options); // the others belong to handoff mechanisms fork does not have
   if (options.spares > 0 && options.fault === 'no-parent-close') {
     // spares accept their connections themselves: the zygote never holds a client socket it could forget
     throw new UsageError('--fault no-parent-close needs a zygote that accepts: use --strategy fork without --spares');
@@ -79,7 +75,7 @@ class ForkStrategy implements Strategy {
     private readonly options: ProxyOptions,
     private readonly addon: ForkAddon,
   ) {
-    this.faults = createFaultHooks(options.fault === 'fd-leak' ? 'fd-leak' : null, 'fork-zygote');
+    this.faults = createFaultHooks(options.fault, 'fork-zygote'); // fd-leak only: the zygote plays no other canary's role
     this.reaper = new Reaper(addon, {
       peekOnly: options.fault === 'zombie',
       onExit: (exit) => {
