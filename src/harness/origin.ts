@@ -38,13 +38,31 @@ export function tokenFromBody(body: string): string | null {
   return m ? m[1] : null;
 }
 
+/**
+ * Parses a request-target as this origin sees it, or null. A path starting with `//` is a path here, not an
+ * authority (`new URL('//h:x/', base)` would read `h:x` as a host, and throw): whatever the target under test
+ * forwards must not take down the harness that runs this origin.
+ */
+export function requestUrl(target: string | undefined): URL | null {
+  const raw = target ?? '/';
+  try {
+    return raw.startsWith('/') ? new URL(`http://origin${raw}`) : new URL(raw);
+  } catch {
+    return null;
+  }
+}
+
 export async function startOrigin(opts: { host?: string } = {}): Promise<Origin> {
   const host = opts.host ?? '127.0.0.1';
   const sockets = new Set<Socket>();
   const busy = new WeakSet<Socket>();
   let served = 0;
   const server = http.createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://origin');
+    const url = requestUrl(req.url);
+    if (!url) {
+      res.writeHead(400, { 'content-type': 'text/plain', connection: 'close' }).end('bad request-target\n');
+      return;
+    }
     const m = /^\/t\/([^/]+)$/.exec(url.pathname);
     if (!m) {
       if (handleFault(url, req, res)) return;
