@@ -12,7 +12,8 @@
 //
 // fork, fork-spares, inline, the Node floor and the native references also get a cell at c=1 paced at 100
 // connections/s (--pace N, 0 for none): a closed loop's p50 at c=1 is bounded by throughput, a paced one is the
-// latency of a lone connection.
+// latency of a lone connection. fork, fork-spares and inline also get a keep-alive cell: one connection, one
+// request after another, the p50 per request once the connection (and fork's child) exists.
 //
 //   node dist/bench/fork-churn.js [--seconds N] [--quick] [--only fork,inline,...] [--pace N] [--json FILE]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -28,6 +29,11 @@ import { speedFlags } from '../src/proxy/fork/zygote-guard.js';
 /** Subjects that also get a paced cell (c=1 at PACE_HZ): the latency comparison without a throughput bound. */
 export const PACED_SUBJECTS: readonly Subject[] = ['fork', 'fork-spares', 'inline', 'ref-node-floor', 'ref-py-proxy', 'ref-c-reply'];
 export const PACE_HZ = 100;
+/**
+ * Subjects that also get a keep-alive cell (one connection, requests in turn, c=1): the p50 target read per
+ * request, where fork pays for its process once per connection instead of once per request.
+ */
+export const KEEPALIVE_SUBJECTS: readonly Subject[] = ['fork', 'fork-spares', 'inline'];
 
 export const SUBJECTS = ['fork', 'fork-spares', 'per-connection', 'inline', 'ref-py-proxy', 'ref-c-reply', 'ref-node-floor'] as const;
 export type Subject = (typeof SUBJECTS)[number];
@@ -46,6 +52,11 @@ export interface CellResult {
   errors: number;
   p50Ms: number;
   p99Ms: number;
+  /**
+   * One kept-alive connection, requests one after another (c=1): connPerSec, connections, p50 and CPU are then
+   * per request, not per connection.
+   */
+  keepAlive?: true;
   /** CPU of the server tree per completed connection (ms) */
   cpuMsPerConn: number | null;
 }
@@ -242,6 +253,83 @@ function oneConnection(port: number, request: string, timeoutMs: number): Promis
   });
 }
 
+/**
+ * Where the first complete HTTP/1.1 response in `buf` ends (the byte after its body), 0 when more bytes are
+ * needed, -1 when its end cannot be told from a Content-Length (chunked, or close-delimited). Pure.
+ */
+export function responseEnd(buf: Buffer): number {
+  const headEnd = buf.indexOf('\r\n\r\n');
+  if (headEnd < 0) return 0;
+  const head = buf.subarray(0, headEnd).toString('latin1');
+  const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1]);
+  if (!status) return -1;
+  const m = /\r\ncontent-length:[ \t]*(\d+)/i.exec(head);
+  const bodyless = status === 204 || status === 304 || (status >= 100 && status < 200);
+  if (!m && !bodyless) return -1;
+  const end = headEnd + 4 + (m && !bodyless ? Number(m[1]) : 0);
+  return buf.length >= end ? end : 0;
+}
+
+/**
+ * One kept-alive connection, one request after another: the latency of a request once its connection (and, for
+ * fork, its child) exists. The first exchange, which pays for the connection, is not counted.
+ */
+async function keepAlive(port: number, request: string, seconds: number) {
+  const latencies: number[] = [];
+  let errors = 0;
+  const socket = net.connect({ host: '127.0.0.1', port });
+  socket.setNoDelay(true);
+  let pending: Buffer = Buffer.alloc(0);
+  let waiter: ((ok: boolean) => void) | null = null;
+  const settle = (ok: boolean): void => {
+    const w = waiter;
+    waiter = null;
+    w?.(ok);
+  };
+  socket.on('data', (d: Buffer) => {
+    pending = pending.length ? Buffer.concat([pending, d]) : d;
+    const end = responseEnd(pending);
+    if (end === 0) return;
+    const ok = end > 0 && pending.subarray(0, 12).toString('latin1') === 'HTTP/1.1 200';
+    pending = end > 0 ? pending.subarray(end) : Buffer.alloc(0);
+    settle(ok);
+  });
+  socket.on('close', () => settle(false));
+  socket.on('error', () => settle(false));
+  const exchange = (): Promise<{ ok: boolean; ms: number }> => {
+    const start = performance.now();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => settle(false), 10_000);
+      waiter = (ok) => {
+        clearTimeout(timer);
+        resolve({ ok, ms: performance.now() - start });
+      };
+      socket.write(request);
+    });
+  };
+  const failed = { connections: 0, errors: 1, connPerSec: 0, p50Ms: NaN, p99Ms: NaN };
+  try {
+    const connected = await new Promise<boolean>((resolve) => {
+      socket.once('connect', () => resolve(true));
+      socket.once('error', () => resolve(false));
+    });
+    if (!connected || !(await exchange()).ok) return failed;
+    const started = performance.now();
+    const deadline = started + seconds * 1000;
+    while (performance.now() < deadline && !socket.destroyed) {
+      const r = await exchange();
+      if (r.ok) latencies.push(r.ms);
+      else errors++;
+    }
+    const elapsed = (performance.now() - started) / 1000;
+    latencies.sort((a, b) => a - b);
+    const pct = (p: number): number => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] : NaN);
+    return { connections: latencies.length, errors, connPerSec: latencies.length / elapsed, p50Ms: pct(0.5), p99Ms: pct(0.99) };
+  } finally {
+    socket.destroy();
+  }
+}
+
 async function churn(port: number, request: string, concurrency: number, seconds: number, paceHz?: number) {
   const latencies: number[] = [];
   let errors = 0;
@@ -317,6 +405,7 @@ export async function benchForkChurn(
   try {
     const proxied = `GET http://127.0.0.1:${origin.port}/churn HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\nConnection: close\r\n\r\n`;
     const direct = `GET /churn HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`;
+    const keptAlive = `GET http://127.0.0.1:${origin.port}/kept HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\n\r\n`;
     for (const subject of subjects) {
       let server: Running;
       try {
@@ -329,16 +418,20 @@ export async function benchForkChurn(
       try {
         const request = subject === 'ref-c-reply' || subject === 'ref-node-floor' ? direct : proxied;
         await churn(server.port, request, 1, Math.min(1, seconds / 2)); // warm the path, page cache, JITs
-        const runs: { c: number; paceHz?: number }[] = levels.map((c) => ({ c }));
+        const runs: { c: number; paceHz?: number; keepAlive?: true }[] = levels.map((c) => ({ c }));
         if (pace > 0 && PACED_SUBJECTS.includes(subject)) runs.push({ c: 1, paceHz: pace });
-        for (const { c, paceHz } of runs) {
+        if (KEEPALIVE_SUBJECTS.includes(subject)) runs.push({ c: 1, keepAlive: true });
+        for (const { c, paceHz, keepAlive: kept } of runs) {
           const cpu0 = treeCpuMs(server.proc.pid!);
-          const r = await churn(server.port, request, c, seconds, paceHz);
+          const r = kept ? await keepAlive(server.port, keptAlive, seconds) : await churn(server.port, request, c, seconds, paceHz);
+          // a fork child's CPU reaches the zygote's cutime only once it exited and was reaped
+          if (kept) await new Promise((resolve) => setTimeout(resolve, 300));
           const cpu1 = treeCpuMs(server.proc.pid!);
           const cell: CellResult = {
             subject,
             concurrency: c,
             ...(paceHz ? { paceHz } : {}),
+            ...(kept ? { keepAlive: true as const } : {}),
             connPerSec: Math.round(r.connPerSec * 10) / 10,
             connections: r.connections,
             errors: r.errors,
@@ -347,7 +440,7 @@ export async function benchForkChurn(
             cpuMsPerConn: cpu0 !== null && cpu1 !== null && r.connections > 0 ? Math.round(((cpu1 - cpu0) / r.connections) * 100) / 100 : null,
           };
           cells.push(cell);
-          log(`fork-churn: ${subject} c=${c}${paceHz ? ` paced ${paceHz}/s` : ''}: ${cell.connPerSec} conn/s, p50 ${cell.p50Ms} ms, p99 ${cell.p99Ms} ms, cpu ${cell.cpuMsPerConn} ms/conn, errors ${cell.errors}`);
+          log(`fork-churn: ${subject} c=${c}${paceHz ? ` paced ${paceHz}/s` : ''}${kept ? ' keep-alive (per request)' : ''}: ${cell.connPerSec} conn/s, p50 ${cell.p50Ms} ms, p99 ${cell.p99Ms} ms, cpu ${cell.cpuMsPerConn} ms/conn, errors ${cell.errors}`);
         }
       } finally {
         await server.stop();
@@ -366,8 +459,9 @@ export function evaluateForkChurn(
   levels: number[],
   paceHz = PACE_HZ,
 ): Pick<ForkChurnResult, 'ratios' | 'targets' | 'bounds'> {
-  const cell = (s: Subject, c: number): CellResult | undefined => cells.find((x) => x.subject === s && x.concurrency === c && !x.paceHz);
+  const cell = (s: Subject, c: number): CellResult | undefined => cells.find((x) => x.subject === s && x.concurrency === c && !x.paceHz && !x.keepAlive);
   const paced = (s: Subject): CellResult | undefined => cells.find((x) => x.subject === s && x.concurrency === 1 && x.paceHz === paceHz);
+  const kept = (s: Subject): CellResult | undefined => cells.find((x) => x.subject === s && x.keepAlive);
   const ratio = (a: number | undefined, b: number | undefined): number | null =>
     a !== undefined && b !== undefined && b > 0 ? Math.round((a / b) * 100) / 100 : null;
   const ratios: Record<string, number | null> = {};
@@ -382,6 +476,9 @@ export function evaluateForkChurn(
   ratios['fork/ref-node-floor p50 c=1'] = ratio(cell('fork', 1)?.p50Ms, cell('ref-node-floor', 1)?.p50Ms);
   for (const s of PACED_SUBJECTS.filter((x) => x !== 'inline')) {
     ratios[`${s}/inline p50 c=1 paced ${paceHz}/s`] = ratio(paced(s)?.p50Ms, paced('inline')?.p50Ms);
+  }
+  for (const s of KEEPALIVE_SUBJECTS.filter((x) => x !== 'inline')) {
+    ratios[`${s}/inline p50 c=1 keep-alive`] = ratio(kept(s)?.p50Ms, kept('inline')?.p50Ms);
   }
   const describe = (s: Subject, c: number, what: 'connPerSec' | 'p50Ms'): string => {
     const x = cell(s, c);
@@ -411,6 +508,12 @@ export function evaluateForkChurn(
     const measured = x && y ? `${subject} ${x.p50Ms} ms vs inline ${y.p50Ms} ms, both paced at ${paceHz}/s` : `not measured (paced at ${paceHz}/s)`;
     return { id, name, value: v, comparison: '<=', threshold, measured, met: v === null ? null : v <= threshold };
   };
+  const keptRatio = (id: string, name: string, subject: Subject, threshold: number): ForkTarget => {
+    const v = ratios[`${subject}/inline p50 c=1 keep-alive`] ?? null;
+    const [x, y] = [kept(subject), kept('inline')];
+    const measured = x && y ? `${subject} ${x.p50Ms} ms vs inline ${y.p50Ms} ms per request, one kept-alive connection each` : 'not measured (keep-alive)';
+    return { id, name, value: v, comparison: '<=', threshold, measured, met: v === null ? null : v <= threshold };
+  };
   const targets = [
     rateTarget('fork-vs-per-connection', 'fork churn ≥ 10 × per-connection', 'per-connection', 10),
     rateTarget('fork-vs-native', 'fork churn ≥ 0.75 × a native fork-per-connection proxy (Python ForkingMixIn, same work)', 'ref-py-proxy', 0.75),
@@ -429,17 +532,20 @@ export function evaluateForkChurn(
     // the native references the same way: the seed's model doing the same proxying, and fork itself in C
     pacedRatio('py-proxy-p50-paced', `Python ForkingMixIn proxy p50 at c=1 paced at ${paceHz}/s / inline paced the same`, 'ref-py-proxy', 3),
     pacedRatio('c-reply-p50-paced', `C fork server (fixed reply) p50 at c=1 paced at ${paceHz}/s / inline paced the same`, 'ref-c-reply', 3),
-  ];
+    // the p50 per request on a connection that already has its child: what a keep-alive client sees after connecting
+    keptRatio('fork-p50-keepalive', 'fork p50 per request at c=1, one kept-alive connection / inline the same', 'fork', 3),
+    keptRatio('fork-spares-p50-keepalive', 'fork --spares 2 p50 per request at c=1, one kept-alive connection / inline the same', 'fork-spares', 3),
+  ].filter((b) => paceHz > 0 || !b.id.endsWith('-paced')); // --pace 0: no paced cells were run
   return { ratios, targets, bounds };
 }
 
 export function renderForkChurn(r: ForkChurnResult): string {
   const lines = [
-    `fork-churn: one request per connection, Connection: close, loopback, ${r.seconds} s per cell`,
+    `fork-churn: one request per connection, Connection: close, loopback, ${r.seconds} s per cell (keep-alive cells: one connection, one request after another; their rate, p50 and CPU are per request)`,
     '',
     '| subject | c | conn/s | p50 ms | p99 ms | CPU ms/conn | errors |',
     '|---|---:|---:|---:|---:|---:|---:|',
-    ...r.cells.map((c) => `| ${c.subject} | ${c.concurrency}${c.paceHz ? ` paced ${c.paceHz}/s` : ''} | ${c.connPerSec} | ${c.p50Ms} | ${c.p99Ms} | ${c.cpuMsPerConn ?? '–'} | ${c.errors} |`),
+    ...r.cells.map((c) => `| ${c.subject} | ${c.concurrency}${c.paceHz ? ` paced ${c.paceHz}/s` : ''}${c.keepAlive ? ' keep-alive, per request' : ''} | ${c.connPerSec} | ${c.p50Ms} | ${c.p99Ms} | ${c.cpuMsPerConn ?? '–'} | ${c.errors} |`),
     '',
     ...Object.entries(r.skipped).map(([s, why]) => `skipped ${s}: ${why}`),
     '',

@@ -1,7 +1,7 @@
 // The fork-churn targets are ratios of cells measured in the same run: worst concurrency level for rates, c=1 for
 // p50; a subject that was not measured leaves its target unevaluated instead of passing or failing.
 import t from 'tap';
-import { evaluateForkChurn, type CellResult, type Subject } from '../../bench/fork-churn.js';
+import { evaluateForkChurn, responseEnd, type CellResult, type Subject } from '../../bench/fork-churn.js';
 
 const cell = (subject: Subject, concurrency: number, connPerSec: number, p50Ms: number): CellResult => ({
   subject,
@@ -72,4 +72,39 @@ t.test('paced cells: compared with inline paced at the same rate, never with a c
   t.equal(floor.value, null, 'a cell paced at another rate is not used');
   t.equal(floor.met, null);
   t.notOk(r.targets.some((x) => x.id.endsWith('-paced')), 'paced rows are bounds, not the issue targets');
+});
+
+t.test('keep-alive cells: per request, compared only with inline kept alive, and never taken for churn', async (t) => {
+  const keptCell = (subject: Subject, p50Ms: number): CellResult => ({ ...cell(subject, 1, 4000, p50Ms), keepAlive: true });
+  const r = evaluateForkChurn(
+    [cell('fork', 1, 400, 2.4), cell('inline', 1, 3000, 0.3), keptCell('fork', 0.18), keptCell('inline', 0.15), keptCell('fork-spares', 0.5)],
+    [1],
+  );
+  t.equal(byId(r, 'fork-p50').value, 8, 'the churn target ignores keep-alive cells: 2.4 / 0.3');
+  const kept = byId(r, 'fork-p50-keepalive');
+  t.equal(kept.value, 1.2, '0.18 / 0.15');
+  t.equal(kept.met, true);
+  t.match(kept.measured, /per request, one kept-alive connection/);
+  t.equal(byId(r, 'fork-spares-p50-keepalive').met, false, '0.5 / 0.15 = 3.33 misses ≤ 3');
+  t.notOk(r.targets.some((x) => x.id.endsWith('-keepalive')), 'keep-alive rows are bounds, not the issue targets');
+  const withoutInline = evaluateForkChurn([keptCell('fork', 0.18)], [1]);
+  t.equal(byId(withoutInline, 'fork-p50-keepalive').met, null, 'no inline keep-alive cell: not evaluated');
+});
+
+t.test('--pace 0 runs no paced cell, so no paced bound is listed', async (t) => {
+  const r = evaluateForkChurn([cell('fork', 1, 400, 2.4), cell('inline', 1, 3000, 0.3)], [1], 0);
+  t.notOk(r.bounds.some((x) => x.id.endsWith('-paced')));
+  t.ok(r.bounds.some((x) => x.id === 'node-fork-floor-p50'), 'the closed-loop bounds stay');
+});
+
+t.test('responseEnd finds where a response ends from its Content-Length', async (t) => {
+  const res = (s: string): Buffer => Buffer.from(s, 'latin1');
+  const one = 'HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello';
+  t.equal(responseEnd(res(one)), one.length);
+  t.equal(responseEnd(res(one + 'HTTP/1.1 200 OK\r\n')), one.length, 'stops at the first response');
+  t.equal(responseEnd(res(one.slice(0, -1))), 0, 'body incomplete: needs more');
+  t.equal(responseEnd(res('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n')), 0, 'head incomplete: needs more');
+  t.equal(responseEnd(res('HTTP/1.1 204 No Content\r\nX: y\r\n\r\n')), 'HTTP/1.1 204 No Content\r\nX: y\r\n\r\n'.length, '204 has no body');
+  t.equal(responseEnd(res('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n')), -1, 'chunked: not supported');
+  t.equal(responseEnd(res('garbage\r\n\r\n')), -1, 'not a response');
 });
