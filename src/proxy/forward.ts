@@ -6,6 +6,8 @@ import http from 'node:http';
 import net from 'node:net';
 import type { ProxyOptions } from './options.js';
 import { appendVia, endToEndHeaders, hasConflictingFraming, VIA_PSEUDONYM } from './headers.js';
+import { lookupFor } from './loopback-lookup.js';
+import { splitAbsoluteTarget } from './target.js';
 import {
   connectPortAllowed,
   destinationAllowed,
@@ -35,6 +37,22 @@ interface ClientState {
   active: number;
   /** the connection became a CONNECT tunnel (no longer HTTP) */
   tunnel: boolean;
+  /** the latest request: the one whose body the parser may still be reading */
+  current: { req: http.IncomingMessage; res: http.ServerResponse; abort: () => void } | null;
+  /** run once no response is pending (answers and tunnels that must wait their turn: RFC 9112 §9.3.2) */
+  whenIdle: Array<() => void>;
+  /** the parser gave up on this connection (it may report more than once) */
+  failed: boolean;
+}
+
+function newClientState(): ClientState {
+  return { active: 0, tunnel: false, current: null, whenIdle: [], failed: false };
+}
+
+/** `fn` now if nothing is pending on the connection, else once its last pending response has closed. */
+function afterPending(state: ClientState | undefined, fn: () => void): void {
+  if (!state || state.active === 0) fn();
+  else state.whenIdle.push(fn);
 }
 
 /** After we answer and half-close, a client gets this long to go away before its socket is destroyed. */
@@ -48,6 +66,25 @@ function statusText(status: number): string {
 
 function errorBody(status: number, message: string): string {
   return `${status} ${statusText(status)}: ${message}\n`;
+}
+
+/**
+ * Was the rejected request line well formed (token, target, version), so that only its method is unknown to
+ * node's parser (501, RFC 9110 §9.1), rather than not HTTP at all (400)?
+ */
+function wellFormedRequestLine(err: Error): boolean {
+  const { rawPacket: raw, bytesParsed } = err as { rawPacket?: Buffer; bytesParsed?: number };
+  if (!raw || bytesParsed === undefined) return false;
+  // the failing request's line: the one the parser stopped in (pipelined requests may come before it)
+  const start = bytesParsed > 0 ? raw.lastIndexOf('\n', bytesParsed - 1) + 1 : 0;
+  const line = raw.subarray(start, Math.min(raw.length, start + 8192)).toString('latin1').split('\r\n', 1)[0];
+  return /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ [^\s]+ HTTP\/1\.[01]$/.test(line);
+}
+
+/** A Max-Forwards value, or null when absent or not a plain number. */
+function maxForwardsOf(value: string | string[] | undefined): number | null {
+  const v = Array.isArray(value) ? value[0] : value;
+  return v !== undefined && /^\s*\d+\s*$/.test(v) ? Number(v) : null;
 }
 
 /** True when the request announces a body (which an early error answer leaves unread). */
@@ -77,6 +114,9 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
     noDelay: true,
   });
   server.keepAliveTimeout = options.keepAliveTimeoutMs;
+  // node:http silently drops fields past 2000 (1000 pairs) while its parser still frames the body by a later
+  // Content-Length: the forwarded request would lose its framing. maxHeaderSize bounds the block anyway.
+  server.maxHeadersCount = 0;
 
   function trackUpstream(socket: net.Socket): void {
     upstreams.add(socket);
@@ -168,9 +208,14 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
     let release: (() => void) | undefined;
     res.on('close', () => {
       inFlight--;
-      if (state) state.active--;
-      if (closing && state && state.active === 0) socket.destroySoon();
       release?.();
+      if (!state) return;
+      state.active--;
+      if (state.current?.res === res) state.current = null;
+      if (state.active === 0) {
+        if (closing) socket.destroySoon();
+        for (const fn of state.whenIdle.splice(0)) fn();
+      }
     });
     if (closing) res.setHeader('connection', 'close');
     try {
@@ -179,6 +224,24 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
       // a bug must cost one request, never the process
       reply(req, res, 500, `internal error: ${err instanceof Error ? err.message : String(err)}`);
     }
+    if (state) state.current = { req, res, abort: () => release?.() };
+  }
+
+  /** Max-Forwards 0 on TRACE/OPTIONS: this hop is the recipient and answers itself (RFC 9110 §7.6.2). */
+  function answerAsLastHop(req: http.IncomingMessage, res: http.ServerResponse): void {
+    if (req.method === 'OPTIONS') {
+      res.writeHead(200, { allow: 'GET, HEAD, POST, PUT, DELETE, OPTIONS, TRACE, PATCH, CONNECT', 'content-length': 0, via: VIA_HOP });
+      res.end();
+      return;
+    }
+    // TRACE: the request as received, credentials left out (RFC 9110 §9.3.8)
+    const lines = [`${req.method} ${req.url} HTTP/${req.httpVersion}`];
+    for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+      if (!/^(proxy-authorization|authorization|cookie)$/i.test(req.rawHeaders[i])) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+    }
+    const body = `${lines.join('\r\n')}\r\n\r\n`;
+    res.writeHead(200, { 'content-type': 'message/http', 'content-length': Buffer.byteLength(body), via: VIA_HOP });
+    res.end(body);
   }
 
   /** Forwards one request; returns what to do once the client's response has closed (if anything). */
@@ -188,10 +251,15 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
       reply(req, res, 400, 'this is a forward proxy: send absolute-form requests (GET http://host:port/path) or CONNECT host:port');
       return undefined;
     }
+    if (req.httpVersionMajor !== 1) {
+      reply(req, res, 505, `HTTP/${req.httpVersion} is not supported: HTTP/1.0 and HTTP/1.1 only`);
+      return undefined;
+    }
     if (!proxyAuthorized(req.headers['proxy-authorization'], options.auth)) {
       reply(req, res, 407, 'proxy authentication required', { 'proxy-authenticate': proxyAuthenticateValue() });
       return undefined;
     }
+    const parts = splitAbsoluteTarget(target);
     let url: URL;
     try {
       url = new URL(target);
@@ -199,7 +267,7 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
       reply(req, res, 400, `malformed request target "${target.slice(0, 200)}"`);
       return undefined;
     }
-    if (url.protocol !== 'http:') {
+    if (!parts || parts.scheme !== 'http') {
       reply(req, res, 501, `scheme "${url.protocol.replace(/:$/, '')}" is not supported: only http:// (use CONNECT for tunnels)`);
       return undefined;
     }
@@ -207,8 +275,13 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
       reply(req, res, 400, 'both Content-Length and Transfer-Encoding: refused, not forwarded');
       return undefined;
     }
+    if (req.rawHeaders.filter((_, i) => i % 2 === 0 && /^host$/i.test(req.rawHeaders[i])).length > 1) {
+      reply(req, res, 400, 'more than one Host field (RFC 9112 §3.2)');
+      return undefined;
+    }
     const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-    if (!hostname) {
+    // "http:///x" has no authority; WHATWG URL would read the path's first segment as the host
+    if (!hostname || !parts.authority) {
       reply(req, res, 400, 'request target has no host');
       return undefined;
     }
@@ -223,36 +296,84 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
       return undefined;
     }
 
+    // Max-Forwards counts down on TRACE and OPTIONS only (RFC 9110 §7.6.2)
+    const hopsLeft = req.method === 'TRACE' || req.method === 'OPTIONS' ? maxForwardsOf(req.headers['max-forwards']) : null;
+    if (hopsLeft === 0) {
+      answerAsLastHop(req, res);
+      return undefined;
+    }
+
     const headers = endToEndHeaders(req.rawHeaders);
     headers.host = url.host;
     appendVia(headers, req.httpVersion);
     // a body of unknown length is re-framed for the next hop (Transfer-Encoding itself is hop-by-hop)
     if (req.headers['transfer-encoding'] !== undefined) headers['transfer-encoding'] = 'chunked';
+    if (hopsLeft !== null) headers['max-forwards'] = String(hopsLeft - 1);
 
-    const upReq = http.request({
-      agent,
-      host: hostname,
-      port: url.port ? Number(url.port) : 80,
-      method: req.method,
-      path: `${url.pathname}${url.search}`,
-      headers,
-      setHost: false,
-      // the origin may not go silent for longer than this: the agent sets it as the socket's idle timeout
-      // when it assigns the socket (cheaper than req.setTimeout(), which adds listeners per request)
-      timeout: options.upstreamTimeoutMs,
-    });
+    let upReq: http.ClientRequest;
+    try {
+      upReq = http.request({
+        agent,
+        host: hostname,
+        port: url.port ? Number(url.port) : 80,
+        lookup: lookupFor(hostname, options.allowHosts),
+        method: req.method,
+        // as the client wrote it: a proxy must not rewrite the path or query (RFC 9110 §7.7)
+        path: parts.pathAndQuery,
+        headers,
+        setHost: false,
+        // the origin may not go silent for longer than this: the agent sets it as the socket's idle timeout
+        // when it assigns the socket (cheaper than req.setTimeout(), which adds listeners per request)
+        timeout: options.upstreamTimeoutMs,
+      });
+    } catch (err) {
+      // node:http refuses to send some bytes its server accepted (ERR_UNESCAPED_CHARACTERS, ERR_INVALID_CHAR)
+      reply(req, res, 400, `request cannot be forwarded: ${err instanceof Error ? err.message : String(err)}`);
+      return undefined;
+    }
+    // the origin's answer is parsed with every field kept (see server.maxHeadersCount above)
+    (upReq as unknown as { maxHeadersCount: number }).maxHeadersCount = 0;
 
     let timedOut = false;
     let finished = false; // an answer (forwarded or error) has been decided
+    let awaitingDrain = false; // the origin is not reading the upload as fast as the client sends it
     const giveUp = (): void => {
       timedOut = true;
+      // a body already under way must end as cut off, never with a clean end the client would take as whole
+      if (res.headersSent && !res.writableEnded) res.destroy();
       upReq.destroy(new Error('upstream timeout'));
     };
-    // until the response head: one deadline covering connect and wait (a socket's idle timeout alone would
-    // let a slowly streamed upload postpone it)
+    // No progress for --upstream-timeout: no byte of the upload forwarded, or no response head once it is all
+    // sent. Refreshed per forwarded chunk, so a long upload that keeps moving is not cut; connecting counts.
     const headTimer = setTimeout(giveUp, options.upstreamTimeoutMs);
     upReq.on('timeout', giveUp);
-    upReq.on('close', () => clearTimeout(headTimer));
+    upReq.on('finish', () => headTimer.refresh());
+    upReq.on('close', () => {
+      clearTimeout(headTimer);
+      // closed with no response and no error: an answer node:http swallowed (a 101 nobody asked for)
+      if (!finished && !res.destroyed) {
+        finished = true;
+        stopPump();
+        reply(req, res, 502, `origin ${url.host} closed the connection without a response`);
+      }
+    });
+    // Upgrade is hop-by-hop and never forwarded, so a 101 is an answer to a question nobody asked
+    upReq.on('upgrade', (_upRes, upSocket: net.Socket) => {
+      upSocket.destroy();
+      if (finished || res.destroyed) return;
+      finished = true;
+      stopPump();
+      reply(req, res, 502, `origin ${url.host} switched protocols unasked (101)`);
+    });
+    // 103 Early Hints travel on (RFC 9110 §15.2: 1xx are forwarded); others (102) are obsolete
+    upReq.on('information', (info: { statusCode: number; headers: http.IncomingHttpHeaders }) => {
+      if (info.statusCode !== 103 || info.headers.link === undefined || res.headersSent || finished) return;
+      try {
+        res.writeEarlyHints({ link: info.headers.link });
+      } catch {
+        // a Link value node:http will not write: the hint is only a hint
+      }
+    });
 
     upReq.on('error', (err: NodeJS.ErrnoException) => {
       stopPump();
@@ -262,7 +383,9 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
         res.destroy();
         return;
       }
-      if (timedOut) reply(req, res, 504, `origin ${url.host} did not answer within ${options.upstreamTimeoutMs} ms`);
+      if (timedOut && !req.complete && !awaitingDrain) {
+        reply(req, res, 408, `request body stalled: no byte from the client for ${options.upstreamTimeoutMs} ms`, { connection: 'close' });
+      } else if (timedOut) reply(req, res, 504, `origin ${url.host} did not answer within ${options.upstreamTimeoutMs} ms`);
       else reply(req, res, 502, `origin ${url.host} failed: ${err.code ?? err.message}`);
     });
 
@@ -273,9 +396,25 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
         return;
       }
       finished = true;
+      const status = upRes.statusCode ?? 0;
+      const coding = upRes.headers['transfer-encoding'];
+      const unusable =
+        status < 200 || status > 599
+          ? `status ${status}`
+          : coding !== undefined && !/^\s*chunked\s*$/i.test(coding)
+            ? `Transfer-Encoding "${coding}" (only chunked is decoded here)`
+            : null;
+      if (unusable) {
+        upRes.destroy();
+        upReq.destroy();
+        reply(req, res, 502, `origin ${url.host} sent an unusable response: ${unusable}`);
+        return;
+      }
       const out = endToEndHeaders(upRes.rawHeaders);
       appendVia(out, upRes.httpVersion);
       if (closing) out.connection = 'close';
+      // a 204 has no body, so no length either (RFC 9110 §8.6)
+      if (status === 204) delete out['content-length'];
       try {
         res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, out);
       } catch (err) {
@@ -305,9 +444,14 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
         }
         return;
       }
-      if (!upReq.write(chunk)) req.pause();
+      headTimer.refresh();
+      if (!upReq.write(chunk)) {
+        awaitingDrain = true;
+        req.pause();
+      }
     };
     const onDrain = (): void => {
+      awaitingDrain = false;
       if (pumping) req.resume();
     };
     const onEnd = (): void => {
@@ -344,11 +488,16 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
     // the HTTP parser let go of this socket: its errors are ours now
     socket.on('error', () => socket.destroy());
     socket.setTimeout(0);
-    try {
-      openTunnel(req, socket, head);
-    } catch (err) {
-      rawReply(socket, 500, `internal error: ${err instanceof Error ? err.message : String(err)}`);
-    }
+    // a CONNECT pipelined behind requests still being answered waits for them: its 200 (and the tunnel's
+    // bytes) must come after their responses, not in the middle (node:http leaves the socket paused meanwhile)
+    afterPending(state, () => {
+      if (socket.destroyed) return;
+      try {
+        openTunnel(req, socket, head);
+      } catch (err) {
+        rawReply(socket, 500, `internal error: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    });
   }
 
   function openTunnel(req: http.IncomingMessage, socket: net.Socket, head: Buffer): void {
@@ -382,7 +531,7 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
         inFlight--;
       }
     };
-    const upstream = net.connect({ host: dest.host, port: dest.port, allowHalfOpen: true, noDelay: true });
+    const upstream = net.connect({ host: dest.host, port: dest.port, allowHalfOpen: true, noDelay: true, lookup: lookupFor(dest.host, options.allowHosts) });
     trackUpstream(upstream);
     let established = false;
     const connectTimer = setTimeout(() => {
@@ -441,7 +590,7 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
   }
 
   server.on('connection', (socket: net.Socket) => {
-    const state: ClientState = { active: 0, tunnel: false };
+    const state = newClientState();
     clients.set(socket, state);
     socket.once('close', () => clients.delete(socket));
     if (closing) socket.destroy();
@@ -453,14 +602,28 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
       socket.destroy();
       return;
     }
-    // a response is already under way on this socket: writing a status line now would corrupt it
-    if ((socket as unknown as { _httpMessage?: unknown })._httpMessage) {
-      socket.destroy();
+    const state = clients.get(socket);
+    if (state?.failed) return; // the parser reports again on later bytes: one answer is enough
+    if (state) state.failed = true;
+    const code = err.code ?? 'parse error';
+    const current = state?.current;
+    if (current && !current.req.complete) {
+      // the fault is in the body of the request being forwarded: drop the upstream side, answer this request
+      current.abort();
+      reply(current.req, current.res, 400, `malformed request body (${code})`, { connection: 'close' });
       return;
     }
-    if (err.code === 'HPE_HEADER_OVERFLOW') rawReply(socket, 431, `request header block exceeds ${options.maxHeaderSize} bytes`);
-    else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') rawReply(socket, 408, `request headers not received within ${options.headersTimeoutMs} ms`);
-    else rawReply(socket, 400, `malformed request (${err.code ?? 'parse error'})`);
+    if (!state && (socket as unknown as { _httpMessage?: unknown })._httpMessage) {
+      socket.destroy(); // not one of ours (never counted): no way to keep the order of answers
+      return;
+    }
+    // the fault is in a later request: earlier ones pipelined before it are answered first, in order
+    afterPending(state, () => {
+      if (err.code === 'HPE_HEADER_OVERFLOW') rawReply(socket, 431, `request header block exceeds ${options.maxHeaderSize} bytes`);
+      else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') rawReply(socket, 408, `request headers not received within ${options.headersTimeoutMs} ms`);
+      else if (err.code === 'HPE_INVALID_METHOD' && wellFormedRequestLine(err)) rawReply(socket, 501, `request method not implemented here (${code})`);
+      else rawReply(socket, 400, `malformed request (${code})`);
+    });
   });
 
   function serveSocket(socket: net.Socket): void {

@@ -14,6 +14,13 @@ const ALWAYS_HOP_BY_HOP = new Set([
   'proxy-authorization',
 ]);
 
+/**
+ * Fields a Connection header may not remove: the body's framing is this hop's business, decided from what the
+ * parser used. `Connection: Content-Length` dropping it would send the body unframed, so the next hop would read
+ * it as further requests (smuggling).
+ */
+const NEVER_CONNECTION_LISTED = new Set(['content-length']);
+
 export const VIA_PSEUDONYM = 'handoff';
 
 /** Field names (lower case) listed by every Connection header of a raw header list. */
@@ -37,6 +44,7 @@ export type HeaderMap = Record<string, string | string[]>;
  */
 export function endToEndHeaders(rawHeaders: readonly string[], extraDrop: readonly string[] = []): HeaderMap {
   const drop = connectionTokens(rawHeaders);
+  for (const keep of NEVER_CONNECTION_LISTED) drop.delete(keep);
   for (const d of extraDrop) drop.add(d);
   const out: HeaderMap = {};
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {

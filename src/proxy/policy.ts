@@ -14,6 +14,9 @@ export function isLoopbackHost(host: string): boolean {
   const h = bare(host);
   if (h === 'localhost' || h === 'localhost.' || h.endsWith('.localhost')) return true;
   if (h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
+  // IPv4-mapped, in hex as URL parsing writes it: ::ffff:7f00:1 is ::ffff:127.0.0.1
+  const hex = /^::ffff:([0-9a-f]{1,4}):[0-9a-f]{1,4}$/.exec(h);
+  if (hex) return parseInt(hex[1], 16) >> 8 === 127;
   const v4 = h.startsWith('::ffff:') ? h.slice(7) : h;
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(v4);
   return m !== null && m.slice(1).every((o) => Number(o) <= 255) && m[1] === '127';

@@ -219,8 +219,21 @@ export async function startTcpOrigins(): Promise<TcpOrigins> {
   };
 }
 
-/** A loopback port with nothing listening on it (bound, then released). */
+/**
+ * A loopback port with nothing listening on it. Port 1 (tcpmux, never served here) when a connection to it is
+ * refused: a port bound and released at random could be handed to another test file's listener running in
+ * parallel, which would then answer for the "dead" port. Otherwise a port bound, then released.
+ */
 export async function closedPort(): Promise<number> {
+  const refused = await new Promise<boolean>((resolve) => {
+    const probe = net.connect({ host: '127.0.0.1', port: 1 });
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(false);
+    });
+    probe.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
+  });
+  if (refused) return 1;
   const srv = net.createServer();
   await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
   const port = (srv.address() as net.AddressInfo).port;

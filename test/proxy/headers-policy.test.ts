@@ -1,6 +1,7 @@
 // Pure parts of the proxy: hop-by-hop stripping, Via, framing conflicts, destination/port/auth policy.
 import t from 'tap';
 import { appendVia, connectionTokens, endToEndHeaders, hasConflictingFraming } from '../../src/proxy/headers.js';
+import { lookupFor, loopbackAnswers, loopbackOnlyLookup } from '../../src/proxy/loopback-lookup.js';
 import {
   connectPortAllowed,
   destinationAllowed,
@@ -72,4 +73,37 @@ t.test('proxyAuthorized', async (t) => {
   t.notOk(proxyAuthorized(b('u:x'), 'u:p'), 'wrong password');
   t.notOk(proxyAuthorized(b('u:p'), 'u:pp'), 'prefix is not enough');
   t.notOk(proxyAuthorized('Bearer abc', 'u:p'), 'other scheme');
+});
+
+t.test('IPv4-mapped loopback is loopback however it is written', async (t) => {
+  t.ok(isLoopbackHost('::ffff:127.0.0.1'));
+  t.ok(isLoopbackHost('[::ffff:7f00:1]'), 'the hex form WHATWG URL writes');
+  t.ok(isLoopbackHost('::ffff:7f12:3456'));
+  t.notOk(isLoopbackHost('::ffff:a00:1'), '::ffff:10.0.0.1');
+});
+
+t.test('names allowed only as loopback resolve to loopback addresses only', async (t) => {
+  t.equal(lookupFor('localhost', []), loopbackOnlyLookup);
+  t.equal(lookupFor('app.localhost', []), loopbackOnlyLookup);
+  t.equal(lookupFor('app.localhost', ['app.localhost']), undefined, 'named by --allow-host: resolved freely');
+  t.equal(lookupFor('127.0.0.1', []), undefined, 'a literal needs no lookup');
+  t.equal(lookupFor('example.com', ['example.com']), undefined);
+  t.same(
+    loopbackAnswers([
+      { address: '10.0.0.5', family: 4 },
+      { address: '127.0.0.2', family: 4 },
+      { address: '::1', family: 6 },
+      { address: '2001:db8::1', family: 6 },
+    ]),
+    [{ address: '127.0.0.2', family: 4 }, { address: '::1', family: 6 }],
+  );
+  const resolved = await new Promise<unknown>((resolve) =>
+    loopbackOnlyLookup('localhost', { all: true }, (err, addresses) => resolve(err ?? addresses)),
+  );
+  t.ok(Array.isArray(resolved) && resolved.length > 0, 'localhost itself still resolves');
+});
+
+t.test('a Connection header cannot remove Content-Length (the body would go out unframed)', async (t) => {
+  const out = endToEndHeaders(['Content-Length', '5', 'Connection', 'Content-Length, X-A', 'X-A', '1']);
+  t.same(out, { 'content-length': '5' });
 });
