@@ -81,6 +81,12 @@ function wellFormedRequestLine(err: Error): boolean {
   return /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ [^\s]+ HTTP\/1\.[01]$/.test(line);
 }
 
+function hostFields(rawHeaders: readonly string[]): number {
+  let n = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i].length === 4 && rawHeaders[i].toLowerCase() === 'host') n++;
+  return n;
+}
+
 /** A Max-Forwards value, or null when absent or not a plain number. */
 function maxForwardsOf(value: string | string[] | undefined): number | null {
   const v = Array.isArray(value) ? value[0] : value;
@@ -275,7 +281,7 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
       reply(req, res, 400, 'both Content-Length and Transfer-Encoding: refused, not forwarded');
       return undefined;
     }
-    if (req.rawHeaders.filter((_, i) => i % 2 === 0 && /^host$/i.test(req.rawHeaders[i])).length > 1) {
+    if (hostFields(req.rawHeaders) > 1) {
       reply(req, res, 400, 'more than one Host field (RFC 9112 §3.2)');
       return undefined;
     }
