@@ -63,7 +63,8 @@ proxyFlags(
   .option('--strict-exit', 'clean-shutdown demands exit code 0')
   .option('--pool <n>', 'command target: children it may keep at rest')
   .option('--cap <n>', 'command target: most live children it may have')
-  .option('--ignore <regex...>', 'ignore processes whose cmdline matches (infrastructure)')
+  // one pattern per use: a variadic option would swallow a target command written without `--`
+  .option('--ignore <regex>', 'ignore processes whose cmdline matches (infrastructure; repeatable)', (v: string, prev: string[] = []) => [...prev, v])
   .option('--sample-hz <n>', 'sampler frequency (default 10)')
   .option('--nofile <n>', 'start the target under this descriptor limit (prlimit)')
   .option('--quiet', 'no progress output')

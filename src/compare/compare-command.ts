@@ -2,6 +2,7 @@
 // repeated), each run a normal stress run with its own directory under <compare-dir>/runs/; then the
 // comparison (json, md, html) and the exit code: 0 all passed, 1 a check failed, 2 usage, 3 a target
 // did not start (70 an internal error of a run).
+import { ensureWritableDirectory } from '../util/ensure-dir.js';
 import { appendFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -86,7 +87,8 @@ const firstLine = (s: string): string => s.split('\n').find((l) => l.trim()) ?? 
 export async function runComparison(opts: CompareOptions): Promise<CompareResult> {
   const log = opts.log ?? (() => {});
   const id = opts.id ?? `compare-${makeRunId(opts.suite)}`;
-  const dir = resolve(opts.reportDir, id);
+  // before the first run: a report directory that cannot be written would otherwise fail every run, then the end
+  const dir = join(ensureWritableDirectory(opts.reportDir, '--report-dir'), id);
   const runsDir = join(dir, 'runs');
   const startedAt = new Date().toISOString();
   const schedule = interleave(opts.targets, opts.repeat);

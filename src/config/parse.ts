@@ -158,6 +158,7 @@ export function parseConfig(raw: unknown, source: string, baseDir: string): Hand
   if (top.ignores !== undefined) {
     config.ignores = stringList(top.ignores, `${source}: ignores`);
     config.ignores.forEach((pattern, i) => {
+      if (pattern.trim() === '') throw new UsageError(`${source}: ignores[${i}]: an empty pattern would match every process`);
       try {
         new RegExp(pattern);
       } catch (err) {

@@ -2,6 +2,7 @@
 // Whatever happens, the target's group (and any marked leftover) is killed before runStress returns or throws.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { ensureWritableDirectory } from '../util/ensure-dir.js';
 import http from 'node:http';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
@@ -130,7 +131,7 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
   const suite = opts.suite;
   const label = [opts.strategy ?? (opts.target.kind === 'command' ? 'command' : 'proxy'), opts.fault].filter(Boolean).join('-');
   const runId = opts.runId ?? makeRunId(label);
-  const reportDir = resolve(opts.reportDir);
+  const reportDir = ensureWritableDirectory(opts.reportDir, '--report-dir');
   const runDir = join(reportDir, runId);
   mkdirSync(runDir, { recursive: true });
   const startedAt = new Date();

@@ -11,8 +11,9 @@ import { parseFormats } from '../report/formats.js';
 import { UsageError } from '../util/errors.js';
 import { parseCount, parseDuration } from '../util/duration.js';
 import { runStress, type RunOptions } from './run.js';
-import { loadSuite, parseSuite, suiteNames, type Suite } from './suite.js';
+import { loadSuite, MAX_CONNECTIONS, MAX_SUITE_PHASE_MS, MIN_SUITE_DURATION_MS, parseSuite, suiteNames, type Suite } from './suite.js';
 import { mergeProxyFlags } from './suite-target.js';
+import { checkNofile } from './nofile.js';
 import { createProgress } from './progress.js';
 import { formatSummary } from './summary.js';
 import type { TargetSpec } from './target.js';
@@ -79,7 +80,10 @@ export function stressOptionsFromFlags(flags: Record<string, unknown>, command: 
     fault = proxy.fault;
   }
 
+  checkNofile(nofile, !commandTarget);
   const ignore = (Array.isArray(flags.ignore) ? flags.ignore : flags.ignore === undefined ? [] : [flags.ignore]).map((pattern) => {
+    // an empty pattern matches every process: `--ignore "$UNSET"` would silently switch the checks off
+    if (String(pattern).trim() === '') throw new UsageError('--ignore: an empty pattern would match every process');
     try {
       return new RegExp(String(pattern));
     } catch (err) {
@@ -93,10 +97,11 @@ export function stressOptionsFromFlags(flags: Record<string, unknown>, command: 
   const connectionsText = str(flags, 'connections');
   const drainText = str(flags, 'drain');
   const durationMs = durationText === undefined ? undefined : parseDuration(durationText, '--duration');
-  if (durationMs !== undefined && (durationMs < 100 || durationMs > 3_600_000)) throw new UsageError('--duration must be between 100ms and 1h');
+  if (durationMs !== undefined && (durationMs < MIN_SUITE_DURATION_MS || durationMs > MAX_SUITE_PHASE_MS)) throw new UsageError('--duration must be between 100ms and 1h');
   const connections = connectionsText === undefined ? undefined : parseCount(connectionsText, '--connections', 1);
-  if (connections !== undefined && connections > 1000) throw new UsageError('--connections must be at most 1000');
+  if (connections !== undefined && connections > MAX_CONNECTIONS) throw new UsageError(`--connections must be at most ${MAX_CONNECTIONS}`);
   const drainMs = drainText === undefined ? undefined : parseDuration(drainText, '--drain');
+  if (drainMs !== undefined && drainMs > MAX_SUITE_PHASE_MS) throw new UsageError('--drain must be at most 1h');
   return {
     target,
     mode,

@@ -62,6 +62,11 @@ export function loadSuite(nameOrPath: string): Suite {
   return parseSuite(raw, file, isPath ? basename(file, '.json') : nameOrPath);
 }
 
+/** Bounds shared with the flags that override a suite (stress-command.ts). */
+export const MIN_SUITE_DURATION_MS = 100;
+export const MAX_SUITE_PHASE_MS = 3_600_000;
+export const MAX_CONNECTIONS = 1000;
+
 const KEYS = ['name', 'description', 'duration', 'connections', 'warmup', 'drain', 'shutdown', 'load', 'budget', 'fdSlack', 'expectStatus', 'target'];
 
 export function parseSuite(raw: unknown, source: string, fallbackName: string): Suite {
@@ -70,16 +75,22 @@ export function parseSuite(raw: unknown, source: string, fallbackName: string): 
   const o = raw as Record<string, unknown>;
   const unknown = Object.keys(o).filter((k) => !KEYS.includes(k));
   if (unknown.length) throw new UsageError(`${where}: unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')} (known: ${KEYS.join(', ')})`);
-  const duration = (key: string, fallback: number): number => {
+  // the same bounds as the flags that override them (--duration, --connections): a suite file is input too
+  const duration = (key: string, fallback: number, minMs = 0): number => {
     const v = o[key];
+    let ms: number;
     if (v === undefined) return fallback;
-    if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return v;
-    if (typeof v === 'string') return parseDuration(v, `${where}: ${key}`);
-    throw new UsageError(`${where}: ${key} must be a duration like "2s"`);
+    if (typeof v === 'number' && Number.isFinite(v) && v >= 0) ms = v;
+    else if (typeof v === 'string') ms = parseDuration(v, `${where}: ${key}`);
+    else throw new UsageError(`${where}: ${key} must be a duration like "2s"`);
+    if (ms < minMs || ms > MAX_SUITE_PHASE_MS) throw new UsageError(`${where}: ${key} must be between ${minMs}ms and 1h`);
+    return ms;
   };
-  const int = (v: unknown, key: string, fallback: number, min: number): number => {
+  const int = (v: unknown, key: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number => {
     if (v === undefined) return fallback;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new UsageError(`${where}: ${key} must be an integer ≥ ${min}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      throw new UsageError(`${where}: ${key} must be an integer ${max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`}`);
+    }
     return v;
   };
   if (o.name !== undefined && typeof o.name !== 'string') throw new UsageError(`${where}: name must be a string`);
@@ -106,8 +117,8 @@ export function parseSuite(raw: unknown, source: string, fallbackName: string): 
   return {
     name: (o.name as string | undefined) ?? fallbackName,
     description: (o.description as string | undefined) ?? '',
-    durationMs: duration('duration', 10_000),
-    connections: int(o.connections, 'connections', 8, 1),
+    durationMs: duration('duration', 10_000, MIN_SUITE_DURATION_MS),
+    connections: int(o.connections, 'connections', 8, 1, MAX_CONNECTIONS),
     warmupMs: duration('warmup', 1_500),
     drainMs: duration('drain', 5_000),
     shutdownMs: duration('shutdown', 8_000),
