@@ -12,6 +12,7 @@ import { proxyOptionsToArgs } from '../proxy/parse-options.js';
 import type { PoolDeclaration } from '../proxy/strategies/strategy.js';
 import { TargetStartError } from '../util/errors.js';
 import { registerCleanup, signalGroup } from './cleanup.js';
+import { startGuardian } from './guardian.js';
 
 export const MARKER_NAME = 'HANDOFF_RUN_ID';
 
@@ -139,6 +140,8 @@ export async function launchTarget(spec: TargetSpec, ctx: { runId: string; runDi
   });
   const pid = child.pid ?? -1;
   const release = pid > 0 ? registerCleanup((sig) => void signalGroup(pid, sig)) : () => {};
+  // and should the harness itself be killed outright, the group goes too
+  const guardian = pid > 0 ? startGuardian(pid) : null;
 
   let stderrTail = '';
   let stdoutBuf = '';
@@ -170,6 +173,7 @@ export async function launchTarget(spec: TargetSpec, ctx: { runId: string; runDi
     outFile.end();
     errFile.end();
     release();
+    guardian?.stop();
   };
 
   const killGroup = async (graceMs = 2_000): Promise<void> => {
