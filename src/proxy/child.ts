@@ -38,7 +38,12 @@ function send(m: ToMaster, then?: () => void): void {
 }
 
 // Death pipe. The orphan-on-shutdown canary is the child that relies on its master to stop it.
-if (fault !== 'orphan-on-shutdown') process.on('disconnect', () => process.exit(0));
+// Loading this ES module takes turns of the event loop, and a master that died meanwhile closed the channel
+// before anyone listened: its 'disconnect' went unheard. Hence the check after subscribing.
+if (fault !== 'orphan-on-shutdown') {
+  process.on('disconnect', () => process.exit(0));
+  if (!process.connected) process.exit(0);
+}
 
 let served = 0;
 const statsTimer = setInterval(() => send({ t: 'stats', rssBytes: process.memoryUsage.rss(), served }), 1_000);
@@ -82,7 +87,15 @@ function connectionOver(): void {
 if (role === 'cluster-worker') {
   // node:cluster shares the listener: the primary accepts and passes handles on its own.
   proxy.server.on('connection', () => faults?.onConnection());
-  proxy.server.listen({ port: options.port, host: options.host });
+  // The primary binds the shared handle; its failure (EADDRINUSE…) surfaces here as the server's 'error'.
+  // Unhandled, that is a 25-line trace per worker ahead of the primary's one line: report the code instead
+  // (the primary puts it in its `cannot listen` line) and leave quietly.
+  const onListenError = (err: NodeJS.ErrnoException): void => {
+    const failed = { t: 'listen-failed', code: err.code ?? err.message }; // not in ToMaster: only cluster.ts reads it
+    send(failed as unknown as ToMaster, () => process.exit(1));
+  };
+  proxy.server.once('error', onListenError);
+  proxy.server.listen({ port: options.port, host: options.host }, () => proxy.server.off('error', onListenError));
   process.on('message', (msg: ToChild) => {
     if (msg?.t === 'shutdown' || msg?.t === 'retire') void stop(msg.graceMs);
   });
