@@ -13,13 +13,18 @@
 // the primary holding those client sockets in CLOSE_WAIT forever (nodejs/node#19433) — handoff's chaos suite
 // caught exactly that (sockets-drained failed on cluster). With SCHED_NONE there is no per-connection handoff.
 //
+// Start-up: a worker whose listen fails (the primary could not bind: EADDRINUSE…) reports the code over IPC
+// ('listen-failed') and exits quietly; listen() rejects with that code once every worker is reaped.
+// shutdown() may come while listen() is still waiting (SIGTERM during start-up): workers that are not
+// listening yet serve nothing and are SIGTERMed at once.
+//
 // Known limit: the shared listener belongs to node:cluster, which closes it when the last worker is gone;
 // if every worker dies at once, connections are refused until a replacement listens again (same port).
 import cluster, { type Worker } from 'node:cluster';
 import type { AddressInfo } from 'node:net';
 import { createFaultHooks } from '../faults.js';
 import type { ProxyOptions } from '../options.js';
-import { drainThenTerminate } from '../process/escalate.js';
+import { drainThenTerminate, signal } from '../process/escalate.js';
 import { assertFaultSupported } from '../process/fault-support.js';
 import { OPTIONS_ENV, isToMaster, type ToChild } from '../process/messages.js';
 import { childEntryPath } from '../process/spawn-child.js';
@@ -34,6 +39,8 @@ const CRASH_LOOP = 3;
 export class ClusterStrategy implements Strategy {
   readonly name = 'cluster';
   private readonly workers = new Set<Worker>();
+  /** workers whose server is listening (the others are booting) */
+  private readonly listening = new Set<Worker>();
   private readonly startedAt = new Map<Worker, number>();
   private readonly faults;
   private shuttingDown = false;
@@ -70,13 +77,18 @@ export class ClusterStrategy implements Strategy {
     cluster.on('exit', (w) => this.onWorkerGone(w));
     const listening: Promise<AddressInfo>[] = [];
     for (let i = 0; i < this.options.workers; i++) listening.push(this.whenListening(this.fork()));
+    for (const p of listening) p.catch(() => {}); // Promise.all reports the first failure only
     try {
       const addresses = await Promise.all(listening);
+      if (this.shuttingDown) throw new Error('shut down during start-up');
       this.boundPort = addresses[0].port;
       return addresses[0];
     } catch (err) {
       this.shuttingDown = true;
+      if (this.respawnTimer) clearTimeout(this.respawnTimer);
+      this.respawnTimer = null;
       await drainThenTerminate(() => [...this.workers].map((w) => w.process), 0);
+      await this.faults.close();
       throw err;
     }
   }
@@ -86,6 +98,11 @@ export class ClusterStrategy implements Strategy {
     if (this.respawnTimer) clearTimeout(this.respawnTimer);
     const msg: ToChild = { t: 'shutdown', graceMs };
     for (const w of this.workers) {
+      // a worker still booting has no connection and may not listen for messages yet: stop it now
+      if (!this.listening.has(w)) {
+        signal(w.process, 'SIGTERM');
+        continue;
+      }
       try {
         if (w.isConnected()) w.send(msg, (err: Error | null) => void err);
       } catch {
@@ -107,11 +124,18 @@ export class ClusterStrategy implements Strategy {
       if (isToMaster(m) && m.t === 'stats') this.counters.peakRss = Math.max(this.counters.peakRss, m.rssBytes);
     });
     w.on('error', () => {}); // send errors on a dying worker: its 'exit' follows
+    w.once('listening', () => this.listening.add(w));
     return w;
   }
 
   private whenListening(w: Worker): Promise<AddressInfo> {
     return new Promise((resolve, reject) => {
+      let listenError: string | null = null;
+      const onMessage = (m: unknown): void => {
+        const r = m as { t?: unknown; code?: unknown } | null;
+        if (r?.t === 'listen-failed' && typeof r.code === 'string') listenError = r.code;
+      };
+      w.on('message', onMessage);
       const timer = setTimeout(() => {
         w.process.kill('SIGKILL');
         reject(new Error(`cluster worker did not listen within ${BOOT_TIMEOUT_MS} ms`));
@@ -119,18 +143,26 @@ export class ClusterStrategy implements Strategy {
       w.once('listening', (address: { address: string; port: number; addressType: number | string }) => {
         clearTimeout(timer);
         w.off('exit', onExit);
+        w.off('message', onMessage);
         const family = address.addressType === 6 || address.addressType === 'udp6' ? 'IPv6' : 'IPv4';
         resolve({ address: address.address ?? this.options.host, port: address.port, family });
       });
       const onExit = (code: number | null, sig: string | null): void => {
         clearTimeout(timer);
-        reject(new Error(`cluster worker exited before listening (code ${code}, signal ${sig})`));
+        w.off('message', onMessage);
+        if (listenError !== null) {
+          // serve.ts prints the code, as for every other strategy: `cannot listen on 127.0.0.1:P: EADDRINUSE`
+          reject(Object.assign(new Error(`cluster worker could not listen (${listenError})`), { code: listenError }));
+        } else {
+          reject(new Error(`cluster worker exited before listening (code ${code}, signal ${sig})`));
+        }
       };
       w.once('exit', onExit);
     });
   }
 
   private onWorkerGone(w: Worker): void {
+    this.listening.delete(w);
     if (!this.workers.delete(w)) return;
     const started = this.startedAt.get(w) ?? 0;
     this.startedAt.delete(w);
