@@ -19,18 +19,6 @@ export async function serve(options: ProxyOptions): Promise<void> {
   process.stdout.on('error', () => {});
   process.stderr.on('error', () => {});
   const strategy = await loadStrategy(options);
-  let address;
-  try {
-    address = await strategy.listen();
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    throw new TargetStartError(`cannot listen on ${options.host}:${options.port}: ${e.code ?? e.message}`, {
-      command: process.argv.slice(1),
-      stderr: '',
-      exitCode: null,
-      signal: null,
-    });
-  }
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) return; // a second signal changes nothing: the grace deadline already bounds shutdown
@@ -48,9 +36,26 @@ export async function serve(options: ProxyOptions): Promise<void> {
       })
       .finally(() => process.exit(0));
   };
-  // installed before the listening line goes out: a harness may signal the moment it reads it
+  // Installed before listen(): prefork and cluster start their workers there, and a signal under the default
+  // disposition would kill the master mid start-up and leave them to init. A signal during start-up is a
+  // shutdown like any other (the strategy ends what listen() started, listen() settles, nothing is announced);
+  // and the handler is in place before the listening line goes out: a harness may signal the moment it reads it.
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  let address;
+  try {
+    address = await strategy.listen();
+  } catch (err) {
+    if (stopping) return; // interrupted by the signal: the shutdown under way ends the process (exit 0)
+    const e = err as NodeJS.ErrnoException;
+    throw new TargetStartError(`cannot listen on ${options.host}:${options.port}: ${e.code ?? e.message}`, {
+      command: process.argv.slice(1),
+      stderr: '',
+      exitCode: null,
+      signal: null,
+    });
+  }
+  if (stopping) return; // never announce an address that is already going away
   // control channel: a `stats` line with the strategy's counters (children live/spawned/crashed, queue, …)
   process.on('SIGUSR2', () => {
     const stats = strategy.stats?.();

@@ -9,6 +9,10 @@
 //             handles it never confirmed are closed in the master (process/handle-ledger.ts), so its
 //             clients see a closed connection and the master keeps nothing open.
 //   at rest   when no worker is ready (all booting), connections wait in the bounded accept queue.
+//   start-up  listen() boots the workers, then binds. If either fails (a worker dies booting, the port is
+//             taken) every worker is ended and reaped before listen() rejects, so the master can exit 3 with
+//             nothing left behind. shutdown() may come while listen() is still booting (SIGTERM during
+//             start-up): booting workers serve nothing and are SIGTERMed at once, and listen() rejects.
 //
 // Pool rule (the `pool` line): resident = workers; cap = workers, +1 when recycling is on (the replacement
 // boots while the retiring worker finishes its connections). The zombie canary's log sink counts as one more.
@@ -18,7 +22,7 @@ import type { AddressInfo } from 'node:net';
 import { createFaultHooks } from '../faults.js';
 import type { ProxyOptions } from '../options.js';
 import { AcceptQueue } from '../process/accept-queue.js';
-import { drainThenTerminate, isRunning, terminate } from '../process/escalate.js';
+import { drainThenTerminate, isRunning, signal, terminate } from '../process/escalate.js';
 import { assertFaultSupported } from '../process/fault-support.js';
 import { HandleLedger } from '../process/handle-ledger.js';
 import { createPausedListener } from '../process/listener.js';
@@ -96,16 +100,36 @@ export class PreforkStrategy implements Strategy {
   }
 
   async listen(): Promise<AddressInfo> {
-    const booted: Promise<void>[] = [];
-    for (let i = 0; i < this.options.workers; i++) booted.push(this.whenReady(this.spawnWorker()));
     try {
+      const booted: Promise<void>[] = [];
+      for (let i = 0; i < this.options.workers; i++) {
+        const ready = this.whenReady(this.spawnWorker());
+        ready.catch(() => {}); // observed here too: when spawnWorker() throws midway, Promise.all never sees these
+        booted.push(ready);
+      }
       await Promise.all(booted);
+      if (this.shuttingDown) throw new Error('shut down during start-up');
+      const address = await this.listener.listen(this.options.host, this.options.port);
+      if (this.shuttingDown) throw new Error('shut down during start-up');
+      return address;
     } catch (err) {
-      this.shuttingDown = true;
-      await terminate(this.workers.map((w) => w.proc));
+      await this.abortStart();
       throw err;
     }
-    return this.listener.listen(this.options.host, this.options.port);
+  }
+
+  /** listen() failed or was interrupted: end and reap every worker (and the canary's helper) before it rejects. */
+  private async abortStart(): Promise<void> {
+    this.shuttingDown = true;
+    this.listener.stopAccepting();
+    if (this.respawnTimer) clearTimeout(this.respawnTimer);
+    this.respawnTimer = null;
+    for (const w of this.workers) if (w.bootTimer) clearTimeout(w.bootTimer);
+    this.queue.destroyAll();
+    // idle (no connection was ever handed): nothing to finish, so no shutdown message, just the signal ladder
+    const unreaped = await terminate(this.workers.map((w) => w.proc));
+    if (unreaped.length) process.stderr.write(`handoff prefork: workers not reaped: ${unreaped.join(' ')}\n`);
+    await this.faults.close();
   }
 
   async shutdown(graceMs: number): Promise<void> {
@@ -114,7 +138,12 @@ export class PreforkStrategy implements Strategy {
     this.shuttingDown = true;
     if (this.respawnTimer) clearTimeout(this.respawnTimer);
     this.queue.destroyAll();
-    for (const w of this.workers) this.sendControl(w, { t: 'shutdown', graceMs });
+    for (const w of this.workers) {
+      if (w.bootTimer) clearTimeout(w.bootTimer);
+      // a worker still booting has no connection and may not listen for messages yet: stop it now
+      if (w.ready) this.sendControl(w, { t: 'shutdown', graceMs });
+      else signal(w.proc, 'SIGTERM');
+    }
     // workers bound their own close by graceMs (+500 ms); give them that before escalating
     const unreaped = await drainThenTerminate(() => this.workers.map((w) => w.proc), graceMs + 750);
     if (unreaped.length) process.stderr.write(`handoff prefork: workers not reaped: ${unreaped.join(' ')}\n`);
