@@ -33,6 +33,19 @@ export const PROXY_FLAG_KEYS: readonly (keyof RawProxyFlags)[] = [
   'childLinger', 'tunnelIdleTimeout',
 ];
 
+/**
+ * Most processes a strategy may start eagerly (prefork/cluster workers, warm spares): each is a Node
+ * process (~40 MB, ~60 ms of CPU to boot), so anything larger is a typo, not a configuration.
+ */
+export const MAX_EAGER_PROCESSES = 256;
+
+/** parseCount with an upper bound: one usage line naming the range. */
+function parseBounded(text: string, what: string, min: number, max: number): number {
+  const n = parseCount(text, what, min);
+  if (n > max) throw new UsageError(`invalid ${what} "${text}" (expected an integer from ${min} to ${max})`);
+  return n;
+}
+
 const list = (s: string): string[] => s.split(',').map((x) => x.trim()).filter(Boolean);
 
 export function parseProxyFlags(raw: RawProxyFlags): ProxyOptions {
@@ -58,9 +71,9 @@ export function parseProxyFlags(raw: RawProxyFlags): ProxyOptions {
     if (raw.handoff !== 'ipc' && raw.handoff !== 'stdio') throw new UsageError(`invalid --handoff "${raw.handoff}" (ipc or stdio)`);
     o.handoff = raw.handoff;
   }
-  if (raw.spares !== undefined) o.spares = parseCount(raw.spares, '--spares');
+  if (raw.spares !== undefined) o.spares = parseBounded(raw.spares, '--spares', 0, MAX_EAGER_PROCESSES);
   if (raw.maxChildren !== undefined) o.maxChildren = parseCount(raw.maxChildren, '--max-children', 1);
-  if (raw.workers !== undefined) o.workers = parseCount(raw.workers, '--workers', 1);
+  if (raw.workers !== undefined) o.workers = parseBounded(raw.workers, '--workers', 1, MAX_EAGER_PROCESSES);
   if (raw.maxConnectionsPerChild !== undefined) o.maxConnectionsPerChild = parseCount(raw.maxConnectionsPerChild, '--max-connections-per-child');
   if (raw.allowHost !== undefined) o.allowHosts = list(raw.allowHost);
   if (raw.connectPorts !== undefined) {
@@ -82,7 +95,20 @@ export function parseProxyFlags(raw: RawProxyFlags): ProxyOptions {
   if (raw.shutdownGrace !== undefined) o.shutdownGraceMs = parseDuration(raw.shutdownGrace, '--shutdown-grace');
   if (raw.childLinger !== undefined) o.childLingerMs = parseDuration(raw.childLinger, '--child-linger');
   if (raw.tunnelIdleTimeout !== undefined) o.tunnelIdleTimeoutMs = parseDuration(raw.tunnelIdleTimeout, '--tunnel-idle-timeout');
+  assertSparesWithinCap(o);
   return o;
+}
+
+/**
+ * --spares may not exceed --max-children for the strategies that take both. fork counts spares toward the
+ * cap; per-connection starts them on top of it, and a warm pool larger than the cap of busy children is a
+ * mistake, not a pool. Checked here so `stress` refuses it before launching anything; each strategy checks
+ * again for the programmatic API.
+ */
+export function assertSparesWithinCap(o: ProxyOptions): void {
+  if ((o.strategy === 'per-connection' || o.strategy === 'fork') && o.spares > o.maxChildren) {
+    throw new UsageError(`--spares ${o.spares} exceeds --max-children ${o.maxChildren} (with --strategy ${o.strategy}, spares are bounded by the cap)`);
+  }
 }
 
 /** The strategies each strategy-specific flag changes; any other strategy would silently ignore it. */

@@ -10,7 +10,8 @@
 //                    bounded FIFO (process/accept-queue.ts explains why not close the listener): the cap
 //                    is never exceeded, the backlog semantics are kept.
 //   --spares N       N children booted ahead of demand (ipc only: an inherited fd exists only at spawn);
-//                    each takes exactly one connection, the master tops the pool back up.
+//                    each takes exactly one connection, the master tops the pool back up. At most
+//                    --max-children (a usage error beyond, as with fork).
 //   linger           a child still alive childLingerMs after its connection ended is terminated
 //                    (SIGTERM, then SIGKILL) and reaped.
 //
@@ -93,6 +94,10 @@ export class PerConnectionStrategy implements Strategy {
     if (options.handoff === 'stdio' && options.spares > 0) {
       throw new UsageError('--spares needs --handoff ipc: an inherited descriptor can only be given at spawn');
     }
+    if (options.spares > options.maxChildren) {
+      // spares are started on top of the cap: a pool larger than the cap of busy children is a typo, not a pool
+      throw new UsageError(`--spares ${options.spares} exceeds --max-children ${options.maxChildren}: with --strategy per-connection, spares may not outnumber the cap`);
+    }
     this.spares = options.fault === 'orphan-on-shutdown' ? Math.max(1, options.spares) : options.spares;
     this.cap = options.maxChildren + this.spares;
     this.faults = createFaultHooks(options.fault, 'per-connection-master');
@@ -118,7 +123,15 @@ export class PerConnectionStrategy implements Strategy {
   }
 
   async listen(): Promise<AddressInfo> {
-    const address = await this.listener.listen(this.options.host, this.options.port);
+    let address: AddressInfo;
+    try {
+      address = await this.listener.listen(this.options.host, this.options.port);
+    } catch (err) {
+      // no child exists yet; the zombie canary's log sink does, and would keep the master alive after exit 3
+      this.shuttingDown = true;
+      await this.faults.close();
+      throw err;
+    }
     this.topUpSpares();
     return address;
   }
