@@ -91,8 +91,7 @@ if (role === 'cluster-worker') {
   // Unhandled, that is a 25-line trace per worker ahead of the primary's one line: report the code instead
   // (the primary puts it in its `cannot listen` line) and leave quietly.
   const onListenError = (err: NodeJS.ErrnoException): void => {
-    const failed = { t: 'listen-failed', code: err.code ?? err.message }; // not in ToMaster: only cluster.ts reads it
-    send(failed as unknown as ToMaster, () => process.exit(1));
+    send({ t: 'listen-failed', code: err.code ?? err.message }, () => process.exit(1));
   };
   proxy.server.once('error', onListenError);
   proxy.server.listen({ port: options.port, host: options.host }, () => proxy.server.off('error', onListenError));

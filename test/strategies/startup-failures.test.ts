@@ -73,6 +73,7 @@ t.test('the port is taken: exit 3 with one line, and no worker left', async (t) 
     ['--strategy', 'cluster'],
     ['--strategy', 'cluster', '--workers', '4'],
     ['--strategy', 'per-connection', '--fault', 'zombie'],
+    ['--strategy', 'inline', '--fault', 'zombie'], // the fault's helper process kept a failed start alive
   ]) {
     const name = args.join(' ');
     const l = launch(t, [...args, '--port', String(port)]);

@@ -13,7 +13,8 @@ export type ToMaster =
   | { t: 'got'; id: number } // the handle arrived (the master may forget its bookkeeping copy)
   | { t: 'closed'; id: number } // that client connection is over
   | { t: 'done' } // per-connection child: its one connection is over, it is about to exit
-  | { t: 'stats'; rssBytes: number; served: number }; // periodic metrics flush
+  | { t: 'stats'; rssBytes: number; served: number } // periodic metrics flush
+  | { t: 'listen-failed'; code: string }; // cluster worker: the shared listen failed (EADDRINUSE…); it exits 1
 
 export const OPTIONS_ENV = 'HANDOFF_PROXY_OPTIONS';
 /** set to '1' for a per-connection child booted ahead of demand (a spare): it warms up before 'ready' */

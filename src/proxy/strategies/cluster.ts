@@ -132,8 +132,7 @@ export class ClusterStrategy implements Strategy {
     return new Promise((resolve, reject) => {
       let listenError: string | null = null;
       const onMessage = (m: unknown): void => {
-        const r = m as { t?: unknown; code?: unknown } | null;
-        if (r?.t === 'listen-failed' && typeof r.code === 'string') listenError = r.code;
+        if (isToMaster(m) && m.t === 'listen-failed' && typeof m.code === 'string') listenError = m.code;
       };
       w.on('message', onMessage);
       const timer = setTimeout(() => {

@@ -19,7 +19,8 @@ export function createStrategy(options: ProxyOptions): Strategy {
       proxy = p;
       p.server.on('connection', () => faults.onConnection());
       return new Promise((resolve, reject) => {
-        const onError = (err: Error): void => reject(err);
+        // a start that fails must not leave the fault's helper process (it would keep this process alive)
+        const onError = (err: Error): void => void faults.close().finally(() => reject(err));
         p.server.once('error', onError);
         p.server.listen({ host: options.host, port: options.port }, () => {
           p.server.off('error', onError);
