@@ -77,6 +77,7 @@ export function parseProxyFlags(raw: RawProxyFlags): ProxyOptions {
   if (raw.maxConnectionsPerChild !== undefined) o.maxConnectionsPerChild = parseCount(raw.maxConnectionsPerChild, '--max-connections-per-child');
   if (raw.allowHost !== undefined) o.allowHosts = list(raw.allowHost);
   if (raw.connectPorts !== undefined) {
+    if (list(raw.connectPorts).length === 0) throw new UsageError(`invalid --connect-ports "${raw.connectPorts}" (expected a comma-separated list of ports)`);
     o.connectPorts = list(raw.connectPorts).map((p) => {
       const n = parseCount(p, '--connect-ports entry', 1);
       if (n > 65535) throw new UsageError(`invalid --connect-ports entry "${p}"`);
@@ -87,14 +88,15 @@ export function parseProxyFlags(raw: RawProxyFlags): ProxyOptions {
     if (!/^[^:]+:.*$/.test(raw.auth)) throw new UsageError('invalid --auth (expected user:pass)');
     o.auth = raw.auth;
   }
-  if (raw.upstreamTimeout !== undefined) o.upstreamTimeoutMs = parseDuration(raw.upstreamTimeout, '--upstream-timeout');
-  if (raw.headersTimeout !== undefined) o.headersTimeoutMs = parseDuration(raw.headersTimeout, '--headers-timeout');
+  // a deadline of 0 would fire at once (every request a 504): at least 1 ms
+  if (raw.upstreamTimeout !== undefined) o.upstreamTimeoutMs = parseDuration(raw.upstreamTimeout, '--upstream-timeout', 1);
+  if (raw.headersTimeout !== undefined) o.headersTimeoutMs = parseDuration(raw.headersTimeout, '--headers-timeout', 1);
   if (raw.keepAliveTimeout !== undefined) o.keepAliveTimeoutMs = parseDuration(raw.keepAliveTimeout, '--keep-alive-timeout');
   if (raw.maxBody !== undefined) o.maxBodyBytes = parseCount(raw.maxBody, '--max-body');
   if (raw.maxHeaderSize !== undefined) o.maxHeaderSize = parseCount(raw.maxHeaderSize, '--max-header-size', 1024);
   if (raw.shutdownGrace !== undefined) o.shutdownGraceMs = parseDuration(raw.shutdownGrace, '--shutdown-grace');
   if (raw.childLinger !== undefined) o.childLingerMs = parseDuration(raw.childLinger, '--child-linger');
-  if (raw.tunnelIdleTimeout !== undefined) o.tunnelIdleTimeoutMs = parseDuration(raw.tunnelIdleTimeout, '--tunnel-idle-timeout');
+  if (raw.tunnelIdleTimeout !== undefined) o.tunnelIdleTimeoutMs = parseDuration(raw.tunnelIdleTimeout, '--tunnel-idle-timeout', 1);
   assertSparesWithinCap(o);
   return o;
 }

@@ -77,3 +77,10 @@ t.test('--nofile is checked against what the target can get', async (t) => {
   const hard = parseHardNofile(readFileSync('/proc/self/limits', 'utf8'));
   if (hard !== null) usageError(t, ['stress', '--quiet', '--nofile', String(hard + 1)], /exceeds the hard descriptor limit/);
 });
+
+t.test('proxy options that would disable themselves: a timeout of 0, an empty port list', async (t) => {
+  usageError(t, ['serve', '--upstream-timeout', '0'], /--upstream-timeout "0" is too short \(at least 1 ms\)/);
+  usageError(t, ['serve', '--headers-timeout', '0ms'], /--headers-timeout "0ms" is too short/);
+  usageError(t, ['serve', '--tunnel-idle-timeout', '0'], /--tunnel-idle-timeout "0" is too short/);
+  usageError(t, ['serve', '--connect-ports', ',,,'], /invalid --connect-ports ",,,"/);
+});
