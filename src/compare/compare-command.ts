@@ -54,6 +54,8 @@ export function compareOptionsFromFlags(flags: Record<string, unknown>): Compare
   const formats = parseCompareFormats(str(flags, 'format'));
   const mode = str(flags, 'mode') ?? 'proxy';
   if (mode === 'server' && strategies.length) throw new UsageError('--mode server compares command targets only (--cmd); the reference proxy is a proxy');
+  // said here in compare's own terms (stress would point at `-- <command>`, which compare does not take)
+  if (flags.echo === true && strategies.length) throw new UsageError('--echo applies to command targets (--cmd) in --mode server, not to --strategy');
   // the flags every run shares: identical load for every target
   const shared: Record<string, unknown> = {
     suite: str(flags, 'suite') ?? 'ci',

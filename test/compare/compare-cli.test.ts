@@ -129,6 +129,7 @@ t.test('usage errors: exit 2 with one line, nothing run', async (t) => {
     [{ strategy: 'inline', duration: 'soon' }, /invalid --duration/],
     [{ strategy: 'inline', suite: 'no-such-suite' }, /unknown suite "no-such-suite"/],
     [{ strategy: 'inline', mode: 'server' }, /--mode server compares command targets only/],
+    [{ strategy: 'inline', echo: true }, /--echo applies to command targets \(--cmd\)/],
     [{ cmd: [`python3 'unterminated {port}`] }, /unterminated ' quote/],
     [{ strategy: 'inline', format: 'junit' }, /unknown comparison format "junit"/],
     [{ strategy: 'inline', cmd: ['python3 x.py {port}'], mode: 'sideways' }, /invalid --mode/],
