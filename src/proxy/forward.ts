@@ -68,17 +68,30 @@ function errorBody(status: number, message: string): string {
   return `${status} ${statusText(status)}: ${message}\n`;
 }
 
+/** The parser's stopping point in the packet it failed on, and the line it stopped in. */
+function failingLine(err: Error): { line: string; startsRequest: boolean } | null {
+  const { rawPacket: raw, bytesParsed } = err as { rawPacket?: Buffer; bytesParsed?: number };
+  if (!raw || bytesParsed === undefined) return null;
+  const start = bytesParsed > 0 ? raw.lastIndexOf('\n', bytesParsed - 1) + 1 : 0;
+  // a request starts the packet or follows the blank line that ended the one before it (pipelining)
+  const startsRequest = start === 0 || (start >= 4 && raw.subarray(start - 4, start).toString('latin1') === '\r\n\r\n');
+  return { line: raw.subarray(start, Math.min(raw.length, start + 8192)).toString('latin1').split('\r\n', 1)[0], startsRequest };
+}
+
+/** Did the header-size limit trip inside the request line (414, RFC 9112 §3) rather than the fields (431)? */
+function overflowInRequestLine(err: Error): boolean {
+  const at = failingLine(err);
+  return at !== null && at.startsRequest && /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ /.test(at.line);
+}
+
 /**
  * Was the rejected request line well formed (token, target, version), so that only its method is unknown to
  * node's parser (501, RFC 9110 §9.1), rather than not HTTP at all (400)?
  */
 function wellFormedRequestLine(err: Error): boolean {
-  const { rawPacket: raw, bytesParsed } = err as { rawPacket?: Buffer; bytesParsed?: number };
-  if (!raw || bytesParsed === undefined) return false;
   // the failing request's line: the one the parser stopped in (pipelined requests may come before it)
-  const start = bytesParsed > 0 ? raw.lastIndexOf('\n', bytesParsed - 1) + 1 : 0;
-  const line = raw.subarray(start, Math.min(raw.length, start + 8192)).toString('latin1').split('\r\n', 1)[0];
-  return /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ [^\s]+ HTTP\/1\.[01]$/.test(line);
+  const at = failingLine(err);
+  return at !== null && /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ [^\s]+ HTTP\/1\.[01]$/.test(at.line);
 }
 
 function hostFields(rawHeaders: readonly string[]): number {
@@ -625,7 +638,8 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
     }
     // the fault is in a later request: earlier ones pipelined before it are answered first, in order
     afterPending(state, () => {
-      if (err.code === 'HPE_HEADER_OVERFLOW') rawReply(socket, 431, `request header block exceeds ${options.maxHeaderSize} bytes`);
+      if (err.code === 'HPE_HEADER_OVERFLOW' && overflowInRequestLine(err)) rawReply(socket, 414, `request line exceeds ${options.maxHeaderSize} bytes`);
+      else if (err.code === 'HPE_HEADER_OVERFLOW') rawReply(socket, 431, `request header block exceeds ${options.maxHeaderSize} bytes`);
       else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') rawReply(socket, 408, `request headers not received within ${options.headersTimeoutMs} ms`);
       else if (err.code === 'HPE_INVALID_METHOD' && wellFormedRequestLine(err)) rawReply(socket, 501, `request method not implemented here (${code})`);
       else rawReply(socket, 400, `malformed request (${code})`);

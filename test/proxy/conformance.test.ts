@@ -258,7 +258,7 @@ t.test('Max-Forwards: 0 is answered by the proxy, other values count down (TRACE
   });
 });
 
-t.test('statuses for what cannot be forwarded: versions, methods, Host twice', async (t) => {
+t.test('statuses for what cannot be forwarded: versions, methods, Host twice, sizes', async (t) => {
   await withProxy({}, async (port) => {
     const ask = async (data: string) => {
       const s = await connect(port);
@@ -271,6 +271,8 @@ t.test('statuses for what cannot be forwarded: versions, methods, Host twice', a
     t.equal(await ask(`FOO ${at('/m')} HTTP/1.1\r\nHost: x\r\n\r\n`), 501, 'a well-formed line with an unknown method');
     t.equal(await ask('THIS IS NOT HTTP\r\n\r\n'), 400, 'not a request line at all');
     t.equal(await ask(`GET ${at('/h')} HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n`), 400);
+    t.equal(await ask(`GET ${at(`/${'u'.repeat(20_000)}`)} HTTP/1.1\r\nHost: x\r\n\r\n`), 414, 'a request line over the limit');
+    t.equal(await ask(`GET ${at('/f')} HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(20_000)}\r\n\r\n`), 431, 'a field over it');
   });
 });
 
