@@ -8,6 +8,7 @@ import type { ProxyOptions } from './options.js';
 import { appendVia, endToEndHeaders, hasConflictingFraming, VIA_PSEUDONYM } from './headers.js';
 import { lookupFor } from './loopback-lookup.js';
 import { splitAbsoluteTarget } from './target.js';
+import { markUnreadBody } from './unread-body.js';
 import {
   connectPortAllowed,
   destinationAllowed,
@@ -189,6 +190,7 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
       ...extra,
     ];
     socket.write(`${head.join('\r\n')}\r\n\r\n${body}`);
+    markUnreadBody(socket);
     lingerAndClose(socket);
   }
 
@@ -213,6 +215,7 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
       ...extra,
     };
     if (closing || announcesBody(req)) headers.connection = 'close';
+    if (announcesBody(req) && !req.complete) markUnreadBody(req.socket);
     res.writeHead(status, headers);
     res.end(body);
   }

@@ -1,6 +1,7 @@
 // What a freshly forked child does before serving: drop everything of the zygote's it inherited (listener,
 // queued sockets, signal handlers, the reaper), then serve its one connection and _exit when it closes.
 import type net from 'node:net';
+import { closeAfterDrain } from '../unread-body.js';
 import { optimiseIfLongLived } from './tiering.js';
 import type { ForkAddon } from './addon.js';
 
@@ -9,10 +10,12 @@ import type { ForkAddon } from './addon.js';
  * EOF only when the last copy of the socket is gone, so a zygote that forgot its copy shows (handoff-eof).
  */
 export function closeTheClassicWay(socket: net.Socket): void {
+  const destroy = (): void => void socket.destroy();
   const closeWhenFlushed = (): void => {
     if (socket.destroyed) return;
     // writableLength counts bytes not yet handed to the kernel; 0 means the response is flushed
-    if (socket.writableLength === 0) socket.destroy();
+    // (a refused upload still arriving is drained first: close() with unread bytes would be a RST)
+    if (socket.writableLength === 0) closeAfterDrain(socket, destroy);
     else setTimeout(closeWhenFlushed, 1);
   };
   // node:http calls destroySoon() when a response ends a non-keep-alive connection (it would end() = FIN)

@@ -11,6 +11,7 @@
 // a FIN can travel through in each direction on its own (half-close).
 import type http from 'node:http';
 import type net from 'node:net';
+import { closeAfterDrain } from '../unread-body.js';
 
 type Final = (cb: (err?: Error | null) => void) => void;
 
@@ -26,6 +27,10 @@ export function closeLikeForkServer(socket: net.Socket): void {
   // right after is exactly write-everything-then-close(fd).
   (socket as unknown as { _final: Final })._final = (cb) => {
     cb();
-    setImmediate(() => socket.destroy());
+    // a refused upload still arriving is drained first: close() with unread bytes would be a RST
+    setImmediate(() => closeAfterDrain(socket, () => socket.destroy()));
   };
+  // node:http ends a `Connection: close` exchange with destroySoon(), which would destroy at 'finish' and skip
+  // the drain above: ending is enough, _final closes
+  socket.destroySoon = () => void socket.end();
 }

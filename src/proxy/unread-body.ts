@@ -1,0 +1,48 @@
+// A connection answered before its request body was read (413, 400, 403 …) must not be closed while the client
+// is still sending: close() on a socket with unread bytes, or with bytes still arriving, makes the kernel send
+// RST instead of FIN, and a client that has not read the answer yet loses it (Apache's "lingering close").
+// Children close the classic way (close(), no shutdown: fork-close.ts, fork/child.ts); they drain first.
+import type net from 'node:net';
+
+/** After the last byte from the client, this long of silence means it stopped sending. */
+const QUIET_MS = 100;
+/** A client that never stops is closed on anyway (then with RST, as Apache does). */
+const MAX_DRAIN_MS = 2_000;
+
+const unread = new WeakSet<net.Socket>();
+
+/** The answer on this socket leaves the rest of a request body unread. */
+export function markUnreadBody(socket: net.Socket): void {
+  unread.add(socket);
+}
+
+/** Calls `close` now, or once the client of a marked socket has stopped sending (silence, its FIN, or a cap). */
+export function closeAfterDrain(socket: net.Socket, close: () => void): void {
+  if (!unread.has(socket) || socket.destroyed) {
+    close();
+    return;
+  }
+  unread.delete(socket);
+  let done = false;
+  let lastData = Date.now();
+  const finish = (): void => {
+    if (done) return;
+    done = true;
+    clearTimeout(quiet);
+    clearTimeout(cap);
+    socket.off('data', onData);
+    close();
+  };
+  const onData = (): void => {
+    lastData = Date.now();
+    quiet.refresh();
+  };
+  // Timers run before I/O in a loop turn: after a stall (a busy or descheduled child) the silence timer fires
+  // ahead of data already waiting. Look again after this turn's I/O has been delivered.
+  const quiet = setTimeout(() => setImmediate(() => (Date.now() - lastData >= QUIET_MS ? finish() : quiet.refresh())), QUIET_MS);
+  const cap = setTimeout(finish, MAX_DRAIN_MS);
+  socket.on('data', onData);
+  socket.once('end', finish);
+  socket.once('close', finish);
+  socket.resume();
+}
