@@ -11,7 +11,8 @@ import type { ProxyOptions } from '../proxy/options.js';
 import { proxyOptionsToArgs } from '../proxy/parse-options.js';
 import type { PoolDeclaration } from '../proxy/strategies/strategy.js';
 import { TargetStartError } from '../util/errors.js';
-import { registerCleanup, signalGroup } from './cleanup.js';
+import { registerCleanup, signalGroup, signalPid } from './cleanup.js';
+import { hasMarker, listPids } from './probes/proc-reader.js';
 import { startGuardian } from './guardian.js';
 
 export const MARKER_NAME = 'HANDOFF_RUN_ID';
@@ -187,11 +188,17 @@ export async function launchTarget(spec: TargetSpec, ctx: { runId: string; runDi
 
   const fail = async (why: string): Promise<never> => {
     await killGroup(500);
+    // A target that daemonized (forked, setsid(), parent exited 0) is no longer in the group: find what carries
+    // the run's marker anywhere and end it too, as a finished run does.
+    const daemons = killMarkedAnywhere(ctx.runId);
     // let the last stderr bytes arrive
     await sleep(50);
     dispose();
     const e = exitInfo as TargetExit | null;
-    throw new TargetStartError(why, { command: argv, stderr: stderrTail, exitCode: e?.code ?? null, signal: e?.signal ?? null });
+    const hint = daemons.length
+      ? ` — ${daemons.length} process${daemons.length > 1 ? 'es' : ''} of it still ran outside its process group (pid ${daemons.slice(0, 5).join(', ')}; killed): does it daemonize? run it in the foreground`
+      : '';
+    throw new TargetStartError(`${why}${hint}`, { command: argv, stderr: stderrTail, exitCode: e?.code ?? null, signal: e?.signal ?? null });
   };
 
   // readiness
@@ -250,6 +257,16 @@ export async function launchTarget(spec: TargetSpec, ctx: { runId: string; runDi
     killGroup,
     dispose,
   };
+}
+
+/** SIGKILLs every process carrying this run's marker, wherever it lives; returns their pids. */
+export function killMarkedAnywhere(runId: string): number[] {
+  const killed: number[] = [];
+  for (const pid of listPids()) {
+    if (pid === process.pid || hasMarker(pid, MARKER_NAME, runId) !== true) continue;
+    if (signalPid(pid, 'SIGKILL')) killed.push(pid);
+  }
+  return killed;
 }
 
 export function describeExit(e: TargetExit): string {

@@ -133,6 +133,14 @@ t.test('no-orphans: during the run or after shutdown', async (t) => {
   const run2 = clean();
   run2.orphansDuringRun = [proc(401, { ppid: 1, depth: -1 })];
   t.notOk(byId(run2, 'no-orphans').pass);
+  const run3 = clean();
+  run3.orphansAfterShutdown = [proc(402, { ppid: 1, depth: -1, state: 'Z' })];
+  run3.orphansDuringRun = [proc(403, { ppid: 1, depth: -1, state: 'Z' })];
+  t.ok(byId(run3, 'no-orphans').pass, 'exited children waiting for a slow PID 1 to reap them are not alive');
+  run3.orphansAfterShutdown.push(proc(404, { ppid: 1, depth: -1, state: 'S' }));
+  const r3 = byId(run3, 'no-orphans');
+  t.notOk(r3.pass);
+  t.match(r3.summary, /^1 orphan .*\(1 alive after shutdown\)/, 'counted without the zombies');
 });
 
 t.test('fds-drained: own baseline, peer baseline for a replaced worker, evidence names the fd', async (t) => {
@@ -163,6 +171,16 @@ t.test('sockets-drained: CLOSE_WAIT and ESTABLISHED fail, LISTEN and internal pa
   const r = byId(run, 'sockets-drained');
   t.notOk(r.pass);
   t.match(r.evidence[0], { kind: 'socket', state: 'CLOSE_WAIT', pid: 100, fd: 30, local: '127.0.0.1:8080', remote: '127.0.0.1:51000', inode: 700, firstSeenMs: 555 });
+  // a connection the target held before the load (a database connection opened at start) is not a leftover
+  const db = sock('ESTABLISHED', 800, 100, 3, 36716, 39100);
+  const run2 = clean();
+  run2.baseline = sample(100, [root()], [sock('LISTEN', 500, 100, 10, 8080, 0), db]);
+  run2.afterDrain = sample(2000, [root()], [sock('LISTEN', 500, 100, 10, 8080, 0), db]);
+  t.ok(byId(run2, 'sockets-drained').pass, 'held since the baseline');
+  run2.afterDrain = sample(2000, [root()], [db, sock('ESTABLISHED', 801, 100, 4, 36720, 39100)]);
+  const r2 = byId(run2, 'sockets-drained');
+  t.notOk(r2.pass, 'a second one opened under load is a leftover');
+  t.same(r2.evidence.map((e) => (e as { inode?: number }).inode), [801]);
 });
 
 t.test('max-children: over the cap fails, no cap cannot be exceeded', async (t) => {

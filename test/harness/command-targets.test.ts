@@ -7,6 +7,8 @@ import { runStress, type RunOptions } from '../../src/harness/run.js';
 import { loadSuite } from '../../src/harness/suite.js';
 import { TargetStartError } from '../../src/util/errors.js';
 import { packageRoot, cliPath } from '../../src/paths.js';
+import { readFileSync } from 'node:fs';
+import { pollUntil } from '../helpers/proxy-process.js';
 import { check, failedIds, markedPids, runCli, tempReportDir } from './helpers.js';
 
 const fixture = (name: string): string => join(packageRoot, 'test/harness/fixtures', name);
@@ -88,6 +90,29 @@ t.test('a target that never accepts: TargetStartError with its stderr, exit 3 fr
   t.match(r.stderr, /\| sh-server: refusing to start/);
   const r2 = await runCli(['stress', '--report-dir', dir, '--', 'no-such-binary-handoff', '{port}']);
   t.equal(r2.code, 3, r2.stderr);
+});
+
+t.test('a target that daemonizes (forks, setsid, parent exits) is exit 3, and the daemon does not outlive the run', async (t) => {
+  const dir = tempReportDir(t);
+  const before = new Set(markedPids());
+  const err = await runStress({
+    ...pythonRun(dir),
+    target: { kind: 'command', command: ['sh', '-c', 'setsid sleep 30 </dev/null >/dev/null 2>&1 & sleep 0.3; exit 0'] },
+  }).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  t.ok(err instanceof TargetStartError, 'TargetStartError');
+  t.match((err as Error).message, /still ran outside its process group .*killed.*daemonize/);
+  const isDaemon = (pid: number): boolean => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'latin1') === 'sleep\u000030\u0000';
+    } catch {
+      return false;
+    }
+  };
+  const gone = await pollUntil(() => !markedPids().some((p) => !before.has(p) && isDaemon(p)), 3_000);
+  t.ok(gone, 'the daemon (setsid sleep 30, carrying the run marker) was killed');
 });
 
 t.test('usage errors exit 2 with one line', async (t) => {

@@ -7,13 +7,16 @@ export const noOrphans: Check = {
   passesWhen: "no process carrying the run's marker lives outside the target's tree, during the run or after shutdown",
   evaluate(run) {
     const found = new Map<string, { p: ProcessSnapshot; when: string }>();
-    for (const p of run.orphansDuringRun) found.set(processKey(p), { p, when: 'outside the tree during the run' });
-    for (const p of run.orphansAfterShutdown) {
+    // A zombie (state Z) has exited: it no longer lives, it waits for whoever adopted it to reap it — in a
+    // container whose PID 1 reaps slowly, a clean server's children that finished after their parent did.
+    const alive = (p: ProcessSnapshot): boolean => p.state !== 'Z';
+    for (const p of run.orphansDuringRun.filter(alive)) found.set(processKey(p), { p, when: 'outside the tree during the run' });
+    for (const p of run.orphansAfterShutdown.filter(alive)) {
       const k = processKey(p);
       found.set(k, { p, when: found.has(k) ? 'outside the tree during the run and still alive after shutdown' : 'alive after shutdown' });
     }
     if (found.size === 0) return { id: 'no-orphans', pass: true, summary: 'no marked process outside the tree, during the run or after shutdown', evidence: [] };
-    const after = run.orphansAfterShutdown.length;
+    const after = run.orphansAfterShutdown.filter(alive).length;
     const { rows, more } = capped([...found.values()]);
     return {
       id: 'no-orphans',
