@@ -30,6 +30,34 @@ export function checkToken(body: string, token: string, proxyOrigin: boolean): '
   return body.includes(token) ? 'ok' : 'missing-token';
 }
 
+/** The parts of autocannon 9's per-connection Client this generator touches (it has no public hook for them). */
+interface AutocannonClient {
+  on(event: 'headers', listener: (info: { shouldKeepAlive?: boolean }) => void): void;
+  _doRequest(...args: unknown[]): unknown;
+  _resetConnection(): void;
+}
+
+/**
+ * autocannon writes the next request on a connection whose last response said `Connection: close` (or was an
+ * HTTP/1.0 answer without keep-alive), which RFC 9112 §9.6 forbids a client to do. A server that then close()s
+ * — the classic fork-per-connection server — resets it, and the harness would charge the reset to the target.
+ * Like any correct client, open a new connection instead.
+ */
+export function honourConnectionClose(client: AutocannonClient): void {
+  let closing = false;
+  client.on('headers', (info) => {
+    closing = info.shouldKeepAlive === false;
+  });
+  const doRequest = client._doRequest.bind(client);
+  client._doRequest = (...args: unknown[]) => {
+    if (!closing) return doRequest(...args);
+    closing = false;
+    // drops the closing connection and connects anew; the new connection sends the request
+    client._resetConnection();
+    return undefined;
+  };
+}
+
 export class FloodGenerator implements LoadGenerator {
   private readonly totals = { requests: 0, errors: 0 };
   constructor(readonly name: string, readonly config: FloodConfig) {}
@@ -58,6 +86,7 @@ export class FloodGenerator implements LoadGenerator {
       connections: this.config.connections,
       duration: this.config.durationMs / 1000,
       timeout: Math.max(1, Math.ceil(this.config.timeoutMs / 1000)),
+      setupClient: (client: unknown) => honourConnectionClose(client as AutocannonClient),
       requests: [
         {
           method: 'GET',

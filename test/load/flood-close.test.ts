@@ -1,0 +1,63 @@
+// The flood against a classic fork-per-connection server: it answers `Connection: close` and close()s at once.
+// autocannon alone writes its next request on that connection and the close() resets it: the errors were
+// charged to a clean server. The flood must reconnect instead, as RFC 9112 §9.6 requires of a client.
+import net from 'node:net';
+import t from 'tap';
+import { createGenerator } from '../../src/harness/load/index.js';
+import { startOrigin } from '../../src/harness/origin.js';
+import { loadContext } from './helpers.js';
+
+/** Answers one request per connection with Connection: close, echoing the path, then close()s straight away. */
+async function closingServer(): Promise<{ port: number; connections: () => number; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  let connections = 0;
+  const srv = net.createServer((s) => {
+    connections++;
+    sockets.add(s);
+    s.on('error', () => {});
+    s.once('close', () => sockets.delete(s));
+    let head = '';
+    s.on('data', (d: Buffer) => {
+      head += d.toString('latin1');
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const path = /^GET (\S+)/.exec(head)?.[1] ?? '/';
+      // like a C child: write the answer, read nothing more, close() (no shutdown). Whatever the client sent
+      // meanwhile is unread, so the kernel resets the connection instead of ending it.
+      s.removeAllListeners('data');
+      s.pause();
+      s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${path.length}\r\nConnection: close\r\n\r\n${path}`);
+      setTimeout(() => s.destroy(), 20);
+    });
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  return {
+    port: (srv.address() as net.AddressInfo).port,
+    connections: () => connections,
+    close: () => new Promise<void>((r) => {
+      for (const s of sockets) s.destroy();
+      srv.close(() => r());
+    }),
+  };
+}
+
+t.test('flood honours Connection: close: a new connection per answer, no reset charged to the server', async (t) => {
+  const server = await closingServer();
+  const origin = await startOrigin();
+  t.teardown(async () => {
+    await server.close();
+    await origin.close();
+  });
+  const flood = createGenerator({ generator: 'flood' }, { durationMs: 1_500, connections: 4 }, 0);
+  const out = await flood.run(loadContext({ host: '127.0.0.1', port: server.port }, origin, { mode: 'server' }));
+  t.ok(out.stats.requests > 50, `requests answered (${out.stats.requests})`);
+  t.equal(out.stats.errors, 0, `no connection errors (${JSON.stringify(out.incidents.slice(0, 2))})`);
+  t.equal(out.stats.timeouts, 0);
+  t.equal(out.counts['missing-token'] ?? 0, 0, 'every echoed token checked out');
+  t.ok(out.tokensChecked > 50, `tokens checked (${out.tokensChecked})`);
+  t.ok(server.connections() >= out.stats.requests, 'one connection per answered request');
+  // without reconnecting, every other request went out on a closing connection and was never answered (and
+  // the close() reset some connections: errors the harness charged to the server)
+  const sent = (out.stats.extra as { sent: number }).sent;
+  t.ok(sent - out.stats.requests <= 4, `every request sent was answered but those in flight at the end (${sent} sent, ${out.stats.requests} answered)`);
+});
