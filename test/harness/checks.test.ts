@@ -211,4 +211,15 @@ t.test('clean-shutdown: code 0 or SIGTERM passes; strict demands 0; timeout, oth
   const r = byId(run, 'clean-shutdown');
   t.notOk(r.pass);
   t.ok(r.evidence.some((e) => e.kind === 'process' && e.pid === 500));
+  // a root that ignores SIGTERM is not something it "left behind": named as what it is
+  run.shutdown.exit = null;
+  run.shutdown.leftovers = [root()];
+  const ignored = byId(run, 'clean-shutdown');
+  t.notOk(ignored.pass);
+  t.equal(ignored.summary, 'no exit within 5000 ms of SIGTERM (SIGKILLed)', 'no "1 process left behind" for the root itself');
+  t.match(ignored.evidence, [{ kind: 'process', pid: 100, note: /root ignored SIGTERM: still running 5000 ms later, then SIGKILLed/ }]);
+  run.shutdown.leftovers = [root(), proc(501, { ppid: 100 })];
+  const both = byId(run, 'clean-shutdown');
+  t.match(both.summary, /SIGKILLed\); 1 process left behind$/);
+  t.match(both.evidence[1], { kind: 'process', pid: 501, note: /still alive at the deadline/ });
 });

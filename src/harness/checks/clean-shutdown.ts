@@ -18,10 +18,18 @@ export const cleanShutdown: Check = {
       const ok = s.exit.code === 0 || (!run.target.strictExit && s.exit.signal === 'SIGTERM');
       if (!ok) problems.push(`${how(s.exit)} after SIGTERM${run.target.strictExit ? ' (--strict-exit demands 0)' : ''}`);
     }
-    if (s.leftovers.length > 0) {
-      problems.push(`${plural(s.leftovers.length, 'process', 'processes')} left behind`);
-      const { rows, more } = capped(s.leftovers);
-      evidence.push(...withMore(rows.map((p) => processEvidence(p, run.firstSeen, 'still alive after the target exited')), more, 'processes'));
+    // the root itself, when it never exited, is the problem named above, not something it "left behind"
+    const rootStayed = !s.exit && !s.diedEarly;
+    const root = rootStayed ? s.leftovers.find((p) => p.pid === run.target.rootPid) : undefined;
+    const leftovers = root ? s.leftovers.filter((p) => p !== root) : s.leftovers;
+    if (root) {
+      evidence.push(processEvidence(root, run.firstSeen, `the target's root ignored SIGTERM: still running ${s.deadlineMs} ms later${s.escalated ? ', then SIGKILLed' : ''}`));
+    }
+    if (leftovers.length > 0) {
+      problems.push(`${plural(leftovers.length, 'process', 'processes')} left behind`);
+      const note = rootStayed ? `still alive at the deadline${s.escalated ? ' (SIGKILLed with the group)' : ''}` : 'still alive after the target exited';
+      const { rows, more } = capped(leftovers);
+      evidence.push(...withMore(rows.map((p) => processEvidence(p, run.firstSeen, note)), more, 'processes'));
     }
     if (problems.length === 0) {
       return { id: 'clean-shutdown', pass: true, summary: `exited ${how(s.exit!)} ${Math.round(s.exit!.afterMs)} ms after SIGTERM, nothing left`, evidence: [] };
