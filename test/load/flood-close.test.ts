@@ -61,3 +61,16 @@ t.test('flood honours Connection: close: a new connection per answer, no reset c
   const sent = (out.stats.extra as { sent: number }).sent;
   t.ok(sent - out.stats.requests <= 4, `every request sent was answered but those in flight at the end (${sent} sent, ${out.stats.requests} answered)`);
 });
+
+t.test('a short flood ends at its duration, not at autocannon\'s next one-second sample', async (t) => {
+  const server = await closingServer();
+  const origin = await startOrigin();
+  t.teardown(async () => {
+    await server.close();
+    await origin.close();
+  });
+  const flood = createGenerator({ generator: 'flood' }, { durationMs: 200, connections: 2 }, 0);
+  const out = await flood.run(loadContext({ host: '127.0.0.1', port: server.port }, origin, { mode: 'server' }));
+  t.ok(out.stats.requests > 0, 'it ran');
+  t.ok(out.stats.durationMs < 800, `took ${out.stats.durationMs} ms for 200 (autocannon alone: about 1000)`);
+});
