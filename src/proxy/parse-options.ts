@@ -39,6 +39,12 @@ export const PROXY_FLAG_KEYS: readonly (keyof RawProxyFlags)[] = [
  */
 export const MAX_EAGER_PROCESSES = 256;
 
+/**
+ * Most live children a cap may allow: each is a process (a Node one, 40 MB, for per-connection); beyond this a
+ * cap no longer protects the machine, it is a typo.
+ */
+export const MAX_CHILDREN = 4096;
+
 /** parseCount with an upper bound: one usage line naming the range. */
 function parseBounded(text: string, what: string, min: number, max: number): number {
   const n = parseCount(text, what, min);
@@ -72,7 +78,7 @@ export function parseProxyFlags(raw: RawProxyFlags): ProxyOptions {
     o.handoff = raw.handoff;
   }
   if (raw.spares !== undefined) o.spares = parseBounded(raw.spares, '--spares', 0, MAX_EAGER_PROCESSES);
-  if (raw.maxChildren !== undefined) o.maxChildren = parseCount(raw.maxChildren, '--max-children', 1);
+  if (raw.maxChildren !== undefined) o.maxChildren = parseBounded(raw.maxChildren, '--max-children', 1, MAX_CHILDREN);
   if (raw.workers !== undefined) o.workers = parseBounded(raw.workers, '--workers', 1, MAX_EAGER_PROCESSES);
   if (raw.maxConnectionsPerChild !== undefined) o.maxConnectionsPerChild = parseCount(raw.maxConnectionsPerChild, '--max-connections-per-child');
   if (raw.allowHost !== undefined) o.allowHosts = list(raw.allowHost);

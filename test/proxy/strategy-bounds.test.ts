@@ -4,7 +4,7 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { cliPath } from '../../src/paths.js';
-import { MAX_EAGER_PROCESSES, parseProxyFlags } from '../../src/proxy/parse-options.js';
+import { MAX_CHILDREN, MAX_EAGER_PROCESSES, parseProxyFlags } from '../../src/proxy/parse-options.js';
 import { DEFAULT_PROXY_OPTIONS } from '../../src/proxy/options.js';
 import { createStrategy as createPerConnection } from '../../src/proxy/strategies/per-connection.js';
 import { UsageError } from '../../src/util/errors.js';
@@ -48,6 +48,8 @@ t.test('parsing: workers and spares within 0/1 … 256, spares within --max-chil
   t.equal(parseProxyFlags({ strategy: 'per-connection', spares: '256', maxChildren: '256' }).spares, 256);
   t.throws(() => parseProxyFlags({ strategy: 'per-connection', spares: '257', maxChildren: '1000' }), /invalid --spares "257"/);
   t.throws(() => parseProxyFlags({ strategy: 'per-connection', spares: '65' }), /--spares 65 exceeds --max-children 64/);
+  t.equal(parseProxyFlags({ strategy: 'fork', maxChildren: String(MAX_CHILDREN) }).maxChildren, MAX_CHILDREN);
+  t.throws(() => parseProxyFlags({ strategy: 'fork', maxChildren: String(MAX_CHILDREN + 1) }), /invalid --max-children "4097" \(expected an integer from 1 to 4096\)/);
   t.throws(() => parseProxyFlags({ strategy: 'per-connection', spares: '9', maxChildren: '8' }), /--spares 9 exceeds --max-children 8/);
   t.throws(() => parseProxyFlags({ strategy: 'fork', spares: '9', maxChildren: '8' }), /--spares 9 exceeds --max-children 8/);
   // a suite's target has no strategy yet: checked once the CLI's strategy is merged in
