@@ -2,7 +2,7 @@
 // autocannon alone writes its next request on that connection and the close() resets it: the errors were
 // charged to a clean server. The flood must reconnect instead, as RFC 9112 §9.6 requires of a client.
 import net from 'node:net';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { createGenerator } from '../../src/harness/load/index.js';
 import { startOrigin } from '../../src/harness/origin.js';
 import { loadContext } from './helpers.js';
@@ -41,15 +41,20 @@ async function closingServer(): Promise<{ port: number; connections: () => numbe
   };
 }
 
-t.test('flood honours Connection: close: a new connection per answer, no reset charged to the server', async (t) => {
+/** A flood of `durationMs` against a fresh closing server, with the harness's origin beside it. */
+async function floodClosing(t: Test, durationMs: number, connections: number) {
   const server = await closingServer();
   const origin = await startOrigin();
   t.teardown(async () => {
     await server.close();
     await origin.close();
   });
-  const flood = createGenerator({ generator: 'flood' }, { durationMs: 1_500, connections: 4 }, 0);
-  const out = await flood.run(loadContext({ host: '127.0.0.1', port: server.port }, origin, { mode: 'server' }));
+  const flood = createGenerator({ generator: 'flood' }, { durationMs, connections }, 0);
+  return { server, out: await flood.run(loadContext({ host: '127.0.0.1', port: server.port }, origin, { mode: 'server' })) };
+}
+
+t.test('flood honours Connection: close: a new connection per answer, no reset charged to the server', async (t) => {
+  const { server, out } = await floodClosing(t, 1_500, 4);
   t.ok(out.stats.requests > 50, `requests answered (${out.stats.requests})`);
   t.equal(out.stats.errors, 0, `no connection errors (${JSON.stringify(out.incidents.slice(0, 2))})`);
   t.equal(out.stats.timeouts, 0);
@@ -63,14 +68,7 @@ t.test('flood honours Connection: close: a new connection per answer, no reset c
 });
 
 t.test('a short flood ends at its duration, not at autocannon\'s next one-second sample', async (t) => {
-  const server = await closingServer();
-  const origin = await startOrigin();
-  t.teardown(async () => {
-    await server.close();
-    await origin.close();
-  });
-  const flood = createGenerator({ generator: 'flood' }, { durationMs: 200, connections: 2 }, 0);
-  const out = await flood.run(loadContext({ host: '127.0.0.1', port: server.port }, origin, { mode: 'server' }));
+  const { out } = await floodClosing(t, 200, 2);
   t.ok(out.stats.requests > 0, 'it ran');
   t.ok(out.stats.durationMs < 800, `took ${out.stats.durationMs} ms for 200 (autocannon alone: about 1000)`);
 });
