@@ -260,7 +260,7 @@ export async function launchTarget(spec: TargetSpec, ctx: { runId: string; runDi
 }
 
 /** SIGKILLs every process carrying this run's marker, wherever it lives; returns their pids. */
-export function killMarkedAnywhere(runId: string): number[] {
+function killMarkedAnywhere(runId: string): number[] {
   const killed: number[] = [];
   for (const pid of listPids()) {
     if (pid === process.pid || hasMarker(pid, MARKER_NAME, runId) !== true) continue;

@@ -1,8 +1,8 @@
 // Reads a run's report.json back (for `handoff report <run-dir>`), checking that it is a handoff report of a
 // schema this version understands and that every field the renderers read has its type, so re-rendering
 // never draws garbage nor dies half-way. Only a regular file of bounded size is read: a path naming a device,
-// a FIFO or a directory is refused without reading it (`/dev/zero` would otherwise be read forever).
-import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
+// a FIFO or a directory is refused without opening it (`/dev/zero` would otherwise be read forever).
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UsageError } from '../util/errors.js';
 import { reportProblems, type Report } from './schema.js';
@@ -33,50 +33,24 @@ export function locateReport(dirOrFile: string): { file: string; runDir: string 
   throw new UsageError(`${dirOrFile}: not a run directory (nor a report.json file)`);
 }
 
-/** The file's text, if it is a regular file of at most MAX_REPORT_BYTES; read without blocking on a FIFO. */
+/** The file's text, if it is a regular file of at most MAX_REPORT_BYTES: a device or a FIFO is refused unread. */
 function readBounded(file: string, runDir: string): string {
-  const refuse = (st: { isFile(): boolean; size: number }): void => {
-    if (!st.isFile()) throw new UsageError(`${file}: not a regular file`);
-    if (st.size > MAX_REPORT_BYTES) throw new UsageError(`${file}: ${st.size} bytes, larger than the ${MAX_REPORT_BYTES / 1024 / 1024} MiB a report may be`);
+  const cannot = (err: unknown): UsageError => {
+    const code = codeOf(err);
+    return new UsageError(code === 'ENOENT' ? `${file}: no report.json (is ${runDir} a run directory?)` : `${file}: cannot read (${code})`);
   };
-  // stat before open: opening a device can have effects of its own; fstat after, in case it changed between
-  let before;
+  let st;
   try {
-    before = statSync(file);
+    st = statSync(file);
   } catch (err) {
-    const code = codeOf(err);
-    throw new UsageError(code === 'ENOENT' ? `${file}: no report.json (is ${runDir} a run directory?)` : `${file}: cannot read (${code})`);
+    throw cannot(err);
   }
-  refuse(before);
-  let fd: number;
+  if (!st.isFile()) throw new UsageError(`${file}: not a regular file`);
+  if (st.size > MAX_REPORT_BYTES) throw new UsageError(`${file}: ${st.size} bytes, larger than the ${MAX_REPORT_BYTES / 1024 / 1024} MiB a report may be`);
   try {
-    // O_NONBLOCK: opening a FIFO with no writer must not wait for one (it is refused just below)
-    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    return readFileSync(file, 'utf8');
   } catch (err) {
-    const code = codeOf(err);
-    throw new UsageError(code === 'ENOENT' ? `${file}: no report.json (is ${runDir} a run directory?)` : `${file}: cannot read (${code})`);
-  }
-  try {
-    refuse(fstatSync(fd));
-    // read at most one byte past the limit, whatever the size said (a file may grow, /proc files say 0)
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for (;;) {
-      const chunk = Buffer.allocUnsafe(Math.min(1024 * 1024, MAX_REPORT_BYTES + 1 - total));
-      let n: number;
-      try {
-        n = readSync(fd, chunk, 0, chunk.length, null);
-      } catch (err) {
-        throw new UsageError(`${file}: cannot read (${codeOf(err)})`);
-      }
-      if (n === 0) break;
-      chunks.push(chunk.subarray(0, n));
-      total += n;
-      if (total > MAX_REPORT_BYTES) throw new UsageError(`${file}: larger than the ${MAX_REPORT_BYTES / 1024 / 1024} MiB a report may be`);
-    }
-    return Buffer.concat(chunks, total).toString('utf8');
-  } finally {
-    closeSync(fd);
+    throw cannot(err);
   }
 }
 

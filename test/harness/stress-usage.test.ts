@@ -84,3 +84,10 @@ t.test('proxy options that would disable themselves: a timeout of 0, an empty po
   usageError(t, ['serve', '--tunnel-idle-timeout', '0'], /--tunnel-idle-timeout "0" is too short/);
   usageError(t, ['serve', '--connect-ports', ',,,'], /invalid --connect-ports ",,,"/);
 });
+
+t.test('parseNofileLimits reads both columns of /proc/<pid>/limits', async (t) => {
+  const { parseNofileLimits } = await import('../../src/util/rlimit.js');
+  t.same(parseNofileLimits('Max open files            1024                 4096                 files\n'), { soft: 1024, hard: 4096 });
+  t.same(parseNofileLimits('Max open files            unlimited            unlimited            files\n'), { soft: null, hard: null });
+  t.same(parseNofileLimits(''), { soft: null, hard: null });
+});

@@ -8,22 +8,13 @@
 // connection costs the master one descriptor, so the limit is also bounded by the descriptor limit (a
 // quarter of RLIMIT_NOFILE): a master whose descriptors are all parked connections could not spawn the
 // children that would drain them.
-import { readFileSync } from 'node:fs';
 import type net from 'node:net';
+import { ownNofileLimits } from '../../util/rlimit.js';
 
 const BACKLOG_LIKE = 511; // the kernel's default listen backlog, for the same role
 
-/** Soft RLIMIT_NOFILE of this process (Linux /proc), or null when unknown. */
-export function softNofileLimit(): number | null {
-  try {
-    const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
-    return m ? Number(m[1]) : null;
-  } catch {
-    return null;
-  }
-}
-
-export function defaultQueueLimit(nofile = softNofileLimit()): number {
+/** Bounded by the soft RLIMIT_NOFILE of this process (Linux /proc) when known. */
+export function defaultQueueLimit(nofile = ownNofileLimits().soft): number {
   if (nofile === null) return BACKLOG_LIKE;
   return Math.max(4, Math.min(BACKLOG_LIKE, Math.floor(nofile / 4)));
 }
