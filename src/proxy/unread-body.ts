@@ -4,8 +4,11 @@
 // Children close the classic way (close(), no shutdown: fork-close.ts, fork/child.ts); they drain first.
 import type net from 'node:net';
 
-/** After the last byte from the client, this long of silence means it stopped sending. */
-const QUIET_MS = 100;
+/**
+ * After the last byte from the client, this long of silence means it stopped sending. Generous: a client (or
+ * the machine it runs on) may pause between writes, and a byte arriving after close() is a RST again.
+ */
+const QUIET_MS = 500;
 /** A client that never stops is closed on anyway (then with RST, as Apache does). */
 const MAX_DRAIN_MS = 2_000;
 
