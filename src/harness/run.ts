@@ -24,6 +24,7 @@ import type { LoadContext, LoadGenerator, LoadOutcome } from './load/generator.j
 import { startOrigin, tokenPath, type Origin } from './origin.js';
 import { hasMarker, readStat } from './probes/proc-reader.js';
 import { Sampler } from './probes/sampler.js';
+import { findSocketHolders } from './probes/socket-holders.js';
 import { RequestCountRecorder, withRequestRate, type CountPoint } from './request-rate.js';
 import { processKey, type ProcessSnapshot, type Sample } from './probes/types.js';
 import type { Suite } from './suite.js';
@@ -245,6 +246,7 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
       echo: { host: org.host, port: org.echoPort },
       responses: () => liveLoad().requests,
       tree: () => smp.latest()?.tree ?? smp.sampleNow().tree,
+      holdersOf: (clientPort) => findSocketHolders(smp.latest()?.tree ?? smp.sampleNow().tree, tgt.port, clientPort),
       // chaos: SIGTERM under load; the shutdown phase then judges this shutdown. The load stops as the signal
       // goes out: connections refused by a closing listener say nothing about the target.
       terminateTarget: async () => {

@@ -19,6 +19,13 @@ export interface Case {
 const ev = (report: Report, id: string): Evidence[] => check(report, id).evidence;
 const processes = (e: Evidence[]) => e.filter((x): x is Extract<Evidence, { kind: 'process' }> => x.kind === 'process');
 const fds = (e: Evidence[]) => e.filter((x): x is Extract<Evidence, { kind: 'fd' }> => x.kind === 'fd');
+const sockets = (e: Evidence[]) => e.filter((x): x is Extract<Evidence, { kind: 'socket' }> => x.kind === 'socket');
+/** handoff-eof names the parent that kept its copy as what still held the connection open */
+const heldOpenByRoot = (r: Report, t: Test, who: string): void => {
+  const held = sockets(ev(r, 'handoff-eof'));
+  t.ok(held.length > 0 && held.every((s) => s.pid === r.target.pid), `handoff-eof: ${who} still held the connection open`);
+  t.match(check(r, 'handoff-eof').summary, new RegExp(`still held open by pid ${r.target.pid} \\(the target's root\\)`));
+};
 
 export const CASES: Case[] = [
   {
@@ -31,6 +38,7 @@ export const CASES: Case[] = [
       const leaked = fds(ev(r, 'fds-drained'));
       t.ok(leaked.length > 0 && leaked.every((f) => f.pid === r.target.pid), 'the leaked fds are the master’s');
       t.ok(leaked.some((f) => /^socket:\[\d+\]$/.test(f.target)), 'and they are sockets');
+      heldOpenByRoot(r, t, 'the master');
     },
   },
   {
@@ -93,7 +101,10 @@ export const CASES: Case[] = [
     strategy: 'prefork',
     args: ['--strategy', 'prefork', '--fault', 'no-parent-close'],
     all: ['handoff-eof', 'fds-drained'],
-    evidence: (r, t) => t.ok(fds(ev(r, 'fds-drained')).every((f) => f.pid === r.target.pid), 'the prefork master holds the copies'),
+    evidence: (r, t) => {
+      t.ok(fds(ev(r, 'fds-drained')).every((f) => f.pid === r.target.pid), 'the prefork master holds the copies');
+      heldOpenByRoot(r, t, 'the prefork master');
+    },
   },
   {
     name: 'prefork fd-leak',
@@ -124,7 +135,10 @@ export const CASES: Case[] = [
     strategy: 'per-connection',
     args: ['--strategy', 'per-connection', '--handoff', 'stdio', '--fault', 'no-parent-close'],
     all: ['handoff-eof', 'fds-drained'],
-    evidence: (r, t) => t.ok(fds(ev(r, 'fds-drained')).every((f) => f.pid === r.target.pid), 'the master kept the inherited copies'),
+    evidence: (r, t) => {
+      t.ok(fds(ev(r, 'fds-drained')).every((f) => f.pid === r.target.pid), 'the master kept the inherited copies');
+      heldOpenByRoot(r, t, 'the master');
+    },
   },
   {
     name: 'prefork orphan-on-shutdown',
@@ -162,7 +176,10 @@ export const CASES: Case[] = [
     strategy: 'fork',
     args: ['--strategy', 'fork', '--fault', 'no-parent-close'],
     all: ['handoff-eof', 'fds-drained'],
-    evidence: (r, t) => t.ok(fds(ev(r, 'fds-drained')).every((f) => f.pid === r.target.pid), 'the zygote kept its copies'),
+    evidence: (r, t) => {
+      t.ok(fds(ev(r, 'fds-drained')).every((f) => f.pid === r.target.pid), 'the zygote kept its copies');
+      heldOpenByRoot(r, t, 'the zygote');
+    },
   },
   {
     name: 'fork fd-leak',

@@ -91,6 +91,18 @@ t.test('handoff-eof fails on a connection without EOF', async (t) => {
   t.notOk(r.pass);
   t.match(r.summary, /2 connections of 100/);
   t.match(r.evidence[0], { kind: 'connection', id: 'conn-9/w1', generator: 'churn' });
+  t.notMatch(r.summary, /held open/, 'no holder named when none was found');
+});
+
+t.test('handoff-eof names who still held the connection open', async (t) => {
+  const run = clean();
+  const held = { localAddress: '127.0.0.1', localPort: 8080, remoteAddress: '127.0.0.1', remotePort: 5000, state: 'ESTABLISHED' as const, inode: 777, pid: 100, fd: 23 };
+  run.load = [outcome({ counts: { 'no-eof': 1 }, incidents: [{ kind: 'no-eof', generator: 'churn', id: 'conn-9/w1', detail: 'no EOF (local port 5000)', atMs: 300, holders: [held] }] })];
+  const r = byId(run, 'handoff-eof');
+  t.notOk(r.pass);
+  t.match(r.summary, /still held open by pid 100 \(the target's root\)/);
+  t.match(r.evidence[1], { kind: 'socket', pid: 100, fd: 23, local: '127.0.0.1:8080', remote: '127.0.0.1:5000', state: 'ESTABLISHED', inode: 777, firstSeenMs: 300 }, 'first seen: the lookup at the incident, earlier than any sample');
+  t.match((r.evidence[1] as { note?: string }).note, /conn-9\/w1/);
 });
 
 t.test('children-drained: pool allowed, excess fails naming the newest child', async (t) => {

@@ -1,5 +1,6 @@
+import type { LoadOutcome } from '../load/generator.js';
 import type { Check } from './check.js';
-import { capped, incidentEvidence, plural, withMore } from './evidence.js';
+import { capped, incidentEvidence, plural, socketEvidence, withMore } from './evidence.js';
 import { countOf, incidentsOf } from './load-incidents.js';
 
 export const handoffEof: Check = {
@@ -13,8 +14,17 @@ export const handoffEof: Check = {
       return {
         id: 'handoff-eof',
         pass: false,
-        summary: `${plural(missing, 'connection')} of ${checked} never saw EOF after the response`,
-        evidence: withMore(rows.map(incidentEvidence), more, 'connections'),
+        summary: `${plural(missing, 'connection')} of ${checked} never saw EOF after the response${heldBy(run.load, run.target.rootPid)}`,
+        // each connection, then who still held it open when the client gave up (looked up for the first few)
+        evidence: withMore(
+          rows.flatMap((i) => [
+            incidentEvidence(i),
+            // seen by the lookup at the incident at the latest, whatever the sampler saw
+            ...(i.holders ?? []).map((s) => socketEvidence(s, (key) => earliest(run.firstSeen(key), i.atMs), `still holds connection ${i.id} open`)),
+          ]),
+          more,
+          'connections',
+        ),
       };
     }
     return {
@@ -25,3 +35,14 @@ export const handoffEof: Check = {
     };
   },
 };
+
+/** "; still held open by pid 12 (the target's root)", from the holders looked up; empty when none were found. */
+function heldBy(load: LoadOutcome[], rootPid: number): string {
+  const pids = [...new Set(incidentsOf(load, ['no-eof']).flatMap((i) => (i.holders ?? []).map((s) => s.pid)))];
+  if (pids.length === 0) return '';
+  return `; still held open by ${pids.map((p) => (p === rootPid ? `pid ${p} (the target's root)` : `pid ${p}`)).join(', ')}`;
+}
+
+function earliest(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : Math.min(a, b);
+}

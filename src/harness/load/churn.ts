@@ -5,7 +5,7 @@ import net from 'node:net';
 import { tokenPath } from '../origin.js';
 import { EntryReader } from './entry.js';
 import { checkToken } from './flood.js';
-import { IncidentLog, latencySummary, type GeneratorFactory, type LoadContext, type LoadGenerator, type LoadOutcome } from './generator.js';
+import { holderLookup, IncidentLog, latencySummary, type GeneratorFactory, type LoadContext, type LoadGenerator, type LoadOutcome } from './generator.js';
 import { parseResponse } from './http-response.js';
 import { takeRamp, withRamp } from './ramp.js';
 
@@ -41,6 +41,7 @@ export class ChurnGenerator implements LoadGenerator {
 
   async run(ctx: LoadContext): Promise<LoadOutcome> {
     const log = new IncidentLog(this.name, ctx.clock);
+    const holders = holderLookup(ctx);
     const statuses: Record<string, number> = {};
     const latencies: number[] = [];
     const eofs: number[] = [];
@@ -125,7 +126,8 @@ export class ChurnGenerator implements LoadGenerator {
             eofChecked++;
             // the local port is read when needed (a getsockname() syscall): the socket is still open then
             eofTimer = setTimeout(() => {
-              log.add('no-eof', id, `no EOF within ${this.config.eofBoundMs} ms after the complete response (${where()}, token ${token})`);
+              const detail = `no EOF within ${this.config.eofBoundMs} ms after the complete response (${where()}, token ${token})`;
+              log.add('no-eof', id, detail, holders(socket.localPort));
               finish({ status, responseMs: completeAt! - t0, eofMs: null });
             }, this.config.eofBoundMs);
           }

@@ -1,7 +1,7 @@
 // The one interface every load generator implements (flood, churn here; tunnel, abuse, chaos plug in the same
 // way: a factory registered in load/index.ts that validates its suite entry and returns a LoadGenerator).
 import type { LoadStats } from '../../report/schema.js';
-import type { ProcessSnapshot } from '../probes/types.js';
+import type { OwnedSocket, ProcessSnapshot } from '../probes/types.js';
 
 export interface Endpoint {
   host: string;
@@ -32,6 +32,8 @@ export interface LoadContext {
   terminateTarget?: () => Promise<void>;
   /** responses all generators have had so far (from their live() counters) */
   responses?: () => number;
+  /** the target's sockets (with pid and fd) still holding the connection from this local port open */
+  holdersOf?: (clientPort: number) => OwnedSocket[];
 }
 
 export type IncidentKind = 'wrong-token' | 'missing-token' | 'unexpected-status' | 'error' | 'timeout' | 'no-eof' | 'malformed';
@@ -44,6 +46,8 @@ export interface Incident {
   id: string;
   detail: string;
   atMs: number | null;
+  /** no-eof: who still held the connection open when the client gave up waiting (looked up for the first few) */
+  holders?: OwnedSocket[];
 }
 
 export interface LoadOutcome {
@@ -82,13 +86,30 @@ export class IncidentLog {
   readonly counts: Partial<Record<IncidentKind, number>> = {};
   readonly incidents: Incident[] = [];
   constructor(private readonly generator: string, private readonly clock: () => number) {}
-  add(kind: IncidentKind, id: string, detail: string): void {
+  add(kind: IncidentKind, id: string, detail: string, holders?: OwnedSocket[]): void {
     this.counts[kind] = (this.counts[kind] ?? 0) + 1;
-    if (this.incidents.length < MAX_INCIDENTS) this.incidents.push({ kind, generator: this.generator, id, detail, atMs: Math.round(this.clock()) });
+    if (this.incidents.length >= MAX_INCIDENTS) return;
+    this.incidents.push({ kind, generator: this.generator, id, detail, atMs: Math.round(this.clock()), ...(holders ? { holders } : {}) });
   }
   count(kind: IncidentKind): number {
     return this.counts[kind] ?? 0;
   }
+}
+
+/** Lookups of who holds a connection without EOF, per generator: each reads the tree's fds and a TCP table. */
+const HOLDER_LOOKUPS = 3;
+
+/**
+ * The holders of the first few connections a generator saw without EOF (the rest repeat the story; a lookup
+ * blocks the harness for as long as the TCP table takes to read, tens of ms under heavy churn).
+ */
+export function holderLookup(ctx: LoadContext): (clientPort: number | undefined) => OwnedSocket[] | undefined {
+  let left = HOLDER_LOOKUPS;
+  return (clientPort) => {
+    if (!ctx.holdersOf || clientPort === undefined || left <= 0) return undefined;
+    left--;
+    return ctx.holdersOf(clientPort);
+  };
 }
 
 export function latencySummary(sortedMs: number[]): LoadStats['latencyMs'] {

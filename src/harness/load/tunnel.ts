@@ -6,7 +6,7 @@
 import net from 'node:net';
 import { echoTrailer } from '../tcp-echo.js';
 import { EntryReader } from './entry.js';
-import { IncidentLog, latencySummary, type GeneratorFactory, type LoadContext, type LoadGenerator, type LoadOutcome } from './generator.js';
+import { holderLookup, IncidentLog, latencySummary, type GeneratorFactory, type LoadContext, type LoadGenerator, type LoadOutcome } from './generator.js';
 
 export interface TunnelConfig {
   durationMs: number;
@@ -53,6 +53,7 @@ export class TunnelGenerator implements LoadGenerator {
     if (!ctx.echo) throw new Error('tunnel: this run has no TCP echo to CONNECT to');
     const echo = ctx.echo;
     const log = new IncidentLog(this.name, ctx.clock);
+    const holders = holderLookup(ctx);
     const statuses: Record<string, number> = {};
     const latencies: number[] = [];
     const eofs: number[] = [];
@@ -152,7 +153,7 @@ export class TunnelGenerator implements LoadGenerator {
             if (settled) return;
             eofChecked++;
             eofTimer = setTimeout(() => {
-              log.add('no-eof', id, `no EOF within ${this.config.eofBoundMs} ms after the echo's trailer (${where()})`);
+              log.add('no-eof', id, `no EOF within ${this.config.eofBoundMs} ms after the echo's trailer (${where()})`, holders(socket.localPort));
               finish({ kind: 'failed' });
             }, this.config.eofBoundMs);
           }
