@@ -2,7 +2,8 @@
 // a misspelt "tresholds" must not silently disable a gate.
 import { isAbsolute, resolve } from 'node:path';
 import { UsageError } from '../util/errors.js';
-import { parseDuration, parseCount } from '../util/duration.js';
+import { parseCount } from '../util/duration.js';
+import { parseRunOverrides, type RunOverrideKey } from '../harness/run-overrides.js';
 import { PROXY_FLAG_KEYS, parseProxyFlags, type RawProxyFlags } from '../proxy/parse-options.js';
 import { parseFormats } from '../report/formats.js';
 import { parseThresholds } from '../gate/thresholds.js';
@@ -85,16 +86,10 @@ function parseTarget(raw: unknown, where: string): { flags: StressFlags; command
 function parseRun(raw: unknown, where: string): StressFlags {
   const run = objectAt(raw, where, RUN_KEYS);
   const flags: StressFlags = {};
-  for (const key of ['duration', 'drain'] as const) {
-    if (run[key] === undefined) continue;
-    flags[key] = scalar(run[key], `${where}.${key}`);
-    parseDuration(flags[key] as string, `${where}.${key}`);
-  }
-  for (const key of ['connections', 'sampleHz'] as const) {
-    if (run[key] === undefined) continue;
-    flags[key] = scalar(run[key], `${where}.${key}`);
-    parseCount(flags[key] as string, `${where}.${key}`, 1);
-  }
+  const keys = ['duration', 'drain', 'connections', 'sampleHz'] as const;
+  for (const key of keys) if (run[key] !== undefined) flags[key] = scalar(run[key], `${where}.${key}`);
+  // the flags' own bounds, named as the config spells them
+  parseRunOverrides(flags as Partial<Record<RunOverrideKey, string>>, Object.fromEntries(keys.map((k) => [k, `${where}.${k}`])) as Record<RunOverrideKey, string>);
   return flags;
 }
 

@@ -11,7 +11,8 @@ import { parseFormats } from '../report/formats.js';
 import { UsageError } from '../util/errors.js';
 import { parseCount, parseDuration } from '../util/duration.js';
 import { runStress, type RunOptions } from './run.js';
-import { loadSuite, MAX_CONNECTIONS, MAX_SUITE_PHASE_MS, MIN_SUITE_DURATION_MS, parseSuite, suiteNames, type Suite } from './suite.js';
+import { parseRunOverrides } from './run-overrides.js';
+import { loadSuite, parseSuite, suiteNames, type Suite } from './suite.js';
 import { mergeProxyFlags } from './suite-target.js';
 import { checkNofile } from './nofile.js';
 import { createProgress } from './progress.js';
@@ -90,18 +91,12 @@ export function stressOptionsFromFlags(flags: Record<string, unknown>, command: 
       throw new UsageError(`--ignore: invalid regular expression ${JSON.stringify(pattern)}: ${(err as Error).message}`);
     }
   });
-  const hzText = str(flags, 'sampleHz');
-  const sampleHz = hzText === undefined ? 10 : parseCount(hzText, '--sample-hz', 1);
-  if (sampleHz > 100) throw new UsageError('--sample-hz must be between 1 and 100');
-  const durationText = str(flags, 'duration');
-  const connectionsText = str(flags, 'connections');
-  const drainText = str(flags, 'drain');
-  const durationMs = durationText === undefined ? undefined : parseDuration(durationText, '--duration');
-  if (durationMs !== undefined && (durationMs < MIN_SUITE_DURATION_MS || durationMs > MAX_SUITE_PHASE_MS)) throw new UsageError('--duration must be between 100ms and 1h');
-  const connections = connectionsText === undefined ? undefined : parseCount(connectionsText, '--connections', 1);
-  if (connections !== undefined && connections > MAX_CONNECTIONS) throw new UsageError(`--connections must be at most ${MAX_CONNECTIONS}`);
-  const drainMs = drainText === undefined ? undefined : parseDuration(drainText, '--drain');
-  if (drainMs !== undefined && drainMs > MAX_SUITE_PHASE_MS) throw new UsageError('--drain must be at most 1h');
+  const { durationMs, connections, drainMs, sampleHz = 10 } = parseRunOverrides({
+    duration: str(flags, 'duration'),
+    connections: str(flags, 'connections'),
+    drain: str(flags, 'drain'),
+    sampleHz: str(flags, 'sampleHz'),
+  });
   return {
     target,
     mode,

@@ -79,6 +79,11 @@ t.test('every problem is a UsageError (exit 2) that names the key', async (t) =>
     [{ run: { duration: 'soon' } }, /invalid .*run.duration "soon"/],
     [{ run: { connections: 0 } }, /run.connections/],
     [{ run: { rate: 5 } }, /run: unknown key "rate"/],
+    // the flags' bounds hold in a config too, named by its key (they used to say "--connections")
+    [{ run: { connections: 100000 } }, /: run\.connections must be at most 1000/],
+    [{ run: { duration: '50ms' } }, /: run\.duration must be between 100ms and 1h/],
+    [{ run: { drain: '2h' } }, /: run\.drain must be at most 1h/],
+    [{ run: { sampleHz: 500 } }, /: run\.sampleHz must be between 1 and 100/],
     [{ report: { formats: ['pdf'] } }, /report.formats: unknown report format "pdf"/],
     [{ report: { path: 'x' } }, /report: unknown key "path"/],
     [{ thresholds: { p99: '<250' } }, /thresholds: unknown metric "p99" \(did you mean p99_ms\?\)/],
