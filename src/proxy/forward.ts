@@ -9,6 +9,7 @@ import { appendVia, endToEndHeaders, hasConflictingFraming, VIA_PSEUDONYM } from
 import { lookupFor } from './loopback-lookup.js';
 import { splitAbsoluteTarget } from './target.js';
 import { markUnreadBody } from './unread-body.js';
+import { noProgressTimer } from '../util/no-progress-timer.js';
 import {
   connectPortAllowed,
   destinationAllowed,
@@ -366,12 +367,12 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
       upReq.destroy(new Error('upstream timeout'));
     };
     // No progress for --upstream-timeout: no byte of the upload forwarded, or no response head once it is all
-    // sent. Refreshed per forwarded chunk, so a long upload that keeps moving is not cut; connecting counts.
-    const headTimer = setTimeout(giveUp, options.upstreamTimeoutMs);
+    // sent. Each forwarded chunk is progress, so a long upload that keeps moving is not cut; connecting counts.
+    const headTimer = noProgressTimer(options.upstreamTimeoutMs, giveUp);
     upReq.on('timeout', giveUp);
-    upReq.on('finish', () => headTimer.refresh());
+    upReq.on('finish', () => headTimer.progress());
     upReq.on('close', () => {
-      clearTimeout(headTimer);
+      headTimer.clear();
       // closed with no response and no error: an answer node:http swallowed (a 101 nobody asked for)
       if (!finished && !res.destroyed) {
         finished = true;
@@ -412,7 +413,7 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
     });
 
     upReq.on('response', (upRes) => {
-      clearTimeout(headTimer);
+      headTimer.clear();
       if (finished || res.destroyed) {
         upRes.destroy();
         return;
@@ -466,7 +467,7 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
         }
         return;
       }
-      headTimer.refresh();
+      headTimer.progress();
       if (!upReq.write(chunk)) {
         awaitingDrain = true;
         req.pause();

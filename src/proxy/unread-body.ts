@@ -4,6 +4,7 @@
 // Children close the classic way (close(), no shutdown: fork-close.ts, fork/child.ts); they drain first. The
 // inline family (inline, prefork and cluster workers) sends its FIN at once with shutdown(), then drains too.
 import net from 'node:net';
+import { noProgressTimer } from '../util/no-progress-timer.js';
 
 /**
  * After the last byte from the client, this long of silence means it stopped sending. Generous: a client (or
@@ -57,22 +58,16 @@ export function closeAfterDrain(socket: net.Socket, close: () => void): void {
   }
   unread.delete(socket);
   let done = false;
-  let lastData = Date.now();
   const finish = (): void => {
     if (done) return;
     done = true;
-    clearTimeout(quiet);
+    quiet.clear();
     clearTimeout(cap);
     socket.off('data', onData);
     close();
   };
-  const onData = (): void => {
-    lastData = Date.now();
-    quiet.refresh();
-  };
-  // Timers run before I/O in a loop turn: after a stall (a busy or descheduled child) the silence timer fires
-  // ahead of data already waiting. Look again after this turn's I/O has been delivered.
-  const quiet = setTimeout(() => setImmediate(() => (Date.now() - lastData >= QUIET_MS ? finish() : quiet.refresh())), QUIET_MS);
+  const onData = (): void => quiet.progress();
+  const quiet = noProgressTimer(QUIET_MS, finish);
   const cap = setTimeout(finish, MAX_DRAIN_MS);
   socket.on('data', onData);
   socket.once('end', finish);
