@@ -80,3 +80,21 @@ t.test('chaos: SIGTERM under load goes through the run hook once', async (t) => 
   t.equal(o.stats.extra!.sigterm, 1);
   t.ok(Date.now() - t0 < 1_500, 'the generator ends with the SIGTERM');
 });
+
+t.test('chaos: a process already killed is never picked again (still dying, or in an older sample)', async (t) => {
+  // a victim that stays "alive" in every read: the tree and /proc keep showing it, as they may for a moment
+  const victim: ProcessSnapshot = { pid: 4_000_001, starttime: 42, ppid: 1, pgrp: 1, state: 'S', cmdline: 'sleep 30', depth: 1, fds: [], rssBytes: 0, cpuTicks: 0 };
+  const { ChaosGenerator: Chaos } = await t.mockImport<typeof import('../../src/harness/load/chaos.js')>('../../src/harness/load/chaos.js', {
+    '../../src/harness/probes/proc-reader.ts': { readStat: (pid: number) => (pid === victim.pid ? { pid, starttime: 42, state: 'S' } : null) },
+  });
+  const signalled: number[] = [];
+  const realKill = process.kill;
+  process.kill = ((pid: number, signal?: string | number) => (pid === victim.pid ? (signalled.push(pid), true) : realKill(pid, signal))) as typeof process.kill;
+  t.teardown(() => void (process.kill = realKill));
+  const rig = await startRig();
+  t.teardown(() => rig.close());
+  const g = new Chaos('chaos', { durationMs: 400, kills: 3, killEveryMs: 30, killAfterMs: 10, depth: 1, reapBoundMs: 100, sigtermAfterMs: null, sigtermMinResponses: 0 });
+  const o = await g.run(loadContext(rig.target, rig.origin, { tree: () => [victim] }));
+  t.same(signalled, [victim.pid], 'one SIGKILL, not one per pick');
+  t.equal(o.stats.extra!.kills, 1);
+});

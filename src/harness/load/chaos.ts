@@ -6,7 +6,7 @@
 //   { "generator": "chaos", "kills": 10, "killEvery": "500ms", "killAfter": "300ms", "depth": 1,
 //     "reapBound": "2s", "sigtermAfter": "3s" | "50%", "sigtermMinResponses": 20, "duration": "5s" }
 import { readStat } from '../probes/proc-reader.js';
-import type { ProcessSnapshot } from '../probes/types.js';
+import { processKey, type ProcessSnapshot } from '../probes/types.js';
 import { UsageError } from '../../util/errors.js';
 import { parseDuration } from '../../util/duration.js';
 import { EntryReader } from './entry.js';
@@ -76,6 +76,7 @@ export class ChaosGenerator implements LoadGenerator {
 
     const sigtermAt = this.config.sigtermAfterMs === null ? Infinity : started + this.config.sigtermAfterMs;
     let nextKill = started + this.config.killAfterMs;
+    const killedKeys = new Set<string>();
     while (Date.now() < deadline && !ctx.signal.aborted && !sigterm) {
       const now = Date.now();
       const flowing = (ctx.responses?.() ?? Infinity) >= this.config.sigtermMinResponses;
@@ -87,7 +88,8 @@ export class ChaosGenerator implements LoadGenerator {
       if (this.killed < this.config.kills && now >= nextKill) {
         nextKill = now + this.config.killEveryMs;
         attempts++;
-        const victims = killCandidates(ctx.tree!(), this.config.depth);
+        // a process already killed may still be dying (not yet a zombie) or in an older sample: not again
+        const victims = killCandidates(ctx.tree!(), this.config.depth).filter((p) => !killedKeys.has(processKey(p)));
         const victim = victims[Math.floor(random() * victims.length)];
         // the sample may be a moment old: kill only the very process it saw
         const stat = victim ? readStat(victim.pid) : null;
@@ -96,6 +98,7 @@ export class ChaosGenerator implements LoadGenerator {
         } else {
           try {
             process.kill(victim.pid, 'SIGKILL');
+            killedKeys.add(processKey(victim));
             this.killed++;
             const id = `kill-${this.killed}`;
             reaping.push(
