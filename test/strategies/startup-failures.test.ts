@@ -82,7 +82,7 @@ t.test('the port is taken: exit 3 with one line, and no worker left', async (t) 
     const lines = l.stderr().trim().split('\n');
     t.same(lines, [`handoff: cannot listen on 127.0.0.1:${port}: EADDRINUSE`], `${name}: exactly the one handoff line on stderr`);
     t.equal(l.stdout(), '', `${name}: nothing announced`);
-    t.ok(await pollUntil(() => liveMembers(l.pid).length === 0, 3_000), `${name}: no process of its group left`);
+    t.ok(await pollUntil(() => liveMembers(l.pid).length === 0, 10_000), `${name}: no process of its group left`);
     l.kill();
   }
 });
@@ -112,6 +112,6 @@ for (const strategy of ['prefork', 'cluster']) {
     const exit = await exitWithin(l, 15_000);
     t.same(exit, { code: 0, signal: null }, 'the master shut down and exited 0');
     t.notMatch(l.stdout(), /listening/, 'never announced an address');
-    t.ok(await pollUntil(() => liveMembers(l.pid).length === 0, 3_000), `no process of its group left (left: ${liveMembers(l.pid).map((p) => p.pid).join(' ') || 'none'})`);
+    t.ok(await pollUntil(() => liveMembers(l.pid).length === 0, 10_000), `no process of its group left (left: ${liveMembers(l.pid).map((p) => p.pid).join(' ') || 'none'})`);
   });
 }
