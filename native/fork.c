@@ -18,6 +18,8 @@
 //   dupFd(fd) -> fd                             dup() with O_CLOEXEC: the zygote keeps a listener libuv does not watch
 //   takeSpare(notifyWriteFd)                    the spare took a connection: stop watching for the stand-down,
 //                                               tell the zygote "<pid>\n" (one atomic pipe write) and close both
+//   becomeSubreaper()                           prctl(PR_SET_CHILD_SUBREAPER) for the harness: descendants
+//                                               orphaned by their parent's exit are reparented to it, not to init
 #define _GNU_SOURCE
 #define NAPI_VERSION 8
 #include <node_api.h>
@@ -447,6 +449,11 @@ static napi_value ExecSelf(napi_env env, napi_callback_info info) {
 
 static napi_value GetPid(napi_env env, napi_callback_info info) { return make_int(env, getpid()); }
 
+static napi_value BecomeSubreaper(napi_env env, napi_callback_info info) {
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) return throw_errno(env, "prctl(PR_SET_CHILD_SUBREAPER)", errno);
+  return NULL;
+}
+
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"forkChild", NULL, ForkChild, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -461,6 +468,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"becomeSpare", NULL, BecomeSpare, NULL, NULL, NULL, napi_enumerable, NULL},
       {"takeSpare", NULL, TakeSpare, NULL, NULL, NULL, napi_enumerable, NULL},
       {"dupFd", NULL, DupFd, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"becomeSubreaper", NULL, BecomeSubreaper, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

@@ -70,8 +70,18 @@ proxyFlags(
   .option('--quiet', 'no progress output')
   .action(async (command: string[], flags) => {
     const { runStressCommand } = await import('./harness/stress-command.js');
+    await adoptOrphansOfTargets();
     process.exitCode = await runStressCommand(flags, command);
   });
+
+/**
+ * This process runs targets and nothing else: orphans of their trees come to it (subreaper.ts), so a daemon that
+ * dropped the run's marker is still found, reported and killed. Without the native addon: the marker alone.
+ */
+async function adoptOrphansOfTargets(): Promise<void> {
+  const { becomeSubreaper } = await import('./harness/subreaper.js');
+  becomeSubreaper();
+}
 
 program
   .command('compare')
@@ -90,6 +100,7 @@ program
   .option('--quiet', 'no progress output')
   .action(async (flags) => {
     const { runCompareCommand } = await import('./compare/compare-command.js');
+    await adoptOrphansOfTargets();
     process.exitCode = await runCompareCommand(flags);
   });
 

@@ -25,6 +25,7 @@ import { startOrigin, tokenPath, type Origin } from './origin.js';
 import { hasMarker, readStat } from './probes/proc-reader.js';
 import { Sampler } from './probes/sampler.js';
 import { findSocketHolders } from './probes/socket-holders.js';
+import { isSubreaper, killAdopted } from './subreaper.js';
 import { RequestCountRecorder, withRequestRate, type CountPoint } from './request-rate.js';
 import { processKey, type ProcessSnapshot, type Sample } from './probes/types.js';
 import type { Suite } from './suite.js';
@@ -182,6 +183,7 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
       intervalMs: Math.max(10, Math.round(1000 / opts.sampleHz)),
       ignore: opts.ignore,
       now: clock,
+      adopting: isSubreaper() ? { ownChildren: () => tgt.helperPids } : undefined,
     });
     sampler.start();
     const smp = sampler;
@@ -321,7 +323,7 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
     requestCounts?.stop();
     if (target) {
       await target.killGroup(500);
-      killMarked(runId, sampler);
+      await killMarked(runId, sampler);
       target.dispose();
     }
     await origin?.close();
@@ -406,8 +408,11 @@ async function waitForLeftovers(sampler: Sampler, deadline: number): Promise<Pro
   }
 }
 
-/** SIGKILL processes that still carry this run's marker (escaped the group: setsid, double fork). */
-function killMarked(runId: string, sampler: Sampler | null): void {
+/**
+ * SIGKILL processes that still carry this run's marker (escaped the group: setsid, double fork), and those the
+ * harness adopted as subreaper (which it also reaps: their zombies are its own).
+ */
+async function killMarked(runId: string, sampler: Sampler | null): Promise<void> {
   if (!sampler) return;
   let s: Sample;
   try {
@@ -415,13 +420,20 @@ function killMarked(runId: string, sampler: Sampler | null): void {
   } catch {
     return;
   }
+  const adopted: ProcessSnapshot[] = [];
   for (const p of [...s.tree, ...s.orphans]) {
     const now = readStat(p.pid);
     if (!now || now.starttime !== p.starttime) continue;
+    // the sampler lists a child of ours outside the tree only when it adopted it from the target's tree
+    if (p.depth === -1 && now.ppid === process.pid) {
+      adopted.push(p);
+      continue;
+    }
     // orphans the sampler knows from the tree may have lost nothing; the marker double-checks identity
     if (hasMarker(p.pid, MARKER_NAME, runId) === false && p.depth === -1) continue;
     signalPid(p.pid, 'SIGKILL');
   }
+  await killAdopted(adopted);
 }
 
 function buildReport(a: {

@@ -12,7 +12,8 @@ import { proxyOptionsToArgs } from '../proxy/parse-options.js';
 import type { PoolDeclaration } from '../proxy/strategies/strategy.js';
 import { TargetStartError } from '../util/errors.js';
 import { registerCleanup, signalGroup, signalPid } from './cleanup.js';
-import { hasMarker, listPids } from './probes/proc-reader.js';
+import { hasMarker, listPids, readStat } from './probes/proc-reader.js';
+import { adoptedSince, killAdopted } from './subreaper.js';
 import { startGuardian } from './guardian.js';
 
 export const MARKER_NAME = 'HANDOFF_RUN_ID';
@@ -57,6 +58,10 @@ export interface Target {
   killGroup(graceMs?: number): Promise<void>;
   /** Stops listening to the target's pipes (they can be held open by orphans) and releases the cleanup hook. */
   dispose(): void;
+  /** the root's starttime (clock ticks since boot): what the target starts is born after it */
+  readonly startTicks: number;
+  /** processes the harness started beside the target (the guardian): its children, not the target's */
+  readonly helperPids: ReadonlySet<number>;
 }
 
 const STDERR_TAIL = 16 * 1024;
@@ -143,6 +148,9 @@ export async function launchTarget(spec: TargetSpec, ctx: { runId: string; runDi
   const release = pid > 0 ? registerCleanup((sig) => void signalGroup(pid, sig)) : () => {};
   // and should the harness itself be killed outright, the group goes too
   const guardian = pid > 0 ? startGuardian(pid) : null;
+  const helperPids: ReadonlySet<number> = new Set(guardian && guardian.pid > 0 ? [guardian.pid] : []);
+  // read at once, while the root surely lives (0: it is already gone, and anything adopted is newer anyway)
+  const startTicks = (pid > 0 ? readStat(pid)?.starttime : undefined) ?? 0;
 
   let stderrTail = '';
   let stdoutBuf = '';
@@ -190,7 +198,9 @@ export async function launchTarget(spec: TargetSpec, ctx: { runId: string; runDi
     await killGroup(500);
     // A target that daemonized (forked, setsid(), parent exited 0) is no longer in the group: find what carries
     // the run's marker anywhere and end it too, as a finished run does.
-    const daemons = killMarkedAnywhere(ctx.runId);
+    // with the harness as subreaper, what escaped with an empty environment is ours now: found by parent pid
+    const adopted = await killAdopted(adoptedSince(startTicks, helperPids));
+    const daemons = [...new Set([...killMarkedAnywhere(ctx.runId), ...adopted])];
     // let the last stderr bytes arrive
     await sleep(50);
     dispose();
@@ -256,6 +266,8 @@ export async function launchTarget(spec: TargetSpec, ctx: { runId: string; runDi
     },
     killGroup,
     dispose,
+    startTicks,
+    helperPids,
   };
 }
 

@@ -56,6 +56,12 @@ export interface SamplerOptions {
   netBudget?: number;
   /** samples spend at most this share of wall time reading the tree's PSS (default 0.002 = 0.2 %) */
   pssBudget?: number;
+  /**
+   * Set when this process is a child subreaper (subreaper.ts): a process reparented to us and born after the
+   * root is an orphan of the target's tree even without the marker — unless we started it ourselves
+   * (the guardian), which `ownChildren` lists.
+   */
+  adopting?: { ownChildren: () => ReadonlySet<number> };
 }
 
 export interface SamplerPeaks {
@@ -116,8 +122,10 @@ export class Sampler {
   errors = 0;
   lastError: unknown = null;
 
-  private readonly opts: Required<SamplerOptions>;
+  private readonly opts: Required<Omit<SamplerOptions, 'adopting'>> & Pick<SamplerOptions, 'adopting'>;
   private readonly selfPid = process.pid;
+  /** the root's starttime (clock ticks): an adopted orphan of this run was born after it */
+  private rootStart: number | undefined;
   private readonly ticksPerSecond = clkTck();
   private readonly pageSize = pageSizeBytes();
   private timer: NodeJS.Timeout | null = null;
@@ -174,6 +182,7 @@ export class Sampler {
       netBudget: opts.netBudget ?? 0.005,
       pssBudget: opts.pssBudget ?? 0.002,
       statRefreshMs: opts.statRefreshMs ?? 500,
+      adopting: opts.adopting,
     };
   }
 
@@ -343,6 +352,7 @@ export class Sampler {
     if (!root) return { tree, ignoredPids };
     const rootKey = processKey(root);
     this.rootKey ??= rootKey;
+    this.rootStart ??= root.starttime;
     if (rootKey !== this.rootKey) return { tree, ignoredPids }; // the pid now belongs to someone else
 
     const childrenOf = new Map<number, number[]>();
@@ -369,10 +379,10 @@ export class Sampler {
     return { tree, ignoredPids };
   }
 
-  /** Outside the tree: carries the marker, or was in the tree before (reparented away). */
+  /** Outside the tree: carries the marker, was in the tree before (reparented away), or was adopted by us. */
   private isOrphan(pid: number, stat: ProcStat, info: PidInfo): boolean {
     if (info.orphan) return true;
-    if (info.wasInTree) {
+    if (info.wasInTree || this.isAdopted(pid, stat)) {
       info.orphan = true;
       return true;
     }
@@ -391,6 +401,13 @@ export class Sampler {
     info.unmarkedReads++;
     if ((marked === false && !forkedWithoutExec(stat)) || info.unmarkedReads >= 2) info.settled = true;
     return false;
+  }
+
+  /** Reparented to this subreaper from the target's tree: a child of ours born after the root that we did not start. */
+  private isAdopted(pid: number, stat: ProcStat): boolean {
+    const adopting = this.opts.adopting;
+    if (!adopting || stat.ppid !== this.selfPid || this.rootStart === undefined) return false;
+    return stat.starttime >= this.rootStart && pid !== this.opts.rootPid && !adopting.ownChildren().has(pid);
   }
 
   private cmdlineOf(pid: number, stat: ProcStat, info: PidInfo): string {

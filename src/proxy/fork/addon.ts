@@ -28,6 +28,8 @@ export interface ForkAddon {
   dupFd(fd: number): number;
   /** the spare took a connection: stop watching the stand-down pipe, write "<pid>\n" to the zygote, close both */
   takeSpare(notifyWriteFd: number): void;
+  /** prctl(PR_SET_CHILD_SUBREAPER): orphaned descendants are reparented to this process (the harness) */
+  becomeSubreaper(): void;
 }
 
 export const ADDON_PATH = join(packageRoot, 'native', 'build', 'Release', 'handoff_fork.node');
