@@ -4,7 +4,7 @@ import { processKey, type ProcessSnapshot } from '../probes/types.js';
 
 export const noOrphans: Check = {
   id: 'no-orphans',
-  passesWhen: "no process carrying the run's marker lives outside the target's tree, during the run or after shutdown",
+  passesWhen: "no process of the target's (carrying the run's marker, or reparented to the harness) lives outside its tree, during the run or after shutdown",
   evaluate(run) {
     const found = new Map<string, { p: ProcessSnapshot; when: string }>();
     // A zombie (state Z) has exited: it no longer lives, it waits for whoever adopted it to reap it — in a
@@ -15,13 +15,13 @@ export const noOrphans: Check = {
       const k = processKey(p);
       found.set(k, { p, when: found.has(k) ? 'outside the tree during the run and still alive after shutdown' : 'alive after shutdown' });
     }
-    if (found.size === 0) return { id: 'no-orphans', pass: true, summary: 'no marked process outside the tree, during the run or after shutdown', evidence: [] };
+    if (found.size === 0) return { id: 'no-orphans', pass: true, summary: 'no orphan outside the tree, during the run or after shutdown', evidence: [] };
     const after = run.orphansAfterShutdown.filter(alive).length;
     const { rows, more } = capped([...found.values()]);
     return {
       id: 'no-orphans',
       pass: false,
-      summary: `${plural(found.size, 'orphan')} carrying the run marker (${after} alive after shutdown)`,
+      summary: `${plural(found.size, 'orphan')} of the target outside its tree (${after} alive after shutdown)`,
       evidence: withMore(rows.map(({ p, when }) => processEvidence(p, run.firstSeen, when)), more, 'orphans'),
     };
   },

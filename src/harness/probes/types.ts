@@ -70,7 +70,7 @@ export interface Sample {
   t: number;
   /** the target root and all its descendants */
   tree: ProcessSnapshot[];
-  /** processes carrying the run marker that are not in the tree */
+  /** processes outside the tree that carry the run marker, left the tree, or were adopted by the harness */
   orphans: ProcessSnapshot[];
   sockets: OwnedSocket[];
   /** t of the TCP table read the socket states come from (older than t on adaptive samples); null: none yet */
