@@ -58,8 +58,6 @@ export interface Target {
   killGroup(graceMs?: number): Promise<void>;
   /** Stops listening to the target's pipes (they can be held open by orphans) and releases the cleanup hook. */
   dispose(): void;
-  /** the root's starttime (clock ticks since boot): what the target starts is born after it */
-  readonly startTicks: number;
   /** processes the harness started beside the target (the guardian): its children, not the target's */
   readonly helperPids: ReadonlySet<number>;
 }
@@ -199,7 +197,8 @@ export async function launchTarget(spec: TargetSpec, ctx: { runId: string; runDi
     // A target that daemonized (forked, setsid(), parent exited 0) is no longer in the group: find what carries
     // the run's marker anywhere and end it too, as a finished run does.
     // with the harness as subreaper, what escaped with an empty environment is ours now: found by parent pid
-    const adopted = await killAdopted(adoptedSince(startTicks, helperPids));
+    // (never the root: it is Node's child, and libuv must be the one to reap it)
+    const adopted = await killAdopted(adoptedSince(startTicks, new Set([...helperPids, pid])));
     const daemons = [...new Set([...killMarkedAnywhere(ctx.runId), ...adopted])];
     // let the last stderr bytes arrive
     await sleep(50);
@@ -266,7 +265,6 @@ export async function launchTarget(spec: TargetSpec, ctx: { runId: string; runDi
     },
     killGroup,
     dispose,
-    startTicks,
     helperPids,
   };
 }
