@@ -97,6 +97,7 @@ program
   .option('--echo', 'server mode: the targets echo the request path, so tokens are checked')
   .option('--report-dir <dir>', 'where the comparison goes (default reports)')
   .option('--format <list>', 'json,md,html')
+  .option('--config <file>', 'handoff.config.json: its suites, run settings, ignores, thresholds and allow-list apply to every run (default ./handoff.config.json if present)')
   .option('--quiet', 'no progress output')
   .action(async (flags) => {
     const { runCompareCommand } = await import('./compare/compare-command.js');

@@ -8,6 +8,9 @@ import os from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { makeRunId, runStress, type RunOptions } from '../harness/run.js';
 import { stressOptionsFromFlags } from '../harness/stress-command.js';
+import { gateOf, loadConfig } from '../config/load.js';
+import type { HandoffConfig } from '../config/types.js';
+import { applyGate } from '../gate/apply.js';
 import { armWatchdog } from '../harness/watchdog.js';
 import type { Report } from '../report/schema.js';
 import { TargetStartError, UsageError } from '../util/errors.js';
@@ -45,8 +48,13 @@ function str(flags: Record<string, unknown>, key: string): string | undefined {
   return v === undefined || v === false ? undefined : String(v);
 }
 
-/** CLI flags → comparison options. Every target's run options are built (and so validated) before anything runs. */
-export function compareOptionsFromFlags(flags: Record<string, unknown>): CompareOptions {
+/**
+ * CLI flags (over a handoff.config.json, when given) → comparison options. Every target's run options are built
+ * (and so validated) before anything runs. From the config, compare takes what makes the runs alike and judges
+ * them — its suites, run settings, ignores, thresholds and allow-list, and the report directory; not its target
+ * (compare's targets are --strategy and --cmd) nor its report formats (a comparison has its own).
+ */
+export function compareOptionsFromFlags(flags: Record<string, unknown>, config: HandoffConfig | null = null): CompareOptions {
   const strategies = parseStrategyList(str(flags, 'strategy'));
   const cmds = flags.cmd === undefined ? [] : Array.isArray(flags.cmd) ? flags.cmd.map(String) : [String(flags.cmd)];
   const specs = planTargets(strategies, cmds);
@@ -57,25 +65,31 @@ export function compareOptionsFromFlags(flags: Record<string, unknown>): Compare
   // said here in compare's own terms (stress would point at `-- <command>`, which compare does not take)
   if (flags.echo === true && strategies.length) throw new UsageError('--echo applies to command targets (--cmd) in --mode server, not to --strategy');
   // the flags every run shares: identical load for every target
+  const fromConfig = config?.runFlags ?? {};
   const shared: Record<string, unknown> = {
-    suite: str(flags, 'suite') ?? 'ci',
-    duration: str(flags, 'duration'),
-    connections: str(flags, 'connections'),
-    drain: str(flags, 'drain'),
+    suite: str(flags, 'suite') ?? config?.suite ?? 'ci',
+    duration: str(flags, 'duration') ?? fromConfig.duration,
+    connections: str(flags, 'connections') ?? fromConfig.connections,
+    drain: str(flags, 'drain') ?? fromConfig.drain,
+    sampleHz: fromConfig.sampleHz,
+    ignore: config?.ignores.length ? config.ignores : undefined,
     mode,
     echo: flags.echo === true ? true : undefined,
   };
+  const gate = config ? gateOf(config) : null;
   const targets = specs.map((spec) => {
     const run = spec.kind === 'reference-proxy'
-      ? stressOptionsFromFlags({ ...shared, strategy: spec.strategy }, [], null)
-      : stressOptionsFromFlags(shared, spec.command!, null);
+      ? stressOptionsFromFlags({ ...shared, strategy: spec.strategy }, [], config)
+      : stressOptionsFromFlags(shared, spec.command!, config);
+    // each run is gated as `handoff stress` would gate it with this config
+    if (gate && (gate.thresholds.length || gate.allowList.length)) run.finalize = (report) => applyGate(report, gate);
     return { spec, run };
   });
   const first = targets[0].run;
   return {
     targets,
     repeat,
-    reportDir: str(flags, 'reportDir') ?? 'reports',
+    reportDir: str(flags, 'reportDir') ?? config?.report.dir ?? 'reports',
     formats,
     suite: first.suite.name,
     mode: first.mode,
@@ -169,7 +183,7 @@ export async function runCompareCommand(
   const err = io.stderr ?? ((s: string) => void process.stderr.write(s));
   let exitCode = 70;
   try {
-    const options = compareOptionsFromFlags(flags);
+    const options = compareOptionsFromFlags(flags, loadConfig(flags.config as string | undefined));
     if (!flags.quiet) options.log = (line) => err(`handoff: ${line}\n`);
     const { comparison, paths } = await runComparison(options);
     const main = paths.find((p) => p.endsWith('.md')) ?? paths[0];

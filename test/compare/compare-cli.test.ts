@@ -1,7 +1,7 @@
 // `handoff compare` for real, through the CLI: two clean strategies interleaved (exit 0, rows for both,
 // every file and run directory written, order A B A B), a clean strategy against a leaky command target
 // (the leak shows, exit 1), a target that cannot start (exit 3, later reps skipped) and usage errors (exit 2).
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { compareOptionsFromFlags } from '../../src/compare/compare-command.js';
@@ -138,4 +138,32 @@ t.test('usage errors: exit 2 with one line, nothing run', async (t) => {
   const ok = compareOptionsFromFlags({ strategy: 'inline', cmd: ['python3 x.py {port}'], duration: '2s', connections: '3' });
   t.same(ok.targets.map((x) => [x.run.target.kind, x.run.durationMs, x.run.connections]), [['reference-proxy', 2000, 3], ['command', 2000, 3]], 'identical load for every target');
   t.same(readdirSync(reportDir), [], 'no comparison started');
+});
+
+t.test('--config: its suites, run settings, thresholds and report directory apply to every run', async (t) => {
+  const dir = tempReportDir(t);
+  const config = join(dir, 'handoff.config.json');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      suite: 'tiny',
+      suites: { tiny: SUITE },
+      run: { duration: '600ms' },
+      report: { dir: 'out' },
+      // a gate only the process-per-connection strategy trips: it starts children, inline none
+      thresholds: { peak_children: '<1' },
+      // compare's targets come from its flags: a config target is not one of them
+      target: { strategy: 'prefork' },
+    }),
+  );
+  const r = await runCli(['compare', '--config', config, '--strategy', 'inline,per-connection', '--quiet'], { timeoutMs: 120_000 });
+  const { dir: cdir, comparison: c } = comparisonIn(join(dir, 'out'));
+  t.equal(r.code, 1, 'exit 1: one target failed its gate');
+  t.equal(c.suite, 'tiny', "the config's suite, by the name it gives it");
+  t.equal(c.overrides.durationMs, 600, "the config's duration");
+  t.same(c.targets.map((x) => x.label), ['inline', 'per-connection'], 'the targets of the flags, not of the config');
+  t.same(c.runs.map((x) => `${x.target}:${x.status}`), ['inline:pass', 'per-connection:fail']);
+  const gated = runReport(cdir, c.runs[1].runDir!);
+  t.ok(gated.checks.length > 0 && gated.verdict === 'fail', 'the failing run is gated by the threshold');
+  t.match(JSON.stringify(gated), /peak_children/, 'and its report says which threshold');
 });
