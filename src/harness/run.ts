@@ -193,7 +193,7 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
     requestCounts = new RequestCountRecorder(() => liveLoad().requests, clock);
     requestCounts.start();
     const pool = tgt.pool;
-    const targetFacts: RunObservations['target'] = { kind: tgt.kind, rootPid: tgt.pid, pool, strictExit: opts.strictExit };
+    const targetFacts: RunObservations['target'] = { kind: tgt.kind, rootPid: tgt.pid, pool, strictExit: opts.strictExit, adoptsOrphans: isSubreaper() };
 
     // baseline: a couple of requests so lazily opened resources exist, then the resting state
     const liveChildren = (s: Sample): number => s.tree.filter((p) => p.depth >= 1 && p.state !== 'Z').length;

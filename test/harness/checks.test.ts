@@ -153,6 +153,11 @@ t.test('no-orphans: during the run or after shutdown', async (t) => {
   const r3 = byId(run3, 'no-orphans');
   t.notOk(r3.pass);
   t.match(r3.summary, /^1 orphan .*\(1 alive after shutdown\)/, 'counted without the zombies');
+  // a pass says when it could only see marked orphans (no subreaper: one with an empty environment escapes)
+  const marked = clean();
+  t.match(byId(marked, 'no-orphans').summary, /by the run marker only: no subreaper/);
+  marked.target.adoptsOrphans = true;
+  t.notMatch(byId(marked, 'no-orphans').summary, /marker only/);
 });
 
 t.test('fds-drained: own baseline, peer baseline for a replaced worker, evidence names the fd', async (t) => {

@@ -15,7 +15,11 @@ export const noOrphans: Check = {
       const k = processKey(p);
       found.set(k, { p, when: found.has(k) ? 'outside the tree during the run and still alive after shutdown' : 'alive after shutdown' });
     }
-    if (found.size === 0) return { id: 'no-orphans', pass: true, summary: 'no orphan outside the tree, during the run or after shutdown', evidence: [] };
+    if (found.size === 0) {
+      // without adoption, a descendant that dropped the marker (an empty environment) could not have been seen
+      const how = run.target.adoptsOrphans ? '' : ' (by the run marker only: no subreaper)';
+      return { id: 'no-orphans', pass: true, summary: `no orphan outside the tree, during the run or after shutdown${how}`, evidence: [] };
+    }
     const after = run.orphansAfterShutdown.filter(alive).length;
     const { rows, more } = capped([...found.values()]);
     return {

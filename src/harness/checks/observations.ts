@@ -33,6 +33,8 @@ export interface RunObservations {
     rootPid: number;
     pool: PoolDeclaration | null;
     strictExit: boolean;
+    /** the harness was a child subreaper: orphans were also found by adoption, not by the marker alone */
+    adoptsOrphans?: boolean;
   };
   /** resting state before load (after the warm-up requests settled) */
   baseline: Sample;
