@@ -8,7 +8,7 @@ import type { ProxyOptions } from './options.js';
 import { appendVia, endToEndHeaders, hasConflictingFraming, VIA_PSEUDONYM } from './headers.js';
 import { lookupFor } from './loopback-lookup.js';
 import { splitAbsoluteTarget } from './target.js';
-import { markUnreadBody } from './unread-body.js';
+import { closeAfterDrain, markUnreadBody } from './unread-body.js';
 import { noProgressTimer } from '../util/no-progress-timer.js';
 import {
   connectPortAllowed,
@@ -56,9 +56,6 @@ function afterPending(state: ClientState | undefined, fn: () => void): void {
   if (!state || state.active === 0) fn();
   else state.whenIdle.push(fn);
 }
-
-/** After we answer and half-close, a client gets this long to go away before its socket is destroyed. */
-const LINGER_MS = 2_000;
 
 const VIA_HOP = `1.1 ${VIA_PSEUDONYM}`;
 
@@ -117,7 +114,6 @@ function announcesBody(req: http.IncomingMessage): boolean {
 export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = {}): ForwardProxy {
   const clients = new Map<net.Socket, ClientState>();
   const upstreams = new Set<net.Socket>();
-  const lingerTimers = new Set<NodeJS.Timeout>();
   let inFlight = 0;
   let closing = false;
   let closed: Promise<void> | null = null;
@@ -160,21 +156,6 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
     return socket;
   };
 
-  /** End our side, discard whatever the client still sends, destroy if it does not go away soon. */
-  function lingerAndClose(socket: net.Socket): void {
-    socket.resume();
-    if (!socket.writableEnded) socket.end();
-    const timer = setTimeout(() => {
-      lingerTimers.delete(timer);
-      socket.destroy();
-    }, LINGER_MS);
-    lingerTimers.add(timer);
-    socket.once('close', () => {
-      clearTimeout(timer);
-      lingerTimers.delete(timer);
-    });
-  }
-
   /** An answer written straight onto a socket the HTTP parser no longer owns (clientError, CONNECT). */
   function rawReply(socket: net.Socket, status: number, message: string, extra: string[] = []): void {
     if (socket.destroyed || !socket.writable) {
@@ -191,8 +172,10 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
       ...extra,
     ];
     socket.write(`${head.join('\r\n')}\r\n\r\n${body}`);
+    // end our side, drain what the client still sends, then destroy (silence, its FIN, or a cap)
     markUnreadBody(socket);
-    lingerAndClose(socket);
+    socket.end();
+    closeAfterDrain(socket, () => socket.destroy());
   }
 
   /** An error answer to an HTTP request; closes the connection when the request body was left unread. */
@@ -685,8 +668,6 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
       for (const socket of clients.keys()) socket.destroy();
       for (const socket of upstreams) socket.destroy();
       agent.destroy();
-      for (const timer of lingerTimers) clearTimeout(timer);
-      lingerTimers.clear();
       // 'close' events follow destroy() asynchronously: resolve once the books are empty
       await waitUntil(() => clients.size === 0 && upstreams.size === 0, Date.now() + 1_000);
     })();

@@ -50,13 +50,21 @@ function keepReading(socket: net.Socket): void {
   }
 }
 
-/** Calls `close` now, or once the client of a marked socket has stopped sending (silence, its FIN, or a cap). */
+const draining = new WeakSet<net.Socket>();
+
+/**
+ * Calls `close` now, or once the client of a marked socket has stopped sending (silence, its FIN, or a cap). A
+ * socket already draining is closed when that drain ends: a second caller (a child's close hook after the
+ * proxy's own, say) must not cut it short.
+ */
 export function closeAfterDrain(socket: net.Socket, close: () => void): void {
+  if (draining.has(socket)) return;
   if (!unread.has(socket) || socket.destroyed) {
     close();
     return;
   }
   unread.delete(socket);
+  draining.add(socket);
   let done = false;
   const finish = (): void => {
     if (done) return;
