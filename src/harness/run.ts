@@ -25,7 +25,7 @@ import { startOrigin, tokenPath, type Origin } from './origin.js';
 import { hasMarker, readStat } from './probes/proc-reader.js';
 import { Sampler } from './probes/sampler.js';
 import { findSocketHolders } from './probes/socket-holders.js';
-import { isSubreaper, killAdopted } from './subreaper.js';
+import { isAdopted, isSubreaper, killAdopted } from './subreaper.js';
 import { RequestCountRecorder, withRequestRate, type CountPoint } from './request-rate.js';
 import { processKey, type ProcessSnapshot, type Sample } from './probes/types.js';
 import type { Suite } from './suite.js';
@@ -177,13 +177,15 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
     log(`target pid ${target.pid} listening on ${target.host}:${target.port}${target.pool ? ` pool ${JSON.stringify(target.pool)}` : ''}`);
     const tgt = target;
     const org = origin;
+    // children of ours that are not the target's: the root itself and the guardian
+    const ownChildren = new Set([tgt.pid, ...tgt.helperPids]);
     sampler = new Sampler({
       rootPid: tgt.pid,
       marker: { name: MARKER_NAME, value: runId },
       intervalMs: Math.max(10, Math.round(1000 / opts.sampleHz)),
       ignore: opts.ignore,
       now: clock,
-      adopting: isSubreaper() ? { ownChildren: () => tgt.helperPids } : undefined,
+      adopted: isSubreaper() ? (stat, rootStart) => isAdopted(stat, rootStart, ownChildren) : undefined,
     });
     sampler.start();
     const smp = sampler;

@@ -40,16 +40,20 @@ export function reapAdopted(pid: number): boolean {
 }
 
 /**
- * Processes reparented to us from a target started at `rootStart` (clock ticks): children of ours born after
- * it that we did not start ourselves. Empty unless this process is a subreaper.
+ * Reparented to us from a target whose root started at `rootStart` (clock ticks): a child of ours born after the
+ * root that we did not start ourselves (`ownChildren`: the root, the guardian).
  */
+export function isAdopted(stat: ProcStat, rootStart: number, ownChildren: ReadonlySet<number>): boolean {
+  return stat.ppid === process.pid && stat.starttime >= rootStart && !ownChildren.has(stat.pid);
+}
+
+/** The live processes adopted from such a target (a scan of /proc); empty unless this process is a subreaper. */
 export function adoptedSince(rootStart: number, ownChildren: ReadonlySet<number>): ProcStat[] {
   if (!isSubreaper()) return [];
   const adopted: ProcStat[] = [];
   for (const pid of listPids()) {
-    if (ownChildren.has(pid)) continue;
     const stat = readStat(pid);
-    if (stat && stat.ppid === process.pid && stat.starttime >= rootStart && stat.state !== 'Z') adopted.push(stat);
+    if (stat && stat.state !== 'Z' && isAdopted(stat, rootStart, ownChildren)) adopted.push(stat);
   }
   return adopted;
 }

@@ -57,11 +57,10 @@ export interface SamplerOptions {
   /** samples spend at most this share of wall time reading the tree's PSS (default 0.002 = 0.2 %) */
   pssBudget?: number;
   /**
-   * Set when this process is a child subreaper (subreaper.ts): a process reparented to us and born after the
-   * root is an orphan of the target's tree even without the marker — unless we started it ourselves
-   * (the guardian), which `ownChildren` lists.
+   * Set when this process is a child subreaper (subreaper.ts): whether a process outside the tree was
+   * reparented to us from it (an orphan of the target's tree even without the marker), given the root's start.
    */
-  adopting?: { ownChildren: () => ReadonlySet<number> };
+  adopted?: (stat: ProcStat, rootStart: number) => boolean;
 }
 
 export interface SamplerPeaks {
@@ -122,7 +121,7 @@ export class Sampler {
   errors = 0;
   lastError: unknown = null;
 
-  private readonly opts: Required<Omit<SamplerOptions, 'adopting'>> & Pick<SamplerOptions, 'adopting'>;
+  private readonly opts: Required<Omit<SamplerOptions, 'adopted'>> & Pick<SamplerOptions, 'adopted'>;
   private readonly selfPid = process.pid;
   /** the root's starttime (clock ticks): an adopted orphan of this run was born after it */
   private rootStart: number | undefined;
@@ -182,7 +181,7 @@ export class Sampler {
       netBudget: opts.netBudget ?? 0.005,
       pssBudget: opts.pssBudget ?? 0.002,
       statRefreshMs: opts.statRefreshMs ?? 500,
-      adopting: opts.adopting,
+      adopted: opts.adopted,
     };
   }
 
@@ -382,7 +381,7 @@ export class Sampler {
   /** Outside the tree: carries the marker, was in the tree before (reparented away), or was adopted by us. */
   private isOrphan(pid: number, stat: ProcStat, info: PidInfo): boolean {
     if (info.orphan) return true;
-    if (info.wasInTree || this.isAdopted(pid, stat)) {
+    if (info.wasInTree || (this.rootStart !== undefined && this.opts.adopted?.(stat, this.rootStart))) {
       info.orphan = true;
       return true;
     }
@@ -401,13 +400,6 @@ export class Sampler {
     info.unmarkedReads++;
     if ((marked === false && !forkedWithoutExec(stat)) || info.unmarkedReads >= 2) info.settled = true;
     return false;
-  }
-
-  /** Reparented to this subreaper from the target's tree: a child of ours born after the root that we did not start. */
-  private isAdopted(pid: number, stat: ProcStat): boolean {
-    const adopting = this.opts.adopting;
-    if (!adopting || stat.ppid !== this.selfPid || this.rootStart === undefined) return false;
-    return stat.starttime >= this.rootStart && pid !== this.opts.rootPid && !adopting.ownChildren().has(pid);
   }
 
   private cmdlineOf(pid: number, stat: ProcStat, info: PidInfo): string {
