@@ -236,6 +236,7 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
     let earlyShutdown: Promise<ShutdownObservation> | null = null;
     const ctx: LoadContext = {
       mode: opts.mode,
+      targetKind: tgt.kind,
       target: { host: tgt.host, port: tgt.port },
       origin: { host: org.host, port: org.port },
       checkTokens: opts.mode === 'proxy' || opts.echo,

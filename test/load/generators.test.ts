@@ -32,14 +32,18 @@ async function blackHole(): Promise<{ port: number; close(): Promise<void> }> {
   };
 }
 
-/** A CONNECT proxy that tears the tunnel down on the client's FIN (no half-close): a classic tunnel bug. */
-async function noHalfCloseProxy(echoPort: number): Promise<{ port: number; close(): Promise<void> }> {
+/**
+ * A CONNECT proxy whose tunnels react to the client's FIN in one of two wrong-or-allowed ways:
+ * `drop` tears the tunnel down both ways (RFC 9110 §9.3.6 allows it; the way back is lost), `ignore` never passes
+ * the FIN on and never closes (a tunnel that outlives its client: a leak).
+ */
+async function finProxy(echoPort: number, onFin: 'drop' | 'ignore'): Promise<{ port: number; close(): Promise<void> }> {
   const sockets = new Set<net.Socket>();
-  const srv = net.createServer((client) => {
+  const srv = net.createServer({ allowHalfOpen: true }, (client) => {
     sockets.add(client);
     client.on('error', () => {});
     client.once('data', () => {
-      const up = net.connect({ host: '127.0.0.1', port: echoPort });
+      const up = net.connect({ host: '127.0.0.1', port: echoPort, allowHalfOpen: true });
       sockets.add(up);
       up.on('error', () => client.destroy());
       up.on('connect', () => {
@@ -47,6 +51,7 @@ async function noHalfCloseProxy(echoPort: number): Promise<{ port: number; close
         client.on('data', (d) => up.write(d));
         up.on('data', (d) => client.write(d));
         client.on('end', () => {
+          if (onFin === 'ignore') return;
           up.destroy();
           client.end();
         });
@@ -77,18 +82,58 @@ t.test('tunnel: bytes both ways, half-close and EOF through the reference proxy'
   t.ok(rig.origin.echoPort > 0 && g.live!().requests === o.stats.requests, 'live counters agree');
 });
 
-t.test('tunnel: a proxy that drops the tunnel on the client FIN is caught', async (t) => {
+t.test('tunnel halfClose "carried": a proxy that drops the tunnel on the client FIN is caught', async (t) => {
   const rig = await startRig();
-  const bad = await noHalfCloseProxy(rig.origin.echoPort);
+  const bad = await finProxy(rig.origin.echoPort, 'drop');
   t.teardown(async () => {
     await bad.close();
     await rig.close();
   });
-  const g = createTunnel('tunnel', { generator: 'tunnel', duration: 400, connections: 1, timeout: 1000 }, defaults);
-  const o = await g.run(loadContext({ host: '127.0.0.1', port: bad.port }, rig.origin));
-  t.ok((o.counts.error ?? 0) + (o.counts.timeout ?? 0) > 0, `incidents: ${JSON.stringify(o.counts)}`);
-  t.equal(o.stats.errors + o.stats.timeouts, o.stats.requests, 'every tunnel failed');
-  t.match(o.incidents[0]?.detail ?? '', /half-close|EOF|bytes back|not done/);
+  // the default against the reference proxy, and explicit against a command target
+  for (const [entry, extra] of [
+    [{}, {}],
+    [{ halfClose: 'carried' }, { targetKind: 'command' as const }],
+  ] as const) {
+    const g = createTunnel('tunnel', { generator: 'tunnel', duration: 400, connections: 1, timeout: 1000, ...entry }, defaults);
+    const o = await g.run(loadContext({ host: '127.0.0.1', port: bad.port }, rig.origin, extra));
+    t.ok(o.stats.requests > 0 && (o.counts.error ?? 0) + (o.counts.timeout ?? 0) > 0, `incidents: ${JSON.stringify(o.counts)}`);
+    t.equal(o.stats.errors + o.stats.timeouts, o.stats.requests, 'every tunnel failed');
+    t.match(o.incidents[0]?.detail ?? '', /half-close not carried through\? "halfClose": "either" accepts/);
+  }
+});
+
+t.test('tunnel halfClose "either": a tunnel closed on the client FIN passes, one that never closes does not', async (t) => {
+  const rig = await startRig();
+  const drop = await finProxy(rig.origin.echoPort, 'drop');
+  const ignore = await finProxy(rig.origin.echoPort, 'ignore');
+  t.teardown(async () => {
+    await drop.close();
+    await ignore.close();
+    await rig.close();
+  });
+  const entry = { generator: 'tunnel', duration: 400, connections: 2, bytes: 20_000, writes: 5, timeout: 2000, eofBound: 300 };
+  // explicit, and the default against a command target
+  for (const [e, extra] of [
+    [{ ...entry, halfClose: 'either' }, {}],
+    [entry, { targetKind: 'command' as const }],
+  ] as const) {
+    const o = await createTunnel('tunnel', e, defaults).run(loadContext({ host: '127.0.0.1', port: drop.port }, rig.origin, extra));
+    t.ok(o.stats.requests > 0, `${o.stats.requests} tunnels`);
+    t.same(o.counts, {}, 'no incidents');
+    t.equal(o.tokensChecked, o.stats.requests, 'every echo verified');
+    t.equal(o.eofChecked, o.stats.requests, 'every tunnel waited for EOF');
+    t.same([o.stats.extra?.closedOnHalfClose, o.stats.extra?.halfCloseCarried], [o.stats.requests, 0], 'counted as closed on half-close');
+  }
+  // the reference proxy carries it: every trailer arrives, and is counted so
+  const ref = await createTunnel('tunnel', { ...entry, halfClose: 'either' }, defaults).run(loadContext(rig.target, rig.origin));
+  t.same(ref.counts, {}, 'reference proxy: no incidents');
+  t.same([ref.stats.extra?.halfCloseCarried, ref.stats.extra?.closedOnHalfClose], [ref.stats.requests, 0], 'reference proxy: carried');
+  // a tunnel that swallows the FIN and stays open is a leak in either mode
+  const o = await createTunnel('tunnel', { ...entry, duration: 200, connections: 1, halfClose: 'either' }, defaults).run(
+    loadContext({ host: '127.0.0.1', port: ignore.port }, rig.origin),
+  );
+  t.ok(o.stats.requests > 0 && o.counts['no-eof'] === o.stats.requests, `no-eof on every tunnel: ${JSON.stringify(o.counts)}`);
+  t.match(o.incidents[0]?.detail ?? '', /no EOF within 300 ms after our half-close/);
 });
 
 t.test('abuse: every case gets the answer the reference proxy defines', async (t) => {
@@ -148,6 +193,7 @@ t.test('suite entries are validated', async (t) => {
     [{ generator: 'abuse', expect: { garbage: ['maybe'] } }, /not a status/],
     [{ generator: 'origin-faults', cases: [] }, /non-empty array/],
     [{ generator: 'tunnel', bytez: 3 }, /unknown key "bytez"/],
+    [{ generator: 'tunnel', halfClose: 'maybe' }, /halfClose must be one of "carried", "either"/],
     [{ generator: 'chaos', kills: 0 }, /does nothing/],
     [{ generator: 'chaos', killEvery: '1ms' }, /at least 50ms/],
     [{ generator: 'chaos', sigtermAfter: '150%' }, /at most 100%/],

@@ -25,6 +25,17 @@ export class EntryReader {
     return v;
   }
 
+  /** One of a fixed set of strings; undefined when absent (the caller decides the default). */
+  oneOf<T extends string>(key: string, allowed: readonly T[]): T | undefined {
+    this.seen.add(key);
+    const v = this.entry[key];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
+      throw new UsageError(`${this.where}.${key} must be one of ${allowed.map((a) => `"${a}"`).join(', ')}`);
+    }
+    return v as T;
+  }
+
   /** Rejects keys nobody read: a typo in a suite must not be silently ignored. */
   done(): void {
     const unknown = Object.keys(this.entry).filter((k) => !this.seen.has(k));

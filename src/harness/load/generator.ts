@@ -10,6 +10,8 @@ export interface Endpoint {
 
 export interface LoadContext {
   mode: 'proxy' | 'server';
+  /** the reference proxy (whose behaviour handoff defines) or a command; absent: treated as the reference proxy */
+  targetKind?: 'reference-proxy' | 'command';
   /** where load goes: the proxy (proxy mode) or the server itself (server mode) */
   target: Endpoint;
   /** the harness's origin; requests name it in absolute form in proxy mode */

@@ -1,8 +1,14 @@
 // tunnel: CONNECT tunnels through the proxy to the harness's TCP echo. Each tunnel sends a payload that starts
-// with its own token, in several writes, reads it back, half-closes, and must then receive the echo's trailer
-// (`#EOF <bytes>`, proof the server saw our FIN and the way back stayed open) and EOF (the server's FIN came
-// through). Proxy mode only: against a plain server it runs nothing (extra.skipped = 1). Suite entry: { "generator": "tunnel", "connections": 4, "duration": "5s", "bytes": 16384,
-//   "writes": 4, "timeout": "5s", "eofBound": "1s", "maxTunnels": 100000 }
+// with its own token, in several writes, and half-closes; EOF must follow. How much must come back after the
+// half-close depends on `halfClose`:
+//   carried — the FIN goes out right after the payload, while its echo is still on the way back: the whole echo,
+//             then the echo's trailer (`#EOF <bytes>`, proof the server saw our FIN and the way back stayed open),
+//             then EOF (the server's FIN came through);
+//   either  — RFC 9110 §9.3.6 also lets a tunnel close both ways once one side closes: the client reads its whole
+//             echo first, then half-closes; the trailer may come (counted as carried) or not (closed on half-close).
+// Default: carried against the reference proxy (it carries half-close), either against a command target.
+// Proxy mode only: against a plain server it runs nothing (extra.skipped = 1). Suite entry: { "generator": "tunnel", "connections": 4, "duration": "5s", "bytes": 16384,
+//   "writes": 4, "timeout": "5s", "eofBound": "1s", "maxTunnels": 100000, "halfClose": "carried" | "either" }
 import net from 'node:net';
 import { echoTrailer } from '../tcp-echo.js';
 import { EntryReader } from './entry.js';
@@ -20,7 +26,12 @@ export interface TunnelConfig {
   /** EOF must follow the trailer within this */
   eofBoundMs: number;
   maxTunnels: number;
+  /** what the tunnel must do with the client's FIN; undefined: by the target (see the top of this file) */
+  halfClose?: HalfClose;
 }
+
+export type HalfClose = 'carried' | 'either';
+export const HALF_CLOSE_MODES: readonly HalfClose[] = ['carried', 'either'];
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -69,11 +80,16 @@ export class TunnelGenerator implements LoadGenerator {
     };
     ctx.signal.addEventListener('abort', onAbort, { once: true });
 
+    const halfClose: HalfClose = this.config.halfClose ?? (ctx.targetKind === 'command' ? 'either' : 'carried');
+    let carried = 0;
+    let closedOnHalfClose = 0;
+
     const one = (id: string): Promise<TunnelResult> =>
       new Promise((resolve) => {
         const token = ctx.nextToken(this.name);
         const payload = tunnelPayload(token, this.config.bytes);
-        const expected = Buffer.concat([payload, Buffer.from(echoTrailer(payload.length))]);
+        const trailer = Buffer.from(echoTrailer(payload.length));
+        const expected = Buffer.concat([payload, trailer]);
         const t0 = performance.now();
         const socket = net.connect({ host: ctx.target.host, port: ctx.target.port, allowHalfOpen: true, noDelay: true });
         live.add(socket);
@@ -81,7 +97,8 @@ export class TunnelGenerator implements LoadGenerator {
         let established = false;
         const got: Buffer[] = [];
         let gotBytes = 0;
-        let trailerAt: number | null = null;
+        /** when the EOF wait began: the trailer's arrival (carried) or our half-close (either) */
+        let eofWaitFrom: number | null = null;
         let settled = false;
         let eofTimer: NodeJS.Timeout | undefined;
         const where = (): string => `local port ${socket.localPort ?? '?'}, token ${token}`;
@@ -101,14 +118,23 @@ export class TunnelGenerator implements LoadGenerator {
           finish({ kind: 'failed' });
         };
         const timer = setTimeout(() => fail('timeout', `tunnel not done within ${this.config.timeoutMs} ms (${gotBytes}/${expected.length} bytes back)`), this.config.timeoutMs);
-        const verify = (): void => {
+        /** The bytes back must be `want` (the payload's echo, or all of it with the trailer). */
+        const verify = (want: Buffer): void => {
           const data = Buffer.concat(got);
           tokensChecked++;
-          if (data.equals(expected)) return;
+          if (data.equals(want)) return;
           const text = data.toString('latin1');
           const other = /\[([^\]]+)\]/.exec(text);
           if (other && other[1] !== token) fail('wrong-token', `tunnel received another tunnel's bytes ([${other[1]}])`);
-          else fail('malformed', `echo differs: ${data.length} bytes back, expected ${expected.length}; tail ${JSON.stringify(text.slice(-40))}`);
+          else fail('malformed', `echo differs: ${data.length} bytes back, expected ${want.length}; tail ${JSON.stringify(text.slice(-40))}`);
+        };
+        const awaitEof = (after: string): void => {
+          eofWaitFrom = performance.now();
+          eofChecked++;
+          eofTimer = setTimeout(() => {
+            log.add('no-eof', id, `no EOF within ${this.config.eofBoundMs} ms after ${after} (${where()})`, holders(socket.localPort));
+            finish({ kind: 'failed' });
+          }, this.config.eofBoundMs);
         };
         const sendPayload = async (): Promise<void> => {
           const step = Math.ceil(payload.length / this.config.writes);
@@ -116,7 +142,8 @@ export class TunnelGenerator implements LoadGenerator {
             socket.write(payload.subarray(i, i + step));
             await sleep(1);
           }
-          if (!settled) socket.end(); // half-close: our direction is done, theirs must stay open
+          // carried: half-close now, our direction is done while the echo is still coming back, theirs must stay open
+          if (!settled && halfClose === 'carried') socket.end();
         };
         socket.on('connect', () => {
           socket.write(`CONNECT ${echo.host}:${echo.port} HTTP/1.1\r\nHost: ${echo.host}:${echo.port}\r\n\r\n`);
@@ -142,25 +169,37 @@ export class TunnelGenerator implements LoadGenerator {
               gotBytes += rest.length;
             }
             void sendPayload();
+            if (rest.length) onBytesBack();
             return;
           }
           got.push(chunk);
           gotBytes += chunk.length;
-          if (gotBytes > expected.length) fail('malformed', `more bytes back than sent (${gotBytes} > ${expected.length})`);
-          else if (gotBytes === expected.length && trailerAt === null) {
-            trailerAt = performance.now();
-            verify();
-            if (settled) return;
-            eofChecked++;
-            eofTimer = setTimeout(() => {
-              log.add('no-eof', id, `no EOF within ${this.config.eofBoundMs} ms after the echo's trailer (${where()})`, holders(socket.localPort));
-              finish({ kind: 'failed' });
-            }, this.config.eofBoundMs);
-          }
+          onBytesBack();
         });
+        const onBytesBack = (): void => {
+          if (gotBytes > expected.length) return fail('malformed', `more bytes back than sent (${gotBytes} > ${expected.length})`);
+          if (eofWaitFrom !== null) return; // either: the trailer, if any, is judged at EOF
+          if (halfClose === 'either' && gotBytes >= payload.length) {
+            verify(payload); // the echo is whole: only now half-close
+            if (settled) return;
+            socket.end();
+            awaitEof('our half-close');
+          } else if (halfClose === 'carried' && gotBytes === expected.length) {
+            verify(expected);
+            if (!settled) awaitEof("the echo's trailer");
+          }
+        };
         socket.on('end', () => {
-          if (trailerAt !== null && !settled) {
-            eofs.push(performance.now() - trailerAt);
+          if (settled) return;
+          if (eofWaitFrom !== null) {
+            // either: after the echo, the trailer in full (the way back stayed open) or a prefix of it, or nothing
+            const rest = Buffer.concat(got).subarray(payload.length);
+            if (!rest.equals(trailer.subarray(0, rest.length))) {
+              return fail('malformed', `after the echo came ${JSON.stringify(rest.toString('latin1').slice(0, 40))}, not the echo's trailer`);
+            }
+            if (rest.length === trailer.length) carried++;
+            else closedOnHalfClose++;
+            eofs.push(performance.now() - eofWaitFrom);
             finish({ kind: 'ok', ms: performance.now() - t0 });
           } else if (!established) fail('error', 'closed before answering CONNECT');
           else {
@@ -168,7 +207,12 @@ export class TunnelGenerator implements LoadGenerator {
             // or, when every tunnel does it, a proxy that does not carry the half-close; wrong bytes are corruption
             const data = Buffer.concat(got);
             const intact = data.equals(expected.subarray(0, data.length));
-            fail(intact ? 'error' : 'malformed', `EOF after ${gotBytes}/${expected.length} bytes back (${intact ? 'cut short; half-close not carried through?' : 'bytes differ'})`);
+            const why = !intact
+              ? 'bytes differ'
+              : halfClose === 'carried'
+                ? 'cut short: half-close not carried through? "halfClose": "either" accepts a tunnel closed on the client\'s FIN'
+                : 'cut short before our half-close';
+            fail(intact ? 'error' : 'malformed', `EOF after ${gotBytes}/${halfClose === 'carried' ? expected.length : payload.length} bytes back (${why})`);
           }
         });
         // the harness stopped the load (it destroyed this socket): nothing to judge
@@ -201,7 +245,7 @@ export class TunnelGenerator implements LoadGenerator {
         timeouts: log.count('timeout'),
         statuses,
         latencyMs: latencySummary(latencies),
-        extra: { tunnels: seq, bytesPerTunnel: this.config.bytes, noEof: log.count('no-eof'), eofP50Ms: latencySummary(eofs).p50 },
+        extra: { tunnels: seq, bytesPerTunnel: this.config.bytes, noEof: log.count('no-eof'), eofP50Ms: latencySummary(eofs).p50, halfCloseCarried: carried, closedOnHalfClose },
       },
       counts: log.counts,
       tokensChecked,
@@ -231,6 +275,7 @@ export const createTunnel: GeneratorFactory = (name, entry, defaults) => {
     timeoutMs: r.duration('timeout', 5_000),
     eofBoundMs: r.duration('eofBound', 1_000),
     maxTunnels: r.count('maxTunnels', 100_000, 1, 10_000_000),
+    halfClose: r.oneOf('halfClose', HALF_CLOSE_MODES),
   };
   r.done();
   return new TunnelGenerator(name, config);
