@@ -238,3 +238,37 @@ t.test('server mode: bad input needs only a refusal; tunnel and origin faults ru
   const faults = await createOriginFaults('of', { generator: 'origin-faults', duration: 200 }, defaults).run(ctx);
   t.same([faults.stats.requests, faults.stats.extra?.skipped, faults.counts], [0, 1, {}]);
 });
+
+t.test('a command proxy owes a refusal where the reference proxy owes an exact status', async (t) => {
+  const rig = await startRig();
+  // a "proxy" that answers anything, bad input and failed origins alike, with 500 (tinyproxy does for a refused
+  // origin); raw, because node:http would refuse the bad input itself with the reference proxy's statuses
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((s) => {
+    sockets.add(s);
+    s.on('error', () => {});
+    s.on('close', () => sockets.delete(s));
+    s.once('data', () => s.end('HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n'));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  t.teardown(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((r) => server.close(() => r()));
+    await rig.close();
+  });
+  const target = { host: '127.0.0.1', port: (server.address() as net.AddressInfo).port };
+  const entry = { generator: 'origin-faults', cases: ['reset-head', 'refused', 'chunked'], duration: 300, connections: 1, maxCases: 3 };
+  const asCommand = await createOriginFaults('of', entry, defaults).run(loadContext(target, rig.origin, { targetKind: 'command' }));
+  const extra = asCommand.stats.extra ?? {};
+  t.same([extra['reset-head.ok'], extra['refused.ok'], extra['chunked.bad']], [1, 1, 1], `a 500 is a refusal; a relayed answer must still be relayed: ${JSON.stringify(extra)}`);
+  // the same answers from the reference proxy break its contract (502)
+  const asReference = await createOriginFaults('of', entry, defaults).run(loadContext(target, rig.origin));
+  t.same([asReference.stats.extra?.['reset-head.bad'], asReference.stats.extra?.['refused.bad']], [1, 1]);
+  t.match(asReference.incidents.map((i) => i.detail).join(' | '), /case refused: expected 502, got 500/);
+  // bad input: a command target's refusal is enough; the reference proxy owes 400
+  const abuseEntry = { generator: 'abuse', cases: ['cl-te'], duration: 300, connections: 1, maxCases: 1 };
+  const abuseCommand = await createAbuse('abuse', abuseEntry, defaults).run(loadContext(target, rig.origin, { targetKind: 'command' }));
+  t.same([abuseCommand.stats.extra?.['cl-te.ok'], abuseCommand.stats.extra?.mismatches], [1, 0]);
+  const abuseReference = await createAbuse('abuse', abuseEntry, defaults).run(loadContext(target, rig.origin));
+  t.same([abuseReference.stats.extra?.['cl-te.bad'], abuseReference.stats.extra?.mismatches], [1, 1]);
+});

@@ -2,11 +2,11 @@
 // malformed input → 400, oversized header block → 431, Content-Length with Transfer-Encoding → 400, a client
 // too slow sending headers → 408 or a close once the headers timeout hits. Clients that reset or vanish expect
 // nothing: what they test is that the target releases everything afterwards (the drain-time checks).
-// Against a plain server (--mode server) the bad-input cases accept any refusal (4xx/5xx or a close): the exact
-// statuses are the proxy's contract, not every server's.
+// Against any target but the reference proxy — a plain server (--mode server) or a command — the bad-input cases
+// accept any refusal (4xx/5xx or a close): the exact statuses are the reference proxy's contract, not every server's.
 import { UsageError } from '../../util/errors.js';
 import { tokenPath } from '../origin.js';
-import { buildCases, type Case, type CaseEnv, type Expectation } from './cases.js';
+import { buildCases, REFUSED, type Case, type CaseEnv, type Expectation } from './cases.js';
 import { runExchange, type Step } from './raw-exchange.js';
 
 export interface AbuseOptions {
@@ -23,16 +23,14 @@ export interface AbuseOptions {
 const head = (env: CaseEnv, method: string, path: string, extra: string[] = []): string =>
   [`${method} ${env.requestTarget(path)} HTTP/1.1`, `Host: ${env.authority}`, ...extra].join('\r\n') + '\r\n\r\n';
 
-/** a plain server owes no particular status to bad input, only a refusal (4xx/5xx or a close) */
-const REFUSED: Expectation[] = ['refused'];
 
 const run = (env: CaseEnv, steps: Step[]) => runExchange(env.ctx.target, steps, env.ctx.signal);
 
-function abuseCase(name: string, expect: Expectation[], steps: (env: CaseEnv, o: AbuseOptions) => Step[], checkToken = false, serverExpect?: Expectation[]) {
+function abuseCase(name: string, expect: Expectation[], steps: (env: CaseEnv, o: AbuseOptions) => Step[], checkToken = false, foreignExpect?: readonly Expectation[]) {
   return (o: AbuseOptions): Case => ({
     name,
     expect,
-    serverExpect,
+    foreignExpect,
     async run(env) {
       return { exchange: await run(env, steps(env, o)), token: checkToken ? env.token : null };
     },

@@ -15,6 +15,9 @@ import type { Exchange } from './raw-exchange.js';
  */
 export type Expectation = number | 'ok' | 'refused' | 'close' | 'truncated' | 'any';
 
+/** what a target other than the reference proxy owes bad input or a failed origin: a refusal (4xx/5xx or a close) */
+export const REFUSED: readonly Expectation[] = ['refused'];
+
 export interface CaseEnv {
   ctx: LoadContext;
   token: string;
@@ -35,11 +38,14 @@ export interface CaseRun {
 
 export interface Case {
   name: string;
-  expect: Expectation[];
+  expect: readonly Expectation[];
   /** proxy-only cases are skipped against a plain server */
   proxyOnly?: boolean;
-  /** what a plain server (--mode server) must answer instead of `expect` (which is the proxy's contract) */
-  serverExpect?: Expectation[];
+  /**
+   * what any other target must answer instead of `expect`, which is the reference proxy's contract: a plain server
+   * (--mode server), or a command target (another proxy owes the class of answer, not handoff's exact status)
+   */
+  foreignExpect?: readonly Expectation[];
   run(env: CaseEnv): Promise<CaseRun>;
 }
 
@@ -71,11 +77,11 @@ export function buildCases<O>(what: string, builders: Record<string, (o: O) => C
   return names.map((n) => {
     if (!Object.hasOwn(builders, n)) throw new UsageError(`unknown ${what} "${n}" (known: ${Object.keys(builders).join(', ')})`);
     const c = builders[n](options);
-    return expectOverrides[n] ? { ...c, expect: expectOverrides[n], serverExpect: undefined } : c;
+    return expectOverrides[n] ? { ...c, expect: expectOverrides[n], foreignExpect: undefined } : c;
   });
 }
 
-export const describeExpect = (e: Expectation[]): string => e.map(String).join(' or ');
+export const describeExpect = (e: readonly Expectation[]): string => e.map(String).join(' or ');
 
 export class CaseGenerator implements LoadGenerator {
   private done = 0;
@@ -138,7 +144,8 @@ export class CaseGenerator implements LoadGenerator {
       const key = x.head ? String(x.head.status) : x.serverClosed ? 'close' : 'none';
       statuses[key] = (statuses[key] ?? 0) + 1;
       const o = outcomeOf(x, ctx.expectStatus);
-      const expect = ctx.mode === 'server' && c.serverExpect ? c.serverExpect : c.expect;
+      const foreign = ctx.mode === 'server' || ctx.targetKind === 'command';
+      const expect = foreign && c.foreignExpect ? c.foreignExpect : c.expect;
       const ok = expect.some(o.matches);
       extra[`${c.name}.${ok ? 'ok' : 'bad'}`] = (extra[`${c.name}.${ok ? 'ok' : 'bad'}`] ?? 0) + 1;
       if (!ok) {

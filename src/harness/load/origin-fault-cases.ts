@@ -1,10 +1,12 @@
 // Requests that make the harness's origin misbehave (origin-faults.ts), each with the answer the proxy owes
 // its client: a slow or chunked or huge answer relayed whole, a hang → 504 once --upstream-timeout passes,
 // a reset before the response → 502, a reset mid-body → the client's response cut short too (never passed off
-// as complete), a refused connection → 502. Proxy mode only: a plain server has no upstream.
+// as complete), a refused connection → 502. Those statuses are the reference proxy's contract: another proxy (a
+// command target) owes only a refusal there (a 4xx/5xx or a close; tinyproxy answers 500, squid 503).
+// Proxy mode only: a plain server has no upstream.
 import { closedPort, faultBodyLength, faultPath, type OriginFault } from '../origin-faults.js';
 import { tokenPath } from '../origin.js';
-import { buildCases, type Case, type CaseEnv, type Expectation } from './cases.js';
+import { buildCases, REFUSED, type Case, type CaseEnv, type Expectation } from './cases.js';
 import { runExchange } from './raw-exchange.js';
 
 export interface OriginFaultOptions {
@@ -17,10 +19,11 @@ export interface OriginFaultOptions {
 
 const get = (env: CaseEnv, target: string, host = env.authority): string => `GET ${target} HTTP/1.1\r\nHost: ${host}\r\n\r\n`;
 
-function faultCase(name: string, kind: OriginFault, expect: Expectation[], query: (o: OriginFaultOptions) => Record<string, number>, wait?: (o: OriginFaultOptions) => number) {
+function faultCase(name: string, kind: OriginFault, expect: Expectation[], query: (o: OriginFaultOptions) => Record<string, number>, wait?: (o: OriginFaultOptions) => number, foreignExpect?: readonly Expectation[]) {
   return (o: OriginFaultOptions): Case => ({
     name,
     expect,
+    foreignExpect,
     proxyOnly: true,
     async run(env) {
       const q = query(o);
@@ -36,14 +39,15 @@ function faultCase(name: string, kind: OriginFault, expect: Expectation[], query
 
 const BUILDERS: Record<string, (o: OriginFaultOptions) => Case> = {
   slow: faultCase('slow', 'slow', [200], (o) => ({ ms: o.slowMs })),
-  hang: faultCase('hang', 'hang', [504], () => ({}), (o) => o.hangWaitMs),
-  'reset-head': faultCase('reset-head', 'reset-head', [502], () => ({})),
+  hang: faultCase('hang', 'hang', [504], () => ({}), (o) => o.hangWaitMs, REFUSED),
+  'reset-head': faultCase('reset-head', 'reset-head', [502], () => ({}), undefined, REFUSED),
   'reset-body': faultCase('reset-body', 'reset-body', ['truncated'], () => ({ size: 64 * 1024 })),
   huge: faultCase('huge', 'huge', [200], (o) => ({ size: o.hugeBytes })),
   chunked: faultCase('chunked', 'chunked', [200], (o) => ({ chunks: o.chunks, gap: 5 })),
   refused: (): Case => ({
     name: 'refused',
     expect: [502],
+    foreignExpect: REFUSED,
     proxyOnly: true,
     async run(env) {
       const port = await closedPort(env.ctx.origin.host);
