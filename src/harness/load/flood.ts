@@ -1,5 +1,6 @@
 // Keep-alive flood with autocannon: absolute-form requests through a proxy, or origin-form straight to a server.
 // Each request carries a fresh token; the response must carry it back (cross-talk detection).
+import type { EventEmitter } from 'node:events';
 import autocannon from 'autocannon';
 import { tokenFromBody, tokenPath } from '../origin.js';
 import { EntryReader } from './entry.js';
@@ -56,10 +57,21 @@ export function checkEchoedToken(body: string, token: string): 'ok' | 'wrong-tok
 }
 
 /** The parts of autocannon 9's per-connection Client this generator touches (it has no public hook for them). */
-interface AutocannonClient {
+export interface AutocannonClient {
   on(event: 'headers', listener: (info: { shouldKeepAlive?: boolean }) => void): void;
+  /** the current connection (replaced on every reconnect; none yet while setupClient runs) */
+  conn?: Pick<EventEmitter, 'prependListener'>;
+  /** requests written and not answered yet, oldest first; the next response is matched to the oldest */
+  pipelinedRequests: { clear(): void };
+  _connect(): void;
   _doRequest(...args: unknown[]): unknown;
   _resetConnection(): void;
+}
+
+/** What the flood changes in each autocannon client: the two corrections below. */
+export function correctClient(client: AutocannonClient): void {
+  honourConnectionClose(client);
+  forgetRequestsOfEndedConnections(client);
 }
 
 /**
@@ -80,6 +92,29 @@ export function honourConnectionClose(client: AutocannonClient): void {
     // drops the closing connection and connects anew; the new connection sends the request
     client._resetConnection();
     return undefined;
+  };
+}
+
+/**
+ * A server may close a persistent connection without saying so first (RFC 9112 §9.3; tinyproxy does after every
+ * answer). autocannon has then written its next request there; it reconnects on the end, but keeps that request
+ * queued and matches the new connection's first answer to it — and every later answer to the request before
+ * it. Each latency was counted from an ever older start: p50 716 ms over 3 s against a server answering in well
+ * under 1 ms. A request on a connection that ended or failed will never be answered: forget it.
+ */
+export function forgetRequestsOfEndedConnections(client: AutocannonClient): void {
+  const watch = (): void => {
+    // before autocannon's own listeners, which reconnect and queue the next request at once
+    const forget = (): void => client.pipelinedRequests.clear();
+    client.conn?.prependListener('end', forget);
+    client.conn?.prependListener('error', forget);
+  };
+  // autocannon calls setupClient in the client's constructor before it connects; the wrapper sees that connect too
+  if (client.conn) watch();
+  const connect = client._connect.bind(client);
+  client._connect = () => {
+    connect();
+    watch();
   };
 }
 
@@ -111,7 +146,7 @@ export class FloodGenerator implements LoadGenerator {
       connections: this.config.connections,
       duration: this.config.durationMs / 1000,
       timeout: Math.max(1, Math.ceil(this.config.timeoutMs / 1000)),
-      setupClient: (client: unknown) => honourConnectionClose(client as AutocannonClient),
+      setupClient: (client: unknown) => correctClient(client as AutocannonClient),
       // autocannon acts on its end (duration, or stop() on abort) only at its next sample: by default a second
       // later, so a 200 ms flood ran a whole second. Only latency percentiles and totals are read from it.
       sampleInt: 100,
