@@ -3,6 +3,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { UsageError } from '../util/errors.js';
 import { parseCount } from '../util/duration.js';
+import { parseExpectStatus } from '../harness/expect-status.js';
 import { parseRunOverrides, type RunOverrideKey } from '../harness/run-overrides.js';
 import { PROXY_FLAG_KEYS, parseProxyFlags, type RawProxyFlags } from '../proxy/parse-options.js';
 import { parseFormats } from '../report/formats.js';
@@ -13,7 +14,7 @@ import type { HandoffConfig, StressFlags } from './types.js';
 const TOP_KEYS = ['$schema', 'suite', 'suites', 'target', 'run', 'report', 'thresholds', 'ignores', 'allowList'] as const;
 /** keys of `target` that are reference-proxy options, as in `handoff serve` (camelCase) */
 const PROXY_KEYS = PROXY_FLAG_KEYS.filter((k) => k !== 'port'); // the harness picks the port
-const COMMAND_TARGET_KEYS = ['command', 'mode', 'echo', 'strictExit', 'pool', 'cap', 'nofile'] as const;
+const COMMAND_TARGET_KEYS = ['command', 'mode', 'echo', 'expectStatus', 'strictExit', 'pool', 'cap', 'nofile'] as const;
 const RUN_KEYS = ['duration', 'connections', 'drain', 'sampleHz'] as const;
 const REPORT_KEYS = ['dir', 'formats'] as const;
 
@@ -73,6 +74,13 @@ function parseTarget(raw: unknown, where: string): { flags: StressFlags; command
     flags.mode = target.mode;
   }
   if (target.echo !== undefined) flags.echo = bool(target.echo, `${where}.echo`);
+  if (target.expectStatus !== undefined) {
+    const v = target.expectStatus;
+    const list = typeof v === 'string' || typeof v === 'number' ? String(v) : Array.isArray(v) && v.every((s) => typeof s === 'string' || typeof s === 'number') ? v.join(',') : null;
+    if (list === null) throw new UsageError(`${where}.expectStatus: expected a list of statuses like [200, 404, "3xx"]`);
+    parseExpectStatus(list, `${where}.expectStatus`);
+    flags.expectStatus = list;
+  }
   if (target.strictExit !== undefined) flags.strictExit = bool(target.strictExit, `${where}.strictExit`);
   for (const key of ['pool', 'cap', 'nofile'] as const) {
     if (target[key] === undefined) continue;

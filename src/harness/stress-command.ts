@@ -11,6 +11,7 @@ import { parseFormats } from '../report/formats.js';
 import { UsageError } from '../util/errors.js';
 import { parseCount, parseDuration } from '../util/duration.js';
 import { runStress, type RunOptions } from './run.js';
+import { parseExpectStatus } from './expect-status.js';
 import { parseRunOverrides } from './run-overrides.js';
 import { loadSuite, parseSuite, suiteNames, type Suite } from './suite.js';
 import { mergeProxyFlags } from './suite-target.js';
@@ -43,7 +44,7 @@ export function stressOptionsFromFlags(flags: Record<string, unknown>, command: 
     const proxyFlag = PROXY_FLAG_KEYS.find((k) => flags[k] !== undefined);
     if (proxyFlag) throw new UsageError(`${kebab(proxyFlag)} configures the reference proxy; it cannot be combined with a command target (-- …)`);
   } else {
-    for (const k of ['pool', 'cap', 'echo']) {
+    for (const k of ['pool', 'cap', 'echo', 'expectStatus']) {
       if (flags[k] !== undefined && flags[k] !== false) throw new UsageError(`${kebab(k)} applies to a command target (-- <command>); the reference proxy declares its own`);
     }
     if (flags.port !== undefined) throw new UsageError('--port: the harness picks the target port itself');
@@ -53,7 +54,10 @@ export function stressOptionsFromFlags(flags: Record<string, unknown>, command: 
   if (!commandTarget && mode === 'server') throw new UsageError('--mode server needs a command target (-- <command>): the reference proxy is a proxy');
   if (flags.echo && mode !== 'server') throw new UsageError('--echo applies to --mode server');
 
-  const suite = resolveSuite(str(flags, 'suite') ?? 'ci', config);
+  const expectText = str(flags, 'expectStatus');
+  const resolved = resolveSuite(str(flags, 'suite') ?? 'ci', config);
+  // what the target itself answers is success: over the suite's own list
+  const suite = expectText === undefined ? resolved : { ...resolved, expectStatus: parseExpectStatus(expectText, '--expect-status') };
   const nofileText = str(flags, 'nofile');
   const nofile = nofileText === undefined ? suite.target?.nofile : parseCount(nofileText, '--nofile', 16);
   let target: TargetSpec;

@@ -130,6 +130,7 @@ t.test('usage errors: exit 2 with one line, nothing run', async (t) => {
     [{ strategy: 'inline', suite: 'no-such-suite' }, /unknown suite "no-such-suite"/],
     [{ strategy: 'inline', mode: 'server' }, /--mode server compares command targets only/],
     [{ strategy: 'inline', echo: true }, /--echo applies to command targets \(--cmd\)/],
+    [{ strategy: 'inline', expectStatus: '404' }, /--expect-status applies to command targets \(--cmd\), not to --strategy/],
     [{ cmd: [`python3 'unterminated {port}`] }, /unterminated ' quote/],
     [{ strategy: 'inline', format: 'junit' }, /unknown comparison format "junit"/],
     [{ strategy: 'inline', cmd: ['python3 x.py {port}'], mode: 'sideways' }, /invalid --mode/],
@@ -166,4 +167,11 @@ t.test('--config: its suites, run settings, thresholds and report directory appl
   const gated = runReport(cdir, c.runs[1].runDir!);
   t.ok(gated.checks.length > 0 && gated.verdict === 'fail', 'the failing run is gated by the threshold');
   t.match(JSON.stringify(gated), /peak_children/, 'and its report says which threshold');
+});
+
+t.test('--expect-status reaches every command target of a comparison', async (t) => {
+  const options = compareOptionsFromFlags({ cmd: ['python3 a.py {port}', 'python3 b.py {port}'], mode: 'server', expectStatus: '2xx,404' });
+  for (const { run } of options.targets) t.same([run.suite.expectStatus?.length, run.suite.expectStatus?.at(-1)], [101, 404]);
+  const plain = compareOptionsFromFlags({ cmd: ['python3 a.py {port}'], mode: 'server' });
+  t.equal(plain.targets[0].run.suite.expectStatus, null, 'the suite default (2xx) otherwise');
 });

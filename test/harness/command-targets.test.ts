@@ -115,6 +115,18 @@ t.test('a target that daemonizes (forks, setsid, parent exits) is exit 3, and th
   t.ok(gone, 'the daemon (setsid sleep 30, carrying the run marker) was killed');
 });
 
+t.test('--expect-status: a static file server answers 404 to every harness path; said once, it passes', async (t) => {
+  const dir = tempReportDir(t);
+  const server = ['--', 'python3', '-m', 'http.server', '{port}', '--bind', '127.0.0.1'];
+  const base = ['stress', '--mode', 'server', '--duration', '500ms', '--format', 'json', '--report-dir', dir, '--quiet'];
+  const plain = await runCli([...base, ...server]);
+  t.equal(plain.code, 1, 'every answer a 404: the error budget fails');
+  t.match(plain.stdout, /FAIL\s+error-budget .*the unexpected answers were 404: .*accept it with --expect-status 404/);
+  const told = await runCli([...base, '--expect-status', '2xx,404', ...server]);
+  t.equal(told.code, 0, `passes with --expect-status 2xx,404: ${told.stdout.split('\n').filter((l) => /FAIL/.test(l)).join(' | ')}`);
+  t.match(told.stdout, /pass\s+error-budget\s+0 errors, 0 timeouts, 0 unexpected statuses/);
+});
+
 t.test('usage errors exit 2 with one line', async (t) => {
   const dir = tempReportDir(t);
   const cases: [string[], RegExp][] = [
@@ -125,6 +137,8 @@ t.test('usage errors exit 2 with one line', async (t) => {
     [['--duration', 'soon'], /invalid --duration/],
     [['--ignore', '('], /invalid regular expression/],
     [['--suite', fixture('../no/such/file.json')], /suite file not found/],
+    [['--expect-status', '404'], /--expect-status applies to a command target/],
+    [['--mode', 'server', '--expect-status', '2xx,99x', '--', 'python3', '{port}'], /--expect-status: "99x" is not a status \(100-599\) or a class \(2xx\)/],
   ];
   for (const [args, message] of cases) {
     const r = await runCli(['stress', '--report-dir', dir, ...args]);
