@@ -1,0 +1,36 @@
+// A real third-party forward proxy as a command target: tinyproxy (Debian) must pass the default suite. It does
+// what RFC 9110 allows and the reference proxy does not: it answers a refused origin with 500 (not 502), closes
+// a CONNECT tunnel both ways on the client's half-close, and ends each connection after its answer without
+// saying so. Each of those once failed it (error budget), or made its flood latencies meaningless.
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import t from 'tap';
+import { check, markedPids, runCli, tempReportDir } from './helpers.js';
+
+const tinyproxy = ((): string | null => {
+  try {
+    return execFileSync('sh', ['-c', 'command -v tinyproxy'], { encoding: 'utf8' }).trim() || null;
+  } catch {
+    return null;
+  }
+})();
+
+t.test('tinyproxy passes the default suite as a command target', { skip: tinyproxy ? false : 'tinyproxy is not installed (apt-get install tinyproxy)' }, async (t) => {
+  const dir = tempReportDir(t);
+  const conf = join(dir, 'tinyproxy-$PORT.conf');
+  // the harness gives the port as $PORT; tinyproxy takes it only from its config file
+  const script = `printf 'Port %s\\nListen 127.0.0.1\\nTimeout 60\\nAllow 127.0.0.1\\nLogLevel Critical\\n' "$PORT" > "${conf}"; exec ${tinyproxy} -d -c "${conf}"`;
+  const r = await runCli(['stress', '--format', 'json', '--report-dir', dir, '--quiet', '--', 'sh', '-c', script]);
+  const report = r.report;
+  t.ok(report, `a report was written (exit ${r.code}; ${r.stderr.trim().split('\n').at(-1) ?? ''})`);
+  if (!report) return;
+  t.equal(r.code, 0, report.checks.filter((c) => !c.pass).map((c) => `${c.id}: ${c.summary}`).join(' | '));
+  const load = report.load;
+  // tunnels: closed on the half-close, every one, and counted as such (not as errors)
+  t.ok(load.tunnel.requests > 0 && load.tunnel.errors === 0, `tunnels: ${JSON.stringify(load.tunnel.extra)}`);
+  t.equal(load.tunnel.extra?.closedOnHalfClose, load.tunnel.requests, 'tinyproxy closes every tunnel on the half-close');
+  // a refused origin: tinyproxy's 500 is a refusal
+  t.ok((load['origin-faults'].extra?.['refused.ok'] ?? 0) > 0 && !load['origin-faults'].extra?.['refused.bad'], `origin faults: ${JSON.stringify(load['origin-faults'].extra)}`);
+  t.match(check(report, 'clean-shutdown').summary, /with code 0|by SIGTERM/);
+  t.same(markedPids(report.runId), [], 'nothing of the run left');
+});
