@@ -4,22 +4,16 @@
 // And against a server that ends a persistent connection after each answer without saying so (RFC 9112 §9.3,
 // tinyproxy): autocannon alone matched every later answer to an ever older request (latencies of seconds).
 import { EventEmitter } from 'node:events';
-import net from 'node:net';
 import t, { type Test } from 'tap';
 import { forgetRequestsOfEndedConnections, type AutocannonClient } from '../../src/harness/load/flood.js';
 import { createGenerator } from '../../src/harness/load/index.js';
+import { fakeServer, type FakeServer } from '../helpers/fake-server.js';
 import { startOrigin } from '../../src/harness/origin.js';
 import { loadContext } from './helpers.js';
 
 /** Answers one request per connection with Connection: close, echoing the path, then close()s straight away. */
-async function closingServer(): Promise<{ port: number; connections: () => number; close(): Promise<void> }> {
-  const sockets = new Set<net.Socket>();
-  let connections = 0;
-  const srv = net.createServer((s) => {
-    connections++;
-    sockets.add(s);
-    s.on('error', () => {});
-    s.once('close', () => sockets.delete(s));
+function closingServer(): Promise<FakeServer> {
+  return fakeServer((s) => {
     let head = '';
     s.on('data', (d: Buffer) => {
       head += d.toString('latin1');
@@ -34,15 +28,6 @@ async function closingServer(): Promise<{ port: number; connections: () => numbe
       setTimeout(() => s.destroy(), 20);
     });
   });
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  return {
-    port: (srv.address() as net.AddressInfo).port,
-    connections: () => connections,
-    close: () => new Promise<void>((r) => {
-      for (const s of sockets) s.destroy();
-      srv.close(() => r());
-    }),
-  };
 }
 
 /** A flood of `durationMs` against a fresh closing server, with the harness's origin beside it. */
@@ -78,12 +63,8 @@ t.test('a short flood ends at its duration, not at autocannon\'s next one-second
 });
 
 /** Answers each request on a keep-alive-looking response (HTTP/1.1, no Connection: close), then ends the connection. */
-async function silentlyClosingServer(): Promise<{ port: number; close(): Promise<void> }> {
-  const sockets = new Set<net.Socket>();
-  const srv = net.createServer((s) => {
-    sockets.add(s);
-    s.on('error', () => {});
-    s.once('close', () => sockets.delete(s));
+function silentlyClosingServer(): Promise<FakeServer> {
+  return fakeServer((s) => {
     let head = '';
     s.on('data', (d: Buffer) => {
       head += d.toString('latin1');
@@ -93,14 +74,6 @@ async function silentlyClosingServer(): Promise<{ port: number; close(): Promise
       s.end(`HTTP/1.1 200 OK\r\nContent-Length: ${path.length}\r\n\r\n${path}`);
     });
   });
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  return {
-    port: (srv.address() as net.AddressInfo).port,
-    close: () => new Promise<void>((r) => {
-      for (const s of sockets) s.destroy();
-      srv.close(() => r());
-    }),
-  };
 }
 
 t.test('a connection ended without notice: its unanswered request is forgotten, latencies stay per request', async (t) => {

@@ -9,64 +9,40 @@ import { createGenerator } from '../../src/harness/load/index.js';
 import { ABUSE_CASES } from '../../src/harness/load/abuse-cases.js';
 import { ORIGIN_FAULT_CASES } from '../../src/harness/load/origin-fault-cases.js';
 import { UsageError } from '../../src/util/errors.js';
+import { fakeServer, type FakeServer } from '../helpers/fake-server.js';
 import { loadContext, startRig } from './helpers.js';
 
 const defaults = { durationMs: 800, connections: 2 };
 
 /** A server that accepts and reads but never answers nor closes (until the test ends). */
-async function blackHole(): Promise<{ port: number; close(): Promise<void> }> {
-  const sockets = new Set<net.Socket>();
-  const srv = net.createServer((s) => {
-    sockets.add(s);
-    s.resume();
-    s.on('error', () => {});
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  return {
-    port: (srv.address() as net.AddressInfo).port,
-    close: () => new Promise<void>((r) => {
-      for (const s of sockets) s.destroy();
-      srv.close(() => r());
-    }),
-  };
-}
+const blackHole = (): Promise<FakeServer> => fakeServer((s) => s.resume());
 
 /**
  * A CONNECT proxy whose tunnels react to the client's FIN in one of two wrong-or-allowed ways:
  * `drop` tears the tunnel down both ways (RFC 9110 §9.3.6 allows it; the way back is lost), `ignore` never passes
  * the FIN on and never closes (a tunnel that outlives its client: a leak).
  */
-async function finProxy(echoPort: number, onFin: 'drop' | 'ignore'): Promise<{ port: number; close(): Promise<void> }> {
-  const sockets = new Set<net.Socket>();
-  const srv = net.createServer({ allowHalfOpen: true }, (client) => {
-    sockets.add(client);
-    client.on('error', () => {});
-    client.once('data', () => {
-      const up = net.connect({ host: '127.0.0.1', port: echoPort, allowHalfOpen: true });
-      sockets.add(up);
-      up.on('error', () => client.destroy());
-      up.on('connect', () => {
-        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-        client.on('data', (d) => up.write(d));
-        up.on('data', (d) => client.write(d));
-        client.on('end', () => {
-          if (onFin === 'ignore') return;
-          up.destroy();
-          client.end();
+function finProxy(echoPort: number, onFin: 'drop' | 'ignore'): Promise<FakeServer> {
+  return fakeServer(
+    (client, track) => {
+      client.once('data', () => {
+        const up = net.connect({ host: '127.0.0.1', port: echoPort, allowHalfOpen: true });
+        track(up);
+        up.on('error', () => client.destroy());
+        up.on('connect', () => {
+          client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+          client.on('data', (d) => up.write(d));
+          up.on('data', (d) => client.write(d));
+          client.on('end', () => {
+            if (onFin === 'ignore') return;
+            up.destroy();
+            client.end();
+          });
         });
       });
-    });
-    client.on('close', () => sockets.delete(client));
-  });
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  return {
-    port: (srv.address() as net.AddressInfo).port,
-    close: () => new Promise<void>((r) => {
-      for (const s of sockets) s.destroy();
-      srv.close(() => r());
-    }),
-  };
+    },
+    { allowHalfOpen: true },
+  );
 }
 
 t.test('tunnel: bytes both ways, half-close and EOF through the reference proxy', async (t) => {
@@ -243,20 +219,12 @@ t.test('a command proxy owes a refusal where the reference proxy owes an exact s
   const rig = await startRig();
   // a "proxy" that answers anything, bad input and failed origins alike, with 500 (tinyproxy does for a refused
   // origin); raw, because node:http would refuse the bad input itself with the reference proxy's statuses
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((s) => {
-    sockets.add(s);
-    s.on('error', () => {});
-    s.on('close', () => sockets.delete(s));
-    s.once('data', () => s.end('HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n'));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const server = await fakeServer((s) => s.once('data', () => s.end('HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')));
   t.teardown(async () => {
-    for (const s of sockets) s.destroy();
-    await new Promise<void>((r) => server.close(() => r()));
+    await server.close();
     await rig.close();
   });
-  const target = { host: '127.0.0.1', port: (server.address() as net.AddressInfo).port };
+  const target = { host: '127.0.0.1', port: server.port };
   const entry = { generator: 'origin-faults', cases: ['reset-head', 'refused', 'chunked'], duration: 300, connections: 1, maxCases: 3 };
   const asCommand = await createOriginFaults('of', entry, defaults).run(loadContext(target, rig.origin, { targetKind: 'command' }));
   const extra = asCommand.stats.extra ?? {};
