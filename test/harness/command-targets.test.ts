@@ -44,6 +44,25 @@ t.test('a clean python server passes in server mode, tokens checked through --ec
   }
 });
 
+t.test("the seed's model in Python (ForkingMixIn): clean passes; its two classic bugs are caught", async (t) => {
+  const dir = tempReportDir(t);
+  const forking = (...flags: string[]) =>
+    runStress(pythonRun(dir, [], { durationMs: 1_000, target: { kind: 'command', command: ['python3', fixture('forking-server.py'), '{port}', ...flags] } }));
+  const clean = (await forking()).report;
+  t.equal(clean.verdict, 'pass', clean.checks.filter((c) => !c.pass).map((c) => `${c.id}: ${c.summary}`).join(' | '));
+  t.match(check(clean, 'responses-correct').summary, /carried their own token/);
+  // the parent keeps its copy of every accepted socket: its descriptors pile up
+  const leaky = (await forking('--no-parent-close')).report;
+  t.ok(failedIds(leaky).includes('fds-drained'), `fds-drained fails (failed: ${failedIds(leaky).join(', ')})`);
+  t.match(check(leaky, 'fds-drained').summary, /kept fds: pid \d+ holds \d+ vs \d+ at baseline/);
+  t.ok(check(leaky, 'fds-drained').evidence.some((e) => e.kind === 'fd' && /^socket:\[/.test(String(e.target))), 'the evidence names socket descriptors');
+  // children never waited for
+  const zombies = (await forking('--no-reap')).report;
+  t.ok(failedIds(zombies).includes('no-zombies'), `no-zombies fails (failed: ${failedIds(zombies).join(', ')})`);
+  t.match(check(zombies, 'no-zombies').summary, /zombies? never reaped \(parent pid \d+\)/);
+  for (const r of [clean, leaky, zombies]) t.same(markedPids(r.runId), [], `${r.runId}: nothing left`);
+});
+
 t.test('--strict-exit: a server dying by SIGTERM is no longer clean', async (t) => {
   const dir = tempReportDir(t);
   const { report } = await runStress(pythonRun(dir, [], { strictExit: true, durationMs: 500 }));
