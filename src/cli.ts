@@ -68,6 +68,7 @@ proxyFlags(
   .option('--ignore <regex>', 'ignore processes whose cmdline matches (infrastructure; repeatable)', (v: string, prev: string[] = []) => [...prev, v])
   .option('--sample-hz <n>', 'sampler frequency (default 10)')
   .option('--nofile <n>', 'start the target under this descriptor limit (prlimit)')
+  .option('--ready-timeout <dur>', 'how long the target may take to accept connections (default 15s)')
   .option('--quiet', 'no progress output')
   .action(async (command: string[], flags) => {
     const { runStressCommand } = await import('./harness/stress-command.js');
@@ -97,6 +98,7 @@ program
   .option('--mode <mode>', 'proxy (default) or server (command targets only)')
   .option('--echo', 'server mode: the targets echo the request path, so tokens are checked')
   .option('--expect-status <list>', 'command targets: statuses that count as success, e.g. 200,404 or 2xx,3xx (default 2xx)')
+  .option('--ready-timeout <dur>', 'how long each target may take to accept connections (default 15s)')
   .option('--report-dir <dir>', 'where the comparison goes (default reports)')
   .option('--format <list>', 'json,md,html')
   .option('--config <file>', 'handoff.config.json: its suites, run settings, ignores, thresholds and allow-list apply to every run (default ./handoff.config.json if present)')

@@ -77,6 +77,7 @@ export function compareOptionsFromFlags(flags: Record<string, unknown>, config: 
     mode,
     echo: flags.echo === true ? true : undefined,
     expectStatus: str(flags, 'expectStatus'),
+    readyTimeout: str(flags, 'readyTimeout'),
   };
   const gate = config ? gateOf(config) : null;
   const targets = specs.map((spec) => {

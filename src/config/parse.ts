@@ -2,7 +2,7 @@
 // a misspelt "tresholds" must not silently disable a gate.
 import { isAbsolute, resolve } from 'node:path';
 import { UsageError } from '../util/errors.js';
-import { parseCount } from '../util/duration.js';
+import { parseCount, parseDuration } from '../util/duration.js';
 import { parseExpectStatus } from '../harness/expect-status.js';
 import { parseRunOverrides, type RunOverrideKey } from '../harness/run-overrides.js';
 import { PROXY_FLAG_KEYS, parseProxyFlags, type RawProxyFlags } from '../proxy/parse-options.js';
@@ -14,7 +14,7 @@ import type { HandoffConfig, StressFlags } from './types.js';
 const TOP_KEYS = ['$schema', 'suite', 'suites', 'target', 'run', 'report', 'thresholds', 'ignores', 'allowList'] as const;
 /** keys of `target` that are reference-proxy options, as in `handoff serve` (camelCase) */
 const PROXY_KEYS = PROXY_FLAG_KEYS.filter((k) => k !== 'port'); // the harness picks the port
-const COMMAND_TARGET_KEYS = ['command', 'mode', 'echo', 'expectStatus', 'strictExit', 'pool', 'cap', 'nofile'] as const;
+const COMMAND_TARGET_KEYS = ['command', 'mode', 'echo', 'expectStatus', 'strictExit', 'pool', 'cap', 'nofile', 'readyTimeout'] as const;
 const RUN_KEYS = ['duration', 'connections', 'drain', 'sampleHz'] as const;
 const REPORT_KEYS = ['dir', 'formats'] as const;
 
@@ -82,6 +82,11 @@ function parseTarget(raw: unknown, where: string): { flags: StressFlags; command
     flags.expectStatus = list;
   }
   if (target.strictExit !== undefined) flags.strictExit = bool(target.strictExit, `${where}.strictExit`);
+  if (target.readyTimeout !== undefined) {
+    const value = scalar(target.readyTimeout, `${where}.readyTimeout`);
+    parseDuration(value, `${where}.readyTimeout`, 100);
+    flags.readyTimeout = value;
+  }
   for (const key of ['pool', 'cap', 'nofile'] as const) {
     if (target[key] === undefined) continue;
     const value = scalar(target[key], `${where}.${key}`);

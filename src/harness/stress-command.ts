@@ -58,6 +58,8 @@ export function stressOptionsFromFlags(flags: Record<string, unknown>, command: 
   const resolved = resolveSuite(str(flags, 'suite') ?? 'ci', config);
   // what the target itself answers is success: over the suite's own list
   const suite = expectText === undefined ? resolved : { ...resolved, expectStatus: parseExpectStatus(expectText, '--expect-status') };
+  const readyText = str(flags, 'readyTimeout');
+  const readyTimeoutMs = readyText === undefined ? undefined : parseDuration(readyText, '--ready-timeout', 100);
   const nofileText = str(flags, 'nofile');
   const nofile = nofileText === undefined ? suite.target?.nofile : parseCount(nofileText, '--nofile', 16);
   let target: TargetSpec;
@@ -70,7 +72,7 @@ export function stressOptionsFromFlags(flags: Record<string, unknown>, command: 
     if (p !== undefined) pool.resident = parseCount(p, '--pool');
     if (c !== undefined) pool.cap = parseCount(c, '--cap', 1);
     if (pool.resident !== undefined && pool.cap !== undefined && pool.resident > pool.cap) throw new UsageError('--pool cannot exceed --cap');
-    target = { kind: 'command', command, pool, nofile };
+    target = { kind: 'command', command, pool, nofile, readyTimeoutMs };
   } else {
     const raw: RawProxyFlags = {};
     for (const k of PROXY_FLAG_KEYS) if (flags[k] !== undefined) raw[k] = String(flags[k]);
@@ -80,7 +82,7 @@ export function stressOptionsFromFlags(flags: Record<string, unknown>, command: 
     if (proxy.host !== '127.0.0.1' && proxy.host !== 'localhost' && proxy.host !== '::1') {
       throw new UsageError(`--host ${proxy.host}: the harness only targets loopback`);
     }
-    target = { kind: 'reference-proxy', proxy, nofile };
+    target = { kind: 'reference-proxy', proxy, nofile, readyTimeoutMs };
     strategy = proxy.strategy;
     fault = proxy.fault;
   }

@@ -236,7 +236,7 @@ export async function launchTarget(spec: TargetSpec, ctx: { runId: string; runDi
       if (spawnError) return fail(`cannot start ${argv[0]}: ${(spawnError as Error).message}`);
       if (exitInfo) return fail(`target exited before it accepted connections (${describeExit(exitInfo)})`);
       if (await canConnect(host, port)) break;
-      if (Date.now() > deadline) return fail(`target did not accept connections on ${host}:${port} within ${readyTimeoutMs} ms`);
+      if (Date.now() > deadline) return fail(`target did not accept connections on ${host}:${port} within ${readyTimeoutMs} ms (--ready-timeout to wait longer)`);
       await sleep(50);
     }
     pool = { resident: spec.pool?.resident ?? 0, cap: spec.pool?.cap ?? Number.POSITIVE_INFINITY };

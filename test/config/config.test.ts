@@ -76,6 +76,7 @@ t.test('every problem is a UsageError (exit 2) that names the key', async (t) =>
     [{ target: { mode: 'tunnel' } }, /target.mode: expected "proxy" or "server"/],
     [{ target: { echo: 'yes' } }, /target.echo: expected true or false/],
     [{ target: { expectStatus: [200, '9xx'] } }, /target.expectStatus: "9xx" is not a status/],
+    [{ target: { command: 'x {port}', readyTimeout: 'soon' } }, /target\.readyTimeout "soon" \(expected e\.g\. 500ms/],
     [{ target: { expectStatus: { ok: 200 } } }, /target.expectStatus: expected a list of statuses/],
     [{ target: { cap: -1 } }, /invalid target.cap|target.cap/],
     [{ run: { duration: 'soon' } }, /invalid .*run.duration "soon"/],
@@ -103,9 +104,9 @@ t.test('every problem is a UsageError (exit 2) that names the key', async (t) =>
 });
 
 t.test('command targets: a list or a string, with mode and pool', async (t) => {
-  const config = parseConfig({ target: { command: 'python3 server.py --port {port}', mode: 'server', echo: true, pool: 0, cap: 8, nofile: 256, expectStatus: ['2xx', 404] } }, 'c', '/x');
+  const config = parseConfig({ target: { command: 'python3 server.py --port {port}', mode: 'server', echo: true, pool: 0, cap: 8, nofile: 256, expectStatus: ['2xx', 404], readyTimeout: '1m' } }, 'c', '/x');
   t.same(config.command, ['python3', 'server.py', '--port', '{port}']);
-  t.same(config.targetFlags, { mode: 'server', echo: true, expectStatus: '2xx,404', pool: '0', cap: '8', nofile: '256' });
+  t.same(config.targetFlags, { mode: 'server', echo: true, expectStatus: '2xx,404', pool: '0', cap: '8', nofile: '256', readyTimeout: '1m' });
 });
 
 t.test('merging under the command line: CLI wins, ignores add up, a CLI target replaces the config target', async (t) => {

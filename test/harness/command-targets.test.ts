@@ -111,6 +111,22 @@ t.test('a target that never accepts: TargetStartError with its stderr, exit 3 fr
   t.equal(r2.code, 3, r2.stderr);
 });
 
+t.test('--ready-timeout: how long a slow starter may take to accept', async (t) => {
+  const dir = tempReportDir(t);
+  const before = new Set(markedPids());
+  // listens only after a second, like a server with a long start (a JVM, a migration at boot)
+  const slow = ['--', 'sh', '-c', `sleep 1; exec python3 '${fixture('echo-server.py')}' "$PORT"`];
+  const base = ['stress', '--mode', 'server', '--echo', '--duration', '300ms', '--format', 'json', '--report-dir', dir, '--quiet'];
+  const impatient = await runCli([...base, '--ready-timeout', '300ms', ...slow]);
+  t.equal(impatient.code, 3, 'not accepting within 300 ms: exit 3');
+  t.match(impatient.stderr, /did not accept connections on 127\.0\.0\.1:\d+ within 300 ms \(--ready-timeout to wait longer\)/);
+  const patient = await runCli([...base, '--ready-timeout', '20s', ...slow]);
+  t.equal(patient.code, 0, `waited for it: ${patient.stdout.split('\n').filter((l) => /FAIL/.test(l)).join(' | ')}`);
+  const tooShort = await runCli([...base, '--ready-timeout', '10ms', ...slow]);
+  t.same([tooShort.code, /--ready-timeout "10ms" is too short/.test(tooShort.stderr)], [2, true], tooShort.stderr);
+  t.ok(await pollUntil(() => markedPids().every((p) => before.has(p)), 3_000), 'nothing left by any of the three');
+});
+
 t.test('a target that daemonizes (forks, setsid, parent exits) is exit 3, and the daemon does not outlive the run', async (t) => {
   const dir = tempReportDir(t);
   const before = new Set(markedPids());
