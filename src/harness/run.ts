@@ -10,7 +10,8 @@ import { performance } from 'node:perf_hooks';
 import type { CheckResult, LoadStats, Phase, Report, TargetInfo } from '../report/schema.js';
 import { SCHEMA_VERSION } from '../report/schema.js';
 import { version } from '../version.js';
-import { UsageError } from '../util/errors.js';
+import { TargetStartError, UsageError } from '../util/errors.js';
+import { writeStartFailure } from '../report/start-failure.js';
 import { writeReports, type ReportFormat } from '../report/write.js';
 import { evaluateAll } from './checks/index.js';
 import { childrenDrained } from './checks/children-drained.js';
@@ -173,7 +174,10 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
     log(`run ${runId} (${runDir})`);
     origin = await startOrigin();
     const spec = allowEchoPort(opts.target, suite.load, origin.echoPort);
-    target = await phase('start', () => launchTarget(spec, { runId, runDir }));
+    target = await phase('start', () => launchTarget(spec, { runId, runDir })).catch((err: unknown) => {
+      if (err instanceof TargetStartError) recordStartFailure(err, opts, runId, startedAt, runDir, log);
+      throw err;
+    });
     log(`target pid ${target.pid} listening on ${target.host}:${target.port}${target.pool ? ` pool ${JSON.stringify(target.pool)}` : ''}`);
     const tgt = target;
     const org = origin;
@@ -491,4 +495,31 @@ function buildReport(a: {
     timeline: withRequestRate(a.sampler.timeline, a.requestCounts).map((p) => ({ ...p, t: Math.round(p.t) })),
     machine: { cores: cpus.length, cpuModel: cpus[0]?.model ?? 'unknown', node: process.version, platform: `${os.platform()} ${os.release()}` },
   };
+}
+
+/** A target that never started still leaves a record where CI looks (report.md, junit.xml, latest). */
+function recordStartFailure(err: TargetStartError, opts: RunOptions, runId: string, startedAt: Date, runDir: string, log: (m: string) => void): void {
+  try {
+    writeStartFailure(
+      {
+        schema: 1,
+        tool: { name: 'handoff', version },
+        runId,
+        startedAt: startedAt.toISOString(),
+        suite: opts.suite.name,
+        strategy: opts.strategy,
+        command: err.context.command,
+        message: err.message,
+        stderr: err.context.stderr,
+        exitCode: err.context.exitCode,
+        signal: err.context.signal,
+      },
+      runDir,
+      opts.formats ?? ['json'],
+      { warn: (m) => log(`warning: ${m}`) },
+    );
+    err.recordDir = runDir;
+  } catch (e) {
+    log(`warning: could not record the failed start in ${runDir}: ${(e as Error).message}`);
+  }
 }

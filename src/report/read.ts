@@ -2,10 +2,11 @@
 // schema this version understands and that every field the renderers read has its type, so re-rendering
 // never draws garbage nor dies half-way. Only a regular file of bounded size is read: a path naming a device,
 // a FIFO or a directory is refused without opening it (`/dev/zero` would otherwise be read forever).
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UsageError } from '../util/errors.js';
 import { reportProblems, type Report } from './schema.js';
+import { START_FAILURE_FILE } from './start-failure.js';
 
 /** The largest report.json read back. A real one is a few MiB (the timeline dominates: ~300 bytes a sample). */
 export const MAX_REPORT_BYTES = 64 * 1024 * 1024;
@@ -37,6 +38,9 @@ export function locateReport(dirOrFile: string): { file: string; runDir: string 
 function readBounded(file: string, runDir: string): string {
   const cannot = (err: unknown): UsageError => {
     const code = codeOf(err);
+    if (code === 'ENOENT' && existsSync(join(runDir, START_FAILURE_FILE))) {
+      return new UsageError(`${runDir}: the target never started (exit 3), so there is no report to render: see its report.md`);
+    }
     return new UsageError(code === 'ENOENT' ? `${file}: no report.json (is ${runDir} a run directory?)` : `${file}: cannot read (${code})`);
   };
   let st;

@@ -42,7 +42,6 @@ export function renderReport(report: Report, format: ReportFormat): string {
 
 /** Writes the run's reports into dir; json is always written. Returns the paths written. */
 export async function writeReports(report: Report, dir: string, formats: ReportFormat[], options: WriteOptions = {}): Promise<string[]> {
-  const warn = options.warn ?? ((m: string) => process.stderr.write(`handoff: warning: ${m}\n`));
   mkdirSync(dir, { recursive: true });
   const wanted = new Set<ReportFormat>(['json', ...formats]);
   const written: string[] = [];
@@ -52,6 +51,13 @@ export async function writeReports(report: Report, dir: string, formats: ReportF
     writeFileSync(file, renderReport(report, format));
     written.push(file);
   }
+  announceRun(dir, () => renderMarkdown(report), options);
+  return written;
+}
+
+/** Points `<parent of dir>/latest` at dir (unless options.latest is false) and appends the Markdown to the CI step summary. */
+export function announceRun(dir: string, markdown: () => string, options: WriteOptions = {}): void {
+  const warn = options.warn ?? ((m: string) => process.stderr.write(`handoff: warning: ${m}\n`));
   if (options.latest ?? true) {
     try {
       updateLatest(dir);
@@ -62,10 +68,9 @@ export async function writeReports(report: Report, dir: string, formats: ReportF
   const summary = options.stepSummary === undefined ? process.env.GITHUB_STEP_SUMMARY || null : options.stepSummary;
   if (summary) {
     try {
-      appendFileSync(summary, renderMarkdown(report) + '\n');
+      appendFileSync(summary, markdown() + '\n');
     } catch (err) {
       warn(`could not append to the step summary ${summary}: ${(err as Error).message}`);
     }
   }
-  return written;
 }
