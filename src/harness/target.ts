@@ -12,6 +12,7 @@ import { proxyOptionsToArgs } from '../proxy/parse-options.js';
 import type { PoolDeclaration } from '../proxy/strategies/strategy.js';
 import { TargetStartError } from '../util/errors.js';
 import { registerCleanup, signalGroup, signalPid } from './cleanup.js';
+import { listenerBelongsToTarget } from './probes/listener-owner.js';
 import { hasMarker, listPids, readStat } from './probes/proc-reader.js';
 import { adoptedSince, killAdopted } from './subreaper.js';
 import { startGuardian } from './guardian.js';
@@ -232,11 +233,19 @@ export async function launchTarget(spec: TargetSpec, ctx: { runId: string; runDi
     host = listening.host;
     port = listening.port;
   } else {
+    let foreignListener = false;
     for (;;) {
       if (spawnError) return fail(`cannot start ${argv[0]}: ${(spawnError as Error).message}`);
       if (exitInfo) return fail(`target exited before it accepted connections (${describeExit(exitInfo)})`);
-      if (await canConnect(host, port)) break;
-      if (Date.now() > deadline) return fail(`target did not accept connections on ${host}:${port} within ${readyTimeoutMs} ms (--ready-timeout to wait longer)`);
+      // the port was free when picked; someone else may have bound it since: the listener must be the target's
+      if (await canConnect(host, port)) {
+        if (listenerBelongsToTarget(port, (p, stat) => stat.pgrp === pid || descendsFrom(p, pid) || hasMarker(p, MARKER_NAME, ctx.runId) === true)) break;
+        foreignListener = true;
+      }
+      if (Date.now() > deadline) {
+        const why = foreignListener ? ` (another process, not the target, was listening on ${port}: picked free, it was taken before the target bound it)` : ' (--ready-timeout to wait longer)';
+        return fail(`target did not accept connections on ${host}:${port} within ${readyTimeoutMs} ms${why}`);
+      }
       await sleep(50);
     }
     pool = { resident: spec.pool?.resident ?? 0, cap: spec.pool?.cap ?? Number.POSITIVE_INFINITY };
@@ -281,4 +290,13 @@ function killMarkedAnywhere(runId: string): number[] {
 
 export function describeExit(e: TargetExit): string {
   return e.signal ? `killed by ${e.signal}` : `exit code ${e.code}`;
+}
+
+/** Whether `pid` is `root` or one of its descendants, by the ppid chain in /proc. */
+function descendsFrom(pid: number, root: number): boolean {
+  for (let p = pid, hops = 0; p > 1 && hops < 64; hops++) {
+    if (p === root) return true;
+    p = readStat(p)?.ppid ?? 0;
+  }
+  return false;
 }
