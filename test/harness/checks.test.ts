@@ -180,6 +180,20 @@ t.test('fds-drained: own baseline, peer baseline for a replaced worker, evidence
   t.ok(byId(run2, 'fds-drained').pass, 'same shape, different inodes');
 });
 
+t.test('fds-drained: a leftover socket says what it is — its TCP row, or gone from the TCP tables but still held', async (t) => {
+  const run = clean();
+  const fds = [...stdFds(), fd(11, 'socket:[901]'), fd(12, 'socket:[902]'), fd(13, 'socket:[903]'), fd(14, '/tmp/x')];
+  // 901 is still in the TCP table (FIN_WAIT2, a lingering close); 902 and 903 are in neither table any more
+  run.afterDrain = sample(2000, [root({ fds })], [sock('LISTEN', 500, 100, 10, 8080, 0), sock('FIN_WAIT2', 901, 100, 11, 8080, 50123)]);
+  const r = byId(run, 'fds-drained');
+  t.notOk(r.pass);
+  t.match(r.summary, /; 2 new fds are sockets not in the TCP tables \(connections closed or reset but still held, or non-TCP sockets\)$/);
+  const note = (n: number) => r.evidence.find((e) => e.kind === 'fd' && e.fd === n)?.note ?? '';
+  t.match(note(11), /^TCP FIN_WAIT2 127\.0\.0\.1:8080 → 127\.0\.0\.1:50123; 9 fds now vs 5 at baseline$/);
+  t.match(note(12), /^not in the TCP tables: a connection already closed or reset, still held \(or a UNIX\/UDP socket\); 9 fds/);
+  t.match(note(14), /^9 fds now vs 5 at baseline$/, 'a file is just a file');
+});
+
 t.test('sockets-drained: CLOSE_WAIT and ESTABLISHED fail, LISTEN and internal pairs do not', async (t) => {
   const run = clean();
   run.afterDrain = sample(2000, [root()], [sock('LISTEN', 500, 100, 10, 8080, 0), sock('ESTABLISHED', 600, 100, 21, 9000, 9001), sock('ESTABLISHED', 601, 100, 22, 9001, 9000)]);

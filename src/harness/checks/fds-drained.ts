@@ -1,7 +1,8 @@
 import type { Evidence } from '../../report/schema.js';
 import type { Check } from './check.js';
 import { EVIDENCE_CAP, fdEvidence, plural } from './evidence.js';
-import { processKey, type FdEntry, type ProcessSnapshot } from '../probes/types.js';
+import { formatEndpoint } from '../probes/parse-net-tcp.js';
+import { processKey, type FdEntry, type OwnedSocket, type ProcessSnapshot } from '../probes/types.js';
 
 /** socket:[123] and pipe:[9] differ between two equivalent processes; paths and anon inodes do not. */
 const shape = (fd: FdEntry): string => (fd.inode !== null ? fd.kind : fd.target);
@@ -18,6 +19,18 @@ function reference(p: ProcessSnapshot, baseline: ProcessSnapshot[]): { fds: FdEn
   const peers = baseline.filter((b) => b.depth === p.depth && b.cmdline === p.cmdline && b.state !== 'Z');
   if (peers.length === 0) return null;
   return { fds: peers.reduce((a, b) => (b.fds.length > a.fds.length ? b : a)).fds, own: false };
+}
+
+/**
+ * What a leftover socket fd is, from the drain's TCP tables (full samples read them fresh): its TCP row, or — not
+ * in either table — a connection already closed or reset whose descriptor the process still holds (a server
+ * waiting out a timer on a dead connection), unless it is a UNIX or UDP socket.
+ */
+export function describeSocketFd(fd: FdEntry, rows: ReadonlyMap<number, OwnedSocket>): { text: string; gone: boolean } | null {
+  if (fd.kind !== 'socket' || fd.inode === null) return null;
+  const row = rows.get(fd.inode);
+  if (row) return { text: `TCP ${row.state} ${formatEndpoint(row.localAddress, row.localPort)} → ${formatEndpoint(row.remoteAddress, row.remotePort)}`, gone: false };
+  return { text: 'not in the TCP tables: a connection already closed or reset, still held (or a UNIX/UDP socket)', gone: true };
 }
 
 /** fds of p that its reference does not explain. */
@@ -60,11 +73,15 @@ export const fdsDrained: Check = {
       return { id: 'fds-drained', pass: true, summary: `${plural(judged, 'process', 'processes')} within ${slack} fds of baseline`, evidence: note };
     }
     failing.sort((a, b) => b.p.fds.length - b.base - (a.p.fds.length - a.base));
+    const rows = new Map(run.afterDrain.sockets.map((s) => [s.inode, s]));
     const evidence: Evidence[] = [];
+    let gone = 0;
     for (const { p, base, extra } of failing) {
       const perProcess = Math.max(3, Math.floor(EVIDENCE_CAP / failing.length));
+      gone += extra.filter((f) => describeSocketFd(f, rows)?.gone).length;
       for (const f of extra.slice(-perProcess)) {
-        evidence.push(fdEvidence(p, f, run.firstSeen, `${p.fds.length} fds now vs ${base} at baseline`));
+        const socket = describeSocketFd(f, rows);
+        evidence.push(fdEvidence(p, f, run.firstSeen, `${socket ? `${socket.text}; ` : ''}${p.fds.length} fds now vs ${base} at baseline`));
       }
       if (extra.length > perProcess) evidence.push({ kind: 'note', text: `pid ${p.pid}: … and ${extra.length - perProcess} more new fds` });
     }
@@ -72,7 +89,9 @@ export const fdsDrained: Check = {
     return {
       id: 'fds-drained',
       pass: false,
-      summary: `${plural(failing.length, 'process', 'processes')} kept fds: pid ${worst.p.pid} holds ${worst.p.fds.length} vs ${worst.base} at baseline (tolerance ${slack})`,
+      summary:
+        `${plural(failing.length, 'process', 'processes')} kept fds: pid ${worst.p.pid} holds ${worst.p.fds.length} vs ${worst.base} at baseline (tolerance ${slack})` +
+        (gone ? `; ${plural(gone, 'new fd is a socket', 'new fds are sockets')} not in the TCP tables (connections closed or reset but still held, or non-TCP sockets)` : ''),
       evidence: [...evidence, ...note],
     };
   },
