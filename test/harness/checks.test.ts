@@ -188,7 +188,10 @@ t.test('fds-drained: a leftover socket says what it is — its TCP row, or gone 
   const r = byId(run, 'fds-drained');
   t.notOk(r.pass);
   t.match(r.summary, /; 2 new fds are sockets not in the TCP tables \(connections closed or reset but still held, or non-TCP sockets\)$/);
-  const note = (n: number) => r.evidence.find((e) => e.kind === 'fd' && e.fd === n)?.note ?? '';
+  const note = (n: number): string => {
+    const e = r.evidence.find((x) => x.kind === 'fd' && x.fd === n);
+    return e?.kind === 'fd' ? (e.note ?? '') : '';
+  };
   t.match(note(11), /^TCP FIN_WAIT2 127\.0\.0\.1:8080 → 127\.0\.0\.1:50123; 9 fds now vs 5 at baseline$/);
   t.match(note(12), /^not in the TCP tables: a connection already closed or reset, still held \(or a UNIX\/UDP socket\); 9 fds/);
   t.match(note(14), /^9 fds now vs 5 at baseline$/, 'a file is just a file');

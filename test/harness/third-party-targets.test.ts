@@ -1,19 +1,23 @@
-// A real third-party forward proxy as a command target: tinyproxy (Debian) must pass the default suite. It does
+// Real third-party servers as command targets (Debian packages; each test skips when its server is missing).
+// tinyproxy, a forward proxy, must pass the default suite. It does
 // what RFC 9110 allows and the reference proxy does not: it answers a refused origin with 500 (not 502), closes
 // a CONNECT tunnel both ways on the client's half-close, and ends each connection after its answer without
 // saying so. Each of those once failed it (error budget), or made its flood latencies meaningless.
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import t from 'tap';
+import { packageRoot } from '../../src/paths.js';
 import { check, markedPids, runCli, tempReportDir } from './helpers.js';
 
-const tinyproxy = ((): string | null => {
+const which = (name: string): string | null => {
   try {
-    return execFileSync('sh', ['-c', 'command -v tinyproxy'], { encoding: 'utf8' }).trim() || null;
+    return execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim() || null;
   } catch {
     return null;
   }
-})();
+};
+const tinyproxy = which('tinyproxy');
+const nginx = which('nginx');
 
 t.test('tinyproxy passes the default suite as a command target', { skip: tinyproxy ? false : 'tinyproxy is not installed (apt-get install tinyproxy)' }, async (t) => {
   const dir = tempReportDir(t);
@@ -32,5 +36,19 @@ t.test('tinyproxy passes the default suite as a command target', { skip: tinypro
   // a refused origin: tinyproxy's 500 is a refusal
   t.ok((load['origin-faults'].extra?.['refused.ok'] ?? 0) > 0 && !load['origin-faults'].extra?.['refused.bad'], `origin faults: ${JSON.stringify(load['origin-faults'].extra)}`);
   t.match(check(report, 'clean-shutdown').summary, /with code 0|by SIGTERM/);
+  t.same(markedPids(report.runId), [], 'nothing of the run left');
+});
+
+t.test('nginx, a real prefork server (master and two workers), passes the churn suite', { skip: nginx ? false : 'nginx is not installed (apt-get install nginx-light)' }, async (t) => {
+  const dir = tempReportDir(t);
+  const r = await runCli(['stress', '--suite', 'churn', '--duration', '1s', '--mode', 'server', '--echo', '--format', 'json', '--report-dir', dir, '--quiet', '--', 'sh', join(packageRoot, 'test/harness/fixtures/nginx-server.sh')]);
+  const report = r.report;
+  t.ok(report, `a report was written (exit ${r.code}; ${r.stderr.trim().split('\n').at(-1) ?? ''})`);
+  if (!report) return;
+  t.equal(r.code, 0, report.checks.filter((c) => !c.pass).map((c) => `${c.id}: ${c.summary}`).join(' | '));
+  // its workers live from start to end: the resting pool is the baseline, not a leak
+  t.match(check(report, 'children-drained').summary, /^3 live descendants after drain, allowed 3 \(baseline 3/);
+  t.match(check(report, 'responses-correct').summary, /carried their own token/);
+  t.match(check(report, 'clean-shutdown').summary, /with code 0/);
   t.same(markedPids(report.runId), [], 'nothing of the run left');
 });
