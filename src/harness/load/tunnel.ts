@@ -192,7 +192,8 @@ export class TunnelGenerator implements LoadGenerator {
         socket.on('end', () => {
           if (settled) return;
           if (eofWaitFrom !== null) {
-            // either: after the echo, the trailer in full (the way back stayed open) or a prefix of it, or nothing
+            // after the echo: the trailer in full (the way back stayed open; always so in carried mode, which waits
+            // for it), or in either mode a prefix of it or nothing (the tunnel closed both ways on our FIN)
             const rest = Buffer.concat(got).subarray(payload.length);
             if (!rest.equals(trailer.subarray(0, rest.length))) {
               return fail('malformed', `after the echo came ${JSON.stringify(rest.toString('latin1').slice(0, 40))}, not the echo's trailer`);
