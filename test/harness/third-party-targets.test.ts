@@ -52,3 +52,18 @@ t.test('nginx, a real prefork server (master and two workers), passes the churn 
   t.match(check(report, 'clean-shutdown').summary, /with code 0/);
   t.same(markedPids(report.runId), [], 'nothing of the run left');
 });
+
+t.test('nginx under chaos: its workers are the leaves killed (not the master, not the shell wrapping it), and replaced', { skip: nginx ? false : 'nginx is not installed (apt-get install nginx-light)' }, async (t) => {
+  const dir = tempReportDir(t);
+  const r = await runCli(['stress', '--suite', 'chaos', '--duration', '2s', '--mode', 'server', '--echo', '--format', 'json', '--report-dir', dir, '--quiet', '--', 'sh', join(packageRoot, 'test/harness/fixtures/nginx-server.sh')]);
+  const report = r.report;
+  t.ok(report, `a report was written (exit ${r.code}; ${r.stderr.trim().split('\n').at(-1) ?? ''})`);
+  if (!report) return;
+  t.equal(r.code, 0, report.checks.filter((c) => !c.pass).map((c) => `${c.id}: ${c.summary}`).join(' | '));
+  const chaos = report.load.chaos.extra ?? {};
+  t.ok((chaos.kills ?? 0) >= 2 && chaos.kills === chaos.reaped, `workers killed and reaped by their master: ${JSON.stringify(chaos)}`);
+  // with depth 1 the shell's child, nginx's master, was killed: its workers were orphaned and outlived the run
+  t.match(check(report, 'children-drained').summary, /^3 live descendants after drain, allowed 3/, 'the master replaced them');
+  t.match(check(report, 'clean-shutdown').summary, /with code 0/);
+  t.same(markedPids(report.runId), [], 'nothing of the run left');
+});

@@ -98,3 +98,15 @@ t.test('chaos: a process already killed is never picked again (still dying, or i
   t.same(signalled, [victim.pid], 'one SIGKILL, not one per pick');
   t.equal(o.stats.extra!.kills, 1);
 });
+
+t.test('killCandidates: "leaves" are the workers whatever wraps them; a depth is one generation', async (t) => {
+  const p = (pid: number, ppid: number, depth: number, state = 'S'): ProcessSnapshot =>
+    ({ pid, ppid, depth, state, starttime: pid, pgrp: 1, cmdline: `p${pid}`, fds: [] }) as unknown as ProcessSnapshot;
+  // sh (root) → nginx master → two workers and a zombie; another child of sh with no children
+  const tree = [p(1, 0, 0), p(2, 1, 1), p(3, 2, 2), p(4, 2, 2), p(5, 2, 2, 'Z'), p(6, 1, 1)];
+  t.same(killCandidates(tree, 'leaves').map((x) => x.pid), [3, 4, 6], 'the workers and the childless helper, never the master, the root or a zombie');
+  t.same(killCandidates(tree, 1).map((x) => x.pid), [2, 6], 'depth 1: the children of the root, the master among them');
+  t.same(killCandidates([p(1, 0, 0)], 'leaves'), [], 'a root alone is never a candidate');
+  // the master's only child a zombie: the master is a leaf now (its live workers are gone)
+  t.same(killCandidates([p(1, 0, 0), p(2, 1, 1), p(5, 2, 2, 'Z')], 'leaves').map((x) => x.pid), [2]);
+});

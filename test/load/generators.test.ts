@@ -171,6 +171,8 @@ t.test('suite entries are validated', async (t) => {
     [{ generator: 'tunnel', bytez: 3 }, /unknown key "bytez"/],
     [{ generator: 'tunnel', halfClose: 'maybe' }, /halfClose must be one of "carried", "either"/],
     [{ generator: 'chaos', kills: 0 }, /does nothing/],
+    [{ generator: 'chaos', depth: 'all' }, /depth must be "leaves" or a generation from 1/],
+    [{ generator: 'chaos', depth: 0 }, /depth must be an integer between 1 and 16/],
     [{ generator: 'chaos', killEvery: '1ms' }, /at least 50ms/],
     [{ generator: 'chaos', sigtermAfter: '150%' }, /at most 100%/],
     [{ generator: 'flood', ramp: { from: 0 } }, /ramp.from must be an integer/],

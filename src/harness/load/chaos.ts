@@ -3,7 +3,7 @@
 // incident — and replace what it needs), and optionally SIGTERMs the target itself mid-load (the run's
 // clean-shutdown/no-orphans checks then judge that shutdown). Low descriptor limits are a target option of the
 // suite (`"target": { "nofile": 256 }`), not a generator. Suite entry:
-//   { "generator": "chaos", "kills": 10, "killEvery": "500ms", "killAfter": "300ms", "depth": 1,
+//   { "generator": "chaos", "kills": 10, "killEvery": "500ms", "killAfter": "300ms", "depth": "leaves" | 1,
 //     "reapBound": "2s", "sigtermAfter": "3s" | "50%", "sigtermMinResponses": 20, "duration": "5s" }
 import { readStat } from '../probes/proc-reader.js';
 import { processKey, type ProcessSnapshot } from '../probes/types.js';
@@ -19,8 +19,11 @@ export interface ChaosConfig {
   kills: number;
   killEveryMs: number;
   killAfterMs: number;
-  /** which generation to kill: 1 = children of the root */
-  depth: number;
+  /**
+   * which processes to kill: a generation (1 = children of the root), or the leaves — processes below the root
+   * with no children of their own: the workers, whatever wraps them (a shell script, a master)
+   */
+  depth: number | 'leaves';
   reapBoundMs: number;
   /** SIGTERM the target this long into the load (null: never) */
   sigtermAfterMs: number | null;
@@ -33,9 +36,12 @@ export interface ChaosConfig {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Live (not zombie) processes at the given depth, in a stable order. */
-export function killCandidates(tree: ProcessSnapshot[], depth: number): ProcessSnapshot[] {
-  return tree.filter((p) => p.depth === depth && p.state !== 'Z').sort((a, b) => a.pid - b.pid);
+/** Live (not zombie) processes at the given depth, or the leaves below the root, in a stable order. */
+export function killCandidates(tree: ProcessSnapshot[], depth: number | 'leaves'): ProcessSnapshot[] {
+  const live = tree.filter((p) => p.state !== 'Z');
+  if (depth !== 'leaves') return live.filter((p) => p.depth === depth).sort((a, b) => a.pid - b.pid);
+  const parents = new Set(live.map((p) => p.ppid));
+  return live.filter((p) => p.depth >= 1 && !parents.has(p.pid)).sort((a, b) => a.pid - b.pid);
 }
 
 /** Waits until the process (pid, starttime) is gone from the process table; returns ms waited or null. */
@@ -161,6 +167,12 @@ function parseAt(where: string, raw: unknown, durationMs: number): number {
   throw new UsageError(`${where} must be a duration like "2s" or a share of the duration like "60%"`);
 }
 
+function chaosDepth(r: EntryReader, name: string, raw: unknown): number | 'leaves' {
+  if (raw === undefined || raw === 'leaves') return r.oneOf('depth', ['leaves'] as const) ?? 'leaves';
+  if (typeof raw !== 'number') throw new UsageError(`load "${name}".depth must be "leaves" or a generation from 1 (children of the root) to 16`);
+  return r.count('depth', 1, 1, 16);
+}
+
 export const createChaos: GeneratorFactory = (name, entry, defaults) => {
   const { taken, rest } = takeKeys(entry, ['sigtermAfter']);
   const r = new EntryReader(`load "${name}"`, rest);
@@ -169,7 +181,7 @@ export const createChaos: GeneratorFactory = (name, entry, defaults) => {
     kills: r.count('kills', 10, 0, 1_000),
     killEveryMs: r.duration('killEvery', 500),
     killAfterMs: r.duration('killAfter', 300),
-    depth: r.count('depth', 1, 1, 16),
+    depth: chaosDepth(r, name, rest.depth),
     reapBoundMs: r.duration('reapBound', 2_000),
     sigtermAfterMs: null,
     sigtermMinResponses: r.count('sigtermMinResponses', 20, 0, 1_000_000),
