@@ -113,7 +113,6 @@ t.test('a target that never accepts: TargetStartError with its stderr, exit 3 fr
 
 t.test('--ready-timeout: how long a slow starter may take to accept', async (t) => {
   const dir = tempReportDir(t);
-  const before = new Set(markedPids());
   // listens only after a second, like a server with a long start (a JVM, a migration at boot)
   const slow = ['--', 'sh', '-c', `sleep 1; exec python3 '${fixture('echo-server.py')}' "$PORT"`];
   const base = ['stress', '--mode', 'server', '--echo', '--duration', '300ms', '--format', 'json', '--report-dir', dir, '--quiet'];
@@ -124,7 +123,10 @@ t.test('--ready-timeout: how long a slow starter may take to accept', async (t) 
   t.equal(patient.code, 0, `waited for it: ${patient.stdout.split('\n').filter((l) => /FAIL/.test(l)).join(' | ')}`);
   const tooShort = await runCli([...base, '--ready-timeout', '10ms', ...slow]);
   t.same([tooShort.code, /--ready-timeout "10ms" is too short/.test(tooShort.stderr)], [2, true], tooShort.stderr);
-  t.ok(await pollUntil(() => markedPids().every((p) => before.has(p)), 3_000), 'nothing left by any of the three');
+  // (a usage error starts nothing; the other two runs are named by their record and their report)
+  const runIds = [/recorded in \S+\/([^/\s]+) \(/.exec(impatient.stderr)?.[1], patient.report?.runId];
+  t.ok(runIds.every(Boolean), `both runs named: ${runIds.join(', ')}`);
+  t.ok(await pollUntil(() => runIds.every((id) => markedPids(id).length === 0), 3_000), 'nothing left by either run');
 });
 
 t.test('a target that daemonizes (forks, setsid, parent exits) is exit 3, and the daemon does not outlive the run', async (t) => {
