@@ -25,7 +25,7 @@
 // `pool() = { resident: faults.helperProcesses, cap: faults.helperProcesses }` (the zombie canary's log sink
 // is a live child the process keeps; without it the max-children check would flag it, not no-zombies).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ForwardHooks } from './forward.js';
@@ -104,13 +104,25 @@ function zombieLogSink(): FaultHooks {
 
 /** fd-leak: one access-log descriptor per connection, written once and never closed. */
 function leakyAccessLog(): FaultHooks {
+  // the log is unlinked at once and every descriptor reopens it through an anchor's /proc link (it still reads
+  // `/tmp/handoff-access-<pid>.log (deleted)`): a proxy that is killed runs no close hook, and its log must not
+  // stay on disk
   const path = join(tmpdir(), `handoff-access-${process.pid}.log`);
+  let anchor: number | null = null;
+  try {
+    anchor = openSync(path, 'a');
+  } catch {
+    // no log at all then: the fault just leaks nothing
+  } finally {
+    rmSync(path, { force: true });
+  }
   let served = 0;
   return {
     onConnection() {
       served++;
+      if (anchor === null) return;
       try {
-        const fd = openSync(path, 'a');
+        const fd = openSync(`/proc/self/fd/${anchor}`, 'a');
         writeSync(fd, `${Date.now()} connection ${served}\n`);
         // the bug: closeSync(fd) is missing
       } catch {
@@ -120,7 +132,8 @@ function leakyAccessLog(): FaultHooks {
     forwardHooks: {},
     helperProcesses: 0,
     async close() {
-      rmSync(path, { force: true });
+      if (anchor !== null) closeSync(anchor);
+      anchor = null;
     },
   };
 }

@@ -2,6 +2,9 @@
 // no EOF for no-parent-close, a state-Z process for zombie, survivors after SIGTERM for orphan-on-shutdown,
 // a growing fd count for fd-leak, a child alive long after its connection for child-stall, and the
 // client-visible effect of ack-death.
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t from 'tap';
 import { startOrigin } from '../helpers/origin.js';
 import { startProxy, type ProxyProcess } from '../helpers/proxy-process.js';
@@ -83,6 +86,9 @@ for (const [strategy, leaker] of [
     const after = fdCount(owner());
     t.ok(after >= before + 8, `fds ${before} → ${after} and not coming back`);
     t.ok(fdTargets(owner()).filter((f) => f.includes('handoff-access-')).length >= 8, 'the leaked fds are the access log');
+    // …an unlinked one: a killed proxy runs no close hook, and its log must not stay in /tmp
+    t.notOk(existsSync(join(tmpdir(), `handoff-access-${owner()}.log`)), 'the log is not on disk');
+    t.ok(fdTargets(owner()).some((f) => /handoff-access-\d+\.log \(deleted\)$/.test(f)), 'its descriptors name it as deleted');
   });
 }
 
