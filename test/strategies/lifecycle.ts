@@ -60,7 +60,9 @@ async function lifecycleChecks(t: Sub, opts: LifecycleOptions): Promise<void> {
       t.equal(results.filter((r) => r.eof).length, n, 'every connection saw EOF');
       t.ok(await poll(atRest, 15_000), `live children back to ${resident} (now ${liveChildren(proxy.pid).length})`);
       t.ok(await poll(() => fdCount(proxy.pid) <= baseFds, 15_000), `master fds back to ${baseFds} (now ${fdCount(proxy.pid)})`);
-      t.same(descendants(proxy.pid).filter((p) => p.state === 'Z'), [], 'no zombie among descendants');
+      // a child that just exited is a zombie until the master's SIGCHLD handler runs: a moment, not a leak
+      const zombies = (): unknown[] => descendants(proxy.pid).filter((p) => p.state === 'Z');
+      t.ok(await poll(() => zombies().length === 0, 2_000), `no zombie among descendants (${JSON.stringify(zombies())})`);
     });
   }
 
