@@ -1,8 +1,6 @@
 #!/usr/bin/env node
 // handoff: serve | stress | compare | report. Commands load their modules lazily so `serve` (which
 // runs inside every target) never pays for the harness.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { UsageError, TargetStartError } from './util/errors.js';
 import { STRATEGIES, FAULTS } from './proxy/options.js';
@@ -133,7 +131,7 @@ try {
   } else if (err instanceof TargetStartError) {
     process.stderr.write(`handoff: ${err.message}\n`);
     if (err.context.stderr) process.stderr.write(err.context.stderr.replace(/\n$/, '').replace(/^/gm, '  | ') + '\n');
-    if (err.recordDir) process.stderr.write(`handoff: recorded in ${err.recordDir} (report.md, start-error.json${existsSync(join(err.recordDir, 'junit.xml')) ? ', junit.xml' : ''})\n`);
+    if (err.record) process.stderr.write(`handoff: recorded in ${err.record.dir} (${err.record.files.join(', ')})\n`);
     process.exitCode = 3;
   } else {
     process.stderr.write(`handoff: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

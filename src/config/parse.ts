@@ -2,9 +2,9 @@
 // a misspelt "tresholds" must not silently disable a gate.
 import { isAbsolute, resolve } from 'node:path';
 import { UsageError } from '../util/errors.js';
-import { parseCount, parseDuration } from '../util/duration.js';
+import { parseCount } from '../util/duration.js';
 import { parseExpectStatus } from '../harness/expect-status.js';
-import { parseRunOverrides, type RunOverrideKey } from '../harness/run-overrides.js';
+import { parseReadyTimeout, parseRunOverrides, type RunOverrideKey } from '../harness/run-overrides.js';
 import { PROXY_FLAG_KEYS, parseProxyFlags, type RawProxyFlags } from '../proxy/parse-options.js';
 import { parseFormats } from '../report/formats.js';
 import { parseThresholds } from '../gate/thresholds.js';
@@ -84,7 +84,7 @@ function parseTarget(raw: unknown, where: string): { flags: StressFlags; command
   if (target.strictExit !== undefined) flags.strictExit = bool(target.strictExit, `${where}.strictExit`);
   if (target.readyTimeout !== undefined) {
     const value = scalar(target.readyTimeout, `${where}.readyTimeout`);
-    parseDuration(value, `${where}.readyTimeout`, 100);
+    parseReadyTimeout(value, `${where}.readyTimeout`);
     flags.readyTimeout = value;
   }
   for (const key of ['pool', 'cap', 'nofile'] as const) {

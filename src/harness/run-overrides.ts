@@ -20,6 +20,11 @@ export const FLAG_NAMES: Record<RunOverrideKey, string> = {
   sampleHz: '--sample-hz',
 };
 
+/** --ready-timeout, or a config's target.readyTimeout: how long a target may take to accept (at least 100 ms). */
+export function parseReadyTimeout(text: string, name: string): number {
+  return parseDuration(text, name, 100);
+}
+
 /** Each given text parsed and checked against the suite bounds; `names` says what to call each key in errors. */
 export function parseRunOverrides(text: Partial<Record<RunOverrideKey, string>>, names: Record<RunOverrideKey, string> = FLAG_NAMES): RunOverrides {
   const out: RunOverrides = {};

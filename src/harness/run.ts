@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { ensureWritableDirectory } from '../util/ensure-dir.js';
 import http from 'node:http';
 import os from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { CheckResult, LoadStats, Phase, Report, TargetInfo } from '../report/schema.js';
 import { SCHEMA_VERSION } from '../report/schema.js';
@@ -500,7 +500,7 @@ function buildReport(a: {
 /** A target that never started still leaves a record where CI looks (report.md, junit.xml, latest). */
 function recordStartFailure(err: TargetStartError, opts: RunOptions, runId: string, startedAt: Date, runDir: string, log: (m: string) => void): void {
   try {
-    writeStartFailure(
+    const written = writeStartFailure(
       {
         schema: 1,
         tool: { name: 'handoff', version },
@@ -518,7 +518,7 @@ function recordStartFailure(err: TargetStartError, opts: RunOptions, runId: stri
       opts.formats ?? ['json'],
       { warn: (m) => log(`warning: ${m}`) },
     );
-    err.recordDir = runDir;
+    err.record = { dir: runDir, files: written.map((f) => basename(f)) };
   } catch (e) {
     log(`warning: could not record the failed start in ${runDir}: ${(e as Error).message}`);
   }

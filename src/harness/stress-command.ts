@@ -12,7 +12,7 @@ import { UsageError } from '../util/errors.js';
 import { parseCount, parseDuration } from '../util/duration.js';
 import { runStress, type RunOptions } from './run.js';
 import { parseExpectStatus } from './expect-status.js';
-import { parseRunOverrides } from './run-overrides.js';
+import { parseReadyTimeout, parseRunOverrides } from './run-overrides.js';
 import { loadSuite, parseSuite, suiteNames, type Suite } from './suite.js';
 import { mergeProxyFlags } from './suite-target.js';
 import { checkNofile } from './nofile.js';
@@ -59,7 +59,7 @@ export function stressOptionsFromFlags(flags: Record<string, unknown>, command: 
   // what the target itself answers is success: over the suite's own list
   const suite = expectText === undefined ? resolved : { ...resolved, expectStatus: parseExpectStatus(expectText, '--expect-status') };
   const readyText = str(flags, 'readyTimeout');
-  const readyTimeoutMs = readyText === undefined ? undefined : parseDuration(readyText, '--ready-timeout', 100);
+  const readyTimeoutMs = readyText === undefined ? undefined : parseReadyTimeout(readyText, '--ready-timeout');
   const nofileText = str(flags, 'nofile');
   const nofile = nofileText === undefined ? suite.target?.nofile : parseCount(nofileText, '--nofile', 16);
   let target: TargetSpec;

@@ -12,8 +12,8 @@ export class UsageError extends Error {
 /** The target could not be started or never accepted: exit 3. Carries what it printed. */
 export class TargetStartError extends Error {
   readonly exitCode = 3 as const;
-  /** the run directory holding the record of the failure (report.md, junit.xml), once written */
-  recordDir: string | null = null;
+  /** the record of the failure (report.md, start-error.json, junit.xml), once written */
+  record: { dir: string; files: string[] } | null = null;
   constructor(
     message: string,
     readonly context: { command: string[]; stderr: string; exitCode: number | null; signal: string | null },

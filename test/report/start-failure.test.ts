@@ -56,7 +56,7 @@ t.test('through the CLI: exit 3, the record, latest moved off the previous run, 
   symlinkSync('older-run', join(dir, 'latest'));
   const r = await runCli(['stress', '--format', 'json,junit', '--report-dir', dir, '--', 'sh', '-c', 'echo "no config file" >&2; exit 7']);
   t.equal(r.code, 3, r.stderr);
-  const m = /recorded in (\S+) \(report\.md, start-error\.json, junit\.xml\)/.exec(r.stderr);
+  const m = /recorded in (\S+) \(start-error\.json, report\.md, junit\.xml\)/.exec(r.stderr);
   t.ok(m, `names the record: ${r.stderr}`);
   if (!m) return;
   t.equal(readlinkSync(join(dir, 'latest')), m[1].split('/').at(-1), 'latest points at the failed start');
