@@ -23,4 +23,4 @@ export function compiled(relativeJs: string): string {
   return file;
 }
 
-export const cliPath = (): string => compiled('src/cli.js');
+export const cliPath = (): string => compiled('src/cli/main.js');

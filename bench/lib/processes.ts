@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { registerCleanup, signalGroup } from '../../src/harness/cleanup.js';
 import { canConnect, launchTarget, type Target } from '../../src/harness/target.js';
 import { clkTck, listChildren, pageSizeBytes, readProcFile, readPssBytes, readStat } from '../../src/harness/probes/proc-reader.js';
-import { parseListening } from '../../src/proxy/announce.js';
+import { parseListening } from '../../src/proxy/protocol.js';
 import { DEFAULT_PROXY_OPTIONS, type ProxyOptions } from '../../src/proxy/options.js';
 
 export const BENCH_MARKER = 'HANDOFF_RUN_ID';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { freePort } from '../../src/harness/target.js';
 import { compiled } from '../../src/paths.js';
 import type { ProxyOptions } from '../../src/proxy/options.js';
-import { loadForkAddon } from '../../src/proxy/fork/addon.js';
+import { loadForkAddon } from '../../src/native/addon.js';
 import type { BenchEnv } from './context.js';
 import { startHelper, startProxy, type Running } from './processes.js';
 

@@ -7,7 +7,7 @@
 // the fork strategy does.
 //   node --single-threaded --use-largepages=silent dist/bench/reference/node-fork-floor.js
 import net from 'node:net';
-import { loadForkAddon } from '../../src/proxy/fork/addon.js';
+import { loadForkAddon } from '../../src/native/addon.js';
 import { Reaper } from '../../src/proxy/fork/reaper.js';
 import { singleThreadedInEffect } from '../../src/proxy/fork/zygote-guard.js';
 

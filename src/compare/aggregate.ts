@@ -1,6 +1,6 @@
 // Pure reductions of a comparison: one run's report → its headline metrics; a target's runs → medians
 // with their range; all runs → the exit code. No I/O.
-import type { Report } from '../report/schema.js';
+import type { Report } from '../model/report.js';
 import { checkStatus, requestsPerSecond } from '../report/text.js';
 import type { CompareRun, RunMetrics, Spread, TargetSpecSummary, TargetSummary, TargetTimeline } from './types.js';
 

@@ -1,5 +1,5 @@
 // Assembles comparison.json from the runs (pure: the caller supplies the clock and machine facts).
-import type { Report } from '../report/schema.js';
+import type { Report } from '../model/report.js';
 import { comparisonExitCode, latencyGenerator, representativeRun, summarizeTarget, timelineOf } from './aggregate.js';
 import { COMPARISON_SCHEMA, type CompareRun, type Comparison, type TargetSpecSummary } from './types.js';
 

@@ -5,7 +5,7 @@
 // date (UTC, end of that day; or the exact instant for a full ISO timestamp). An expired entry waives
 // nothing and fails the run by itself, so known leaks cannot be forgotten.
 import { UsageError } from '../util/errors.js';
-import { CHECK_IDS, type AllowListStatus, type CheckId, type CheckResult, type Evidence } from '../report/schema.js';
+import { CHECK_IDS, type AllowListStatus, type CheckId, type CheckResult, type Evidence } from '../model/report.js';
 import { evidenceMatchText } from '../report/text.js';
 
 export interface AllowEntry {

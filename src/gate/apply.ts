@@ -1,6 +1,6 @@
 // The CI gate over a finished run: waive known leaks (allow-list), evaluate thresholds, and recompute
 // the verdict and exit code. Pure: the same report, config and clock give the same answer.
-import type { Report } from '../report/schema.js';
+import type { Report } from '../model/report.js';
 import { applyAllowList, describeExpired, type AllowEntry } from './allow-list.js';
 import { evaluateThresholds, type Threshold } from './thresholds.js';
 

@@ -1,7 +1,7 @@
 // The metrics a threshold can name, each read off a Report. Load metrics may be narrowed to one
 // generator with `metric{generator}`; without it they combine every generator (sums for counts,
 // the worst generator for latencies).
-import type { LoadStats, Report } from '../report/schema.js';
+import type { LoadStats, Report } from '../model/report.js';
 
 export type MetricUnit = 'ms' | 'bytes' | 'count' | 'ratio' | 'rate' | 'percent';
 

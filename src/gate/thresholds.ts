@@ -3,7 +3,7 @@
 // Parsing is strict: an unknown metric, an unknown generator syntax or a malformed expression is a
 // UsageError (exit 2), never a threshold that silently passes. A metric with no data fails.
 import { UsageError } from '../util/errors.js';
-import type { Report } from '../report/schema.js';
+import type { Report } from '../model/report.js';
 import { METRICS, METRIC_NAMES, type MetricUnit } from './metrics.js';
 
 export type Comparator = '<' | '<=' | '>' | '>=' | '==' | '!=';

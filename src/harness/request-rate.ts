@@ -1,7 +1,7 @@
 // Request rate over time for the report's charts: generators only keep running totals (their live()
 // counters), so a recorder samples the total a few times a second and the timeline points get the rate
 // between consecutive points by interpolating that cumulative series.
-import type { TimelinePoint } from '../report/schema.js';
+import type { TimelinePoint } from '../model/report.js';
 
 export interface CountPoint {
   /** ms since run start */

@@ -7,8 +7,8 @@ import http from 'node:http';
 import os from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { CheckResult, LoadStats, Phase, Report, TargetInfo } from '../report/schema.js';
-import { SCHEMA_VERSION } from '../report/schema.js';
+import type { CheckResult, LoadStats, Phase, Report, TargetInfo } from '../model/report.js';
+import { SCHEMA_VERSION } from '../model/report.js';
 import { version } from '../version.js';
 import { TargetStartError, UsageError } from '../util/errors.js';
 import { writeStartFailure } from '../report/start-failure.js';
@@ -22,7 +22,8 @@ import type { RunObservations, ShutdownObservation, Tolerances } from './checks/
 import { signalPid } from './cleanup.js';
 import { createGenerator } from './load/index.js';
 import type { LoadContext, LoadGenerator, LoadOutcome } from './load/generator.js';
-import { startOrigin, tokenPath, type Origin } from './origin.js';
+import { startOrigin, type Origin } from './origin/server.js';
+import { tokenPath } from './origin/token.js';
 import { hasMarker, readStat } from './probes/proc-reader.js';
 import { Sampler } from './probes/sampler.js';
 import { findSocketHolders } from './probes/socket-holders.js';
@@ -31,7 +32,7 @@ import { RequestCountRecorder, withRequestRate, type CountPoint } from './reques
 import { processKey, type ProcessSnapshot, type Sample } from './probes/types.js';
 import type { Suite } from './suite.js';
 import { allowEchoPort } from './suite-target.js';
-import type { RunProgress } from './progress.js';
+import type { RunProgress } from '../cli/progress.js';
 import { launchTarget, MARKER_NAME, type Target, type TargetSpec } from './target.js';
 
 export interface RunOptions {

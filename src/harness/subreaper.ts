@@ -3,7 +3,7 @@
 // sampler finds it by its parent pid even when it dropped the run's marker (an empty environment), no-orphans
 // reports it and the harness kills and reaps it. Only the CLI turns this on: a process embedding the harness
 // keeps its own semantics. Without the addon, orphans are found by the marker alone, as before.
-import { loadForkAddon, type ForkAddon } from '../proxy/fork/addon.js';
+import { loadForkAddon, type ForkAddon } from '../native/addon.js';
 import { signalPid } from './cleanup.js';
 import { listPids, readStat } from './probes/proc-reader.js';
 import type { ProcStat } from './probes/types.js';

@@ -62,7 +62,7 @@ export function loadSuite(nameOrPath: string): Suite {
   return parseSuite(raw, file, isPath ? basename(file, '.json') : nameOrPath);
 }
 
-/** Bounds shared with the flags that override a suite (stress-command.ts). */
+/** Bounds shared with the flags that override a suite (cli/stress.ts). */
 export const MIN_SUITE_DURATION_MS = 100;
 export const MAX_SUITE_PHASE_MS = 3_600_000;
 export const MAX_CONNECTIONS = 1000;

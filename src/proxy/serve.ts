@@ -1,7 +1,7 @@
 // `handoff serve`: load one strategy, listen, announce where (stdout lines the harness parses), and on
 // SIGTERM/SIGINT shut down gracefully and exit 0.
 import type { ProxyOptions } from './options.js';
-import { formatListening, formatPool, formatStats } from './announce.js';
+import { formatListening, formatPool, formatStats } from './protocol.js';
 import { loadStrategy } from './strategies/index.js';
 import { TargetStartError } from '../util/errors.js';
 

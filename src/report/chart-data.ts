@@ -1,5 +1,5 @@
 // What the HTML report's charts draw, derived from the timeline (pure). Times are seconds since run start.
-import type { Report } from './schema.js';
+import type { Report } from '../model/report.js';
 
 export interface ChartSeries {
   label: string;

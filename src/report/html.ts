@@ -1,7 +1,7 @@
 // report.html: one standalone file. uPlot's JS and CSS are read from node_modules at render time and
 // inlined; a Content-Security-Policy forbids every network request; every report string is escaped
 // (cmdlines are chosen by the target) and the chart data travels as script-safe JSON.
-import type { CheckResult, Evidence, Report } from './schema.js';
+import type { CheckResult, Evidence, Report } from '../model/report.js';
 import { escapeHtml as h } from './escape.js';
 import { chartData, CLOSE_WAIT_COLOR } from './chart-data.js';
 import { HTML_CLIENT_SCRIPT } from './html-client.js';

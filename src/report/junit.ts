@@ -1,6 +1,6 @@
 // junit.xml: one testcase per check (plus one per threshold and per expired allow-list entry), so any
 // CI shows them natively. A failure's message is the check's summary; its body lists every piece of evidence.
-import type { Report } from './schema.js';
+import type { Report } from '../model/report.js';
 import { escapeXml as x } from './escape.js';
 import { checkStatus, evidenceText } from './text.js';
 

@@ -1,7 +1,7 @@
 // report.md: verdict first, then the checks table, the failing checks' evidence, thresholds, load,
 // peaks and time-to-quiet. The same text goes to GitHub's step summary, so it stays compact: evidence
 // is capped per check (the full list is in report.json / report.html).
-import type { Report } from './schema.js';
+import type { Report } from '../model/report.js';
 import { escapeMarkdown as md, markdownCode as code } from './escape.js';
 import { checkStatus, evidenceText, formatBytes, formatMs, formatNumber, headline, requestsPerSecond, runTitle } from './text.js';
 

@@ -5,7 +5,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UsageError } from '../util/errors.js';
-import { reportProblems, type Report } from './schema.js';
+import type { Report } from '../model/report.js';
+import { reportProblems } from './validate.js';
 import { START_FAILURE_FILE } from './start-failure.js';
 
 /** The largest report.json read back. A real one is a few MiB (the timeline dominates: ~300 bytes a sample). */

@@ -1,5 +1,5 @@
 // Plain-text pieces shared by the Markdown, HTML and JUnit renderers (escaping is the renderer's job).
-import type { CheckResult, Evidence, LoadStats, Report } from './schema.js';
+import type { CheckResult, Evidence, LoadStats, Report } from '../model/report.js';
 
 export function formatBytes(bytes: number | null | undefined): string {
   if (bytes === null || bytes === undefined || !Number.isFinite(bytes)) return '—';

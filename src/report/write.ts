@@ -2,7 +2,7 @@
 // (for a fresh run) the `latest` pointer beside it and GitHub's step summary when GITHUB_STEP_SUMMARY is set.
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Report } from './schema.js';
+import type { Report } from '../model/report.js';
 import { renderMarkdown } from './markdown.js';
 import { renderHtml } from './html.js';
 import { renderJunit } from './junit.js';

@@ -4,10 +4,10 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { compareOptionsFromFlags } from '../../src/compare/compare-command.js';
+import { compareOptionsFromFlags } from '../../src/cli/compare.js';
 import type { Comparison } from '../../src/compare/types.js';
 import { packageRoot } from '../../src/paths.js';
-import type { Report } from '../../src/report/schema.js';
+import type { Report } from '../../src/model/report.js';
 import { markedPids, runCli, tempReportDir } from '../harness/helpers.js';
 import { browse, chromiumMissing } from './browser.js';
 

@@ -2,7 +2,7 @@
 import { runMetrics, runStatusOf } from '../../src/compare/aggregate.js';
 import { buildComparison } from '../../src/compare/build.js';
 import type { CompareRun, Comparison, RunMetrics, TargetSpecSummary } from '../../src/compare/types.js';
-import type { Report } from '../../src/report/schema.js';
+import type { Report } from '../../src/model/report.js';
 import { fixture, HOSTILE_FRAGMENT } from '../report/fixtures.js';
 
 export function metrics(over: Partial<RunMetrics> = {}): RunMetrics {

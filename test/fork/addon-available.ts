@@ -1,6 +1,6 @@
 // Tests of --strategy fork need the native addon; without it they skip and say why.
 import t from 'tap';
-import { loadForkAddon } from '../../src/proxy/fork/addon.js';
+import { loadForkAddon } from '../../src/native/addon.js';
 
 export function forkUnavailableReason(): string | null {
   const load = loadForkAddon();

@@ -4,7 +4,7 @@
 // fixture: mappings flagged `dc` ("do not copy") in smaps must be gone once the advice ran.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { ADDON_PATH } from '../../src/proxy/fork/addon.js';
+import { ADDON_PATH } from '../../src/native/addon.js';
 import { untappedNode } from '../helpers/untapped.js';
 import { forkUnavailableReason } from './addon-available.js';
 

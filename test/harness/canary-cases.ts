@@ -2,7 +2,7 @@
 // the check meant to catch it, with evidence naming the guilty process or descriptor, and leave nothing alive.
 import type { Test } from 'tap';
 import { check, failedIds, markedPids, runCli, tempReportDir, type CliResult } from './helpers.js';
-import type { Evidence, Report } from '../../src/report/schema.js';
+import type { Evidence, Report } from '../../src/model/report.js';
 
 export interface Case {
   name: string;
@@ -199,7 +199,7 @@ export const CASES: Case[] = [
     evidence: (r, t) => {
       // forked children carry the zygote's command line: what tells them apart is their parent
       const c = processes(ev(r, 'children-drained'));
-      t.ok(c.length > 0 && c.every((p) => p.ppid === r.target.pid && /cli\.js/.test(p.cmdline)), 'forked children still alive under the zygote');
+      t.ok(c.length > 0 && c.every((p) => p.ppid === r.target.pid && /cli\/main\.js/.test(p.cmdline)), 'forked children still alive under the zygote');
     },
   },
 ];

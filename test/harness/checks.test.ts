@@ -5,7 +5,7 @@ import { CHECKS, evaluateAll } from '../../src/harness/checks/index.js';
 import type { RunObservations } from '../../src/harness/checks/observations.js';
 import type { LoadOutcome } from '../../src/harness/load/generator.js';
 import type { FdEntry, OwnedSocket, ProcessSnapshot, Sample } from '../../src/harness/probes/types.js';
-import { CHECK_IDS } from '../../src/report/schema.js';
+import { CHECK_IDS } from '../../src/model/report.js';
 
 const fd = (n: number, target: string): FdEntry => {
   const m = /^(socket|pipe):\[(\d+)\]$/.exec(target);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliPath } from '../../src/paths.js';
 import { untappedNode } from '../helpers/untapped.js';
-import type { Report } from '../../src/report/schema.js';
+import type { Report } from '../../src/model/report.js';
 
 export interface CliResult {
   code: number | null;

@@ -2,7 +2,8 @@
 // must get an answer, never an exception that takes the harness down.
 import net from 'node:net';
 import t from 'tap';
-import { requestUrl, startOrigin, tokenPath } from '../../src/harness/origin.js';
+import { requestUrl, startOrigin } from '../../src/harness/origin/server.js';
+import { tokenPath } from '../../src/harness/origin/token.js';
 
 function rawRequest(port: number, target: string): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { countAt, withRequestRate, type CountPoint } from '../../src/harness/request-rate.js';
-import type { TimelinePoint } from '../../src/report/schema.js';
+import type { TimelinePoint } from '../../src/model/report.js';
 
 const series: CountPoint[] = [
   { t: 0, count: 0 },

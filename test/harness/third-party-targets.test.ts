@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import type { Report } from '../../src/report/schema.js';
+import type { Report } from '../../src/model/report.js';
 import { packageRoot } from '../../src/paths.js';
 import { check, markedPids, runCli, tempReportDir } from './helpers.js';
 

@@ -3,8 +3,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cliPath } from '../../src/paths.js';
 import { untappedNode } from './untapped.js';
-import { parseListening, parsePool } from '../../src/proxy/announce.js';
-import type { PoolDeclaration } from '../../src/proxy/strategies/strategy.js';
+import { parseListening, parsePool } from '../../src/proxy/protocol.js';
+import type { PoolDeclaration } from '../../src/proxy/protocol.js';
 
 export interface ProxyProcess {
   readonly child: ChildProcess;

@@ -8,7 +8,7 @@ import t, { type Test } from 'tap';
 import { forgetRequestsOfEndedConnections, type AutocannonClient } from '../../src/harness/load/flood.js';
 import { createGenerator } from '../../src/harness/load/index.js';
 import { fakeServer, type FakeServer } from '../helpers/fake-server.js';
-import { startOrigin } from '../../src/harness/origin.js';
+import { startOrigin } from '../../src/harness/origin/server.js';
 import { loadContext } from './helpers.js';
 
 /** Answers one request per connection with Connection: close, echoing the path, then close()s straight away. */

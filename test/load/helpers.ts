@@ -3,7 +3,7 @@
 import type { AddressInfo } from 'node:net';
 import { createForwardProxy, type ForwardProxy } from '../../src/proxy/forward.js';
 import { DEFAULT_PROXY_OPTIONS, type ProxyOptions } from '../../src/proxy/options.js';
-import { startOrigin, type Origin } from '../../src/harness/origin.js';
+import { startOrigin, type Origin } from '../../src/harness/origin/server.js';
 import type { Endpoint, LoadContext } from '../../src/harness/load/generator.js';
 
 export interface Rig {

@@ -2,7 +2,7 @@
 import t from 'tap';
 import { mergeOutcomes, rampStages, RampedGenerator, takeRamp } from '../../src/harness/load/ramp.js';
 import type { LoadContext, LoadGenerator, LoadOutcome } from '../../src/harness/load/generator.js';
-import { createProgress } from '../../src/harness/progress.js';
+import { createProgress } from '../../src/cli/progress.js';
 import type { Sample } from '../../src/harness/probes/types.js';
 
 t.test('ramp stages rise to the peak, then hold it', async (t) => {

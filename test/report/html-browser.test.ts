@@ -9,7 +9,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { renderHtml } from '../../src/report/html.js';
 import { packageRoot } from '../../src/paths.js';
 import { fixture } from './fixtures.js';
-import type { Report } from '../../src/report/schema.js';
+import type { Report } from '../../src/model/report.js';
 
 // HANDOFF_CHROMIUM overrides the browser path (e.g. to check the skip path: HANDOFF_CHROMIUM=/nonexistent)
 const CHROMIUM = process.env.HANDOFF_CHROMIUM || '/usr/bin/chromium';

@@ -17,7 +17,8 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { reportProblems, type Report } from '../../src/report/schema.js';
+import type { Report } from '../../src/model/report.js';
+import { reportProblems } from '../../src/report/validate.js';
 import { asReport, MAX_REPORT_BYTES } from '../../src/report/read.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { renderHtml } from '../../src/report/html.js';

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import net from 'node:net';
 import t from 'tap';
 import { cliPath } from '../../src/paths.js';
-import { parseListening } from '../../src/proxy/announce.js';
+import { parseListening } from '../../src/proxy/protocol.js';
 import { startOrigin } from '../helpers/origin.js';
 import { churnOnce, poll } from './churn.js';
 import { killGroup } from './proc.js';

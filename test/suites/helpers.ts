@@ -1,7 +1,7 @@
 // Running `handoff stress --suite all` through the real CLI and reading back every report it wrote.
 import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Report } from '../../src/report/schema.js';
+import type { Report } from '../../src/model/report.js';
 import { suiteNames } from '../../src/harness/suite.js';
 
 export { markedPids, runCli, tempReportDir } from '../harness/helpers.js';

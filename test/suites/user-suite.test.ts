@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { createGenerator } from '../../src/harness/load/index.js';
 import { loadSuite } from '../../src/harness/suite.js';
-import { stressOptionsFromFlags } from '../../src/harness/stress-command.js';
+import { stressOptionsFromFlags } from '../../src/cli/stress.js';
 import { allSuites, failing, runCli, tempReportDir } from './helpers.js';
 
 t.test('every shipped suite parses and builds its generators', async (t) => {

@@ -1,5 +1,5 @@
 // The one shape every check has. `RunObservations` (observations.ts) is everything a run recorded.
-import type { CheckId, CheckResult } from '../../report/schema.js';
+import type { CheckId, CheckResult } from '../../model/report.js';
 import type { RunObservations } from './observations.js';
 
 export interface Check {

@@ -1,4 +1,4 @@
-import type { Evidence } from '../../report/schema.js';
+import type { Evidence } from '../../model/report.js';
 import type { Check } from './check.js';
 import { capped, processEvidence, plural, withMore } from './evidence.js';
 

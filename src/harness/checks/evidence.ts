@@ -1,5 +1,5 @@
 // Turning probe snapshots into report evidence, shared by the checks.
-import type { Evidence } from '../../report/schema.js';
+import type { Evidence } from '../../model/report.js';
 import { processKey, type FdEntry, type OwnedSocket, type ProcessSnapshot } from '../probes/types.js';
 import type { Incident } from '../load/generator.js';
 

@@ -1,4 +1,4 @@
-import type { Evidence } from '../../report/schema.js';
+import type { Evidence } from '../../model/report.js';
 import type { Check } from './check.js';
 import { EVIDENCE_CAP, fdEvidence, plural } from './evidence.js';
 import { formatEndpoint } from '../probes/parse-net-tcp.js';

@@ -1,5 +1,5 @@
 // Every check, in report order (the DESIGN's check-id table).
-import { CHECK_IDS, type CheckResult } from '../../report/schema.js';
+import { CHECK_IDS, type CheckResult } from '../../model/report.js';
 import type { Check } from './check.js';
 import { childrenDrained } from './children-drained.js';
 import { cleanShutdown } from './clean-shutdown.js';

@@ -1,6 +1,6 @@
 // Everything a run recorded that the checks judge. Plain data (plus firstSeen lookup), so checks are pure
 // functions and can be unit-tested on hand-made observations.
-import type { PoolDeclaration } from '../../proxy/strategies/strategy.js';
+import type { PoolDeclaration } from '../../proxy/protocol.js';
 import type { LoadOutcome } from '../load/generator.js';
 import type { ProcessSnapshot, Sample } from '../probes/types.js';
 

@@ -5,7 +5,7 @@
 // Against any target but the reference proxy — a plain server (--mode server) or a command — the bad-input cases
 // accept any refusal (4xx/5xx or a close): the exact statuses are the reference proxy's contract, not every server's.
 import { UsageError } from '../../util/errors.js';
-import { tokenPath } from '../origin.js';
+import { tokenPath } from '../origin/token.js';
 import { buildCases, REFUSED, type Case, type CaseEnv, type Expectation } from './cases.js';
 import { runExchange, type Step } from './raw-exchange.js';
 

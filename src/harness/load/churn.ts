@@ -2,7 +2,7 @@
 // parent kept a copy of the accepted socket sends the response but never the FIN: the client waits in vain.
 // (autocannon cannot measure this; see PITFALLS.)
 import net from 'node:net';
-import { tokenPath } from '../origin.js';
+import { tokenPath } from '../origin/token.js';
 import { EntryReader } from './entry.js';
 import { checkToken } from './flood.js';
 import { holderLookup, IncidentLog, latencySummary, type GeneratorFactory, type LoadContext, type LoadGenerator, type LoadOutcome } from './generator.js';

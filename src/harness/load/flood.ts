@@ -2,7 +2,7 @@
 // Each request carries a fresh token; the response must carry it back (cross-talk detection).
 import type { EventEmitter } from 'node:events';
 import autocannon from 'autocannon';
-import { tokenFromBody, tokenPath } from '../origin.js';
+import { tokenFromBody, tokenPath } from '../origin/token.js';
 import { EntryReader } from './entry.js';
 import { takeRamp, withRamp } from './ramp.js';
 import { IncidentLog, type GeneratorFactory, type LoadContext, type LoadGenerator, type LoadOutcome } from './generator.js';

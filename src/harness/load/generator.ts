@@ -1,6 +1,6 @@
 // The one interface every load generator implements (flood, churn here; tunnel, abuse, chaos plug in the same
 // way: a factory registered in load/index.ts that validates its suite entry and returns a LoadGenerator).
-import type { LoadStats } from '../../report/schema.js';
+import type { LoadStats } from '../../model/report.js';
 import type { OwnedSocket, ProcessSnapshot } from '../probes/types.js';
 
 export interface Endpoint {

@@ -1,11 +1,11 @@
-// Requests that make the harness's origin misbehave (origin-faults.ts), each with the answer the proxy owes
+// Requests that make the harness's origin misbehave (origin/faults.ts), each with the answer the proxy owes
 // its client: a slow or chunked or huge answer relayed whole, a hang → 504 once --upstream-timeout passes,
 // a reset before the response → 502, a reset mid-body → the client's response cut short too (never passed off
 // as complete), a refused connection → 502. Those statuses are the reference proxy's contract: another proxy (a
 // command target) owes only a refusal there (a 4xx/5xx or a close; tinyproxy answers 500, squid 503).
 // Proxy mode only: a plain server has no upstream.
-import { closedPort, faultBodyLength, faultPath, type OriginFault } from '../origin-faults.js';
-import { tokenPath } from '../origin.js';
+import { closedPort, faultBodyLength, faultPath, type OriginFault } from '../origin/faults.js';
+import { tokenPath } from '../origin/token.js';
 import { buildCases, REFUSED, type Case, type CaseEnv, type Expectation } from './cases.js';
 import { runExchange } from './raw-exchange.js';
 

@@ -4,7 +4,7 @@
 //   { "generator": "flood", "connections": 64, "duration": "10s", "ramp": { "from": 4, "over": "4s", "steps": 4 } }
 import { UsageError } from '../../util/errors.js';
 import { parseDuration } from '../../util/duration.js';
-import type { LoadStats } from '../../report/schema.js';
+import type { LoadStats } from '../../model/report.js';
 import type { IncidentKind, LoadContext, LoadGenerator, LoadOutcome } from './generator.js';
 import { takeKeys } from './entry-extra.js';
 

@@ -10,7 +10,7 @@
 // Proxy mode only: against a plain server it runs nothing (extra.skipped = 1). Suite entry: { "generator": "tunnel", "connections": 4, "duration": "5s", "bytes": 16384,
 //   "writes": 4, "timeout": "5s", "eofBound": "1s", "maxTunnels": 100000, "halfClose": "carried" | "either" }
 import net from 'node:net';
-import { echoTrailer } from '../tcp-echo.js';
+import { echoTrailer } from '../origin/tcp-echo.js';
 import { EntryReader } from './entry.js';
 import { holderLookup, IncidentLog, latencySummary, type GeneratorFactory, type LoadContext, type LoadGenerator, type LoadOutcome } from './generator.js';
 

@@ -30,7 +30,7 @@
 // /proc/PID/task/*/children is not used: the sampler needs every member's stat anyway, and a Node process
 // has ~10 threads to read.
 import { performance } from 'node:perf_hooks';
-import type { TimelinePoint } from '../../report/schema.js';
+import type { TimelinePoint } from '../../model/report.js';
 import { formatCmdline } from './parse-cmdline.js';
 import { forkedWithoutExec } from './parse-stat.js';
 import { mayBeNewPid } from './pid-allocation.js';

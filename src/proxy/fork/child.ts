@@ -3,7 +3,7 @@
 import type net from 'node:net';
 import { closeAfterDrain } from '../unread-body.js';
 import { optimiseIfLongLived } from './tiering.js';
-import type { ForkAddon } from './addon.js';
+import type { ForkAddon } from '../../native/addon.js';
 
 /**
  * Close the connection the classic way once the response is out: close() without shutdown(). The client sees

@@ -1,7 +1,7 @@
 // Waits for the children the zygote forked — those pids only: libuv reaps just what it spawned itself, so a
 // forked child nobody waits for stays a zombie. Sweeps on SIGCHLD, and on a slow timer in case a signal was
 // coalesced or missed. With peekOnly (the `zombie` canary) it notices exits but leaves every child unreaped.
-import type { ForkAddon } from './addon.js';
+import type { ForkAddon } from '../../native/addon.js';
 
 export interface ChildExit {
   pid: number;

@@ -9,7 +9,7 @@
 //   stand-down  the zygote holds the only write end; closing it (shutdown) makes idle spares _exit(0) on EOF
 //   notify      spares write "<pid>\n" when they take a connection (one write < PIPE_BUF: never interleaved)
 import net from 'node:net';
-import type { ForkAddon } from './addon.js';
+import type { ForkAddon } from '../../native/addon.js';
 import type { ChildExit } from './reaper.js';
 
 /** Whole "<pid>\n" records out of what was read so far, and the incomplete tail to keep for the next read. */

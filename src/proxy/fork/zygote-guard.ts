@@ -5,7 +5,7 @@ import { isMainThread } from 'node:worker_threads';
 import { resolve } from 'node:path';
 import { packageRoot } from '../../paths.js';
 import { UsageError } from '../../util/errors.js';
-import type { ForkAddon } from './addon.js';
+import type { ForkAddon } from '../../native/addon.js';
 
 export const SINGLE_THREADED_FLAG = '--single-threaded';
 /** Set on the re-exec so a second attempt refuses instead of looping. */
@@ -54,10 +54,10 @@ export function ensureZygote(addon: ForkAddon): void {
   if (singleThreadedInEffect()) return;
   // Only `handoff serve` itself is re-executed: any other host process (a test runner) gets the refusal.
   const script = process.argv[1] ? resolve(process.argv[1]) : '';
-  const isServeCli = script === resolve(packageRoot, 'dist', 'src', 'cli.js') && process.argv.includes('serve');
+  const isServeCli = script === resolve(packageRoot, 'dist', 'src', 'cli', 'main.js') && process.argv.includes('serve');
   if (!isServeCli || process.env[REEXEC_ENV] === '1' || process.env[NO_REEXEC_ENV] === '1') {
     throw new UsageError(
-      `--strategy fork needs V8's ${SINGLE_THREADED_FLAG} (children of a multi-threaded V8 deadlock): run \`node ${SINGLE_THREADED_FLAG} ${process.argv[1] ?? 'dist/src/cli.js'} serve ...\``,
+      `--strategy fork needs V8's ${SINGLE_THREADED_FLAG} (children of a multi-threaded V8 deadlock): run \`node ${SINGLE_THREADED_FLAG} ${process.argv[1] ?? 'dist/src/cli/main.js'} serve ...\``,
     );
   }
   process.env[REEXEC_ENV] = '1';

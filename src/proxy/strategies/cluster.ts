@@ -28,7 +28,8 @@ import { drainThenTerminate, signal } from '../process/escalate.js';
 import { assertFaultSupported } from '../process/fault-support.js';
 import { OPTIONS_ENV, isToMaster, type ToChild } from '../process/messages.js';
 import { childEntryPath } from '../process/spawn-child.js';
-import type { PoolDeclaration, Strategy } from './strategy.js';
+import type { PoolDeclaration } from '../protocol.js';
+import type { Strategy } from './strategy.js';
 
 const BOOT_TIMEOUT_MS = 15_000;
 const YOUNG_DEATH_MS = 1_000;

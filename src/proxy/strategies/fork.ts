@@ -7,9 +7,10 @@
 import net, { type AddressInfo } from 'node:net';
 import { createForwardProxy, type ForwardProxy } from '../forward.js';
 import type { ProxyOptions } from '../options.js';
-import type { PoolDeclaration, Strategy } from './strategy.js';
+import type { PoolDeclaration } from '../protocol.js';
+import type { Strategy } from './strategy.js';
 import { UsageError } from '../../util/errors.js';
-import { loadForkAddon, type ForkAddon } from '../fork/addon.js';
+import { loadForkAddon, type ForkAddon } from '../../native/addon.js';
 import { ensureZygote, threadpoolRequestsInFlight } from '../fork/zygote-guard.js';
 import { Reaper } from '../fork/reaper.js';
 import { adoptConnection, becomeChild, livePid } from '../fork/child.js';

@@ -5,7 +5,8 @@ import { createForwardProxy, type ForwardProxy } from '../forward.js';
 import { createFaultHooks } from '../faults.js';
 import { assertFaultSupported } from '../process/fault-support.js';
 import type { ProxyOptions } from '../options.js';
-import type { PoolDeclaration, Strategy } from './strategy.js';
+import type { PoolDeclaration } from '../protocol.js';
+import type { Strategy } from './strategy.js';
 
 export function createStrategy(options: ProxyOptions): Strategy {
   // zombie: an un-waited log-sink grandchild; fd-leak: a per-connection descriptor never closed

@@ -32,7 +32,8 @@ import { HandleLedger } from '../process/handle-ledger.js';
 import { createPausedListener } from '../process/listener.js';
 import { isToMaster, type ToChild, type ToMaster } from '../process/messages.js';
 import { spawnChild } from '../process/spawn-child.js';
-import type { PoolDeclaration, Strategy } from './strategy.js';
+import type { PoolDeclaration } from '../protocol.js';
+import type { Strategy } from './strategy.js';
 
 /** After a failed spawn (EMFILE, EAGAIN), wait this long before trying again. */
 const SPAWN_RETRY_MS = 100;

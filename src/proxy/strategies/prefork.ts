@@ -28,7 +28,8 @@ import { HandleLedger } from '../process/handle-ledger.js';
 import { createPausedListener } from '../process/listener.js';
 import { isToMaster, type ToChild, type ToMaster } from '../process/messages.js';
 import { spawnChild } from '../process/spawn-child.js';
-import type { PoolDeclaration, Strategy } from './strategy.js';
+import type { PoolDeclaration } from '../protocol.js';
+import type { Strategy } from './strategy.js';
 
 /** A worker that has not said 'ready' by then is killed (and replaced, or listen() fails). */
 const BOOT_TIMEOUT_MS = 15_000;

@@ -1,16 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { ProxyOptions } from '../options.js';
-
-/**
- * What a strategy is entitled to keep: the harness reads it (from the `pool` line the proxy prints) so a
- * legitimate pool never reads as a leak, and a cap overrun always does.
- */
-export interface PoolDeclaration {
-  /** child processes the strategy keeps alive at rest (prefork/cluster workers, warm spares) */
-  resident: number;
-  /** most live child processes it may ever have at once */
-  cap: number;
-}
+import type { PoolDeclaration } from '../protocol.js';
 
 /** One way of getting accepted connections to the shared forward-proxy code. */
 export interface Strategy {

@@ -1,6 +1,6 @@
 // `handoff stress`: flags (merged over handoff.config.json) → typed run options → run → CI gate → reports →
 // summary on stdout → exit code (0 pass, 1 a check failed, 2 usage, 3 target not started; errors 2/3 are
-// thrown as UsageError/TargetStartError for cli.ts to print).
+// thrown as UsageError/TargetStartError for cli/main.ts to print).
 import { join } from 'node:path';
 import { gateOf, loadConfig, mergeStressInvocation } from '../config/load.js';
 import type { HandoffConfig } from '../config/types.js';
@@ -10,15 +10,15 @@ import { PROXY_FLAG_KEYS, parseProxyFlags, rejectInapplicableFlags, type RawProx
 import { parseFormats } from '../report/formats.js';
 import { UsageError } from '../util/errors.js';
 import { parseCount, parseDuration } from '../util/duration.js';
-import { runStress, type RunOptions } from './run.js';
-import { parseExpectStatus } from './expect-status.js';
-import { parseReadyTimeout, parseRunOverrides } from './run-overrides.js';
-import { loadSuite, parseSuite, suiteNames, type Suite } from './suite.js';
-import { mergeProxyFlags } from './suite-target.js';
-import { checkNofile } from './nofile.js';
+import { runStress, type RunOptions } from '../harness/run.js';
+import { parseExpectStatus } from '../harness/expect-status.js';
+import { parseReadyTimeout, parseRunOverrides } from '../harness/run-overrides.js';
+import { loadSuite, parseSuite, suiteNames, type Suite } from '../harness/suite.js';
+import { mergeProxyFlags } from '../harness/suite-target.js';
+import { checkNofile } from '../harness/nofile.js';
 import { createProgress } from './progress.js';
 import { formatSummary } from './summary.js';
-import type { TargetSpec } from './target.js';
+import type { TargetSpec } from '../harness/target.js';
 import { armWatchdog } from './watchdog.js';
 
 const kebab = (k: string): string => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;

@@ -1,7 +1,7 @@
 // The short human summary `handoff stress` prints on stdout: verdict, each check with one line of evidence,
 // time to quiet, peaks, and where the report is.
 import { relative } from 'node:path';
-import type { Evidence, Report } from '../report/schema.js';
+import type { Evidence, Report } from '../model/report.js';
 
 export function describeEvidence(e: Evidence): string {
   const seen = (ms: number | null): string => (ms === null ? '' : `, first seen ${ms} ms`);

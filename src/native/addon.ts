@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { packageRoot } from '../../paths.js';
+import { packageRoot } from '../paths.js';
 
 export interface ForkAddon {
   /** madvise(MADV_DOFORK) over all mappings, fork(); the child also runs uv_loop_fork and watches the death pipe. 0 in the child. */

@@ -1,14 +1,14 @@
 // The harness's own upstream origin (loopback only). Every response echoes the request's token, in the body
 // and in a header, so a response delivered to the wrong client (cross-talk) is detectable.
 //   GET /t/<token>[?size=N&delay=MS]  → 200, header x-handoff-token: <token>, body "token=<token>\n" (+ padding)
-//   /f/<fault>/<token>                → a misbehaving answer (origin-faults.ts)
+//   /f/<fault>/<token>                → a misbehaving answer (faults.ts)
 //   anything else                     → 404
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { handleFault } from './origin-faults.js';
+import { handleFault } from './faults.js';
+import { TOKEN_HEADER, tokenBody } from './token.js';
 import { startTcpEcho } from './tcp-echo.js';
 
-export const TOKEN_HEADER = 'x-handoff-token';
 const MAX_SIZE = 1024 * 1024;
 const MAX_DELAY_MS = 10_000;
 
@@ -17,25 +17,11 @@ export interface Origin {
   readonly port: number;
   /** requests answered so far */
   readonly served: number;
-  /** TCP echo beside the origin (origin-faults.ts, tcp-echo.ts): the CONNECT destination of tunnels */
+  /** TCP echo beside the origin (faults.ts, tcp-echo.ts): the CONNECT destination of tunnels */
   readonly echoPort: number;
   /** Closes idle keep-alive connections (the target's agent sockets), so they do not read as leaks. */
   closeIdle(): void;
   close(): Promise<void>;
-}
-
-export function tokenPath(token: string): string {
-  return `/t/${encodeURIComponent(token)}`;
-}
-
-export function tokenBody(token: string): string {
-  return `token=${token}\n`;
-}
-
-/** Extracts the token an origin response carries in its body, or null. */
-export function tokenFromBody(body: string): string | null {
-  const m = /^token=([^\n]*)\n/.exec(body);
-  return m ? m[1] : null;
 }
 
 /**

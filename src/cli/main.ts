@@ -2,9 +2,9 @@
 // handoff: serve | stress | compare | report. Commands load their modules lazily so `serve` (which
 // runs inside every target) never pays for the harness.
 import { Command, CommanderError, Option } from 'commander';
-import { UsageError, TargetStartError } from './util/errors.js';
-import { STRATEGIES, FAULTS } from './proxy/options.js';
-import { version } from './version.js';
+import { UsageError, TargetStartError } from '../util/errors.js';
+import { STRATEGIES, FAULTS } from '../proxy/options.js';
+import { version } from '../version.js';
 
 function proxyFlags(cmd: Command): Command {
   return cmd
@@ -38,8 +38,8 @@ const program = new Command()
   .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
 proxyFlags(program.command('serve').description('run the reference forward proxy')).action(async (flags) => {
-  const { parseProxyFlags, rejectInapplicableFlags } = await import('./proxy/parse-options.js');
-  const { serve } = await import('./proxy/serve.js');
+  const { parseProxyFlags, rejectInapplicableFlags } = await import('../proxy/parse-options.js');
+  const { serve } = await import('../proxy/serve.js');
   const options = parseProxyFlags(flags);
   rejectInapplicableFlags(options.strategy, flags);
   await serve(options);
@@ -71,7 +71,7 @@ proxyFlags(
   .option('--ready-timeout <dur>', 'how long the target may take to accept connections (default 15s)')
   .option('--quiet', 'no progress output')
   .action(async (command: string[], flags) => {
-    const { runStressCommand } = await import('./harness/stress-command.js');
+    const { runStressCommand } = await import('./stress.js');
     await adoptOrphansOfTargets();
     process.exitCode = await runStressCommand(flags, command);
   });
@@ -81,7 +81,7 @@ proxyFlags(
  * dropped the run's marker is still found, reported and killed. Without the native addon: the marker alone.
  */
 async function adoptOrphansOfTargets(): Promise<void> {
-  const { becomeSubreaper } = await import('./harness/subreaper.js');
+  const { becomeSubreaper } = await import('../harness/subreaper.js');
   becomeSubreaper();
 }
 
@@ -104,7 +104,7 @@ program
   .option('--config <file>', 'handoff.config.json: its suites, run settings, ignores, thresholds and allow-list apply to every run (default ./handoff.config.json if present)')
   .option('--quiet', 'no progress output')
   .action(async (flags) => {
-    const { runCompareCommand } = await import('./compare/compare-command.js');
+    const { runCompareCommand } = await import('./compare.js');
     await adoptOrphansOfTargets();
     process.exitCode = await runCompareCommand(flags);
   });
@@ -115,7 +115,7 @@ program
   .argument('<run-dir>', 'e.g. reports/<run-id>')
   .option('--format <list>', 'md,html,junit (default all)')
   .action(async (dir: string, flags) => {
-    const { rerenderCommand } = await import('./report/rerender.js');
+    const { rerenderCommand } = await import('../report/rerender.js');
     process.exitCode = await rerenderCommand(dir, flags);
   });
 

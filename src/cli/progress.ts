@@ -2,7 +2,7 @@
 // (phase, elapsed/planned, req/s, errors, live children, fds), kept as a summary line when the phase ends. Not
 // on a terminal (CI logs): no redraws — the phase's `name …` line when it starts (what scripts and a reader of a
 // stuck log look for) and its summary line when it ends. `--quiet` means no progress at all.
-import type { Sample } from './probes/types.js';
+import type { Sample } from '../harness/probes/types.js';
 
 export interface LiveLoad {
   requests: number;

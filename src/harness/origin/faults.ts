@@ -9,7 +9,7 @@
 // Every body starts with tokenBody(token) so cross-talk stays detectable.
 import type http from 'node:http';
 import net from 'node:net';
-import { TOKEN_HEADER, tokenBody } from './origin.js';
+import { TOKEN_HEADER, tokenBody } from './token.js';
 
 export const FAULT_KINDS = ['slow', 'hang', 'reset-head', 'reset-body', 'huge', 'chunked'] as const;
 export type OriginFault = (typeof FAULT_KINDS)[number];

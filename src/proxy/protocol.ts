@@ -1,9 +1,20 @@
-// The lines the proxy prints on stdout once it listens; the harness parses them. Stable contract:
+// The lines the proxy prints on stdout once it listens, and the pool they declare; the harness parses them
+// (imports only this file of the proxy's). Stable contract:
 //   listening 127.0.0.1:PORT
 //   pool {"resident":N,"cap":M}
 // and, on SIGUSR2, the strategy's counters:
 //   stats {"live":N,…}
-import type { PoolDeclaration } from './strategies/strategy.js';
+
+/**
+ * What a strategy is entitled to keep: the harness reads it (from the `pool` line the proxy prints) so a
+ * legitimate pool never reads as a leak, and a cap overrun always does.
+ */
+export interface PoolDeclaration {
+  /** child processes the strategy keeps alive at rest (prefork/cluster workers, warm spares) */
+  resident: number;
+  /** most live child processes it may ever have at once */
+  cap: number;
+}
 
 export function formatListening(host: string, port: number): string {
   return `listening ${host.includes(':') ? `[${host}]` : host}:${port}`;

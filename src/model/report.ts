@@ -1,0 +1,131 @@
+// report.json, schema 1 (a contract: users' scripts read it): the types every layer shares. Every other format is
+// rendered from it; its validator is report/validate.ts.
+
+export const SCHEMA_VERSION = 1 as const;
+
+export const CHECK_IDS = [
+  'responses-correct',
+  'error-budget',
+  'handoff-eof',
+  'children-drained',
+  'no-zombies',
+  'no-orphans',
+  'fds-drained',
+  'sockets-drained',
+  'max-children',
+  'clean-shutdown',
+] as const;
+export type CheckId = (typeof CHECK_IDS)[number];
+
+/** What a failing check points at. `firstSeenMs` is ms since run start (null when unknown). */
+export type Evidence =
+  | { kind: 'process'; pid: number; starttime: number; ppid: number; state: string; cmdline: string; firstSeenMs: number | null; note?: string }
+  | { kind: 'fd'; pid: number; cmdline: string; fd: number; target: string; firstSeenMs: number | null; note?: string }
+  | { kind: 'socket'; pid: number | null; fd: number | null; local: string; remote: string; state: string; inode: number; firstSeenMs: number | null; note?: string }
+  | { kind: 'connection'; generator: string; id: string; detail: string; atMs: number | null }
+  | { kind: 'note'; text: string };
+
+export interface CheckResult {
+  id: CheckId;
+  pass: boolean;
+  summary: string;
+  evidence: Evidence[];
+  /** set when a failure was waived by an allow-list entry */
+  allowedBy?: { reason: string; expires: string };
+}
+
+export interface LatencySummary {
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+export interface LoadStats {
+  generator: string;
+  durationMs: number;
+  requests: number;
+  errors: number;
+  timeouts: number;
+  /** status code (or "none") → count */
+  statuses: Record<string, number>;
+  latencyMs: LatencySummary;
+  /** per generator extras, e.g. churn: noEof, connectP50 */
+  extra?: Record<string, number>;
+}
+
+export interface Phase {
+  name: 'start' | 'baseline' | 'load' | 'drain' | 'shutdown' | 'verdict';
+  /** ms since run start */
+  start: number;
+  end: number;
+}
+
+export interface TimelinePoint {
+  t: number;
+  children: number;
+  zombies: number;
+  orphans: number;
+  fds: number;
+  fdsByKind: { socket: number; pipe: number; file: number; other: number };
+  sockets: Record<string, number>;
+  rssBytes: number;
+  /**
+   * Proportional set size of the tree: each resident page charged in equal shares to the processes that map it,
+   * so pages a forking server shares with its children count once (RSS counts them in every process). Read at a
+   * budgeted rate and carried between reads; null before the first read or when unreadable; absent in reports
+   * written before it existed.
+   */
+  pssBytes?: number | null;
+  /** CPU of the whole tree since the previous point, percent of one core */
+  cpuPct: number;
+  /** completed requests per second across generators since the previous point (when known) */
+  reqRate?: number;
+}
+
+export interface TargetInfo {
+  kind: 'reference-proxy' | 'command';
+  mode: 'proxy' | 'server';
+  command: string[];
+  pid: number | null;
+  port: number | null;
+  pool: { resident: number; cap: number } | null;
+  options?: Record<string, unknown>;
+  exit?: { code: number | null; signal: string | null; afterMs: number | null };
+}
+
+export interface Report {
+  schema: typeof SCHEMA_VERSION;
+  tool: { name: 'handoff'; version: string };
+  runId: string;
+  startedAt: string;
+  verdict: 'pass' | 'fail';
+  exitCode: 0 | 1 | 2 | 3;
+  target: TargetInfo;
+  suite: string;
+  strategy: string | null;
+  fault: string | null;
+  phases: Phase[];
+  checks: CheckResult[];
+  load: Record<string, LoadStats>;
+  /** pssBytes: the largest tree PSS read (see TimelinePoint.pssBytes); absent in older reports */
+  peaks: { children: number; fds: number; rssBytes: number; pssBytes?: number | null; closeWait: number };
+  timeToQuietMs: number | null;
+  timeline: TimelinePoint[];
+  thresholds?: { metric: string; expr: string; value: number | null; pass: boolean }[];
+  /** allow-list entries applied by the gate: how many failing evidence items each waived, and whether it expired */
+  allowList?: AllowListStatus[];
+  machine?: { cores: number; cpuModel: string; node: string; platform: string };
+}
+
+/** One allow-list entry as the gate applied it (an expired entry waives nothing and fails the run). */
+export interface AllowListStatus {
+  check: CheckId;
+  match: string;
+  reason: string;
+  expires: string;
+  expired: boolean;
+  /** failing evidence items this entry matched */
+  matched: number;
+}
