@@ -1,6 +1,6 @@
 // The CI gate over a finished run: waive known leaks (allow-list), evaluate thresholds, and recompute
 // the verdict and exit code. Pure: the same report, config and clock give the same answer.
-import type { Report } from '../model/report.js';
+import { EXIT, type Report } from '../model/report.js';
 import { applyAllowList, describeExpired, type AllowEntry } from './allow-list.js';
 import { evaluateThresholds, type Threshold } from './thresholds.js';
 
@@ -12,7 +12,8 @@ export interface GateConfig {
 /**
  * Returns a new report with `allowedBy` marks, `thresholds` and `allowList` results, and verdict/exitCode
  * recomputed: 1 when a check fails unwaived, a threshold fails, or an allow-list entry has expired.
- * Exit codes 2 and 3 (the run itself could not happen) are kept.
+ * Exit codes 2 and 3 (the run itself could not happen) and an interrupted run are kept; an inconclusive run stays
+ * inconclusive unless the gate fails it.
  */
 export function applyGate(report: Report, gate: GateConfig, now: Date = new Date()): Report {
   const { checks, statuses } = applyAllowList(report.checks, gate.allowList, now);
@@ -23,12 +24,18 @@ export function applyGate(report: Report, gate: GateConfig, now: Date = new Date
   // thresholds after the allow-list: failed_checks counts only unwaived failures
   if (gate.thresholds.length) gated.thresholds = evaluateThresholds(gated, gate.thresholds);
   const failed = gateFailures(gated).length > 0;
-  if (report.exitCode === 2 || report.exitCode === 3) {
+  if (report.exitCode === EXIT.usage || report.exitCode === EXIT.notStarted) {
     gated.exitCode = report.exitCode;
     gated.verdict = 'fail';
+  } else if (report.verdict === 'interrupted') {
+    // an interrupted run was never judged: the gate has nothing to add
+  } else if (failed) {
+    gated.exitCode = EXIT.fail;
+    gated.verdict = 'fail';
   } else {
-    gated.exitCode = failed ? 1 : 0;
-    gated.verdict = failed ? 'fail' : 'pass';
+    // a failure waived or absent still leaves a run without its evidence floor inconclusive
+    gated.exitCode = report.verdict === 'inconclusive' ? EXIT.inconclusive : EXIT.pass;
+    gated.verdict = report.verdict === 'inconclusive' ? 'inconclusive' : 'pass';
   }
   return gated;
 }

@@ -95,13 +95,25 @@ export interface TargetInfo {
   exit?: { code: number | null; signal: string | null; afterMs: number | null };
 }
 
+/**
+ * A run's verdict. `inconclusive`: the run could not gather the evidence its suite requires (the evidence floor);
+ * never a pass. `interrupted`: the harness was stopped (SIGINT/SIGTERM) before a verdict; never a leak.
+ */
+export const VERDICTS = ['pass', 'fail', 'inconclusive', 'interrupted'] as const;
+export type Verdict = (typeof VERDICTS)[number];
+
+/** The exit codes of the contract (DESIGN: exit codes), in one place. */
+export const EXIT = { pass: 0, fail: 1, usage: 2, notStarted: 3, inconclusive: 4, internal: 70, interrupted: 130 } as const;
+/** The codes a report.json can carry (a usage error writes none). */
+export type ReportExitCode = typeof EXIT.pass | typeof EXIT.fail | typeof EXIT.notStarted | typeof EXIT.inconclusive | typeof EXIT.interrupted | typeof EXIT.usage;
+
 export interface Report {
   schema: typeof SCHEMA_VERSION;
   tool: { name: 'handoff'; version: string };
   runId: string;
   startedAt: string;
-  verdict: 'pass' | 'fail';
-  exitCode: 0 | 1 | 2 | 3;
+  verdict: Verdict;
+  exitCode: ReportExitCode;
   target: TargetInfo;
   suite: string;
   strategy: string | null;

@@ -1,4 +1,4 @@
-import { CHECK_IDS, SCHEMA_VERSION, type AllowListStatus, type CheckResult, type Evidence, type LatencySummary, type LoadStats, type Phase, type Report, type TargetInfo, type TimelinePoint } from '../model/report.js';
+import { CHECK_IDS, EXIT, SCHEMA_VERSION, VERDICTS, type AllowListStatus, type CheckResult, type Evidence, type LatencySummary, type LoadStats, type Phase, type Report, type TargetInfo, type TimelinePoint } from '../model/report.js';
 
 // Validation of a report read back from disk (`handoff report <run-dir>`). The renderers trust the types of
 // model/report.ts, so a report.json edited by hand or by another tool is checked field by field against them first:
@@ -168,8 +168,8 @@ const reportShape = shape<Report>({
   tool: shape<Report['tool']>({ name: oneOf(['handoff']), version: str }),
   runId: str,
   startedAt: str,
-  verdict: oneOf(['pass', 'fail'] satisfies Report['verdict'][]),
-  exitCode: oneOf([0, 1, 2, 3] satisfies Report['exitCode'][]),
+  verdict: oneOf(VERDICTS),
+  exitCode: oneOf([EXIT.pass, EXIT.fail, EXIT.usage, EXIT.notStarted, EXIT.inconclusive, EXIT.interrupted] satisfies Report['exitCode'][]),
   target: targetInfo,
   suite: str,
   strategy: orNull(str),

@@ -77,3 +77,16 @@ t.test('gating twice gives the same report (idempotent)', async (t) => {
   const once = applyGate(fixture('fail'), gate, NOW);
   t.same(applyGate(once, gate, NOW), once);
 });
+
+t.test('an interrupted run is kept as it is; an inconclusive one stays inconclusive unless the gate fails it', async (t) => {
+  const failing = { thresholds: parseThresholds({ p99_ms: '<100' }), allowList: [] };
+  const interrupted = applyGate({ ...fixture('pass'), verdict: 'interrupted', exitCode: 130 }, failing, NOW);
+  t.equal(interrupted.verdict, 'interrupted');
+  t.equal(interrupted.exitCode, 130);
+  const inconclusive = applyGate({ ...fixture('pass'), verdict: 'inconclusive', exitCode: 4 }, none, NOW);
+  t.equal(inconclusive.verdict, 'inconclusive', 'no failure: still short of its evidence');
+  t.equal(inconclusive.exitCode, 4);
+  const failed = applyGate({ ...fixture('pass'), verdict: 'inconclusive', exitCode: 4 }, failing, NOW);
+  t.equal(failed.verdict, 'fail', 'a failure found on little evidence is still a failure');
+  t.equal(failed.exitCode, 1);
+});
