@@ -62,6 +62,7 @@ proxyFlags(
   .option('--echo', 'server mode: the target echoes the request path, so tokens are checked')
   .option('--expect-status <list>', 'command target: statuses that count as success, e.g. 200,404 or 2xx,3xx (default 2xx)')
   .option('--strict-exit', 'clean-shutdown demands exit code 0')
+  .option('--strict-protocol', "a command target's answers to abusive cases and failed origins count against the error budget (default: reported apart as protocol findings)")
   .option('--pool <n>', 'command target: children it may keep at rest')
   .option('--cap <n>', 'command target: most live children it may have')
   // one pattern per use: a variadic option would swallow a target command written without `--`

@@ -114,6 +114,7 @@ export function stressOptionsFromFlags(flags: Record<string, unknown>, command: 
     reportDir: str(flags, 'reportDir') ?? 'reports',
     formats: parseFormats(flags.format as string | undefined),
     strictExit: flags.strictExit === true,
+    strictProtocol: flags.strictProtocol === true,
     ignore,
     sampleHz,
     strategy,

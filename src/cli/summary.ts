@@ -2,6 +2,7 @@
 // time to quiet, peaks, and where the report is.
 import { relative } from 'node:path';
 import type { Evidence, Report } from '../model/report.js';
+import { inconclusiveText, protocolIntro, protocolText } from '../report/text.js';
 
 export function describeEvidence(e: Evidence): string {
   const seen = (ms: number | null): string => (ms === null ? '' : `, first seen ${ms} ms`);
@@ -44,6 +45,15 @@ export function formatSummary(report: Report, reportPath: string, cwd = process.
   for (const t of report.thresholds ?? []) {
     lines.push(`  ${(t.pass ? 'pass' : 'FAIL').padEnd(7)} threshold ${t.metric} ${t.expr} (value ${t.value ?? 'none'})`);
   }
+  const protocol = protocolIntro(report);
+  if (protocol) {
+    const findings = report.protocol!.findings;
+    lines.push(`  protocol: ${protocol}`);
+    for (const f of findings.slice(0, 5)) lines.push(`           ↳ ${protocolText(f)}`);
+    if (findings.length > 5) lines.push(`           ↳ … and ${findings.length - 5} more (report.md)`);
+  }
+  const short = inconclusiveText(report);
+  if (short) lines.push(`  inconclusive: ${short}; run longer (--duration) or raise the suite's loadCap`);
   const loads = Object.values(report.load)
     .map((l) => `${l.generator} ${l.requests} responses, ${l.errors} errors, ${l.timeouts} timeouts, p99 ${l.latencyMs.p99} ms`)
     .join('; ');

@@ -14,7 +14,7 @@ import type { HandoffConfig, StressFlags } from './types.js';
 const TOP_KEYS = ['$schema', 'suite', 'suites', 'target', 'run', 'report', 'thresholds', 'ignores', 'allowList'] as const;
 /** keys of `target` that are reference-proxy options, as in `handoff serve` (camelCase) */
 const PROXY_KEYS = PROXY_FLAG_KEYS.filter((k) => k !== 'port'); // the harness picks the port
-const COMMAND_TARGET_KEYS = ['command', 'mode', 'echo', 'expectStatus', 'strictExit', 'pool', 'cap', 'nofile', 'readyTimeout'] as const;
+const COMMAND_TARGET_KEYS = ['command', 'mode', 'echo', 'expectStatus', 'strictExit', 'strictProtocol', 'pool', 'cap', 'nofile', 'readyTimeout'] as const;
 const RUN_KEYS = ['duration', 'connections', 'drain', 'sampleHz'] as const;
 const REPORT_KEYS = ['dir', 'formats'] as const;
 
@@ -82,6 +82,7 @@ function parseTarget(raw: unknown, where: string): { flags: StressFlags; command
     flags.expectStatus = list;
   }
   if (target.strictExit !== undefined) flags.strictExit = bool(target.strictExit, `${where}.strictExit`);
+  if (target.strictProtocol !== undefined) flags.strictProtocol = bool(target.strictProtocol, `${where}.strictProtocol`);
   if (target.readyTimeout !== undefined) {
     const value = scalar(target.readyTimeout, `${where}.readyTimeout`);
     parseReadyTimeout(value, `${where}.readyTimeout`);

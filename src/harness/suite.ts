@@ -26,6 +26,12 @@ export interface Suite {
   budget: { maxErrorRate: number; maxErrors: number };
   /** fds-drained tolerance per process */
   fdSlack: number;
+  /** no-zombies: how long a descendant may stay a zombie (a parent that reaps once a second is fine) */
+  zombieBoundMs: number;
+  /** how long the load phase may go on, in rounds, to reach every generator's evidence floor */
+  loadCapMs: number;
+  /** how much longer than the drain deadline the drain may go on while the tree still converges to rest */
+  drainExtensionMs: number;
   /** statuses counted as success (default: any 2xx) */
   expectStatus: number[] | null;
   /** where it was loaded from */
@@ -67,7 +73,10 @@ export const MIN_SUITE_DURATION_MS = 100;
 export const MAX_SUITE_PHASE_MS = 3_600_000;
 export const MAX_CONNECTIONS = 1000;
 
-const KEYS = ['name', 'description', 'duration', 'connections', 'warmup', 'drain', 'shutdown', 'load', 'budget', 'fdSlack', 'expectStatus', 'target'];
+const KEYS = [
+  'name', 'description', 'duration', 'connections', 'warmup', 'drain', 'drainExtension', 'shutdown', 'load', 'loadCap', 'budget', 'fdSlack',
+  'zombieBound', 'expectStatus', 'target',
+];
 
 export function parseSuite(raw: unknown, source: string, fallbackName: string): Suite {
   const where = `suite ${source}`;
@@ -125,6 +134,9 @@ export function parseSuite(raw: unknown, source: string, fallbackName: string): 
     load,
     budget: { maxErrorRate: rate, maxErrors: int(b.maxErrors, 'budget.maxErrors', 0, 0) },
     fdSlack: int(o.fdSlack, 'fdSlack', 4, 0),
+    zombieBoundMs: duration('zombieBound', 3_000),
+    loadCapMs: duration('loadCap', 30_000),
+    drainExtensionMs: duration('drainExtension', 10_000),
     expectStatus,
     source,
     target: parseSuiteTarget(where, o.target),

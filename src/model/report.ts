@@ -129,6 +129,39 @@ export interface Report {
   /** allow-list entries applied by the gate: how many failing evidence items each waived, and whether it expired */
   allowList?: AllowListStatus[];
   machine?: { cores: number; cpuModel: string; node: string; platform: string };
+  /**
+   * protocol findings of a command target (absent for the reference proxy, whose answers are checked exactly);
+   * gated: --strict-protocol made them count against the error budget
+   */
+  protocol?: { gated: boolean; findings: ProtocolFinding[] };
+  /**
+   * the evidence each generator gathered against the floor a verdict needs (load ran in rounds until every floor
+   * was met or the load cap came): not met and no failure = inconclusive. Absent in older reports.
+   */
+  evidenceFloor?: { met: boolean; capMs: number; rounds: number; generators: EvidenceCount[] };
+}
+
+/** What one generator gathered: `count` of its unit (responses, connections EOF-timed, tunnels, cases). */
+export interface EvidenceCount {
+  generator: string;
+  unit: string;
+  count: number;
+  /** the least a verdict needs (0: no floor) */
+  floor: number;
+}
+
+/**
+ * How a command target answered one scripted case (abusive input, a failed origin) when that differs from what
+ * the case expected: a protocol fact, not a cleanup one, reported apart and gated only on request.
+ */
+export interface ProtocolFinding {
+  generator: string;
+  case: string;
+  expected: string;
+  got: string;
+  count: number;
+  /** the first such exchange (generator-local id) */
+  example: string;
 }
 
 /** One allow-list entry as the gate applied it (an expired entry waives nothing and fails the run). */

@@ -36,6 +36,7 @@ export const BASE_STYLE = `
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0; color: #1f2328; background: #fff; }
 .verdict { padding: 18px 16px; color: #fff; }
 .verdict.pass { background: var(--pass); } .verdict.fail { background: var(--fail); }
+.verdict.inconclusive { background: #9a6700; } .verdict.interrupted { background: #57606a; }
 .verdict p { margin: 4px 0 0; font-size: 15px; }
 h2 { font-size: 18px; margin: 28px 0 8px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
 table { border-collapse: collapse; width: 100%; }
@@ -46,7 +47,7 @@ footer { color: var(--muted); margin-top: 32px; font-size: 12px; }
 `;
 
 export interface ChartPage {
-  verdict: 'pass' | 'fail';
+  verdict: 'pass' | 'fail' | 'inconclusive' | 'interrupted';
   exitCode: number;
   /** <title> text, already escaped */
   titleHtml: string;
@@ -63,6 +64,8 @@ export interface ChartPage {
   assets: UplotAssets;
 }
 
+const VERDICT_TITLE = { pass: '✔ PASS', fail: '✘ FAIL', inconclusive: '⚠ INCONCLUSIVE', interrupted: '■ INTERRUPTED' } as const;
+
 export function renderChartPage(p: ChartPage): string {
   return `<!doctype html>
 <html lang="en">
@@ -76,7 +79,7 @@ export function renderChartPage(p: ChartPage): string {
 </head>
 <body data-verdict="${p.verdict}">
 <header class="verdict ${p.verdict}">
-<h1>${p.verdict === 'pass' ? '✔ PASS' : '✘ FAIL'} · exit code ${p.exitCode}</h1>
+<h1>${VERDICT_TITLE[p.verdict]} · exit code ${p.exitCode}</h1>
 <p>${p.subtitleHtml}</p>
 </header>
 <main>

@@ -6,7 +6,7 @@ import { escapeHtml as h } from './escape.js';
 import { chartData, CLOSE_WAIT_COLOR } from './chart-data.js';
 import { HTML_CLIENT_SCRIPT } from './html-client.js';
 import { renderChartPage, uplotAssets, type UplotAssets } from './html-shared.js';
-import { checkStatus, evidenceText, formatBytes, formatMs, formatNumber, headline, requestsPerSecond, runTitle } from './text.js';
+import { checkStatus, evidenceText, formatBytes, formatMs, formatNumber, headline, protocolIntro, requestsPerSecond, runTitle } from './text.js';
 
 // the page shell and uPlot assets live in html-shared.ts (comparison.html uses them too)
 export { CSP, inlineSafe, uplotAssets, type UplotAssets } from './html-shared.js';
@@ -77,6 +77,28 @@ function allowListSection(report: Report): string {
   return `<section><h2>Allow-list of known leaks</h2><table><thead><tr><th></th><th>entry</th><th>check</th><th>match</th><th>reason</th><th>expires</th><th class="num">matched</th></tr></thead><tbody>${rows}</tbody></table></section>`;
 }
 
+function protocolSection(report: Report): string {
+  const intro = protocolIntro(report);
+  if (!intro) return '';
+  const rows = report.protocol!.findings
+    .map((f) => `<tr><td>${h(f.generator)}</td><td><code>${h(f.case)}</code></td><td>${h(f.expected)}</td><td>${h(f.got)}</td><td class="num">${formatNumber(f.count)}</td><td><code>${h(f.example)}</code></td></tr>`)
+    .join('\n');
+  return `<section id="protocol"><h2>Protocol findings</h2><p>${h(intro)}</p><table><thead><tr><th>generator</th><th>case</th><th>expected</th><th>got</th><th class="num">times</th><th>first</th></tr></thead><tbody>${rows}</tbody></table></section>`;
+}
+
+function evidenceFloorSection(report: Report): string {
+  const f = report.evidenceFloor;
+  if (!f) return '';
+  const rows = f.generators
+    .map((g) => {
+      const short = g.floor > 0 && g.count < g.floor;
+      return `<tr class="${short ? 'fail' : 'pass'}"><td>${h(g.generator)}</td><td class="num">${formatNumber(g.count)}</td><td>${h(g.unit)}</td><td class="num">${g.floor > 0 ? formatNumber(g.floor) : '–'}</td></tr>`;
+    })
+    .join('\n');
+  const lead = f.met ? 'Every generator reached its floor' : 'Short of the floor a verdict needs';
+  return `<section id="evidence-floor"><h2>Evidence gathered</h2><p>${h(`${lead} (${f.rounds} ${f.rounds === 1 ? 'round' : 'rounds'} of load, cap ${formatMs(f.capMs)}).`)}</p><table><thead><tr><th>generator</th><th class="num">gathered</th><th>unit</th><th class="num">floor</th></tr></thead><tbody>${rows}</tbody></table></section>`;
+}
+
 function loadSection(report: Report): string {
   const loads = Object.values(report.load);
   if (!loads.length) return '';
@@ -109,7 +131,7 @@ function metaSection(report: Report): string {
 }
 
 export function renderHtml(report: Report, assets: UplotAssets = uplotAssets()): string {
-  const verdict = report.verdict === 'pass' ? 'pass' : 'fail';
+  const verdict = report.verdict;
   const quiet = report.timeToQuietMs === null ? 'never (did not settle before the drain deadline)' : formatMs(report.timeToQuietMs);
   const phaseLegend = report.phases
     .filter((p) => p.end > p.start)
@@ -127,6 +149,8 @@ export function renderHtml(report: Report, assets: UplotAssets = uplotAssets()):
 ${checkRows(report.checks)}
 </tbody></table></section>
 ${thresholdsSection(report)}
+${protocolSection(report)}
+${evidenceFloorSection(report)}
 ${allowListSection(report)}
 <section><h2>Peaks</h2><div class="peaks">
 <div>live children<b>${formatNumber(report.peaks.children)}</b></div>

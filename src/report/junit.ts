@@ -2,12 +2,14 @@
 // CI shows them natively. A failure's message is the check's summary; its body lists every piece of evidence.
 import type { Report } from '../model/report.js';
 import { escapeXml as x } from './escape.js';
-import { checkStatus, evidenceText } from './text.js';
+import { checkStatus, evidenceText, inconclusiveText, protocolIntro, protocolText } from './text.js';
 
 interface Case {
   name: string;
   classname: string;
   failure?: { message: string; type: string; body: string };
+  /** the run could not be judged (inconclusive): an error, not a failure of the target */
+  error?: { message: string; type: string };
   out?: string;
 }
 
@@ -27,6 +29,10 @@ function cases(report: Report): Case[] {
     const name = `threshold ${t.metric} ${t.expr}`;
     list.push(t.pass ? { name, classname: `${classname}.thresholds`, out: `value ${shown}` } : { name, classname: `${classname}.thresholds`, failure: { message: `${t.metric} = ${shown}, wanted ${t.expr}`, type: 'threshold-failed', body: `${t.metric} = ${shown}, wanted ${t.expr}` } });
   }
+  const protocol = protocolIntro(report);
+  if (protocol) list.push({ name: 'protocol findings', classname: `${classname}.protocol`, out: [protocol, ...report.protocol!.findings.map(protocolText)].join('\n') });
+  const short = inconclusiveText(report);
+  if (short) list.push({ name: 'evidence floor', classname: `${classname}.evidence`, error: { message: short, type: 'inconclusive' } });
   (report.allowList ?? []).forEach((a, i) => {
     if (!a.expired) return;
     const message = `allow-list entry #${i + 1} for ${a.check} (match ${JSON.stringify(a.match)}) expired on ${a.expires}`;
@@ -38,6 +44,7 @@ function cases(report: Report): Case[] {
 export function renderJunit(report: Report): string {
   const all = cases(report);
   const failures = all.filter((c) => c.failure).length;
+  const errors = all.filter((c) => c.error).length;
   const seconds = ((report.phases.at(-1)?.end ?? 0) / 1000).toFixed(3);
   const suiteName = `handoff ${report.suite} ${report.strategy ?? report.target.command.join(' ')}`;
   const props: [string, string][] = [
@@ -52,15 +59,17 @@ export function renderJunit(report: Report): string {
   ];
   const lines = [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="handoff" tests="${all.length}" failures="${failures}" errors="0" time="${seconds}">`,
-    `  <testsuite name="${x(suiteName)}" tests="${all.length}" failures="${failures}" errors="0" skipped="0" time="${seconds}" timestamp="${x(report.startedAt)}">`,
+    `<testsuites name="handoff" tests="${all.length}" failures="${failures}" errors="${errors}" time="${seconds}">`,
+    `  <testsuite name="${x(suiteName)}" tests="${all.length}" failures="${failures}" errors="${errors}" skipped="0" time="${seconds}" timestamp="${x(report.startedAt)}">`,
     '    <properties>',
     ...props.map(([k, v]) => `      <property name="${x(k)}" value="${x(v)}"/>`),
     '    </properties>',
   ];
   for (const c of all) {
     const open = `    <testcase name="${x(c.name)}" classname="${x(c.classname)}" time="0">`;
-    if (c.failure) {
+    if (c.error) {
+      lines.push(open, `      <error message="${x(c.error.message)}" type="${x(c.error.type)}">${x(c.error.message)}</error>`, '    </testcase>');
+    } else if (c.failure) {
       lines.push(open, `      <failure message="${x(c.failure.message)}" type="${x(c.failure.type)}">${x(c.failure.body)}</failure>`, '    </testcase>');
     } else if (c.out) {
       lines.push(open, `      <system-out>${x(c.out)}</system-out>`, '    </testcase>');

@@ -3,15 +3,16 @@
 // is capped per check (the full list is in report.json / report.html).
 import type { Report } from '../model/report.js';
 import { escapeMarkdown as md, markdownCode as code } from './escape.js';
-import { checkStatus, evidenceText, formatBytes, formatMs, formatNumber, headline, requestsPerSecond, runTitle } from './text.js';
+import { checkStatus, evidenceText, formatBytes, formatMs, formatNumber, headline, protocolIntro, protocolText, requestsPerSecond, runTitle } from './text.js';
 
 export const MARKDOWN_EVIDENCE_CAP = 20;
 
 const ICON = { pass: '✅', fail: '❌', waived: '⚠️' } as const;
+const VERDICT_TEXT: Record<Report['verdict'], string> = { pass: '✅ PASS', fail: '❌ FAIL', inconclusive: '⚠️ INCONCLUSIVE', interrupted: '⏹️ INTERRUPTED' };
 
 export function renderMarkdown(report: Report): string {
   const out: string[] = [];
-  const verdict = report.verdict === 'pass' ? '✅ PASS' : '❌ FAIL';
+  const verdict = VERDICT_TEXT[report.verdict];
   out.push(`## handoff: ${verdict} — ${md(runTitle(report))}`, '');
   out.push(`**Exit code ${report.exitCode}** · ${md(headline(report))} · time to quiet **${report.timeToQuietMs === null ? 'never (did not settle before the drain deadline)' : formatMs(report.timeToQuietMs)}**`, '');
   out.push(`Run ${code(report.runId, false)} started ${md(report.startedAt)} · target ${code(report.target.command.join(' '), false)} (${md(report.target.mode)} mode)`, '');
@@ -34,6 +35,22 @@ export function renderMarkdown(report: Report): string {
       if (more > 0) out.push(`- … and ${more} more (see report.json)`);
       out.push('');
     }
+  }
+
+  const protocol = protocolIntro(report);
+  if (protocol) {
+    out.push('### Protocol findings', '', md(protocol), '');
+    for (const f of report.protocol!.findings.slice(0, MARKDOWN_EVIDENCE_CAP)) out.push(`- ${code(protocolText(f), false)}`);
+    if (report.protocol!.findings.length > MARKDOWN_EVIDENCE_CAP) out.push(`- … and ${report.protocol!.findings.length - MARKDOWN_EVIDENCE_CAP} more (see report.json)`);
+    out.push('');
+  }
+
+  if (report.evidenceFloor) {
+    const f = report.evidenceFloor;
+    out.push('### Evidence gathered', '', `${f.met ? 'Every generator reached its floor' : 'Short of the floor a verdict needs'} (${f.rounds} ${f.rounds === 1 ? 'round' : 'rounds'} of load, cap ${formatMs(f.capMs)}).`, '');
+    out.push('| generator | gathered | floor |', '|---|---:|---:|');
+    for (const g of f.generators) out.push(`| ${md(g.generator)} | ${formatNumber(g.count)} ${md(g.unit)} | ${g.floor > 0 ? `${g.count >= g.floor ? ICON.pass : ICON.fail} ${formatNumber(g.floor)}` : '–'} |`);
+    out.push('');
   }
 
   if (report.allowList?.length) {

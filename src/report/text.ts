@@ -1,5 +1,5 @@
 // Plain-text pieces shared by the Markdown, HTML and JUnit renderers (escaping is the renderer's job).
-import type { CheckResult, Evidence, LoadStats, Report } from '../model/report.js';
+import type { CheckResult, EvidenceCount, Evidence, LoadStats, ProtocolFinding, Report } from '../model/report.js';
 
 export function formatBytes(bytes: number | null | undefined): string {
   if (bytes === null || bytes === undefined || !Number.isFinite(bytes)) return '—';
@@ -71,6 +71,8 @@ export function headline(report: Report): string {
   const thresholdsFailed = (report.thresholds ?? []).filter((t) => !t.pass).length;
   const expired = (report.allowList ?? []).filter((a) => a.expired).length;
   const parts = [`${failed} of ${report.checks.length} checks failed`];
+  const short = inconclusiveText(report);
+  if (short) parts.push(short);
   if (report.thresholds?.length) parts.push(`${thresholdsFailed} of ${report.thresholds.length} thresholds failed`);
   if (expired) parts.push(`${expired} allow-list ${expired === 1 ? 'entry has' : 'entries have'} expired`);
   return parts.join(', ');
@@ -85,3 +87,28 @@ export const requestsPerSecond = (l: LoadStats): number | null => (l.durationMs 
 
 export const phaseOf = (report: Report, t: number): string | null =>
   report.phases.find((p) => t >= p.start && t <= p.end)?.name ?? null;
+
+/** One protocol finding as a line: `abuse cl-te: expected refused, got 200 (×3)`. */
+export const protocolText = (f: ProtocolFinding): string => `${f.generator} ${f.case}: expected ${f.expected}, got ${f.got} (×${f.count})`;
+
+/** What the protocol section says before its list: what the findings are and whether they gate. */
+export function protocolIntro(report: Report): string | null {
+  const p = report.protocol;
+  if (!p || p.findings.length === 0) return null;
+  const n = p.findings.reduce((sum, f) => sum + f.count, 0);
+  return p.gated
+    ? `${n} answers of the target to abusive input or failed origins differed from what the cases expect; --strict-protocol counts them against the error budget.`
+    : `${n} answers of the target to abusive input or failed origins differed from what the cases expect. How a server answers bad input is not a cleanup fact: these do not fail the run (--strict-protocol gates on them).`;
+}
+
+/** `churn: 37 of 100 connections EOF-timed` for a generator short of its floor. */
+export const evidenceCountText = (e: EvidenceCount): string =>
+  e.floor > 0 ? `${e.generator}: ${e.count} of ${e.floor} ${e.unit}` : `${e.generator}: ${e.count} ${e.unit}`;
+
+/** Why a run is inconclusive, in one line, or null when its evidence floor was met (or not recorded). */
+export function inconclusiveText(report: Report): string | null {
+  const f = report.evidenceFloor;
+  if (!f || f.met) return null;
+  const short = f.generators.filter((g) => g.count < g.floor);
+  return `not enough evidence for a verdict within the ${formatMs(f.capMs)} load cap (${f.rounds} rounds): ${short.map(evidenceCountText).join('; ')}`;
+}

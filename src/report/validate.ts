@@ -1,4 +1,4 @@
-import { CHECK_IDS, EXIT, SCHEMA_VERSION, VERDICTS, type AllowListStatus, type CheckResult, type Evidence, type LatencySummary, type LoadStats, type Phase, type Report, type TargetInfo, type TimelinePoint } from '../model/report.js';
+import { CHECK_IDS, EXIT, SCHEMA_VERSION, VERDICTS, type AllowListStatus, type CheckResult, type EvidenceCount, type ProtocolFinding, type Evidence, type LatencySummary, type LoadStats, type Phase, type Report, type TargetInfo, type TimelinePoint } from '../model/report.js';
 
 // Validation of a report read back from disk (`handoff report <run-dir>`). The renderers trust the types of
 // model/report.ts, so a report.json edited by hand or by another tool is checked field by field against them first:
@@ -185,6 +185,20 @@ const reportShape = shape<Report>({
     arrayOf(shape<AllowListStatus>({ check: oneOf(CHECK_IDS), match: str, reason: str, expires: str, expired: bool, matched: num })),
   ),
   machine: optional(shape<NonNullable<Report['machine']>>({ cores: num, cpuModel: str, node: str, platform: str })),
+  protocol: optional(
+    shape<NonNullable<Report['protocol']>>({
+      gated: bool,
+      findings: arrayOf(shape<ProtocolFinding>({ generator: str, case: str, expected: str, got: str, count: num, example: str })),
+    }),
+  ),
+  evidenceFloor: optional(
+    shape<NonNullable<Report['evidenceFloor']>>({
+      met: bool,
+      capMs: num,
+      rounds: num,
+      generators: arrayOf(shape<EvidenceCount>({ generator: str, unit: str, count: num, floor: num })),
+    }),
+  ),
 });
 
 /**

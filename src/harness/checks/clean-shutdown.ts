@@ -2,9 +2,12 @@ import type { Evidence } from '../../model/report.js';
 import type { Check } from './check.js';
 import { capped, processEvidence, plural, withMore } from './evidence.js';
 
+/** 128 + SIGTERM: how socat, JVMs and shells report an exit on SIGTERM (the convention, not a failure) */
+const SIGTERM_EXIT_CODE = 143;
+
 export const cleanShutdown: Check = {
   id: 'clean-shutdown',
-  passesWhen: 'SIGTERM → the target exits within the deadline, with code 0 or by that SIGTERM (0 with --strict-exit), leaving nothing behind',
+  passesWhen: 'SIGTERM → the target exits within the deadline, with code 0, by that SIGTERM or with 143 (0 with --strict-exit), leaving nothing behind',
   evaluate(run) {
     const s = run.shutdown;
     const problems: string[] = [];
@@ -15,7 +18,7 @@ export const cleanShutdown: Check = {
     } else if (!s.exit) {
       problems.push(`no exit within ${s.deadlineMs} ms of SIGTERM${s.escalated ? ' (SIGKILLed)' : ''}`);
     } else {
-      const ok = s.exit.code === 0 || (!run.target.strictExit && s.exit.signal === 'SIGTERM');
+      const ok = s.exit.code === 0 || (!run.target.strictExit && (s.exit.signal === 'SIGTERM' || s.exit.code === SIGTERM_EXIT_CODE));
       if (!ok) problems.push(`${how(s.exit)} after SIGTERM${run.target.strictExit ? ' (--strict-exit demands 0)' : ''}`);
     }
     // the root itself, when it never exited, is the problem named above, not something it "left behind"

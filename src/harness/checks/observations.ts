@@ -2,7 +2,7 @@
 // functions and can be unit-tested on hand-made observations.
 import type { PoolDeclaration } from '../../proxy/protocol.js';
 import type { LoadOutcome } from '../load/generator.js';
-import type { ProcessSnapshot, Sample } from '../probes/types.js';
+import type { ProcessSnapshot, Sample, ZombieSpan } from '../probes/types.js';
 
 export interface Tolerances {
   /** extra fds a surviving process may hold after drain compared with its baseline */
@@ -11,6 +11,8 @@ export interface Tolerances {
   maxErrorRate: number;
   /** error-budget: absolute floor, so a handful of errors in a tiny run does not fail it */
   maxErrors: number;
+  /** no-zombies: how long a descendant may stay a zombie before its parent waits for it */
+  zombieBoundMs: number;
 }
 
 export interface ShutdownObservation {
@@ -45,9 +47,15 @@ export interface RunObservations {
   baselineChildren: number;
   /** the sample that ended the drain phase (quiet, or the last one at the deadline) */
   afterDrain: Sample;
-  /** the drain sample before that one (a zombie must be in both to count: reaping is not instant) */
-  beforeLastDrain: Sample | null;
-  drain: { quiet: boolean; timeToQuietMs: number | null; deadlineMs: number };
+  /** every descendant seen as a zombie during the run and how long (empty when judging one drain sample) */
+  zombieSpans: ZombieSpan[];
+  /** distinct descendants seen in any sample (the sample size of the process checks) */
+  descendantsSeen: number;
+  /**
+   * extendedMs: how long past its deadline the drain went on (while the tree still converged); convergingAtEnd:
+   * it was still getting closer to rest when it ended (a slow settler, not a stuck one)
+   */
+  drain: { quiet: boolean; timeToQuietMs: number | null; deadlineMs: number; extendedMs: number; convergingAtEnd: boolean };
   /** marked processes seen outside the tree while the target ran */
   orphansDuringRun: ProcessSnapshot[];
   /** marked processes alive after shutdown (scan of all /proc) */

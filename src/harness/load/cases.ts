@@ -1,7 +1,9 @@
 // A generator made of scripted cases (abuse, origin faults): each case is one connection with an expected
 // outcome; workers cycle through the cases until the duration or the case budget is spent. A case whose outcome
-// differs from what it expected is an `unexpected-status` incident (it counts against the error budget); a
-// successful answer also has its token checked.
+// differs from what it expected is an `unexpected-status` incident (it counts against the error budget) — or,
+// against a command target, a protocol finding reported apart (--strict-protocol gates on it); a successful
+// answer also has its token checked.
+import type { ProtocolFinding } from '../../model/report.js';
 import { UsageError } from '../../util/errors.js';
 import { checkToken } from './flood.js';
 import { IncidentLog, latencySummary, type LoadContext, type LoadGenerator, type LoadOutcome } from './generator.js';
@@ -98,6 +100,7 @@ export class CaseGenerator implements LoadGenerator {
 
   async run(ctx: LoadContext): Promise<LoadOutcome> {
     const log = new IncidentLog(this.name, ctx.clock);
+    const findings = new FindingLog(this.name);
     const statuses: Record<string, number> = {};
     const extra: Record<string, number> = {};
     const latencies: number[] = [];
@@ -148,6 +151,11 @@ export class CaseGenerator implements LoadGenerator {
       const expect = foreign && c.foreignExpect ? c.foreignExpect : c.expect;
       const ok = expect.some(o.matches);
       extra[`${c.name}.${ok ? 'ok' : 'bad'}`] = (extra[`${c.name}.${ok ? 'ok' : 'bad'}`] ?? 0) + 1;
+      if (!ok && ctx.targetKind === 'command' && !ctx.strictProtocol) {
+        // how another server answers bad input is a protocol fact, not a cleanup one: reported apart
+        findings.add(c.name, describeExpect(expect), x.timedOut && !x.head ? 'no answer before the deadline' : o.label, id);
+        return;
+      }
       if (!ok) {
         this.bad++;
         if (x.timedOut && !x.head) timeouts++;
@@ -190,6 +198,26 @@ export class CaseGenerator implements LoadGenerator {
       tokensChecked,
       eofChecked: 0,
       incidents: log.incidents,
+      ...(findings.list.length ? { protocol: findings.list } : {}),
     };
+  }
+}
+
+/** Protocol findings folded by case and answer (a case answered the same way 300 times is one finding). */
+class FindingLog {
+  readonly list: ProtocolFinding[] = [];
+  private readonly byKey = new Map<string, ProtocolFinding>();
+  constructor(private readonly generator: string) {}
+  add(caseName: string, expected: string, got: string, id: string): void {
+    // the label carries no token, so equal answers fold together
+    const key = `${caseName}\0${got}`;
+    const known = this.byKey.get(key);
+    if (known) {
+      known.count++;
+      return;
+    }
+    const f: ProtocolFinding = { generator: this.generator, case: caseName, expected, got, count: 1, example: id };
+    this.byKey.set(key, f);
+    this.list.push(f);
   }
 }

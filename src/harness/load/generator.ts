@@ -1,6 +1,6 @@
 // The one interface every load generator implements (flood, churn here; tunnel, abuse, chaos plug in the same
 // way: a factory registered in load/index.ts that validates its suite entry and returns a LoadGenerator).
-import type { LoadStats } from '../../model/report.js';
+import type { LoadStats, ProtocolFinding } from '../../model/report.js';
 import type { OwnedSocket, ProcessSnapshot } from '../probes/types.js';
 
 export interface Endpoint {
@@ -36,6 +36,11 @@ export interface LoadContext {
   responses?: () => number;
   /** the target's sockets (with pid and fd) still holding the connection from this local port open */
   holdersOf?: (clientPort: number) => OwnedSocket[];
+  /**
+   * a command target's answers to scripted cases count against the error budget (--strict-protocol); otherwise
+   * they are protocol findings, reported apart. The reference proxy's are always checked exactly.
+   */
+  strictProtocol?: boolean;
 }
 
 export type IncidentKind = 'wrong-token' | 'missing-token' | 'unexpected-status' | 'error' | 'timeout' | 'no-eof' | 'malformed';
@@ -62,6 +67,8 @@ export interface LoadOutcome {
   eofChecked: number;
   /** examples, capped */
   incidents: Incident[];
+  /** how a command target answered scripted cases differently from what they expected (not gated by default) */
+  protocol?: ProtocolFinding[];
 }
 
 export interface LoadGenerator {

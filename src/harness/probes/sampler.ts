@@ -35,7 +35,7 @@ import { formatCmdline } from './parse-cmdline.js';
 import { forkedWithoutExec } from './parse-stat.js';
 import { mayBeNewPid } from './pid-allocation.js';
 import { clkTck, countFds, hasMarker, listPids, pageSizeBytes, readCmdline, readFds, readLastPid, readPssBytes, readStat, readTcpTable, ProcHandles, type TcpTable } from './proc-reader.js';
-import { processKey, type FdEntry, type FdKind, type OwnedSocket, type ProcStat, type ProcessSnapshot, type Sample, type TcpRow } from './types.js';
+import { processKey, type FdEntry, type FdKind, type OwnedSocket, type ProcStat, type ProcessSnapshot, type Sample, type TcpRow, type ZombieSpan } from './types.js';
 
 export interface SamplerOptions {
   /** the target process (its process-group leader) */
@@ -137,6 +137,9 @@ export class Sampler {
   private maxChildren: Sample | null = null;
   private readonly firstSeenAt = new Map<string, number>();
   private readonly orphanSnapshots = new Map<string, ProcessSnapshot>();
+  /** every descendant seen as a zombie: from its first to its last sample in state Z (the zombie bound judges it) */
+  private readonly zombieSpanByKey = new Map<string, ZombieSpan>();
+  private readonly descendantKeys = new Set<string>();
   private readonly peakValues: SamplerPeaks = { children: 0, fds: 0, rssBytes: 0, pssBytes: null, closeWait: 0, childrenAt: null };
   private previousCpu = new Map<string, number>();
   private previousT: number | null = null;
@@ -210,6 +213,21 @@ export class Sampler {
 
   peaks(): SamplerPeaks {
     return { ...this.peakValues };
+  }
+
+  /** descendants seen as zombies, with how long each was seen so */
+  zombieSpans(): ZombieSpan[] {
+    return [...this.zombieSpanByKey.values()];
+  }
+
+  /** when a descendant was first seen as a zombie (ms since run start), or null */
+  zombieSince(pid: number, starttime: number): number | null {
+    return this.zombieSpanByKey.get(processKey({ pid, starttime }))?.firstMs ?? null;
+  }
+
+  /** distinct descendants (depth ≥ 1) seen in any sample: the children the run saw start */
+  descendantsSeen(): number {
+    return this.descendantKeys.size;
   }
 
   orphansSeen(): ProcessSnapshot[] {
@@ -595,8 +613,15 @@ export class Sampler {
       const key = this.keyOf(p);
       if (!this.firstSeenAt.has(key)) this.firstSeenAt.set(key, t);
       if (p.depth >= 1) {
-        if (p.state === 'Z') zombies++;
-        else children++;
+        this.descendantKeys.add(key);
+        if (p.state === 'Z') {
+          zombies++;
+          const span = this.zombieSpanByKey.get(key);
+          if (span) {
+            span.lastMs = t;
+            span.process = p;
+          } else this.zombieSpanByKey.set(key, { process: p, firstMs: t, lastMs: t });
+        } else children++;
       }
       let kinds = this.fdKindCounts.get(p.fds);
       if (!kinds) {

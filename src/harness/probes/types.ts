@@ -77,5 +77,12 @@ export interface Sample {
   netT?: number | null;
 }
 
+/** A descendant seen in state Z, from its first such sample to its last (the process as last seen). */
+export interface ZombieSpan {
+  process: ProcessSnapshot;
+  firstMs: number;
+  lastMs: number;
+}
+
 /** Key of a process across samples: pids are reused, (pid, starttime) is not. */
 export const processKey = (p: { pid: number; starttime: number }): string => `${p.pid}@${p.starttime}`;
