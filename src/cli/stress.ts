@@ -9,6 +9,7 @@ import { applyGate } from '../gate/apply.js';
 import { PROXY_FLAG_KEYS, parseProxyFlags, rejectInapplicableFlags, type RawProxyFlags } from '../proxy/parse-options.js';
 import { parseFormats } from '../report/formats.js';
 import { UsageError } from '../util/errors.js';
+import { EXIT } from '../model/report.js';
 import { parseCount, parseDuration } from '../util/duration.js';
 import { runStress, type RunOptions } from '../harness/run.js';
 import { parseExpectStatus } from '../harness/expect-status.js';
@@ -122,6 +123,10 @@ export function stressOptionsFromFlags(flags: Record<string, unknown>, command: 
   };
 }
 
+/** `--suite all`: a failure outranks an inconclusive run, which outranks a pass. */
+const EXIT_RANK: Record<number, number> = { [EXIT.pass]: 0, [EXIT.inconclusive]: 1, [EXIT.fail]: 2 };
+const worseExit = (a: number, b: number): number => ((EXIT_RANK[b] ?? 3) > (EXIT_RANK[a] ?? 3) ? b : a);
+
 export async function runStressCommand(
   cliFlags: Record<string, unknown>,
   cliCommand: string[],
@@ -150,7 +155,7 @@ export async function runStressCommand(
       }
       const result = await runStress(options).finally(() => progress?.stop());
       out(formatSummary(result.report, join(result.runDir, 'report.json')));
-      worst = Math.max(worst, result.report.exitCode);
+      worst = worseExit(worst, result.report.exitCode);
     }
     exitCode = worst;
     return exitCode;

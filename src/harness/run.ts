@@ -8,7 +8,7 @@ import os from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { CheckResult, LoadStats, Phase, Report, TargetInfo } from '../model/report.js';
-import { SCHEMA_VERSION } from '../model/report.js';
+import { EXIT, SCHEMA_VERSION } from '../model/report.js';
 import { version } from '../version.js';
 import { TargetStartError, UsageError } from '../util/errors.js';
 import { writeStartFailure } from '../report/start-failure.js';
@@ -22,6 +22,7 @@ import type { RunObservations, ShutdownObservation, Tolerances } from './checks/
 import { signalPid } from './cleanup.js';
 import { excessOf, hasYoungZombie, stillConverging, type ExcessPoint } from './drain.js';
 import { createGenerator } from './load/index.js';
+import { evidenceCounts, runRounds } from './load/rounds.js';
 import type { LoadContext, LoadGenerator, LoadOutcome } from './load/generator.js';
 import { startOrigin, type Origin } from './origin/server.js';
 import { tokenPath } from './origin/token.js';
@@ -120,17 +121,6 @@ const QUIET_CHECKS = [childrenDrained, noZombies, fdsDrained, socketsDrained];
 /** Quiet = the drain-time checks would pass on this sample. */
 export function isQuiet(obs: RunObservations): boolean {
   return QUIET_CHECKS.every((c) => c.evaluate(obs).pass);
-}
-
-function failedOutcome(generator: string, err: unknown, clock: () => number): LoadOutcome {
-  const detail = `generator crashed: ${err instanceof Error ? err.message : String(err)}`;
-  return {
-    stats: { generator, durationMs: 0, requests: 0, errors: 1, timeouts: 0, statuses: {}, latencyMs: { p50: 0, p90: 0, p99: 0, max: 0, mean: 0 } },
-    counts: { error: 1 },
-    tokensChecked: 0,
-    eofChecked: 0,
-    incidents: [{ kind: 'error', generator, id: 'generator', detail, atMs: Math.round(clock()) }],
-  };
 }
 
 export async function runStress(opts: RunOptions): Promise<RunResult> {
@@ -281,9 +271,8 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
         stopLoad.abort();
       }
     });
-    const outcomes = await phase('load', () =>
-      Promise.all(generators.map((g) => g.run(ctx).catch((err: unknown) => failedOutcome(g.name, err, clock)))),
-    );
+    const { outcomes, rounds } = await phase('load', () => runRounds(generators, ctx, suite.loadCapMs));
+    const evidenceFloor = { capMs: suite.loadCapMs, rounds, generators: evidenceCounts(generators, outcomes) };
     loading = false;
     const loadEnd = clock();
 
@@ -342,7 +331,7 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
     };
     const checks = await phase('verdict', async () => withSettleHint(evaluateAll(observations), observations.drain));
     const report = buildReport({
-      opts, runId, startedAt, target: tgt, phases, checks, outcomes, timeToQuietMs, sampler: smp, shutdown, requestCounts: requestCounts.series,
+      opts, runId, startedAt, target: tgt, phases, checks, outcomes, timeToQuietMs, sampler: smp, shutdown, requestCounts: requestCounts.series, evidenceFloor,
     });
     if (smp.errors > 0) log(`sampler: ${smp.errors} sampling errors (last: ${String(smp.lastError)})`);
     const final = opts.finalize ? opts.finalize(report) : report;
@@ -494,8 +483,12 @@ function buildReport(a: {
   sampler: Sampler;
   shutdown: ShutdownObservation;
   requestCounts: CountPoint[];
+  evidenceFloor: Omit<NonNullable<Report['evidenceFloor']>, 'met'>;
 }): Report {
   const pass = a.checks.every((c) => c.pass);
+  const met = a.evidenceFloor.generators.every((g) => g.count >= g.floor);
+  // a failure found on little evidence is still a failure; a pass on too little is not a pass
+  const verdict = !pass ? 'fail' : met ? 'pass' : 'inconclusive';
   const load: Record<string, LoadStats> = {};
   for (const o of a.outcomes) load[o.stats.generator] = o.stats;
   const spec = a.opts.target;
@@ -520,8 +513,8 @@ function buildReport(a: {
     tool: { name: 'handoff', version },
     runId: a.runId,
     startedAt: a.startedAt.toISOString(),
-    verdict: pass ? 'pass' : 'fail',
-    exitCode: pass ? 0 : 1,
+    verdict,
+    exitCode: EXIT[verdict],
     target: targetInfo,
     suite: a.opts.suite.name,
     strategy: a.opts.strategy,
@@ -533,6 +526,7 @@ function buildReport(a: {
     timeToQuietMs: a.timeToQuietMs,
     timeline: withRequestRate(a.sampler.timeline, a.requestCounts).map((p) => ({ ...p, t: Math.round(p.t) })),
     machine: { cores: cpus.length, cpuModel: cpus[0]?.model ?? 'unknown', node: process.version, platform: `${os.platform()} ${os.release()}` },
+    evidenceFloor: { met, ...a.evidenceFloor },
     ...(a.target.kind === 'command' ? { protocol: { gated: a.opts.strictProtocol === true, findings: a.outcomes.flatMap((o) => o.protocol ?? []) } } : {}),
   };
 }

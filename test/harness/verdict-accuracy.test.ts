@@ -1,13 +1,13 @@
 // Verdicts on hand-made targets that behave like real servers nobody here wrote (a stock stdlib ForkingMixIn
 // server, a periodic reaper, an exit with 143, a child exiting during the drain, a slow settler): each would have
 // been misjudged before its fix. Each run is short; the cases run one after another.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { runStress, type RunOptions } from '../../src/harness/run.js';
 import { loadSuite, parseSuite } from '../../src/harness/suite.js';
 import { packageRoot } from '../../src/paths.js';
-import { check, failedIds, markedPids, tempReportDir } from './helpers.js';
+import { check, failedIds, markedPids, runCli, tempReportDir } from './helpers.js';
 import type { Report } from '../../src/model/report.js';
 
 const fixture = join(packageRoot, 'test/harness/fixtures/stdlib-forking.py');
@@ -90,4 +90,24 @@ t.test('the stock stdlib ForkingMixIn server passes the default suite; how it an
   t.ok(failedIds(strict).includes('error-budget'), failures(strict));
   t.equal(strict.protocol?.gated, true);
   t.same(strict.protocol?.findings, [], 'gated answers are counted as unexpected statuses instead');
+});
+
+t.test('a pass on too little evidence is inconclusive (exit 4), never 0; a failure found on little evidence is still a failure', async (t) => {
+  const dir = tempReportDir(t);
+  const suite = join(dir, 'tiny.json');
+  writeFileSync(suite, JSON.stringify({ duration: '0.3s', drain: '2s', loadCap: '1s', load: [{ generator: 'churn', connections: 1, floor: 1_000_000 }] }));
+  const args = ['stress', '--suite', suite, '--mode', 'server', '--echo', '--report-dir', dir, '--format', 'json,md,junit', '--quiet', '--', 'python3', fixture, '{port}'];
+  const r = await runCli(args);
+  t.equal(r.code, 4, r.stderr);
+  t.match(r.stdout, /handoff stress: INCONCLUSIVE/);
+  t.match(r.stdout, /inconclusive: not enough evidence for a verdict within the 1\.00 s load cap \(\d+ rounds\): churn: \d+ of 1000000 connections EOF-timed/);
+  t.equal(r.report?.verdict, 'inconclusive');
+  t.equal(r.report?.exitCode, 4);
+  t.equal(r.report?.evidenceFloor?.met, false);
+  const runDir = join(dir, r.report!.runId);
+  t.match(readFileSync(join(runDir, 'report.md'), 'utf8'), /INCONCLUSIVE[\s\S]*### Evidence gathered/);
+  t.match(readFileSync(join(runDir, 'junit.xml'), 'utf8'), /<error message="not enough evidence/);
+  const leaky = await runCli([...args, '--reap-on-accept-only', '--linger', '0.3']);
+  t.equal(leaky.code, 1, 'the zombie is found all the same');
+  t.equal(leaky.report?.verdict, 'fail');
 });

@@ -48,12 +48,26 @@ function unexplained(p: ProcessSnapshot, ref: { fds: FdEntry[]; own: boolean }):
   });
 }
 
+/**
+ * The new fds no tolerance excuses: a TCP connection's socket the process still holds after the connection ended
+ * (seen in the tree's TCP tables during the run, gone from them now: the parent's forgotten copy), and fds of a
+ * shape that repeats (two or more new descriptors of one file, or sockets, or pipes: growth with the work done,
+ * where a lazily opened resource is one of a kind). The tolerance is for one-offs.
+ */
+export function unexcused(extra: FdEntry[], rows: ReadonlyMap<number, OwnedSocket>, seenAsTcp: (inode: number) => boolean): FdEntry[] {
+  const shapes = new Map<string, number>();
+  for (const f of extra) shapes.set(shape(f), (shapes.get(shape(f)) ?? 0) + 1);
+  return extra.filter((f) => (shapes.get(shape(f)) ?? 0) >= 2 || (f.kind === 'socket' && f.inode !== null && !rows.has(f.inode) && seenAsTcp(f.inode)));
+}
+
 export const fdsDrained: Check = {
   id: 'fds-drained',
-  passesWhen: "each surviving process's fd count is back to its baseline (or its peer's) within tolerance",
+  passesWhen: "each surviving process's fd count is back to its baseline (or its peer's): one-off new fds within tolerance, none that grows with the work or holds an ended connection",
   evaluate(run) {
     const slack = run.tolerances.fdSlack;
-    const failing: { p: ProcessSnapshot; base: number; extra: FdEntry[] }[] = [];
+    const rows = new Map(run.afterDrain.sockets.map((s) => [s.inode, s]));
+    const seenAsTcp = (inode: number): boolean => run.firstSeen(`sock:${inode}`) !== null;
+    const failing: { p: ProcessSnapshot; base: number; extra: FdEntry[]; strict: number }[] = [];
     const unjudged: ProcessSnapshot[] = [];
     let judged = 0;
     for (const p of run.afterDrain.tree) {
@@ -64,7 +78,11 @@ export const fdsDrained: Check = {
         continue;
       }
       judged++;
-      if (p.fds.length > ref.fds.length + slack) failing.push({ p, base: ref.fds.length, extra: unexplained(p, ref) });
+      const growth = p.fds.length - ref.fds.length;
+      if (growth <= 0) continue;
+      const extra = unexplained(p, ref);
+      const strict = Math.min(growth, unexcused(extra, rows, seenAsTcp).length);
+      if (growth > slack || strict > 0) failing.push({ p, base: ref.fds.length, extra, strict });
     }
     const note: Evidence[] = unjudged.length
       ? [{ kind: 'note', text: `${plural(unjudged.length, 'process', 'processes')} born after baseline without a peer not judged: ${unjudged.slice(0, 5).map((p) => p.pid).join(', ')}` }]
@@ -73,7 +91,6 @@ export const fdsDrained: Check = {
       return { id: 'fds-drained', pass: true, summary: `${plural(judged, 'process', 'processes')} within ${slack} fds of baseline`, evidence: note };
     }
     failing.sort((a, b) => b.p.fds.length - b.base - (a.p.fds.length - a.base));
-    const rows = new Map(run.afterDrain.sockets.map((s) => [s.inode, s]));
     const evidence: Evidence[] = [];
     let gone = 0;
     for (const { p, base, extra } of failing) {
@@ -90,7 +107,8 @@ export const fdsDrained: Check = {
       id: 'fds-drained',
       pass: false,
       summary:
-        `${plural(failing.length, 'process', 'processes')} kept fds: pid ${worst.p.pid} holds ${worst.p.fds.length} vs ${worst.base} at baseline (tolerance ${slack})` +
+        `${plural(failing.length, 'process', 'processes')} kept fds: pid ${worst.p.pid} holds ${worst.p.fds.length} vs ${worst.base} at baseline (tolerance ${slack}` +
+        (worst.strict > 0 ? `, which excuses one-offs only: ${worst.strict} of the new fds repeat a shape or hold an ended connection)` : ')') +
         (gone ? `; ${plural(gone, 'new fd is a socket', 'new fds are sockets')} not in the TCP tables (connections closed or reset but still held, or non-TCP sockets)` : ''),
       evidence: [...evidence, ...note],
     };

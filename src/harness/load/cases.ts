@@ -6,7 +6,7 @@
 import type { ProtocolFinding } from '../../model/report.js';
 import { UsageError } from '../../util/errors.js';
 import { checkToken } from './flood.js';
-import { IncidentLog, latencySummary, type LoadContext, type LoadGenerator, type LoadOutcome } from './generator.js';
+import { IncidentLog, latencySummary, type LoadContext, type LoadGenerator, type LoadOutcome, roundMs } from './generator.js';
 import type { Exchange } from './raw-exchange.js';
 
 /**
@@ -105,7 +105,7 @@ export class CaseGenerator implements LoadGenerator {
     const extra: Record<string, number> = {};
     const latencies: number[] = [];
     const started = Date.now();
-    const deadline = started + this.config.durationMs;
+    const deadline = started + roundMs(ctx, this.config.durationMs);
     const cases = this.cases.filter((c) => ctx.mode === 'proxy' || !c.proxyOnly);
     let tokensChecked = 0;
     let requests = 0;

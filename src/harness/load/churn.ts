@@ -5,7 +5,7 @@ import net from 'node:net';
 import { tokenPath } from '../origin/token.js';
 import { EntryReader } from './entry.js';
 import { checkToken } from './flood.js';
-import { holderLookup, IncidentLog, latencySummary, type GeneratorFactory, type LoadContext, type LoadGenerator, type LoadOutcome } from './generator.js';
+import { holderLookup, IncidentLog, latencySummary, type GeneratorFactory, type LoadContext, type LoadGenerator, type LoadOutcome, roundMs } from './generator.js';
 import { parseResponse } from './http-response.js';
 import { takeRamp, withRamp } from './ramp.js';
 
@@ -50,7 +50,7 @@ export class ChurnGenerator implements LoadGenerator {
     let eofChecked = 0;
     let requests = 0;
     const started = Date.now();
-    const deadline = started + this.config.durationMs;
+    const deadline = started + roundMs(ctx, this.config.durationMs);
     const live = new Set<net.Socket>();
     const onAbort = (): void => {
       for (const s of live) s.destroy();

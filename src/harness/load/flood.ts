@@ -5,7 +5,7 @@ import autocannon from 'autocannon';
 import { tokenFromBody, tokenPath } from '../origin/token.js';
 import { EntryReader } from './entry.js';
 import { takeRamp, withRamp } from './ramp.js';
-import { IncidentLog, type GeneratorFactory, type LoadContext, type LoadGenerator, type LoadOutcome } from './generator.js';
+import { IncidentLog, type GeneratorFactory, type LoadContext, type LoadGenerator, type LoadOutcome, roundMs } from './generator.js';
 
 export interface FloodConfig {
   durationMs: number;
@@ -144,7 +144,7 @@ export class FloodGenerator implements LoadGenerator {
     const instance = autocannon({
       url: `http://${ctx.target.host}:${ctx.target.port}`,
       connections: this.config.connections,
-      duration: this.config.durationMs / 1000,
+      duration: roundMs(ctx, this.config.durationMs) / 1000,
       timeout: Math.max(1, Math.ceil(this.config.timeoutMs / 1000)),
       setupClient: (client: unknown) => correctClient(client as AutocannonClient),
       // autocannon acts on its end (duration, or stop() on abort) only at its next sample: by default a second

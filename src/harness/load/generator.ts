@@ -41,7 +41,12 @@ export interface LoadContext {
    * they are protocol findings, reported apart. The reference proxy's are always checked exactly.
    */
   strictProtocol?: boolean;
+  /** a later round of the load phase (rounds.ts) runs each generator this many times its own duration */
+  durationScale?: number;
 }
+
+/** A generator's duration in this round. */
+export const roundMs = (ctx: LoadContext, ownMs: number): number => ownMs * (ctx.durationScale ?? 1);
 
 export type IncidentKind = 'wrong-token' | 'missing-token' | 'unexpected-status' | 'error' | 'timeout' | 'no-eof' | 'malformed';
 
@@ -71,9 +76,19 @@ export interface LoadOutcome {
   protocol?: ProtocolFinding[];
 }
 
+/** The least evidence a generator must gather before a verdict may pass, in its own unit. */
+export interface EvidenceFloor {
+  /** what is counted: "responses", "connections EOF-timed", "tunnels", "cases" */
+  unit: string;
+  min: number;
+  count(outcome: LoadOutcome): number;
+}
+
 export interface LoadGenerator {
   /** unique within a suite, e.g. "flood" or "churn-2" */
   readonly name: string;
+  /** set by the registry from the entry's `floor` (or the generator's default); absent: none */
+  floor?: EvidenceFloor;
   run(ctx: LoadContext): Promise<LoadOutcome>;
   /** running totals while run() is under way (progress output); optional */
   live?(): { requests: number; errors: number };
@@ -88,7 +103,7 @@ export interface GeneratorDefaults {
 /** Builds a generator from its suite entry; throws UsageError on a bad entry. */
 export type GeneratorFactory = (name: string, entry: Record<string, unknown>, defaults: GeneratorDefaults) => LoadGenerator;
 
-const MAX_INCIDENTS = 50;
+export const MAX_INCIDENTS = 50;
 
 /** Collects incidents with complete counts and a capped list of examples. */
 export class IncidentLog {

@@ -12,7 +12,7 @@
 import net from 'node:net';
 import { echoTrailer } from '../origin/tcp-echo.js';
 import { EntryReader } from './entry.js';
-import { holderLookup, IncidentLog, latencySummary, type GeneratorFactory, type LoadContext, type LoadGenerator, type LoadOutcome } from './generator.js';
+import { holderLookup, IncidentLog, latencySummary, type GeneratorFactory, type LoadContext, type LoadGenerator, type LoadOutcome, roundMs } from './generator.js';
 
 export interface TunnelConfig {
   durationMs: number;
@@ -69,7 +69,7 @@ export class TunnelGenerator implements LoadGenerator {
     const latencies: number[] = [];
     const eofs: number[] = [];
     const started = Date.now();
-    const deadline = started + this.config.durationMs;
+    const deadline = started + roundMs(ctx, this.config.durationMs);
     let seq = 0;
     let requests = 0;
     let tokensChecked = 0;

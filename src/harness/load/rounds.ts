@@ -1,0 +1,68 @@
+// The load phase: every generator once, then further rounds of those still short of their evidence floor, until
+// each has it, one stops gathering any, the load cap passes or the load is stopped. A verdict on too little
+// evidence is not a pass (run.ts makes it inconclusive).
+import type { EvidenceCount } from '../../model/report.js';
+import type { LoadContext, LoadGenerator, LoadOutcome } from './generator.js';
+import { mergeOutcomes } from './merge.js';
+
+export function failedOutcome(generator: string, err: unknown, clock: () => number): LoadOutcome {
+  const detail = `generator crashed: ${err instanceof Error ? err.message : String(err)}`;
+  return {
+    stats: { generator, durationMs: 0, requests: 0, errors: 1, timeouts: 0, statuses: {}, latencyMs: { p50: 0, p90: 0, p99: 0, max: 0, mean: 0 } },
+    counts: { error: 1 },
+    tokensChecked: 0,
+    eofChecked: 0,
+    incidents: [{ kind: 'error', generator, id: 'generator', detail, atMs: Math.round(clock()) }],
+  };
+}
+
+const MAX_SCALE = 8;
+
+/** How many times its own duration a generator's next round should last to reach its floor at its pace so far. */
+export function roundScale(c: EvidenceCount, spentMs: number, ownMs: number): number {
+  const rate = c.count / Math.max(1, spentMs);
+  const needMs = rate > 0 ? ((c.floor - c.count) / rate) * 1.25 : Number.POSITIVE_INFINITY;
+  return Math.min(MAX_SCALE, Math.max(1, Math.ceil(needMs / ownMs)));
+}
+
+const skipped = (o: LoadOutcome): boolean => (o.stats.extra?.skipped ?? 0) > 0;
+
+/** What each generator gathered against its floor (a skipped generator owes none). */
+export function evidenceCounts(generators: readonly LoadGenerator[], outcomes: readonly LoadOutcome[]): EvidenceCount[] {
+  return generators.map((g, i) => {
+    const o = outcomes[i];
+    const floor = g.floor && !skipped(o) ? g.floor : null;
+    return { generator: g.name, unit: g.floor?.unit ?? 'responses', count: floor ? floor.count(o) : o.stats.requests, floor: floor?.min ?? 0 };
+  });
+}
+
+export async function runRounds(
+  generators: readonly LoadGenerator[],
+  ctx: LoadContext,
+  capMs: number,
+): Promise<{ outcomes: LoadOutcome[]; rounds: number }> {
+  const start = ctx.clock();
+  const once = (g: LoadGenerator, c: LoadContext = ctx): Promise<LoadOutcome> => g.run(c).catch((err: unknown) => failedOutcome(g.name, err, ctx.clock));
+  const outcomes = await Promise.all(generators.map((g) => once(g)));
+  const stalled = new Set<number>();
+  const firstMs = outcomes.map((o) => Math.max(1, o.stats.durationMs));
+  let rounds = 1;
+  for (;;) {
+    const counts = evidenceCounts(generators, outcomes);
+    const short = counts.flatMap((c, i) => (c.count < c.floor && !stalled.has(i) ? [i] : []));
+    if (short.length === 0 || ctx.signal.aborted || ctx.clock() - start >= capMs) break;
+    // each short generator runs as long as its pace so far says it needs to reach its floor (1× to 8× its own
+    // duration): a target slow to start per connection spends less of a longer round getting going
+    const more = await Promise.all(
+      short.map((i) => once(generators[i], { ...ctx, durationScale: roundScale(counts[i], outcomes[i].stats.durationMs, firstMs[i]) })),
+    );
+    short.forEach((i, k) => {
+      const before = counts[i].count;
+      outcomes[i] = mergeOutcomes(outcomes[i], more[k]);
+      // a generator that gathered nothing in a whole round will not reach its floor by repeating it
+      if (evidenceCounts([generators[i]], [outcomes[i]])[0].count <= before) stalled.add(i);
+    });
+    rounds++;
+  }
+  return { outcomes, rounds };
+}

@@ -1,0 +1,82 @@
+// The load phase's rounds: merged outcomes, the pace-based round length, and rounds until every floor is met.
+import t from 'tap';
+import { createGenerator } from '../../src/harness/load/index.js';
+import { mergeOutcomes } from '../../src/harness/load/merge.js';
+import { evidenceCounts, roundScale, runRounds } from '../../src/harness/load/rounds.js';
+import type { LoadContext, LoadGenerator, LoadOutcome } from '../../src/harness/load/generator.js';
+
+const outcome = (requests: number, over: Partial<LoadOutcome> = {}): LoadOutcome => ({
+  stats: { generator: 'g', durationMs: 1000, requests, errors: 1, timeouts: 0, statuses: { 200: requests }, latencyMs: { p50: 1, p90: 2, p99: 4, max: 8, mean: 1.5 }, extra: { cases: requests } },
+  counts: { error: 1 },
+  tokensChecked: requests,
+  eofChecked: requests,
+  incidents: [{ kind: 'error', generator: 'g', id: 'x', detail: 'd', atMs: 1 }],
+  ...over,
+});
+
+t.test('mergeOutcomes adds counts up, weights the percentiles by requests and keeps the exact max', async (t) => {
+  const a = outcome(100);
+  const b = outcome(300, { stats: { ...outcome(300).stats, latencyMs: { p50: 5, p90: 6, p99: 8, max: 20, mean: 5.5 } } });
+  const m = mergeOutcomes(a, b);
+  t.equal(m.stats.requests, 400);
+  t.equal(m.stats.errors, 2);
+  t.equal(m.stats.durationMs, 2000);
+  t.same(m.stats.statuses, { 200: 400 });
+  t.same(m.stats.extra, { cases: 400 });
+  t.same(m.counts, { error: 2 });
+  t.equal(m.eofChecked, 400);
+  t.equal(m.stats.latencyMs.p50, 4);
+  t.equal(m.stats.latencyMs.max, 20);
+  t.equal(m.incidents.length, 2);
+  const f = { generator: 'abuse', case: 'cl-te', expected: 'refused', got: '200', count: 2, example: 'a' };
+  t.same(mergeOutcomes(outcome(1, { protocol: [f] }), outcome(1, { protocol: [{ ...f, count: 3 }] })).protocol, [{ ...f, count: 5 }]);
+});
+
+t.test('roundScale: as long as the pace so far needs, 1× to 8×', async (t) => {
+  t.equal(roundScale({ generator: 'churn', unit: 'c', count: 50, floor: 100 }, 1500, 1500), 2, 'half-way: 1.25 × the time again');
+  t.equal(roundScale({ generator: 'churn', unit: 'c', count: 99, floor: 100 }, 1500, 1500), 1);
+  t.equal(roundScale({ generator: 'flood', unit: 'r', count: 0, floor: 200 }, 1500, 1500), 8, 'nothing yet: the longest round');
+});
+
+t.test('floors: defaults per generator, a suite entry overrides, bad values are usage errors', async (t) => {
+  const defaults = { durationMs: 100, connections: 1 };
+  t.same(createGenerator({ generator: 'churn' }, defaults, 0).floor?.min, 100);
+  t.same(createGenerator({ generator: 'churn', floor: 5 }, defaults, 0).floor?.min, 5);
+  t.same(createGenerator({ generator: 'abuse', cases: ['garbage', 'cl-te'] }, defaults, 0).floor?.min, 2, 'each case once');
+  t.equal(createGenerator({ generator: 'chaos' }, defaults, 0).floor, undefined);
+  t.throws(() => createGenerator({ generator: 'churn', floor: -1 }, defaults, 0), /floor must be an integer/);
+  t.throws(() => createGenerator({ generator: 'chaos', floor: 3 }, defaults, 0), /has no evidence floor/);
+});
+
+function fake(name: string, perRound: number[], floor: number): LoadGenerator & { calls: number[] } {
+  const calls: number[] = [];
+  return {
+    name,
+    calls,
+    floor: { unit: 'responses', min: floor, count: (o) => o.stats.requests },
+    async run(ctx) {
+      calls.push(ctx.durationScale ?? 1);
+      return { ...outcome(perRound[calls.length - 1] ?? 0), stats: { ...outcome(perRound[calls.length - 1] ?? 0).stats, generator: name } };
+    },
+  };
+}
+
+t.test('runRounds: repeats only the short generators, stops a stalled one, respects the cap and the abort', async (t) => {
+  const ctx = { clock: () => 0, signal: new AbortController().signal } as unknown as LoadContext;
+  const fast = fake('fast', [500], 200);
+  const slow = fake('slow', [40, 40, 40], 100);
+  const dead = fake('dead', [0, 0, 0], 10);
+  const { outcomes, rounds } = await runRounds([fast, slow, dead], ctx, 30_000);
+  t.same(fast.calls, [1], 'met its floor in the first round');
+  t.equal(slow.calls.length, 3, 'repeated until its floor: 40 + 40 + 40');
+  t.ok(slow.calls[1] > 1, 'a later round is longer');
+  t.equal(dead.calls.length, 2, 'gathered nothing in a whole round: not repeated again');
+  t.equal(rounds, 3);
+  t.same(evidenceCounts([fast, slow, dead], outcomes).map((c) => [c.count, c.floor]), [[500, 200], [120, 100], [0, 10]]);
+  let now = 0;
+  const capped = await runRounds([fake('slow', [10, 10, 10, 10], 100)], { ...ctx, clock: () => (now += 20_000) } as LoadContext, 30_000);
+  t.equal(capped.rounds, 2, 'the load cap ends the rounds');
+  const aborted = new AbortController();
+  aborted.abort();
+  t.equal((await runRounds([fake('slow', [10, 10], 100)], { ...ctx, signal: aborted.signal } as LoadContext, 30_000)).rounds, 1);
+});
