@@ -56,6 +56,7 @@ proxyFlags(
   .option('--duration <dur>', 'load duration (overrides the suite)')
   .option('--connections <n>', 'load concurrency (overrides the suite)')
   .option('--drain <dur>', 'drain deadline (default 5s)')
+  .option('--load-cap <dur>', 'how long the load may go on, in rounds, to reach the evidence floor (default: the suite\'s loadCap, 30s; 0: one round)')
   .option('--report-dir <dir>', 'where run directories go (default reports)')
   .option('--format <list>', 'json,md,html,junit (json is always written)')
   .option('--config <file>', 'handoff.config.json with suites, target, thresholds, ignores')
@@ -71,6 +72,19 @@ proxyFlags(
   .option('--nofile <n>', 'start the target under this descriptor limit (prlimit)')
   .option('--ready-timeout <dur>', 'how long the target may take to accept connections (default 15s)')
   .option('--quiet', 'no progress output')
+  .addHelpText(
+    'after',
+    `
+Verdicts and exit codes:
+  0 pass · 1 fail (a check, threshold or expired allow-list entry) · 2 usage or config error · 3 the target never
+  started · 4 inconclusive: no check failed, but a generator did not reach its evidence floor (flood 100 responses,
+  churn 50 connections EOF-timed, tunnel 4 tunnels, each scripted case once; suite "floor") before the suite's
+  loadCap (30s) — never a pass · 70 internal error · 130 interrupted
+Protocol findings: a command target's answers to abusive input and failed origins are reported apart (report.md,
+  report.html, junit.xml, summary) and do not fail the run, unless --strict-protocol.
+Zombies are judged by time (suite zombieBound, 3s); the drain goes on past --drain while the tree still converges
+  (suite drainExtension, 10s). docs/reading-a-report.md says what a verdict claims.`,
+  )
   .action(async (command: string[], flags) => {
     const { runStressCommand } = await import('./stress.js');
     await adoptOrphansOfTargets();

@@ -98,11 +98,12 @@ export function stressOptionsFromFlags(flags: Record<string, unknown>, command: 
       throw new UsageError(`--ignore: invalid regular expression ${JSON.stringify(pattern)}: ${(err as Error).message}`);
     }
   });
-  const { durationMs, connections, drainMs, sampleHz = 10 } = parseRunOverrides({
+  const { durationMs, connections, drainMs, sampleHz = 10, loadCapMs } = parseRunOverrides({
     duration: str(flags, 'duration'),
     connections: str(flags, 'connections'),
     drain: str(flags, 'drain'),
     sampleHz: str(flags, 'sampleHz'),
+    loadCap: str(flags, 'loadCap'),
   });
   return {
     target,
@@ -112,6 +113,7 @@ export function stressOptionsFromFlags(flags: Record<string, unknown>, command: 
     durationMs,
     connections,
     drainMs,
+    loadCapMs,
     reportDir: str(flags, 'reportDir') ?? 'reports',
     formats: parseFormats(flags.format as string | undefined),
     strictExit: flags.strictExit === true,

@@ -15,7 +15,7 @@ const TOP_KEYS = ['$schema', 'suite', 'suites', 'target', 'run', 'report', 'thre
 /** keys of `target` that are reference-proxy options, as in `handoff serve` (camelCase) */
 const PROXY_KEYS = PROXY_FLAG_KEYS.filter((k) => k !== 'port'); // the harness picks the port
 const COMMAND_TARGET_KEYS = ['command', 'mode', 'echo', 'expectStatus', 'strictExit', 'strictProtocol', 'pool', 'cap', 'nofile', 'readyTimeout'] as const;
-const RUN_KEYS = ['duration', 'connections', 'drain', 'sampleHz'] as const;
+const RUN_KEYS = ['duration', 'connections', 'drain', 'sampleHz', 'loadCap'] as const;
 const REPORT_KEYS = ['dir', 'formats'] as const;
 
 type Obj = Record<string, unknown>;
@@ -100,7 +100,7 @@ function parseTarget(raw: unknown, where: string): { flags: StressFlags; command
 function parseRun(raw: unknown, where: string): StressFlags {
   const run = objectAt(raw, where, RUN_KEYS);
   const flags: StressFlags = {};
-  const keys = ['duration', 'drain', 'connections', 'sampleHz'] as const;
+  const keys = RUN_KEYS;
   for (const key of keys) if (run[key] !== undefined) flags[key] = scalar(run[key], `${where}.${key}`);
   // the flags' own bounds, named as the config spells them
   parseRunOverrides(flags as Partial<Record<RunOverrideKey, string>>, Object.fromEntries(keys.map((k) => [k, `${where}.${k}`])) as Record<RunOverrideKey, string>);

@@ -1,16 +1,18 @@
-// The run-wide overrides of a suite (--duration, --connections, --drain, --sample-hz, or the same keys in a
+// The run-wide overrides of a suite (--duration, --connections, --drain, --sample-hz, --load-cap, or the same keys in a
 // config's "run" section): parsed and bounded in one place, and named in errors the way the user wrote them.
 import { UsageError } from '../util/errors.js';
 import { parseCount, parseDuration } from '../util/duration.js';
 import { MAX_CONNECTIONS, MAX_SUITE_PHASE_MS, MIN_SUITE_DURATION_MS } from './suite.js';
 
-export type RunOverrideKey = 'duration' | 'connections' | 'drain' | 'sampleHz';
+export type RunOverrideKey = 'duration' | 'connections' | 'drain' | 'sampleHz' | 'loadCap';
 
 export interface RunOverrides {
   durationMs?: number;
   connections?: number;
   drainMs?: number;
   sampleHz?: number;
+  /** how long the load may go on, in rounds, to reach the evidence floor (0: one round) */
+  loadCapMs?: number;
 }
 
 export const FLAG_NAMES: Record<RunOverrideKey, string> = {
@@ -18,6 +20,7 @@ export const FLAG_NAMES: Record<RunOverrideKey, string> = {
   connections: '--connections',
   drain: '--drain',
   sampleHz: '--sample-hz',
+  loadCap: '--load-cap',
 };
 
 /** --ready-timeout, or a config's target.readyTimeout: how long a target may take to accept (at least 100 ms). */
@@ -43,6 +46,10 @@ export function parseRunOverrides(text: Partial<Record<RunOverrideKey, string>>,
   if (text.sampleHz !== undefined) {
     out.sampleHz = parseCount(text.sampleHz, names.sampleHz, 1);
     if (out.sampleHz > 100) throw new UsageError(`${names.sampleHz} must be between 1 and 100`);
+  }
+  if (text.loadCap !== undefined) {
+    out.loadCapMs = parseDuration(text.loadCap, names.loadCap, 0);
+    if (out.loadCapMs > MAX_SUITE_PHASE_MS) throw new UsageError(`${names.loadCap} must be at most 1h`);
   }
   return out;
 }

@@ -47,6 +47,8 @@ export interface RunOptions {
   durationMs?: number;
   connections?: number;
   drainMs?: number;
+  /** overrides the suite's loadCap: how long the load may go on, in rounds, to reach the evidence floor */
+  loadCapMs?: number;
   reportDir: string;
   /** report formats besides json (always written) */
   formats?: ReportFormat[];
@@ -152,6 +154,7 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
     zombieBoundMs: suite.zombieBoundMs,
   };
   const drainMs = opts.drainMs ?? suite.drainMs;
+  const loadCapMs = opts.loadCapMs ?? suite.loadCapMs;
   const durationMs = opts.durationMs ?? suite.durationMs;
   const connections = opts.connections ?? suite.connections;
   // build generators first: a bad suite entry is a usage error before anything starts
@@ -271,8 +274,8 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
         stopLoad.abort();
       }
     });
-    const { outcomes, rounds } = await phase('load', () => runRounds(generators, ctx, suite.loadCapMs));
-    const evidenceFloor = { capMs: suite.loadCapMs, rounds, generators: evidenceCounts(generators, outcomes) };
+    const { outcomes, rounds } = await phase('load', () => runRounds(generators, ctx, loadCapMs));
+    const evidenceFloor = { capMs: loadCapMs, rounds, generators: evidenceCounts(generators, outcomes) };
     loading = false;
     const loadEnd = clock();
 

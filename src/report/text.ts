@@ -108,7 +108,8 @@ export const evidenceCountText = (e: EvidenceCount): string =>
 /** Why a run is inconclusive, in one line, or null when its evidence floor was met (or not recorded). */
 export function inconclusiveText(report: Report): string | null {
   const f = report.evidenceFloor;
-  if (!f || f.met) return null;
+  // a failure stands however little was gathered: only a run that would otherwise pass is short of evidence
+  if (!f || f.met || report.verdict !== 'inconclusive') return null;
   const short = f.generators.filter((g) => g.count < g.floor);
   return `not enough evidence for a verdict within the ${formatMs(f.capMs)} load cap (${f.rounds} rounds): ${short.map(evidenceCountText).join('; ')}`;
 }

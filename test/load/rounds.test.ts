@@ -40,7 +40,7 @@ t.test('roundScale: as long as the pace so far needs, 1× to 8×', async (t) => 
 
 t.test('floors: defaults per generator, a suite entry overrides, bad values are usage errors', async (t) => {
   const defaults = { durationMs: 100, connections: 1 };
-  t.same(createGenerator({ generator: 'churn' }, defaults, 0).floor?.min, 100);
+  t.same(createGenerator({ generator: 'churn' }, defaults, 0).floor?.min, 50);
   t.same(createGenerator({ generator: 'churn', floor: 5 }, defaults, 0).floor?.min, 5);
   t.same(createGenerator({ generator: 'abuse', cases: ['garbage', 'cl-te'] }, defaults, 0).floor?.min, 2, 'each case once');
   t.equal(createGenerator({ generator: 'chaos' }, defaults, 0).floor, undefined);

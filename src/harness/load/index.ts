@@ -29,8 +29,8 @@ export function registerGenerator(type: string, factory: GeneratorFactory): void
  * of its unit for its checks to say something. Scripted cases: each case at least once. Chaos has none.
  */
 const FLOORS: Record<string, { unit: string; min: (g: LoadGenerator) => number; count: EvidenceFloor['count'] }> = {
-  flood: { unit: 'responses', min: () => 200, count: (o) => o.stats.requests },
-  churn: { unit: 'connections EOF-timed', min: () => 100, count: (o) => o.eofChecked },
+  flood: { unit: 'responses', min: () => 100, count: (o) => o.stats.requests },
+  churn: { unit: 'connections EOF-timed', min: () => 50, count: (o) => o.eofChecked },
   tunnel: { unit: 'tunnels', min: () => 4, count: (o) => o.stats.requests },
   abuse: { unit: 'cases', min: (g) => (g instanceof CaseGenerator ? g.cases.length : 0), count: (o) => o.stats.requests },
   'origin-faults': { unit: 'cases', min: (g) => (g instanceof CaseGenerator ? g.cases.length : 0), count: (o) => o.stats.requests },
