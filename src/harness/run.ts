@@ -222,6 +222,10 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
       org.closeIdle();
       const initial = smp.sampleNow();
       const deadline = clock() + suite.warmupMs;
+      // a busy machine boots a replacement worker slowly: while the tree still changes (or a declared pool is not
+      // back to its resident size) the baseline waits on, up to the drain's extension — a worker caught mid-boot
+      // would make its later, booted self look like a leak
+      const hardDeadline = deadline + suite.drainExtensionMs;
       let s = initial;
       let previous: Sample | null = null;
       for (let wait = 50; ; wait = Math.min(400, wait * 1.5)) {
@@ -229,8 +233,10 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
         s = smp.sampleNow();
         // settled: what the drain would call quiet, judged against the state right after the warm-up
         const base = { ...baseObservations(targetFacts, initial, tolerances, smp, drainMs), baselineChildren: liveChildren(initial) };
-        if (previous && isQuiet(asDrained(base, s)) && sameShape(previous, s)) break;
-        if (clock() > deadline) break;
+        const stable = previous !== null && sameShape(previous, s);
+        const poolBack = !pool || liveChildren(s) >= pool.resident;
+        if (stable && poolBack && isQuiet(asDrained(base, s))) break;
+        if (clock() > hardDeadline || (clock() > deadline && stable && poolBack)) break;
         previous = s;
       }
       return s;

@@ -233,6 +233,23 @@ t.test('fds-drained: own baseline, peer baseline for a replaced worker, evidence
   t.ok(byId(run2, 'fds-drained').pass, 'same shape, different inodes');
 });
 
+t.test('fds-drained: a spare caught booting at baseline is judged by its booted peer, not by its own half-made set', async (t) => {
+  const run = clean();
+  run.tolerances.fdSlack = 4;
+  const booted = [...stdFds(), fd(4, 'pipe:[20]'), fd(5, 'pipe:[21]'), fd(6, 'anon_inode:[eventfd]'), fd(7, 'pipe:[22]'), fd(8, 'pipe:[23]')];
+  // pid 300 had only its first fds when the baseline was read; pid 301, its peer, was up
+  run.baseline = sample(100, [root(), proc(300, { cmdline: 'node child.js', fds: stdFds().slice(0, 3) }), proc(301, { cmdline: 'node child.js', fds: booted })]);
+  run.afterDrain = sample(2000, [root(), proc(300, { cmdline: 'node child.js', fds: booted.map((f) => (f.inode ? fd(f.fd, `${f.kind}:[${f.inode + 100}]`) : f)) }), proc(301, { cmdline: 'node child.js', fds: booted })]);
+  t.ok(byId(run, 'fds-drained').pass, 'booted to the size of its peer: nothing kept');
+  // the same process grown past its peer's set by repeated sockets still fails
+  run.afterDrain.tree[1] = proc(300, { cmdline: 'node child.js', fds: [...booted, fd(30, 'socket:[71]'), fd(31, 'socket:[72]')] });
+  t.notOk(byId(run, 'fds-drained').pass, 'growth beyond the booted peer is still judged');
+  // without a peer, its own baseline is the reference (a unique process is never excused by another's set)
+  run.baseline = sample(100, [root(), proc(300, { cmdline: 'node child.js', fds: stdFds().slice(0, 3) })]);
+  run.afterDrain = sample(2000, [root(), proc(300, { cmdline: 'node child.js', fds: booted })]);
+  t.notOk(byId(run, 'fds-drained').pass, 'no peer: judged against its own baseline');
+});
+
 t.test('fds-drained: the tolerance excuses one-offs, not a connection still held or fds that repeat', async (t) => {
   const run = clean();
   run.tolerances.fdSlack = 4;

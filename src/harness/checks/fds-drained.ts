@@ -9,16 +9,17 @@ const shape = (fd: FdEntry): string => (fd.inode !== null ? fd.kind : fd.target)
 
 /**
  * The fd set a surviving process is judged against: its own at baseline, or, for a process born after the
- * baseline (a respawned worker, a new spare), its peer's at baseline — same cmdline at the same depth, the
- * largest such set (the fairest bound). No peer: no fair reference, the process is not judged here
+ * baseline (a respawned worker, a new spare) or smaller then than a peer (caught booting), its peer's at
+ * baseline — same cmdline at the same depth, the largest such set (the fairest bound). No peer: no fair reference, the process is not judged here
  * (sockets-drained and children-drained still are).
  */
 function reference(p: ProcessSnapshot, baseline: ProcessSnapshot[]): { fds: FdEntry[]; own: boolean } | null {
   const same = baseline.find((b) => processKey(b) === processKey(p));
-  if (same) return { fds: same.fds, own: true };
-  const peers = baseline.filter((b) => b.depth === p.depth && b.cmdline === p.cmdline && b.state !== 'Z');
-  if (peers.length === 0) return null;
-  return { fds: peers.reduce((a, b) => (b.fds.length > a.fds.length ? b : a)).fds, own: false };
+  const peers = baseline.filter((b) => b !== same && b.depth === p.depth && b.cmdline === p.cmdline && b.state !== 'Z');
+  const peer = peers.length ? peers.reduce((a, b) => (b.fds.length > a.fds.length ? b : a)) : null;
+  // a process caught booting at baseline (a spare that was still starting) is judged by a booted peer's set
+  if (same && (!peer || peer.fds.length <= same.fds.length)) return { fds: same.fds, own: true };
+  return peer ? { fds: peer.fds, own: false } : null;
 }
 
 /**
