@@ -1,7 +1,7 @@
 // `handoff compare`: the same suite, under the same load, on every target in turn (interleaved when
 // repeated), each run a normal stress run with its own directory under <compare-dir>/runs/; then the
 // comparison (json, md, html) and the exit code: 0 all passed, 1 a check failed, 2 usage, 3 a target
-// did not start (70 an internal error of a run).
+// did not start, 4 none failed but one was inconclusive (70 an internal error of a run).
 import { ensureWritableDirectory } from '../util/ensure-dir.js';
 import { appendFileSync } from 'node:fs';
 import os from 'node:os';

@@ -1,6 +1,6 @@
 // Pure reductions of a comparison: one run's report → its headline metrics; a target's runs → medians
 // with their range; all runs → the exit code. No I/O.
-import type { Report } from '../model/report.js';
+import { EXIT, type Report } from '../model/report.js';
 import { checkStatus, requestsPerSecond } from '../report/text.js';
 import type { CompareRun, RunMetrics, Spread, TargetSpecSummary, TargetSummary, TargetTimeline } from './types.js';
 
@@ -71,8 +71,9 @@ export function runMetrics(report: Report): RunMetrics {
   };
 }
 
-/** pass/fail of a run from its report (the gate may have failed it on thresholds or an expired allow-list). */
-export const runStatusOf = (report: Report): 'pass' | 'fail' => (report.verdict === 'pass' && report.exitCode === 0 ? 'pass' : 'fail');
+/** a run's status from its report (the gate may have failed it on thresholds or an expired allow-list); a run short of its evidence floor is inconclusive, not a failure */
+export const runStatusOf = (report: Report): 'pass' | 'fail' | 'inconclusive' =>
+  report.verdict === 'pass' && report.exitCode === EXIT.pass ? 'pass' : report.verdict === 'inconclusive' && report.exitCode === EXIT.inconclusive ? 'inconclusive' : 'fail';
 
 /**
  * The generator whose latency heads the table: the one with the most responses over every measured run
@@ -103,12 +104,14 @@ export function summarizeTarget(spec: TargetSpecSummary, runs: readonly CompareR
   const notStarted = count('not-started');
   const errored = count('error');
   const failed = count('fail');
+  const inconclusive = count('inconclusive');
   return {
     ...spec,
-    verdict: notStarted ? 'not-started' : errored ? 'error' : failed ? 'fail' : 'pass',
+    verdict: notStarted ? 'not-started' : errored ? 'error' : failed ? 'fail' : inconclusive ? 'inconclusive' : 'pass',
     runs: mine.length,
     passed: count('pass'),
     failed,
+    inconclusive,
     notStarted,
     errored,
     requestsPerSec: pick((m) => m.requestsPerSec),
@@ -128,13 +131,15 @@ export function summarizeTarget(spec: TargetSpecSummary, runs: readonly CompareR
 
 /**
  * The comparison's exit code: 3 when a target could not start (the comparison is incomplete), 70 for an
- * internal error of a run, 1 when any run failed a check, 0 when every run passed.
+ * internal error of a run, 1 when any run failed a check, 4 when none failed but one was inconclusive (short of
+ * its evidence floor), 0 when every run passed.
  */
 export function comparisonExitCode(runs: readonly Pick<CompareRun, 'status'>[]): number {
-  if (runs.some((r) => r.status === 'not-started')) return 3;
-  if (runs.some((r) => r.status === 'error')) return 70;
-  if (runs.some((r) => r.status === 'fail')) return 1;
-  return runs.length ? 0 : 2;
+  if (runs.some((r) => r.status === 'not-started')) return EXIT.notStarted;
+  if (runs.some((r) => r.status === 'error')) return EXIT.internal;
+  if (runs.some((r) => r.status === 'fail')) return EXIT.fail;
+  if (runs.some((r) => r.status === 'inconclusive')) return EXIT.inconclusive;
+  return runs.length ? EXIT.pass : EXIT.usage;
 }
 
 /** The run whose throughput is the target's median (the first of two middles): its timeline stands for the target. */

@@ -1,5 +1,5 @@
 // Assembles comparison.json from the runs (pure: the caller supplies the clock and machine facts).
-import type { Report } from '../model/report.js';
+import { EXIT, type Report } from '../model/report.js';
 import { comparisonExitCode, latencyGenerator, representativeRun, summarizeTarget, timelineOf } from './aggregate.js';
 import { COMPARISON_SCHEMA, type CompareRun, type Comparison, type TargetSpecSummary } from './types.js';
 
@@ -40,7 +40,7 @@ export function buildComparison(p: ComparisonParts): Comparison {
     overrides: p.overrides,
     repeat: p.repeat,
     latencyFrom,
-    verdict: exitCode === 0 ? 'pass' : 'fail',
+    verdict: exitCode === EXIT.pass ? 'pass' : exitCode === EXIT.inconclusive ? 'inconclusive' : 'fail',
     exitCode,
     targets: p.targets.map((spec) => summarizeTarget(spec, p.runs, latencyFrom)),
     runs: p.runs,

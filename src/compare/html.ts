@@ -15,7 +15,7 @@ const STYLE = `
 main { max-width: 1500px; margin: 0 auto; padding: 0 16px 48px; }
 .verdict h1 { margin: 0; font-size: 26px; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-.status.pass { color: var(--pass); } .status.fail, .status.not-started, .status.error { color: var(--fail); }
+.status.pass { color: var(--pass); } .status.inconclusive { color: #9a6700; } .status.fail, .status.not-started, .status.error { color: var(--fail); }
 tr.fail > td, tr.not-started > td, tr.error > td { background: #fff5f5; }
 .swatch { display: inline-block; width: 12px; height: 12px; margin-right: 6px; vertical-align: -1px; border-radius: 2px; }
 code { font: 12.5px ui-monospace, SFMono-Regular, Menlo, monospace; background: #f6f8fa; padding: 1px 4px; border-radius: 4px; word-break: break-all; }
@@ -102,7 +102,7 @@ function runsTable(c: Comparison): string {
 }
 
 export function renderCompareHtml(c: Comparison, assets: UplotAssets = uplotAssets()): string {
-  const verdict = c.verdict === 'pass' ? 'pass' : 'fail';
+  const verdict = c.verdict;
   const failing = c.targets.filter((t) => t.verdict !== 'pass').length;
   const legend = c.targets.map((t, i) => `<span><i class="swatch" style="background:${targetColor(i)}"></i>${h(t.label)}</span>`).join('');
   return renderChartPage({

@@ -5,7 +5,7 @@ import { formatMs, formatNumber } from '../report/text.js';
 import { columnsNote, comparisonTitle, formatSpread, leaksText, loadText, METRIC_COLUMNS, orderText, verdictText } from './text.js';
 import type { Comparison, CompareRun } from './types.js';
 
-const ICON: Record<string, string> = { pass: '✅', fail: '❌', 'not-started': '⛔', error: '💥' };
+const ICON: Record<string, string> = { pass: '✅', fail: '❌', inconclusive: '❔', 'not-started': '⛔', error: '💥' };
 
 /** A relative link target: each path segment URL-encoded, so no character can end the link early. */
 export const linkPath = (path: string): string => path.split('/').map(encodeURIComponent).join('/');
@@ -20,7 +20,7 @@ function runLinks(r: CompareRun): string {
 
 export function renderCompareMarkdown(c: Comparison): string {
   const out: string[] = [];
-  out.push(`## handoff compare: ${c.verdict === 'pass' ? '✅ PASS' : '❌ FAIL'} — ${md(comparisonTitle(c))}`, '');
+  out.push(`## handoff compare: ${c.verdict === 'pass' ? '✅ PASS' : c.verdict === 'inconclusive' ? '❔ INCONCLUSIVE' : '❌ FAIL'} — ${md(comparisonTitle(c))}`, '');
   out.push(`**Exit code ${c.exitCode}** · comparison ${code(c.id, false)} · load: ${md(loadText(c))} · order: ${md(orderText(c))}`, '');
   if (c.repeat > 1) out.push(`Each cell is the median over the runs, with (min–max) when they differ.`, '');
 

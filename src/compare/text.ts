@@ -49,6 +49,8 @@ export function verdictText(t: TargetSummary): string {
       return t.runs > 1 ? `pass ${t.passed}/${t.runs}` : 'pass';
     case 'fail':
       return t.runs > 1 ? `FAIL ${t.failed}/${t.runs}` : 'FAIL';
+    case 'inconclusive':
+      return t.runs > 1 ? `inconclusive ${t.inconclusive}/${t.runs}` : 'inconclusive';
     case 'not-started':
       return 'did not start';
     case 'error':

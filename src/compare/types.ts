@@ -36,7 +36,8 @@ export interface RunMetrics {
   perGenerator: Record<string, { requestsPerSec: number; p50Ms: number | null; p99Ms: number | null; maxMs: number | null; errors: number; requests: number }>;
 }
 
-export type RunStatus = 'pass' | 'fail' | 'not-started' | 'error';
+/** a run's outcome; inconclusive: it could not gather its suite's evidence floor (never a pass, never a leak) */
+export type RunStatus = 'pass' | 'fail' | 'inconclusive' | 'not-started' | 'error';
 
 export interface CompareRun {
   /** 1-based position in the execution order */
@@ -64,10 +65,11 @@ export interface TargetSpecSummary {
 }
 
 export interface TargetSummary extends TargetSpecSummary {
-  verdict: 'pass' | 'fail' | 'not-started' | 'error';
+  verdict: 'pass' | 'fail' | 'inconclusive' | 'not-started' | 'error';
   runs: number;
   passed: number;
   failed: number;
+  inconclusive: number;
   notStarted: number;
   errored: number;
   requestsPerSec: Spread;
@@ -110,7 +112,7 @@ export interface Comparison {
    * all runs (the same for every target, so the columns compare like with like); null without responses
    */
   latencyFrom: string | null;
-  verdict: 'pass' | 'fail';
+  verdict: 'pass' | 'fail' | 'inconclusive';
   exitCode: number;
   targets: TargetSummary[];
   /** in execution order */

@@ -1,11 +1,11 @@
 // Pure parts of `handoff compare`: medians and spreads, the interleaved order, target planning and
 // command splitting, per-run metrics from real report fixtures, per-target summaries and the exit code.
 import t from 'tap';
-import { comparisonExitCode, latencyGenerator, median, representativeRun, runMetrics, spread, summarizeTarget, timelineOf } from '../../src/compare/aggregate.js';
+import { comparisonExitCode, latencyGenerator, median, representativeRun, runMetrics, runStatusOf, spread, summarizeTarget, timelineOf } from '../../src/compare/aggregate.js';
 import { gridStep, resample } from '../../src/compare/chart-data.js';
 import { commandLabel, interleave, parseRepeat, parseStrategyList, planTargets, splitCommand } from '../../src/compare/plan.js';
 import { parseCompareFormats } from '../../src/compare/write.js';
-import { formatSpread } from '../../src/compare/text.js';
+import { formatSpread, verdictText } from '../../src/compare/text.js';
 import { UsageError } from '../../src/util/errors.js';
 import { fixture } from '../report/fixtures.js';
 import { compareRun, metrics } from './fixtures.js';
@@ -151,6 +151,19 @@ t.test('summarizeTarget, representativeRun, comparisonExitCode', async (t) => {
   t.equal(comparisonExitCode([{ status: 'pass' }, { status: 'fail' }]), 1);
   t.equal(comparisonExitCode([{ status: 'fail' }, { status: 'not-started' }]), 3);
   t.equal(comparisonExitCode([{ status: 'fail' }, { status: 'error' }]), 70);
+
+  // a run short of its evidence floor is inconclusive: never a pass, never counted as a leak
+  t.equal(comparisonExitCode([{ status: 'pass' }, { status: 'inconclusive' }]), 4);
+  t.equal(comparisonExitCode([{ status: 'inconclusive' }, { status: 'fail' }]), 1, 'a failure outranks it');
+  const short = summarizeTarget(spec, [compareRun(1, 'inline', 1, null, 'pass'), { ...compareRun(2, 'inline', 2, null), status: 'inconclusive' }]);
+  t.equal(short.verdict, 'inconclusive');
+  t.equal(short.inconclusive, 1);
+  t.equal(short.failed, 0);
+  t.equal(verdictText(short), 'inconclusive 1/2');
+  const inconclusiveReport = { ...fixture('pass'), verdict: 'inconclusive' as const, exitCode: 4 as const };
+  t.equal(runStatusOf(inconclusiveReport), 'inconclusive');
+  t.equal(runStatusOf({ ...inconclusiveReport, exitCode: 1 as const }), 'fail', 'a gate that failed it keeps it failed');
+  t.equal(runStatusOf(fixture('pass')), 'pass');
 
   const notStarted = summarizeTarget(spec, [{ ...compareRun(1, 'inline', 1, null), status: 'not-started' }]);
   t.equal(notStarted.verdict, 'not-started');
