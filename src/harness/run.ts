@@ -1,6 +1,7 @@
 // One stress run, phase by phase: start → baseline → load → drain → shutdown → verdict → report.
 // Whatever happens, the target's group (and any marked leftover) is killed before runStress returns or throws.
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { ensureWritableDirectory } from '../util/ensure-dir.js';
 import http from 'node:http';
@@ -172,6 +173,8 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
   let sampler: Sampler | null = null;
   let requestCounts: RequestCountRecorder | null = null;
   const stopLoad = new AbortController();
+  // one stop for every generator and every exchange in flight (raw cases run side by side): not a listener leak
+  setMaxListeners(0, stopLoad.signal);
   try {
     log(`run ${runId} (${runDir})`);
     origin = await startOrigin();
