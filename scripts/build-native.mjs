@@ -25,7 +25,7 @@ function unavailable(reason) {
   rmSync(join(buildDir, 'Release', 'handoff_fork.node'), { force: true });
   mkdirSync(buildDir, { recursive: true });
   writeFileSync(note, `${reason}\n`);
-  log(`--strategy fork will be unavailable: ${reason}`);
+  log(`--strategy fork and orphan adoption will be unavailable: ${reason}; once fixed, run \`npx handoff build-native\``);
   process.exit(required ? 1 : 0);
 }
 

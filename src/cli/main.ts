@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// handoff: serve | stress | compare | report. Commands load their modules lazily so `serve` (which
+// handoff: serve | stress | compare | report | build-native. Commands load their modules lazily so `serve` (which
 // runs inside every target) never pays for the harness.
 import { Command, CommanderError, Option } from 'commander';
 import { UsageError, TargetStartError } from '../util/errors.js';
@@ -97,7 +97,9 @@ Zombies are judged by time (suite zombieBound, 3s); the drain goes on past --dra
  */
 async function adoptOrphansOfTargets(): Promise<void> {
   const { becomeSubreaper } = await import('../harness/subreaper.js');
-  becomeSubreaper();
+  const off = becomeSubreaper();
+  // one line, never silent: without adoption a daemon that drops the run's marker cannot be found
+  if (off) process.stderr.write(`handoff: orphan adoption is off (${off}); only processes carrying the run marker are found\n`);
 }
 
 program
@@ -122,6 +124,14 @@ program
     const { runCompareCommand } = await import('./compare.js');
     await adoptOrphansOfTargets();
     process.exitCode = await runCompareCommand(flags);
+  });
+
+program
+  .command('build-native')
+  .description('build the native addon (--strategy fork, orphan adoption) where install scripts did not run')
+  .action(async () => {
+    const { buildNative } = await import('./build-native.js');
+    process.exitCode = buildNative();
   });
 
 program

@@ -20,7 +20,8 @@ import { checkNofile } from '../harness/nofile.js';
 import { createProgress } from './progress.js';
 import { formatSummary } from './summary.js';
 import type { TargetSpec } from '../harness/target.js';
-import { armWatchdog } from './watchdog.js';
+import { loadForkAddon } from '../native/addon.js';
+import { armWatchdog, loadWhy } from './watchdog.js';
 
 const kebab = (k: string): string => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
@@ -83,6 +84,11 @@ export function stressOptionsFromFlags(flags: Record<string, unknown>, command: 
     if (proxy.host !== '127.0.0.1' && proxy.host !== 'localhost' && proxy.host !== '::1') {
       throw new UsageError(`--host ${proxy.host}: the harness only targets loopback`);
     }
+    // known before any target starts: a usage fact (exit 2), not the target's failure to start (exit 3)
+    if (proxy.strategy === 'fork') {
+      const addon = loadForkAddon();
+      if (!addon.ok) throw new UsageError(`--strategy fork is unavailable: ${addon.reason}`);
+    }
     target = { kind: 'reference-proxy', proxy, nofile, readyTimeoutMs };
     strategy = proxy.strategy;
     fault = proxy.fault;
@@ -134,10 +140,10 @@ export async function runStressCommand(
   cliCommand: string[],
   io: { stdout?: (s: string) => void; stderr?: (s: string) => void; watchdog?: boolean } = {},
 ): Promise<number> {
-  // must come before the handles it explains: only on request (it hooks async_hooks for the whole process)
-  const why = process.env.HANDOFF_WHY === '1' ? ((await import('why-is-node-running')).default as (logger?: Console) => void) : null;
   const out = io.stdout ?? ((s: string) => void process.stdout.write(s));
   const err = io.stderr ?? ((s: string) => void process.stderr.write(s));
+  // must come before the handles it explains
+  const why = await loadWhy(err);
   let exitCode = 70;
   try {
     const config = loadConfig(cliFlags.config as string | undefined);

@@ -17,3 +17,19 @@ export function armWatchdog(opts: { exitCode: number; why: ((logger?: Console) =
   timer.unref();
   return timer;
 }
+
+type Why = (logger?: Console) => void;
+
+/**
+ * why-is-node-running, loaded only on HANDOFF_WHY=1 (it hooks async_hooks for the whole process) and only where
+ * installed: it is a development dependency, so a user's install may lack it — then one line says how to add it.
+ */
+export async function loadWhy(err: (s: string) => void): Promise<Why | null> {
+  if (process.env.HANDOFF_WHY !== '1') return null;
+  try {
+    return (await import('why-is-node-running')).default as Why;
+  } catch {
+    err('handoff: HANDOFF_WHY=1 needs why-is-node-running, which is not installed (npm install --save-dev why-is-node-running)\n');
+    return null;
+  }
+}

@@ -1,4 +1,5 @@
-// Loads the handoff_fork N-API addon (native/, built by scripts/build-native.mjs on npm install). When it is
+// Loads the handoff_fork N-API addon (native/, built by scripts/build-native.mjs on npm install, or by
+// `handoff build-native` where install scripts are refused). When it is
 // missing or cannot load, the reason is kept so `--strategy fork` can say in one line why it is unavailable.
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -51,18 +52,18 @@ function load(): AddonLoad {
     return { ok: false, reason: `fork() per connection is implemented for Linux only (this is ${process.platform})` };
   }
   if (!existsSync(ADDON_PATH)) {
-    let why = 'the native addon was not built';
-    if (existsSync(BUILD_FAILURE_NOTE)) {
-      const note = readFileSync(BUILD_FAILURE_NOTE, 'utf8').trim().split('\n')[0];
-      if (note) why += ` (${note})`;
+    // no note: the install script never ran (npm install --ignore-scripts, or a policy that holds scripts back)
+    if (!existsSync(BUILD_FAILURE_NOTE)) {
+      return { ok: false, reason: 'the native addon was not built (install scripts did not run); run `npx handoff build-native` (it needs a C compiler, make and python3)' };
     }
-    return { ok: false, reason: `${why}; install a C compiler, make and python3, then run \`node scripts/build-native.mjs\`` };
+    const note = readFileSync(BUILD_FAILURE_NOTE, 'utf8').trim().split('\n')[0];
+    return { ok: false, reason: `the native addon could not be built${note ? ` (${note})` : ''}; install a C compiler, make and python3, then run \`npx handoff build-native\`` };
   }
   try {
     const addon = createRequire(import.meta.url)(ADDON_PATH) as ForkAddon;
     return { ok: true, addon };
   } catch (err) {
     const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    return { ok: false, reason: `the native addon failed to load: ${msg}; rebuild it with \`node scripts/build-native.mjs\`` };
+    return { ok: false, reason: `the native addon failed to load: ${msg}; rebuild it with \`npx handoff build-native\`` };
   }
 }

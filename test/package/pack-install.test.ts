@@ -1,0 +1,89 @@
+// The package as a user gets it: packed, installed into a fresh project (from the registry's cache, with and
+// without install scripts), then `handoff --help`, a short stress run, a fork run (or its exit-2 message naming
+// `handoff build-native`), the API through the exports map and nothing else of the tree.
+import t, { type Test } from 'tap';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { packageRoot } from '../../src/paths.js';
+import { markedPids } from '../harness/helpers.js';
+
+const work = mkdtempSync(join(tmpdir(), 'handoff-pack-'));
+t.teardown(() => rmSync(work, { recursive: true, force: true }));
+
+const run = (cmd: string, args: string[], cwd: string, timeout = 120_000): SpawnSyncReturns<string> =>
+  spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout, killSignal: 'SIGKILL', env: { ...process.env, NO_COLOR: '1', HANDOFF_RUN_ID: undefined } });
+
+const pack = run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], packageRoot);
+const packed = JSON.parse(pack.stdout) as { filename: string; entryCount: number; size: number; files: { path: string }[] }[];
+const tarball = join(work, packed[0].filename);
+
+t.test('the tarball holds what a user runs, and nothing of the workshop', async (t) => {
+  const paths = packed[0].files.map((f) => f.path);
+  t.comment(`${packed[0].entryCount} files, ${packed[0].size} bytes packed`);
+  for (const must of ['LICENSE', 'README.md', 'package.json', 'dist/src/cli/main.js', 'dist/src/index.d.ts', 'stress/ci.json', 'native/fork.c', 'native/binding.gyp', 'scripts/build-native.mjs', 'examples/handoff.config.json']) {
+    t.ok(paths.includes(must), `ships ${must}`);
+  }
+  for (const never of [/^test\//, /^bench\//, /^src\/.*\.ts$/, /\.map$/, /^dist\/(test|bench)\//, /^\.ci\//, /^tsconfig\.json$/, /^native\/build\//]) {
+    t.same(paths.filter((p) => never.test(p)), [], `ships nothing matching ${never}`);
+  }
+  t.ok(packed[0].entryCount < 400, `a few hundred files (${packed[0].entryCount})`);
+});
+
+function install(name: string, extra: string[]): string {
+  const app = join(work, name);
+  mkdirSync(app);
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name, version: '1.0.0', private: true, type: 'module' }));
+  const r = run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', ...extra, tarball], app, 300_000);
+  if (r.status !== 0) throw new Error(`npm install failed: ${r.stderr.slice(-800)}`);
+  return app;
+}
+
+const handoff = (app: string, args: string[]): SpawnSyncReturns<string> => run(process.execPath, [join(app, 'node_modules', 'handoff', 'dist', 'src', 'cli', 'main.js'), ...args], app);
+/** Nothing carrying the marker of a run this app made is left (other tests' runs go on beside it). */
+function nothingLeft(t: Test, app: string): void {
+  const ids = readdirSync(join(app, 'reports')).filter((d) => d !== 'latest');
+  t.ok(ids.length > 0, 'runs were recorded');
+  for (const id of ids) t.same(markedPids(id), [], `nothing of run ${id} is left`);
+}
+
+const quickStress = ['stress', '--duration', '1s', '--report-dir', 'reports', '--quiet'];
+
+t.test('installed with install scripts: help, a stress run and a fork run work from the user project', async (t) => {
+  const app = install('with-scripts', []);
+  const help = handoff(app, ['--help']);
+  t.equal(help.status, 0, 'handoff --help');
+  t.match(help.stdout, /build-native/);
+  const inline = handoff(app, [...quickStress, '--strategy', 'inline']);
+  t.equal(inline.status, 0, `inline stress passes ${inline.stderr.slice(-300)}`);
+  t.ok(readdirSync(join(app, 'reports')).length > 0, 'its report is written in the user project');
+  const fork = handoff(app, [...quickStress, '--strategy', 'fork']);
+  // the install script builds the addon where a compiler exists; where not, fork is a usage error naming the fix
+  if (fork.status === 2) t.match(fork.stderr, /npx handoff build-native/, 'no addon: exit 2 names the command that builds it');
+  else t.equal(fork.status, 0, `fork stress passes ${fork.stderr.slice(-300)}`);
+  const api = run(process.execPath, ['--input-type=module', '-e', "const m = await import('handoff'); console.log(typeof m.runStress, typeof m.CHECKS, m.EXIT.inconclusive)"], app);
+  t.equal(api.stdout.trim(), 'function object 4', `the API through the exports map ${api.stderr.slice(-300)}`);
+  const deep = run(process.execPath, ['--input-type=module', '-e', "await import('handoff/dist/src/paths.js')"], app);
+  t.match(deep.stderr, /ERR_PACKAGE_PATH_NOT_EXPORTED/, 'internal paths are not public');
+  nothingLeft(t, app);
+});
+
+t.test('installed without install scripts: fork is exit 2 naming build-native, which then builds it', async (t) => {
+  const app = install('no-scripts', ['--ignore-scripts']);
+  const fork = handoff(app, [...quickStress, '--strategy', 'fork']);
+  t.equal(fork.status, 2, 'a usage error, not a failed start');
+  t.match(fork.stderr, /--strategy fork is unavailable: the native addon was not built \(install scripts did not run\); run `npx handoff build-native`/);
+  t.match(fork.stderr, /orphan adoption is off/, 'one line says orphan adoption is off');
+  const inline = handoff(app, [...quickStress, '--strategy', 'inline']);
+  t.equal(inline.status, 0, 'everything but fork works without the addon');
+  const cc = spawnSync('sh', ['-c', 'command -v cc && command -v make && command -v python3'], { encoding: 'utf8' });
+  if (cc.status === 0) {
+    const built = handoff(app, ['build-native']);
+    t.equal(built.status, 0, `handoff build-native ${built.stderr.slice(-300)}`);
+    const again = handoff(app, [...quickStress, '--strategy', 'fork']);
+    t.equal(again.status, 0, `fork runs once built ${again.stderr.slice(-300)}`);
+  }
+  nothingLeft(t, app);
+});
+
