@@ -1,4 +1,7 @@
-// Programmatic API: everything the CLI does, callable from code.
+// Programmatic API: everything the CLI does, callable from code. `stress()` and `assertClean()` are the entry
+// points; the rest are the parts they are made of.
+export { stress, type StressOptions, type StressResult, type Duration } from './api/stress.js';
+export { assertClean, LeakError } from './api/assert-clean.js';
 export * from './proxy/options.js';
 export { parseProxyFlags, proxyOptionsToArgs } from './proxy/parse-options.js';
 export type { Strategy } from './proxy/strategies/strategy.js';

@@ -48,6 +48,42 @@ function nothingLeft(t: Test, app: string): void {
   for (const id of ids) t.same(markedPids(id), [], `nothing of run ${id} is left`);
 }
 
+/** The API as users call it: from node:test in JavaScript, and type-checked in strict TypeScript under nodenext and bundler resolution. */
+function usedFromTestRunners(t: Test, app: string): void {
+  writeFileSync(join(app, 'cleanup.test.mjs'), `import { test } from 'node:test';
+import assert from 'node:assert';
+import { stress, assertClean, LeakError } from 'handoff';
+const examples = new URL('./node_modules/handoff/examples/', import.meta.url).pathname;
+const base = { mode: 'server', suite: examples + 'suites/smoke.json', config: false, reportDir: 'reports' };
+test('the clean server leaves nothing behind', async () => {
+  assertClean(await stress({ ...base, command: ['python3', examples + 'servers/forking-server.py', '{port}'] }));
+});
+test('the leaky one is caught, with its evidence', async () => {
+  const result = await stress({ ...base, command: ['python3', examples + 'servers/forking-server.py', '{port}', '--leak'] });
+  assert.throws(() => assertClean(result), (err) => err instanceof LeakError && /fds-drained/.test(err.message));
+});
+`);
+  const nodeTest = run(process.execPath, ['--test', 'cleanup.test.mjs'], app, 180_000);
+  t.equal(nodeTest.status, 0, `node --test with the API ${nodeTest.stdout.slice(-600)}`);
+  writeFileSync(join(app, 'typed.ts'), `import { stress, assertClean, type StressOptions, type StressResult } from 'handoff';
+const options: StressOptions = { strategy: 'per-connection', spares: 2, duration: '2s', thresholds: { p99_ms: '<250' } };
+// @ts-expect-error not a strategy
+const wrong: StressOptions = { strategy: 'threads' };
+export async function gate(): Promise<StressResult> {
+  const result = await stress(options);
+  assertClean(result);
+  return result;
+}
+void wrong;
+`);
+  const tsc = join(packageRoot, 'node_modules', 'typescript', 'bin', 'tsc');
+  for (const [module, resolution] of [['nodenext', 'nodenext'], ['esnext', 'bundler']]) {
+    const r = run(process.execPath, [tsc, '--noEmit', '--strict', '--skipLibCheck', 'false', '--module', module, '--moduleResolution', resolution, '--target', 'es2022',
+      '--typeRoots', join(packageRoot, 'node_modules', '@types'), '--types', 'node', 'typed.ts'], app);
+    t.equal(r.status, 0, `typed use compiles under strict ${resolution} resolution ${r.stdout.slice(-600)}`);
+  }
+}
+
 const quickStress = ['stress', '--duration', '1s', '--report-dir', 'reports', '--quiet'];
 
 t.test('installed with install scripts: help, a stress run and a fork run work from the user project', async (t) => {
@@ -66,6 +102,7 @@ t.test('installed with install scripts: help, a stress run and a fork run work f
   t.equal(api.stdout.trim(), 'function object 4', `the API through the exports map ${api.stderr.slice(-300)}`);
   const deep = run(process.execPath, ['--input-type=module', '-e', "await import('handoff/dist/src/paths.js')"], app);
   t.match(deep.stderr, /ERR_PACKAGE_PATH_NOT_EXPORTED/, 'internal paths are not public');
+  usedFromTestRunners(t, app);
   nothingLeft(t, app);
 });
 

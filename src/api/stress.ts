@@ -1,0 +1,129 @@
+// The typed entry point for code (a test runner, a script): `stress(options)` runs what `handoff stress` runs,
+// with the same defaults, the same validation (the options are read as a handoff.config.json would be, so a bad
+// value is the same UsageError with the key named), the same config file under them, the same CI gate and the
+// same subreaper. It resolves with the verdict and its evidence; it never exits the process.
+import { resolve } from 'node:path';
+import { gateOf, loadConfig, mergeStressInvocation } from '../config/load.js';
+import { parseConfig } from '../config/parse.js';
+import type { HandoffConfig } from '../config/types.js';
+import { applyGate } from '../gate/apply.js';
+import { runStress } from '../harness/run.js';
+import { becomeSubreaper } from '../harness/subreaper.js';
+import type { CheckResult, Report, Verdict } from '../model/report.js';
+import type { FaultName, StrategyName } from '../proxy/options.js';
+import type { RawProxyFlags } from '../proxy/parse-options.js';
+import type { ReportFormat } from '../report/write.js';
+import { stressOptionsFromFlags } from '../cli/stress.js';
+
+/** a duration as the CLI takes it ("1.5s", "500ms") or milliseconds */
+export type Duration = string | number;
+
+type ProxyOptionKey = Exclude<keyof RawProxyFlags, 'port' | 'strategy' | 'fault'>;
+
+export interface StressOptions extends Partial<Record<ProxyOptionKey, string | number | readonly string[]>> {
+  /** a command target, `{port}` replaced by the port the harness picked; or name `strategy` for the reference proxy */
+  command?: string | readonly string[];
+  strategy?: StrategyName;
+  fault?: FaultName;
+  /** proxy (default): load goes through the target as a forward proxy; server: the target is the origin */
+  mode?: 'proxy' | 'server';
+  echo?: boolean;
+  expectStatus?: readonly (number | string)[];
+  strictExit?: boolean;
+  strictProtocol?: boolean;
+  pool?: number;
+  cap?: number;
+  nofile?: number;
+  readyTimeout?: Duration;
+  /** a suite name (stress/ or `suites`) or a suite file; default ci */
+  suite?: string;
+  suites?: Record<string, string | Record<string, unknown>>;
+  duration?: Duration;
+  connections?: number;
+  drain?: Duration;
+  loadCap?: Duration;
+  sampleHz?: number;
+  /** the CI gate, as in handoff.config.json (docs/config.md) */
+  thresholds?: Record<string, string | readonly string[]>;
+  allowList?: readonly { check: string; match: string; reason: string; expires: string }[];
+  /** cmdline patterns of your own processes the checks must not count */
+  ignores?: readonly string[];
+  reportDir?: string;
+  /** besides report.json, which is always written */
+  formats?: readonly ReportFormat[];
+  /** a handoff.config.json under these options; default ./handoff.config.json when present; false: none */
+  config?: string | false;
+  /** where relative paths (config, report dir, suite files) start; default process.cwd() */
+  cwd?: string;
+  /** progress lines; default silent */
+  log?: (line: string) => void;
+  /** orphans of the target are adopted (PR_SET_CHILD_SUBREAPER on this process, as the CLI does); default true */
+  adoptOrphans?: boolean;
+}
+
+export interface StressResult {
+  verdict: Verdict;
+  /** the exit code the CLI would give (0 pass, 1 fail, 4 inconclusive, …) */
+  exitCode: number;
+  passed: boolean;
+  /** the checks that did not pass (waived ones excluded) */
+  failures: CheckResult[];
+  report: Report;
+  runDir: string;
+  reportPaths: string[];
+}
+
+const RUN_KEYS = ['duration', 'connections', 'drain', 'loadCap', 'sampleHz'];
+const API_KEYS = ['suite', 'suites', 'thresholds', 'allowList', 'ignores', 'reportDir', 'formats', 'config', 'cwd', 'log', 'adoptOrphans'];
+
+/** The options as the config file they stand for: every key validated by the one config parser. */
+function asConfig(options: StressOptions, cwd: string): HandoffConfig {
+  const target: Record<string, unknown> = {};
+  const run: Record<string, unknown> = {};
+  const file: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(options)) {
+    if (value === undefined) continue;
+    if (RUN_KEYS.includes(key)) run[key] = typeof value === 'number' && key !== 'connections' && key !== 'sampleHz' ? `${value}ms` : value;
+    else if (key === 'readyTimeout') target[key] = typeof value === 'number' ? `${value}ms` : value;
+    else if (key === 'reportDir') file.report = { ...(file.report as object), dir: value };
+    else if (key === 'formats') file.report = { ...(file.report as object), formats: value };
+    else if (['suite', 'suites', 'thresholds', 'allowList', 'ignores'].includes(key)) file[key] = value;
+    else if (!API_KEYS.includes(key)) target[key] = value; // the target's keys; an unknown key is refused there, named
+  }
+  if (Object.keys(target).length) file.target = target;
+  if (Object.keys(run).length) file.run = run;
+  return parseConfig(file, 'stress()', cwd);
+}
+
+export async function stress(options: StressOptions = {}): Promise<StressResult> {
+  const cwd = resolve(options.cwd ?? process.cwd());
+  const own = asConfig(options, cwd);
+  const fromFile = options.config === false ? parseConfig({}, 'stress()', cwd) : loadConfig(options.config, cwd);
+  // the options play the command line's part: they win over the file, and naming a target replaces its target
+  const flags: Record<string, unknown> = { ...own.targetFlags, ...own.runFlags };
+  if (own.suite) flags.suite = own.suite;
+  if (own.report.dir) flags.reportDir = own.report.dir;
+  if (own.report.formats) flags.format = own.report.formats.join(',');
+  if (own.ignores.length) flags.ignore = own.ignores;
+  const merged: HandoffConfig = { ...fromFile, suites: { ...fromFile.suites, ...own.suites } };
+  const { flags: all, command } = mergeStressInvocation(merged, flags, own.command ?? []);
+  if (all.reportDir === undefined) all.reportDir = resolve(cwd, 'reports');
+  const runOptions = stressOptionsFromFlags(all, command, merged);
+  const gate = gateOf(merged);
+  gate.thresholds = [...gate.thresholds, ...own.thresholds];
+  gate.allowList = [...gate.allowList, ...own.allowList];
+  runOptions.finalize = (report) => (gate.thresholds.length || gate.allowList.length ? applyGate(report, gate) : report);
+  if (options.log) runOptions.log = options.log;
+  if (options.adoptOrphans ?? true) becomeSubreaper();
+  const result = await runStress(runOptions);
+  const { report } = result;
+  return {
+    verdict: report.verdict,
+    exitCode: report.exitCode,
+    passed: report.verdict === 'pass' && report.exitCode === 0,
+    failures: report.checks.filter((c) => !c.pass && !c.allowedBy),
+    report,
+    runDir: result.runDir,
+    reportPaths: result.reportPaths,
+  };
+}
