@@ -25,7 +25,7 @@ if (!singleThreadedInEffect()) {
 }
 const addon = load.addon;
 const [deathRead, deathWrite] = addon.deathPipe();
-const reaper = new Reaper(addon, { peekOnly: false, onExit: () => undefined });
+const reaper = new Reaper(addon, { onExit: () => undefined });
 let warming = true;
 
 function serve(socket: net.Socket, onClosed: () => void): void {

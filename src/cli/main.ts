@@ -17,6 +17,7 @@ function proxyFlags(cmd: Command): Command {
     .option('--workers <n>', 'prefork/cluster: worker count (default 2)')
     .option('--max-connections-per-child <n>', 'prefork: recycle a worker after N connections')
     .addOption(new Option('--fault <name>', `canary fault (${FAULTS.join('|')})`))
+    .option('--fault-rate <r>', 'share of connections the fault bites, 0 < r <= 1 (default 1; HANDOFF_FAULT_SEED replays the draws)')
     .option('--allow-host <hosts>', 'comma-separated non-loopback destinations to allow')
     .option('--connect-ports <ports>', 'comma-separated ports CONNECT may reach (default 443)')
     .option('--auth <user:pass>', 'require Basic proxy authentication')

@@ -22,6 +22,10 @@ if (!options || !['per-connection', 'worker', 'cluster-worker'].includes(role)) 
   process.exit(2);
 }
 const fault = options.fault;
+// loaded only with a canary: a per-connection child's start-up is on every connection's path
+const canary = fault ? await import('./faults.js') : null;
+// the rare canaries: each child throws its own dice (the connection's id, else its pid, tells children apart)
+const childLeaks = (salt: string | number): boolean => canary?.faultDice(options.faultRate ?? 1, `${role}:${salt}`)() ?? false;
 /** requests a spare runs through itself before 'ready' (HANDOFF_SPARE_WARMUP_ROUNDS overrides; 0 = none) */
 const SPARE_WARMUP_ROUNDS = Number(process.env.HANDOFF_SPARE_WARMUP_ROUNDS ?? 2);
 
@@ -40,7 +44,7 @@ function send(m: ToMaster, then?: () => void): void {
 // Death pipe. The orphan-on-shutdown canary is the child that relies on its master to stop it.
 // Loading this ES module takes turns of the event loop, and a master that died meanwhile closed the channel
 // before anyone listened: its 'disconnect' went unheard. Hence the check after subscribing.
-if (fault !== 'orphan-on-shutdown') {
+if (!(fault === 'orphan-on-shutdown' && childLeaks(`orphan:${process.pid}`))) {
   process.on('disconnect', () => process.exit(0));
   if (!process.connected) process.exit(0);
 }
@@ -50,7 +54,7 @@ const statsTimer = setInterval(() => send({ t: 'stats', rssBytes: process.memory
 void statsTimer;
 
 const faultRole = role === 'worker' ? 'prefork-worker' : role === 'cluster-worker' ? 'cluster-worker' : null;
-const faults = fault && faultRole ? (await import('./faults.js')).createFaultHooks(fault, faultRole) : null;
+const faults = canary && faultRole ? canary.createFaultHooks(fault, faultRole, options.faultRate) : null;
 const proxy = createForwardProxy(options, faults?.forwardHooks ?? {});
 if (role !== 'cluster-worker') keepHalfCloseInTunnels(proxy.server);
 
@@ -77,16 +81,20 @@ function serve(socket: net.Socket, id: number, onOver?: () => void): void {
 }
 
 /** Per-connection child: its connection is over, so is the child. */
-function connectionOver(): void {
+function connectionOver(id: number): void {
+  const stall = fault === 'child-stall' && childLeaks(id || process.pid);
   send({ t: 'done' }, () => {
-    if (fault === 'child-stall') return; // the bug: "the loop will drain" — but statsTimer keeps it alive
+    if (stall) return; // the bug: "the loop will drain" — but statsTimer keeps it alive
     process.exit(0);
   });
 }
 
 if (role === 'cluster-worker') {
   // node:cluster shares the listener: the primary accepts and passes handles on its own.
-  proxy.server.on('connection', () => faults?.onConnection());
+  proxy.server.on('connection', () => {
+    served++; // the primary draws the zombie canary's dice per connection from this count
+    faults?.onConnection();
+  });
   // The primary binds the shared handle; its failure (EADDRINUSE…) surfaces here as the server's 'error'.
   // Unhandled, that is a 25-line trace per worker ahead of the primary's one line: report the code instead
   // (the primary puts it in its `cannot listen` line) and leave quietly.
@@ -100,7 +108,7 @@ if (role === 'cluster-worker') {
   });
 } else if (role === 'per-connection' && options.handoff === 'stdio') {
   // fork-and-close model: the accepted socket is our fd 3, inherited at spawn.
-  serve(new net.Socket({ fd: 3, readable: true, writable: true }), 0, connectionOver);
+  serve(new net.Socket({ fd: 3, readable: true, writable: true }), 0, () => connectionOver(0));
   process.on('message', (msg: ToChild) => {
     if (msg?.t === 'shutdown') void stop(msg.graceMs);
   });
@@ -109,11 +117,11 @@ if (role === 'cluster-worker') {
   let busy = false;
   process.on('message', (msg: ToChild, handle?: net.Socket) => {
     if (msg?.t === 'conn' && handle) {
-      if (fault === 'ack-death') process.exit(1); // crashes between receiving the handle and serving it
+      if (fault === 'ack-death' && childLeaks(msg.id)) process.exit(1); // crashes between receiving the handle and serving it
       send({ t: 'got', id: msg.id });
       if (role === 'per-connection') {
         busy = true;
-        serve(handle, msg.id, connectionOver);
+        serve(handle, msg.id, () => connectionOver(msg.id));
       } else {
         serve(handle, msg.id);
       }

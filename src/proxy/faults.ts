@@ -5,11 +5,11 @@
 //                       handed-off socket (ipc: send with keepOpen; stdio: no destroy after spawn). Children
 //                       close like a fork server (process/fork-close.ts), so the client never sees EOF.
 //   zombie              the process that accepts (inline, per-connection / prefork master, cluster primary)
-//                       starts its access-log sink as `sh -c '(rotate) & exec cat'`: the background job
-//                       finishes, but the program exec'd over the shell never wait()s for it -> state Z for
-//                       as long as the sink lives. (Node itself reaps what it spawns, so the un-waited
-//                       process must be a grandchild; this is the "exec'd without reaping background jobs"
-//                       bug of shell wrappers.)
+//                       logs connections to a shell sink that starts a "rotation" job in the background for
+//                       each leaky connection and never wait()s for it -> state Z until the sink forks the
+//                       next one, and the last one for as long as the sink lives. (Node itself reaps what it
+//                       spawns, so the un-waited process must be a grandchild; this is the "background jobs
+//                       nobody waits for" bug of shell wrappers.) fork: a forked child is never waited for.
 //   fd-leak             the process that serves requests long-term (inline, per-connection master, prefork
 //                       and cluster workers, the fork zygote) opens a per-connection access-log descriptor and
 //                       forgets to close it. (The zygote logs each fork, so the leak also bites with --spares.)
@@ -18,6 +18,10 @@
 //   child-stall         child.ts: a per-connection child does not exit after its connection; its stats
 //                       timer keeps the loop alive until the master's linger kill.
 //   ack-death           child.ts: a per-connection child exits when the handle arrives, before serving it.
+//
+// Rate (--fault-rate R, 0 < R <= 1, default 1): every fault bites only that share of connections (of children,
+// for orphan-on-shutdown), drawn from faultDice() — a seeded dice, reproducible with HANDOFF_FAULT_SEED. A rare
+// leak is what a real server has; the accuracy bench (bench/accuracy.ts) measures how often the suite sees it.
 //
 // For the inline strategy (another file): `const faults = createFaultHooks(options.fault, 'inline')` at
 // start, `faults.onConnection()` on every accepted connection, `createForwardProxy(options,
@@ -66,26 +70,61 @@ export const FAULTS_BY_STRATEGY: Record<string, readonly FaultName[]> = {
 
 const NO_HOOKS: FaultHooks = { onConnection: () => {}, forwardHooks: {}, close: async () => {}, helperProcesses: 0 };
 
-export function createFaultHooks(fault: FaultName | null, role: FaultRole): FaultHooks {
-  if (fault === 'zombie' && ZOMBIE_ROLES.includes(role)) return zombieLogSink();
-  if (fault === 'fd-leak' && FD_LEAK_ROLES.includes(role)) return leakyAccessLog();
+export function createFaultHooks(fault: FaultName | null, role: FaultRole, rate = 1): FaultHooks {
+  if (fault === 'zombie' && ZOMBIE_ROLES.includes(role)) return zombieLogSink(faultDice(rate, role));
+  if (fault === 'fd-leak' && FD_LEAK_ROLES.includes(role)) return leakyAccessLog(faultDice(rate, role));
   return NO_HOOKS;
 }
 
+/** Environment variable seeding every fault dice (any string); unset: a fresh seed per process. */
+export const FAULT_SEED_ENV = 'HANDOFF_FAULT_SEED';
+
 /**
- * zombie: an access-log sink started through a shell wrapper that backgrounds a "rotation" job and then
- * execs the sink. The job exits at once; `cat` never waits for it. The sink's lifetime follows our pipe
- * (EOF when we close it or die), so the canary leaves a zombie but never an orphan.
+ * A dice that says "leak" for the share `rate` of its throws. Seeded from HANDOFF_FAULT_SEED and `salt` (the
+ * role, or what tells one child from another), so a run can be replayed and two processes do not throw alike.
+ * Rate 1 never draws: every throw leaks, as the canaries always did.
  */
-function zombieLogSink(): FaultHooks {
-  let sink: ChildProcess | null = spawn('sh', ['-c', '(exit 0) & exec cat >/dev/null'], { stdio: ['pipe', 'ignore', 'ignore'] });
+export function faultDice(rate: number, salt: string, seed: string | undefined = process.env[FAULT_SEED_ENV]): () => boolean {
+  if (rate >= 1) return () => true;
+  const next = mulberry32(hash32(`${seed ?? `${process.pid}:${Date.now()}:${Math.random()}`}|${salt}`));
+  return () => next() < rate;
+}
+
+/** FNV-1a over the string's UTF-16 units: a 32-bit seed. */
+function hash32(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/** A small, well-mixed 32-bit generator: uniform in [0, 1). */
+function mulberry32(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * zombie: an access-log sink, a shell loop reading log lines, that backgrounds a "rotation" job for each line
+ * marked `rotate` (a leaky connection) and never waits for it. The job exits at once and stays a zombie (dash
+ * reaps it only when it forks the next one). The sink's lifetime follows our pipe (EOF when we close it or die),
+ * so the canary leaves a zombie but never an orphan.
+ */
+function zombieLogSink(leaks: () => boolean): FaultHooks {
+  const loop = 'while read -r line; do case $line in *rotate) (exit 0) & ;; esac; done';
+  let sink: ChildProcess | null = spawn('sh', ['-c', loop], { stdio: ['pipe', 'ignore', 'ignore'] });
   sink.on('error', () => {});
   sink.stdin?.on('error', () => {}); // EPIPE if the sink died: the log line is simply lost
   let served = 0;
   return {
     onConnection() {
       served++;
-      if (sink?.stdin?.writable) sink.stdin.write(`${Date.now()} connection ${served}\n`);
+      const rotate = leaks() ? ' rotate' : '';
+      if (sink?.stdin?.writable) sink.stdin.write(`${Date.now()} connection ${served}${rotate}\n`);
     },
     forwardHooks: {},
     helperProcesses: 1,
@@ -102,8 +141,8 @@ function zombieLogSink(): FaultHooks {
   };
 }
 
-/** fd-leak: one access-log descriptor per connection, written once and never closed. */
-function leakyAccessLog(): FaultHooks {
+/** fd-leak: one access-log descriptor per connection, written once and, for a leaky one, never closed. */
+function leakyAccessLog(leaks: () => boolean): FaultHooks {
   // the log is unlinked at once and every descriptor reopens it through an anchor's /proc link (it still reads
   // `/tmp/handoff-access-<pid>.log (deleted)`): a proxy that is killed runs no close hook, and its log must not
   // stay on disk
@@ -124,7 +163,7 @@ function leakyAccessLog(): FaultHooks {
       try {
         const fd = openSync(`/proc/self/fd/${anchor}`, 'a');
         writeSync(fd, `${Date.now()} connection ${served}\n`);
-        // the bug: closeSync(fd) is missing
+        if (!leaks()) closeSync(fd); // the bug: on a leaky connection, closeSync(fd) is missing
       } catch {
         // EMFILE once the leak has eaten the limit: logging stops, serving must not
       }

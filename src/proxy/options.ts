@@ -22,6 +22,8 @@ export interface ProxyOptions {
   /** prefork: recycle a worker after this many connections (0 = never) */
   maxConnectionsPerChild: number;
   fault: FaultName | null;
+  /** share of connections (children, for orphan-on-shutdown) the fault bites: 0 < rate <= 1 */
+  faultRate: number;
   /** destinations allowed besides loopback */
   allowHosts: string[];
   /** ports CONNECT may reach */
@@ -52,6 +54,7 @@ export const DEFAULT_PROXY_OPTIONS: ProxyOptions = {
   workers: 2,
   maxConnectionsPerChild: 0,
   fault: null,
+  faultRate: 1,
   allowHosts: [],
   connectPorts: [443],
   auth: null,

@@ -13,6 +13,7 @@ export interface RawProxyFlags {
   workers?: string;
   maxConnectionsPerChild?: string;
   fault?: string;
+  faultRate?: string;
   allowHost?: string;
   connectPorts?: string;
   auth?: string;
@@ -28,7 +29,7 @@ export interface RawProxyFlags {
 
 /** Every flag of `handoff serve` that configures the reference proxy (camelCase), in --help order. */
 export const PROXY_FLAG_KEYS: readonly (keyof RawProxyFlags)[] = [
-  'strategy', 'port', 'host', 'handoff', 'spares', 'maxChildren', 'workers', 'maxConnectionsPerChild', 'fault', 'allowHost',
+  'strategy', 'port', 'host', 'handoff', 'spares', 'maxChildren', 'workers', 'maxConnectionsPerChild', 'fault', 'faultRate', 'allowHost',
   'connectPorts', 'auth', 'upstreamTimeout', 'headersTimeout', 'keepAliveTimeout', 'maxBody', 'maxHeaderSize', 'shutdownGrace',
   'childLinger', 'tunnelIdleTimeout',
 ];
@@ -68,6 +69,7 @@ export function parseProxyFlags(raw: RawProxyFlags): ProxyOptions {
     }
     o.fault = raw.fault as FaultName;
   }
+  if (raw.faultRate !== undefined) o.faultRate = parseFaultRate(raw.faultRate, o.fault);
   if (raw.port !== undefined) {
     o.port = parseCount(raw.port, 'port');
     if (o.port > 65535) throw new UsageError(`invalid port "${raw.port}"`);
@@ -105,6 +107,14 @@ export function parseProxyFlags(raw: RawProxyFlags): ProxyOptions {
   if (raw.tunnelIdleTimeout !== undefined) o.tunnelIdleTimeoutMs = parseDuration(raw.tunnelIdleTimeout, '--tunnel-idle-timeout', 1);
   assertSparesWithinCap(o);
   return o;
+}
+
+/** --fault-rate: a share in (0, 1]; meaningless without a fault. */
+function parseFaultRate(text: string, fault: FaultName | null): number {
+  const rate = /^\s*(\d+(\.\d*)?|\.\d+)\s*$/.test(text) ? Number(text) : NaN;
+  if (!(rate > 0 && rate <= 1)) throw new UsageError(`invalid --fault-rate "${text}" (expected a share of connections, 0 < rate <= 1)`);
+  if (fault === null) throw new UsageError('--fault-rate needs --fault');
+  return rate;
 }
 
 /**
@@ -163,6 +173,7 @@ export function proxyOptionsToArgs(o: ProxyOptions): string[] {
     a.push('--max-connections-per-child', String(o.maxConnectionsPerChild));
   }
   if (o.fault) a.push('--fault', o.fault);
+  if (o.fault && o.faultRate !== d.faultRate) a.push('--fault-rate', String(o.faultRate));
   if (o.allowHosts.length) a.push('--allow-host', o.allowHosts.join(','));
   if (o.connectPorts.join(',') !== d.connectPorts.join(',')) a.push('--connect-ports', o.connectPorts.join(','));
   if (o.auth) a.push('--auth', o.auth);

@@ -1,6 +1,6 @@
 // Waits for the children the zygote forked — those pids only: libuv reaps just what it spawned itself, so a
 // forked child nobody waits for stays a zombie. Sweeps on SIGCHLD, and on a slow timer in case a signal was
-// coalesced or missed. With peekOnly (the `zombie` canary) it notices exits but leaves every child unreaped.
+// coalesced or missed. A child added with leaveUnreaped (the `zombie` canary) is noticed to exit but never waited for.
 import type { ForkAddon } from '../../native/addon.js';
 
 export interface ChildExit {
@@ -16,13 +16,15 @@ export function decodeStatus(pid: number, raw: number): ChildExit {
 export class Reaper {
   private readonly live = new Set<number>();
   private readonly unreaped = new Set<number>();
+  /** children the zombie canary leaves unreaped (noticed with a peek, never waited for) */
+  private readonly peekOnly = new Set<number>();
   private timer: NodeJS.Timeout | null = null;
   private forgotten = false;
   private readonly sweep = (): void => this.sweepNow();
 
   constructor(
     private readonly addon: ForkAddon,
-    private readonly options: { peekOnly: boolean; sweepEveryMs?: number; onExit: (exit: ChildExit) => void },
+    private readonly options: { sweepEveryMs?: number; onExit: (exit: ChildExit) => void },
   ) {}
 
   start(): void {
@@ -50,10 +52,12 @@ export class Reaper {
     this.forgotten = true;
     this.live.clear();
     this.unreaped.clear();
+    this.peekOnly.clear();
   }
 
-  add(pid: number): void {
+  add(pid: number, leaveUnreaped = false): void {
     this.live.add(pid);
+    if (leaveUnreaped) this.peekOnly.add(pid);
   }
 
   /** Children not yet seen to exit. */
@@ -73,10 +77,12 @@ export class Reaper {
   sweepNow(): void {
     if (this.forgotten) return;
     for (const pid of this.live) {
-      const raw = this.addon.reap(pid, this.options.peekOnly);
+      const peek = this.peekOnly.has(pid);
+      const raw = this.addon.reap(pid, peek);
       if (raw === -1) continue;
       this.live.delete(pid);
-      if (this.options.peekOnly && raw >= 0) this.unreaped.add(pid);
+      this.peekOnly.delete(pid);
+      if (peek && raw >= 0) this.unreaped.add(pid);
       // -2/-3: not (or no longer) a child of ours; nothing left to wait for
       this.options.onExit(decodeStatus(pid, raw < 0 ? 0 : raw));
     }

@@ -54,7 +54,7 @@ export class ClusterStrategy implements Strategy {
 
   constructor(private readonly options: ProxyOptions) {
     assertFaultSupported(options);
-    this.faults = createFaultHooks(options.fault, 'cluster-primary');
+    this.faults = createFaultHooks(options.fault, 'cluster-primary', options.faultRate);
   }
 
   pool(): PoolDeclaration {
@@ -121,8 +121,12 @@ export class ClusterStrategy implements Strategy {
     this.workers.add(w);
     this.startedAt.set(w, Date.now());
     this.counters.spawned++;
+    let served = 0;
     w.on('message', (m: unknown) => {
-      if (isToMaster(m) && m.t === 'stats') this.counters.peakRss = Math.max(this.counters.peakRss, m.rssBytes);
+      if (!isToMaster(m) || m.t !== 'stats') return;
+      this.counters.peakRss = Math.max(this.counters.peakRss, m.rssBytes);
+      // the workers accept by themselves: the primary learns of connections from their counts (the zombie canary)
+      for (; served < m.served; served++) this.faults.onConnection();
     });
     w.on('error', () => {}); // send errors on a dying worker: its 'exit' follows
     w.once('listening', () => this.listening.add(w));

@@ -17,7 +17,7 @@ import { adoptConnection, becomeChild, livePid } from '../fork/child.js';
 import { warmUp } from '../warm-up.js';
 import { stopOptimising, tierUpEagerly } from '../fork/tiering.js';
 import { SparePool } from '../fork/spares.js';
-import { createFaultHooks, type FaultHooks } from '../faults.js';
+import { createFaultHooks, faultDice, type FaultHooks } from '../faults.js';
 import { assertFaultSupported } from '../process/fault-support.js';
 
 export function createStrategy(options: ProxyOptions): Strategy {
@@ -68,6 +68,9 @@ class ForkStrategy implements Strategy {
   private leaked: net.Socket[] = [];
   private deathPipe: [number, number] | null = null;
   private readonly reaper: Reaper;
+  /** zombie, no-parent-close, child-stall: the dice thrown before each fork, so parent and child share the throw */
+  private readonly leaks: () => boolean;
+  private forkLeaks = false;
   private forkErrorLogged = false;
   /** fd-leak canary: the zygote's per-fork access log that never closes (a no-op otherwise) */
   private readonly faults: FaultHooks;
@@ -76,9 +79,9 @@ class ForkStrategy implements Strategy {
     private readonly options: ProxyOptions,
     private readonly addon: ForkAddon,
   ) {
-    this.faults = createFaultHooks(options.fault, 'fork-zygote'); // fd-leak only: the zygote plays no other canary's role
+    this.faults = createFaultHooks(options.fault, 'fork-zygote', options.faultRate); // fd-leak only: the zygote plays no other canary's role
+    this.leaks = options.fault && options.fault !== 'fd-leak' ? faultDice(options.faultRate, 'fork-zygote') : () => false;
     this.reaper = new Reaper(addon, {
-      peekOnly: options.fault === 'zombie',
       onExit: (exit) => {
         const idleSpareDied = this.spares?.exited(exit) ?? false;
         this.drainQueue();
@@ -162,6 +165,7 @@ class ForkStrategy implements Strategy {
   private forkProcess(): number | null {
     const [deathRead, deathWrite] = this.deathPipe!;
     try {
+      this.forkLeaks = this.leaks();
       const pid = this.addon.forkChild(deathRead, deathWrite);
       if (pid > 0) this.faults.onConnection(); // one fork per connection, with or without spares
       return pid;
@@ -181,7 +185,7 @@ class ForkStrategy implements Strategy {
       socket,
       release: () => this.releaseInChild(),
       serve: (s) => this.proxy!.serveSocket(s),
-      stall: this.options.fault === 'child-stall',
+      stall: this.options.fault === 'child-stall' && this.forkLeaks,
     });
   }
 
@@ -204,9 +208,9 @@ class ForkStrategy implements Strategy {
       this.serveIn(socket);
       return;
     }
-    this.reaper.add(pid);
+    this.reaper.add(pid, this.options.fault === 'zombie' && this.forkLeaks);
     // the child owns the connection now: release our copy (the lesson of the seed)
-    if (this.options.fault === 'no-parent-close') this.leaked.push(socket);
+    if (this.options.fault === 'no-parent-close' && this.forkLeaks) this.leaked.push(socket);
     else socket.destroy();
   }
 
@@ -225,7 +229,7 @@ class ForkStrategy implements Strategy {
         this.becomeSpare();
         return;
       }
-      this.reaper.add(pid);
+      this.reaper.add(pid, this.options.fault === 'zombie' && this.forkLeaks);
       spares.added(pid);
     }
   }

@@ -11,7 +11,7 @@ import type { Strategy } from './strategy.js';
 export function createStrategy(options: ProxyOptions): Strategy {
   // zombie: an un-waited log-sink grandchild; fd-leak: a per-connection descriptor never closed
   assertFaultSupported(options);
-  const faults = createFaultHooks(options.fault, 'inline');
+  const faults = createFaultHooks(options.fault, 'inline', options.faultRate);
   let proxy: ForwardProxy | null = null;
   return {
     name: 'inline',

@@ -23,7 +23,7 @@ import type { ChildProcess } from 'node:child_process';
 import type net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { UsageError } from '../../util/errors.js';
-import { createFaultHooks } from '../faults.js';
+import { createFaultHooks, faultDice } from '../faults.js';
 import type { ProxyOptions } from '../options.js';
 import { AcceptQueue } from '../process/accept-queue.js';
 import { drainThenTerminate, isRunning, terminate } from '../process/escalate.js';
@@ -83,6 +83,8 @@ export class PerConnectionStrategy implements Strategy {
   private readonly cap: number;
   /** no-parent-close canary: the master's copies it "keeps track of" and never releases */
   private readonly keptCopies: net.Socket[] = [];
+  /** no-parent-close: whether this connection's copy is kept (the share --fault-rate) */
+  private readonly keepsCopy: () => boolean;
   private shuttingDown = false;
   private spawnBlockedUntil = 0;
   private retryTimer: NodeJS.Timeout | null = null;
@@ -101,7 +103,8 @@ export class PerConnectionStrategy implements Strategy {
     }
     this.spares = options.fault === 'orphan-on-shutdown' ? Math.max(1, options.spares) : options.spares;
     this.cap = options.maxChildren + this.spares;
-    this.faults = createFaultHooks(options.fault, 'per-connection-master');
+    this.faults = createFaultHooks(options.fault, 'per-connection-master', options.faultRate);
+    this.keepsCopy = options.fault === 'no-parent-close' ? faultDice(options.faultRate, 'per-connection-master') : () => false;
   }
 
   pool(): PoolDeclaration {
@@ -271,7 +274,7 @@ export class PerConnectionStrategy implements Strategy {
       proc.once('spawn', () => {
         child.handedOff = true;
         // The child has its own descriptor now. Forgetting this destroy() is the seed's bug.
-        if (this.options.fault === 'no-parent-close') this.keptCopies.push(socket);
+        if (this.keepsCopy()) this.keptCopies.push(socket);
         else socket.destroy();
       });
     } else if (socket) {
@@ -312,7 +315,7 @@ export class PerConnectionStrategy implements Strategy {
     const socket = child.socket;
     if (!socket || child.handedOff || this.options.handoff !== 'ipc') return;
     child.handedOff = true;
-    const keepOpen = this.options.fault === 'no-parent-close';
+    const keepOpen = this.keepsCopy();
     if (keepOpen) this.keptCopies.push(socket);
     child.ledger.send(child.proc, child.connId, socket, keepOpen);
   }

@@ -19,7 +19,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { createFaultHooks } from '../faults.js';
+import { createFaultHooks, faultDice } from '../faults.js';
 import type { ProxyOptions } from '../options.js';
 import { AcceptQueue } from '../process/accept-queue.js';
 import { drainThenTerminate, isRunning, signal, terminate } from '../process/escalate.js';
@@ -70,6 +70,8 @@ export class PreforkStrategy implements Strategy {
   private readonly listener = createPausedListener((s) => this.onConnection(s), 'prefork');
   private readonly faults;
   private readonly keptCopies: net.Socket[] = []; // no-parent-close canary
+  /** no-parent-close: whether this connection's copy is kept (the share --fault-rate) */
+  private readonly keepsCopy: () => boolean;
   private shuttingDown = false;
   private connSeq = 0;
   private rr = 0;
@@ -79,7 +81,8 @@ export class PreforkStrategy implements Strategy {
 
   constructor(private readonly options: ProxyOptions) {
     assertFaultSupported(options);
-    this.faults = createFaultHooks(options.fault, 'prefork-master');
+    this.faults = createFaultHooks(options.fault, 'prefork-master', options.faultRate);
+    this.keepsCopy = options.fault === 'no-parent-close' ? faultDice(options.faultRate, 'prefork-master') : () => false;
   }
 
   pool(): PoolDeclaration {
@@ -182,7 +185,7 @@ export class PreforkStrategy implements Strategy {
     const id = ++this.connSeq;
     w.inflight++;
     w.handed++;
-    const keepOpen = this.options.fault === 'no-parent-close';
+    const keepOpen = this.keepsCopy();
     if (keepOpen) this.keptCopies.push(socket);
     w.ledger.send(w.proc, id, socket, keepOpen, () => {
       w.inflight--;
