@@ -10,6 +10,7 @@ import { lookupFor } from './loopback-lookup.js';
 import { splitAbsoluteTarget } from './target.js';
 import { closeAfterDrain, markUnreadBody } from './unread-body.js';
 import { noProgressTimer } from '../util/no-progress-timer.js';
+import { createConnectionPipeline, type ConnectionPipeline, type ConnectionReading } from './pipeline.js';
 import {
   connectPortAllowed,
   destinationAllowed,
@@ -45,10 +46,32 @@ interface ClientState {
   whenIdle: Array<() => void>;
   /** the parser gave up on this connection (it may report more than once) */
   failed: boolean;
+  /** its requests: a bounded number forwarded at once, all cancelled when it closes */
+  pipeline: ConnectionPipeline;
 }
 
-function newClientState(): ClientState {
-  return { active: 0, tunnel: false, current: null, whenIdle: [], failed: false };
+/**
+ * Reading from a client connection, paused the way node:http pauses it itself when answers back up: its
+ * `_paused` flag. A plain pause() would not hold: node:http resumes reading after every request it parses
+ * unless that flag is set (and then pauses its parser too).
+ */
+function connectionReading(socket: net.Socket): ConnectionReading {
+  const s = socket as net.Socket & { _paused?: boolean; parser?: { resume(): void } | null };
+  return {
+    pause: () => {
+      s._paused = true;
+      s.pause();
+    },
+    resume: () => {
+      s._paused = false;
+      s.parser?.resume();
+      s.resume();
+    },
+  };
+}
+
+function newClientState(socket: net.Socket): ClientState {
+  return { active: 0, tunnel: false, current: null, whenIdle: [], failed: false, pipeline: createConnectionPipeline(connectionReading(socket)) };
 }
 
 /** `fn` now if nothing is pending on the connection, else once its last pending response has closed. */
@@ -209,12 +232,10 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
     const state = clients.get(socket);
     inFlight++;
     if (state) state.active++;
-    // one 'close' listener per request does the books and releases the upstream side (hot path: a listener
-    // and its closure less per request than one each)
+    // what to do once the client's response has closed (or the connection has): release the upstream side
     let release: (() => void) | undefined;
-    res.on('close', () => {
+    const settle = (): void => {
       inFlight--;
-      release?.();
       if (!state) return;
       state.active--;
       if (state.current?.res === res) state.current = null;
@@ -222,15 +243,27 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
         if (closing) socket.destroySoon();
         for (const fn of state.whenIdle.splice(0)) fn();
       }
+    };
+    const start = (): void => {
+      // answered while it waited its turn (its own body was malformed), or the client is gone (its 'close', which
+      // settles the rest, is still to come): nothing left to forward
+      if (res.writableEnded || res.destroyed || socket.destroyed) return;
+      if (closing) res.setHeader('connection', 'close');
+      try {
+        release = forwardRequest(req, res);
+      } catch (err) {
+        // a bug must cost one request, never the process
+        reply(req, res, 500, `internal error: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    };
+    const cancel = (): void => release?.();
+    if (state) state.current = { req, res, abort: cancel };
+    // one 'close' listener per request (hot path): the pipeline starts the next waiting request from it
+    const done = state ? state.pipeline.admit({ start, cancel, settle }) : (start(), settle);
+    res.on('close', () => {
+      release?.();
+      done();
     });
-    if (closing) res.setHeader('connection', 'close');
-    try {
-      release = forwardRequest(req, res);
-    } catch (err) {
-      // a bug must cost one request, never the process
-      reply(req, res, 500, `internal error: ${err instanceof Error ? err.message : String(err)}`);
-    }
-    if (state) state.current = { req, res, abort: () => release?.() };
   }
 
   /** Max-Forwards 0 on TRACE/OPTIONS: this hop is the recipient and answers itself (RFC 9110 §7.6.2). */
@@ -596,9 +629,13 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
   }
 
   server.on('connection', (socket: net.Socket) => {
-    const state = newClientState();
+    const state = newClientState(socket);
     clients.set(socket, state);
-    socket.once('close', () => clients.delete(socket));
+    socket.once('close', () => {
+      clients.delete(socket);
+      // node:http never closes the responses it queued behind the one on the wire: settle them here
+      state.pipeline.closeAll();
+    });
     if (closing) socket.destroy();
   });
   server.on('request', onRequest);
