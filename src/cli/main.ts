@@ -19,7 +19,10 @@ function proxyFlags(cmd: Command): Command {
     .addOption(new Option('--fault <name>', `canary fault (${FAULTS.join('|')})`))
     .option('--allow-host <hosts>', 'comma-separated non-loopback destinations to allow')
     .option('--connect-ports <ports>', 'comma-separated ports CONNECT may reach (default 443)')
-    .option('--auth <user:pass>', 'require Basic proxy authentication')
+    // refused with a message saying how credentials are passed instead (parse-options.ts)
+    .addOption(new Option('--auth <user:pass>', 'refused: use HANDOFF_PROXY_AUTH or --auth-file').hideHelp())
+    .option('--auth-file <file>', 'require Basic proxy auth: user:pass from this file (mode 0600; or set HANDOFF_PROXY_AUTH)')
+    .option('--public', 'allow a non-loopback --host (then credentials are required and loopback destinations need --allow-host)')
     .option('--upstream-timeout <dur>', 'origin response deadline (default 30s)')
     .option('--headers-timeout <dur>', 'deadline for a client to send request headers (default 10s)')
     .option('--keep-alive-timeout <dur>', 'idle client keep-alive timeout (default 5s)')
@@ -40,8 +43,10 @@ const program = new Command()
 proxyFlags(program.command('serve').description('run the reference forward proxy')).action(async (flags) => {
   const { parseProxyFlags, rejectInapplicableFlags } = await import('../proxy/parse-options.js');
   const { serve } = await import('../proxy/serve.js');
+  const { loadCredentials } = await import('../proxy/credentials.js');
   const options = parseProxyFlags(flags);
   rejectInapplicableFlags(options.strategy, flags);
+  options.auth = loadCredentials(flags.authFile);
   await serve(options);
 });
 

@@ -128,6 +128,11 @@ function maxForwardsOf(value: string | string[] | undefined): number | null {
   return v !== undefined && /^\s*\d+\s*$/.test(v) ? Number(v) : null;
 }
 
+/** What the destination policy allows, for a 403's message. */
+function allowedWhere(options: ProxyOptions): string {
+  return options.public ? '--public: only what --allow-host lists; this host only when named exactly' : 'loopback only unless --allow-host';
+}
+
 /** True when the request announces a body (which an early error answer leaves unread). */
 function announcesBody(req: http.IncomingMessage): boolean {
   const cl = req.headers['content-length'];
@@ -324,8 +329,8 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
       reply(req, res, 400, 'request target has no host');
       return undefined;
     }
-    if (!destinationAllowed(hostname, options.allowHosts)) {
-      reply(req, res, 403, `destination "${hostname}" is not allowed (loopback only unless --allow-host)`);
+    if (!destinationAllowed(hostname, options.allowHosts, !options.public)) {
+      reply(req, res, 403, `destination "${hostname}" is not allowed (${allowedWhere(options)})`);
       return undefined;
     }
     const maxBody = options.maxBodyBytes;
@@ -355,7 +360,7 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
         agent,
         host: hostname,
         port: url.port ? Number(url.port) : 80,
-        lookup: lookupFor(hostname, options.allowHosts),
+        lookup: lookupFor(hostname, !options.public),
         method: req.method,
         // as the client wrote it: a proxy must not rewrite the path or query (RFC 9110 §7.7)
         path: parts.pathAndQuery,
@@ -557,8 +562,8 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
       rawReply(socket, 403, `CONNECT to port ${dest.port} is not allowed (--connect-ports ${options.connectPorts.join(',')})`);
       return;
     }
-    if (!destinationAllowed(dest.host, options.allowHosts)) {
-      rawReply(socket, 403, `destination "${dest.host}" is not allowed (loopback only unless --allow-host)`);
+    if (!destinationAllowed(dest.host, options.allowHosts, !options.public)) {
+      rawReply(socket, 403, `destination "${dest.host}" is not allowed (${allowedWhere(options)})`);
       return;
     }
 
@@ -570,7 +575,7 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
         inFlight--;
       }
     };
-    const upstream = net.connect({ host: dest.host, port: dest.port, allowHalfOpen: true, noDelay: true, lookup: lookupFor(dest.host, options.allowHosts) });
+    const upstream = net.connect({ host: dest.host, port: dest.port, allowHalfOpen: true, noDelay: true, lookup: lookupFor(dest.host, !options.public) });
     trackUpstream(upstream);
     let established = false;
     const connectTimer = setTimeout(() => {
