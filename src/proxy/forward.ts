@@ -645,6 +645,17 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
   });
   server.on('request', onRequest);
   server.on('connect', onConnect);
+  // A request asking to Upgrade: without this listener node:http forwards it and silently drops whatever the client
+  // pipelined behind it (the answers then pair with the wrong requests). Node 20 cannot decline an upgrade and
+  // carry on parsing, so it is refused explicitly: 501 and close, after the answers owed before it; nothing is lost
+  // unseen, the client knows its later requests went unanswered.
+  server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket) => {
+    const state = clients.get(socket);
+    if (state) state.tunnel = true; // no longer HTTP to node:http
+    socket.on('error', () => socket.destroy());
+    const protocol = String(req.headers.upgrade ?? '').slice(0, 100);
+    afterPending(state, () => rawReply(socket, 501, `protocol upgrade (to "${protocol}") is not supported by this proxy; the connection closes`));
+  });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
     if (err.code === 'ECONNRESET' || err.code === 'EPIPE' || !socket.writable) {
       socket.destroy();

@@ -303,3 +303,22 @@ t.test('origin answers that cannot be relayed as they are', async (t) => {
     s.destroy();
   });
 });
+
+t.test('an Upgrade request is refused (501, close) and nothing pipelined behind it is lost unseen', async (t) => {
+  origin.seen.length = 0;
+  await withProxy({}, async (port) => {
+    const s = await connect(port);
+    // three requests in one write: an ordinary one, an Upgrade, one behind it
+    s.write(
+      `GET ${at('/before')} HTTP/1.1\r\nHost: x\r\n\r\n` +
+        `GET ${at('/ws')} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n` +
+        `GET ${at('/after')} HTTP/1.1\r\nHost: x\r\n\r\n`,
+    );
+    const raw = await readAll(s, 5_000);
+    const statuses = [...raw.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1]);
+    t.same(statuses, ['200', '501'], 'the one before is answered, the upgrade refused, then the connection ends');
+    t.match(raw, /for \/before/);
+    t.match(raw, /501 Not Implemented[^]*connection: close/i);
+  });
+  t.same(origin.seen.map((r) => r.url), ['/before'], 'neither the upgrade nor what followed reached the origin');
+});
