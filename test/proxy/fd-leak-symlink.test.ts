@@ -1,7 +1,7 @@
 // --fault fd-leak creates its access log safely (issue 19, item 5; fdleak-symlink.sh): a symlink planted at the
 // path it used to open in the shared temp directory is not followed, the victim is not appended to, and the
 // canary still leaks its descriptor per connection.
-import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -41,7 +41,6 @@ t.test('a planted symlink at the old predictable path is not followed', async (t
       }
     });
   });
-  t.ok(lstatSync(link).isSymbolicLink(), 'the link was planted before the proxy started');
   const origin = await startOrigin();
   t.teardown(() => origin.close());
   for (let i = 0; i < 3; i++) {
