@@ -526,6 +526,19 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
     };
   }
 
+  /** Would forwardRequest let this request through auth and the destination policy? */
+  function mayContinue(req: http.IncomingMessage): boolean {
+    if (!proxyAuthorized(req.headers['proxy-authorization'], options.auth)) return false;
+    let host: string;
+    try {
+      host = new URL(req.url ?? '').hostname;
+    } catch {
+      return false;
+    }
+    host = host.startsWith('[') ? host.slice(1, -1) : host;
+    return host !== '' && destinationAllowed(host, options.allowHosts, !options.public);
+  }
+
   function onConnect(req: http.IncomingMessage, socket: net.Socket, head: Buffer): void {
     const state = clients.get(socket);
     if (state) state.tunnel = true;
@@ -644,6 +657,12 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
     if (closing) socket.destroy();
   });
   server.on('request', onRequest);
+  // Expect: 100-continue: the client waits for our word before sending its body. It gets 100 only once auth and
+  // the destination policy have said yes; otherwise forwardRequest answers 407/403/… and the body is never sent.
+  server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (mayContinue(req)) res.writeContinue();
+    onRequest(req, res);
+  });
   server.on('connect', onConnect);
   // A request asking to Upgrade: without this listener node:http forwards it and silently drops whatever the client
   // pipelined behind it (the answers then pair with the wrong requests). Node 20 cannot decline an upgrade and

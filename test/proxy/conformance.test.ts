@@ -322,3 +322,19 @@ t.test('an Upgrade request is refused (501, close) and nothing pipelined behind 
   });
   t.same(origin.seen.map((r) => r.url), ['/before'], 'neither the upgrade nor what followed reached the origin');
 });
+
+t.test('Expect: 100-continue is answered only once auth and policy said yes', async (t) => {
+  await withProxy({ auth: 'u:p' }, async (port) => {
+    const ask = async (target: string, auth: string): Promise<string> => {
+      const s = await connect(port);
+      s.write(`PUT ${target} HTTP/1.1\r\nHost: x\r\n${auth}Content-Length: 4\r\nExpect: 100-continue\r\n\r\n`);
+      const first = await readResponse(s, 5_000, { noBody: true });
+      s.destroy();
+      return String(first.status);
+    };
+    const good = `Proxy-Authorization: Basic ${Buffer.from('u:p').toString('base64')}\r\n`;
+    t.equal(await ask(at('/up'), ''), '407', 'no credentials: 407, no 100 first');
+    t.equal(await ask('http://192.0.2.1/up', good), '403', 'a refused destination: 403, no 100 first');
+    t.equal(await ask(at('/up'), good), '100', 'allowed: 100 Continue');
+  });
+});
