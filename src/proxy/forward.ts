@@ -608,24 +608,28 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
       // pipe() ends the destination when the source ends: a FIN travels through in each direction on its own
       socket.pipe(upstream);
       upstream.pipe(socket);
-      // Bytes either way pass through the client socket (read from it, or written to it), so its idle timer
-      // measures the whole tunnel: an abandoned tunnel must not hold a child (or a descriptor pair) forever.
-      socket.setTimeout(options.tunnelIdleTimeoutMs, () => {
+      // No byte either way for --tunnel-idle-timeout: an abandoned tunnel must not hold a child (or a descriptor
+      // pair) forever. A no-progress timer, so a stalled proxy process does not cut a tunnel that kept moving.
+      const closeBoth = (): void => {
         socket.destroy();
         upstream.destroy();
-      });
+      };
+      let idle = noProgressTimer(options.tunnelIdleTimeoutMs, closeBoth);
+      const moved = (): void => idle.progress();
+      socket.on('data', moved);
+      upstream.on('data', moved);
       // Once one direction has ended, a peer that silently vanished would hold both sockets forever:
       // from then on the tunnel may idle no longer than --upstream-timeout.
+      let bounded = false;
       const bound = (): void => {
-        for (const s of [socket, upstream]) {
-          s.setTimeout(options.upstreamTimeoutMs, () => {
-            socket.destroy();
-            upstream.destroy();
-          });
-        }
+        if (bounded) return;
+        bounded = true;
+        idle.clear();
+        idle = noProgressTimer(Math.min(options.upstreamTimeoutMs, options.tunnelIdleTimeoutMs), closeBoth);
       };
       socket.once('end', bound);
       upstream.once('end', bound);
+      socket.once('close', () => idle.clear());
     });
     upstream.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(connectTimer);

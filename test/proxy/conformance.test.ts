@@ -338,3 +338,36 @@ t.test('Expect: 100-continue is answered only once auth and policy said yes', as
     t.equal(await ask(at('/up'), good), '100', 'allowed: 100 Continue');
   });
 });
+
+t.test('the tunnel idle timeout is a no-progress timer: a stalled proxy does not cut a tunnel that kept moving', async (t) => {
+  const echo = net.createServer((s) => s.pipe(s));
+  await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
+  t.teardown(() => echo.close());
+  const echoPort = (echo.address() as net.AddressInfo).port;
+  await withProxy({ connectPorts: [echoPort], tunnelIdleTimeoutMs: 300 }, async (port) => {
+    const s = await connect(port);
+    s.write(`CONNECT 127.0.0.1:${echoPort} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    t.equal((await readResponse(s, 5_000, { noBody: true })).status, 200);
+    s.resume();
+    await new Promise((r) => setTimeout(r, 250));
+    s.write('a');
+    await new Promise((r) => setTimeout(r, 10));
+    // a byte goes out, then this process (the proxy's too) stalls past the deadline: the byte is there when it
+    // wakes, but expired timers run before the I/O is delivered
+    s.write('b');
+    const until = Date.now() + 450;
+    while (Date.now() < until) {
+      // busy: a descheduled or overloaded proxy
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    t.notOk(s.destroyed || s.readableEnded, 'the tunnel is still open after the stall');
+    const closedAt = Date.now();
+    // the client connection is half-open capable: the proxy's close shows as its FIN (or a reset)
+    const ended = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 3_000);
+      for (const ev of ['end', 'close', 'error']) s.once(ev, () => (clearTimeout(timer), resolve(true)));
+    });
+    s.destroy();
+    t.ok(ended && Date.now() - closedAt < 2_000, 'and idle afterwards, it is closed');
+  });
+});
