@@ -88,7 +88,9 @@ Verdicts and exit codes:
 Protocol findings: a command target's answers to abusive input and failed origins are reported apart (report.md,
   report.html, junit.xml, summary) and do not fail the run, unless --strict-protocol.
 Zombies are judged by time (suite zombieBound, 3s); the drain goes on past --drain while the tree still converges
-  (suite drainExtension, 10s). docs/reading-a-report.md says what a verdict claims.`,
+  (suite drainExtension, 10s). docs/reading-a-report.md says what a verdict claims.
+Credentials for the reference proxy: HANDOFF_PROXY_AUTH=user:pass or --auth-file FILE (mode 0600), never on the
+  command line; the generators send them and every report masks them.`,
   )
   .action(async (command: string[], flags) => {
     const { runStressCommand } = await import('./stress.js');
