@@ -20,7 +20,10 @@ function proxyFlags(cmd: Command): Command {
     .option('--fault-rate <r>', 'share of connections the fault bites, 0 < r <= 1 (default 1; HANDOFF_FAULT_SEED replays the draws)')
     .option('--allow-host <hosts>', 'comma-separated non-loopback destinations to allow')
     .option('--connect-ports <ports>', 'comma-separated ports CONNECT may reach (default 443)')
-    .option('--auth <user:pass>', 'require Basic proxy authentication')
+    // refused with a message saying how credentials are passed instead (parse-options.ts)
+    .addOption(new Option('--auth <user:pass>', 'refused: use HANDOFF_PROXY_AUTH or --auth-file').hideHelp())
+    .option('--auth-file <file>', 'require Basic proxy auth: user:pass from this file (mode 0600; or set HANDOFF_PROXY_AUTH)')
+    .option('--public', 'allow a non-loopback --host (then credentials are required and loopback destinations need --allow-host)')
     .option('--upstream-timeout <dur>', 'origin response deadline (default 30s)')
     .option('--headers-timeout <dur>', 'deadline for a client to send request headers (default 10s)')
     .option('--keep-alive-timeout <dur>', 'idle client keep-alive timeout (default 5s)')
@@ -41,8 +44,10 @@ const program = new Command()
 proxyFlags(program.command('serve').description('run the reference forward proxy')).action(async (flags) => {
   const { parseProxyFlags, rejectInapplicableFlags } = await import('../proxy/parse-options.js');
   const { serve } = await import('../proxy/serve.js');
+  const { loadCredentials } = await import('../proxy/credentials.js');
   const options = parseProxyFlags(flags);
   rejectInapplicableFlags(options.strategy, flags);
+  options.auth = loadCredentials(flags.authFile);
   await serve(options);
 });
 
@@ -84,7 +89,9 @@ Verdicts and exit codes:
 Protocol findings: a command target's answers to abusive input and failed origins are reported apart (report.md,
   report.html, junit.xml, summary) and do not fail the run, unless --strict-protocol.
 Zombies are judged by time (suite zombieBound, 3s); the drain goes on past --drain while the tree still converges
-  (suite drainExtension, 10s). docs/reading-a-report.md says what a verdict claims.`,
+  (suite drainExtension, 10s). docs/reading-a-report.md says what a verdict claims.
+Credentials for the reference proxy: HANDOFF_PROXY_AUTH=user:pass or --auth-file FILE (mode 0600), never on the
+  command line; the generators send them and every report masks them.`,
   )
   .action(async (command: string[], flags) => {
     const { runStressCommand } = await import('./stress.js');

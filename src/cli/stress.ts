@@ -8,6 +8,7 @@ import { applyGate } from '../gate/apply.js';
 // PROXY_FLAG_KEYS: a command target cannot take them
 import { PROXY_FLAG_KEYS, parseProxyFlags, rejectInapplicableFlags, type RawProxyFlags } from '../proxy/parse-options.js';
 import { parseFormats } from '../report/formats.js';
+import { loadCredentials } from '../proxy/credentials.js';
 import { UsageError } from '../util/errors.js';
 import { EXIT } from '../model/report.js';
 import { parseCount, parseDuration } from '../util/duration.js';
@@ -81,6 +82,8 @@ export function stressOptionsFromFlags(flags: Record<string, unknown>, command: 
     // the suite's target options (a short timeout, a small cap) under the user's own flags
     const proxy = parseProxyFlags(mergeProxyFlags(suite.target, raw));
     rejectInapplicableFlags(proxy.strategy, raw);
+    // the proxy requires them and the generators send them (passed on by environment, never argv)
+    proxy.auth = loadCredentials(raw.authFile);
     if (proxy.host !== '127.0.0.1' && proxy.host !== 'localhost' && proxy.host !== '::1') {
       throw new UsageError(`--host ${proxy.host}: the harness only targets loopback`);
     }

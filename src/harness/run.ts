@@ -14,6 +14,8 @@ import { version } from '../version.js';
 import { TargetStartError, UsageError } from '../util/errors.js';
 import { writeStartFailure } from '../report/start-failure.js';
 import { writeReports, type ReportFormat } from '../report/write.js';
+import { redactReport } from '../report/redact.js';
+import { basicAuthorization, redactArgv, redactSecrets } from '../proxy/credentials.js';
 import { evaluateAll } from './checks/index.js';
 import { childrenDrained } from './checks/children-drained.js';
 import { fdsDrained } from './checks/fds-drained.js';
@@ -90,7 +92,7 @@ export function makeRunId(label: string, at = new Date()): string {
 }
 
 /** One request through the target, result ignored: opens whatever the target opens lazily before the baseline. */
-function warmupRequest(target: Target, origin: Origin, mode: 'proxy' | 'server'): Promise<void> {
+function warmupRequest(target: Target, origin: Origin, mode: 'proxy' | 'server', proxyAuthorization?: string): Promise<void> {
   return new Promise((resolve) => {
     const authority = `${origin.host}:${origin.port}`;
     const req = http.get(
@@ -98,7 +100,11 @@ function warmupRequest(target: Target, origin: Origin, mode: 'proxy' | 'server')
         host: target.host,
         port: target.port,
         path: mode === 'proxy' ? `http://${authority}${tokenPath('warmup')}` : tokenPath('warmup'),
-        headers: { host: mode === 'proxy' ? authority : `${target.host}:${target.port}`, connection: 'close' },
+        headers: {
+          host: mode === 'proxy' ? authority : `${target.host}:${target.port}`,
+          connection: 'close',
+          ...(mode === 'proxy' && proxyAuthorization ? { 'proxy-authorization': proxyAuthorization } : {}),
+        },
         agent: false,
         timeout: 2_000,
       },
@@ -221,7 +227,8 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
         if (stable) break;
       }
       childrenBeforeWarmup = liveChildren(prev);
-      for (let i = 0; i < 2; i++) await warmupRequest(tgt, org, opts.mode);
+      const warmupAuth = opts.target.kind === 'reference-proxy' && opts.target.proxy.auth ? basicAuthorization(opts.target.proxy.auth) : undefined;
+      for (let i = 0; i < 2; i++) await warmupRequest(tgt, org, opts.mode, warmupAuth);
       org.closeIdle();
       const initial = smp.sampleNow();
       const deadline = clock() + suite.warmupMs;
@@ -265,6 +272,7 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
       })(),
       echo: { host: org.host, port: org.echoPort },
       strictProtocol: opts.strictProtocol === true,
+      ...(opts.target.kind === 'reference-proxy' && opts.target.proxy.auth ? { proxyAuthorization: basicAuthorization(opts.target.proxy.auth) } : {}),
       responses: () => liveLoad().requests,
       tree: () => smp.latest()?.tree ?? smp.sampleNow().tree,
       holdersOf: (clientPort) => findSocketHolders(smp.latest()?.tree ?? smp.sampleNow().tree, tgt.port, clientPort),
@@ -348,7 +356,9 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
       opts, runId, startedAt, target: tgt, phases, checks, outcomes, timeToQuietMs, sampler: smp, shutdown, requestCounts: requestCounts.series, evidenceFloor,
     });
     if (smp.errors > 0) log(`sampler: ${smp.errors} sampling errors (last: ${String(smp.lastError)})`);
-    const final = opts.finalize ? opts.finalize(report) : report;
+    // no credential in anything shown of the run (reports, summaries)
+    const credentials = opts.target.kind === 'reference-proxy' ? [opts.target.proxy.auth] : [];
+    const final = redactReport(opts.finalize ? opts.finalize(report) : report, credentials);
     // writes the formats and points <report-dir>/latest at this run
     const reportPaths = await writeReports(final, runDir, opts.formats ?? ['json'], { warn: (m) => log(`warning: ${m}`) });
     return { report: final, runDir, reportPaths, observations };
@@ -547,6 +557,7 @@ function buildReport(a: {
 
 /** A target that never started still leaves a record where CI looks (report.md, junit.xml, latest). */
 function recordStartFailure(err: TargetStartError, opts: RunOptions, runId: string, startedAt: Date, runDir: string, log: (m: string) => void): void {
+  const startCredentials = opts.target.kind === 'reference-proxy' ? [opts.target.proxy.auth] : [];
   try {
     const written = writeStartFailure(
       {
@@ -556,9 +567,9 @@ function recordStartFailure(err: TargetStartError, opts: RunOptions, runId: stri
         startedAt: startedAt.toISOString(),
         suite: opts.suite.name,
         strategy: opts.strategy,
-        command: err.context.command,
-        message: err.message,
-        stderr: err.context.stderr,
+        command: redactArgv(err.context.command, startCredentials),
+        message: redactSecrets(err.message, startCredentials),
+        stderr: redactSecrets(err.context.stderr, startCredentials),
         exitCode: err.context.exitCode,
         signal: err.context.signal,
       },

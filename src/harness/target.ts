@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import { cliPath } from '../paths.js';
 import type { ProxyOptions } from '../proxy/options.js';
 import { proxyOptionsToArgs } from '../proxy/parse-options.js';
+import { AUTH_ENV } from '../proxy/credentials.js';
 import { parseListening, parsePool, type PoolDeclaration } from '../proxy/protocol.js';
 import { TargetStartError } from '../util/errors.js';
 import { registerCleanup, signalGroup, signalPid } from './cleanup.js';
@@ -105,6 +106,9 @@ export async function launchTarget(spec: TargetSpec, ctx: { runId: string; runDi
   if (spec.kind === 'reference-proxy') {
     host = spec.proxy.host;
     argv = [process.execPath, cliPath(), 'serve', ...proxyOptionsToArgs({ ...spec.proxy, port: 0 })];
+    // credentials by environment, never argv (ps, reports); none set means none inherited either
+    if (spec.proxy.auth) env[AUTH_ENV] = spec.proxy.auth;
+    else delete env[AUTH_ENV];
   } else {
     if (spec.command.length === 0) throw new TargetStartError('empty target command', { command: [], stderr: '', exitCode: null, signal: null });
     host = spec.host ?? '127.0.0.1';

@@ -29,7 +29,7 @@
 // `pool() = { resident: faults.helperProcesses, cap: faults.helperProcesses }` (the zombie canary's log sink
 // is a live child the process keeps; without it the max-children check would flag it, not no-zombies).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ForwardHooks } from './forward.js';
@@ -146,14 +146,19 @@ function leakyAccessLog(leaks: () => boolean): FaultHooks {
   // the log is unlinked at once and every descriptor reopens it through an anchor's /proc link (it still reads
   // `/tmp/handoff-access-<pid>.log (deleted)`): a proxy that is killed runs no close hook, and its log must not
   // stay on disk
-  const path = join(tmpdir(), `handoff-access-${process.pid}.log`);
+  // Created safely: in a private directory of its own (0700, a fresh name), exclusively and never through a
+  // symlink, so nothing planted at a predictable path in the shared temp directory is opened or appended to.
   let anchor: number | null = null;
+  let dir: string | null = null;
   try {
-    anchor = openSync(path, 'a');
+    dir = mkdtempSync(join(tmpdir(), 'handoff-fdleak-'));
+    const path = join(dir, `handoff-access-${process.pid}.log`);
+    anchor = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    rmSync(path, { force: true });
   } catch {
     // no log at all then: the fault just leaks nothing
   } finally {
-    rmSync(path, { force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   }
   let served = 0;
   return {

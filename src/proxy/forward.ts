@@ -10,6 +10,7 @@ import { lookupFor } from './loopback-lookup.js';
 import { splitAbsoluteTarget } from './target.js';
 import { closeAfterDrain, markUnreadBody } from './unread-body.js';
 import { noProgressTimer } from '../util/no-progress-timer.js';
+import { createConnectionPipeline, type ConnectionPipeline, type ConnectionReading } from './pipeline.js';
 import {
   connectPortAllowed,
   destinationAllowed,
@@ -45,10 +46,32 @@ interface ClientState {
   whenIdle: Array<() => void>;
   /** the parser gave up on this connection (it may report more than once) */
   failed: boolean;
+  /** its requests: a bounded number forwarded at once, all cancelled when it closes */
+  pipeline: ConnectionPipeline;
 }
 
-function newClientState(): ClientState {
-  return { active: 0, tunnel: false, current: null, whenIdle: [], failed: false };
+/**
+ * Reading from a client connection, paused the way node:http pauses it itself when answers back up: its
+ * `_paused` flag. A plain pause() would not hold: node:http resumes reading after every request it parses
+ * unless that flag is set (and then pauses its parser too).
+ */
+function connectionReading(socket: net.Socket): ConnectionReading {
+  const s = socket as net.Socket & { _paused?: boolean; parser?: { resume(): void } | null };
+  return {
+    pause: () => {
+      s._paused = true;
+      s.pause();
+    },
+    resume: () => {
+      s._paused = false;
+      s.parser?.resume();
+      s.resume();
+    },
+  };
+}
+
+function newClientState(socket: net.Socket): ClientState {
+  return { active: 0, tunnel: false, current: null, whenIdle: [], failed: false, pipeline: createConnectionPipeline(connectionReading(socket)) };
 }
 
 /** `fn` now if nothing is pending on the connection, else once its last pending response has closed. */
@@ -103,6 +126,11 @@ function hostFields(rawHeaders: readonly string[]): number {
 function maxForwardsOf(value: string | string[] | undefined): number | null {
   const v = Array.isArray(value) ? value[0] : value;
   return v !== undefined && /^\s*\d+\s*$/.test(v) ? Number(v) : null;
+}
+
+/** What the destination policy allows, for a 403's message. */
+function allowedWhere(options: ProxyOptions): string {
+  return options.public ? '--public: only what --allow-host lists; this host only when named exactly' : 'loopback only unless --allow-host';
 }
 
 /** True when the request announces a body (which an early error answer leaves unread). */
@@ -209,12 +237,10 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
     const state = clients.get(socket);
     inFlight++;
     if (state) state.active++;
-    // one 'close' listener per request does the books and releases the upstream side (hot path: a listener
-    // and its closure less per request than one each)
+    // what to do once the client's response has closed (or the connection has): release the upstream side
     let release: (() => void) | undefined;
-    res.on('close', () => {
+    const settle = (): void => {
       inFlight--;
-      release?.();
       if (!state) return;
       state.active--;
       if (state.current?.res === res) state.current = null;
@@ -222,15 +248,27 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
         if (closing) socket.destroySoon();
         for (const fn of state.whenIdle.splice(0)) fn();
       }
+    };
+    const start = (): void => {
+      // answered while it waited its turn (its own body was malformed), or the client is gone (its 'close', which
+      // settles the rest, is still to come): nothing left to forward
+      if (res.writableEnded || res.destroyed || socket.destroyed) return;
+      if (closing) res.setHeader('connection', 'close');
+      try {
+        release = forwardRequest(req, res);
+      } catch (err) {
+        // a bug must cost one request, never the process
+        reply(req, res, 500, `internal error: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    };
+    const cancel = (): void => release?.();
+    if (state) state.current = { req, res, abort: cancel };
+    // one 'close' listener per request (hot path): the pipeline starts the next waiting request from it
+    const done = state ? state.pipeline.admit({ start, cancel, settle }) : (start(), settle);
+    res.on('close', () => {
+      release?.();
+      done();
     });
-    if (closing) res.setHeader('connection', 'close');
-    try {
-      release = forwardRequest(req, res);
-    } catch (err) {
-      // a bug must cost one request, never the process
-      reply(req, res, 500, `internal error: ${err instanceof Error ? err.message : String(err)}`);
-    }
-    if (state) state.current = { req, res, abort: () => release?.() };
   }
 
   /** Max-Forwards 0 on TRACE/OPTIONS: this hop is the recipient and answers itself (RFC 9110 §7.6.2). */
@@ -291,8 +329,8 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
       reply(req, res, 400, 'request target has no host');
       return undefined;
     }
-    if (!destinationAllowed(hostname, options.allowHosts)) {
-      reply(req, res, 403, `destination "${hostname}" is not allowed (loopback only unless --allow-host)`);
+    if (!destinationAllowed(hostname, options.allowHosts, !options.public)) {
+      reply(req, res, 403, `destination "${hostname}" is not allowed (${allowedWhere(options)})`);
       return undefined;
     }
     const maxBody = options.maxBodyBytes;
@@ -322,7 +360,7 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
         agent,
         host: hostname,
         port: url.port ? Number(url.port) : 80,
-        lookup: lookupFor(hostname, options.allowHosts),
+        lookup: lookupFor(hostname, !options.public),
         method: req.method,
         // as the client wrote it: a proxy must not rewrite the path or query (RFC 9110 §7.7)
         path: parts.pathAndQuery,
@@ -488,6 +526,19 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
     };
   }
 
+  /** Would forwardRequest let this request through auth and the destination policy? */
+  function mayContinue(req: http.IncomingMessage): boolean {
+    if (!proxyAuthorized(req.headers['proxy-authorization'], options.auth)) return false;
+    let host: string;
+    try {
+      host = new URL(req.url ?? '').hostname;
+    } catch {
+      return false;
+    }
+    host = host.startsWith('[') ? host.slice(1, -1) : host;
+    return host !== '' && destinationAllowed(host, options.allowHosts, !options.public);
+  }
+
   function onConnect(req: http.IncomingMessage, socket: net.Socket, head: Buffer): void {
     const state = clients.get(socket);
     if (state) state.tunnel = true;
@@ -524,8 +575,8 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
       rawReply(socket, 403, `CONNECT to port ${dest.port} is not allowed (--connect-ports ${options.connectPorts.join(',')})`);
       return;
     }
-    if (!destinationAllowed(dest.host, options.allowHosts)) {
-      rawReply(socket, 403, `destination "${dest.host}" is not allowed (loopback only unless --allow-host)`);
+    if (!destinationAllowed(dest.host, options.allowHosts, !options.public)) {
+      rawReply(socket, 403, `destination "${dest.host}" is not allowed (${allowedWhere(options)})`);
       return;
     }
 
@@ -537,7 +588,7 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
         inFlight--;
       }
     };
-    const upstream = net.connect({ host: dest.host, port: dest.port, allowHalfOpen: true, noDelay: true, lookup: lookupFor(dest.host, options.allowHosts) });
+    const upstream = net.connect({ host: dest.host, port: dest.port, allowHalfOpen: true, noDelay: true, lookup: lookupFor(dest.host, !options.public) });
     trackUpstream(upstream);
     let established = false;
     const connectTimer = setTimeout(() => {
@@ -557,24 +608,28 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
       // pipe() ends the destination when the source ends: a FIN travels through in each direction on its own
       socket.pipe(upstream);
       upstream.pipe(socket);
-      // Bytes either way pass through the client socket (read from it, or written to it), so its idle timer
-      // measures the whole tunnel: an abandoned tunnel must not hold a child (or a descriptor pair) forever.
-      socket.setTimeout(options.tunnelIdleTimeoutMs, () => {
+      // No byte either way for --tunnel-idle-timeout: an abandoned tunnel must not hold a child (or a descriptor
+      // pair) forever. A no-progress timer, so a stalled proxy process does not cut a tunnel that kept moving.
+      const closeBoth = (): void => {
         socket.destroy();
         upstream.destroy();
-      });
+      };
+      let idle = noProgressTimer(options.tunnelIdleTimeoutMs, closeBoth);
+      const moved = (): void => idle.progress();
+      socket.on('data', moved);
+      upstream.on('data', moved);
       // Once one direction has ended, a peer that silently vanished would hold both sockets forever:
       // from then on the tunnel may idle no longer than --upstream-timeout.
+      let bounded = false;
       const bound = (): void => {
-        for (const s of [socket, upstream]) {
-          s.setTimeout(options.upstreamTimeoutMs, () => {
-            socket.destroy();
-            upstream.destroy();
-          });
-        }
+        if (bounded) return;
+        bounded = true;
+        idle.clear();
+        idle = noProgressTimer(Math.min(options.upstreamTimeoutMs, options.tunnelIdleTimeoutMs), closeBoth);
       };
       socket.once('end', bound);
       upstream.once('end', bound);
+      socket.once('close', () => idle.clear());
     });
     upstream.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(connectTimer);
@@ -596,13 +651,34 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
   }
 
   server.on('connection', (socket: net.Socket) => {
-    const state = newClientState();
+    const state = newClientState(socket);
     clients.set(socket, state);
-    socket.once('close', () => clients.delete(socket));
+    socket.once('close', () => {
+      clients.delete(socket);
+      // node:http never closes the responses it queued behind the one on the wire: settle them here
+      state.pipeline.closeAll();
+    });
     if (closing) socket.destroy();
   });
   server.on('request', onRequest);
+  // Expect: 100-continue: the client waits for our word before sending its body. It gets 100 only once auth and
+  // the destination policy have said yes; otherwise forwardRequest answers 407/403/… and the body is never sent.
+  server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (mayContinue(req)) res.writeContinue();
+    onRequest(req, res);
+  });
   server.on('connect', onConnect);
+  // A request asking to Upgrade: without this listener node:http forwards it and silently drops whatever the client
+  // pipelined behind it (the answers then pair with the wrong requests). Node 20 cannot decline an upgrade and
+  // carry on parsing, so it is refused explicitly: 501 and close, after the answers owed before it; nothing is lost
+  // unseen, the client knows its later requests went unanswered.
+  server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket) => {
+    const state = clients.get(socket);
+    if (state) state.tunnel = true; // no longer HTTP to node:http
+    socket.on('error', () => socket.destroy());
+    const protocol = String(req.headers.upgrade ?? '').slice(0, 100);
+    afterPending(state, () => rawReply(socket, 501, `protocol upgrade (to "${protocol}") is not supported by this proxy; the connection closes`));
+  });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
     if (err.code === 'ECONNRESET' || err.code === 'EPIPE' || !socket.writable) {
       socket.destroy();

@@ -28,8 +28,10 @@ export interface ProxyOptions {
   allowHosts: string[];
   /** ports CONNECT may reach */
   connectPorts: number[];
-  /** "user:pass" for Basic proxy auth, or null */
+  /** "user:pass" for Basic proxy auth, or null (from HANDOFF_PROXY_AUTH or --auth-file: credentials.ts) */
   auth: string | null;
+  /** bound to a non-loopback address on purpose (--public): auth required, this host no default destination */
+  public: boolean;
   upstreamTimeoutMs: number;
   headersTimeoutMs: number;
   /** idle keep-alive client connections are closed after this */
@@ -58,6 +60,7 @@ export const DEFAULT_PROXY_OPTIONS: ProxyOptions = {
   allowHosts: [],
   connectPorts: [443],
   auth: null,
+  public: false,
   upstreamTimeoutMs: 30_000,
   headersTimeoutMs: 10_000,
   keepAliveTimeoutMs: 5_000,

@@ -2,6 +2,7 @@
 import { DEFAULT_PROXY_OPTIONS, FAULTS, STRATEGIES, type FaultName, type ProxyOptions, type StrategyName } from './options.js';
 import { UsageError } from '../util/errors.js';
 import { parseCount, parseDuration } from '../util/duration.js';
+import { AUTH_ENV } from './credentials.js';
 
 export interface RawProxyFlags {
   strategy?: string;
@@ -16,7 +17,12 @@ export interface RawProxyFlags {
   faultRate?: string;
   allowHost?: string;
   connectPorts?: string;
+  /** refused: a password on the command line (credentials.ts says how they are passed) */
   auth?: string;
+  /** a 0600 file holding user:pass (read by credentials.ts, not here) */
+  authFile?: string;
+  /** bind a non-loopback --host on purpose (commander gives true) */
+  public?: string | boolean;
   upstreamTimeout?: string;
   headersTimeout?: string;
   keepAliveTimeout?: string;
@@ -30,7 +36,7 @@ export interface RawProxyFlags {
 /** Every flag of `handoff serve` that configures the reference proxy (camelCase), in --help order. */
 export const PROXY_FLAG_KEYS: readonly (keyof RawProxyFlags)[] = [
   'strategy', 'port', 'host', 'handoff', 'spares', 'maxChildren', 'workers', 'maxConnectionsPerChild', 'fault', 'faultRate', 'allowHost',
-  'connectPorts', 'auth', 'upstreamTimeout', 'headersTimeout', 'keepAliveTimeout', 'maxBody', 'maxHeaderSize', 'shutdownGrace',
+  'connectPorts', 'auth', 'authFile', 'public', 'upstreamTimeout', 'headersTimeout', 'keepAliveTimeout', 'maxBody', 'maxHeaderSize', 'shutdownGrace',
   'childLinger', 'tunnelIdleTimeout',
 ];
 
@@ -93,13 +99,14 @@ export function parseProxyFlags(raw: RawProxyFlags): ProxyOptions {
     });
   }
   if (raw.auth !== undefined) {
-    if (!/^[^:]+:.*$/.test(raw.auth)) throw new UsageError('invalid --auth (expected user:pass)');
-    o.auth = raw.auth;
+    throw new UsageError(`--auth would put the password on the command line (ps, shell history): set ${AUTH_ENV}=user:pass or use --auth-file <file> (mode 0600)`);
   }
+  if (raw.public !== undefined) o.public = raw.public === true || raw.public === 'true';
   // a deadline of 0 would fire at once (every request a 504): at least 1 ms
   if (raw.upstreamTimeout !== undefined) o.upstreamTimeoutMs = parseDuration(raw.upstreamTimeout, '--upstream-timeout', 1);
   if (raw.headersTimeout !== undefined) o.headersTimeoutMs = parseDuration(raw.headersTimeout, '--headers-timeout', 1);
-  if (raw.keepAliveTimeout !== undefined) o.keepAliveTimeoutMs = parseDuration(raw.keepAliveTimeout, '--keep-alive-timeout');
+  // 0 would mean "never" to node:http (idle connections held forever), not "at once": at least 1 ms
+  if (raw.keepAliveTimeout !== undefined) o.keepAliveTimeoutMs = parseDuration(raw.keepAliveTimeout, '--keep-alive-timeout', 1);
   if (raw.maxBody !== undefined) o.maxBodyBytes = parseCount(raw.maxBody, '--max-body');
   if (raw.maxHeaderSize !== undefined) o.maxHeaderSize = parseCount(raw.maxHeaderSize, '--max-header-size', 1024);
   if (raw.shutdownGrace !== undefined) o.shutdownGraceMs = parseDuration(raw.shutdownGrace, '--shutdown-grace');
@@ -176,7 +183,8 @@ export function proxyOptionsToArgs(o: ProxyOptions): string[] {
   if (o.fault && o.faultRate !== d.faultRate) a.push('--fault-rate', String(o.faultRate));
   if (o.allowHosts.length) a.push('--allow-host', o.allowHosts.join(','));
   if (o.connectPorts.join(',') !== d.connectPorts.join(',')) a.push('--connect-ports', o.connectPorts.join(','));
-  if (o.auth) a.push('--auth', o.auth);
+  // credentials go by environment (target.ts sets HANDOFF_PROXY_AUTH), never on this argv
+  if (o.public) a.push('--public');
   if (o.upstreamTimeoutMs !== d.upstreamTimeoutMs) a.push('--upstream-timeout', `${o.upstreamTimeoutMs}ms`);
   if (o.headersTimeoutMs !== d.headersTimeoutMs) a.push('--headers-timeout', `${o.headersTimeoutMs}ms`);
   if (o.keepAliveTimeoutMs !== d.keepAliveTimeoutMs) a.push('--keep-alive-timeout', `${o.keepAliveTimeoutMs}ms`);

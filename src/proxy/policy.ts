@@ -1,5 +1,6 @@
 // Who may go where: destination allow-list (loopback by default), CONNECT ports, Basic proxy auth.
 // Pure decisions, no I/O: forward.ts asks, and answers 403/407 itself.
+import { createHash, timingSafeEqual } from 'node:crypto';
 
 export const AUTH_REALM = 'handoff';
 
@@ -22,13 +23,25 @@ export function isLoopbackHost(host: string): boolean {
   return m !== null && m.slice(1).every((o) => Number(o) <= 255) && m[1] === '127';
 }
 
-/**
- * May the proxy open a connection to this host? Loopback always; otherwise only what --allow-host lists:
- * an exact name or address, `*.example.com` for subdomains, or `*` for anything.
- */
-export function destinationAllowed(host: string, allowHosts: readonly string[]): boolean {
-  if (isLoopbackHost(host)) return true;
+/** The unspecified address (0.0.0.0, ::): a connection to it reaches this host's own services. */
+function isUnspecified(host: string): boolean {
   const h = bare(host);
+  return h === '0.0.0.0' || h === '::' || h === '0:0:0:0:0:0:0:0' || h === '::ffff:0.0.0.0' || h === '::ffff:0:0';
+}
+
+/** A destination on this host: loopback, or the unspecified address that reaches the same services. */
+export function isThisHost(host: string): boolean {
+  return isLoopbackHost(host) || isUnspecified(host);
+}
+
+/**
+ * May the proxy open a connection to this host? This host (loopback) when `loopbackByDefault` (not under
+ * --public), or when --allow-host names it exactly; otherwise only what --allow-host lists: an exact name or
+ * address, `*.example.com` for subdomains, or `*` for anything else.
+ */
+export function destinationAllowed(host: string, allowHosts: readonly string[], loopbackByDefault = true): boolean {
+  const h = bare(host);
+  if (isThisHost(host)) return loopbackByDefault || allowHosts.some((entry) => bare(entry) === h);
   return allowHosts.some((entry) => {
     const a = bare(entry);
     if (a === '*') return true;
@@ -50,11 +63,10 @@ export function parseAuthority(target: string): { host: string; port: number } |
   return { host: m[1].startsWith('[') ? m[1].slice(1, -1) : m[1], port };
 }
 
-/** Compare without an early exit so a wrong password takes as long as a right one. */
+/** Equal texts? Their digests are compared in constant time, so the time taken tells nothing of either. */
 function sameText(a: string, b: string): boolean {
-  let diff = a.length ^ b.length;
-  for (let i = 0; i < Math.max(a.length, b.length); i++) diff |= (a.charCodeAt(i) | 0) ^ (b.charCodeAt(i) | 0);
-  return diff === 0;
+  const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+  return timingSafeEqual(digest(a), digest(b));
 }
 
 /**

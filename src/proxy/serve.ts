@@ -3,6 +3,7 @@
 import type { ProxyOptions } from './options.js';
 import { formatListening, formatPool, formatStats } from './protocol.js';
 import { loadStrategy } from './strategies/index.js';
+import { assertBindPolicy } from './bind-policy.js';
 import { TargetStartError } from '../util/errors.js';
 
 /** stderr may be a pipe whose reader is gone: a log line must never become an error of its own. */
@@ -15,6 +16,8 @@ function log(line: string): void {
 }
 
 export async function serve(options: ProxyOptions): Promise<void> {
+  // before anything binds: a non-loopback address without --public and credentials is a usage error
+  assertBindPolicy(options);
   // A closed stdout/stderr (harness gone) raises EPIPE asynchronously; ignore it rather than die or loop.
   process.stdout.on('error', () => {});
   process.stderr.on('error', () => {});

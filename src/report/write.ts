@@ -7,6 +7,7 @@ import { renderMarkdown } from './markdown.js';
 import { renderHtml } from './html.js';
 import { renderJunit } from './junit.js';
 import { updateLatest } from './latest.js';
+import { redactReport } from './redact.js';
 
 export type ReportFormat = 'json' | 'md' | 'html' | 'junit';
 
@@ -26,8 +27,10 @@ export interface WriteOptions {
   warn?: (message: string) => void;
 }
 
-/** Renders one format. json is the report itself, pretty-printed. */
-export function renderReport(report: Report, format: ReportFormat): string {
+/** Renders one format. json is the report itself, pretty-printed. Credentials are masked whatever the format
+ * (a re-rendered older run may still carry them). */
+export function renderReport(unmasked: Report, format: ReportFormat): string {
+  const report = redactReport(unmasked);
   switch (format) {
     case 'json':
       return JSON.stringify(report, null, 2) + '\n';
@@ -51,7 +54,7 @@ export async function writeReports(report: Report, dir: string, formats: ReportF
     writeFileSync(file, renderReport(report, format));
     written.push(file);
   }
-  announceRun(dir, () => renderMarkdown(report), options);
+  announceRun(dir, () => renderReport(report, 'md'), options);
   return written;
 }
 

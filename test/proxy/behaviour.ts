@@ -132,8 +132,8 @@ async function suite(t: Tap, opts: BehaviourOptions): Promise<void> {
   const deadPort = await closedPort();
   const o = (path: string): string => `http://127.0.0.1:${origin.port}${path}`;
 
-  const launch = async (args: string[]): Promise<ProxyProcess> => {
-    const p = await startProxy(opts.strategy, [...args, ...extra]);
+  const launch = async (args: string[], env: NodeJS.ProcessEnv = {}): Promise<ProxyProcess> => {
+    const p = await startProxy(opts.strategy, [...args, ...extra], 20_000, env);
     cleanups.push(() => p.killGroup());
     return p;
   };
@@ -499,7 +499,7 @@ async function suite(t: Tap, opts: BehaviourOptions): Promise<void> {
   });
 
   await test('auth', 'Basic proxy auth: 407 with Proxy-Authenticate when missing or wrong; consumed when right', async (t) => {
-    const p = (await launch(['--auth', 'user:s3cret', ...connectPorts])).port;
+    const p = (await launch(connectPorts, { HANDOFF_PROXY_AUTH: 'user:s3cret' })).port;
     let r = await rawExchange(p, `GET ${o('/a')} HTTP/1.1\r\nHost: a\r\n\r\n`);
     t.equal(r.status, 407, 'missing → 407');
     t.match(r.headers['proxy-authenticate'], /^Basic realm=/, 'Proxy-Authenticate: Basic');

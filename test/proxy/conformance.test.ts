@@ -303,3 +303,71 @@ t.test('origin answers that cannot be relayed as they are', async (t) => {
     s.destroy();
   });
 });
+
+t.test('an Upgrade request is refused (501, close) and nothing pipelined behind it is lost unseen', async (t) => {
+  origin.seen.length = 0;
+  await withProxy({}, async (port) => {
+    const s = await connect(port);
+    // three requests in one write: an ordinary one, an Upgrade, one behind it
+    s.write(
+      `GET ${at('/before')} HTTP/1.1\r\nHost: x\r\n\r\n` +
+        `GET ${at('/ws')} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n` +
+        `GET ${at('/after')} HTTP/1.1\r\nHost: x\r\n\r\n`,
+    );
+    const raw = await readAll(s, 5_000);
+    const statuses = [...raw.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1]);
+    t.same(statuses, ['200', '501'], 'the one before is answered, the upgrade refused, then the connection ends');
+    t.match(raw, /for \/before/);
+    t.match(raw, /501 Not Implemented[^]*connection: close/i);
+  });
+  t.same(origin.seen.map((r) => r.url), ['/before'], 'neither the upgrade nor what followed reached the origin');
+});
+
+t.test('Expect: 100-continue is answered only once auth and policy said yes', async (t) => {
+  await withProxy({ auth: 'u:p' }, async (port) => {
+    const ask = async (target: string, auth: string): Promise<string> => {
+      const s = await connect(port);
+      s.write(`PUT ${target} HTTP/1.1\r\nHost: x\r\n${auth}Content-Length: 4\r\nExpect: 100-continue\r\n\r\n`);
+      const first = await readResponse(s, 5_000, { noBody: true });
+      s.destroy();
+      return String(first.status);
+    };
+    const good = `Proxy-Authorization: Basic ${Buffer.from('u:p').toString('base64')}\r\n`;
+    t.equal(await ask(at('/up'), ''), '407', 'no credentials: 407, no 100 first');
+    t.equal(await ask('http://192.0.2.1/up', good), '403', 'a refused destination: 403, no 100 first');
+    t.equal(await ask(at('/up'), good), '100', 'allowed: 100 Continue');
+  });
+});
+
+t.test('the tunnel idle timeout is a no-progress timer: a stalled proxy does not cut a tunnel that kept moving', async (t) => {
+  const echo = net.createServer((s) => s.pipe(s));
+  await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
+  t.teardown(() => echo.close());
+  const echoPort = (echo.address() as net.AddressInfo).port;
+  await withProxy({ connectPorts: [echoPort], tunnelIdleTimeoutMs: 300 }, async (port) => {
+    const s = await connect(port);
+    s.write(`CONNECT 127.0.0.1:${echoPort} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    t.equal((await readResponse(s, 5_000, { noBody: true })).status, 200);
+    s.resume();
+    await new Promise((r) => setTimeout(r, 250));
+    s.write('a');
+    await new Promise((r) => setTimeout(r, 10));
+    // a byte goes out, then this process (the proxy's too) stalls past the deadline: the byte is there when it
+    // wakes, but expired timers run before the I/O is delivered
+    s.write('b');
+    const until = Date.now() + 450;
+    while (Date.now() < until) {
+      // busy: a descheduled or overloaded proxy
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    t.notOk(s.destroyed || s.readableEnded, 'the tunnel is still open after the stall');
+    const closedAt = Date.now();
+    // the client connection is half-open capable: the proxy's close shows as its FIN (or a reset)
+    const ended = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 3_000);
+      for (const ev of ['end', 'close', 'error']) s.once(ev, () => (clearTimeout(timer), resolve(true)));
+    });
+    s.destroy();
+    t.ok(ended && Date.now() - closedAt < 2_000, 'and idle afterwards, it is closed');
+  });
+});

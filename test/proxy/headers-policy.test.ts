@@ -1,7 +1,7 @@
 // Pure parts of the proxy: hop-by-hop stripping, Via, framing conflicts, destination/port/auth policy.
 import t from 'tap';
 import { appendVia, connectionTokens, endToEndHeaders, hasConflictingFraming } from '../../src/proxy/headers.js';
-import { lookupFor, loopbackAnswers, loopbackOnlyLookup } from '../../src/proxy/loopback-lookup.js';
+import { foreignAnswers, foreignOnlyLookup, localhostLookup, lookupFor } from '../../src/proxy/loopback-lookup.js';
 import {
   connectPortAllowed,
   destinationAllowed,
@@ -73,6 +73,7 @@ t.test('proxyAuthorized', async (t) => {
   t.notOk(proxyAuthorized(b('u:x'), 'u:p'), 'wrong password');
   t.notOk(proxyAuthorized(b('u:p'), 'u:pp'), 'prefix is not enough');
   t.notOk(proxyAuthorized('Bearer abc', 'u:p'), 'other scheme');
+  t.notOk(proxyAuthorized(b('u:p\u0000'), 'u:p'), 'a trailing NUL is not the same text');
 });
 
 t.test('IPv4-mapped loopback is loopback however it is written', async (t) => {
@@ -82,25 +83,37 @@ t.test('IPv4-mapped loopback is loopback however it is written', async (t) => {
   t.notOk(isLoopbackHost('::ffff:a00:1'), '::ffff:10.0.0.1');
 });
 
-t.test('names allowed only as loopback resolve to loopback addresses only', async (t) => {
-  t.equal(lookupFor('localhost', []), loopbackOnlyLookup);
-  t.equal(lookupFor('app.localhost', []), loopbackOnlyLookup);
-  t.equal(lookupFor('app.localhost', ['app.localhost']), undefined, 'named by --allow-host: resolved freely');
-  t.equal(lookupFor('127.0.0.1', []), undefined, 'a literal needs no lookup');
-  t.equal(lookupFor('example.com', ['example.com']), undefined);
+t.test('localhost names are answered by the proxy itself (RFC 6761 §6.3), never by a resolver', async (t) => {
+  t.equal(lookupFor('localhost'), localhostLookup);
+  t.equal(lookupFor('localhost.'), localhostLookup, 'the absolute form too');
+  t.equal(lookupFor('app.localhost'), localhostLookup);
+  t.equal(lookupFor('127.0.0.1'), undefined, 'a literal needs no lookup');
+  t.equal(lookupFor('example.com'), undefined, 'other names: the system resolver');
+  t.equal(lookupFor('example.com', false), foreignOnlyLookup, 'under --public: answers on this host refused');
+  const all = await new Promise<unknown>((resolve) => localhostLookup('evil.localhost', { all: true }, (err, a) => resolve(err ?? a)));
+  t.same(all, [{ address: '127.0.0.1', family: 4 }, { address: '::1', family: 6 }]);
+  const v6 = await new Promise<unknown>((resolve) => localhostLookup('localhost.', { family: 6 }, (err, a) => resolve(err ?? a)));
+  t.equal(v6, '::1');
   t.same(
-    loopbackAnswers([
+    foreignAnswers([
       { address: '10.0.0.5', family: 4 },
       { address: '127.0.0.2', family: 4 },
+      { address: '0.0.0.0', family: 4 },
       { address: '::1', family: 6 },
-      { address: '2001:db8::1', family: 6 },
     ]),
-    [{ address: '127.0.0.2', family: 4 }, { address: '::1', family: 6 }],
+    [{ address: '10.0.0.5', family: 4 }],
   );
-  const resolved = await new Promise<unknown>((resolve) =>
-    loopbackOnlyLookup('localhost', { all: true }, (err, addresses) => resolve(err ?? addresses)),
-  );
-  t.ok(Array.isArray(resolved) && resolved.length > 0, 'localhost itself still resolves');
+});
+
+t.test('under --public this host is no destination unless --allow-host names it exactly', async (t) => {
+  t.ok(destinationAllowed('127.0.0.1', []), 'by default loopback is allowed');
+  t.ok(destinationAllowed('0.0.0.0', []), 'the unspecified address is this host too');
+  t.notOk(destinationAllowed('127.0.0.1', [], false));
+  t.notOk(destinationAllowed('localhost', ['*'], false), '* means anything else, not this host');
+  t.notOk(destinationAllowed('0.0.0.0', ['*'], false));
+  t.notOk(destinationAllowed('[::]', ['*'], false));
+  t.ok(destinationAllowed('127.0.0.1', ['127.0.0.1'], false), 'named exactly');
+  t.ok(destinationAllowed('example.com', ['*'], false));
 });
 
 t.test('a Connection header cannot remove Content-Length (the body would go out unframed)', async (t) => {

@@ -21,7 +21,7 @@ export interface AbuseOptions {
 }
 
 const head = (env: CaseEnv, method: string, path: string, extra: string[] = []): string =>
-  [`${method} ${env.requestTarget(path)} HTTP/1.1`, `Host: ${env.authority}`, ...extra].join('\r\n') + '\r\n\r\n';
+  `${[`${method} ${env.requestTarget(path)} HTTP/1.1`, `Host: ${env.authority}`, ...extra].join('\r\n')}\r\n${env.authLine}\r\n`;
 
 
 const run = (env: CaseEnv, steps: Step[]) => runExchange(env.ctx.target, steps, env.ctx.signal);
@@ -60,7 +60,7 @@ const BUILDERS: Record<string, (o: AbuseOptions) => Case> = {
   ], true),
   // headers one byte at a time, never finished: the headers timeout must close the connection
   slowloris: abuseCase('slowloris', [408, 'close'], (env, o) => [
-    { trickle: `GET ${env.requestTarget(tokenPath(env.token))} HTTP/1.1\r\nHost: ${env.authority}\r\nX-Slow: ${'s'.repeat(10_000)}`, gapMs: o.slowGapMs, stopAfterMs: o.slowBoundMs },
+    { trickle: `GET ${env.requestTarget(tokenPath(env.token))} HTTP/1.1\r\nHost: ${env.authority}\r\n${env.authLine}X-Slow: ${'s'.repeat(10_000)}`, gapMs: o.slowGapMs, stopAfterMs: o.slowBoundMs },
     { until: 'closed', timeoutMs: 1_000 },
   ]),
   'malformed-request-line': abuseCase('malformed-request-line', [400], () => [

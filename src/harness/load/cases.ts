@@ -6,7 +6,7 @@
 import type { ProtocolFinding } from '../../model/report.js';
 import { UsageError } from '../../util/errors.js';
 import { checkToken } from './flood.js';
-import { IncidentLog, latencySummary, type LoadContext, type LoadGenerator, type LoadOutcome, roundMs } from './generator.js';
+import { authLine, IncidentLog, latencySummary, type LoadContext, type LoadGenerator, type LoadOutcome, roundMs } from './generator.js';
 import type { Exchange } from './raw-exchange.js';
 
 /**
@@ -27,6 +27,8 @@ export interface CaseEnv {
   requestTarget(path: string, authority?: string): string;
   /** Host header value for the origin */
   authority: string;
+  /** the Proxy-Authorization line to put in a request head ('' when none is required) */
+  authLine: string;
   timeoutMs: number;
 }
 
@@ -120,6 +122,7 @@ export class CaseGenerator implements LoadGenerator {
         ctx,
         token,
         authority,
+        authLine: ctx.mode === 'proxy' ? authLine(ctx) : '',
         timeoutMs: this.config.timeoutMs,
         requestTarget: (path, auth = authority) => (ctx.mode === 'proxy' ? `http://${auth}${path}` : path),
       };

@@ -5,7 +5,7 @@ import net from 'node:net';
 import { tokenPath } from '../origin/token.js';
 import { EntryReader } from './entry.js';
 import { checkToken } from './flood.js';
-import { holderLookup, IncidentLog, latencySummary, type GeneratorFactory, type LoadContext, type LoadGenerator, type LoadOutcome, roundMs } from './generator.js';
+import { authLine, holderLookup, IncidentLog, latencySummary, type GeneratorFactory, type LoadContext, type LoadGenerator, type LoadOutcome, roundMs } from './generator.js';
 import { parseResponse } from './http-response.js';
 import { takeRamp, withRamp } from './ramp.js';
 
@@ -63,7 +63,7 @@ export class ChurnGenerator implements LoadGenerator {
     const { origin, mode } = ctx;
     const authority = mode === 'proxy' ? `${origin.host}:${origin.port}` : `${ctx.target.host}:${ctx.target.port}`;
     const targetPrefix = mode === 'proxy' ? `http://${authority}` : '';
-    const headTail = ` HTTP/1.1\r\nHost: ${authority}\r\nConnection: close\r\n\r\n`;
+    const headTail = ` HTTP/1.1\r\nHost: ${authority}\r\n${mode === 'proxy' ? authLine(ctx) : ''}Connection: close\r\n\r\n`;
     const connectOptions = { host: ctx.target.host, port: ctx.target.port };
 
     const one = (id: string): Promise<ConnResult> =>

@@ -133,6 +133,10 @@ export class FloodGenerator implements LoadGenerator {
     let seq = 0;
     const { origin, mode } = ctx;
     const originAuthority = `${origin.host}:${origin.port}`;
+    // the same object for every request: autocannon copies it into each request head
+    const proxyHeaders: Record<string, string> = ctx.proxyAuthorization
+      ? { host: originAuthority, 'proxy-authorization': ctx.proxyAuthorization }
+      : { host: originAuthority };
     const sizeQuery = this.config.size > 0 ? `?size=${this.config.size}` : '';
     const started = Date.now();
     let resolveDone!: (r: autocannon.Result) => void;
@@ -159,7 +163,7 @@ export class FloodGenerator implements LoadGenerator {
             context.n = ++seq;
             const path = tokenPath(token) + sizeQuery;
             return mode === 'proxy'
-              ? { ...req, path: `http://${originAuthority}${path}`, headers: { host: originAuthority } }
+              ? { ...req, path: `http://${originAuthority}${path}`, headers: proxyHeaders }
               : { ...req, path, headers: { host: `${ctx.target.host}:${ctx.target.port}` } };
           },
           onResponse: (status: number, body: string, context: TokenContext) => {

@@ -41,9 +41,14 @@ export interface LoadContext {
    * they are protocol findings, reported apart. The reference proxy's are always checked exactly.
    */
   strictProtocol?: boolean;
+  /** Proxy-Authorization value the target requires (the reference proxy run with credentials); every generator sends it */
+  proxyAuthorization?: string;
   /** a later round of the load phase (rounds.ts) runs each generator this many times its own duration */
   durationScale?: number;
 }
+
+/** The Proxy-Authorization line of a raw request head ('' when the target requires none). */
+export const authLine = (ctx: LoadContext): string => (ctx.proxyAuthorization ? `Proxy-Authorization: ${ctx.proxyAuthorization}\r\n` : '');
 
 /** A generator's duration in this round. */
 export const roundMs = (ctx: LoadContext, ownMs: number): number => ownMs * (ctx.durationScale ?? 1);

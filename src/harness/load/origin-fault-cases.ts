@@ -17,7 +17,7 @@ export interface OriginFaultOptions {
   hangWaitMs: number;
 }
 
-const get = (env: CaseEnv, target: string, host = env.authority): string => `GET ${target} HTTP/1.1\r\nHost: ${host}\r\n\r\n`;
+const get = (env: CaseEnv, target: string, host = env.authority): string => `GET ${target} HTTP/1.1\r\nHost: ${host}\r\n${env.authLine}\r\n`;
 
 function faultCase(name: string, kind: OriginFault, expect: Expectation[], query: (o: OriginFaultOptions) => Record<string, number>, wait?: (o: OriginFaultOptions) => number, foreignExpect?: readonly Expectation[]) {
   return (o: OriginFaultOptions): Case => ({

@@ -12,7 +12,7 @@
 import net from 'node:net';
 import { echoTrailer } from '../origin/tcp-echo.js';
 import { EntryReader } from './entry.js';
-import { holderLookup, IncidentLog, latencySummary, type GeneratorFactory, type LoadContext, type LoadGenerator, type LoadOutcome, roundMs } from './generator.js';
+import { authLine, holderLookup, IncidentLog, latencySummary, type GeneratorFactory, type LoadContext, type LoadGenerator, type LoadOutcome, roundMs } from './generator.js';
 
 export interface TunnelConfig {
   durationMs: number;
@@ -146,7 +146,7 @@ export class TunnelGenerator implements LoadGenerator {
           if (!settled && halfClose === 'carried') socket.end();
         };
         socket.on('connect', () => {
-          socket.write(`CONNECT ${echo.host}:${echo.port} HTTP/1.1\r\nHost: ${echo.host}:${echo.port}\r\n\r\n`);
+          socket.write(`CONNECT ${echo.host}:${echo.port} HTTP/1.1\r\nHost: ${echo.host}:${echo.port}\r\n${authLine(ctx)}\r\n`);
         });
         socket.on('data', (chunk: Buffer) => {
           if (!established) {
