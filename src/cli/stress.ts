@@ -126,7 +126,7 @@ export function stressOptionsFromFlags(flags: Record<string, unknown>, command: 
 }
 
 /** `--suite all`: a failure outranks an inconclusive run, which outranks a pass. */
-const EXIT_RANK: Record<number, number> = { [EXIT.pass]: 0, [EXIT.inconclusive]: 1, [EXIT.fail]: 2 };
+const EXIT_RANK: Record<number, number> = { [EXIT.pass]: 0, [EXIT.inconclusive]: 1, [EXIT.fail]: 2, [EXIT.interrupted]: 3 };
 const worseExit = (a: number, b: number): number => ((EXIT_RANK[b] ?? 3) > (EXIT_RANK[a] ?? 3) ? b : a);
 
 export async function runStressCommand(
@@ -149,6 +149,8 @@ export async function runStressCommand(
       const options = stressOptionsFromFlags(name === undefined ? flags : { ...flags, suite: name }, command, config);
       const gate = gateOf(config);
       options.finalize = (report) => (gate.thresholds.length || gate.allowList.length ? applyGate(report, gate) : report);
+      // what must be seen even with --quiet (the latest pointer not updated, a failed start's record)
+      options.warn = (m) => err(`handoff: warning: ${m}\n`);
       const progress = flags.quiet ? null : createProgress({ write: err, tty: !io.stderr && process.stderr.isTTY === true, columns: process.stderr.columns });
       if (progress) {
         options.log = progress.log;
@@ -158,6 +160,8 @@ export async function runStressCommand(
       const result = await runStress(options).finally(() => progress?.stop());
       out(formatSummary(result.report, join(result.runDir, 'report.json')));
       worst = worseExit(worst, result.report.exitCode);
+      // an interrupted run stops `--suite all` too
+      if (result.report.verdict === 'interrupted') break;
     }
     exitCode = worst;
     return exitCode;
