@@ -17,6 +17,7 @@ import { parseReadyTimeout, parseRunOverrides } from '../harness/run-overrides.j
 import { loadSuite, parseSuite, suiteNames, type Suite } from '../harness/suite.js';
 import { mergeProxyFlags } from '../harness/suite-target.js';
 import { checkNofile } from '../harness/nofile.js';
+import { parseIgnorePattern } from '../harness/ignore-pattern.js';
 import { createProgress } from './progress.js';
 import { formatSummary } from './summary.js';
 import type { TargetSpec } from '../harness/target.js';
@@ -89,15 +90,8 @@ export function stressOptionsFromFlags(flags: Record<string, unknown>, command: 
   }
 
   checkNofile(nofile, !commandTarget);
-  const ignore = (Array.isArray(flags.ignore) ? flags.ignore : flags.ignore === undefined ? [] : [flags.ignore]).map((pattern) => {
-    // an empty pattern matches every process: `--ignore "$UNSET"` would silently switch the checks off
-    if (String(pattern).trim() === '') throw new UsageError('--ignore: an empty pattern would match every process');
-    try {
-      return new RegExp(String(pattern));
-    } catch (err) {
-      throw new UsageError(`--ignore: invalid regular expression ${JSON.stringify(pattern)}: ${(err as Error).message}`);
-    }
-  });
+  // a pattern matching every process (`--ignore "$UNSET"`, `^`) would silently switch the checks off: refused
+  const ignore = (Array.isArray(flags.ignore) ? flags.ignore : flags.ignore === undefined ? [] : [flags.ignore]).map((pattern) => parseIgnorePattern(String(pattern), '--ignore'));
   const { durationMs, connections, drainMs, sampleHz = 10, loadCapMs } = parseRunOverrides({
     duration: str(flags, 'duration'),
     connections: str(flags, 'connections'),
