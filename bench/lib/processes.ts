@@ -45,9 +45,9 @@ export async function startProxy(label: string, options: Partial<ProxyOptions>, 
       if (stopped) return;
       stopped = true;
       try {
-        await target.killGroup(1_000);
+        await target.sweep({ graceMs: 1_000 });
       } finally {
-        target.dispose();
+        await target.dispose();
       }
     },
   };

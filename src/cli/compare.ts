@@ -16,6 +16,7 @@ import type { Report } from '../model/report.js';
 import { TargetStartError, UsageError } from '../util/errors.js';
 import { version } from '../version.js';
 import { runMetrics, runStatusOf } from '../compare/aggregate.js';
+import { EXIT } from '../model/report.js';
 import { buildComparison } from '../compare/build.js';
 import { interleave, parseRepeat, parseStrategyList, planTargets } from '../compare/plan.js';
 import { formatCompareSummary } from '../compare/text.js';
@@ -41,6 +42,8 @@ export interface CompareResult {
   comparison: Comparison;
   dir: string;
   paths: string[];
+  /** a run was interrupted (SIGINT/SIGTERM): the comparison stopped there (exit 130) */
+  interrupted: boolean;
 }
 
 function str(flags: Record<string, unknown>, key: string): string | undefined {
@@ -114,6 +117,7 @@ export async function runComparison(opts: CompareOptions): Promise<CompareResult
   const runs: CompareRun[] = [];
   const reports = new Map<number, Report>();
   const didNotStart = new Set<number>();
+  let interrupted = false;
   // each run would append its own Markdown to GitHub's step summary: the comparison's goes there instead
   const stepSummary = process.env.GITHUB_STEP_SUMMARY;
   delete process.env.GITHUB_STEP_SUMMARY;
@@ -133,6 +137,12 @@ export async function runComparison(opts: CompareOptions): Promise<CompareResult
       log(`${tag} …`);
       try {
         const result = await runStress({ ...run, reportDir: runsDir, runId, log: opts.log ? (line) => log(`${tag} ${line}`) : undefined });
+        if (result.report.verdict === 'interrupted') {
+          // a Ctrl-C or a cancelled job stops the whole comparison, not just this run
+          interrupted = true;
+          log(`${tag} interrupted: the comparison stops here`);
+          break;
+        }
         const status = runStatusOf(result.report);
         reports.set(s.order, result.report);
         const metrics = runMetrics(result.report);
@@ -175,7 +185,7 @@ export async function runComparison(opts: CompareOptions): Promise<CompareResult
       log(`warning: could not append to the step summary ${stepSummary}: ${(err as Error).message}`);
     }
   }
-  return { comparison, dir, paths };
+  return { comparison, dir, paths, interrupted };
 }
 
 export async function runCompareCommand(
@@ -188,11 +198,11 @@ export async function runCompareCommand(
   try {
     const options = compareOptionsFromFlags(flags, loadConfig(flags.config as string | undefined));
     if (!flags.quiet) options.log = (line) => err(`handoff: ${line}\n`);
-    const { comparison, paths } = await runComparison(options);
+    const { comparison, paths, interrupted } = await runComparison(options);
     const main = paths.find((p) => p.endsWith('.md')) ?? paths[0];
     const rel = relative(process.cwd(), main);
     out(formatCompareSummary(comparison, rel.startsWith('..') ? main : rel));
-    exitCode = comparison.exitCode;
+    exitCode = interrupted ? EXIT.interrupted : comparison.exitCode;
     return exitCode;
   } catch (e) {
     exitCode = (e as { exitCode?: number }).exitCode ?? 70;

@@ -2,9 +2,10 @@
 // handoff: serve | stress | compare | report | build-native. Commands load their modules lazily so `serve` (which
 // runs inside every target) never pays for the harness.
 import { Command, CommanderError, Option } from 'commander';
-import { UsageError, TargetStartError } from '../util/errors.js';
+import { ReportWriteError, UsageError, TargetStartError } from '../util/errors.js';
 import { STRATEGIES, FAULTS } from '../proxy/options.js';
 import { version } from '../version.js';
+import { neutralizeControls } from '../util/terminal.js';
 
 function proxyFlags(cmd: Command): Command {
   return cmd
@@ -94,9 +95,12 @@ Credentials for the reference proxy: HANDOFF_PROXY_AUTH=user:pass or --auth-file
   command line; the generators send them and every report masks them.`,
   )
   .action(async (command: string[], flags) => {
+    if (await superviseHarness()) return;
     const { runStressCommand } = await import('./stress.js');
     await adoptOrphansOfTargets();
     process.exitCode = await runStressCommand(flags, command);
+    // an interrupted run leaves waits of its abandoned phase behind: nothing of them matters any more
+    if (process.exitCode === 130) process.exit(130);
   });
 
 /**
@@ -105,9 +109,23 @@ Credentials for the reference proxy: HANDOFF_PROXY_AUTH=user:pass or --auth-file
  */
 async function adoptOrphansOfTargets(): Promise<void> {
   const { becomeSubreaper } = await import('../harness/subreaper.js');
+  const { connectToSupervisor } = await import('../harness/supervisor.js');
   const off = becomeSubreaper();
   // one line, never silent: without adoption a daemon that drops the run's marker cannot be found
   if (off) process.stderr.write(`handoff: orphan adoption is off (${off}); only processes carrying the run marker are found\n`);
+  connectToSupervisor();
+}
+
+/**
+ * The first process of `stress` / `compare` becomes the supervisor (harness/supervisor.ts) and runs the harness
+ * as its child; true when it did (the exit code is set), false when this process is the harness.
+ */
+async function superviseHarness(): Promise<boolean> {
+  const { superviseHarness: supervise } = await import('../harness/supervisor.js');
+  const code = await supervise();
+  if (code === null) return false;
+  // nothing of the supervisor's may keep it alive once the harness is gone
+  process.exit(code);
 }
 
 program
@@ -129,9 +147,11 @@ program
   .option('--config <file>', 'handoff.config.json: its suites, run settings, ignores, thresholds and allow-list apply to every run (default ./handoff.config.json if present)')
   .option('--quiet', 'no progress output')
   .action(async (flags) => {
+    if (await superviseHarness()) return;
     const { runCompareCommand } = await import('./compare.js');
     await adoptOrphansOfTargets();
     process.exitCode = await runCompareCommand(flags);
+    if (process.exitCode === 130) process.exit(130);
   });
 
 program
@@ -163,9 +183,13 @@ try {
     process.exitCode = 2;
   } else if (err instanceof TargetStartError) {
     process.stderr.write(`handoff: ${err.message}\n`);
-    if (err.context.stderr) process.stderr.write(err.context.stderr.replace(/\n$/, '').replace(/^/gm, '  | ') + '\n');
+    // the target's own bytes: escape sequences neutralized before they reach a terminal
+    if (err.context.stderr) process.stderr.write(neutralizeControls(err.context.stderr.replace(/\n$/, '')).replace(/^/gm, '  | ') + '\n');
     if (err.record) process.stderr.write(`handoff: recorded in ${err.record.dir} (${err.record.files.join(', ')})\n`);
     process.exitCode = 3;
+  } else if (err instanceof ReportWriteError) {
+    process.stderr.write(`handoff: ${err.message}\n`);
+    process.exitCode = err.exitCode;
   } else {
     process.stderr.write(`handoff: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exitCode = 70;

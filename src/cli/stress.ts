@@ -18,6 +18,7 @@ import { parseReadyTimeout, parseRunOverrides } from '../harness/run-overrides.j
 import { loadSuite, parseSuite, suiteNames, type Suite } from '../harness/suite.js';
 import { mergeProxyFlags } from '../harness/suite-target.js';
 import { checkNofile } from '../harness/nofile.js';
+import { parseIgnorePattern } from '../harness/ignore-pattern.js';
 import { createProgress } from './progress.js';
 import { formatSummary } from './summary.js';
 import type { TargetSpec } from '../harness/target.js';
@@ -98,15 +99,8 @@ export function stressOptionsFromFlags(flags: Record<string, unknown>, command: 
   }
 
   checkNofile(nofile, !commandTarget);
-  const ignore = (Array.isArray(flags.ignore) ? flags.ignore : flags.ignore === undefined ? [] : [flags.ignore]).map((pattern) => {
-    // an empty pattern matches every process: `--ignore "$UNSET"` would silently switch the checks off
-    if (String(pattern).trim() === '') throw new UsageError('--ignore: an empty pattern would match every process');
-    try {
-      return new RegExp(String(pattern));
-    } catch (err) {
-      throw new UsageError(`--ignore: invalid regular expression ${JSON.stringify(pattern)}: ${(err as Error).message}`);
-    }
-  });
+  // a pattern matching every process (`--ignore "$UNSET"`, `^`) would silently switch the checks off: refused
+  const ignore = (Array.isArray(flags.ignore) ? flags.ignore : flags.ignore === undefined ? [] : [flags.ignore]).map((pattern) => parseIgnorePattern(String(pattern), '--ignore'));
   const { durationMs, connections, drainMs, sampleHz = 10, loadCapMs } = parseRunOverrides({
     duration: str(flags, 'duration'),
     connections: str(flags, 'connections'),
@@ -135,7 +129,7 @@ export function stressOptionsFromFlags(flags: Record<string, unknown>, command: 
 }
 
 /** `--suite all`: a failure outranks an inconclusive run, which outranks a pass. */
-const EXIT_RANK: Record<number, number> = { [EXIT.pass]: 0, [EXIT.inconclusive]: 1, [EXIT.fail]: 2 };
+const EXIT_RANK: Record<number, number> = { [EXIT.pass]: 0, [EXIT.inconclusive]: 1, [EXIT.fail]: 2, [EXIT.interrupted]: 3 };
 const worseExit = (a: number, b: number): number => ((EXIT_RANK[b] ?? 3) > (EXIT_RANK[a] ?? 3) ? b : a);
 
 export async function runStressCommand(
@@ -158,6 +152,8 @@ export async function runStressCommand(
       const options = stressOptionsFromFlags(name === undefined ? flags : { ...flags, suite: name }, command, config);
       const gate = gateOf(config);
       options.finalize = (report) => (gate.thresholds.length || gate.allowList.length ? applyGate(report, gate) : report);
+      // what must be seen even with --quiet (the latest pointer not updated, a failed start's record)
+      options.warn = (m) => err(`handoff: warning: ${m}\n`);
       const progress = flags.quiet ? null : createProgress({ write: err, tty: !io.stderr && process.stderr.isTTY === true, columns: process.stderr.columns });
       if (progress) {
         options.log = progress.log;
@@ -167,6 +163,8 @@ export async function runStressCommand(
       const result = await runStress(options).finally(() => progress?.stop());
       out(formatSummary(result.report, join(result.runDir, 'report.json')));
       worst = worseExit(worst, result.report.exitCode);
+      // an interrupted run stops `--suite all` too
+      if (result.report.verdict === 'interrupted') break;
     }
     exitCode = worst;
     return exitCode;

@@ -2,7 +2,7 @@
 // time to quiet, peaks, and where the report is.
 import { relative } from 'node:path';
 import type { Evidence, Report } from '../model/report.js';
-import { inconclusiveText, protocolIntro, protocolText } from '../report/text.js';
+import { inconclusiveText, interruptionText, logsText, protocolIntro, protocolText } from '../report/text.js';
 
 export function describeEvidence(e: Evidence): string {
   const seen = (ms: number | null): string => (ms === null ? '' : `, first seen ${ms} ms`);
@@ -32,6 +32,8 @@ export function formatSummary(report: Report, reportPath: string, cwd = process.
     report.fault ? `fault ${report.fault}` : null,
   ].filter(Boolean);
   lines.push(`handoff stress: ${report.verdict.toUpperCase()} (${what.join(', ')})`);
+  const stopped = interruptionText(report);
+  if (stopped) lines.push(`  ${stopped}`);
   const width = Math.max(...report.checks.map((c) => c.id.length));
   for (const c of report.checks) {
     const mark = c.pass ? 'pass' : c.allowedBy ? 'allowed' : 'FAIL';
@@ -58,8 +60,11 @@ export function formatSummary(report: Report, reportPath: string, cwd = process.
     .map((l) => `${l.generator} ${l.requests} responses, ${l.errors} errors, ${l.timeouts} timeouts, p99 ${l.latencyMs.p99} ms`)
     .join('; ');
   if (loads) lines.push(`  load: ${loads}`);
+  const logs = logsText(report);
+  if (logs) lines.push(`  logs: ${logs}`);
+  const quiet = report.verdict === 'interrupted' ? '' : `time to quiet: ${report.timeToQuietMs === null ? 'never (drain deadline passed)' : `${report.timeToQuietMs} ms`} · `;
   lines.push(
-    `  time to quiet: ${report.timeToQuietMs === null ? 'never (drain deadline passed)' : `${report.timeToQuietMs} ms`} · peaks: ${report.peaks.children} children, ${report.peaks.fds} fds, ${report.peaks.closeWait} CLOSE_WAIT, ${Math.round(report.peaks.rssBytes / 1048576)} MiB RSS${report.peaks.pssBytes != null ? ` (${Math.round(report.peaks.pssBytes / 1048576)} MiB PSS)` : ''}`,
+    `  ${quiet}peaks: ${report.peaks.children} children, ${report.peaks.fds} fds, ${report.peaks.closeWait} CLOSE_WAIT, ${Math.round(report.peaks.rssBytes / 1048576)} MiB RSS${report.peaks.pssBytes != null ? ` (${Math.round(report.peaks.pssBytes / 1048576)} MiB PSS)` : ''}`,
   );
   const rel = relative(cwd, reportPath);
   lines.push(`  report: ${rel.startsWith('..') ? reportPath : rel}`);

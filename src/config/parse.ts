@@ -9,6 +9,7 @@ import { PROXY_FLAG_KEYS, parseProxyFlags, type RawProxyFlags } from '../proxy/p
 import { parseFormats } from '../report/formats.js';
 import { parseThresholds } from '../gate/thresholds.js';
 import { parseAllowList } from '../gate/allow-list.js';
+import { parseIgnorePattern } from '../harness/ignore-pattern.js';
 import type { HandoffConfig, StressFlags } from './types.js';
 
 const TOP_KEYS = ['$schema', 'suite', 'suites', 'target', 'run', 'report', 'thresholds', 'ignores', 'allowList'] as const;
@@ -166,14 +167,7 @@ export function parseConfig(raw: unknown, source: string, baseDir: string): Hand
   config.thresholds = parseThresholds(top.thresholds, `${source}: thresholds`);
   if (top.ignores !== undefined) {
     config.ignores = stringList(top.ignores, `${source}: ignores`);
-    config.ignores.forEach((pattern, i) => {
-      if (pattern.trim() === '') throw new UsageError(`${source}: ignores[${i}]: an empty pattern would match every process`);
-      try {
-        new RegExp(pattern);
-      } catch (err) {
-        throw new UsageError(`${source}: ignores[${i}]: invalid regular expression ${JSON.stringify(pattern)}: ${(err as Error).message}`);
-      }
-    });
+    config.ignores.forEach((pattern, i) => parseIgnorePattern(pattern, `${source}: ignores[${i}]`));
   }
   config.allowList = parseAllowList(top.allowList, `${source}: allowList`);
   return config;

@@ -1,5 +1,6 @@
-// One stress run, phase by phase: start → baseline → load → drain → shutdown → verdict → report.
-// Whatever happens, the target's group (and any marked leftover) is killed before runStress returns or throws.
+// One stress run, phase by phase: start → baseline → load → drain → shutdown → verdict → cleanup → report.
+// Whatever happens — a verdict, an error, an interruption (interrupt.ts) — the same sweep (sweep.ts) ends the
+// target's group and every leftover of the run before the report is written and runStress returns or throws.
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { mkdirSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import type { CheckResult, LoadStats, Phase, Report, TargetInfo } from '../model/report.js';
 import { EXIT, SCHEMA_VERSION } from '../model/report.js';
 import { version } from '../version.js';
-import { TargetStartError, UsageError } from '../util/errors.js';
+import { ReportWriteError, TargetStartError, UsageError } from '../util/errors.js';
 import { writeStartFailure } from '../report/start-failure.js';
 import { writeReports, type ReportFormat } from '../report/write.js';
 import { redactReport } from '../report/redact.js';
@@ -22,17 +23,18 @@ import { fdsDrained } from './checks/fds-drained.js';
 import { noZombies } from './checks/no-zombies.js';
 import { socketsDrained } from './checks/sockets-drained.js';
 import type { RunObservations, ShutdownObservation, Tolerances } from './checks/observations.js';
-import { signalPid } from './cleanup.js';
 import { excessOf, hasYoungZombie, stillConverging, type ExcessPoint } from './drain.js';
 import { createGenerator } from './load/index.js';
 import { evidenceCounts, runRounds } from './load/rounds.js';
 import type { LoadContext, LoadGenerator, LoadOutcome } from './load/generator.js';
 import { startOrigin, type Origin } from './origin/server.js';
 import { tokenPath } from './origin/token.js';
-import { hasMarker, readStat } from './probes/proc-reader.js';
 import { Sampler } from './probes/sampler.js';
 import { findSocketHolders } from './probes/socket-holders.js';
-import { isAdopted, isSubreaper, killAdopted } from './subreaper.js';
+import { isAdopted, isSubreaper } from './subreaper.js';
+import { watchInterrupts } from './interrupt.js';
+import { interruptedReport, plannedTargetInfo } from './interrupted-report.js';
+import { tellSupervisor } from './supervisor.js';
 import { RequestCountRecorder, withRequestRate, type CountPoint } from './request-rate.js';
 import { processKey, type ProcessSnapshot, type Sample } from './probes/types.js';
 import type { Suite } from './suite.js';
@@ -68,6 +70,8 @@ export interface RunOptions {
   finalize?: (report: Report) => Report;
   /** progress lines (stderr in the CLI); omitted = silent */
   log?: (line: string) => void;
+  /** warnings that must be seen even when progress is off (--quiet): the latest pointer not updated; default log */
+  warn?: (line: string) => void;
   /** live progress per phase (progress.ts); when set, it announces the phases instead of log */
   progress?: RunProgress;
   /** fixed run id (tests); default: sortable timestamp + label + random */
@@ -79,10 +83,18 @@ export interface RunResult {
   runDir: string;
   /** files the report writer produced */
   reportPaths: string[];
-  observations: RunObservations;
+  /** what the checks judged; null for an interrupted run */
+  observations: RunObservations | null;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Thrown into a run's waits when it is interrupted: the run stops where it is. */
+class RunInterrupted extends Error {
+  constructor() {
+    super('run interrupted');
+  }
+}
 
 export function makeRunId(label: string, at = new Date()): string {
   const p = (n: number): string => String(n).padStart(2, '0');
@@ -143,13 +155,28 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
   const startedAt = new Date();
   const t0 = performance.now();
   const clock = (): number => performance.now() - t0;
+  const warn = opts.warn ?? ((m: string) => log(`warning: ${m}`));
   const phases: Phase[] = [];
+  let current: Phase['name'] = 'start';
+  let currentStart = 0;
+  const interrupts = watchInterrupts(() => current, log);
+  /** p, or RunInterrupted as soon as the run is interrupted (p goes on unobserved: its waits end too) */
+  const untilInterrupted = <T>(p: Promise<T>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      p.then(resolve, reject);
+      void interrupts.interrupted.then(() => reject(new RunInterrupted()));
+    });
+  // the run's own waits end at once when it is interrupted
+  const wait = (ms: number): Promise<void> => untilInterrupted(sleep(ms));
   const phase = async <T>(name: Phase['name'], fn: () => Promise<T>): Promise<T> => {
     const start = clock();
+    current = name;
+    currentStart = Math.round(start);
+    tellSupervisor({ type: 'phase', runId, phases, current, at: currentStart });
     if (opts.progress) opts.progress.phase(name, name === 'load' ? durationMs : name === 'drain' ? drainMs : name === 'shutdown' ? suite.shutdownMs : null);
     else log(`${name} …`);
     try {
-      return await fn();
+      return await untilInterrupted(fn());
     } finally {
       phases.push({ name, start: Math.round(start), end: Math.round(clock()) });
     }
@@ -176,19 +203,34 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
 
   let origin: Origin | null = null;
   let target: Target | null = null;
+  let launching: Promise<Target> | null = null;
   let sampler: Sampler | null = null;
   let requestCounts: RequestCountRecorder | null = null;
   const stopLoad = new AbortController();
   // one stop for every generator and every exchange in flight (raw cases run side by side): not a listener leak
   setMaxListeners(0, stopLoad.signal);
-  try {
+  interrupts.signal.addEventListener('abort', () => stopLoad.abort(), { once: true });
+  const planned = plannedTargetInfo(opts.target, opts.mode);
+  const interruptedBase = { opts, runId, startedAt, suite: suite.name };
+  // what the supervisor writes should this process die outright mid-run
+  tellSupervisor({ type: 'run', runId, runDir, formats: opts.formats ?? ['json'], report: interruptedReport({ ...interruptedBase, target: planned, phases: [], stop: { signal: 'SIGKILL', phase: 'start' }, killed: 0 }) });
+
+  const body = async (): Promise<{ report: Report; observations: RunObservations }> => {
     log(`run ${runId} (${runDir})`);
     origin = await startOrigin();
     const spec = allowEchoPort(opts.target, suite.load, origin.echoPort);
-    target = await phase('start', () => launchTarget(spec, { runId, runDir })).catch((err: unknown) => {
-      if (err instanceof TargetStartError) recordStartFailure(err, opts, runId, startedAt, runDir, log);
+    launching = launchTarget(spec, {
+      runId,
+      runDir,
+      signal: interrupts.signal,
+      onSpawn: (pid, starttime) => tellSupervisor({ type: 'root', runId, pid, starttime }),
+    }).catch((err: unknown) => {
+      // a start ended by an interruption is not the target's failure to start
+      if (err instanceof TargetStartError && !interrupts.state()) recordStartFailure(err, opts, runId, startedAt, runDir, warn);
       throw err;
     });
+    const launched = launching;
+    target = await phase('start', () => launched);
     log(`target pid ${target.pid} listening on ${target.host}:${target.port}${target.pool ? ` pool ${JSON.stringify(target.pool)}` : ''}`);
     const tgt = target;
     const org = origin;
@@ -219,8 +261,8 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
       // a target may boot workers after it accepts: let its tree stop changing before counting
       let prev = smp.sampleNow();
       const settleBy = clock() + suite.warmupMs / 2;
-      for (let wait = 50; clock() < settleBy; wait = Math.min(300, wait * 1.5)) {
-        await sleep(wait);
+      for (let ms = 50; clock() < settleBy; ms = Math.min(300, ms * 1.5)) {
+        await wait(ms);
         const now = smp.sampleNow();
         const stable = sameShape(prev, now);
         prev = now;
@@ -238,8 +280,8 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
       const hardDeadline = deadline + suite.drainExtensionMs;
       let s = initial;
       let previous: Sample | null = null;
-      for (let wait = 50; ; wait = Math.min(400, wait * 1.5)) {
-        await sleep(wait);
+      for (let ms = 50; ; ms = Math.min(400, ms * 1.5)) {
+        await wait(ms);
         s = smp.sampleNow();
         // settled: what the drain would call quiet, judged against the state right after the warm-up
         const base = { ...baseObservations(targetFacts, initial, tolerances, smp, drainMs), baselineChildren: liveChildren(initial) };
@@ -307,7 +349,7 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
       const hardDeadline = deadline + suite.drainExtensionMs;
       const points: ExcessPoint[] = [];
       let s = smp.sampleNow();
-      for (let wait = 50; ; wait = Math.min(500, wait * 1.5)) {
+      for (let ms = 50; ; ms = Math.min(500, ms * 1.5)) {
         const obs = asDrained(base, s);
         if (isQuiet(obs)) return { sample: s, quietAt: s.t, converging: false };
         points.push({ t: s.t, excess: excessOf(obs) });
@@ -316,7 +358,7 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
           const converging = stillConverging(points, s.t) || hasYoungZombie(s, (pid, st) => smp.zombieSince(pid, st), tolerances.zombieBoundMs);
           if (!converging || now >= hardDeadline) return { sample: s, quietAt: null, converging };
         }
-        await sleep(Math.min(wait, Math.max(10, (now < deadline ? deadline : hardDeadline) - now)));
+        await wait(Math.min(ms, Math.max(10, (now < deadline ? deadline : hardDeadline) - now)));
         // the origin may have accepted new keep-alive sockets from late requests
         org.closeIdle();
         s = smp.sampleNow();
@@ -359,19 +401,75 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
     // no credential in anything shown of the run (reports, summaries)
     const credentials = opts.target.kind === 'reference-proxy' ? [opts.target.proxy.auth] : [];
     const final = redactReport(opts.finalize ? opts.finalize(report) : report, credentials);
-    // writes the formats and points <report-dir>/latest at this run
-    const reportPaths = await writeReports(final, runDir, opts.formats ?? ['json'], { warn: (m) => log(`warning: ${m}`) });
-    return { report: final, runDir, reportPaths, observations };
-  } finally {
+    return { report: final, observations };
+  };
+
+  let outcome: { report: Report; observations: RunObservations } | null = null;
+  let failure: unknown = null;
+  try {
+    outcome = await untilInterrupted(body());
+  } catch (err) {
+    failure = err;
+  }
+  // a run that reached its verdict keeps it, even if a signal came during the cleanup below
+  const stop = outcome === null ? interrupts.state() : null;
+  if (stop) tellSupervisor({ type: 'interrupted', runId });
+  try {
+    // the cleanup: the same on every path
     stopLoad.abort();
-    sampler?.stop();
-    requestCounts?.stop();
-    if (target) {
-      await target.killGroup(500);
-      await killMarked(runId, sampler);
-      target.dispose();
+    (sampler as Sampler | null)?.stop();
+    (requestCounts as RequestCountRecorder | null)?.stop();
+    // a start that was interrupted sweeps its own target as it gives up
+    if (!target && launching) target = await (launching as Promise<Target>).catch(() => null);
+    const smp = sampler as Sampler | null;
+    const tgt = target as Target | null;
+    const swept = tgt ? await tgt.sweep({ graceMs: 500, known: () => knownProcesses(smp) }) : null;
+    const logs = tgt ? await tgt.dispose() : undefined;
+    await (origin as Origin | null)?.close();
+
+    if (stop) {
+      const report = interruptedReport({
+        ...interruptedBase,
+        target: tgt ? { ...planned, command: tgt.argv, pid: tgt.pid, port: tgt.port } : planned,
+        phases: [...phases, ...(phases.some((p) => p.name === current) ? [] : [{ name: current, start: currentStart, end: Math.round(clock()) }])],
+        stop,
+        killed: swept?.killed.filter((p) => p.pgrp !== tgt?.pid).length ?? 0,
+        sampler: smp,
+        logs,
+      });
+      log(`interrupted (${stop.signal}) during ${stop.phase}: recorded in ${runDir}`);
+      // not a verdict: `latest` keeps pointing at the last judged run
+      const reportPaths = await writeRunReports(report, runDir, opts.formats ?? ['json'], { latest: false, warn });
+      return { report, runDir, reportPaths, observations: null };
     }
-    await origin?.close();
+    if (failure !== null) throw failure;
+    const final = logs ? { ...outcome!.report, logs } : outcome!.report;
+    // writes the formats and points <report-dir>/latest at this run
+    const reportPaths = await writeRunReports(final, runDir, opts.formats ?? ['json'], { warn });
+    return { report: final, runDir, reportPaths, observations: outcome!.observations };
+  } finally {
+    tellSupervisor({ type: 'done', runId });
+    interrupts.dispose();
+  }
+}
+
+/** The processes the sampler last saw in the target's tree (the sweep kills them by identity). */
+function knownProcesses(sampler: Sampler | null): ProcessSnapshot[] {
+  if (!sampler) return [];
+  try {
+    const s = sampler.sampleNow();
+    return [...s.tree, ...s.orphans];
+  } catch {
+    return [];
+  }
+}
+
+/** writeReports, with a failure (a full disk) as one line and its own exit code: the cleanup has already run. */
+async function writeRunReports(report: Report, runDir: string, formats: ReportFormat[], options: { latest?: boolean; warn: (m: string) => void }): Promise<string[]> {
+  try {
+    return await writeReports(report, runDir, formats, options);
+  } catch (err) {
+    throw new ReportWriteError(`could not write the report in ${runDir}: ${(err as Error).message} (the run's cleanup ran; verdict was ${report.verdict})`);
   }
 }
 
@@ -467,34 +565,6 @@ async function waitForLeftovers(sampler: Sampler, deadline: number): Promise<Pro
   }
 }
 
-/**
- * SIGKILL processes that still carry this run's marker (escaped the group: setsid, double fork), and those the
- * harness adopted as subreaper (which it also reaps: their zombies are its own).
- */
-async function killMarked(runId: string, sampler: Sampler | null): Promise<void> {
-  if (!sampler) return;
-  let s: Sample;
-  try {
-    s = sampler.sampleNow();
-  } catch {
-    return;
-  }
-  const adopted: ProcessSnapshot[] = [];
-  for (const p of [...s.tree, ...s.orphans]) {
-    const now = readStat(p.pid);
-    if (!now || now.starttime !== p.starttime) continue;
-    // the sampler lists a child of ours outside the tree only when it adopted it from the target's tree
-    if (p.depth === -1 && now.ppid === process.pid) {
-      adopted.push(p);
-      continue;
-    }
-    // orphans the sampler knows from the tree may have lost nothing; the marker double-checks identity
-    if (hasMarker(p.pid, MARKER_NAME, runId) === false && p.depth === -1) continue;
-    signalPid(p.pid, 'SIGKILL');
-  }
-  await killAdopted(adopted);
-}
-
 function buildReport(a: {
   opts: RunOptions;
   runId: string;
@@ -556,7 +626,7 @@ function buildReport(a: {
 }
 
 /** A target that never started still leaves a record where CI looks (report.md, junit.xml, latest). */
-function recordStartFailure(err: TargetStartError, opts: RunOptions, runId: string, startedAt: Date, runDir: string, log: (m: string) => void): void {
+function recordStartFailure(err: TargetStartError, opts: RunOptions, runId: string, startedAt: Date, runDir: string, warn: (m: string) => void): void {
   const startCredentials = opts.target.kind === 'reference-proxy' ? [opts.target.proxy.auth] : [];
   try {
     const written = writeStartFailure(
@@ -575,10 +645,10 @@ function recordStartFailure(err: TargetStartError, opts: RunOptions, runId: stri
       },
       runDir,
       opts.formats ?? ['json'],
-      { warn: (m) => log(`warning: ${m}`) },
+      { warn },
     );
     err.record = { dir: runDir, files: written.map((f) => basename(f)) };
   } catch (e) {
-    log(`warning: could not record the failed start in ${runDir}: ${(e as Error).message}`);
+    warn(`could not record the failed start in ${runDir}: ${(e as Error).message}`);
   }
 }

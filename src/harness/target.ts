@@ -1,23 +1,26 @@
 // Launches the target (the reference proxy or any command) in its own process group with the run's env
 // marker, waits until it accepts, saves its output, and ends its whole group on every path.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { cliPath } from '../paths.js';
+import type { LogRecord } from '../model/report.js';
+import { CappedLog } from './capped-log.js';
 import type { ProxyOptions } from '../proxy/options.js';
 import { proxyOptionsToArgs } from '../proxy/parse-options.js';
 import { AUTH_ENV } from '../proxy/credentials.js';
 import { parseListening, parsePool, type PoolDeclaration } from '../proxy/protocol.js';
 import { TargetStartError } from '../util/errors.js';
-import { registerCleanup, signalGroup, signalPid } from './cleanup.js';
+import { registerCleanup, signalGroup } from './cleanup.js';
 import { listenerBelongsToTarget } from './probes/listener-owner.js';
-import { hasMarker, listPids, readStat } from './probes/proc-reader.js';
-import { adoptedSince, killAdopted } from './subreaper.js';
+import { hasMarker, readStat } from './probes/proc-reader.js';
+import { isAdopted, isSubreaper, reapAdopted } from './subreaper.js';
 import { startGuardian } from './guardian.js';
+import { MARKER_NAME } from './marker.js';
+import { sweep, sweepOnce, type Identity, type SweepResult, type SweepScope } from './sweep.js';
 
-export const MARKER_NAME = 'HANDOFF_RUN_ID';
+export { MARKER_NAME } from './marker.js';
 
 export type TargetSpec =
   | { kind: 'reference-proxy'; proxy: ProxyOptions; nofile?: number; readyTimeoutMs?: number }
@@ -55,15 +58,26 @@ export interface Target {
   stderrTail(): string;
   /** SIGTERM to the root only (children are its job); resolves with its exit or null after the deadline. */
   terminate(deadlineMs: number): Promise<TargetExit | null>;
-  /** SIGTERM the whole group, then SIGKILL after graceMs; resolves when the root has exited. */
-  killGroup(graceMs?: number): Promise<void>;
-  /** Stops listening to the target's pipes (they can be held open by orphans) and releases the cleanup hook. */
-  dispose(): void;
+  /**
+   * The run's cleanup (sweep.ts): SIGTERM the group, SIGKILL it after graceMs (both only while the root is
+   * unreaped, so the group is provably ours), then every marked, adopted or `known` process by identity;
+   * resolves when the root has exited (or 2 s).
+   */
+  sweep(opts?: { graceMs?: number; known?: () => Iterable<Identity> }): Promise<SweepResult>;
+  /**
+   * Reads the target's pipes to their end (bounded: an orphan may hold them open), closes the logs, releases the
+   * cleanup hook; resolves with what each log kept.
+   */
+  dispose(): Promise<{ stdout: LogRecord; stderr: LogRecord }>;
   /** processes the harness started beside the target (the guardian): its children, not the target's */
   readonly helperPids: ReadonlySet<number>;
 }
 
 const STDERR_TAIL = 16 * 1024;
+/** a stdout line longer than this is not a readiness line: the pending part is dropped, not grown */
+const MAX_PENDING_LINE = 64 * 1024;
+/** how long dispose() waits for the pipes' end once the target's processes are gone */
+const DRAIN_PIPES_MS = 1_000;
 
 /** A free loopback port, chosen by the kernel. */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
@@ -97,7 +111,19 @@ export function substitutePort(args: string[], port: number): string[] {
   return args.map((a) => a.replaceAll('{port}', String(port)));
 }
 
-export async function launchTarget(spec: TargetSpec, ctx: { runId: string; runDir: string; env?: NodeJS.ProcessEnv }): Promise<Target> {
+export interface LaunchContext {
+  runId: string;
+  runDir: string;
+  env?: NodeJS.ProcessEnv;
+  /** aborted: the start gives up (the run was interrupted), sweeps what it started, and rejects */
+  signal?: AbortSignal;
+  /** the root's pid and start time, as soon as it is spawned (the supervisor's note) */
+  onSpawn?: (pid: number, starttime: number) => void;
+  /** per-log size cap (default LOG_CAP_BYTES) */
+  logCapBytes?: number;
+}
+
+export async function launchTarget(spec: TargetSpec, ctx: LaunchContext): Promise<Target> {
   const readyTimeoutMs = spec.readyTimeoutMs ?? 15_000;
   let host = '127.0.0.1';
   let port = 0;
@@ -120,15 +146,15 @@ export async function launchTarget(spec: TargetSpec, ctx: { runId: string; runDi
 
   const stdoutLog = join(ctx.runDir, 'target.stdout.log');
   const stderrLog = join(ctx.runDir, 'target.stderr.log');
-  const outFile: WriteStream = createWriteStream(stdoutLog);
-  const errFile: WriteStream = createWriteStream(stderrLog);
+  const outFile = new CappedLog(stdoutLog, ctx.logCapBytes);
+  const errFile = new CappedLog(stderrLog, ctx.logCapBytes);
   const started = Date.now();
   let child: ChildProcess;
   try {
     child = spawn(argv[0], argv.slice(1), { detached: true, env, stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (err) {
-    outFile.end();
-    errFile.end();
+    outFile.close();
+    errFile.close();
     throw new TargetStartError(`cannot start ${argv[0]}: ${(err as Error).message}`, { command: argv, stderr: '', exitCode: null, signal: null });
   }
   let exitInfo: TargetExit | null = null;
@@ -147,19 +173,42 @@ export async function launchTarget(spec: TargetSpec, ctx: { runId: string; runDi
     });
   });
   const pid = child.pid ?? -1;
-  const release = pid > 0 ? registerCleanup((sig) => void signalGroup(pid, sig)) : () => {};
-  // and should the harness itself be killed outright, the group goes too
-  const guardian = pid > 0 ? startGuardian(pid) : null;
-  const helperPids: ReadonlySet<number> = new Set(guardian && guardian.pid > 0 ? [guardian.pid] : []);
   // read at once, while the root surely lives (0: it is already gone, and anything adopted is newer anyway)
   const startTicks = (pid > 0 ? readStat(pid)?.starttime : undefined) ?? 0;
+  if (pid > 0) ctx.onSpawn?.(pid, startTicks);
+  // should the harness itself be killed outright, the guardian ends the group and the marked processes
+  const guardian = pid > 0 ? startGuardian({ root: pid, starttime: startTicks, runId: ctx.runId }) : null;
+  const helperPids: ReadonlySet<number> = new Set(guardian && guardian.pid > 0 ? [guardian.pid] : []);
+  const ownChildren = new Set([pid, ...helperPids]);
+  // the group is provably ours while its leader is our unreaped child (libuv reaps it just before 'exit')
+  const groupIsOurs = (): boolean => pid > 0 && exitInfo === null && child.exitCode === null && child.signalCode === null;
+  const scope = (known?: () => Iterable<Identity>): SweepScope => ({
+    markers: [ctx.runId],
+    group: { pgid: pid, ours: groupIsOurs },
+    // with the harness as subreaper, what escaped with an empty environment is ours now: found by parent pid
+    // (never the root: it is Node's child, and libuv must be the one to reap it)
+    adopted: isSubreaper() ? (stat) => isAdopted(stat, startTicks, ownChildren) : undefined,
+    reap: reapAdopted,
+    known,
+  });
+  const release =
+    pid > 0
+      ? registerCleanup(() => {
+          // on any signal or exit: no politeness left, the synchronous sweep
+          if (groupIsOurs()) signalGroup(pid, 'SIGKILL');
+          sweepOnce(scope());
+        })
+      : () => {};
 
   let stderrTail = '';
   let stdoutBuf = '';
   const stdoutLines: string[] = [];
   let lineWaiter: (() => void) | null = null;
+  // lines are parsed only until the target is ready (its announcements); after that stdout is only logged
+  let parsing = spec.kind === 'reference-proxy';
   child.stdout!.on('data', (chunk: Buffer) => {
     outFile.write(chunk);
+    if (!parsing) return;
     stdoutBuf += chunk.toString('utf8');
     let i: number;
     while ((i = stdoutBuf.indexOf('\n')) >= 0) {
@@ -168,45 +217,43 @@ export async function launchTarget(spec: TargetSpec, ctx: { runId: string; runDi
       // keep only what readiness needs
       if (stdoutLines.length > 64) stdoutLines.shift();
     }
+    if (stdoutBuf.length > MAX_PENDING_LINE) stdoutBuf = '';
     lineWaiter?.();
   });
   child.stderr!.on('data', (chunk: Buffer) => {
     errFile.write(chunk);
-    stderrTail = (stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL);
+    stderrTail = (stderrTail + chunk.subarray(-STDERR_TAIL).toString('utf8')).slice(-STDERR_TAIL);
   });
+  const pipesEnded = Promise.all(
+    [child.stdout!, child.stderr!].map((s) => new Promise<void>((r) => (s.readableEnded || s.destroyed ? r() : (s.once('end', () => r()), s.once('close', () => r()))))),
+  );
 
-  let disposed = false;
-  const dispose = (): void => {
-    if (disposed) return;
-    disposed = true;
-    child.stdout?.destroy();
-    child.stderr?.destroy();
-    outFile.end();
-    errFile.end();
-    release();
-    guardian?.stop();
-  };
+  let disposing: Promise<{ stdout: LogRecord; stderr: LogRecord }> | null = null;
+  const dispose = (): Promise<{ stdout: LogRecord; stderr: LogRecord }> =>
+    (disposing ??= (async () => {
+      // what the target wrote last is in the pipes: read them to their end (an orphan may hold them: bounded)
+      await Promise.race([pipesEnded, lapse(DRAIN_PIPES_MS)]);
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      const logs = { stdout: outFile.close(), stderr: errFile.close() };
+      release();
+      guardian?.stop();
+      return logs;
+    })());
 
-  const killGroup = async (graceMs = 2_000): Promise<void> => {
-    if (pid <= 0) return;
-    signalGroup(pid, 'SIGTERM');
-    const deadline = Date.now() + graceMs;
-    while (Date.now() < deadline && (!exitInfo || signalGroup(pid, 0))) await sleep(25);
-    signalGroup(pid, 'SIGKILL');
-    await Promise.race([exited, lapse(2_000)]);
+  const sweepRun = async (opts: { graceMs?: number; known?: () => Iterable<Identity> } = {}): Promise<SweepResult> => {
+    if (pid <= 0) return { killed: [], groupSignalled: false };
+    const result = await sweep(scope(opts.known), { graceMs: opts.graceMs ?? 2_000 });
+    if (result.groupSignalled) await Promise.race([exited, lapse(2_000)]);
+    return result;
   };
 
   const fail = async (why: string): Promise<never> => {
-    await killGroup(500);
-    // A target that daemonized (forked, setsid(), parent exited 0) is no longer in the group: find what carries
-    // the run's marker anywhere and end it too, as a finished run does.
-    // with the harness as subreaper, what escaped with an empty environment is ours now: found by parent pid
-    // (never the root: it is Node's child, and libuv must be the one to reap it)
-    const adopted = await killAdopted(adoptedSince(startTicks, new Set([...helperPids, pid])));
-    const daemons = [...new Set([...killMarkedAnywhere(ctx.runId), ...adopted])];
-    // let the last stderr bytes arrive
-    await sleep(50);
-    dispose();
+    // A target that daemonized (forked, setsid(), parent exited 0) is no longer in the group: the sweep finds
+    // what carries the run's marker anywhere, and what the harness adopted, and ends it too, as a finished run does.
+    const daemons = (await sweepRun({ graceMs: 500 })).killed.filter((p) => p.pgrp !== pid).map((p) => p.pid);
+    // the last stderr bytes are read before the logs close
+    await dispose();
     const e = exitInfo as TargetExit | null;
     const hint = daemons.length
       ? ` — ${daemons.length} process${daemons.length > 1 ? 'es' : ''} of it still ran outside its process group (pid ${daemons.slice(0, 5).join(', ')}; killed): does it daemonize? run it in the foreground`
@@ -227,6 +274,7 @@ export async function launchTarget(spec: TargetSpec, ctx: { runId: string; runDi
       }
       if (listening && !poolSeenBy) poolSeenBy = Date.now() + 1_000; // the pool line follows the listening line
       if (listening && (pool || Date.now() > poolSeenBy)) break;
+      if (ctx.signal?.aborted) return fail('interrupted during start');
       if (spawnError) return fail(`cannot start ${argv[0]}: ${(spawnError as Error).message}`);
       if (exitInfo) return fail(`target exited before it accepted connections (${describeExit(exitInfo)})`);
       if (Date.now() > deadline) return fail(`target did not announce "listening" within ${readyTimeoutMs} ms`);
@@ -235,9 +283,13 @@ export async function launchTarget(spec: TargetSpec, ctx: { runId: string; runDi
     }
     host = listening.host;
     port = listening.port;
+    parsing = false;
+    stdoutLines.length = 0;
+    stdoutBuf = '';
   } else {
     let foreignListener = false;
     for (;;) {
+      if (ctx.signal?.aborted) return fail('interrupted during start');
       if (spawnError) return fail(`cannot start ${argv[0]}: ${(spawnError as Error).message}`);
       if (exitInfo) return fail(`target exited before it accepted connections (${describeExit(exitInfo)})`);
       // the port was free when picked; someone else may have bound it since: the listener must be the target's
@@ -275,20 +327,10 @@ export async function launchTarget(spec: TargetSpec, ctx: { runId: string; runDi
       }
       return Promise.race([exited, lapse(deadlineMs).then(() => null)]);
     },
-    killGroup,
+    sweep: sweepRun,
     dispose,
     helperPids,
   };
-}
-
-/** SIGKILLs every process carrying this run's marker, wherever it lives; returns their pids. */
-function killMarkedAnywhere(runId: string): number[] {
-  const killed: number[] = [];
-  for (const pid of listPids()) {
-    if (pid === process.pid || hasMarker(pid, MARKER_NAME, runId) !== true) continue;
-    if (signalPid(pid, 'SIGKILL')) killed.push(pid);
-  }
-  return killed;
 }
 
 export function describeExit(e: TargetExit): string {

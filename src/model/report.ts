@@ -102,8 +102,11 @@ export interface TargetInfo {
 export const VERDICTS = ['pass', 'fail', 'inconclusive', 'interrupted'] as const;
 export type Verdict = (typeof VERDICTS)[number];
 
-/** The exit codes of the contract (DESIGN: exit codes), in one place. */
-export const EXIT = { pass: 0, fail: 1, usage: 2, notStarted: 3, inconclusive: 4, internal: 70, interrupted: 130 } as const;
+/**
+ * The exit codes of the contract (DESIGN: exit codes), in one place. reportWrite (74, EX_IOERR): the report could
+ * not be written (a full disk); the run's cleanup still ran.
+ */
+export const EXIT = { pass: 0, fail: 1, usage: 2, notStarted: 3, inconclusive: 4, internal: 70, reportWrite: 74, interrupted: 130 } as const;
 /** The codes a report.json can carry (a usage error writes none). */
 export type ReportExitCode = typeof EXIT.pass | typeof EXIT.fail | typeof EXIT.notStarted | typeof EXIT.inconclusive | typeof EXIT.interrupted | typeof EXIT.usage;
 
@@ -139,6 +142,35 @@ export interface Report {
    * was met or the load cap came): not met and no failure = inconclusive. Absent in older reports.
    */
   evidenceFloor?: { met: boolean; capMs: number; rounds: number; generators: EvidenceCount[] };
+  /** why the run stopped before a verdict (verdict `interrupted` only) */
+  interruption?: Interruption;
+  /** the target's output logs as kept in the run directory (absent in older reports) */
+  logs?: { stdout: LogRecord; stderr: LogRecord };
+}
+
+/** An interrupted run: what stopped it, in which phase, and what its cleanup had to kill. */
+export interface Interruption {
+  /**
+   * SIGINT or SIGTERM to the harness; SIGKILL (or another signal) when the harness itself was killed and its
+   * supervisor recorded the run; "supervisor-lost" when the supervisor died and the harness stopped by itself
+   */
+  signal: string;
+  phase: Phase['name'];
+  /** who wrote this report: the harness, or its supervisor after the harness died */
+  recordedBy: 'harness' | 'supervisor';
+  /** processes of the target the cleanup killed one by one, besides its process group */
+  killed: number;
+}
+
+/** One of the target's logs (target.stdout.log, target.stderr.log). */
+export interface LogRecord {
+  /** bytes the target wrote */
+  bytes: number;
+  /** bytes kept in the file: its head and its tail when it was truncated (a marker line between them) */
+  kept: number;
+  truncated: boolean;
+  /** why logging stopped early (a write error: a full disk), else null */
+  error: string | null;
 }
 
 /** What one generator gathered: `count` of its unit (responses, connections EOF-timed, tunnels, cases). */

@@ -6,7 +6,7 @@ import { escapeHtml as h } from './escape.js';
 import { chartData, CLOSE_WAIT_COLOR } from './chart-data.js';
 import { HTML_CLIENT_SCRIPT } from './html-client.js';
 import { renderChartPage, uplotAssets, type UplotAssets } from './html-shared.js';
-import { checkStatus, evidenceText, formatBytes, formatMs, formatNumber, headline, protocolIntro, requestsPerSecond, runTitle } from './text.js';
+import { checkStatus, evidenceText, formatBytes, formatMs, formatNumber, headline, logsText, protocolIntro, requestsPerSecond, runTitle } from './text.js';
 
 // the page shell and uPlot assets live in html-shared.ts (comparison.html uses them too)
 export { CSP, inlineSafe, uplotAssets, type UplotAssets } from './html-shared.js';
@@ -132,7 +132,9 @@ function metaSection(report: Report): string {
 
 export function renderHtml(report: Report, assets: UplotAssets = uplotAssets()): string {
   const verdict = report.verdict;
-  const quiet = report.timeToQuietMs === null ? 'never (did not settle before the drain deadline)' : formatMs(report.timeToQuietMs);
+  const interrupted = report.verdict === 'interrupted';
+  const quiet = interrupted ? '–' : report.timeToQuietMs === null ? 'never (did not settle before the drain deadline)' : formatMs(report.timeToQuietMs);
+  const logs = logsText(report);
   const phaseLegend = report.phases
     .filter((p) => p.end > p.start)
     .map((p) => `<span><i class="swatch" style="background:${PHASE_SWATCH[p.name] ?? '#eee'}"></i>${h(p.name)}</span>`)
@@ -141,13 +143,14 @@ export function renderHtml(report: Report, assets: UplotAssets = uplotAssets()):
     verdict,
     exitCode: report.exitCode,
     titleHtml: `handoff ${verdict.toUpperCase()} — ${h(runTitle(report))}`,
-    subtitleHtml: `${h(runTitle(report))} — ${h(headline(report))} · time to quiet: ${h(quiet)}`,
+    subtitleHtml: interrupted ? `${h(runTitle(report))} — ${h(headline(report))}` : `${h(runTitle(report))} — ${h(headline(report))} · time to quiet: ${h(quiet)}`,
     style: STYLE,
-    mainHtml: `<section><h2>Checks</h2>
+    mainHtml: `${logs ? `<section><h2>Logs</h2><p>${h(logs)}</p></section>` : ''}
+${interrupted ? `<section><h2>Interrupted</h2><p>${h(headline(report))}</p></section>` : `<section><h2>Checks</h2>
 <table id="checks"><thead><tr><th>status</th><th>check</th><th>summary and evidence</th></tr></thead>
 <tbody>
 ${checkRows(report.checks)}
-</tbody></table></section>
+</tbody></table></section>`}
 ${thresholdsSection(report)}
 ${protocolSection(report)}
 ${evidenceFloorSection(report)}
@@ -158,7 +161,7 @@ ${allowListSection(report)}
 <div>RSS of the tree<b>${h(formatBytes(report.peaks.rssBytes))}</b></div>
 ${report.peaks.pssBytes != null ? `<div>PSS of the tree<b>${h(formatBytes(report.peaks.pssBytes))}</b></div>` : ''}
 <div>CLOSE_WAIT<b class="${report.peaks.closeWait > 0 ? 'closewait' : ''}">${formatNumber(report.peaks.closeWait)}</b></div>
-<div>time to quiet<b>${h(report.timeToQuietMs === null ? 'never' : formatMs(report.timeToQuietMs))}</b></div>
+<div>time to quiet<b>${h(interrupted ? '–' : report.timeToQuietMs === null ? 'never' : formatMs(report.timeToQuietMs))}</b></div>
 </div></section>
 <section><h2>Over time</h2>
 <p class="legend">Phases: ${phaseLegend}</p>

@@ -2,7 +2,7 @@
 // CI shows them natively. A failure's message is the check's summary; its body lists every piece of evidence.
 import type { Report } from '../model/report.js';
 import { escapeXml as x } from './escape.js';
-import { checkStatus, evidenceText, inconclusiveText, protocolIntro, protocolText } from './text.js';
+import { checkStatus, evidenceText, inconclusiveText, interruptionText, logsText, protocolIntro, protocolText } from './text.js';
 
 interface Case {
   name: string;
@@ -31,6 +31,11 @@ function cases(report: Report): Case[] {
   }
   const protocol = protocolIntro(report);
   if (protocol) list.push({ name: 'protocol findings', classname: `${classname}.protocol`, out: [protocol, ...report.protocol!.findings.map(protocolText)].join('\n') });
+  const stopped = interruptionText(report);
+  // no check ran: one error, not a failure of the target
+  if (stopped) list.push({ name: 'interrupted', classname: `${classname}.run`, error: { message: stopped, type: 'interrupted' } });
+  const logs = logsText(report);
+  if (logs) list.push({ name: 'target logs', classname: `${classname}.run`, out: logs });
   const short = inconclusiveText(report);
   if (short) list.push({ name: 'evidence floor', classname: `${classname}.evidence`, error: { message: short, type: 'inconclusive' } });
   (report.allowList ?? []).forEach((a, i) => {

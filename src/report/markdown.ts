@@ -3,7 +3,7 @@
 // is capped per check (the full list is in report.json / report.html).
 import type { Report } from '../model/report.js';
 import { escapeMarkdown as md, markdownCode as code } from './escape.js';
-import { checkStatus, evidenceText, formatBytes, formatMs, formatNumber, headline, protocolIntro, protocolText, requestsPerSecond, runTitle } from './text.js';
+import { checkStatus, evidenceText, formatBytes, formatMs, formatNumber, headline, logsText, protocolIntro, protocolText, requestsPerSecond, runTitle } from './text.js';
 
 export const MARKDOWN_EVIDENCE_CAP = 20;
 
@@ -14,16 +14,22 @@ export function renderMarkdown(report: Report): string {
   const out: string[] = [];
   const verdict = VERDICT_TEXT[report.verdict];
   out.push(`## handoff: ${verdict} — ${md(runTitle(report))}`, '');
-  out.push(`**Exit code ${report.exitCode}** · ${md(headline(report))} · time to quiet **${report.timeToQuietMs === null ? 'never (did not settle before the drain deadline)' : formatMs(report.timeToQuietMs)}**`, '');
+  if (report.verdict === 'interrupted') out.push(`**Exit code ${report.exitCode}** · ${md(headline(report))}`, '');
+  else out.push(`**Exit code ${report.exitCode}** · ${md(headline(report))} · time to quiet **${report.timeToQuietMs === null ? 'never (did not settle before the drain deadline)' : formatMs(report.timeToQuietMs)}**`, '');
   out.push(`Run ${code(report.runId, false)} started ${md(report.startedAt)} · target ${code(report.target.command.join(' '), false)} (${md(report.target.mode)} mode)`, '');
 
-  out.push('### Checks', '', '| | check | summary |', '|---|---|---|');
-  for (const c of report.checks) {
-    const status = checkStatus(c);
-    const waived = c.allowedBy ? ` — waived: ${md(c.allowedBy.reason)} (until ${md(c.allowedBy.expires)})` : '';
-    out.push(`| ${ICON[status]} | \`${c.id}\` | ${md(c.summary)}${waived} |`);
+  const logs = logsText(report);
+  if (logs) out.push(`Logs: ${md(logs)}`, '');
+
+  if (report.checks.length > 0) {
+    out.push('### Checks', '', '| | check | summary |', '|---|---|---|');
+    for (const c of report.checks) {
+      const status = checkStatus(c);
+      const waived = c.allowedBy ? ` — waived: ${md(c.allowedBy.reason)} (until ${md(c.allowedBy.expires)})` : '';
+      out.push(`| ${ICON[status]} | \`${c.id}\` | ${md(c.summary)}${waived} |`);
+    }
+    out.push('');
   }
-  out.push('');
 
   const withEvidence = report.checks.filter((c) => !c.pass && c.evidence.length > 0);
   if (withEvidence.length) {
@@ -83,7 +89,7 @@ export function renderMarkdown(report: Report): string {
 
   out.push('### Peaks', '', '| live children | fds | RSS of the tree | PSS of the tree | CLOSE_WAIT | time to quiet |', '|---:|---:|---:|---:|---:|---:|');
   out.push(
-    `| ${formatNumber(report.peaks.children)} | ${formatNumber(report.peaks.fds)} | ${formatBytes(report.peaks.rssBytes)} | ${report.peaks.pssBytes != null ? formatBytes(report.peaks.pssBytes) : '–'} | ${formatNumber(report.peaks.closeWait)} | ${report.timeToQuietMs === null ? 'never' : formatMs(report.timeToQuietMs)} |`,
+    `| ${formatNumber(report.peaks.children)} | ${formatNumber(report.peaks.fds)} | ${formatBytes(report.peaks.rssBytes)} | ${report.peaks.pssBytes != null ? formatBytes(report.peaks.pssBytes) : '–'} | ${formatNumber(report.peaks.closeWait)} | ${report.verdict === 'interrupted' ? '–' : report.timeToQuietMs === null ? 'never' : formatMs(report.timeToQuietMs)} |`,
   );
   out.push('');
   if (report.machine) {

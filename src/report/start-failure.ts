@@ -2,7 +2,8 @@
 // (machine-readable), report.md, junit.xml with one <error> when junit is asked for — so a CI test view shows
 // why, instead of nothing or, through `latest`, the previous run's results — then the `latest` pointer and
 // GitHub's step summary. There is no report.json: there was no run to judge (its verdict is pass or fail).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { join } from 'node:path';
 import { escapeXml as x, markdownCode } from './escape.js';
 import { announceRun, type ReportFormat, type WriteOptions } from './write.js';
@@ -67,7 +68,7 @@ export function writeStartFailure(f: StartFailure, dir: string, formats: ReportF
   ];
   if (formats.includes('junit')) files.push(['junit.xml', renderStartFailureJunit(f)]);
   const written = files.map(([name, text]) => {
-    writeFileSync(join(dir, name), text);
+    writeFileAtomic(join(dir, name), text);
     return join(dir, name);
   });
   announceRun(dir, () => renderStartFailureMarkdown(f), options);

@@ -66,7 +66,33 @@ export function evidenceMatchText(e: Evidence): string {
 export type CheckStatus = 'pass' | 'fail' | 'waived';
 export const checkStatus = (c: CheckResult): CheckStatus => (c.pass ? 'pass' : c.allowedBy ? 'waived' : 'fail');
 
+/** An interrupted run in one line: what stopped it, where, and what its cleanup did; null for a judged run. */
+export function interruptionText(report: Report): string | null {
+  const i = report.interruption;
+  if (report.verdict !== 'interrupted' || !i) return null;
+  const what =
+    i.signal === 'supervisor-lost'
+      ? 'the harness lost its supervisor'
+      : i.recordedBy === 'supervisor'
+        ? `the harness itself was killed (${i.signal}); its supervisor cleaned up`
+        : `the harness received ${i.signal}`;
+  const killed = i.killed > 0 ? `, and ${i.killed} process${i.killed === 1 ? '' : 'es'} of the target outside its group` : '';
+  return `interrupted during the ${i.phase} phase: ${what}. No verdict: this says nothing about the target's cleanup. The run's cleanup ended the target's process group${killed}.`;
+}
+
+/** The target's logs when one was cut short or stopped (a size cap, a write error); null when both are whole. */
+export function logsText(report: Report): string | null {
+  const parts: string[] = [];
+  for (const [name, l] of Object.entries(report.logs ?? {})) {
+    if (l.error) parts.push(`target.${name}.log stopped: ${l.error} (${formatBytes(l.kept)} of ${formatBytes(l.bytes)} kept)`);
+    else if (l.truncated) parts.push(`target.${name}.log truncated: ${formatBytes(l.bytes)} written, its head and tail kept (${formatBytes(l.kept)})`);
+  }
+  return parts.length ? parts.join('; ') : null;
+}
+
 export function headline(report: Report): string {
+  const stopped = interruptionText(report);
+  if (stopped) return stopped;
   const failed = report.checks.filter((c) => checkStatus(c) === 'fail').length;
   const thresholdsFailed = (report.thresholds ?? []).filter((t) => !t.pass).length;
   const expired = (report.allowList ?? []).filter((a) => a.expired).length;

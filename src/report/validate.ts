@@ -1,4 +1,4 @@
-import { CHECK_IDS, EXIT, SCHEMA_VERSION, VERDICTS, type AllowListStatus, type CheckResult, type EvidenceCount, type ProtocolFinding, type Evidence, type LatencySummary, type LoadStats, type Phase, type Report, type TargetInfo, type TimelinePoint } from '../model/report.js';
+import { CHECK_IDS, EXIT, SCHEMA_VERSION, VERDICTS, type AllowListStatus, type CheckResult, type EvidenceCount, type Interruption, type LogRecord, type ProtocolFinding, type Evidence, type LatencySummary, type LoadStats, type Phase, type Report, type TargetInfo, type TimelinePoint } from '../model/report.js';
 
 // Validation of a report read back from disk (`handoff report <run-dir>`). The renderers trust the types of
 // model/report.ts, so a report.json edited by hand or by another tool is checked field by field against them first:
@@ -152,6 +152,8 @@ const timelinePoint = shape<TimelinePoint>({
   reqRate: optional(sample),
 });
 
+const logRecord = shape<LogRecord>({ bytes: num, kept: num, truncated: bool, error: orNull(str) });
+
 const targetInfo = shape<TargetInfo>({
   kind: oneOf(['reference-proxy', 'command'] satisfies TargetInfo['kind'][]),
   mode: oneOf(['proxy', 'server'] satisfies TargetInfo['mode'][]),
@@ -199,6 +201,8 @@ const reportShape = shape<Report>({
       generators: arrayOf(shape<EvidenceCount>({ generator: str, unit: str, count: num, floor: num })),
     }),
   ),
+  interruption: optional(shape<Interruption>({ signal: str, phase: oneOf(PHASE_NAMES), recordedBy: oneOf(['harness', 'supervisor'] satisfies Interruption['recordedBy'][]), killed: num })),
+  logs: optional(shape<NonNullable<Report['logs']>>({ stdout: logRecord, stderr: logRecord })),
 });
 
 /**

@@ -1,6 +1,7 @@
 // Writes a run's reports into its directory: report.json always, then the selected formats, then
 // (for a fresh run) the `latest` pointer beside it and GitHub's step summary when GITHUB_STEP_SUMMARY is set.
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { join } from 'node:path';
 import type { Report } from '../model/report.js';
 import { renderMarkdown } from './markdown.js';
@@ -51,7 +52,7 @@ export async function writeReports(report: Report, dir: string, formats: ReportF
   for (const format of ['json', 'md', 'html', 'junit'] as const) {
     if (!wanted.has(format)) continue;
     const file = join(dir, REPORT_FILES[format]);
-    writeFileSync(file, renderReport(report, format));
+    writeFileAtomic(file, renderReport(report, format));
     written.push(file);
   }
   announceRun(dir, () => renderReport(report, 'md'), options);

@@ -22,3 +22,12 @@ export class TargetStartError extends Error {
     this.name = 'TargetStartError';
   }
 }
+
+/** The report could not be written (a full disk): exit 74 (EX_IOERR), one line; the run's cleanup has run. */
+export class ReportWriteError extends Error {
+  readonly exitCode = 74 as const;
+  constructor(message: string) {
+    super(message);
+    this.name = 'ReportWriteError';
+  }
+}

@@ -25,14 +25,19 @@ async function until(cond: () => boolean, ms: number): Promise<boolean> {
   return cond();
 }
 
-/** A stand-in harness: starts `sleep 60` in a group of its own, guarded or not, prints its pgid, dies by SIGKILL. */
-function killedHarness(guarded: boolean): Promise<number> {
+/**
+ * A stand-in harness: starts `sleep 60` in a group of its own, guarded or not (with the root's start time, or a
+ * wrong one: a reused pid), prints its pgid, dies by SIGKILL.
+ */
+function killedHarness(guarded: boolean, startOffset = 0): Promise<number> {
   const guardian = pathToFileURL(compiled('src/harness/guardian.js')).href;
   const code = `
     import { spawn } from 'node:child_process';
+    import { readFileSync } from 'node:fs';
     import { startGuardian } from ${JSON.stringify(guardian)};
     const target = spawn('sleep', ['60'], { detached: true, stdio: 'ignore' });
-    if (${guarded}) startGuardian(target.pid);
+    const starttime = Number(readFileSync('/proc/' + target.pid + '/stat', 'utf8').split(') ')[1].split(' ')[19]) + ${startOffset};
+    if (${guarded}) startGuardian({ root: target.pid, starttime, runId: 'guardian-test' });
     process.stdout.write(target.pid + '\\n', () => setTimeout(() => process.kill(process.pid, 'SIGKILL'), 300));
   `;
   return new Promise((resolve, reject) => {
@@ -49,6 +54,13 @@ t.test('the target group dies with a harness killed outright', async (t) => {
   t.ok(await until(() => !groupAlive(pgid), 3_000), 'the guardian killed the group within 3 s of the harness');
 });
 
+t.test('a group whose leader is not the one it was given (pid reuse) is left alone', async (t) => {
+  const pgid = await killedHarness(true, 1);
+  t.teardown(() => killGroup(pgid));
+  await new Promise((r) => setTimeout(r, 1_000));
+  t.ok(groupAlive(pgid), 'a start time that does not match: not ours, not signalled');
+});
+
 t.test('without the guardian the same target outlives its harness (what the guardian is for)', async (t) => {
   const pgid = await killedHarness(false);
   t.teardown(() => killGroup(pgid));
@@ -59,7 +71,7 @@ t.test('without the guardian the same target outlives its harness (what the guar
 t.test('stop() ends the guardian itself, and a stopped guardian kills nothing', async (t) => {
   const target = spawn('sleep', ['60'], { detached: true, stdio: 'ignore' });
   t.teardown(() => killGroup(target.pid!));
-  const g = startGuardian(target.pid!);
+  const g = startGuardian({ root: target.pid!, starttime: 0, runId: 'guardian-test' });
   t.ok(g && g.pid > 0);
   await until(() => spawnSync('pgrep', ['-g', String(g!.pid)], { encoding: 'utf8' }).stdout.trim() !== '', 2_000);
   g!.stop();

@@ -39,6 +39,13 @@ t.test('an empty --ignore pattern (it matches every process and hid every leak)'
   usageError(t, ['stress', '--quiet', '--duration', '100ms', '--config', config], /ignores\[1\]: an empty pattern/);
 });
 
+t.test('an --ignore pattern that matches the empty string matches every process too (issue 18)', async (t) => {
+  for (const p of ['^', '.*', 'a*', '(?:)', 'x?$']) usageError(t, ['stress', '--quiet', '--duration', '100ms', '--ignore', p], /matches the empty string, so it would match every process/);
+  const config = join(work, 'ignores-empty.json');
+  writeFileSync(config, JSON.stringify({ ignores: ['nscd', '.*'] }));
+  usageError(t, ['stress', '--quiet', '--duration', '100ms', '--config', config], /ignores\[1\]: ".\*" matches the empty string/);
+});
+
 t.test('--ignore takes one pattern per use: a command written after it stays the command', async (t) => {
   // with a variadic --ignore, "python3 x.py" became patterns and the reference proxy was tested instead
   usageError(t, ['stress', '--ignore', 'nscd', '--port', '5', 'python3', 'x.py'], /--port configures the reference proxy; it cannot be combined with a command target/);
