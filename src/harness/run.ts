@@ -41,6 +41,7 @@ import type { Suite } from './suite.js';
 import { allowEchoPort } from './suite-target.js';
 import type { RunProgress } from '../cli/progress.js';
 import { launchTarget, MARKER_NAME, type Target, type TargetSpec } from './target.js';
+import { atRest } from './settle.js';
 
 export interface RunOptions {
   target: TargetSpec;
@@ -264,7 +265,7 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
       for (let ms = 50; clock() < settleBy; ms = Math.min(300, ms * 1.5)) {
         await wait(ms);
         const now = smp.sampleNow();
-        const stable = sameShape(prev, now);
+        const stable = atRest(prev, now);
         prev = now;
         if (stable) break;
       }
@@ -285,7 +286,7 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
         s = smp.sampleNow();
         // settled: what the drain would call quiet, judged against the state right after the warm-up
         const base = { ...baseObservations(targetFacts, initial, tolerances, smp, drainMs), baselineChildren: liveChildren(initial) };
-        const stable = previous !== null && sameShape(previous, s);
+        const stable = previous !== null && atRest(previous, s);
         const poolBack = !pool || liveChildren(s) >= pool.resident;
         if (stable && poolBack && isQuiet(asDrained(base, s))) break;
         if (clock() > hardDeadline || (clock() > deadline && stable && poolBack)) break;
@@ -514,13 +515,6 @@ function baseObservations(
     tolerances,
     firstSeen: (k) => sampler.firstSeen(k),
   };
-}
-
-/** Same processes and fd counts in two samples: the target has settled. */
-function sameShape(a: Sample, b: Sample): boolean {
-  if (a.tree.length !== b.tree.length) return false;
-  const fdsOf = new Map(a.tree.map((p) => [processKey(p), p.fds.length]));
-  return b.tree.every((p) => fdsOf.get(processKey(p)) === p.fds.length);
 }
 
 /**
