@@ -11,7 +11,10 @@ import { check, failedIds, markedPids, runCli, tempReportDir } from './helpers.j
 import type { Report } from '../../src/model/report.js';
 
 const fixture = join(packageRoot, 'test/harness/fixtures/stdlib-forking.py');
-const failures = (r: Report): string => r.checks.filter((c) => !c.pass).map((c) => `${c.id}: ${c.summary}`).join(' | ');
+/** why a run is not a pass: its failing checks, or (none failing) its verdict and the evidence it gathered */
+const failures = (r: Report): string =>
+  r.checks.filter((c) => !c.pass).map((c) => `${c.id}: ${c.summary}`).join(' | ') ||
+  `${r.verdict}; evidence ${JSON.stringify(r.evidenceFloor?.generators.map((g) => `${g.generator} ${g.count}/${g.floor}`))}`;
 
 /** churn only: connections that each end a child, at a pace the fixture's lingering children can follow */
 const churnOnly = (over: Record<string, unknown> = {}) =>
