@@ -78,9 +78,10 @@ const API_KEYS = ['suite', 'suites', 'thresholds', 'allowList', 'ignores', 'repo
 
 /** The options as the config file they stand for: every key validated by the one config parser. */
 function asConfig(options: StressOptions, cwd: string): HandoffConfig {
-  const target: Record<string, unknown> = {};
-  const run: Record<string, unknown> = {};
-  const file: Record<string, unknown> = {};
+  // null prototypes: an option named __proto__ stays a key the config parser refuses, not a prototype
+  const target: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  const run: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  const file: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   for (const [key, value] of Object.entries(options)) {
     if (value === undefined) continue;
     if (RUN_KEYS.includes(key)) run[key] = typeof value === 'number' && key !== 'connections' && key !== 'sampleHz' ? `${value}ms` : value;

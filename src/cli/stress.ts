@@ -34,7 +34,7 @@ function str(flags: Record<string, unknown>, key: string): string | undefined {
 }
 
 export function resolveSuite(name: string, config: HandoffConfig | null): Suite {
-  const fromConfig = config?.suites[name];
+  const fromConfig = config && Object.hasOwn(config.suites, name) ? config.suites[name] : undefined;
   if (fromConfig !== undefined) {
     return typeof fromConfig === 'string' ? { ...loadSuite(fromConfig), name } : parseSuite(fromConfig, `${config!.source ?? 'config'}: suites.${name}`, name);
   }

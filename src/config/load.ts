@@ -1,8 +1,9 @@
 // Finds, reads and validates handoff.config.json, and merges it under the command-line flags
 // (a flag given on the command line always wins over the file).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { UsageError } from '../util/errors.js';
+import { readJsonFile } from '../util/read-json-file.js';
 import { parseConfig } from './parse.js';
 import type { HandoffConfig, StressFlags } from './types.js';
 import type { GateConfig } from '../gate/apply.js';
@@ -19,18 +20,7 @@ export function loadConfig(path: string | undefined, cwd: string = process.cwd()
     if (path !== undefined) throw new UsageError(`config file ${path} not found`);
     return parseConfig({}, DEFAULT_CONFIG_FILE, cwd);
   }
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read config file ${file}: ${(err as Error).message}`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`${file}: invalid JSON: ${(err as Error).message}`);
-  }
+  const raw = readJsonFile(file, 'config file');
   return { ...parseConfig(raw, file, dirname(file)), source: file };
 }
 

@@ -54,7 +54,8 @@ function parseTarget(raw: unknown, where: string): { flags: StressFlags; command
   const proxy: RawProxyFlags = {};
   for (const key of PROXY_KEYS) {
     if (target[key] === undefined) continue;
-    const value = Array.isArray(target[key]) ? stringList(target[key], `${where}.${key}`).join(',') : scalar(target[key], `${where}.${key}`);
+    // a list option (connectPorts: [443, 8443]) may hold numbers as JSON writes them, like any scalar option
+    const value = Array.isArray(target[key]) ? (target[key] as unknown[]).map((v, i) => scalar(v, `${where}.${key}[${i}]`)).join(',') : scalar(target[key], `${where}.${key}`);
     proxy[key] = value;
     flags[key] = value;
   }

@@ -64,7 +64,8 @@ export function parseExpression(metric: string, expr: unknown, where = 'threshol
   const key = METRIC_KEY.exec(metric);
   if (!key) throw new UsageError(`${where}: invalid metric "${metric}" (expected e.g. p99_ms or p99_ms{churn})`);
   const [, name, generator = null] = key;
-  const def = METRICS[name];
+  // own keys only: `constructor` or `__proto__` is an unknown metric, not Object.prototype's
+  const def = Object.hasOwn(METRICS, name) ? METRICS[name] : undefined;
   if (!def) throw unknownMetric(name, where);
   if (generator !== null && !def.perGenerator) throw new UsageError(`${where}: "${name}" is a whole-run metric and cannot be narrowed to {${generator}}`);
   if (typeof expr !== 'string') throw new UsageError(`${where}.${metric}: expected a string like "<250", got ${JSON.stringify(expr)}`);
@@ -72,7 +73,7 @@ export function parseExpression(metric: string, expr: unknown, where = 'threshol
   if (!m) throw new UsageError(`${where}.${metric}: malformed threshold "${expr}" (expected <, <=, >, >=, == or != and a number, e.g. "<250")`);
   const [, op, number, rawUnit] = m;
   const factors = UNIT_FACTORS[def.unit];
-  const factor = factors[rawUnit.toLowerCase()];
+  const factor = Object.hasOwn(factors, rawUnit.toLowerCase()) ? factors[rawUnit.toLowerCase()] : undefined;
   if (factor === undefined) {
     const allowed = Object.keys(factors).filter(Boolean);
     throw new UsageError(`${where}.${metric}: unit "${rawUnit}" does not fit a ${def.unit} metric${allowed.length ? ` (use ${allowed.join(', ')} or none)` : ' (give a bare number)'}`);

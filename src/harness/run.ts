@@ -194,7 +194,7 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
   const connections = opts.connections ?? suite.connections;
   // build generators first: a bad suite entry is a usage error before anything starts
   const generators: LoadGenerator[] = suite.load.map((e, i) =>
-    createGenerator(opts.durationMs !== undefined || opts.connections !== undefined ? withOverrides(e, opts) : e, { durationMs, connections }, i),
+    createGenerator(opts.durationMs !== undefined ? withDuration(e, opts.durationMs) : e, { durationMs, connections, connectionsOverride: opts.connections }, i),
   );
   const names = new Set<string>();
   for (const g of generators) {
@@ -486,11 +486,8 @@ function withSettleHint(checks: CheckResult[], drain: RunObservations['drain']):
   return checks.map((c) => (!c.pass && ids.has(c.id) ? { ...c, summary: c.summary + hint } : c));
 }
 
-function withOverrides(entry: Record<string, unknown>, opts: RunOptions): Record<string, unknown> {
-  const e = { ...entry };
-  if (opts.durationMs !== undefined) e.duration = opts.durationMs;
-  if (opts.connections !== undefined && entry.generator !== 'churn') e.connections = opts.connections;
-  return e;
+function withDuration(entry: Record<string, unknown>, durationMs: number): Record<string, unknown> {
+  return { ...entry, duration: durationMs };
 }
 
 function baseObservations(

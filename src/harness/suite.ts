@@ -1,9 +1,10 @@
 // A stress suite: which load to apply, for how long, and the tolerances the checks use. Suites are JSON:
 // a name resolves to stress/<name>.json of the package; anything with a slash or ending in .json is a user's file.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { packageRoot } from '../paths.js';
 import { UsageError } from '../util/errors.js';
+import { readJsonFile } from '../util/read-json-file.js';
 import { parseDuration } from '../util/duration.js';
 import { parseSuiteTarget, type SuiteTarget } from './suite-target.js';
 
@@ -59,12 +60,7 @@ export function loadSuite(nameOrPath: string): Suite {
       isPath ? `suite file not found: ${file}` : `unknown suite "${nameOrPath}" (available: ${suiteNames().join(', ') || 'none'})`,
     );
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new UsageError(`suite ${file} is not valid JSON: ${(err as Error).message}`);
-  }
+  const raw = readJsonFile(file, 'suite');
   return parseSuite(raw, file, isPath ? basename(file, '.json') : nameOrPath);
 }
 

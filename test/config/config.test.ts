@@ -62,7 +62,7 @@ t.test('every problem is a UsageError (exit 2) that names the key', async (t) =>
   const dir = temp(t);
   t.throws(() => loadConfig('missing.json', dir), { name: 'UsageError', message: /config file missing\.json not found/ });
   writeFileSync(join(dir, 'broken.json'), '{ "thresholds": ');
-  t.throws(() => loadConfig('broken.json', dir), { name: 'UsageError', message: /broken\.json: invalid JSON/ });
+  t.throws(() => loadConfig('broken.json', dir), { name: 'UsageError', message: /broken\.json is not valid JSON/ });
 
   const cases: [unknown, RegExp][] = [
     [[], /expected an object/],

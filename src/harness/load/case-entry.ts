@@ -21,7 +21,7 @@ export function caseGeneratorFromEntry<O>(name: string, entry: Record<string, un
   const { taken, rest } = takeKeys(entry, ['cases', 'expect']);
   const r = new EntryReader(where, rest);
   const durationMs = r.duration('duration', defaults.durationMs);
-  const connections = r.count('connections', Math.max(1, Math.min(defaults.connections, 4)), 1, 64);
+  const connections = r.connections(defaults, Math.max(1, Math.min(defaults.connections, 4)), 64);
   const maxCases = r.count('maxCases', 1_000, 1, 100_000);
   const timeoutMs = r.duration('timeout', 5_000);
   const options = spec.readOptions(r);

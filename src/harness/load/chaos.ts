@@ -186,7 +186,7 @@ export const createChaos: GeneratorFactory = (name, entry, defaults) => {
     sigtermAfterMs: null,
     sigtermMinResponses: r.count('sigtermMinResponses', 20, 0, 1_000_000),
   };
-  r.count('connections', 1, 1); // --connections reaches every entry; chaos opens none of its own
+  r.count('connections', 1, 1); // accepted for a uniform suite; chaos opens no connections of its own
   r.done();
   if (taken.sigtermAfter !== undefined) config.sigtermAfterMs = parseAt(`load "${name}".sigtermAfter`, taken.sigtermAfter, config.durationMs);
   if (config.killEveryMs < 50) throw new UsageError(`load "${name}".killEvery must be at least 50ms (kills are rate-bounded)`);

@@ -25,6 +25,15 @@ export class EntryReader {
     return v;
   }
 
+  /**
+   * An entry's connections: the --connections override when given (up to this generator's cap: `--connections 1000`
+   * raises the flood without making a 64-connection case generator an error the user never wrote), else its own.
+   */
+  connections(defaults: { connectionsOverride?: number }, fallback: number, max: number): number {
+    const own = this.count('connections', fallback, 1, max);
+    return defaults.connectionsOverride !== undefined ? Math.min(defaults.connectionsOverride, max) : own;
+  }
+
   /** One of a fixed set of strings; undefined when absent (the caller decides the default). */
   oneOf<T extends string>(key: string, allowed: readonly T[]): T | undefined {
     this.seen.add(key);

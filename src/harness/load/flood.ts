@@ -223,7 +223,7 @@ export const createFlood: GeneratorFactory = (name, entry, defaults) => {
   const r = new EntryReader(`load "${name}"`, rest);
   const config: FloodConfig = {
     durationMs: r.duration('duration', defaults.durationMs),
-    connections: r.count('connections', defaults.connections, 1, 1000),
+    connections: r.connections(defaults, defaults.connections, 1000),
     size: r.count('size', 0, 0, 1024 * 1024),
     timeoutMs: r.duration('timeout', 5_000),
   };

@@ -103,6 +103,8 @@ export interface LoadGenerator {
 export interface GeneratorDefaults {
   durationMs: number;
   connections: number;
+  /** --connections: replaces every entry's own (churn's excepted), up to each generator's cap */
+  connectionsOverride?: number;
 }
 
 /** Builds a generator from its suite entry; throws UsageError on a bad entry. */

@@ -39,7 +39,7 @@ const FLOORS: Record<string, { unit: string; min: (g: LoadGenerator) => number; 
 export function createGenerator(entry: Record<string, unknown>, defaults: GeneratorDefaults, index: number): LoadGenerator {
   const { taken, rest } = takeKeys(entry, ['floor']);
   const generator = createBare(rest, defaults, index);
-  const known = FLOORS[String(entry.generator)];
+  const known = Object.hasOwn(FLOORS, String(entry.generator)) ? FLOORS[String(entry.generator)] : undefined;
   const floor = taken.floor;
   if (floor !== undefined && (typeof floor !== 'number' || !Number.isInteger(floor) || floor < 0 || floor > 10_000_000)) {
     throw new UsageError(`load "${generator.name}".floor must be an integer from 0 (no floor) to 10000000`);
@@ -51,7 +51,7 @@ export function createGenerator(entry: Record<string, unknown>, defaults: Genera
 
 function createBare(entry: Record<string, unknown>, defaults: GeneratorDefaults, index: number): LoadGenerator {
   const type = entry.generator;
-  if (typeof type !== 'string' || !(type in GENERATORS)) {
+  if (typeof type !== 'string' || !Object.hasOwn(GENERATORS, type)) {
     throw new UsageError(`load[${index}].generator must be one of ${Object.keys(GENERATORS).join(', ')} (got ${JSON.stringify(type)})`);
   }
   const name = entry.name === undefined ? type : entry.name;

@@ -270,7 +270,7 @@ export const createTunnel: GeneratorFactory = (name, entry, defaults) => {
   const r = new EntryReader(`load "${name}"`, entry);
   const config: TunnelConfig = {
     durationMs: r.duration('duration', defaults.durationMs),
-    connections: r.count('connections', Math.max(1, Math.min(defaults.connections, 8)), 1, 256),
+    connections: r.connections(defaults, Math.max(1, Math.min(defaults.connections, 8)), 256),
     bytes: r.count('bytes', 16 * 1024, 64, 16 * 1024 * 1024),
     writes: r.count('writes', 4, 1, 1_000),
     timeoutMs: r.duration('timeout', 5_000),
