@@ -381,6 +381,9 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
     let timedOut = false;
     let finished = false; // an answer (forwarded or error) has been decided
     let awaitingDrain = false; // the origin is not reading the upload as fast as the client sends it
+    // the origin's head, decided but not yet written: it goes out with the first body byte (or the body's end), so
+    // a body that fails before its first byte (a malformed chunk, a cut) still gets a 502 instead of a bare EOF
+    let heldHead: { release(): boolean; fail(status: number, why: string): void } | null = null;
     const giveUp = (): void => {
       timedOut = true;
       // a body already under way must end as cut off, never with a clean end the client would take as whole
@@ -421,6 +424,10 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
 
     upReq.on('error', (err: NodeJS.ErrnoException) => {
       stopPump();
+      if (heldHead) {
+        heldHead.fail(timedOut ? 504 : 502, timedOut ? `origin ${url.host} sent its head, then nothing within ${options.upstreamTimeoutMs} ms` : `origin ${url.host} sent a malformed body: ${err.code ?? err.message}`);
+        return;
+      }
       if (finished || res.destroyed) return;
       finished = true;
       if (res.headersSent) {
@@ -459,17 +466,47 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
       if (closing) out.connection = 'close';
       // a 204 has no body, so no length either (RFC 9110 §8.6)
       if (status === 204) delete out['content-length'];
-      try {
-        res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, out);
-      } catch (err) {
-        upRes.destroy();
-        reply(req, res, 502, `origin ${url.host} sent an unusable response head: ${err instanceof Error ? err.message : String(err)}`);
-        return;
-      }
-      upRes.pipe(res);
+      let sent = false; // the head went out and the body follows it
+      const head = {
+        release(): boolean {
+          if (heldHead !== head) return sent && !res.destroyed;
+          heldHead = null;
+          if (res.destroyed) {
+            upRes.destroy();
+            return false;
+          }
+          try {
+            res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, out);
+          } catch (err) {
+            upRes.destroy();
+            reply(req, res, 502, `origin ${url.host} sent an unusable response head: ${err instanceof Error ? err.message : String(err)}`);
+            return false;
+          }
+          sent = true;
+          return true;
+        },
+        fail(code: number, why: string): void {
+          if (heldHead !== head) return;
+          heldHead = null;
+          upRes.destroy();
+          reply(req, res, code, why);
+        },
+      };
+      heldHead = head;
+      // pipe() by hand: the head is written only when the first byte (or the end) is there to follow it
+      upRes.on('data', (chunk: Buffer) => {
+        if (head.release() && !res.write(chunk)) upRes.pause();
+      });
+      res.on('drain', () => upRes.resume());
+      upRes.on('end', () => {
+        if (head.release()) res.end();
+      });
       upRes.on('close', () => {
         // origin cut the body short: the client must not mistake a truncated body for a whole one
-        if (!upRes.complete) res.destroy();
+        if (!upRes.complete) {
+          if (heldHead === head) head.fail(timedOut ? 504 : 502, timedOut ? `origin ${url.host} sent its head, then nothing within ${options.upstreamTimeoutMs} ms` : `origin ${url.host} closed the connection before its body`);
+          else res.destroy();
+        }
       });
     });
 

@@ -371,3 +371,32 @@ t.test('the tunnel idle timeout is a no-progress timer: a stalled proxy does not
     t.ok(ended && Date.now() - closedAt < 2_000, 'and idle afterwards, it is closed');
   });
 });
+
+t.test('an origin body that fails before its first byte is a 502 (504 when it stalls); after it, a cut', async (t) => {
+  const bad = await rawOrigin((s, head) => {
+    if (head.startsWith('GET /bad-chunk')) s.end('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n');
+    else if (head.startsWith('GET /late-bad-chunk')) {
+      // the bad chunk comes once the first one has been relayed (in one packet, the whole answer is a 502)
+      s.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n');
+      setTimeout(() => s.end('zz\r\n'), 150);
+    }
+    else if (head.startsWith('GET /head-then-close')) s.end('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n');
+    else if (head.startsWith('GET /head-then-stall')) s.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n');
+    else s.end('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
+  });
+  t.teardown(() => bad.close());
+  await withProxy({ upstreamTimeoutMs: 400 }, async (port) => {
+    const get = async (path: string): Promise<string> => {
+      const s = await connect(port);
+      s.write(`GET http://127.0.0.1:${bad.port}${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      return readAll(s, 5_000);
+    };
+    t.match(await get('/bad-chunk'), /^HTTP\/1\.1 502 [^]*malformed body/, 'a malformed first chunk: the client gets a status, not a bare EOF');
+    t.match(await get('/head-then-close'), /^HTTP\/1\.1 502 [^]*closed the connection before its body/, 'a head promising 100 bytes, then close');
+    t.match(await get('/head-then-stall'), /^HTTP\/1\.1 504 /, 'a head, then nothing for --upstream-timeout');
+    const late = await get('/late-bad-chunk');
+    t.match(late, /^HTTP\/1\.1 200 [^]*hello/, 'once body bytes went out, the status stands');
+    t.notMatch(late, /\r\n0\r\n\r\n$/, '... and the body is cut, never ended cleanly');
+    t.match(await get('/empty'), /^HTTP\/1\.1 200 [^]*content-length: 0/i, 'an empty body still gets its head');
+  });
+});
