@@ -12,7 +12,6 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { cliPath, packageRoot } from '../src/paths.js';
 import { registerCleanup, signalGroup } from '../src/harness/cleanup.js';
 import { loadForkAddon } from '../src/native/addon.js';
@@ -25,6 +24,7 @@ import {
 } from './lib/accuracy-matrix.js';
 import { evaluateAccuracyTargets, renderAccuracyMarkdown, type AccuracyReport } from './lib/accuracy-report.js';
 import { buildCFixture, fixtureCommand, pythonAvailable } from './lib/fixtures.js';
+import { runIfMain } from './lib/bench-main.js';
 import { machineInfo } from './lib/machine.js';
 
 export interface AccuracyArgs {
@@ -254,36 +254,18 @@ export async function runAccuracy(args: AccuracyArgs, log: (m: string) => void =
 const USAGE = `usage: node dist/bench/accuracy.js [--runs N] [--rates 0.01,0.05] [--subjects ${ACCURACY_SUBJECTS.map((s) => s.id).join('|')}[,…]]
                                 [--classes clean,${LEAK_CLASSES.join(',')}] [--quick] [--no-busy] [--out DIR] [--run-timeout 240s]`;
 
-async function main(): Promise<number> {
-  let args: AccuracyArgs;
-  try {
-    args = parseAccuracyArgs(process.argv.slice(2));
-  } catch (err) {
-    if (err instanceof AccuracyUsageError) {
-      if (err.message === 'help') {
-        process.stdout.write(`${USAGE}\n`);
-        return 0;
-      }
-      process.stderr.write(`accuracy: ${err.message}\n${USAGE}\n`);
-      return 2;
+runIfMain(import.meta.url, {
+  tool: 'accuracy',
+  usage: USAGE,
+  parse: parseAccuracyArgs,
+  isUsageError: (err): err is Error => err instanceof AccuracyUsageError,
+  run: runAccuracy,
+  report({ report, dir }) {
+    for (const t of evaluateAccuracyTargets(report.cells)) {
+      const state = t.met === null ? 'not measured' : t.met ? 'met' : 'MISSED';
+      process.stdout.write(`${state.padEnd(12)} ${t.target}: ${t.measured}\n`);
     }
-    throw err;
-  }
-  const { report, dir } = await runAccuracy(args);
-  for (const t of evaluateAccuracyTargets(report.cells)) {
-    const state = t.met === null ? 'not measured' : t.met ? 'met' : 'MISSED';
-    process.stdout.write(`${state.padEnd(12)} ${t.target}: ${t.measured}\n`);
-  }
-  process.stdout.write(`accuracy report: ${join(dir, 'accuracy.md')}\n`);
-  return report.cells.some((c) => c.errors > 0) ? 1 : 0;
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      process.stderr.write(`accuracy: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-      process.exit(1);
-    },
-  );
-}
+    process.stdout.write(`accuracy report: ${join(dir, 'accuracy.md')}\n`);
+    return report.cells.some((c) => c.errors > 0) ? 1 : 0;
+  },
+});

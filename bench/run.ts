@@ -8,11 +8,11 @@
 // Exit: 0 all benchmarks ran (targets missed or not), 1 a benchmark failed, 2 usage error.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { packageRoot } from '../src/paths.js';
 import { measureSamplerCost } from './sampler-cost.js';
 import type { BenchEnv, BenchSettings } from './lib/context.js';
 import { machineInfo } from './lib/machine.js';
+import { runIfMain } from './lib/bench-main.js';
 import { renderMarkdown, type BenchReport } from './lib/report.js';
 import { evaluateTargets, type TargetResult } from './lib/targets.js';
 import { benchForkChurn, type ForkChurnResult } from './fork-churn.js';
@@ -207,36 +207,18 @@ export async function runBenchmarks(args: RunArgs, log: (m: string) => void = (m
 const USAGE = `usage: node dist/bench/run.js [--only ${[...BENCHES, 'micro', 'matrix', 'system'].join('|')}[,…]] [--quick] [--out DIR]
                            [--repeats N] [--cell-ms N] [--concurrency 1,8,64] [--subjects id,…]`;
 
-async function main(): Promise<number> {
-  let args: RunArgs;
-  try {
-    args = parseRunArgs(process.argv.slice(2));
-  } catch (err) {
-    if (err instanceof BenchUsageError) {
-      if (err.message === 'help') {
-        process.stdout.write(`${USAGE}\n`);
-        return 0;
-      }
-      process.stderr.write(`bench: ${err.message}\n${USAGE}\n`);
-      return 2;
+runIfMain(import.meta.url, {
+  tool: 'bench',
+  usage: USAGE,
+  parse: parseRunArgs,
+  isUsageError: (err): err is Error => err instanceof BenchUsageError,
+  run: runBenchmarks,
+  report({ report, dir }) {
+    for (const t of report.targets) {
+      const state = t.met === null ? 'not measured' : t.met ? 'met' : 'MISSED';
+      process.stdout.write(`${state.padEnd(12)} ${t.target}: ${t.ratio ?? '–'} (${t.measured})\n`);
     }
-    throw err;
-  }
-  const { report, dir } = await runBenchmarks(args);
-  for (const t of report.targets) {
-    const state = t.met === null ? 'not measured' : t.met ? 'met' : 'MISSED';
-    process.stdout.write(`${state.padEnd(12)} ${t.target}: ${t.ratio ?? '–'} (${t.measured})\n`);
-  }
-  process.stdout.write(`bench report: ${join(dir, 'bench.md')}\n`);
-  return report.errors.length > 0 ? 1 : 0;
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-      process.exit(1);
-    },
-  );
-}
+    process.stdout.write(`bench report: ${join(dir, 'bench.md')}\n`);
+    return report.errors.length > 0 ? 1 : 0;
+  },
+});

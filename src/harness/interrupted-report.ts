@@ -1,13 +1,12 @@
 // The report of an interrupted run (verdict `interrupted`, exit 130): no check ran, so it claims nothing about
 // the target; it says what stopped the run, in which phase, what the cleanup killed, and carries what the sampler
 // had seen so far. The harness writes it itself, or its supervisor does from the skeleton it was sent at the start.
-import os from 'node:os';
 import type { Interruption, Phase, Report, TargetInfo } from '../model/report.js';
-import { EXIT, SCHEMA_VERSION } from '../model/report.js';
+import { EXIT } from '../model/report.js';
 import { proxyOptionsToArgs } from '../proxy/parse-options.js';
-import { version } from '../version.js';
 import type { Sampler } from './probes/sampler.js';
 import type { TargetSpec } from './target.js';
+import { machineFacts, reportHead, reportPeaks } from './report-parts.js';
 
 /** The target as planned, before (or without) a launch: no pid, no port. */
 export function plannedTargetInfo(spec: TargetSpec, mode: 'proxy' | 'server'): TargetInfo {
@@ -34,13 +33,8 @@ export function interruptedReport(a: {
   sampler?: Sampler | null;
   logs?: Report['logs'];
 }): Report {
-  const peaks = a.sampler?.peaks();
-  const cpus = os.cpus();
   return {
-    schema: SCHEMA_VERSION,
-    tool: { name: 'handoff', version },
-    runId: a.runId,
-    startedAt: a.startedAt.toISOString(),
+    ...reportHead(a.runId, a.startedAt),
     verdict: 'interrupted',
     exitCode: EXIT.interrupted,
     target: a.target,
@@ -50,12 +44,10 @@ export function interruptedReport(a: {
     phases: a.phases,
     checks: [],
     load: {},
-    peaks: peaks
-      ? { children: peaks.children, fds: peaks.fds, rssBytes: peaks.rssBytes, pssBytes: peaks.pssBytes, closeWait: peaks.closeWait }
-      : { children: 0, fds: 0, rssBytes: 0, closeWait: 0 },
+    peaks: reportPeaks(a.sampler),
     timeToQuietMs: null,
     timeline: (a.sampler?.timeline ?? []).map((p) => ({ ...p, t: Math.round(p.t) })),
-    machine: { cores: cpus.length, cpuModel: cpus[0]?.model ?? 'unknown', node: process.version, platform: `${os.platform()} ${os.release()}` },
+    machine: machineFacts(),
     interruption: { signal: a.stop.signal, phase: a.stop.phase, recordedBy: 'harness', killed: a.killed },
     ...(a.logs ? { logs: a.logs } : {}),
   };

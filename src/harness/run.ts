@@ -6,11 +6,10 @@ import { setMaxListeners } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { ensureWritableDirectory } from '../util/ensure-dir.js';
 import http from 'node:http';
-import os from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { CheckResult, LoadStats, Phase, Report, TargetInfo } from '../model/report.js';
-import { EXIT, SCHEMA_VERSION } from '../model/report.js';
+import { EXIT } from '../model/report.js';
 import { version } from '../version.js';
 import { ReportWriteError, TargetStartError, UsageError } from '../util/errors.js';
 import { writeStartFailure } from '../report/start-failure.js';
@@ -42,6 +41,7 @@ import { allowEchoPort } from './suite-target.js';
 import type { RunProgress } from '../cli/progress.js';
 import { launchTarget, MARKER_NAME, type Target, type TargetSpec } from './target.js';
 import { atRest } from './settle.js';
+import { machineFacts, reportHead, reportPeaks } from './report-parts.js';
 
 export interface RunOptions {
   target: TargetSpec;
@@ -591,13 +591,8 @@ function buildReport(a: {
       ? { code: a.shutdown.exit.code, signal: a.shutdown.exit.signal, afterMs: a.shutdown.exit.afterMs }
       : { code: null, signal: null, afterMs: null },
   };
-  const peaks = a.sampler.peaks();
-  const cpus = os.cpus();
   return {
-    schema: SCHEMA_VERSION,
-    tool: { name: 'handoff', version },
-    runId: a.runId,
-    startedAt: a.startedAt.toISOString(),
+    ...reportHead(a.runId, a.startedAt),
     verdict,
     exitCode: EXIT[verdict],
     target: targetInfo,
@@ -607,10 +602,10 @@ function buildReport(a: {
     phases: a.phases,
     checks: a.checks,
     load,
-    peaks: { children: peaks.children, fds: peaks.fds, rssBytes: peaks.rssBytes, pssBytes: peaks.pssBytes, closeWait: peaks.closeWait },
+    peaks: reportPeaks(a.sampler),
     timeToQuietMs: a.timeToQuietMs,
     timeline: withRequestRate(a.sampler.timeline, a.requestCounts).map((p) => ({ ...p, t: Math.round(p.t) })),
-    machine: { cores: cpus.length, cpuModel: cpus[0]?.model ?? 'unknown', node: process.version, platform: `${os.platform()} ${os.release()}` },
+    machine: machineFacts(),
     evidenceFloor: { met, ...a.evidenceFloor },
     ...(a.target.kind === 'command' ? { protocol: { gated: a.opts.strictProtocol === true, findings: a.outcomes.flatMap((o) => o.protocol ?? []) } } : {}),
   };
