@@ -4,29 +4,19 @@
 // exit 74 (EX_IOERR), and the cleanup has run. The disk is a 256 KiB tmpfs in a private mount namespace
 // (`unshare -m`, root); skipped with the reason where that is not possible.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { cliPath, packageRoot } from '../../src/paths.js';
 import { pollUntil } from '../helpers/proxy-process.js';
-import { tempReportDir } from './helpers.js';
+import { escaperPids, tempReportDir } from './helpers.js';
 
 const probeDir = tempReportDir(t);
 const probe = spawnSync('unshare', ['-m', 'sh', '-c', `mount -t tmpfs -o size=64k tmpfs ${probeDir} && echo ok`], { encoding: 'utf8', timeout: 10_000 });
 const available = probe.status === 0 && probe.stdout.includes('ok');
 const TAG = `${process.pid % 1000}88`;
 
-const escapers = (): number[] =>
-  readdirSync('/proc')
-    .filter((n) => /^\d+$/.test(n))
-    .filter((n) => {
-      try {
-        return readFileSync(`/proc/${n}/cmdline`, 'latin1').startsWith(`sleep\0${'3600.' + TAG}`) && readFileSync(`/proc/${n}/stat`, 'latin1').split(') ')[1]?.[0] !== 'Z';
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
+const escapers = (): number[] => escaperPids(TAG);
 
 t.test('a full report disk: one line, exit 74, no torn report, nothing left running', { skip: available ? false : `cannot mount a tmpfs in a private mount namespace here (${(probe.stderr || probe.error?.message || `exit ${probe.status}`).trim().split('\n')[0]})` }, async (t) => {
   t.teardown(() => {

@@ -73,3 +73,19 @@ export function markedPids(value?: string): number[] {
 export const check = (report: Report, id: string) => report.checks.find((c) => c.id === id)!;
 
 export const failedIds = (report: Report): string[] => report.checks.filter((c) => !c.pass).map((c) => c.id);
+
+/** The escapers of escaper-server.py's case `tag`: live `sleep 3600.<tag>…` processes, by pid. */
+export function escaperPids(tag: string): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${name}/cmdline`, 'latin1');
+      const state = readFileSync(`/proc/${name}/stat`, 'latin1').split(') ')[1]?.[0];
+      if (state !== 'Z' && cmd.startsWith(`sleep\0${'3600.' + tag}`)) found.push(Number(name));
+    } catch {
+      /* gone */
+    }
+  }
+  return found;
+}

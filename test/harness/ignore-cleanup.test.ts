@@ -1,25 +1,15 @@
 // `--ignore` changes what the checks count, never what the cleanup kills (issue 18). A target whose escapers
 // (a marked setsid daemon, an unmarked one, a child in its own group) all match the ignore pattern: the checks
 // leave them out, and the run still ends every one of them. Before the fix all three kept running after a PASS.
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { packageRoot } from '../../src/paths.js';
 import { pollUntil } from '../helpers/proxy-process.js';
-import { markedPids, runCli, tempReportDir } from './helpers.js';
+import { escaperPids, markedPids, runCli, tempReportDir } from './helpers.js';
 
 const TAG = `${process.pid % 1000}77`;
-const escapers = (): number[] =>
-  readdirSync('/proc')
-    .filter((n) => /^\d+$/.test(n))
-    .filter((n) => {
-      try {
-        return readFileSync(`/proc/${n}/cmdline`, 'latin1').startsWith(`sleep\0${'3600.' + TAG}`) && readFileSync(`/proc/${n}/stat`, 'latin1').split(') ')[1]?.[0] !== 'Z';
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
+const escapers = (): number[] => escaperPids(TAG);
 
 t.test('processes matching --ignore are still killed by the cleanup', async (t) => {
   t.teardown(() => {

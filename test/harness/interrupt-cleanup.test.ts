@@ -13,7 +13,7 @@ import type { Report } from '../../src/model/report.js';
 import { cliPath, packageRoot } from '../../src/paths.js';
 import { pollUntil } from '../helpers/proxy-process.js';
 import { untappedNode } from '../helpers/untapped.js';
-import { markedPids, tempReportDir } from './helpers.js';
+import { escaperPids, markedPids, tempReportDir } from './helpers.js';
 
 const PHASES = ['start', 'baseline', 'load', 'drain', 'shutdown', 'verdict'] as const;
 type PhaseName = (typeof PHASES)[number];
@@ -22,21 +22,7 @@ type How = (typeof SIGNALS)[number];
 
 const SERVER = join(packageRoot, 'test/harness/fixtures/escaper-server.py');
 
-/** The escapers of case `tag`: live `sleep 3600.<tag>k` processes, by pid. */
-function escapers(tag: string): number[] {
-  const found: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const cmd = readFileSync(`/proc/${name}/cmdline`, 'latin1');
-      const state = readFileSync(`/proc/${name}/stat`, 'latin1').split(') ')[1]?.[0];
-      if (state !== 'Z' && cmd.startsWith(`sleep\0${'3600.' + tag}`)) found.push(Number(name));
-    } catch {
-      /* gone */
-    }
-  }
-  return found;
-}
+const escapers = escaperPids;
 
 /** The harness proper: the supervisor's node child. */
 function harnessOf(supervisor: number): number | null {
