@@ -11,7 +11,7 @@ const ENCODED = Buffer.from(SECRET).toString('base64');
 
 t.test('stress with HANDOFF_PROXY_AUTH passes, and nothing shows the credential', async (t) => {
   const reportDir = tempReportDir(t);
-  const r = await runCli(['stress', '--strategy', 'inline', '--duration', '1s', '--load-cap', '0', '--format', 'json,md,html,junit', '--report-dir', reportDir, '--quiet'], {
+  const r = await runCli(['stress', '--strategy', 'inline', '--duration', '1s', '--format', 'json,md,html,junit', '--report-dir', reportDir, '--quiet'], {
     env: { HANDOFF_PROXY_AUTH: SECRET, GITHUB_STEP_SUMMARY: join(reportDir, 'step-summary.md') },
     timeoutMs: 120_000,
   });
