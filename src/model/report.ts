@@ -82,6 +82,11 @@ export interface TimelinePoint {
   cpuPct: number;
   /** completed requests per second across generators since the previous point (when known) */
   reqRate?: number;
+  /**
+   * Set on a point that folds a bucket of older samples (a long run's timeline is kept bounded): the bucket's width.
+   * Each bucket is two points, one with every field's minimum and one with its maximum.
+   */
+  bucketMs?: number;
 }
 
 export interface TargetInfo {

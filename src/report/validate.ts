@@ -150,6 +150,7 @@ const timelinePoint = shape<TimelinePoint>({
   pssBytes: optional(sample),
   cpuPct: sample,
   reqRate: optional(sample),
+  bucketMs: optional(num),
 });
 
 const logRecord = shape<LogRecord>({ bytes: num, kept: num, truncated: bool, error: orNull(str) });

@@ -228,3 +228,15 @@ time.sleep(60)
   t.ok(sampler.stats.pssReads - reads <= 5, 'at most once per adaptive sample');
   t.ok(sampler.timeline.slice(-5).every((p) => typeof p.pssBytes === 'number' && p.pssBytes > 64 * MiB), 'every point carries a PSS');
 });
+
+t.test('a long run keeps a bounded timeline: the sampler folds what is older than its recent window', async (t) => {
+  const { child, marker } = startTree(t, 'sleep 30 & wait');
+  const limits = { maxPoints: 40, recentMs: 200 };
+  const sampler = new Sampler({ rootPid: child.pid!, marker: { name: MARKER, value: marker }, intervalMs: 100, timelineLimits: limits });
+  for (let i = 0; i < 200; i++) sampler.sampleNow();
+  t.ok(sampler.timeline.length <= limits.maxPoints, `${sampler.timeline.length} points kept of 200 sampled (budget ${limits.maxPoints})`);
+  t.ok(sampler.timeline.some((p) => p.bucketMs !== undefined), 'older samples were folded into buckets');
+  t.ok(sampler.timeline.at(-1)!.bucketMs === undefined, 'the latest sample is kept as it was');
+  const ts = sampler.timeline.map((p) => p.t);
+  t.same(ts, [...ts].sort((a, b) => a - b), 'still in time order');
+});

@@ -32,6 +32,7 @@
 import { performance } from 'node:perf_hooks';
 import type { TimelinePoint } from '../../model/report.js';
 import { formatCmdline } from './parse-cmdline.js';
+import { compactTimeline, TIMELINE_LIMITS, type TimelineLimits } from './timeline-window.js';
 import { forkedWithoutExec } from './parse-stat.js';
 import { mayBeNewPid } from './pid-allocation.js';
 import { clkTck, countFds, hasMarker, listPids, pageSizeBytes, readCmdline, readFds, readLastPid, readPssBytes, readStat, readTcpTable, ProcHandles, type TcpTable } from './proc-reader.js';
@@ -61,6 +62,8 @@ export interface SamplerOptions {
    * reparented to us from it (an orphan of the target's tree even without the marker), given the root's start.
    */
   adopted?: (stat: ProcStat, rootStart: number) => boolean;
+  /** how much timeline to keep (tests shrink it) */
+  timelineLimits?: TimelineLimits;
 }
 
 export interface SamplerPeaks {
@@ -116,12 +119,17 @@ const PSS_SLICE_MS = 2;
 const MAX_PSS_INTERVAL_MS = 5_000;
 
 export class Sampler {
-  readonly timeline: TimelinePoint[] = [];
+  private points: TimelinePoint[] = [];
+  private readonly timelineLimits: TimelineLimits;
+  /** the timeline so far, bounded for runs of any length (timeline-window.ts) */
+  get timeline(): readonly TimelinePoint[] {
+    return this.points;
+  }
   /** sampling errors caught by the periodic timer (never thrown out of it) */
   errors = 0;
   lastError: unknown = null;
 
-  private readonly opts: Required<Omit<SamplerOptions, 'adopted'>> & Pick<SamplerOptions, 'adopted'>;
+  private readonly opts: Required<Omit<SamplerOptions, 'adopted' | 'timelineLimits'>> & Pick<SamplerOptions, 'adopted'>;
   private readonly selfPid = process.pid;
   /** the root's starttime (clock ticks): an adopted orphan of this run was born after it */
   private rootStart: number | undefined;
@@ -186,6 +194,7 @@ export class Sampler {
       statRefreshMs: opts.statRefreshMs ?? 500,
       adopted: opts.adopted,
     };
+    this.timelineLimits = opts.timelineLimits ?? TIMELINE_LIMITS;
   }
 
   start(): void {
@@ -662,7 +671,7 @@ export class Sampler {
     this.previousT = t;
 
     const fds = FD_KINDS.reduce((sum, kind) => sum + fdsByKind[kind], 0);
-    this.timeline.push({
+    this.points.push({
       t,
       children,
       zombies,
@@ -674,6 +683,10 @@ export class Sampler {
       pssBytes: this.pssBytes,
       cpuPct: Math.round(cpuPct * 10) / 10,
     });
+    // compacted to three quarters of the budget when it fills: amortized, one fold per quarter-budget of samples
+    if (this.points.length > this.timelineLimits.maxPoints) {
+      this.points = compactTimeline(this.points, { ...this.timelineLimits, maxPoints: Math.floor((this.timelineLimits.maxPoints * 3) / 4) });
+    }
 
     const peaks = this.peakValues;
     if (this.maxChildren === null || children > peaks.children) {
