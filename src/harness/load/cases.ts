@@ -6,7 +6,7 @@
 import type { ProtocolFinding } from '../../model/report.js';
 import { UsageError } from '../../util/errors.js';
 import { checkToken } from './flood.js';
-import { authLine, IncidentLog, latencySummary, type LoadContext, type LoadGenerator, type LoadOutcome, roundMs } from './generator.js';
+import { authLine, IncidentLog, LatencyRecorder, type LoadContext, type LoadGenerator, type LoadOutcome, roundMs } from './generator.js';
 import type { Exchange } from './raw-exchange.js';
 
 /**
@@ -105,7 +105,7 @@ export class CaseGenerator implements LoadGenerator {
     const findings = new FindingLog(this.name);
     const statuses: Record<string, number> = {};
     const extra: Record<string, number> = {};
-    const latencies: number[] = [];
+    const latencies = new LatencyRecorder();
     const started = Date.now();
     const deadline = started + roundMs(ctx, this.config.durationMs);
     const cases = this.cases.filter((c) => ctx.mode === 'proxy' || !c.proxyOnly);
@@ -146,7 +146,7 @@ export class CaseGenerator implements LoadGenerator {
       }
       requests++;
       this.done++;
-      latencies.push(performance.now() - t0);
+      latencies.record(performance.now() - t0);
       const key = x.head ? String(x.head.status) : x.serverClosed ? 'close' : 'none';
       statuses[key] = (statuses[key] ?? 0) + 1;
       const o = outcomeOf(x, ctx.expectStatus);
@@ -184,7 +184,6 @@ export class CaseGenerator implements LoadGenerator {
       }
     };
     if (cases.length > 0) await Promise.all(Array.from({ length: this.config.connections }, (_, w) => worker(w)));
-    latencies.sort((a, b) => a - b);
     return {
       stats: {
         generator: this.name,
@@ -194,7 +193,7 @@ export class CaseGenerator implements LoadGenerator {
         errors,
         timeouts,
         statuses,
-        latencyMs: latencySummary(latencies),
+        latencyMs: latencies.summary(),
         extra: { cases: started_, mismatches: log.count('unexpected-status') + timeouts, ...(cases.length === 0 ? { skipped: 1 } : {}), ...extra },
       },
       counts: log.counts,

@@ -11,7 +11,7 @@ import { UsageError } from '../../util/errors.js';
 import { parseDuration } from '../../util/duration.js';
 import { EntryReader } from './entry.js';
 import { takeKeys } from './entry-extra.js';
-import { IncidentLog, latencySummary, type GeneratorFactory, type LoadContext, type LoadGenerator, type LoadOutcome } from './generator.js';
+import { IncidentLog, LatencyRecorder, type GeneratorFactory, type LoadContext, type LoadGenerator, type LoadOutcome } from './generator.js';
 
 export interface ChaosConfig {
   durationMs: number;
@@ -72,7 +72,7 @@ export class ChaosGenerator implements LoadGenerator {
     const random = this.config.random ?? Math.random;
     const started = Date.now();
     const deadline = started + this.config.durationMs;
-    const reapTimes: number[] = [];
+    const reapTimes = new LatencyRecorder();
     const reaping: Promise<void>[] = [];
     let attempts = 0;
     let noCandidate = 0;
@@ -109,7 +109,7 @@ export class ChaosGenerator implements LoadGenerator {
             const id = `kill-${this.killed}`;
             reaping.push(
               waitReaped(victim.pid, victim.starttime, this.config.reapBoundMs).then((ms) => {
-                if (ms !== null) reapTimes.push(ms);
+                if (ms !== null) reapTimes.record(ms);
                 else {
                   this.unreaped++;
                   log.add('error', id, `killed child pid ${victim.pid} (${victim.cmdline.slice(0, 80)}) still in the process table ${this.config.reapBoundMs} ms later: not reaped`);
@@ -126,8 +126,7 @@ export class ChaosGenerator implements LoadGenerator {
     }
     await Promise.all(reaping);
     if (sigterm) await sigterm;
-    reapTimes.sort((a, b) => a - b);
-    const reap = latencySummary(reapTimes);
+    const reap = reapTimes.summary();
     return {
       stats: {
         generator: this.name,
@@ -141,7 +140,7 @@ export class ChaosGenerator implements LoadGenerator {
           kills: this.killed,
           killAttempts: attempts,
           noCandidate,
-          reaped: reapTimes.length,
+          reaped: reapTimes.count,
           unreaped: this.unreaped,
           reapMaxMs: reap.max,
           sigterm: sigterm ? 1 : 0,

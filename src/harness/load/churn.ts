@@ -5,7 +5,7 @@ import net from 'node:net';
 import { tokenPath } from '../origin/token.js';
 import { EntryReader } from './entry.js';
 import { checkToken } from './flood.js';
-import { authLine, holderLookup, IncidentLog, latencySummary, type GeneratorFactory, type LoadContext, type LoadGenerator, type LoadOutcome, roundMs } from './generator.js';
+import { authLine, holderLookup, IncidentLog, LatencyRecorder, type GeneratorFactory, type LoadContext, type LoadGenerator, type LoadOutcome, roundMs } from './generator.js';
 import { parseResponse } from './http-response.js';
 import { takeRamp, withRamp } from './ramp.js';
 
@@ -43,8 +43,8 @@ export class ChurnGenerator implements LoadGenerator {
     const log = new IncidentLog(this.name, ctx.clock);
     const holders = holderLookup(ctx);
     const statuses: Record<string, number> = {};
-    const latencies: number[] = [];
-    const eofs: number[] = [];
+    const latencies = new LatencyRecorder();
+    const eofs = new LatencyRecorder();
     let seq = 0;
     let tokensChecked = 0;
     let eofChecked = 0;
@@ -171,17 +171,15 @@ export class ChurnGenerator implements LoadGenerator {
         const r = await one(`conn-${++seq}/w${w}`);
         if (r.status === null) this.totals.errors++;
         else this.totals.requests++;
-        if (r.responseMs !== null) latencies.push(r.responseMs);
-        if (r.eofMs !== null) eofs.push(r.eofMs);
+        if (r.responseMs !== null) latencies.record(r.responseMs);
+        if (r.eofMs !== null) eofs.record(r.eofMs);
         // don't spin on a dead target
         if (r.status === null) await sleep(20);
       }
     };
     await Promise.all(Array.from({ length: this.config.connections }, (_, i) => worker(i + 1)));
     ctx.signal.removeEventListener('abort', onAbort);
-    latencies.sort((a, b) => a - b);
-    eofs.sort((a, b) => a - b);
-    const eofSummary = latencySummary(eofs);
+    const eofSummary = eofs.summary();
     return {
       stats: {
         generator: this.name,
@@ -190,7 +188,7 @@ export class ChurnGenerator implements LoadGenerator {
         errors: log.count('error') + log.count('malformed'),
         timeouts: log.count('timeout'),
         statuses,
-        latencyMs: latencySummary(latencies),
+        latencyMs: latencies.summary(),
         extra: {
           connectionsOpened: seq,
           noEof: log.count('no-eof'),

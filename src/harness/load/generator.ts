@@ -1,5 +1,6 @@
 // The one interface every load generator implements (flood, churn here; tunnel, abuse, chaos plug in the same
 // way: a factory registered in load/index.ts that validates its suite entry and returns a LoadGenerator).
+import hdr from 'hdr-histogram-js';
 import type { LoadStats, ProtocolFinding } from '../../model/report.js';
 import type { OwnedSocket, ProcessSnapshot } from '../probes/types.js';
 
@@ -143,10 +144,28 @@ export function holderLookup(ctx: LoadContext): (clientPort: number | undefined)
   };
 }
 
-export function latencySummary(sortedMs: number[]): LoadStats['latencyMs'] {
-  if (sortedMs.length === 0) return { p50: 0, p90: 0, p99: 0, max: 0, mean: 0 };
-  const at = (q: number): number => sortedMs[Math.min(sortedMs.length - 1, Math.floor(q * sortedMs.length))];
-  const mean = sortedMs.reduce((a, b) => a + b, 0) / sortedMs.length;
-  const r = (x: number): number => Math.round(x * 100) / 100;
-  return { p50: r(at(0.5)), p90: r(at(0.9)), p99: r(at(0.99)), max: r(sortedMs[sortedMs.length - 1]), mean: r(mean) };
+/**
+ * Latencies of a generator in bounded memory, however long it runs: an HDR histogram (the one autocannon uses),
+ * microsecond resolution to three significant digits, so an hour of churn costs the same ~100 KB as a second.
+ */
+export class LatencyRecorder {
+  private readonly histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: MAX_TRACKED_US, numberOfSignificantValueDigits: 3 });
+
+  record(ms: number): void {
+    this.histogram.recordValue(Math.min(MAX_TRACKED_US, Math.max(1, Math.round(ms * 1000))));
+  }
+
+  get count(): number {
+    return this.histogram.totalCount;
+  }
+
+  summary(): LoadStats['latencyMs'] {
+    const h = this.histogram;
+    if (h.totalCount === 0) return { p50: 0, p90: 0, p99: 0, max: 0, mean: 0 };
+    const ms = (us: number): number => Math.round(us / 10) / 100;
+    return { p50: ms(h.getValueAtPercentile(50)), p90: ms(h.getValueAtPercentile(90)), p99: ms(h.getValueAtPercentile(99)), max: ms(h.maxValue), mean: ms(h.mean) };
+  }
 }
+
+/** an hour, in µs: the longest latency told apart (longer ones count as an hour) */
+const MAX_TRACKED_US = 3_600_000_000;

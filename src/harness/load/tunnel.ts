@@ -12,7 +12,7 @@
 import net from 'node:net';
 import { echoTrailer } from '../origin/tcp-echo.js';
 import { EntryReader } from './entry.js';
-import { authLine, holderLookup, IncidentLog, latencySummary, type GeneratorFactory, type LoadContext, type LoadGenerator, type LoadOutcome, roundMs } from './generator.js';
+import { authLine, holderLookup, IncidentLog, LatencyRecorder, type GeneratorFactory, type LoadContext, type LoadGenerator, type LoadOutcome, roundMs } from './generator.js';
 
 export interface TunnelConfig {
   durationMs: number;
@@ -66,8 +66,8 @@ export class TunnelGenerator implements LoadGenerator {
     const log = new IncidentLog(this.name, ctx.clock);
     const holders = holderLookup(ctx);
     const statuses: Record<string, number> = {};
-    const latencies: number[] = [];
-    const eofs: number[] = [];
+    const latencies = new LatencyRecorder();
+    const eofs = new LatencyRecorder();
     const started = Date.now();
     const deadline = started + roundMs(ctx, this.config.durationMs);
     let seq = 0;
@@ -200,7 +200,7 @@ export class TunnelGenerator implements LoadGenerator {
             }
             if (rest.length === trailer.length) carried++;
             else closedOnHalfClose++;
-            eofs.push(performance.now() - eofWaitFrom);
+            eofs.record(performance.now() - eofWaitFrom);
             finish({ kind: 'ok', ms: performance.now() - t0 });
           } else if (!established) fail('error', 'closed before answering CONNECT');
           else {
@@ -226,7 +226,7 @@ export class TunnelGenerator implements LoadGenerator {
     const worker = async (w: number): Promise<void> => {
       while (Date.now() < deadline && !ctx.signal.aborted && seq < this.config.maxTunnels) {
         const r = await one(`tunnel-${++seq}/w${w}`);
-        if (r.kind === 'ok') latencies.push(r.ms);
+        if (r.kind === 'ok') latencies.record(r.ms);
         else if (r.kind === 'failed') {
           this.failed++;
           await sleep(20); // no spinning on a dead target
@@ -235,8 +235,6 @@ export class TunnelGenerator implements LoadGenerator {
     };
     await Promise.all(Array.from({ length: this.config.connections }, (_, i) => worker(i + 1)));
     ctx.signal.removeEventListener('abort', onAbort);
-    latencies.sort((a, b) => a - b);
-    eofs.sort((a, b) => a - b);
     return {
       stats: {
         generator: this.name,
@@ -245,8 +243,8 @@ export class TunnelGenerator implements LoadGenerator {
         errors: log.count('error') + log.count('malformed') + log.count('wrong-token'),
         timeouts: log.count('timeout'),
         statuses,
-        latencyMs: latencySummary(latencies),
-        extra: { tunnels: seq, bytesPerTunnel: this.config.bytes, noEof: log.count('no-eof'), eofP50Ms: latencySummary(eofs).p50, halfCloseCarried: carried, closedOnHalfClose },
+        latencyMs: latencies.summary(),
+        extra: { tunnels: seq, bytesPerTunnel: this.config.bytes, noEof: log.count('no-eof'), eofP50Ms: eofs.summary().p50, halfCloseCarried: carried, closedOnHalfClose },
       },
       counts: log.counts,
       tokensChecked,
@@ -258,7 +256,7 @@ export class TunnelGenerator implements LoadGenerator {
 
 function skipped(name: string): LoadOutcome {
   return {
-    stats: { generator: name, durationMs: 0, requests: 0, errors: 0, timeouts: 0, statuses: {}, latencyMs: latencySummary([]), extra: { skipped: 1 } },
+    stats: { generator: name, durationMs: 0, requests: 0, errors: 0, timeouts: 0, statuses: {}, latencyMs: new LatencyRecorder().summary(), extra: { skipped: 1 } },
     counts: {},
     tokensChecked: 0,
     eofChecked: 0,
