@@ -185,6 +185,8 @@ export interface EvidenceCount {
   count: number;
   /** the least a verdict needs (0: no floor) */
   floor: number;
+  /** what the load aimed for beyond the floor, for power (absent: no aim) */
+  aim?: number;
 }
 
 /**

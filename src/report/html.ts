@@ -92,11 +92,11 @@ function evidenceFloorSection(report: Report): string {
   const rows = f.generators
     .map((g) => {
       const short = g.floor > 0 && g.count < g.floor;
-      return `<tr class="${short ? 'fail' : 'pass'}"><td>${h(g.generator)}</td><td class="num">${formatNumber(g.count)}</td><td>${h(g.unit)}</td><td class="num">${g.floor > 0 ? formatNumber(g.floor) : '–'}</td></tr>`;
+      return `<tr class="${short ? 'fail' : 'pass'}"><td>${h(g.generator)}</td><td class="num">${formatNumber(g.count)}</td><td>${h(g.unit)}</td><td class="num">${g.floor > 0 ? formatNumber(g.floor) : '–'}</td><td class="num">${g.aim !== undefined ? formatNumber(g.aim) : '–'}</td></tr>`;
     })
     .join('\n');
   const lead = f.met ? 'Every generator reached its floor' : 'Short of the floor a verdict needs';
-  return `<section id="evidence-floor"><h2>Evidence gathered</h2><p>${h(`${lead} (${f.rounds} ${f.rounds === 1 ? 'round' : 'rounds'} of load, cap ${formatMs(f.capMs)}).`)}</p><table><thead><tr><th>generator</th><th class="num">gathered</th><th>unit</th><th class="num">floor</th></tr></thead><tbody>${rows}</tbody></table></section>`;
+  return `<section id="evidence-floor"><h2>Evidence gathered</h2><p>${h(`${lead} (${f.rounds} ${f.rounds === 1 ? 'round' : 'rounds'} of load, cap ${formatMs(f.capMs)}).`)}</p><table><thead><tr><th>generator</th><th class="num">gathered</th><th>unit</th><th class="num">floor</th><th class="num">aim (for power)</th></tr></thead><tbody>${rows}</tbody></table></section>`;
 }
 
 function loadSection(report: Report): string {

@@ -54,8 +54,11 @@ export function renderMarkdown(report: Report): string {
   if (report.evidenceFloor) {
     const f = report.evidenceFloor;
     out.push('### Evidence gathered', '', `${f.met ? 'Every generator reached its floor' : 'Short of the floor a verdict needs'} (${f.rounds} ${f.rounds === 1 ? 'round' : 'rounds'} of load, cap ${formatMs(f.capMs)}).`, '');
-    out.push('| generator | gathered | floor |', '|---|---:|---:|');
-    for (const g of f.generators) out.push(`| ${md(g.generator)} | ${formatNumber(g.count)} ${md(g.unit)} | ${g.floor > 0 ? `${g.count >= g.floor ? ICON.pass : ICON.fail} ${formatNumber(g.floor)}` : '–'} |`);
+    out.push('| generator | gathered | floor | aim (for power) |', '|---|---:|---:|---:|');
+    for (const g of f.generators) {
+      const aim = g.aim !== undefined ? `${formatNumber(g.aim)}${g.count >= g.aim ? '' : ' (not reached within the load time for aims)'}` : '–';
+      out.push(`| ${md(g.generator)} | ${formatNumber(g.count)} ${md(g.unit)} | ${g.floor > 0 ? `${g.count >= g.floor ? ICON.pass : ICON.fail} ${formatNumber(g.floor)}` : '–'} | ${aim} |`);
+    }
     out.push('');
   }
 

@@ -199,7 +199,7 @@ const reportShape = shape<Report>({
       met: bool,
       capMs: num,
       rounds: num,
-      generators: arrayOf(shape<EvidenceCount>({ generator: str, unit: str, count: num, floor: num })),
+      generators: arrayOf(shape<EvidenceCount>({ generator: str, unit: str, count: num, floor: num, aim: optional(num) })),
     }),
   ),
   interruption: optional(shape<Interruption>({ signal: str, phase: oneOf(PHASE_NAMES), recordedBy: oneOf(['harness', 'supervisor'] satisfies Interruption['recordedBy'][]), killed: num })),

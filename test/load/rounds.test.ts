@@ -1,8 +1,8 @@
 // The load phase's rounds: merged outcomes, the pace-based round length, and rounds until every floor is met.
 import t from 'tap';
-import { createGenerator } from '../../src/harness/load/index.js';
+import { CHURN_AIM, createGenerator } from '../../src/harness/load/index.js';
 import { mergeOutcomes } from '../../src/harness/load/merge.js';
-import { evidenceCounts, roundScale, runRounds } from '../../src/harness/load/rounds.js';
+import { AIM_BUDGET_MS, evidenceCounts, roundScale, runRounds } from '../../src/harness/load/rounds.js';
 import type { LoadContext, LoadGenerator, LoadOutcome } from '../../src/harness/load/generator.js';
 
 const outcome = (requests: number, over: Partial<LoadOutcome> = {}): LoadOutcome => ({
@@ -79,4 +79,38 @@ t.test('runRounds: repeats only the short generators, stops a stalled one, respe
   const aborted = new AbortController();
   aborted.abort();
   t.equal((await runRounds([fake('slow', [10, 10], 100)], { ...ctx, signal: aborted.signal } as LoadContext, 30_000)).rounds, 1);
+});
+
+t.test('aims: pursued for power once every floor is met, within the aims\' time budget, never past the cap', async (t) => {
+  const defaults = { durationMs: 100, connections: 1 };
+  t.equal(createGenerator({ generator: 'churn' }, defaults, 0).floor?.aim, CHURN_AIM, 'churn aims past its floor by default');
+  t.equal(createGenerator({ generator: 'churn', aim: 0 }, defaults, 0).floor?.aim, undefined, '"aim": 0 drops it');
+  t.equal(createGenerator({ generator: 'churn', floor: 600 }, defaults, 0).floor?.aim, undefined, 'a floor above the aim makes it moot');
+  t.throws(() => createGenerator({ generator: 'chaos', aim: 3 }, defaults, 0), /no evidence floor to aim past/);
+  t.throws(() => createGenerator({ generator: 'churn', aim: 1.5 }, defaults, 0), /aim must be an integer/);
+
+  const aiming = (perRound: number[], aim: number): LoadGenerator & { calls: number[] } => {
+    const g = fake('churn', perRound, 50);
+    return Object.assign(g, { floor: { ...g.floor!, aim } });
+  };
+  // 1 s rounds on a clock that moves 1 s a round: the floor is met at once, the aim takes rounds
+  let now = 0;
+  const clock = (): number => now;
+  const ctx = { clock, signal: new AbortController().signal } as unknown as LoadContext;
+  const g = aiming([100, 100, 100, 100, 100, 100], 300);
+  const rounding = { ...ctx, clock: () => (now += 1000) } as unknown as LoadContext;
+  const r = await runRounds([g], rounding, 30_000);
+  t.ok(g.calls.length > 1 && evidenceCounts([g], r.outcomes)[0].count >= 300, `rounds until the aim: ${evidenceCounts([g], r.outcomes)[0].count}`);
+  t.equal(evidenceCounts([g], r.outcomes)[0].aim, 300, 'the report states the aim');
+  // a target too slow for the aim: the aims' budget ends the rounds, well before the load cap
+  now = 0;
+  const slow = aiming(Array(40).fill(10), 10_000);
+  const s = await runRounds([slow], { ...ctx, clock: () => (now += 1000) } as unknown as LoadContext, 30_000);
+  t.ok(now <= AIM_BUDGET_MS + 2_000, `stopped within the aims' budget (clock at ${now} ms)`);
+  t.ok(slow.calls.every((scale) => scale * 1000 <= AIM_BUDGET_MS), 'no round longer than the budget left');
+  t.ok(evidenceCounts([slow], s.outcomes)[0].count < 10_000, 'short of its aim: that is not inconclusive, only less power');
+  // --load-cap 0: one round, no aims
+  const once = aiming([100, 100], 300);
+  await runRounds([once], { ...ctx, clock: () => 0 } as unknown as LoadContext, 0);
+  t.same(once.calls, [1]);
 });

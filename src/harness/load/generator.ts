@@ -87,6 +87,12 @@ export interface EvidenceFloor {
   /** what is counted: "responses", "connections EOF-timed", "tunnels", "cases" */
   unit: string;
   min: number;
+  /**
+   * What the load aims for once every floor is met (≥ min), for power rather than for a verdict: churn aims at
+   * enough connections for a 1-in-100 leak to strike twice with 95 % probability. Pursued for at most the aim's
+   * time budget (rounds.ts), never a reason for an inconclusive verdict.
+   */
+  aim?: number;
   count(outcome: LoadOutcome): number;
 }
 

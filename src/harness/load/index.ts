@@ -26,18 +26,22 @@ export function registerGenerator(type: string, factory: GeneratorFactory): void
 
 /**
  * The evidence floor of each generator type by default (a suite entry's `floor` overrides the number): enough
- * of its unit for its checks to say something. Scripted cases: each case at least once. Chaos has none.
+ * of its unit for its checks to say something. Scripted cases: each case at least once. Chaos has none. An `aim`
+ * (churn's; a suite entry's `"aim": N` changes it, `0` drops it) is pursued past the floor for power, time-bounded.
  */
-const FLOORS: Record<string, { unit: string; min: (g: LoadGenerator) => number; count: EvidenceFloor['count'] }> = {
+export const CHURN_AIM = 475;
+
+const FLOORS: Record<string, { unit: string; min: (g: LoadGenerator) => number; aim?: number; count: EvidenceFloor['count'] }> = {
   flood: { unit: 'responses', min: () => 100, count: (o) => o.stats.requests },
-  churn: { unit: 'connections EOF-timed', min: () => 50, count: (o) => o.eofChecked },
+  // each churn connection is one handed off: 475 of them let a 1-in-100 leak strike twice with 95 % probability
+  churn: { unit: 'connections EOF-timed', min: () => 50, aim: CHURN_AIM, count: (o) => o.eofChecked },
   tunnel: { unit: 'tunnels', min: () => 4, count: (o) => o.stats.requests },
   abuse: { unit: 'cases', min: (g) => (g instanceof CaseGenerator ? g.cases.length : 0), count: (o) => o.stats.requests },
   'origin-faults': { unit: 'cases', min: (g) => (g instanceof CaseGenerator ? g.cases.length : 0), count: (o) => o.stats.requests },
 };
 
 export function createGenerator(entry: Record<string, unknown>, defaults: GeneratorDefaults, index: number): LoadGenerator {
-  const { taken, rest } = takeKeys(entry, ['floor']);
+  const { taken, rest } = takeKeys(entry, ['floor', 'aim']);
   const generator = createBare(rest, defaults, index);
   const known = Object.hasOwn(FLOORS, String(entry.generator)) ? FLOORS[String(entry.generator)] : undefined;
   const floor = taken.floor;
@@ -45,7 +49,16 @@ export function createGenerator(entry: Record<string, unknown>, defaults: Genera
     throw new UsageError(`load "${generator.name}".floor must be an integer from 0 (no floor) to 10000000`);
   }
   if (floor !== undefined && !known && floor > 0) throw new UsageError(`load "${generator.name}": a ${String(entry.generator)} generator has no evidence floor`);
-  if (known) generator.floor = { unit: known.unit, min: floor ?? known.min(generator), count: known.count };
+  const aim = taken.aim;
+  if (aim !== undefined && (typeof aim !== 'number' || !Number.isInteger(aim) || aim < 0 || aim > 10_000_000)) {
+    throw new UsageError(`load "${generator.name}".aim must be an integer from 0 (no aim) to 10000000`);
+  }
+  if (aim !== undefined && !known && aim > 0) throw new UsageError(`load "${generator.name}": a ${String(entry.generator)} generator has no evidence floor to aim past`);
+  if (known) {
+    const min = floor ?? known.min(generator);
+    const aimed = aim ?? known.aim;
+    generator.floor = { unit: known.unit, min, count: known.count, ...(aimed && aimed > min ? { aim: aimed } : {}) };
+  }
   return generator;
 }
 

@@ -1,6 +1,7 @@
 // The load phase: every generator once, then further rounds of those still short of their evidence floor, until
 // each has it, one stops gathering any, the load cap passes or the load is stopped. A verdict on too little
-// evidence is not a pass (run.ts makes it inconclusive).
+// evidence is not a pass (run.ts makes it inconclusive). Then, for power, rounds of those short of their aim (more
+// connections handed off, so a rare leak strikes), within AIM_BUDGET_MS of load in all.
 import type { EvidenceCount } from '../../model/report.js';
 import type { LoadContext, LoadGenerator, LoadOutcome } from './generator.js';
 import { mergeOutcomes } from './merge.js';
@@ -17,6 +18,8 @@ export function failedOutcome(generator: string, err: unknown, clock: () => numb
 }
 
 const MAX_SCALE = 8;
+/** how long the whole load phase may go on for aims (never past the load cap): power, bounded in time */
+export const AIM_BUDGET_MS = 10_000;
 
 /** How many times its own duration a generator's next round should last to reach its floor at its pace so far. */
 export function roundScale(c: EvidenceCount, spentMs: number, ownMs: number): number {
@@ -32,7 +35,8 @@ export function evidenceCounts(generators: readonly LoadGenerator[], outcomes: r
   return generators.map((g, i) => {
     const o = outcomes[i];
     const floor = g.floor && !skipped(o) ? g.floor : null;
-    return { generator: g.name, unit: g.floor?.unit ?? 'responses', count: floor ? floor.count(o) : o.stats.requests, floor: floor?.min ?? 0 };
+    const count: EvidenceCount = { generator: g.name, unit: g.floor?.unit ?? 'responses', count: floor ? floor.count(o) : o.stats.requests, floor: floor?.min ?? 0 };
+    return floor?.aim ? { ...count, aim: floor.aim } : count;
   });
 }
 
@@ -49,14 +53,23 @@ export async function runRounds(
   let rounds = 1;
   for (;;) {
     const counts = evidenceCounts(generators, outcomes);
+    const elapsed = ctx.clock() - start;
+    if (ctx.signal.aborted || elapsed >= capMs) break;
     const short = counts.flatMap((c, i) => (c.count < c.floor && !stalled.has(i) ? [i] : []));
-    if (short.length === 0 || ctx.signal.aborted || ctx.clock() - start >= capMs) break;
-    // each short generator runs as long as its pace so far says it needs to reach its floor (1× to 8× its own
+    // the floors first; once met, the aims, each round only as long as the aims' budget has left
+    const aimLeftMs = Math.min(capMs, AIM_BUDGET_MS) - elapsed;
+    const aiming = short.length ? [] : counts.flatMap((c, i) => (c.aim !== undefined && c.count < c.aim && !stalled.has(i) && aimLeftMs >= firstMs[i] ? [i] : []));
+    const next = short.length ? short : aiming;
+    if (next.length === 0) break;
+    // each generator runs as long as its pace so far says it needs to reach its floor (or aim; 1× to 8× its own
     // duration): a target slow to start per connection spends less of a longer round getting going
-    const more = await Promise.all(
-      short.map((i) => once(generators[i], { ...ctx, durationScale: roundScale(counts[i], outcomes[i].stats.durationMs, firstMs[i]) })),
-    );
-    short.forEach((i, k) => {
+    const scaleOf = (i: number): number => {
+      const goal = short.length ? counts[i] : { ...counts[i], floor: counts[i].aim ?? counts[i].floor };
+      const scale = roundScale(goal, outcomes[i].stats.durationMs, firstMs[i]);
+      return short.length ? scale : Math.max(1, Math.min(scale, Math.floor(aimLeftMs / firstMs[i])));
+    };
+    const more = await Promise.all(next.map((i) => once(generators[i], { ...ctx, durationScale: scaleOf(i) })));
+    next.forEach((i, k) => {
       const before = counts[i].count;
       outcomes[i] = mergeOutcomes(outcomes[i], more[k]);
       // a generator that gathered nothing in a whole round will not reach its floor by repeating it
