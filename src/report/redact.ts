@@ -3,7 +3,7 @@
 // report.json still carries in target.options) are masked wherever they occur, and credential-carrying flags
 // of the target's command line whatever their value. Pure.
 import type { Report } from '../model/report.js';
-import { REDACTED, redactArgv, redactSecrets } from '../proxy/credentials.js';
+import { REDACTED, redactArgv, redactSecrets } from '../util/redact-secrets.js';
 
 function walk(value: unknown, mask: (s: string) => string): unknown {
   if (typeof value === 'string') return mask(value);
