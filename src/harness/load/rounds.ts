@@ -20,6 +20,7 @@ export function failedOutcome(generator: string, err: unknown, clock: () => numb
 const MAX_SCALE = 8;
 /** how long the whole load phase may go on for aims (never past the load cap): power, bounded in time */
 export const AIM_BUDGET_MS = 10_000;
+const AIM_MAX_SCALE = 2;
 
 /** How many times its own duration a generator's next round should last to reach its floor at its pace so far. */
 export function roundScale(c: EvidenceCount, spentMs: number, ownMs: number): number {
@@ -66,7 +67,8 @@ export async function runRounds(
     const scaleOf = (i: number): number => {
       const goal = short.length ? counts[i] : { ...counts[i], floor: counts[i].aim ?? counts[i].floor };
       const scale = roundScale(goal, outcomes[i].stats.durationMs, firstMs[i]);
-      return short.length ? scale : Math.max(1, Math.min(scale, Math.floor(aimLeftMs / firstMs[i])));
+      // an aim's round runs alone, faster than the shared round its pace was measured in: short rounds, re-judged
+      return short.length ? scale : Math.max(1, Math.min(scale, AIM_MAX_SCALE, Math.floor(aimLeftMs / firstMs[i])));
     };
     const more = await Promise.all(next.map((i) => once(generators[i], { ...ctx, durationScale: scaleOf(i) })));
     next.forEach((i, k) => {
