@@ -201,7 +201,12 @@ export async function runCompareCommand(
     const { comparison, paths, interrupted } = await runComparison(options);
     const main = paths.find((p) => p.endsWith('.md')) ?? paths[0];
     const rel = relative(process.cwd(), main);
-    out(formatCompareSummary(comparison, rel.startsWith('..') ? main : rel));
+    const summary = formatCompareSummary(comparison, rel.startsWith('..') ? main : rel);
+    // --json: stdout carries the comparison and nothing else
+    if (flags.json === true) {
+      err(summary);
+      out(`${JSON.stringify(comparison, null, 2)}\n`);
+    } else out(summary);
     exitCode = interrupted ? EXIT.interrupted : comparison.exitCode;
     return exitCode;
   } catch (e) {

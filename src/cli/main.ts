@@ -79,6 +79,7 @@ proxyFlags(
   .option('--nofile <n>', 'start the target under this descriptor limit (prlimit)')
   .option('--ready-timeout <dur>', 'how long the target may take to accept connections (default 15s)')
   .option('--quiet', 'no progress output')
+  .option('--json', 'print the report (schema/report.schema.json; --suite all: an array of them) on stdout, the summary on stderr')
   .addHelpText(
     'after',
     `
@@ -146,6 +147,7 @@ program
   .option('--format <list>', 'json,md,html')
   .option('--config <file>', 'handoff.config.json: its suites, run settings, ignores, thresholds and allow-list apply to every run (default ./handoff.config.json if present)')
   .option('--quiet', 'no progress output')
+  .option('--json', 'print the comparison (comparison.json) on stdout, the summary on stderr')
   .action(async (flags) => {
     if (await superviseHarness()) return;
     const { runCompareCommand } = await import('./compare.js');

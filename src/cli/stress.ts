@@ -1,6 +1,7 @@
 // `handoff stress`: flags (merged over handoff.config.json) → typed run options → run → CI gate → reports →
-// summary on stdout → exit code (0 pass, 1 a check failed, 2 usage, 3 target not started; errors 2/3 are
-// thrown as UsageError/TargetStartError for cli/main.ts to print).
+// summary on stdout (with --json: the report on stdout, the summary on stderr) → GitHub annotations when on
+// Actions → exit code (0 pass, 1 a check failed, 2 usage, 3 target not started; errors 2/3 are thrown as
+// UsageError/TargetStartError for cli/main.ts to print).
 import { join } from 'node:path';
 import { gateOf, loadConfig, mergeStressInvocation } from '../config/load.js';
 import type { HandoffConfig } from '../config/types.js';
@@ -24,6 +25,8 @@ import { formatSummary } from './summary.js';
 import type { TargetSpec } from '../harness/target.js';
 import { loadForkAddon } from '../native/addon.js';
 import { armWatchdog, loadWhy } from './watchdog.js';
+import { annotations, onGitHubActions } from '../report/annotations.js';
+import type { Report } from '../model/report.js';
 
 const kebab = (k: string): string => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
@@ -146,7 +149,12 @@ export async function runStressCommand(
     const config = loadConfig(cliFlags.config as string | undefined);
     const { flags, command } = mergeStressInvocation(config, cliFlags, cliCommand);
     // `--suite all`: every suite of stress/ in turn; the exit code is the worst of them
-    const suites = flags.suite === 'all' ? suiteNames() : [str(flags, 'suite')];
+    const all = flags.suite === 'all';
+    const suites = all ? suiteNames() : [str(flags, 'suite')];
+    // --json: stdout carries the report(s) and nothing else; what a person reads goes to stderr
+    const json = cliFlags.json === true;
+    const human = json ? err : out;
+    const reports: Report[] = [];
     let worst = 0;
     for (const name of suites) {
       const options = stressOptionsFromFlags(name === undefined ? flags : { ...flags, suite: name }, command, config);
@@ -161,11 +169,16 @@ export async function runStressCommand(
         if (suites.length > 1) progress.log(`suite ${options.suite.name}`);
       }
       const result = await runStress(options).finally(() => progress?.stop());
-      out(formatSummary(result.report, join(result.runDir, 'report.json')));
+      human(formatSummary(result.report, join(result.runDir, 'report.json')));
+      // the runner reads workflow commands from the step's output
+      if (onGitHubActions()) for (const line of annotations(result.report)) human(`${line}\n`);
+      reports.push(result.report);
       worst = worseExit(worst, result.report.exitCode);
       // an interrupted run stops `--suite all` too
       if (result.report.verdict === 'interrupted') break;
     }
+    // `--suite all`: an array of reports, one per suite run (an interruption ends it early)
+    if (json) out(`${JSON.stringify(all ? reports : reports[0], null, 2)}\n`);
     exitCode = worst;
     return exitCode;
   } catch (e) {

@@ -12,12 +12,12 @@ import { parseAllowList } from '../gate/allow-list.js';
 import { parseIgnorePattern } from '../harness/ignore-pattern.js';
 import type { HandoffConfig, StressFlags } from './types.js';
 
-const TOP_KEYS = ['$schema', 'suite', 'suites', 'target', 'run', 'report', 'thresholds', 'ignores', 'allowList'] as const;
+export const TOP_KEYS = ['$schema', 'suite', 'suites', 'target', 'run', 'report', 'thresholds', 'ignores', 'allowList'] as const;
 /** keys of `target` that are reference-proxy options, as in `handoff serve` (camelCase) */
-const PROXY_KEYS = PROXY_FLAG_KEYS.filter((k) => k !== 'port'); // the harness picks the port
-const COMMAND_TARGET_KEYS = ['command', 'mode', 'echo', 'expectStatus', 'strictExit', 'strictProtocol', 'pool', 'cap', 'nofile', 'readyTimeout'] as const;
-const RUN_KEYS = ['duration', 'connections', 'drain', 'sampleHz', 'loadCap'] as const;
-const REPORT_KEYS = ['dir', 'formats'] as const;
+export const PROXY_KEYS = PROXY_FLAG_KEYS.filter((k) => k !== 'port'); // the harness picks the port
+export const COMMAND_TARGET_KEYS = ['command', 'mode', 'echo', 'expectStatus', 'strictExit', 'strictProtocol', 'pool', 'cap', 'nofile', 'readyTimeout'] as const;
+export const RUN_KEYS = ['duration', 'connections', 'drain', 'sampleHz', 'loadCap'] as const;
+export const REPORT_KEYS = ['dir', 'formats'] as const;
 
 type Obj = Record<string, unknown>;
 
