@@ -66,7 +66,7 @@ proxyFlags(
   .option('--load-cap <dur>', 'how long the load may go on, in rounds, to reach the evidence floor (default: the suite\'s loadCap, 30s; 0: one round)')
   .option('--report-dir <dir>', 'where run directories go (default reports)')
   .option('--format <list>', 'json,md,html,junit (json is always written)')
-  .option('--config <file>', 'handoff.config.json with suites, target, thresholds, ignores')
+  .option('--config <file>', 'handoff.config.json with suites, target, thresholds, ignores (default: $HANDOFF_CONFIG, else the nearest handoff.config.json from here up to the repository root)')
   .option('--echo', 'server mode: the target echoes the request path, so tokens are checked')
   .option('--expect-status <list>', 'command target: statuses that count as success, e.g. 200,404 or 2xx,3xx (default 2xx)')
   .option('--strict-exit', 'clean-shutdown demands exit code 0')
@@ -145,7 +145,7 @@ program
   .option('--ready-timeout <dur>', 'how long each target may take to accept connections (default 15s)')
   .option('--report-dir <dir>', 'where the comparison goes (default reports)')
   .option('--format <list>', 'json,md,html')
-  .option('--config <file>', 'handoff.config.json: its suites, run settings, ignores, thresholds and allow-list apply to every run (default ./handoff.config.json if present)')
+  .option('--config <file>', 'handoff.config.json: its suites, run settings, ignores, thresholds and allow-list apply to every run (default: $HANDOFF_CONFIG, else the nearest handoff.config.json up to the repository root)')
   .option('--quiet', 'no progress output')
   .option('--json', 'print the comparison (comparison.json) on stdout, the summary on stderr')
   .action(async (flags) => {
