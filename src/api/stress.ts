@@ -35,6 +35,10 @@ export interface StressOptions extends Partial<Record<ProxyOptionKey, string | n
   cap?: number;
   nofile?: number;
   readyTimeout?: Duration;
+  /** command target: ready once `GET readyPath` answers 2xx (e.g. "/healthz"), within readyTimeout */
+  readyPath?: string;
+  /** command target: ready once a line of its stdout or stderr matches this regular expression */
+  readyLog?: string;
   /** a suite name (stress/ or `suites`) or a suite file; default ci */
   suite?: string;
   suites?: Record<string, string | Record<string, unknown>>;

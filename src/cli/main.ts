@@ -78,6 +78,8 @@ proxyFlags(
   .option('--sample-hz <n>', 'sampler frequency (default 10)')
   .option('--nofile <n>', 'start the target under this descriptor limit (prlimit)')
   .option('--ready-timeout <dur>', 'how long the target may take to accept connections (default 15s)')
+  .option('--ready-path <path>', 'command target: ready once GET <path> answers 2xx (e.g. /healthz), within --ready-timeout')
+  .option('--ready-log <regex>', 'command target: ready once a line of its stdout or stderr matches, within --ready-timeout')
   .option('--quiet', 'no progress output')
   .option('--json', 'print the report (schema/report.schema.json; --suite all: an array of them) on stdout, the summary on stderr')
   .addHelpText(

@@ -20,6 +20,7 @@ import { loadSuite, parseSuite, suiteNames, type Suite } from '../harness/suite.
 import { mergeProxyFlags } from '../harness/suite-target.js';
 import { checkNofile } from '../harness/nofile.js';
 import { parseIgnorePattern } from '../harness/ignore-pattern.js';
+import { parseReadyLog, parseReadyPath } from '../harness/readiness.js';
 import { createProgress } from './progress.js';
 import { formatSummary } from './summary.js';
 import type { TargetSpec } from '../harness/target.js';
@@ -51,7 +52,7 @@ export function stressOptionsFromFlags(flags: Record<string, unknown>, command: 
     const proxyFlag = PROXY_FLAG_KEYS.find((k) => flags[k] !== undefined);
     if (proxyFlag) throw new UsageError(`${kebab(proxyFlag)} configures the reference proxy; it cannot be combined with a command target (-- …)`);
   } else {
-    for (const k of ['pool', 'cap', 'echo', 'expectStatus']) {
+    for (const k of ['pool', 'cap', 'echo', 'expectStatus', 'readyPath', 'readyLog']) {
       if (flags[k] !== undefined && flags[k] !== false) throw new UsageError(`${kebab(k)} applies to a command target (-- <command>); the reference proxy declares its own`);
     }
     if (flags.port !== undefined) throw new UsageError('--port: the harness picks the target port itself');
@@ -79,7 +80,13 @@ export function stressOptionsFromFlags(flags: Record<string, unknown>, command: 
     if (p !== undefined) pool.resident = parseCount(p, '--pool');
     if (c !== undefined) pool.cap = parseCount(c, '--cap', 1);
     if (pool.resident !== undefined && pool.cap !== undefined && pool.resident > pool.cap) throw new UsageError('--pool cannot exceed --cap');
-    target = { kind: 'command', command, pool, nofile, readyTimeoutMs };
+    const readyPath = str(flags, 'readyPath');
+    const readyLog = str(flags, 'readyLog');
+    const ready = {
+      ...(readyPath === undefined ? {} : { path: parseReadyPath(readyPath, '--ready-path') }),
+      ...(readyLog === undefined ? {} : { log: parseReadyLog(readyLog, '--ready-log') }),
+    };
+    target = { kind: 'command', command, pool, nofile, readyTimeoutMs, ready };
   } else {
     const raw: RawProxyFlags = {};
     for (const k of PROXY_FLAG_KEYS) if (flags[k] !== undefined) raw[k] = String(flags[k]);
