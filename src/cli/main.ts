@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// handoff: serve | stress | compare | report | build-native. Commands load their modules lazily so `serve` (which
+// handoff: serve | stress | compare | report | allowlist | build-native. Commands load their modules lazily so `serve` (which
 // runs inside every target) never pays for the harness.
 import { Command, CommanderError, Option } from 'commander';
 import { ReportWriteError, UsageError, TargetStartError } from '../util/errors.js';
@@ -164,6 +164,19 @@ program
   .action(async () => {
     const { buildNative } = await import('./build-native.js');
     process.exitCode = buildNative();
+  });
+
+program
+  .command('allowlist')
+  .description("allow-list entries that waive a run's failing checks until a date: printed, or merged into the config with --write")
+  .requiredOption('--from <run-dir>', 'the run whose failures to waive, e.g. reports/latest')
+  .requiredOption('--expires <date>', 'YYYY-MM-DD (valid through that day, UTC) or an ISO timestamp; the run fails once it passes')
+  .requiredOption('--reason <text>', 'why, and who fixes it (a ticket)')
+  .option('--write', 'merge them into the config file (--config, $HANDOFF_CONFIG, the nearest handoff.config.json, else ./handoff.config.json)')
+  .option('--config <file>', 'the config file --write merges into')
+  .action(async (flags) => {
+    const { allowlistCommand } = await import('./allowlist.js');
+    process.exitCode = await allowlistCommand(flags);
   });
 
 program
