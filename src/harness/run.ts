@@ -578,7 +578,11 @@ function buildReport(a: {
   // a failure found on little evidence is still a failure; a pass on too little is not a pass
   const verdict = !pass ? 'fail' : met ? 'pass' : 'inconclusive';
   const load: Record<string, LoadStats> = {};
-  for (const o of a.outcomes) load[o.stats.generator] = o.stats;
+  // outcomes come in the suite's order: each entry's type goes with its stats (latency thresholds read it)
+  a.outcomes.forEach((o, i) => {
+    const kind = a.opts.suite.load[i]?.generator;
+    load[o.stats.generator] = typeof kind === 'string' ? { ...o.stats, kind } : o.stats;
+  });
   const spec = a.opts.target;
   const pool = a.target.pool;
   const targetInfo: TargetInfo = {

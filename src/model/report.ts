@@ -43,7 +43,10 @@ export interface LatencySummary {
 }
 
 export interface LoadStats {
+  /** the suite entry's name (the key in Report.load) */
   generator: string;
+  /** its generator type (flood, churn, tunnel, abuse, origin-faults, chaos, …); absent in older reports */
+  kind?: string;
   durationMs: number;
   requests: number;
   errors: number;

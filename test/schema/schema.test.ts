@@ -53,7 +53,7 @@ const full: Full<Report> = {
     },
   ],
   load: {
-    flood: { generator: 'flood', durationMs: 1000, requests: 10, errors: 0, timeouts: 0, statuses: { '200': 10 }, latencyMs: { p50: 1, p90: 2, p99: 3, max: 4, mean: 1.5 }, extra: { noEof: 0 } },
+    flood: { generator: 'flood', kind: 'flood', durationMs: 1000, requests: 10, errors: 0, timeouts: 0, statuses: { '200': 10 }, latencyMs: { p50: 1, p90: 2, p99: 3, max: 4, mean: 1.5 }, extra: { noEof: 0 } },
   },
   peaks: { children: 1, fds: 10, rssBytes: 100, pssBytes: 50, closeWait: 0 },
   timeToQuietMs: 12,
