@@ -63,6 +63,10 @@ export function evidenceMatchText(e: Evidence): string {
   }
 }
 
+/** A generator that did not run because it does not apply to the target (a tunnel or proxy-only cases in server mode). */
+export const isSkipped = (l: LoadStats): boolean => (l.extra?.skipped ?? 0) > 0;
+export const skippedText = (report: Report): string => `skipped (does not apply in ${report.target.mode} mode)`;
+
 export type CheckStatus = 'pass' | 'fail' | 'waived';
 export const checkStatus = (c: CheckResult): CheckStatus => (c.pass ? 'pass' : c.allowedBy ? 'waived' : 'fail');
 
