@@ -21,7 +21,7 @@ import { mergeProxyFlags } from '../harness/suite-target.js';
 import { checkNofile } from '../harness/nofile.js';
 import { parseIgnorePattern } from '../harness/ignore-pattern.js';
 import { parseReadyLog, parseReadyPath } from '../harness/readiness.js';
-import { createProgress } from './progress.js';
+import { canRedraw, createProgress } from './progress.js';
 import { formatSummary } from './summary.js';
 import type { TargetSpec } from '../harness/target.js';
 import { loadForkAddon } from '../native/addon.js';
@@ -169,7 +169,7 @@ export async function runStressCommand(
       options.finalize = (report) => (gate.thresholds.length || gate.allowList.length ? applyGate(report, gate) : report);
       // what must be seen even with --quiet (the latest pointer not updated, a failed start's record)
       options.warn = (m) => err(`handoff: warning: ${m}\n`);
-      const progress = flags.quiet ? null : createProgress({ write: err, tty: !io.stderr && process.stderr.isTTY === true, columns: process.stderr.columns });
+      const progress = flags.quiet ? null : createProgress({ write: err, tty: !io.stderr && canRedraw(process.stderr), columns: process.stderr.columns });
       if (progress) {
         options.log = progress.log;
         options.progress = progress;
