@@ -40,7 +40,8 @@ const program = new Command()
   .description('Load-testing harness and reference forward proxy for process-cleanup correctness')
   .version(version)
   .exitOverride()
-  .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  // commander's own errors ("error: unknown option …") read like every other usage error: `handoff: …`, exit 2
+  .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: (s, write) => write(`handoff: ${s.replace(/^error: /, '')}`) });
 
 proxyFlags(program.command('serve').description('run the reference forward proxy')).action(async (flags) => {
   const { parseProxyFlags, rejectInapplicableFlags } = await import('../proxy/parse-options.js');
