@@ -6,6 +6,8 @@ import { ReportWriteError, UsageError, TargetStartError } from '../util/errors.j
 import { STRATEGIES, FAULTS } from '../proxy/options.js';
 import { version } from '../version.js';
 import { neutralizeControls } from '../util/terminal.js';
+import { suiteNames } from '../harness/suite-names.js';
+import { stressHelp } from './stress-help.js';
 
 function proxyFlags(cmd: Command): Command {
   return cmd
@@ -40,6 +42,13 @@ const program = new Command()
   .description('Load-testing harness and reference forward proxy for process-cleanup correctness')
   .version(version)
   .exitOverride()
+  .addHelpText(
+    'after',
+    `
+Exit codes: 0 pass · 1 a check failed · 2 usage or config error · 3 the target never started · 4 inconclusive ·
+  70 internal error of handoff (a bug) · 74 a report could not be written · 130 interrupted.
+\`handoff stress --help\` has examples, the suites and the HANDOFF_* environment variables.`,
+  )
   // commander's own errors ("error: unknown option …") read like every other usage error: `handoff: …`, exit 2
   .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: (s, write) => write(`handoff: ${s.replace(/^error: /, '')}`) });
 
@@ -83,21 +92,8 @@ proxyFlags(
   .option('--ready-log <regex>', 'command target: ready once a line of its stdout or stderr matches, within --ready-timeout')
   .option('--quiet', 'no progress output')
   .option('--json', 'print the report (schema/report.schema.json; --suite all: an array of them) on stdout, the summary on stderr')
-  .addHelpText(
-    'after',
-    `
-Verdicts and exit codes:
-  0 pass · 1 fail (a check, threshold or expired allow-list entry) · 2 usage or config error · 3 the target never
-  started · 4 inconclusive: no check failed, but a generator did not reach its evidence floor (flood 100 responses,
-  churn 50 connections EOF-timed, tunnel 4 tunnels, each scripted case once; suite "floor") before the suite's
-  loadCap (30s) — never a pass · 70 internal error · 130 interrupted
-Protocol findings: a command target's answers to abusive input and failed origins are reported apart (report.md,
-  report.html, junit.xml, summary) and do not fail the run, unless --strict-protocol.
-Zombies are judged by time (suite zombieBound, 3s); the drain goes on past --drain while the tree still converges
-  (suite drainExtension, 10s). docs/reading-a-report.md says what a verdict claims.
-Credentials for the reference proxy: HANDOFF_PROXY_AUTH=user:pass or --auth-file FILE (mode 0600), never on the
-  command line; the generators send them and every report masks them.`,
-  )
+  // a function: the suite names are read when help is shown, not on every start of `serve`
+  .addHelpText('after', () => stressHelp(suiteNames()))
   .action(async (command: string[], flags) => {
     if (await superviseHarness()) return;
     const { runStressCommand } = await import('./stress.js');
