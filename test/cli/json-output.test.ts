@@ -61,3 +61,14 @@ t.test('a usage error with --json: nothing on stdout, one line on stderr, exit 2
   t.equal(r.stdout, '');
   t.match(r.stderr, /^handoff: .*duration/);
 });
+
+t.test('compare --json: the comparison on stdout (the comparison.json written), the summary on stderr', async (t) => {
+  const dir = tempReportDir(t);
+  const suite = join(packageRoot, 'test', 'compare', 'targets', 'flood-churn.json');
+  const r = await runCli(['compare', '--suite', suite, '--strategy', 'inline', '--duration', '800ms', '--report-dir', dir, '--json', '--quiet'], { env: notOnActions, timeoutMs: 120_000 });
+  t.equal(r.code, 0, r.stderr);
+  const comparison = JSON.parse(r.stdout) as { id: string; runs: unknown[] };
+  t.same(comparison, JSON.parse(readFileSync(join(dir, comparison.id, 'comparison.json'), 'utf8')));
+  t.equal(comparison.runs.length, 1);
+  t.match(r.stderr, /^handoff compare: PASS \(exit 0\)/m);
+});
