@@ -142,6 +142,8 @@ program
   .option('--echo', 'server mode: the targets echo the request path, so tokens are checked')
   .option('--expect-status <list>', 'command targets: statuses that count as success, e.g. 200,404 or 2xx,3xx (default 2xx)')
   .option('--ready-timeout <dur>', 'how long each target may take to accept connections (default 15s)')
+  .option('--ready-path <path>', 'command targets: ready once GET <path> answers 2xx (e.g. /healthz)')
+  .option('--ready-log <regex>', 'command targets: ready once a line of their stdout or stderr matches')
   .option('--report-dir <dir>', 'where the comparison goes (default reports)')
   .option('--format <list>', 'json,md,html')
   .option('--config <file>', 'handoff.config.json: its suites, run settings, ignores, thresholds and allow-list apply to every run (default: $HANDOFF_CONFIG, else the nearest handoff.config.json up to the repository root)')

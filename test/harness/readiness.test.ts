@@ -78,3 +78,13 @@ t.test('bad values and the reference proxy: exit 2, one line', async (t) => {
     t.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   }
 });
+
+t.test('compare passes readiness to its command targets, and refuses it for strategies', async (t) => {
+  const { compareOptionsFromFlags } = await import('../../src/cli/compare.js');
+  const o = compareOptionsFromFlags({ cmd: ['./a {port}', './b {port}'], mode: 'server', readyPath: '/healthz', readyLog: 'up' });
+  for (const { run } of o.targets) {
+    t.equal(run.target.kind === 'command' && run.target.ready?.path, '/healthz');
+    t.equal(run.target.kind === 'command' && run.target.ready?.log?.source, 'up');
+  }
+  t.throws(() => compareOptionsFromFlags({ strategy: 'inline', readyPath: '/healthz' }), /--ready-path applies to command targets \(--cmd\)/);
+});
