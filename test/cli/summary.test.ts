@@ -1,8 +1,9 @@
 // The summary and report.md say "skipped" for a generator that does not apply to the target (a tunnel, proxy-only
-// cases in server mode) instead of "0 responses … p99 0 ms".
+// cases in server mode) instead of "0 responses … p99 0 ms"; so do report.md and report.html.
 import t from 'tap';
 import { formatSummary } from '../../src/cli/summary.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
+import { renderHtml } from '../../src/report/html.js';
 import type { Report } from '../../src/model/report.js';
 import { fixture } from '../report/fixtures.js';
 
@@ -26,7 +27,9 @@ t.test('summary: skipped, not zero responses', async (t) => {
   t.match(text, /flood \d+ responses/, 'the generators that ran as before');
 });
 
-t.test('report.md: a skipped row', async (t) => {
+t.test('report.md and report.html: a skipped row', async (t) => {
   const md = renderMarkdown(serverRun());
   t.match(md, /\| tunnel \| skipped \(does not apply in server mode\) \|/);
+  const html = renderHtml(serverRun());
+  t.match(html, /<tr><td>tunnel<\/td><td colspan="10">skipped \(does not apply in server mode\)<\/td><\/tr>/);
 });
