@@ -5,7 +5,7 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHECK_IDS, EXIT, VERDICTS, type Report } from '../../src/model/report.js';
-import { COMMAND_TARGET_KEYS, PROXY_KEYS, REPORT_KEYS, RUN_KEYS, TOP_KEYS } from '../../src/config/parse.js';
+import { COMMAND_TARGET_KEYS, PROXY_KEYS, REPORT_KEYS, RUN_KEYS, TOP_KEYS, parseConfig } from '../../src/config/parse.js';
 import { METRIC_NAMES } from '../../src/gate/metrics.js';
 import { STRATEGIES } from '../../src/proxy/options.js';
 import { reportProblems } from '../../src/report/validate.js';
@@ -115,6 +115,15 @@ t.test('the example config validates, and the config schema knows the keys parse
   t.same(schema.properties.allowList.items.properties.check.enum, [...CHECK_IDS]);
   const names = /^\^\(([^)]*)\)/.exec(schema.properties.thresholds.propertyNames.pattern)![1].split('|');
   t.same(names.sort(), [...METRIC_NAMES].sort(), 'the metric names a threshold may use');
+});
+
+t.test("docs/config.md's example validates, for the schema and for the parser", async (t) => {
+  const doc = readFileSync(join(packageRoot, 'docs', 'config.md'), 'utf8');
+  const block = /^```json\n([\s\S]*?)^```/m.exec(doc);
+  t.ok(block, 'the page has its example');
+  const example = JSON.parse(block![1]);
+  t.same(schemaProblems('config', example), []);
+  t.doesNotThrow(() => parseConfig(example, 'docs/config.md', packageRoot));
 });
 
 t.test('the config schema refuses what the parser refuses', async (t) => {
