@@ -35,6 +35,10 @@ export interface StressOptions extends Partial<Record<ProxyOptionKey, string | n
   cap?: number;
   nofile?: number;
   readyTimeout?: Duration;
+  /** command target: ready once `GET readyPath` answers 2xx (e.g. "/healthz"), within readyTimeout */
+  readyPath?: string;
+  /** command target: ready once a line of its stdout or stderr matches this regular expression */
+  readyLog?: string;
   /** a suite name (stress/ or `suites`) or a suite file; default ci */
   suite?: string;
   suites?: Record<string, string | Record<string, unknown>>;
@@ -57,6 +61,11 @@ export interface StressOptions extends Partial<Record<ProxyOptionKey, string | n
   cwd?: string;
   /** progress lines; default silent */
   log?: (line: string) => void;
+  /**
+   * aborting it stops the run where it is, as a Ctrl-C would: the target's processes are cleaned up and the result
+   * is verdict "interrupted" (exit code 130), never a leak
+   */
+  signal?: AbortSignal;
   /** orphans of the target are adopted (PR_SET_CHILD_SUBREAPER on this process, as the CLI does); default true */
   adoptOrphans?: boolean;
 }
@@ -74,7 +83,7 @@ export interface StressResult {
 }
 
 const RUN_KEYS = ['duration', 'connections', 'drain', 'loadCap', 'sampleHz'];
-const API_KEYS = ['suite', 'suites', 'thresholds', 'allowList', 'ignores', 'reportDir', 'formats', 'config', 'cwd', 'log', 'adoptOrphans'];
+const API_KEYS = ['suite', 'suites', 'thresholds', 'allowList', 'ignores', 'reportDir', 'formats', 'config', 'cwd', 'log', 'adoptOrphans', 'signal'];
 
 /** The options as the config file they stand for: every key validated by the one config parser. */
 function asConfig(options: StressOptions, cwd: string): HandoffConfig {
@@ -115,6 +124,7 @@ export async function stress(options: StressOptions = {}): Promise<StressResult>
   gate.allowList = [...gate.allowList, ...own.allowList];
   runOptions.finalize = (report) => (gate.thresholds.length || gate.allowList.length ? applyGate(report, gate) : report);
   if (options.log) runOptions.log = options.log;
+  if (options.signal) runOptions.signal = options.signal;
   if (options.adoptOrphans ?? true) becomeSubreaper();
   const result = await runStress(runOptions);
   const { report } = result;

@@ -67,7 +67,9 @@ export function compareOptionsFromFlags(flags: Record<string, unknown>, config: 
   if (mode === 'server' && strategies.length) throw new UsageError('--mode server compares command targets only (--cmd); the reference proxy is a proxy');
   // said here in compare's own terms (stress would point at `-- <command>`, which compare does not take)
   if (flags.echo === true && strategies.length) throw new UsageError('--echo applies to command targets (--cmd) in --mode server, not to --strategy');
-  if (flags.expectStatus !== undefined && strategies.length) throw new UsageError('--expect-status applies to command targets (--cmd), not to --strategy');
+  for (const [key, flag] of [['expectStatus', '--expect-status'], ['readyPath', '--ready-path'], ['readyLog', '--ready-log']] as const) {
+    if (flags[key] !== undefined && strategies.length) throw new UsageError(`${flag} applies to command targets (--cmd), not to --strategy`);
+  }
   // the flags every run shares: identical load for every target
   const fromConfig = config?.runFlags ?? {};
   const shared: Record<string, unknown> = {
@@ -81,6 +83,8 @@ export function compareOptionsFromFlags(flags: Record<string, unknown>, config: 
     echo: flags.echo === true ? true : undefined,
     expectStatus: str(flags, 'expectStatus'),
     readyTimeout: str(flags, 'readyTimeout'),
+    readyPath: str(flags, 'readyPath'),
+    readyLog: str(flags, 'readyLog'),
   };
   const gate = config ? gateOf(config) : null;
   const targets = specs.map((spec) => {
@@ -201,7 +205,12 @@ export async function runCompareCommand(
     const { comparison, paths, interrupted } = await runComparison(options);
     const main = paths.find((p) => p.endsWith('.md')) ?? paths[0];
     const rel = relative(process.cwd(), main);
-    out(formatCompareSummary(comparison, rel.startsWith('..') ? main : rel));
+    const summary = formatCompareSummary(comparison, rel.startsWith('..') ? main : rel);
+    // --json: stdout carries the comparison and nothing else
+    if (flags.json === true) {
+      err(summary);
+      out(`${JSON.stringify(comparison, null, 2)}\n`);
+    } else out(summary);
     exitCode = interrupted ? EXIT.interrupted : comparison.exitCode;
     return exitCode;
   } catch (e) {

@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// handoff: serve | stress | compare | report | build-native. Commands load their modules lazily so `serve` (which
+// handoff: serve | stress | compare | report | allowlist | build-native. Commands load their modules lazily so `serve` (which
 // runs inside every target) never pays for the harness.
 import { Command, CommanderError, Option } from 'commander';
 import { ReportWriteError, UsageError, TargetStartError } from '../util/errors.js';
 import { STRATEGIES, FAULTS } from '../proxy/options.js';
 import { version } from '../version.js';
 import { neutralizeControls } from '../util/terminal.js';
+import { suiteNames } from '../harness/suite-names.js';
+import { stressHelp } from './stress-help.js';
 
 function proxyFlags(cmd: Command): Command {
   return cmd
@@ -40,7 +42,15 @@ const program = new Command()
   .description('Load-testing harness and reference forward proxy for process-cleanup correctness')
   .version(version)
   .exitOverride()
-  .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  .addHelpText(
+    'after',
+    `
+Exit codes: 0 pass · 1 a check failed · 2 usage or config error · 3 the target never started · 4 inconclusive ·
+  70 internal error of handoff (a bug) · 74 a report could not be written · 130 interrupted.
+\`handoff stress --help\` has examples, the suites and the HANDOFF_* environment variables.`,
+  )
+  // commander's own errors ("error: unknown option …") read like every other usage error: `handoff: …`, exit 2
+  .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: (s, write) => write(`handoff: ${s.replace(/^error: /, '')}`) });
 
 proxyFlags(program.command('serve').description('run the reference forward proxy')).action(async (flags) => {
   const { parseProxyFlags, rejectInapplicableFlags } = await import('../proxy/parse-options.js');
@@ -66,7 +76,7 @@ proxyFlags(
   .option('--load-cap <dur>', 'how long the load may go on, in rounds, to reach the evidence floor (default: the suite\'s loadCap, 30s; 0: one round)')
   .option('--report-dir <dir>', 'where run directories go (default reports)')
   .option('--format <list>', 'json,md,html,junit (json is always written)')
-  .option('--config <file>', 'handoff.config.json with suites, target, thresholds, ignores')
+  .option('--config <file>', 'handoff.config.json with suites, target, thresholds, ignores (default: $HANDOFF_CONFIG, else the nearest handoff.config.json from here up to the repository root)')
   .option('--echo', 'server mode: the target echoes the request path, so tokens are checked')
   .option('--expect-status <list>', 'command target: statuses that count as success, e.g. 200,404 or 2xx,3xx (default 2xx)')
   .option('--strict-exit', 'clean-shutdown demands exit code 0')
@@ -78,22 +88,12 @@ proxyFlags(
   .option('--sample-hz <n>', 'sampler frequency (default 10)')
   .option('--nofile <n>', 'start the target under this descriptor limit (prlimit)')
   .option('--ready-timeout <dur>', 'how long the target may take to accept connections (default 15s)')
+  .option('--ready-path <path>', 'command target: ready once GET <path> answers 2xx (e.g. /healthz), within --ready-timeout')
+  .option('--ready-log <regex>', 'command target: ready once a line of its stdout or stderr matches, within --ready-timeout')
   .option('--quiet', 'no progress output')
-  .addHelpText(
-    'after',
-    `
-Verdicts and exit codes:
-  0 pass · 1 fail (a check, threshold or expired allow-list entry) · 2 usage or config error · 3 the target never
-  started · 4 inconclusive: no check failed, but a generator did not reach its evidence floor (flood 100 responses,
-  churn 50 connections EOF-timed, tunnel 4 tunnels, each scripted case once; suite "floor") before the suite's
-  loadCap (30s) — never a pass · 70 internal error · 130 interrupted
-Protocol findings: a command target's answers to abusive input and failed origins are reported apart (report.md,
-  report.html, junit.xml, summary) and do not fail the run, unless --strict-protocol.
-Zombies are judged by time (suite zombieBound, 3s); the drain goes on past --drain while the tree still converges
-  (suite drainExtension, 10s). docs/reading-a-report.md says what a verdict claims.
-Credentials for the reference proxy: HANDOFF_PROXY_AUTH=user:pass or --auth-file FILE (mode 0600), never on the
-  command line; the generators send them and every report masks them.`,
-  )
+  .option('--json', 'print the report (schema/report.schema.json; --suite all: an array of them) on stdout, the summary on stderr')
+  // a function: the suite names are read when help is shown, not on every start of `serve`
+  .addHelpText('after', () => stressHelp(suiteNames()))
   .action(async (command: string[], flags) => {
     if (await superviseHarness()) return;
     const { runStressCommand } = await import('./stress.js');
@@ -142,10 +142,13 @@ program
   .option('--echo', 'server mode: the targets echo the request path, so tokens are checked')
   .option('--expect-status <list>', 'command targets: statuses that count as success, e.g. 200,404 or 2xx,3xx (default 2xx)')
   .option('--ready-timeout <dur>', 'how long each target may take to accept connections (default 15s)')
+  .option('--ready-path <path>', 'command targets: ready once GET <path> answers 2xx (e.g. /healthz)')
+  .option('--ready-log <regex>', 'command targets: ready once a line of their stdout or stderr matches')
   .option('--report-dir <dir>', 'where the comparison goes (default reports)')
   .option('--format <list>', 'json,md,html')
-  .option('--config <file>', 'handoff.config.json: its suites, run settings, ignores, thresholds and allow-list apply to every run (default ./handoff.config.json if present)')
+  .option('--config <file>', 'handoff.config.json: its suites, run settings, ignores, thresholds and allow-list apply to every run (default: $HANDOFF_CONFIG, else the nearest handoff.config.json up to the repository root)')
   .option('--quiet', 'no progress output')
+  .option('--json', 'print the comparison (comparison.json) on stdout, the summary on stderr')
   .action(async (flags) => {
     if (await superviseHarness()) return;
     const { runCompareCommand } = await import('./compare.js');
@@ -160,6 +163,19 @@ program
   .action(async () => {
     const { buildNative } = await import('./build-native.js');
     process.exitCode = buildNative();
+  });
+
+program
+  .command('allowlist')
+  .description("allow-list entries that waive a run's failing checks until a date: printed, or merged into the config with --write")
+  .requiredOption('--from <run-dir>', 'the run whose failures to waive, e.g. reports/latest')
+  .requiredOption('--expires <date>', 'YYYY-MM-DD (valid through that day, UTC) or an ISO timestamp; the run fails once it passes')
+  .requiredOption('--reason <text>', 'why, and who fixes it (a ticket)')
+  .option('--write', 'merge them into the config file (--config, $HANDOFF_CONFIG, the nearest handoff.config.json, else ./handoff.config.json)')
+  .option('--config <file>', 'the config file --write merges into')
+  .action(async (flags) => {
+    const { allowlistCommand } = await import('./allowlist.js');
+    process.exitCode = await allowlistCommand(flags);
   });
 
 program

@@ -1,7 +1,7 @@
 // Progress of a run on stderr. On a terminal: one live line per phase, redrawn a few times a second
 // (phase, elapsed/planned, req/s, errors, live children, fds), kept as a summary line when the phase ends. Not
 // on a terminal (CI logs): no redraws — the phase's `name …` line when it starts (what scripts and a reader of a
-// stuck log look for) and its summary line when it ends. `--quiet` means no progress at all.
+// stuck log look for) and its summary line when it ends; so too on TERM=dumb. `--quiet` means no progress at all.
 import type { Sample } from '../harness/probes/types.js';
 
 export interface LiveLoad {
@@ -34,6 +34,14 @@ export interface ProgressOptions {
   intervalMs?: number;
   now?: () => number;
   prefix?: string;
+}
+
+/**
+ * Whether live redraws (carriage returns, erase-line escapes) suit this stream: a terminal, and not one that
+ * declares it cannot move the cursor (TERM=dumb: Emacs shells, some CI consoles). Otherwise one line per phase.
+ */
+export function canRedraw(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
+  return stream.isTTY === true && env.TERM !== 'dumb';
 }
 
 export function treeCounts(sample: Sample | null): { children: number; fds: number } {

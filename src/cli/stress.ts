@@ -1,6 +1,7 @@
 // `handoff stress`: flags (merged over handoff.config.json) → typed run options → run → CI gate → reports →
-// summary on stdout → exit code (0 pass, 1 a check failed, 2 usage, 3 target not started; errors 2/3 are
-// thrown as UsageError/TargetStartError for cli/main.ts to print).
+// summary on stdout (with --json: the report on stdout, the summary on stderr) → GitHub annotations when on
+// Actions → exit code (0 pass, 1 a check failed, 2 usage, 3 target not started; errors 2/3 are thrown as
+// UsageError/TargetStartError for cli/main.ts to print).
 import { join } from 'node:path';
 import { gateOf, loadConfig, mergeStressInvocation } from '../config/load.js';
 import type { HandoffConfig } from '../config/types.js';
@@ -19,11 +20,14 @@ import { loadSuite, parseSuite, suiteNames, type Suite } from '../harness/suite.
 import { mergeProxyFlags } from '../harness/suite-target.js';
 import { checkNofile } from '../harness/nofile.js';
 import { parseIgnorePattern } from '../harness/ignore-pattern.js';
-import { createProgress } from './progress.js';
+import { parseReadyLog, parseReadyPath } from '../harness/readiness.js';
+import { canRedraw, createProgress } from './progress.js';
 import { formatSummary } from './summary.js';
 import type { TargetSpec } from '../harness/target.js';
 import { loadForkAddon } from '../native/addon.js';
 import { armWatchdog, loadWhy } from './watchdog.js';
+import { annotations, onGitHubActions } from '../report/annotations.js';
+import type { Report } from '../model/report.js';
 
 const kebab = (k: string): string => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
@@ -48,7 +52,7 @@ export function stressOptionsFromFlags(flags: Record<string, unknown>, command: 
     const proxyFlag = PROXY_FLAG_KEYS.find((k) => flags[k] !== undefined);
     if (proxyFlag) throw new UsageError(`${kebab(proxyFlag)} configures the reference proxy; it cannot be combined with a command target (-- …)`);
   } else {
-    for (const k of ['pool', 'cap', 'echo', 'expectStatus']) {
+    for (const k of ['pool', 'cap', 'echo', 'expectStatus', 'readyPath', 'readyLog']) {
       if (flags[k] !== undefined && flags[k] !== false) throw new UsageError(`${kebab(k)} applies to a command target (-- <command>); the reference proxy declares its own`);
     }
     if (flags.port !== undefined) throw new UsageError('--port: the harness picks the target port itself');
@@ -76,7 +80,13 @@ export function stressOptionsFromFlags(flags: Record<string, unknown>, command: 
     if (p !== undefined) pool.resident = parseCount(p, '--pool');
     if (c !== undefined) pool.cap = parseCount(c, '--cap', 1);
     if (pool.resident !== undefined && pool.cap !== undefined && pool.resident > pool.cap) throw new UsageError('--pool cannot exceed --cap');
-    target = { kind: 'command', command, pool, nofile, readyTimeoutMs };
+    const readyPath = str(flags, 'readyPath');
+    const readyLog = str(flags, 'readyLog');
+    const ready = {
+      ...(readyPath === undefined ? {} : { path: parseReadyPath(readyPath, '--ready-path') }),
+      ...(readyLog === undefined ? {} : { log: parseReadyLog(readyLog, '--ready-log') }),
+    };
+    target = { kind: 'command', command, pool, nofile, readyTimeoutMs, ready };
   } else {
     const raw: RawProxyFlags = {};
     for (const k of PROXY_FLAG_KEYS) if (flags[k] !== undefined) raw[k] = String(flags[k]);
@@ -146,7 +156,12 @@ export async function runStressCommand(
     const config = loadConfig(cliFlags.config as string | undefined);
     const { flags, command } = mergeStressInvocation(config, cliFlags, cliCommand);
     // `--suite all`: every suite of stress/ in turn; the exit code is the worst of them
-    const suites = flags.suite === 'all' ? suiteNames() : [str(flags, 'suite')];
+    const all = flags.suite === 'all';
+    const suites = all ? suiteNames() : [str(flags, 'suite')];
+    // --json: stdout carries the report(s) and nothing else; what a person reads goes to stderr
+    const json = cliFlags.json === true;
+    const human = json ? err : out;
+    const reports: Report[] = [];
     let worst = 0;
     for (const name of suites) {
       const options = stressOptionsFromFlags(name === undefined ? flags : { ...flags, suite: name }, command, config);
@@ -154,18 +169,23 @@ export async function runStressCommand(
       options.finalize = (report) => (gate.thresholds.length || gate.allowList.length ? applyGate(report, gate) : report);
       // what must be seen even with --quiet (the latest pointer not updated, a failed start's record)
       options.warn = (m) => err(`handoff: warning: ${m}\n`);
-      const progress = flags.quiet ? null : createProgress({ write: err, tty: !io.stderr && process.stderr.isTTY === true, columns: process.stderr.columns });
+      const progress = flags.quiet ? null : createProgress({ write: err, tty: !io.stderr && canRedraw(process.stderr), columns: process.stderr.columns });
       if (progress) {
         options.log = progress.log;
         options.progress = progress;
         if (suites.length > 1) progress.log(`suite ${options.suite.name}`);
       }
       const result = await runStress(options).finally(() => progress?.stop());
-      out(formatSummary(result.report, join(result.runDir, 'report.json')));
+      human(formatSummary(result.report, join(result.runDir, 'report.json')));
+      // the runner reads workflow commands from the step's output
+      if (onGitHubActions()) for (const line of annotations(result.report)) human(`${line}\n`);
+      reports.push(result.report);
       worst = worseExit(worst, result.report.exitCode);
       // an interrupted run stops `--suite all` too
       if (result.report.verdict === 'interrupted') break;
     }
+    // `--suite all`: an array of reports, one per suite run (an interruption ends it early)
+    if (json) out(`${JSON.stringify(all ? reports : reports[0], null, 2)}\n`);
     exitCode = worst;
     return exitCode;
   } catch (e) {

@@ -2,7 +2,7 @@
 // time to quiet, peaks, and where the report is.
 import { relative } from 'node:path';
 import type { Evidence, Report } from '../model/report.js';
-import { inconclusiveText, interruptionText, logsText, protocolIntro, protocolText } from '../report/text.js';
+import { inconclusiveText, interruptionText, isSkipped, logsText, protocolIntro, protocolText, skippedText } from '../report/text.js';
 
 export function describeEvidence(e: Evidence): string {
   const seen = (ms: number | null): string => (ms === null ? '' : `, first seen ${ms} ms`);
@@ -57,7 +57,7 @@ export function formatSummary(report: Report, reportPath: string, cwd = process.
   const short = inconclusiveText(report);
   if (short) lines.push(`  inconclusive: ${short}; run longer (--duration) or raise the suite's loadCap`);
   const loads = Object.values(report.load)
-    .map((l) => `${l.generator} ${l.requests} responses, ${l.errors} errors, ${l.timeouts} timeouts, p99 ${l.latencyMs.p99} ms`)
+    .map((l) => (isSkipped(l) ? `${l.generator} ${skippedText(report)}` : `${l.generator} ${l.requests} responses, ${l.errors} errors, ${l.timeouts} timeouts, p99 ${l.latencyMs.p99} ms`))
     .join('; ');
   if (loads) lines.push(`  load: ${loads}`);
   const logs = logsText(report);

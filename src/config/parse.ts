@@ -10,14 +10,15 @@ import { parseFormats } from '../report/formats.js';
 import { parseThresholds } from '../gate/thresholds.js';
 import { parseAllowList } from '../gate/allow-list.js';
 import { parseIgnorePattern } from '../harness/ignore-pattern.js';
+import { parseReadyLog, parseReadyPath } from '../harness/readiness.js';
 import type { HandoffConfig, StressFlags } from './types.js';
 
-const TOP_KEYS = ['$schema', 'suite', 'suites', 'target', 'run', 'report', 'thresholds', 'ignores', 'allowList'] as const;
+export const TOP_KEYS = ['$schema', 'suite', 'suites', 'target', 'run', 'report', 'thresholds', 'ignores', 'allowList'] as const;
 /** keys of `target` that are reference-proxy options, as in `handoff serve` (camelCase) */
-const PROXY_KEYS = PROXY_FLAG_KEYS.filter((k) => k !== 'port'); // the harness picks the port
-const COMMAND_TARGET_KEYS = ['command', 'mode', 'echo', 'expectStatus', 'strictExit', 'strictProtocol', 'pool', 'cap', 'nofile', 'readyTimeout'] as const;
-const RUN_KEYS = ['duration', 'connections', 'drain', 'sampleHz', 'loadCap'] as const;
-const REPORT_KEYS = ['dir', 'formats'] as const;
+export const PROXY_KEYS = PROXY_FLAG_KEYS.filter((k) => k !== 'port'); // the harness picks the port
+export const COMMAND_TARGET_KEYS = ['command', 'mode', 'echo', 'expectStatus', 'strictExit', 'strictProtocol', 'pool', 'cap', 'nofile', 'readyTimeout', 'readyPath', 'readyLog'] as const;
+export const RUN_KEYS = ['duration', 'connections', 'drain', 'sampleHz', 'loadCap'] as const;
+export const REPORT_KEYS = ['dir', 'formats'] as const;
 
 type Obj = Record<string, unknown>;
 
@@ -89,6 +90,15 @@ function parseTarget(raw: unknown, where: string): { flags: StressFlags; command
     const value = scalar(target.readyTimeout, `${where}.readyTimeout`);
     parseReadyTimeout(value, `${where}.readyTimeout`);
     flags.readyTimeout = value;
+  }
+  if (target.readyPath !== undefined) {
+    if (typeof target.readyPath !== 'string') throw new UsageError(`${where}.readyPath: expected a path like "/healthz"`);
+    flags.readyPath = parseReadyPath(target.readyPath, `${where}.readyPath`);
+  }
+  if (target.readyLog !== undefined) {
+    if (typeof target.readyLog !== 'string') throw new UsageError(`${where}.readyLog: expected a regular expression`);
+    parseReadyLog(target.readyLog, `${where}.readyLog`);
+    flags.readyLog = target.readyLog;
   }
   for (const key of ['pool', 'cap', 'nofile'] as const) {
     if (target[key] === undefined) continue;

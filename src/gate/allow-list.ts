@@ -67,7 +67,7 @@ export function parseAllowList(raw: unknown, where = 'allowList'): AllowEntry[] 
 export const isExpired = (entry: AllowEntry, now: Date): boolean => now.getTime() >= entry.expiresAtMs;
 
 /** The evidence an entry must cover: the concrete items (processes, fds, sockets, connections); notes only when there is nothing else. */
-function itemsToCover(check: CheckResult): Evidence[] {
+export function itemsToCover(check: CheckResult): Evidence[] {
   const concrete = check.evidence.filter((e) => e.kind !== 'note');
   if (concrete.length) return concrete;
   return check.evidence.length ? check.evidence : [{ kind: 'note', text: check.summary }];

@@ -1,9 +1,10 @@
-// SIGINT/SIGTERM to the harness during a run (a Ctrl-C, a CI cancellation), or the loss of its supervisor: the
+// SIGINT/SIGTERM to the harness during a run (a Ctrl-C, a CI cancellation), the loss of its supervisor, or the
+// API caller's AbortSignal: the
 // run stops in whatever phase it is, runs the same cleanup as a finished run (sweep.ts), and is recorded as
 // *interrupted* — its own verdict, exit 130, never a leak and never the target's failure to start — without
 // moving `reports/latest`. Only the first signal counts; later ones while the cleanup runs are ignored (the
 // cleanup is bounded). Listeners exist only while a run does, so an embedding program's own handling is untouched.
-import type { Interruption, Phase } from '../model/report.js';
+import { ABORTED, type Interruption, type Phase } from '../model/report.js';
 import { claimSignals } from './cleanup.js';
 import { onSupervisorLost } from './supervisor.js';
 
@@ -21,8 +22,11 @@ export interface InterruptWatch {
 
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
-/** Watches for an interruption; `phase()` names the phase the run is in at that moment. */
-export function watchInterrupts(phase: () => Phase['name'], log: (line: string) => void = () => {}): InterruptWatch {
+/**
+ * Watches for an interruption; `phase()` names the phase the run is in at that moment. `external`: an embedding
+ * program's AbortSignal (the API's `signal`), which interrupts the run as a SIGINT would, recorded as "abort".
+ */
+export function watchInterrupts(phase: () => Phase['name'], log: (line: string) => void = () => {}, external?: AbortSignal): InterruptWatch {
   const controller = new AbortController();
   let stop: Stop | null = null;
   let resolveStop: (s: Stop) => void = () => {};
@@ -33,7 +37,7 @@ export function watchInterrupts(phase: () => Phase['name'], log: (line: string) 
       return;
     }
     stop = { signal, phase: phase() };
-    log(`${signal === 'supervisor-lost' ? 'the supervisor is gone' : signal} during ${stop.phase}: stopping, cleaning up, recording the run as interrupted`);
+    log(`${signal === 'supervisor-lost' ? 'the supervisor is gone' : signal === ABORTED ? 'aborted by the caller' : signal} during ${stop.phase}: stopping, cleaning up, recording the run as interrupted`);
     controller.abort();
     resolveStop(stop);
   };
@@ -41,6 +45,9 @@ export function watchInterrupts(phase: () => Phase['name'], log: (line: string) 
   const release = claimSignals();
   for (const [s, h] of handlers) process.on(s, h);
   const unlink = onSupervisorLost(() => trip('supervisor-lost'));
+  const onAbort = (): void => trip(ABORTED);
+  if (external?.aborted) queueMicrotask(onAbort);
+  else external?.addEventListener('abort', onAbort, { once: true });
   return {
     signal: controller.signal,
     state: () => stop,
@@ -49,6 +56,7 @@ export function watchInterrupts(phase: () => Phase['name'], log: (line: string) 
       for (const [s, h] of handlers) process.off(s, h);
       release();
       unlink();
+      external?.removeEventListener('abort', onAbort);
     },
   };
 }

@@ -75,6 +75,8 @@ export interface RunOptions {
   warn?: (line: string) => void;
   /** live progress per phase (progress.ts); when set, it announces the phases instead of log */
   progress?: RunProgress;
+  /** aborting it interrupts the run as SIGINT would (interrupt.ts): cleaned up, recorded as interrupted */
+  signal?: AbortSignal;
   /** fixed run id (tests); default: sortable timestamp + label + random */
   runId?: string;
 }
@@ -160,7 +162,7 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
   const phases: Phase[] = [];
   let current: Phase['name'] = 'start';
   let currentStart = 0;
-  const interrupts = watchInterrupts(() => current, log);
+  const interrupts = watchInterrupts(() => current, log, opts.signal);
   /** p, or RunInterrupted as soon as the run is interrupted (p goes on unobserved: its waits end too) */
   const untilInterrupted = <T>(p: Promise<T>): Promise<T> =>
     new Promise<T>((resolve, reject) => {
@@ -218,7 +220,14 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
 
   const body = async (): Promise<{ report: Report; observations: RunObservations }> => {
     log(`run ${runId} (${runDir})`);
-    origin = await startOrigin();
+    const started = await startOrigin();
+    // interrupted while the origin started: the cleanup may have run already (origin still null), so close it here
+    // (the CLI exits at once after an interruption; an API caller's process must not keep the origin listening)
+    if (interrupts.state()) {
+      await started.close();
+      throw new RunInterrupted();
+    }
+    origin = started;
     const spec = allowEchoPort(opts.target, suite.load, origin.echoPort);
     launching = launchTarget(spec, {
       runId,
@@ -575,7 +584,11 @@ function buildReport(a: {
   // a failure found on little evidence is still a failure; a pass on too little is not a pass
   const verdict = !pass ? 'fail' : met ? 'pass' : 'inconclusive';
   const load: Record<string, LoadStats> = {};
-  for (const o of a.outcomes) load[o.stats.generator] = o.stats;
+  // outcomes come in the suite's order: each entry's type goes with its stats (latency thresholds read it)
+  a.outcomes.forEach((o, i) => {
+    const kind = a.opts.suite.load[i]?.generator;
+    load[o.stats.generator] = typeof kind === 'string' ? { ...o.stats, kind } : o.stats;
+  });
   const spec = a.opts.target;
   const pool = a.target.pool;
   const targetInfo: TargetInfo = {

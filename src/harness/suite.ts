@@ -7,6 +7,7 @@ import { UsageError } from '../util/errors.js';
 import { readJsonFile } from '../util/read-json-file.js';
 import { parseDuration } from '../util/duration.js';
 import { parseSuiteTarget, type SuiteTarget } from './suite-target.js';
+import { suiteDir, suiteNames } from './suite-names.js';
 
 export interface Suite {
   name: string;
@@ -41,15 +42,7 @@ export interface Suite {
   target?: SuiteTarget;
 }
 
-export const suiteDir = (): string => join(packageRoot, 'stress');
-
-export function suiteNames(): string[] {
-  if (!existsSync(suiteDir())) return [];
-  return readdirSync(suiteDir())
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => f.slice(0, -5))
-    .sort();
-}
+export { suiteDir, suiteNames };
 
 export function loadSuite(nameOrPath: string): Suite {
   const isPath = nameOrPath.includes('/') || nameOrPath.endsWith('.json');

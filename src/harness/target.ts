@@ -19,6 +19,7 @@ import { isAdopted, isSubreaper, reapAdopted } from './subreaper.js';
 import { startGuardian } from './guardian.js';
 import { MARKER_NAME } from './marker.js';
 import { sweep, sweepOnce, type Identity, type SweepResult, type SweepScope } from './sweep.js';
+import { lineWatcher, probeHttp, type Readiness } from './readiness.js';
 
 export { MARKER_NAME } from './marker.js';
 
@@ -31,6 +32,8 @@ export type TargetSpec =
       pool?: Partial<PoolDeclaration>;
       nofile?: number;
       readyTimeoutMs?: number;
+      /** more than an accepting port before the load starts (readiness.ts), within readyTimeoutMs */
+      ready?: Readiness;
       host?: string;
     };
 
@@ -201,6 +204,10 @@ export async function launchTarget(spec: TargetSpec, ctx: LaunchContext): Promis
       : () => {};
 
   let stderrTail = '';
+  // --ready-log: either stream may carry the line
+  const readyLog = spec.kind === 'command' ? spec.ready?.log : undefined;
+  const watchers = readyLog ? [lineWatcher(readyLog), lineWatcher(readyLog)] : null;
+  let logReady = !readyLog;
   let stdoutBuf = '';
   const stdoutLines: string[] = [];
   let lineWaiter: (() => void) | null = null;
@@ -208,6 +215,7 @@ export async function launchTarget(spec: TargetSpec, ctx: LaunchContext): Promis
   let parsing = spec.kind === 'reference-proxy';
   child.stdout!.on('data', (chunk: Buffer) => {
     outFile.write(chunk);
+    if (watchers && !logReady) logReady = watchers[0](chunk.toString('utf8'));
     if (!parsing) return;
     stdoutBuf += chunk.toString('utf8');
     let i: number;
@@ -222,6 +230,7 @@ export async function launchTarget(spec: TargetSpec, ctx: LaunchContext): Promis
   });
   child.stderr!.on('data', (chunk: Buffer) => {
     errFile.write(chunk);
+    if (watchers && !logReady) logReady = watchers[1](chunk.toString('utf8'));
     stderrTail = (stderrTail + chunk.subarray(-STDERR_TAIL).toString('utf8')).slice(-STDERR_TAIL);
   });
   const pipesEnded = Promise.all(
@@ -288,20 +297,36 @@ export async function launchTarget(spec: TargetSpec, ctx: LaunchContext): Promis
     stdoutBuf = '';
   } else {
     let foreignListener = false;
+    let accepting = false;
+    const readyPath = spec.ready?.path;
+    // the last answer to the readiness GET (null: none yet, or no answer)
+    let lastStatus: number | null = null;
     for (;;) {
       if (ctx.signal?.aborted) return fail('interrupted during start');
       if (spawnError) return fail(`cannot start ${argv[0]}: ${(spawnError as Error).message}`);
-      if (exitInfo) return fail(`target exited before it accepted connections (${describeExit(exitInfo)})`);
+      if (exitInfo) return fail(`target exited before it ${accepting ? 'was ready' : 'accepted connections'} (${describeExit(exitInfo)})`);
       // the port was free when picked; someone else may have bound it since: the listener must be the target's
-      if (await canConnect(host, port)) {
-        if (listenerBelongsToTarget(port, (p, stat) => stat.pgrp === pid || descendsFrom(p, pid) || hasMarker(p, MARKER_NAME, ctx.runId) === true)) break;
-        foreignListener = true;
+      if (!accepting && (await canConnect(host, port))) {
+        if (listenerBelongsToTarget(port, (p, stat) => stat.pgrp === pid || descendsFrom(p, pid) || hasMarker(p, MARKER_NAME, ctx.runId) === true)) accepting = true;
+        else foreignListener = true;
       }
+      if (accepting && readyPath !== undefined && !(lastStatus !== null && lastStatus >= 200 && lastStatus < 300)) {
+        lastStatus = await probeHttp(host, port, readyPath, Math.max(100, Math.min(1_000, deadline - Date.now())));
+      }
+      const pathReady = readyPath === undefined || (lastStatus !== null && lastStatus >= 200 && lastStatus < 300);
+      if (accepting && pathReady && logReady) break;
       if (Date.now() > deadline) {
-        const why = foreignListener ? ` (another process, not the target, was listening on ${port}: picked free, it was taken before the target bound it)` : ' (--ready-timeout to wait longer)';
-        return fail(`target did not accept connections on ${host}:${port} within ${readyTimeoutMs} ms${why}`);
+        if (!accepting) {
+          const why = foreignListener ? ` (another process, not the target, was listening on ${port}: picked free, it was taken before the target bound it)` : ' (--ready-timeout to wait longer)';
+          return fail(`target did not accept connections on ${host}:${port} within ${readyTimeoutMs} ms${why}`);
+        }
+        const waits = [
+          pathReady ? null : `answer 2xx to GET ${readyPath} (last: ${lastStatus ?? 'no answer'})`,
+          logReady ? null : `write a line matching /${readyLog!.source}/`,
+        ].filter(Boolean);
+        return fail(`target accepted connections on ${host}:${port} but did not ${waits.join(' or ')} within ${readyTimeoutMs} ms (--ready-timeout to wait longer)`);
       }
-      await sleep(50);
+      await sleep(accepting ? 100 : 50);
     }
     pool = { resident: spec.pool?.resident ?? 0, cap: spec.pool?.cap ?? Number.POSITIVE_INFINITY };
   }

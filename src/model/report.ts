@@ -43,7 +43,10 @@ export interface LatencySummary {
 }
 
 export interface LoadStats {
+  /** the suite entry's name (the key in Report.load) */
   generator: string;
+  /** its generator type (flood, churn, tunnel, abuse, origin-faults, chaos, …); absent in older reports */
+  kind?: string;
   durationMs: number;
   requests: number;
   errors: number;
@@ -153,11 +156,15 @@ export interface Report {
   logs?: { stdout: LogRecord; stderr: LogRecord };
 }
 
+/** Interruption.signal of a run its API caller aborted (stress({ signal })). */
+export const ABORTED = 'abort';
+
 /** An interrupted run: what stopped it, in which phase, and what its cleanup had to kill. */
 export interface Interruption {
   /**
    * SIGINT or SIGTERM to the harness; SIGKILL (or another signal) when the harness itself was killed and its
-   * supervisor recorded the run; "supervisor-lost" when the supervisor died and the harness stopped by itself
+   * supervisor recorded the run; "supervisor-lost" when the supervisor died and the harness stopped by itself;
+   * "abort" (ABORTED) when the API's caller aborted the AbortSignal it passed to stress()
    */
   signal: string;
   phase: Phase['name'];

@@ -6,7 +6,7 @@ import { escapeHtml as h } from './escape.js';
 import { chartData, CLOSE_WAIT_COLOR } from './chart-data.js';
 import { HTML_CLIENT_SCRIPT } from './html-client.js';
 import { renderChartPage, uplotAssets, type UplotAssets } from './html-shared.js';
-import { checkStatus, evidenceText, formatBytes, formatMs, formatNumber, headline, logsText, protocolIntro, requestsPerSecond, runTitle } from './text.js';
+import { checkStatus, evidenceText, isSkipped, skippedText, formatBytes, formatMs, formatNumber, headline, logsText, protocolIntro, requestsPerSecond, runTitle } from './text.js';
 
 // the page shell and uPlot assets live in html-shared.ts (comparison.html uses them too)
 export { CSP, inlineSafe, uplotAssets, type UplotAssets } from './html-shared.js';
@@ -104,6 +104,7 @@ function loadSection(report: Report): string {
   if (!loads.length) return '';
   const rows = loads
     .map((l) => {
+      if (isSkipped(l)) return `<tr><td>${h(l.generator)}</td><td colspan="10">${h(skippedText(report))}</td></tr>`;
       const statuses = Object.entries(l.statuses).map(([s, n]) => `${s}: ${n}`).join(', ');
       const extra = l.extra ? Object.entries(l.extra).map(([k, v]) => `${k}: ${v}`).join(', ') : '';
       return `<tr><td>${h(l.generator)}</td><td class="num">${formatNumber(l.requests)}</td><td class="num">${formatNumber(requestsPerSecond(l), 1)}</td><td class="num">${formatNumber(l.errors)}</td><td class="num">${formatNumber(l.timeouts)}</td><td class="num">${formatMs(l.latencyMs.p50)}</td><td class="num">${formatMs(l.latencyMs.p90)}</td><td class="num">${formatMs(l.latencyMs.p99)}</td><td class="num">${formatMs(l.latencyMs.max)}</td><td>${h(statuses)}</td><td>${h(extra)}</td></tr>`;

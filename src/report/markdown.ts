@@ -3,7 +3,7 @@
 // is capped per check (the full list is in report.json / report.html).
 import type { Report } from '../model/report.js';
 import { escapeMarkdown as md, markdownCode as code } from './escape.js';
-import { checkStatus, evidenceText, formatBytes, formatMs, formatNumber, headline, logsText, protocolIntro, protocolText, requestsPerSecond, runTitle } from './text.js';
+import { checkStatus, evidenceText, isSkipped, skippedText, formatBytes, formatMs, formatNumber, headline, logsText, protocolIntro, protocolText, requestsPerSecond, runTitle } from './text.js';
 
 export const MARKDOWN_EVIDENCE_CAP = 20;
 
@@ -82,6 +82,10 @@ export function renderMarkdown(report: Report): string {
   if (loads.length) {
     out.push('### Load', '', '| generator | requests | req/s | errors | timeouts | p50 | p90 | p99 | max | statuses |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');
     for (const l of loads) {
+      if (isSkipped(l)) {
+        out.push(`| ${md(l.generator)} | ${skippedText(report)} | | | | | | | | |`);
+        continue;
+      }
       const statuses = Object.entries(l.statuses).map(([s, n]) => `${s}: ${n}`).join(', ');
       out.push(
         `| ${md(l.generator)} | ${formatNumber(l.requests)} | ${formatNumber(requestsPerSecond(l), 1)} | ${formatNumber(l.errors)} | ${formatNumber(l.timeouts)} | ${formatMs(l.latencyMs.p50)} | ${formatMs(l.latencyMs.p90)} | ${formatMs(l.latencyMs.p99)} | ${formatMs(l.latencyMs.max)} | ${md(statuses)} |`,

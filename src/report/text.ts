@@ -1,5 +1,5 @@
 // Plain-text pieces shared by the Markdown, HTML and JUnit renderers (escaping is the renderer's job).
-import type { CheckResult, EvidenceCount, Evidence, LoadStats, ProtocolFinding, Report } from '../model/report.js';
+import { ABORTED, type CheckResult, type EvidenceCount, type Evidence, type LoadStats, type ProtocolFinding, type Report } from '../model/report.js';
 
 export function formatBytes(bytes: number | null | undefined): string {
   if (bytes === null || bytes === undefined || !Number.isFinite(bytes)) return '—';
@@ -63,6 +63,10 @@ export function evidenceMatchText(e: Evidence): string {
   }
 }
 
+/** A generator that did not run because it does not apply to the target (a tunnel or proxy-only cases in server mode). */
+export const isSkipped = (l: LoadStats): boolean => (l.extra?.skipped ?? 0) > 0;
+export const skippedText = (report: Report): string => `skipped (does not apply in ${report.target.mode} mode)`;
+
 export type CheckStatus = 'pass' | 'fail' | 'waived';
 export const checkStatus = (c: CheckResult): CheckStatus => (c.pass ? 'pass' : c.allowedBy ? 'waived' : 'fail');
 
@@ -73,9 +77,11 @@ export function interruptionText(report: Report): string | null {
   const what =
     i.signal === 'supervisor-lost'
       ? 'the harness lost its supervisor'
-      : i.recordedBy === 'supervisor'
-        ? `the harness itself was killed (${i.signal}); its supervisor cleaned up`
-        : `the harness received ${i.signal}`;
+      : i.signal === ABORTED
+        ? 'the caller aborted it (the AbortSignal given to stress())'
+          : i.recordedBy === 'supervisor'
+          ? `the harness itself was killed (${i.signal}); its supervisor cleaned up`
+          : `the harness received ${i.signal}`;
   const killed = i.killed > 0 ? `, and ${i.killed} process${i.killed === 1 ? '' : 'es'} of the target outside its group` : '';
   return `interrupted during the ${i.phase} phase: ${what}. No verdict: this says nothing about the target's cleanup. The run's cleanup ended the target's process group${killed}.`;
 }

@@ -125,6 +125,7 @@ const checkResult = shape<CheckResult>({
 
 const loadStats = shape<LoadStats>({
   generator: str,
+  kind: optional(str),
   durationMs: num,
   requests: num,
   errors: num,

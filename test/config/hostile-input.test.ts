@@ -51,6 +51,6 @@ t.test('--connections reaches every generator up to its own cap', async (t) => {
 
 t.test('a port list may hold numbers, as JSON writes them', async (t) => {
   const c = parseConfig({ target: { strategy: 'inline', connectPorts: [443, '8443'] } }, 'c', dir);
-  t.match(c, { flags: { connectPorts: '443,8443' } });
+  t.match(c, { targetFlags: { connectPorts: '443,8443' } });
   t.throws(() => parseConfig({ target: { strategy: 'inline', connectPorts: [443, { a: 1 }] } }, 'c', dir), usage(/connectPorts\[1\]: expected a string or a number/));
 });

@@ -2,6 +2,7 @@ import t from 'tap';
 import { parseThresholds, evaluateThresholds, parseExpression } from '../../src/gate/thresholds.js';
 import { METRIC_NAMES } from '../../src/gate/metrics.js';
 import { fixture } from '../report/fixtures.js';
+import type { LoadStats, Report } from '../../src/model/report.js';
 
 t.test('parses the k6-like forms, with units converted to the base unit', async (t) => {
   const parsed = parseThresholds({ p99_ms: '<250', error_rate: '<0.01', peak_children: '<=64', time_to_quiet_ms: ['<2s', '>=0'], 'p50_ms{churn}': ' > 1.5ms ', peak_rss_bytes: '<512MiB' });
@@ -72,7 +73,7 @@ t.test('evaluates against the failing fixture', async (t) => {
     }),
   );
   const byKey = Object.fromEntries(results.map((r) => [`${r.metric} ${r.expr}`, r]));
-  t.same(byKey['p99_ms <250'], { metric: 'p99_ms', expr: '<250', value: 251, pass: false }, 'worst generator (churn) p99');
+  t.same(byKey['p99_ms <250'], { metric: 'p99_ms', expr: '<250', value: 251, pass: false }, 'worst normal-traffic generator (churn) p99');
   t.equal(byKey['p99_ms <300'].pass, true);
   t.same(byKey['p99_ms{flood} <250'], { metric: 'p99_ms{flood}', expr: '<250', value: 212, pass: true });
   t.equal(byKey['max_ms <=2003'].pass, true);
@@ -98,4 +99,37 @@ t.test('every metric reads a value off the passing fixture', async (t) => {
   }
   const [noRequests] = evaluateThresholds({ ...report, load: {} }, parseThresholds({ error_rate: '<0.01' }));
   t.same(noRequests, { metric: 'error_rate', expr: '<0.01', value: null, pass: false }, 'error_rate without requests is no data');
+});
+
+t.test('an untagged latency is the worst of the normal-traffic generators, never a scripted fault case', async (t) => {
+  const base = fixture('pass');
+  const stats = (generator: string, p99: number, extra: Partial<LoadStats> = {}): LoadStats => ({
+    generator,
+    durationMs: 1000,
+    requests: 100,
+    errors: 0,
+    timeouts: 0,
+    statuses: { '200': 100 },
+    latencyMs: { p50: 1, p90: 2, p99, max: p99, mean: 1 },
+    ...extra,
+  });
+  const report: Report = {
+    ...base,
+    load: {
+      flood: stats('flood', 12, { kind: 'flood' }),
+      'keepalive-2': stats('keepalive-2', 40, { kind: 'flood' }),
+      tunnel: stats('tunnel', 0, { kind: 'tunnel', requests: 0, extra: { skipped: 1 } }),
+      'origin-faults': stats('origin-faults', 2000, { kind: 'origin-faults' }),
+      abuse: stats('abuse', 900, { kind: 'abuse' }),
+    },
+  };
+  const value = (metric: string) => evaluateThresholds(report, parseThresholds({ [metric]: '<250' }))[0];
+  t.same(value('p99_ms'), { metric: 'p99_ms', expr: '<250', value: 40, pass: true }, 'a renamed flood counts by its type; the fault cases do not');
+  t.equal(value('p99_ms{origin-faults}').value, 2000, 'narrowed, a scripted generator is read as asked');
+  t.equal(value('max_ms').value, 40);
+  const scriptedOnly = { ...report, load: { abuse: report.load.abuse } };
+  t.same(evaluateThresholds(scriptedOnly, parseThresholds({ p99_ms: '<250' }))[0], { metric: 'p99_ms', expr: '<250', value: null, pass: false }, 'no normal traffic: no data, a failure');
+  // reports from before `kind`: known by name
+  const { kind: _k, ...oldFlood } = report.load.flood;
+  t.equal(evaluateThresholds({ ...report, load: { flood: oldFlood, abuse: report.load.abuse } }, parseThresholds({ p99_ms: '<250' }))[0].value, 12);
 });

@@ -22,7 +22,7 @@ const tarball = join(work, packed[0].filename);
 t.test('the tarball holds what a user runs, and nothing of the workshop', async (t) => {
   const paths = packed[0].files.map((f) => f.path);
   t.comment(`${packed[0].entryCount} files, ${packed[0].size} bytes packed`);
-  for (const must of ['LICENSE', 'README.md', 'package.json', 'dist/src/cli/main.js', 'dist/src/index.d.ts', 'stress/ci.json', 'native/fork.c', 'native/binding.gyp', 'scripts/build-native.mjs', 'examples/handoff.config.json']) {
+  for (const must of ['LICENSE', 'README.md', 'package.json', 'dist/src/cli/main.js', 'dist/src/index.d.ts', 'stress/ci.json', 'native/fork.c', 'native/binding.gyp', 'scripts/build-native.mjs', 'examples/handoff.config.json', 'schema/report.schema.json', 'schema/config.schema.json', 'action.yml', 'action/run.sh']) {
     t.ok(paths.includes(must), `ships ${must}`);
   }
   for (const never of [/^test\//, /^bench\//, /^src\/.*\.ts$/, /\.map$/, /^dist\/(test|bench)\//, /^\.ci\//, /^tsconfig\.json$/, /^native\/build\//]) {
