@@ -129,6 +129,37 @@ async function superviseHarness(): Promise<boolean> {
 }
 
 program
+  .command('exec')
+  .description('a leak gate for any command (a test suite, a build): run it watched, no load, and judge what it left behind')
+  .argument('[command...]', 'the command and its arguments, after --')
+  .option('--grace <dur>', 'how long its descendants may take to exit after the command did (default 1s)')
+  .option('--zombie-bound <dur>', 'a zombie reaped later than this while the command ran fails no-zombies (default 3s)')
+  .option('--report-dir <dir>', 'where run directories go (default reports)')
+  .option('--format <list>', 'json,md,html,junit (json is always written)')
+  .option('--config <file>', 'handoff.config.json: its exec section, report settings, ignores, thresholds and allow-list')
+  .option('--ignore <regex>', 'ignore processes whose cmdline matches (repeatable; never spared by the cleanup)', (v: string, prev: string[] = []) => [...prev, v])
+  .option('--sample-hz <n>', 'sampler frequency (default 10)')
+  .option('--quiet', 'no progress lines')
+  .addHelpText(
+    'after',
+    `
+Judged once the command exits (after --grace): no-orphans (a process of it still alive: it carries the run marker
+  or was reparented to handoff), no-zombies, sockets-drained (a TCP socket, listening or connected, held by such a
+  process). Everything it left is killed (by pid and start time) after the verdict. docs/exec.md.
+Exit codes: 0 nothing left and the command passed · 1 a leak (whatever the command's own status) · 5 nothing left
+  but the command failed (its status is in the summary and report.exec) · 2 usage · 3 the command could not be
+  started · 70 internal error · 74 the report could not be written · 130 interrupted
+Example: handoff exec --format junit -- node --test`,
+  )
+  .action(async (command: string[], flags) => {
+    if (await superviseHarness()) return;
+    const { runExecCommand } = await import('./exec.js');
+    await adoptOrphansOfTargets();
+    process.exitCode = await runExecCommand(flags, command);
+    if (process.exitCode === 130) process.exit(130);
+  });
+
+program
   .command('compare')
   .description('run the same suite on several targets and compare them')
   .option('--suite <name|file>', 'stress suite (default ci)')

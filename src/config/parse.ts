@@ -2,7 +2,7 @@
 // a misspelt "tresholds" must not silently disable a gate.
 import { isAbsolute, resolve } from 'node:path';
 import { UsageError } from '../util/errors.js';
-import { parseCount } from '../util/duration.js';
+import { parseCount, parseDuration } from '../util/duration.js';
 import { parseExpectStatus } from '../harness/expect-status.js';
 import { parseReadyTimeout, parseRunOverrides, type RunOverrideKey } from '../harness/run-overrides.js';
 import { PROXY_FLAG_KEYS, parseProxyFlags, type RawProxyFlags } from '../proxy/parse-options.js';
@@ -12,7 +12,8 @@ import { parseAllowList } from '../gate/allow-list.js';
 import { parseIgnorePattern } from '../harness/ignore-pattern.js';
 import type { HandoffConfig, StressFlags } from './types.js';
 
-const TOP_KEYS = ['$schema', 'suite', 'suites', 'target', 'run', 'report', 'thresholds', 'ignores', 'allowList'] as const;
+const TOP_KEYS = ['$schema', 'suite', 'suites', 'target', 'run', 'report', 'thresholds', 'ignores', 'allowList', 'exec'] as const;
+const EXEC_KEYS = ['command', 'grace'] as const;
 /** keys of `target` that are reference-proxy options, as in `handoff serve` (camelCase) */
 const PROXY_KEYS = PROXY_FLAG_KEYS.filter((k) => k !== 'port'); // the harness picks the port
 const COMMAND_TARGET_KEYS = ['command', 'mode', 'echo', 'expectStatus', 'strictExit', 'strictProtocol', 'pool', 'cap', 'nofile', 'readyTimeout'] as const;
@@ -137,6 +138,7 @@ export function parseConfig(raw: unknown, source: string, baseDir: string): Hand
     thresholds: [],
     ignores: [],
     allowList: [],
+    exec: { command: null, grace: null },
   };
   if (top.suite !== undefined) {
     if (typeof top.suite !== 'string' || !top.suite) throw new UsageError(`${source}: suite: expected a suite name or file`);
@@ -170,5 +172,16 @@ export function parseConfig(raw: unknown, source: string, baseDir: string): Hand
     config.ignores.forEach((pattern, i) => parseIgnorePattern(pattern, `${source}: ignores[${i}]`));
   }
   config.allowList = parseAllowList(top.allowList, `${source}: allowList`);
+  if (top.exec !== undefined) {
+    const exec = objectAt(top.exec, `${source}: exec`, EXEC_KEYS);
+    if (exec.command !== undefined) {
+      config.exec.command = typeof exec.command === 'string' ? exec.command.split(/\s+/).filter(Boolean) : stringList(exec.command, `${source}: exec.command`);
+      if (!config.exec.command.length) throw new UsageError(`${source}: exec.command: empty`);
+    }
+    if (exec.grace !== undefined) {
+      config.exec.grace = scalar(exec.grace, `${source}: exec.grace`);
+      parseDuration(config.exec.grace, `${source}: exec.grace`);
+    }
+  }
   return config;
 }

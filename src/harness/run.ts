@@ -466,7 +466,7 @@ function knownProcesses(sampler: Sampler | null): ProcessSnapshot[] {
 }
 
 /** writeReports, with a failure (a full disk) as one line and its own exit code: the cleanup has already run. */
-async function writeRunReports(report: Report, runDir: string, formats: ReportFormat[], options: { latest?: boolean; warn: (m: string) => void }): Promise<string[]> {
+export async function writeRunReports(report: Report, runDir: string, formats: ReportFormat[], options: { latest?: boolean; warn: (m: string) => void }): Promise<string[]> {
   try {
     return await writeReports(report, runDir, formats, options);
   } catch (err) {
@@ -545,7 +545,7 @@ async function shutdownTarget(target: Target, sampler: Sampler, deadlineMs: numb
 }
 
 /** Polls until neither the tree nor any marked process is alive (two empty samples in a row) or the deadline. */
-async function waitForLeftovers(sampler: Sampler, deadline: number): Promise<ProcessSnapshot[]> {
+export async function waitForLeftovers(sampler: Sampler, deadline: number): Promise<ProcessSnapshot[]> {
   let emptyStreak = 0;
   let last: ProcessSnapshot[] = [];
   for (let wait = 25; ; wait = Math.min(200, wait * 1.5)) {

@@ -32,6 +32,8 @@ export type TargetSpec =
       nofile?: number;
       readyTimeoutMs?: number;
       host?: string;
+      /** false: a command that serves nothing (`handoff exec`): no port is picked and no readiness is awaited */
+      listens?: boolean;
     };
 
 export interface TargetExit {
@@ -44,6 +46,8 @@ export interface TargetExit {
 export interface Target {
   readonly kind: TargetSpec['kind'];
   readonly pid: number;
+  /** the root's start time (clock ticks; 0 when it was gone before it could be read) */
+  readonly starttime: number;
   readonly host: string;
   readonly port: number;
   /** the argv actually spawned */
@@ -121,6 +125,8 @@ export interface LaunchContext {
   onSpawn?: (pid: number, starttime: number) => void;
   /** per-log size cap (default LOG_CAP_BYTES) */
   logCapBytes?: number;
+  /** every chunk the target writes, besides its log (`handoff exec` shows the command's output as it comes) */
+  onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
 }
 
 export async function launchTarget(spec: TargetSpec, ctx: LaunchContext): Promise<Target> {
@@ -138,9 +144,12 @@ export async function launchTarget(spec: TargetSpec, ctx: LaunchContext): Promis
   } else {
     if (spec.command.length === 0) throw new TargetStartError('empty target command', { command: [], stderr: '', exitCode: null, signal: null });
     host = spec.host ?? '127.0.0.1';
-    port = await freePort(host);
-    argv = substitutePort(spec.command, port);
-    env.PORT = String(port);
+    if (spec.listens === false) argv = [...spec.command];
+    else {
+      port = await freePort(host);
+      argv = substitutePort(spec.command, port);
+      env.PORT = String(port);
+    }
   }
   if (spec.nofile !== undefined) argv = ['prlimit', `--nofile=${spec.nofile}:${spec.nofile}`, '--', ...argv];
 
@@ -208,6 +217,7 @@ export async function launchTarget(spec: TargetSpec, ctx: LaunchContext): Promis
   let parsing = spec.kind === 'reference-proxy';
   child.stdout!.on('data', (chunk: Buffer) => {
     outFile.write(chunk);
+    ctx.onOutput?.('stdout', chunk);
     if (!parsing) return;
     stdoutBuf += chunk.toString('utf8');
     let i: number;
@@ -222,6 +232,7 @@ export async function launchTarget(spec: TargetSpec, ctx: LaunchContext): Promis
   });
   child.stderr!.on('data', (chunk: Buffer) => {
     errFile.write(chunk);
+    ctx.onOutput?.('stderr', chunk);
     stderrTail = (stderrTail + chunk.subarray(-STDERR_TAIL).toString('utf8')).slice(-STDERR_TAIL);
   });
   const pipesEnded = Promise.all(
@@ -286,6 +297,11 @@ export async function launchTarget(spec: TargetSpec, ctx: LaunchContext): Promis
     parsing = false;
     stdoutLines.length = 0;
     stdoutBuf = '';
+  } else if (spec.listens === false) {
+    // nothing to wait for: the command runs from here on (a start that could not spawn fails just above, on 'error')
+    await sleep(0);
+    if (spawnError) return fail(`cannot start ${argv[0]}: ${(spawnError as Error).message}`);
+    pool = { resident: 0, cap: Number.POSITIVE_INFINITY };
   } else {
     let foreignListener = false;
     for (;;) {
@@ -309,6 +325,7 @@ export async function launchTarget(spec: TargetSpec, ctx: LaunchContext): Promis
   return {
     kind: spec.kind,
     pid,
+    starttime: startTicks,
     host,
     port,
     argv,
