@@ -40,6 +40,8 @@ export interface ExecOptions {
   zombieBoundMs?: number;
   /** the CI gate (allow-list, thresholds), applied before the command's status is folded in */
   finalize?: (report: Report) => Report;
+  /** the command's working directory (default: the harness's) */
+  cwd?: string;
   /** the command's output as it comes (it is kept in the run directory either way) */
   onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
   log?: (line: string) => void;
@@ -90,7 +92,7 @@ export async function runExec(opts: ExecOptions): Promise<ExecResult> {
     try {
       target = await launchTarget(
         { kind: 'command', command: opts.command, listens: false },
-        { runId, runDir, signal: interrupts.signal, onOutput: opts.onOutput, onSpawn: (pid, starttime) => tellSupervisor({ type: 'root', runId, pid, starttime }) },
+        { runId, runDir, cwd: opts.cwd, signal: interrupts.signal, onOutput: opts.onOutput, onSpawn: (pid, starttime) => tellSupervisor({ type: 'root', runId, pid, starttime }) },
       );
     } catch (err) {
       const stop = interrupts.state();

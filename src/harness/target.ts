@@ -125,6 +125,8 @@ export interface LaunchContext {
   onSpawn?: (pid: number, starttime: number) => void;
   /** per-log size cap (default LOG_CAP_BYTES) */
   logCapBytes?: number;
+  /** the working directory of the target (default: the harness's) */
+  cwd?: string;
   /** every chunk the target writes, besides its log (`handoff exec` shows the command's output as it comes) */
   onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
 }
@@ -160,7 +162,7 @@ export async function launchTarget(spec: TargetSpec, ctx: LaunchContext): Promis
   const started = Date.now();
   let child: ChildProcess;
   try {
-    child = spawn(argv[0], argv.slice(1), { detached: true, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(argv[0], argv.slice(1), { detached: true, env, cwd: ctx.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (err) {
     outFile.close();
     errFile.close();
