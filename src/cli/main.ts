@@ -59,6 +59,8 @@ proxyFlags(
     .argument('[command...]', 'any server command instead of the reference proxy ({port} is replaced)'),
 )
   .option('--suite <name|file>', 'stress suite name or JSON file (default ci)')
+  .option('--load-cmd <command>', 'another load tool drives the load phase, e.g. "wrk -d{duration}s {url}" ({port} {host} {url} {origin} {duration} {connections}; repeatable); alone unless --suite is named too', (v: string, prev: string[] = []) => [...prev, v])
+  .option('--load-until <when>', '--load-cmd: duration (default: stopped at the end of the load phase) or exit (waited for, up to 10m)')
   .option('--mode <mode>', 'proxy (default) or server')
   .option('--duration <dur>', 'load duration (overrides the suite)')
   .option('--connections <n>', 'load concurrency (overrides the suite)')

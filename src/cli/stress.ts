@@ -20,6 +20,7 @@ import { mergeProxyFlags } from '../harness/suite-target.js';
 import { checkNofile } from '../harness/nofile.js';
 import { parseIgnorePattern } from '../harness/ignore-pattern.js';
 import { createProgress } from './progress.js';
+import { withLoadCommands } from '../harness/load/external.js';
 import { formatSummary } from './summary.js';
 import type { TargetSpec } from '../harness/target.js';
 import { loadForkAddon } from '../native/addon.js';
@@ -61,7 +62,13 @@ export function stressOptionsFromFlags(flags: Record<string, unknown>, command: 
   const expectText = str(flags, 'expectStatus');
   const resolved = resolveSuite(str(flags, 'suite') ?? 'ci', config);
   // what the target itself answers is success: over the suite's own list
-  const suite = expectText === undefined ? resolved : { ...resolved, expectStatus: parseExpectStatus(expectText, '--expect-status') };
+  const expected = expectText === undefined ? resolved : { ...resolved, expectStatus: parseExpectStatus(expectText, '--expect-status') };
+  // --load-cmd: another load tool drives the load phase, alone or beside a named suite's generators
+  const loadCmds = (Array.isArray(flags.loadCmd) ? flags.loadCmd : flags.loadCmd === undefined ? [] : [flags.loadCmd]).map(String);
+  const until = str(flags, 'loadUntil');
+  if (until !== undefined && until !== 'duration' && until !== 'exit') throw new UsageError(`invalid --load-until "${until}" (duration or exit)`);
+  if (until !== undefined && loadCmds.length === 0) throw new UsageError('--load-until applies to --load-cmd');
+  const suite = withLoadCommands(expected, loadCmds, until, str(flags, 'suite') !== undefined);
   const readyText = str(flags, 'readyTimeout');
   const readyTimeoutMs = readyText === undefined ? undefined : parseReadyTimeout(readyText, '--ready-timeout');
   const nofileText = str(flags, 'nofile');

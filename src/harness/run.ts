@@ -317,6 +317,8 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
       strictProtocol: opts.strictProtocol === true,
       ...(opts.target.kind === 'reference-proxy' && opts.target.proxy.auth ? { proxyAuthorization: basicAuthorization(opts.target.proxy.auth) } : {}),
       responses: () => liveLoad().requests,
+      runDir,
+      ownChild: (pid) => ownChildren.add(pid),
       tree: () => smp.latest()?.tree ?? smp.sampleNow().tree,
       holdersOf: (clientPort) => findSocketHolders(smp.latest()?.tree ?? smp.sampleNow().tree, tgt.port, clientPort),
       // chaos: SIGTERM under load; the shutdown phase then judges this shutdown. The load stops as the signal

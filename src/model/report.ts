@@ -159,8 +159,6 @@ export interface Report {
   logs?: { stdout: LogRecord; stderr: LogRecord };
   /** `handoff exec` only: the command's own outcome, kept apart from the leak verdict */
   exec?: ExecOutcome;
-  /** `--load-cmd` only: the external load tool's run (its parsed numbers are in `load`) */
-  loadCommand?: LoadCommandRecord;
   /** `--attach` only: the server was started by someone else; shut down by the harness only when asked */
   attach?: { pid: number; shutdown: boolean };
 }
@@ -177,18 +175,6 @@ export interface ExecOutcome {
   graceMs: number;
 }
 
-/** An external load tool (`--load-cmd`): how it ended, and its output in the run directory. */
-export interface LoadCommandRecord {
-  command: string[];
-  code: number | null;
-  signal: string | null;
-  /** stopped by the harness at the end of the load phase (SIGTERM to its group, SIGKILL if need be) */
-  stopped: boolean;
-  durationMs: number;
-  /** the output format recognised and parsed into `load` (e.g. autocannon-json), or null */
-  parsed: string | null;
-  logs: { stdout: LogRecord; stderr: LogRecord };
-}
 
 /** An interrupted run: what stopped it, in which phase, and what its cleanup had to kill. */
 export interface Interruption {

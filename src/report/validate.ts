@@ -1,4 +1,4 @@
-import { CHECK_IDS, EXIT, SCHEMA_VERSION, VERDICTS, type AllowListStatus, type CheckResult, type EvidenceCount, type Interruption, type LogRecord, type ProtocolFinding, type Evidence, type LatencySummary, type LoadStats, type Phase, type Report, type TargetInfo, type TimelinePoint, type ExecOutcome, type LoadCommandRecord } from '../model/report.js';
+import { CHECK_IDS, EXIT, SCHEMA_VERSION, VERDICTS, type AllowListStatus, type CheckResult, type EvidenceCount, type Interruption, type LogRecord, type ProtocolFinding, type Evidence, type LatencySummary, type LoadStats, type Phase, type Report, type TargetInfo, type TimelinePoint, type ExecOutcome } from '../model/report.js';
 
 // Validation of a report read back from disk (`handoff report <run-dir>`). The renderers trust the types of
 // model/report.ts, so a report.json edited by hand or by another tool is checked field by field against them first:
@@ -204,17 +204,6 @@ const reportShape = shape<Report>({
   interruption: optional(shape<Interruption>({ signal: str, phase: oneOf(PHASE_NAMES), recordedBy: oneOf(['harness', 'supervisor'] satisfies Interruption['recordedBy'][]), killed: num })),
   logs: optional(shape<NonNullable<Report['logs']>>({ stdout: logRecord, stderr: logRecord })),
   exec: optional(shape<ExecOutcome>({ code: orNull(int), signal: orNull(str), durationMs: num, failed: bool, graceMs: num })),
-  loadCommand: optional(
-    shape<LoadCommandRecord>({
-      command: arrayOf(str),
-      code: orNull(int),
-      signal: orNull(str),
-      stopped: bool,
-      durationMs: num,
-      parsed: orNull(str),
-      logs: shape<LoadCommandRecord['logs']>({ stdout: logRecord, stderr: logRecord }),
-    }),
-  ),
   attach: optional(shape<NonNullable<Report['attach']>>({ pid: int, shutdown: bool })),
 });
 

@@ -45,6 +45,10 @@ export interface LoadContext {
   proxyAuthorization?: string;
   /** a later round of the load phase (rounds.ts) runs each generator this many times its own duration */
   durationScale?: number;
+  /** the run directory (an external load tool's output is kept there) */
+  runDir?: string;
+  /** a process the harness started for the load (an external tool): its child, never one of the target's orphans */
+  ownChild?: (pid: number) => void;
 }
 
 /** The Proxy-Authorization line of a raw request head ('' when the target requires none). */
