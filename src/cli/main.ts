@@ -60,6 +60,8 @@ proxyFlags(
 )
   .option('--suite <name|file>', 'stress suite name or JSON file (default ci)')
   .option('--load-cmd <command>', 'another load tool drives the load phase, e.g. "wrk -d{duration}s {url}" ({port} {host} {url} {origin} {duration} {connections}; repeatable); alone unless --suite is named too', (v: string, prev: string[] = []) => [...prev, v])
+  .option('--attach <pid>', 'judge a server already running (started by something else) as the target; needs --port, the port it listens on')
+  .option('--shutdown', '--attach: run the shutdown phase (SIGTERM, judged by clean-shutdown); without it the server is left running, untouched')
   .option('--load-until <when>', '--load-cmd: duration (default: stopped at the end of the load phase) or exit (waited for, up to 10m)')
   .option('--mode <mode>', 'proxy (default) or server')
   .option('--duration <dur>', 'load duration (overrides the suite)')
@@ -93,6 +95,10 @@ Protocol findings: a command target's answers to abusive input and failed origin
   report.html, junit.xml, summary) and do not fail the run, unless --strict-protocol.
 Zombies are judged by time (suite zombieBound, 3s); the drain goes on past --drain while the tree still converges
   (suite drainExtension, 10s). docs/reading-a-report.md says what a verdict claims.
+Other load tools and running servers: --load-cmd "<tool {url}>" drives the load phase with any tool (wrk, hey,
+  autocannon, locust --headless; autocannon --json and wrk output are parsed into the load section; docs/load-cmd.md);
+  --attach <pid> --port N judges a server someone else started (docs/attach.md); handoff exec -- <command> is the
+  leak gate for a test command (docs/exec.md).
 Credentials for the reference proxy: HANDOFF_PROXY_AUTH=user:pass or --auth-file FILE (mode 0600), never on the
   command line; the generators send them and every report masks them.`,
   )

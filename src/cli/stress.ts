@@ -44,9 +44,13 @@ export function resolveSuite(name: string, config: HandoffConfig | null): Suite 
 
 /** CLI flags (commander's camelCase keys, string values) → run options. Throws UsageError on anything wrong. */
 export function stressOptionsFromFlags(flags: Record<string, unknown>, command: string[], config: HandoffConfig | null = null): RunOptions {
-  const commandTarget = command.length > 0;
+  // --attach: a server already running is the target (nothing launched; --port says where it listens)
+  const attachText = str(flags, 'attach');
+  const attach = attachText === undefined ? undefined : parseAttach(attachText, flags, command);
+  if (attach === undefined && flags.shutdown) throw new UsageError('--shutdown applies to --attach (a launched target is always shut down)');
+  const commandTarget = command.length > 0 || attach !== undefined;
   if (commandTarget) {
-    const proxyFlag = PROXY_FLAG_KEYS.find((k) => flags[k] !== undefined);
+    const proxyFlag = PROXY_FLAG_KEYS.find((k) => flags[k] !== undefined && !(attach && k === 'port'));
     if (proxyFlag) throw new UsageError(`${kebab(proxyFlag)} configures the reference proxy; it cannot be combined with a command target (-- …)`);
   } else {
     for (const k of ['pool', 'cap', 'echo', 'expectStatus']) {
@@ -83,7 +87,7 @@ export function stressOptionsFromFlags(flags: Record<string, unknown>, command: 
     if (p !== undefined) pool.resident = parseCount(p, '--pool');
     if (c !== undefined) pool.cap = parseCount(c, '--cap', 1);
     if (pool.resident !== undefined && pool.cap !== undefined && pool.resident > pool.cap) throw new UsageError('--pool cannot exceed --cap');
-    target = { kind: 'command', command, pool, nofile, readyTimeoutMs };
+    target = { kind: 'command', command, pool, nofile, readyTimeoutMs, ...(attach ? { attach } : {}) };
   } else {
     const raw: RawProxyFlags = {};
     for (const k of PROXY_FLAG_KEYS) if (flags[k] !== undefined) raw[k] = String(flags[k]);
@@ -133,6 +137,19 @@ export function stressOptionsFromFlags(flags: Record<string, unknown>, command: 
     strategy,
     fault,
   };
+}
+
+/** --attach <pid> --port N [--shutdown]: checked before anything runs (a usage error, exit 2). */
+function parseAttach(text: string, flags: Record<string, unknown>, command: string[]): { pid: number; port: number; shutdown: boolean } {
+  if (command.length > 0) throw new UsageError('--attach judges a server already running: it cannot be combined with a command to launch (-- …)');
+  if (flags.strategy !== undefined) throw new UsageError('--attach judges a server already running: --strategy launches the reference proxy');
+  const pid = parseCount(text, '--attach', 2);
+  const portText = str(flags, 'port');
+  if (portText === undefined) throw new UsageError('--attach needs --port: the port the server listens on (loopback)');
+  const port = parseCount(portText, '--port', 1);
+  if (port > 65535) throw new UsageError('--port must be at most 65535');
+  if (flags.nofile !== undefined) throw new UsageError('--nofile applies to a target the harness launches, not to --attach');
+  return { pid, port, shutdown: flags.shutdown === true };
 }
 
 /** `--suite all`: a failure outranks an inconclusive run, which outranks a pass. */

@@ -18,6 +18,8 @@ const EXEC_KEYS = ['command', 'grace'] as const;
 const PROXY_KEYS = PROXY_FLAG_KEYS.filter((k) => k !== 'port'); // the harness picks the port
 const COMMAND_TARGET_KEYS = ['command', 'mode', 'echo', 'expectStatus', 'strictExit', 'strictProtocol', 'pool', 'cap', 'nofile', 'readyTimeout'] as const;
 const RUN_KEYS = ['duration', 'connections', 'drain', 'sampleHz', 'loadCap'] as const;
+/** run keys that are not suite overrides: an external load tool (--load-cmd, --load-until) */
+const LOAD_CMD_KEYS = ['loadCmd', 'loadUntil'] as const;
 const REPORT_KEYS = ['dir', 'formats'] as const;
 
 type Obj = Record<string, unknown>;
@@ -100,10 +102,15 @@ function parseTarget(raw: unknown, where: string): { flags: StressFlags; command
 }
 
 function parseRun(raw: unknown, where: string): StressFlags {
-  const run = objectAt(raw, where, RUN_KEYS);
+  const run = objectAt(raw, where, [...RUN_KEYS, ...LOAD_CMD_KEYS]);
   const flags: StressFlags = {};
   const keys = RUN_KEYS;
   for (const key of keys) if (run[key] !== undefined) flags[key] = scalar(run[key], `${where}.${key}`);
+  if (run.loadCmd !== undefined) flags.loadCmd = typeof run.loadCmd === 'string' ? [run.loadCmd] : stringList(run.loadCmd, `${where}.loadCmd`);
+  if (run.loadUntil !== undefined) {
+    if (run.loadUntil !== 'duration' && run.loadUntil !== 'exit') throw new UsageError(`${where}.loadUntil: expected "duration" or "exit"`);
+    flags.loadUntil = run.loadUntil;
+  }
   // the flags' own bounds, named as the config spells them
   parseRunOverrides(flags as Partial<Record<RunOverrideKey, string>>, Object.fromEntries(keys.map((k) => [k, `${where}.${k}`])) as Record<RunOverrideKey, string>);
   return flags;

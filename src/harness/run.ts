@@ -148,7 +148,8 @@ export function isQuiet(obs: RunObservations): boolean {
 export async function runStress(opts: RunOptions): Promise<RunResult> {
   const log = opts.log ?? (() => {});
   const suite = opts.suite;
-  const label = [opts.strategy ?? (opts.target.kind === 'command' ? 'command' : 'proxy'), opts.fault].filter(Boolean).join('-');
+  const attach = opts.target.kind === 'command' ? opts.target.attach : undefined;
+  const label = [opts.strategy ?? (attach ? 'attach' : opts.target.kind === 'command' ? 'command' : 'proxy'), opts.fault].filter(Boolean).join('-');
   const runId = opts.runId ?? makeRunId(label);
   const reportDir = ensureWritableDirectory(opts.reportDir, '--report-dir');
   const runDir = join(reportDir, runId);
@@ -253,7 +254,7 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
     requestCounts = new RequestCountRecorder(() => liveLoad().requests, clock);
     requestCounts.start();
     const pool = tgt.pool;
-    const targetFacts: RunObservations['target'] = { kind: tgt.kind, rootPid: tgt.pid, pool, strictExit: opts.strictExit, adoptsOrphans: isSubreaper() };
+    const targetFacts: RunObservations['target'] = { kind: tgt.kind, rootPid: tgt.pid, pool, strictExit: opts.strictExit, adoptsOrphans: isSubreaper(), ...(attach ? { attached: true } : {}) };
 
     // baseline: a couple of requests so lazily opened resources exist, then the resting state
     const liveChildren = (s: Sample): number => s.tree.filter((p) => p.depth >= 1 && p.state !== 'Z').length;
@@ -373,7 +374,11 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
 
     // shutdown
     const orphansDuringRun = smp.orphansSeen();
-    const shutdown = await phase('shutdown', () => earlyShutdown ?? shutdownTarget(tgt, smp, suite.shutdownMs, clock));
+    // --attach without --shutdown: the server is someone else's and keeps running
+    const leftRunning = attach !== undefined && !attach.shutdown && tgt.exit() === null;
+    const shutdown = await phase('shutdown', async () =>
+      earlyShutdown ?? (leftRunning ? { signalAtMs: null, deadlineMs: 0, exit: null, diedEarly: false, leftovers: [], escalated: false, skipped: true } : shutdownTarget(tgt, smp, suite.shutdownMs, clock)),
+    );
     smp.stop();
     const orphansAfterShutdown = shutdown.leftovers.filter((p) => p.depth === -1);
 
@@ -617,6 +622,7 @@ function buildReport(a: {
     timeline: withRequestRate(a.sampler.timeline, a.requestCounts).map((p) => ({ ...p, t: Math.round(p.t) })),
     machine: { cores: cpus.length, cpuModel: cpus[0]?.model ?? 'unknown', node: process.version, platform: `${os.platform()} ${os.release()}` },
     evidenceFloor: { met, ...a.evidenceFloor },
+    ...(spec.kind === 'command' && spec.attach ? { attach: { pid: spec.attach.pid, shutdown: spec.attach.shutdown } } : {}),
     ...(a.target.kind === 'command' ? { protocol: { gated: a.opts.strictProtocol === true, findings: a.outcomes.flatMap((o) => o.protocol ?? []) } } : {}),
   };
 }

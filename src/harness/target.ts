@@ -17,6 +17,7 @@ import { listenerBelongsToTarget } from './probes/listener-owner.js';
 import { hasMarker, readStat } from './probes/proc-reader.js';
 import { isAdopted, isSubreaper, reapAdopted } from './subreaper.js';
 import { startGuardian } from './guardian.js';
+import { attachTarget } from './attach.js';
 import { MARKER_NAME } from './marker.js';
 import { sweep, sweepOnce, type Identity, type SweepResult, type SweepScope } from './sweep.js';
 
@@ -34,6 +35,8 @@ export type TargetSpec =
       host?: string;
       /** false: a command that serves nothing (`handoff exec`): no port is picked and no readiness is awaited */
       listens?: boolean;
+      /** `--attach`: not launched — the server already running as `pid` on `port` is the target (attach.ts) */
+      attach?: { pid: number; port: number; shutdown: boolean };
     };
 
 export interface TargetExit {
@@ -132,6 +135,10 @@ export interface LaunchContext {
 }
 
 export async function launchTarget(spec: TargetSpec, ctx: LaunchContext): Promise<Target> {
+  if (spec.kind === 'command' && spec.attach) {
+    const pool = { resident: spec.pool?.resident ?? 0, cap: spec.pool?.cap ?? Number.POSITIVE_INFINITY };
+    return attachTarget({ ...spec.attach, host: spec.host ?? '127.0.0.1', pool });
+  }
   const readyTimeoutMs = spec.readyTimeoutMs ?? 15_000;
   let host = '127.0.0.1';
   let port = 0;
