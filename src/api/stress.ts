@@ -33,6 +33,10 @@ export interface StressOptions extends Partial<Record<ProxyOptionKey, string | n
   strictProtocol?: boolean;
   pool?: number;
   cap?: number;
+  /** judge a server already running as this pid (docs/attach.md); needs `port`; left running unless `shutdown` */
+  attach?: number;
+  port?: number;
+  shutdown?: boolean;
   nofile?: number;
   readyTimeout?: Duration;
   /** a suite name (stress/ or `suites`) or a suite file; default ci */

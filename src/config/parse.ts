@@ -16,7 +16,7 @@ const TOP_KEYS = ['$schema', 'suite', 'suites', 'target', 'run', 'report', 'thre
 const EXEC_KEYS = ['command', 'grace'] as const;
 /** keys of `target` that are reference-proxy options, as in `handoff serve` (camelCase) */
 const PROXY_KEYS = PROXY_FLAG_KEYS.filter((k) => k !== 'port'); // the harness picks the port
-const COMMAND_TARGET_KEYS = ['command', 'mode', 'echo', 'expectStatus', 'strictExit', 'strictProtocol', 'pool', 'cap', 'nofile', 'readyTimeout'] as const;
+const COMMAND_TARGET_KEYS = ['command', 'mode', 'echo', 'expectStatus', 'strictExit', 'strictProtocol', 'pool', 'cap', 'nofile', 'readyTimeout', 'attach', 'port', 'shutdown'] as const;
 const RUN_KEYS = ['duration', 'connections', 'drain', 'sampleHz', 'loadCap'] as const;
 /** run keys that are not suite overrides: an external load tool (--load-cmd, --load-until) */
 const LOAD_CMD_KEYS = ['loadCmd', 'loadUntil'] as const;
@@ -85,6 +85,18 @@ function parseTarget(raw: unknown, where: string): { flags: StressFlags; command
     parseExpectStatus(list, `${where}.expectStatus`);
     flags.expectStatus = list;
   }
+  // --attach: a server already running (pid) on port; shutdown: judge its SIGTERM too
+  if (target.attach !== undefined) {
+    if (command || target.strategy !== undefined) throw new UsageError(`${where}: "attach" judges a server already running: no "command" or "strategy" with it`);
+    if (target.port === undefined) throw new UsageError(`${where}: "attach" needs "port", the port the server listens on`);
+    flags.attach = scalar(target.attach, `${where}.attach`);
+    flags.port = scalar(target.port, `${where}.port`);
+    parseCount(flags.attach, `${where}.attach`, 2);
+    parseCount(flags.port, `${where}.port`, 1);
+  } else if (target.port !== undefined || target.shutdown !== undefined) {
+    throw new UsageError(`${where}: "port" and "shutdown" apply to "attach" (a launched target's port is picked by the harness)`);
+  }
+  if (target.shutdown !== undefined) flags.shutdown = bool(target.shutdown, `${where}.shutdown`);
   if (target.strictExit !== undefined) flags.strictExit = bool(target.strictExit, `${where}.strictExit`);
   if (target.strictProtocol !== undefined) flags.strictProtocol = bool(target.strictProtocol, `${where}.strictProtocol`);
   if (target.readyTimeout !== undefined) {

@@ -108,3 +108,19 @@ t.test('--attach usage errors are exit 2', async (t) => {
   const shutdownAlone = await runCli(['stress', '--report-dir', reports, '--shutdown']);
   t.equal(shutdownAlone.code, 2);
 });
+
+t.test('the API and the config file take attach, port and shutdown', async (t) => {
+  const { stress } = await import('../../src/api/stress.js');
+  const { parseConfig } = await import('../../src/config/parse.js');
+  const reports = tempReportDir(t);
+  const server = await startServer(t);
+  const r = await stress({ attach: server.pid, port: server.port, mode: 'server', duration: '1s', config: false, reportDir: reports });
+  t.equal(r.verdict, 'pass', r.failures.map((c) => `${c.id}: ${c.summary}`).join(' | '));
+  t.same(r.report.attach, { pid: server.pid, shutdown: false });
+  t.ok(alive(server.pid, server.starttime), 'left running');
+  const c = parseConfig({ target: { attach: 1234, port: 8080, shutdown: true, mode: 'server' } }, 'cfg', '/');
+  t.match(c.targetFlags, { attach: '1234', port: '8080', shutdown: true });
+  t.throws(() => parseConfig({ target: { attach: 1234 } }, 'cfg', '/'), /needs "port"/);
+  t.throws(() => parseConfig({ target: { port: 8080 } }, 'cfg', '/'), /apply to "attach"/);
+  t.throws(() => parseConfig({ target: { attach: 1, port: 2, command: 'x' } }, 'cfg', '/'), /no "command"/);
+});
