@@ -196,3 +196,28 @@ t.test('exec() API and the config file: exec.command and grace, ignores and the 
   t.equal(failed.passed, false);
   t.equal(failed.command.failed, true);
 });
+
+t.test('SIGINT while the command runs: recorded as interrupted (130), never a leak, and what it started is killed', async (t) => {
+  endSleepers(t, '3018');
+  const { spawn } = await import('node:child_process');
+  const { cliPath } = await import('../../src/paths.js');
+  const { untappedNode } = await import('../helpers/untapped.js');
+  const reports = tempReportDir(t);
+  const child = spawn(...untappedNode([cliPath(), 'exec', '--quiet', '--report-dir', reports, '--', 'sh', '-c', 'setsid sleep 3018 & sleep 30']), { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => void child.kill('SIGKILL'));
+  let stdout = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  for (let i = 0; i < 200 && sleepers('3018').length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+  t.equal(sleepers('3018').length, 1, 'the command is running, its daemon too');
+  child.kill('SIGINT');
+  const code = await new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
+  t.equal(code, 130, `exit 130 (${stdout.slice(-300)})`);
+  const runs = readdirSync(reports).filter((d) => d !== 'latest');
+  t.equal(runs.length, 1);
+  const report = JSON.parse(readFileSync(join(reports, runs[0]!, 'report.json'), 'utf8')) as { verdict: string; checks: unknown[]; interruption?: { phase: string } };
+  t.equal(report.verdict, 'interrupted');
+  t.same(report.checks, [], 'no check claims anything');
+  t.equal(report.interruption?.phase, 'run');
+  t.same(sleepers('3018'), [], 'its daemon was killed');
+  t.same(markedPids(runs[0]), []);
+});
