@@ -22,6 +22,7 @@ export function execOptionsFromFlags(flags: Record<string, unknown>, command: st
   const graceText = (flags.grace as string | undefined) ?? config.exec.grace ?? undefined;
   const graceMs = graceText === undefined ? undefined : parseDuration(graceText, '--grace');
   const zombieText = flags.zombieBound as string | undefined;
+  const timeoutText = flags.timeout as string | undefined;
   const cliIgnores = Array.isArray(flags.ignore) ? (flags.ignore as string[]) : [];
   const ignore = [...config.ignores, ...cliIgnores].map((p) => parseIgnorePattern(String(p), '--ignore'));
   const { sampleHz = 10 } = parseRunOverrides({ sampleHz: flags.sampleHz as string | undefined });
@@ -34,6 +35,7 @@ export function execOptionsFromFlags(flags: Record<string, unknown>, command: st
     sampleHz,
     graceMs,
     zombieBoundMs: zombieText === undefined ? undefined : parseDuration(zombieText, '--zombie-bound'),
+    timeoutMs: timeoutText === undefined ? undefined : parseDuration(timeoutText, '--timeout', 1),
   };
 }
 

@@ -142,6 +142,7 @@ program
   .argument('[command...]', 'the command and its arguments, after --')
   .option('--grace <dur>', 'how long its descendants may take to exit after the command did (default 1s)')
   .option('--zombie-bound <dur>', 'a zombie reaped later than this while the command ran fails no-zombies (default 3s)')
+  .option('--timeout <dur>', 'SIGTERM the command (its root only) after this long, SIGKILL 5s later: a failure of the command, and what it left is still judged')
   .option('--report-dir <dir>', 'where run directories go (default reports)')
   .option('--format <list>', 'json,md,html,junit (json is always written)')
   .option('--config <file>', 'handoff.config.json: its exec section, report settings, ignores, thresholds and allow-list')

@@ -36,6 +36,8 @@ export interface ExecOptions {
   sampleHz: number;
   /** how long, after the command exited, its descendants may take to exit by themselves (default 1 s) */
   graceMs?: number;
+  /** the command is SIGTERMed (its root only: what it leaves is still judged) after this long, SIGKILLed 5 s later */
+  timeoutMs?: number;
   /** a zombie reaped later than this while the command ran is a failure too (default 3 s, as the suites) */
   zombieBoundMs?: number;
   /** the CI gate (allow-list, thresholds), applied before the command's status is folded in */
@@ -48,6 +50,9 @@ export interface ExecOptions {
   warn?: (line: string) => void;
   runId?: string;
 }
+
+/** --timeout: SIGTERM first, SIGKILL this long after */
+const TIMEOUT_KILL_MS = 5_000;
 
 export interface ExecResult {
   report: Report;
@@ -113,7 +118,13 @@ export async function runExec(opts: ExecOptions): Promise<ExecResult> {
     tellSupervisor({ type: 'phase', runId, phases, current, at: Math.round(clock()) });
     log(`run: pid ${tgt.pid} ${opts.command.join(' ')}`);
     const runStart = clock();
-    const exit = await Promise.race([tgt.exited, interrupts.interrupted.then(() => null)]);
+    const timer = opts.timeoutMs === undefined ? null : setTimeout(() => {
+      log(`the command ran past --timeout ${opts.timeoutMs} ms: SIGTERM`);
+      void tgt.terminate(TIMEOUT_KILL_MS).then((e) => {
+        if (!e && tgt.exit() === null) process.kill(tgt.pid, 'SIGKILL');
+      });
+    }, opts.timeoutMs);
+    const exit = await Promise.race([tgt.exited, interrupts.interrupted.then(() => null)]).finally(() => timer && clearTimeout(timer));
     // the grace: what the command started may still be on its way out
     if (exit) await Promise.race([waitForLeftovers(smp, clock() + graceMs), interrupts.interrupted]);
     phases.push({ name: 'run', start: Math.round(runStart), end: Math.round(clock()) });

@@ -221,3 +221,26 @@ t.test('SIGINT while the command runs: recorded as interrupted (130), never a le
   t.same(sleepers('3018'), [], 'its daemon was killed');
   t.same(markedPids(runs[0]), []);
 });
+
+t.test('a daemon that never waits for its child: no-zombies names the zombie and its parent; --timeout stops a hung command', async (t) => {
+  endSleepers(t, '3019');
+  endSleepers(t, '3020');
+  const reports = tempReportDir(t);
+  const r = await runCli(['exec', '--quiet', '--report-dir', reports, '--', 'sh', '-c', "setsid sh -c 'sleep 0.1 & exec sleep 3019' &"]);
+  t.equal(r.code, 1);
+  const z = check(r.report!, 'no-zombies');
+  t.equal(z.pass, false, z.summary);
+  t.match(z.evidence[0], { kind: 'process', state: 'Z', cmdline: 'sleep 0.1', note: /never waited/ });
+  const parent = check(r.report!, 'no-orphans').evidence.find((e) => e.kind === 'process');
+  t.match(parent, { cmdline: 'sleep 3019' });
+  t.equal((z.evidence[0] as { ppid: number }).ppid, (parent as { pid: number }).pid, 'the zombie\'s parent is the leftover daemon');
+  t.same(sleepers('3019'), []);
+
+  const hung = await runCli(['exec', '--quiet', '--report-dir', reports, '--timeout', '500ms', '--', 'sh', '-c', 'sleep 3020; true']);
+  t.equal(hung.code, 1, 'its sleep child outlived the SIGTERMed shell: a leak');
+  t.match(hung.report?.exec, { signal: 'SIGTERM', failed: true });
+  t.same(sleepers('3020'), []);
+  const quick = await runCli(['exec', '--quiet', '--report-dir', reports, '--timeout', '500ms', '--', 'sleep', '30']);
+  t.equal(quick.code, 5, 'a clean command stopped by --timeout is its own failure');
+  t.match(quick.report?.exec, { signal: 'SIGTERM', failed: true });
+});
