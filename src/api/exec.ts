@@ -18,6 +18,8 @@ export interface ExecOptions {
   command: string | readonly string[];
   /** how long its descendants may take to exit after it did (default 1 s) */
   grace?: Duration;
+  /** SIGTERM the command (its root) after this long, SIGKILL 5 s later; what it left is still judged */
+  timeout?: Duration;
   /** a zombie reaped later than this while it ran fails no-zombies (default 3 s) */
   zombieBound?: Duration;
   sampleHz?: number;
@@ -47,9 +49,10 @@ const ms = (d: Duration | undefined): string | undefined => (d === undefined ? u
 export async function exec(options: ExecOptions): Promise<ExecResult> {
   const cwd = resolve(options.cwd ?? process.cwd());
   const grace = ms(options.grace);
+  const timeout = ms(options.timeout);
   const own = parseConfig(
     {
-      exec: { command: options.command, ...(grace !== undefined ? { grace } : {}) },
+      exec: { command: options.command, ...(grace !== undefined ? { grace } : {}), ...(timeout !== undefined ? { timeout } : {}) },
       ...(options.thresholds ? { thresholds: options.thresholds } : {}),
       ...(options.allowList ? { allowList: options.allowList } : {}),
       ...(options.ignores ? { ignores: options.ignores } : {}),
@@ -61,7 +64,7 @@ export async function exec(options: ExecOptions): Promise<ExecResult> {
   const file = options.config === false ? parseConfig({}, 'exec()', cwd) : loadConfig(options.config, cwd);
   const merged: HandoffConfig = {
     ...file,
-    exec: { command: own.exec.command, grace: own.exec.grace ?? file.exec.grace },
+    exec: { command: own.exec.command, grace: own.exec.grace ?? file.exec.grace, timeout: own.exec.timeout ?? file.exec.timeout },
     ignores: [...file.ignores, ...own.ignores],
     report: { dir: own.report.dir ?? file.report.dir ?? resolve(cwd, 'reports'), formats: own.report.formats ?? file.report.formats ?? ['json'] },
   };

@@ -22,7 +22,7 @@ export function execOptionsFromFlags(flags: Record<string, unknown>, command: st
   const graceText = (flags.grace as string | undefined) ?? config.exec.grace ?? undefined;
   const graceMs = graceText === undefined ? undefined : parseDuration(graceText, '--grace');
   const zombieText = flags.zombieBound as string | undefined;
-  const timeoutText = flags.timeout as string | undefined;
+  const timeoutText = (flags.timeout as string | undefined) ?? config.exec.timeout ?? undefined;
   const cliIgnores = Array.isArray(flags.ignore) ? (flags.ignore as string[]) : [];
   const ignore = [...config.ignores, ...cliIgnores].map((p) => parseIgnorePattern(String(p), '--ignore'));
   const { sampleHz = 10 } = parseRunOverrides({ sampleHz: flags.sampleHz as string | undefined });

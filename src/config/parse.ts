@@ -13,7 +13,7 @@ import { parseIgnorePattern } from '../harness/ignore-pattern.js';
 import type { HandoffConfig, StressFlags } from './types.js';
 
 const TOP_KEYS = ['$schema', 'suite', 'suites', 'target', 'run', 'report', 'thresholds', 'ignores', 'allowList', 'exec'] as const;
-const EXEC_KEYS = ['command', 'grace'] as const;
+const EXEC_KEYS = ['command', 'grace', 'timeout'] as const;
 /** keys of `target` that are reference-proxy options, as in `handoff serve` (camelCase) */
 const PROXY_KEYS = PROXY_FLAG_KEYS.filter((k) => k !== 'port'); // the harness picks the port
 const COMMAND_TARGET_KEYS = ['command', 'mode', 'echo', 'expectStatus', 'strictExit', 'strictProtocol', 'pool', 'cap', 'nofile', 'readyTimeout', 'attach', 'port', 'shutdown'] as const;
@@ -157,7 +157,7 @@ export function parseConfig(raw: unknown, source: string, baseDir: string): Hand
     thresholds: [],
     ignores: [],
     allowList: [],
-    exec: { command: null, grace: null },
+    exec: { command: null, grace: null, timeout: null },
   };
   if (top.suite !== undefined) {
     if (typeof top.suite !== 'string' || !top.suite) throw new UsageError(`${source}: suite: expected a suite name or file`);
@@ -200,6 +200,10 @@ export function parseConfig(raw: unknown, source: string, baseDir: string): Hand
     if (exec.grace !== undefined) {
       config.exec.grace = scalar(exec.grace, `${source}: exec.grace`);
       parseDuration(config.exec.grace, `${source}: exec.grace`);
+    }
+    if (exec.timeout !== undefined) {
+      config.exec.timeout = scalar(exec.timeout, `${source}: exec.timeout`);
+      parseDuration(config.exec.timeout, `${source}: exec.timeout`, 1);
     }
   }
   return config;
