@@ -238,13 +238,15 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
     const org = origin;
     // children of ours that are not the target's: the root itself and the guardian
     const ownChildren = new Set([tgt.pid, ...tgt.helperPids]);
+    // process groups of load tools the harness started (--load-cmd): what they orphan is theirs, not the target's
+    const loadGroups = new Set<number>();
     sampler = new Sampler({
       rootPid: tgt.pid,
       marker: { name: MARKER_NAME, value: runId },
       intervalMs: Math.max(10, Math.round(1000 / opts.sampleHz)),
       ignore: opts.ignore,
       now: clock,
-      adopted: isSubreaper() ? (stat, rootStart) => isAdopted(stat, rootStart, ownChildren) : undefined,
+      adopted: isSubreaper() ? (stat, rootStart) => isAdopted(stat, rootStart, ownChildren) && !loadGroups.has(stat.pgrp) : undefined,
     });
     sampler.start();
     const smp = sampler;
@@ -319,7 +321,10 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
       ...(opts.target.kind === 'reference-proxy' && opts.target.proxy.auth ? { proxyAuthorization: basicAuthorization(opts.target.proxy.auth) } : {}),
       responses: () => liveLoad().requests,
       runDir,
-      ownChild: (pid) => ownChildren.add(pid),
+      ownChild: (pid) => {
+        ownChildren.add(pid);
+        loadGroups.add(pid);
+      },
       tree: () => smp.latest()?.tree ?? smp.sampleNow().tree,
       holdersOf: (clientPort) => findSocketHolders(smp.latest()?.tree ?? smp.sampleNow().tree, tgt.port, clientPort),
       // chaos: SIGTERM under load; the shutdown phase then judges this shutdown. The load stops as the signal

@@ -113,6 +113,11 @@ t.test('server mode: the numbers come from autocannon, a tool that never stops i
   const w = waited.report!.load['load-cmd']!;
   t.match(w.extra, { stopped: 0, exitCode: 7 }, "waited for, its exit code recorded");
   t.ok(w.durationMs >= 900, `it ran to its end (${w.durationMs} ms)`);
+  // a tool whose leader exits first, leaving a child in its group: adopted by the harness, yet not the target's
+  // orphan; and ended with its group
+  const parted = await runCli(['stress', '--quiet', '--report-dir', dir, '--mode', 'server', '--duration', '300ms', '--load-until', 'exit', '--load-cmd', "sh -c 'sleep 3022 & exit 0'", '--', ...server]);
+  t.equal(parted.code, 0, parted.stdout.split('\n').filter((l) => /stress:|FAIL|↳/.test(l)).join(' | '));
+  t.equal(spawnSync('pgrep', ['-f', '^sleep 3022$']).stdout.toString().trim(), '', "the tool's leftover was ended");
   const usage = await runCli(['stress', '--quiet', '--report-dir', dir, '--load-until', 'exit']);
   t.equal(usage.code, 2, '--load-until without --load-cmd');
 });

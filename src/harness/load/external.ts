@@ -15,6 +15,9 @@ import { UsageError } from '../../util/errors.js';
 import { CappedLog } from '../capped-log.js';
 import { registerCleanup, signalGroup } from '../cleanup.js';
 import { MARKER_NAME } from '../marker.js';
+import { readStat } from '../probes/proc-reader.js';
+import { reapAdopted } from '../subreaper.js';
+import { sweep } from '../sweep.js';
 import { EntryReader } from './entry.js';
 import { takeKeys } from './entry-extra.js';
 import type { GeneratorDefaults, GeneratorFactory, LoadContext, LoadGenerator, LoadOutcome } from './generator.js';
@@ -95,6 +98,7 @@ export class ExternalLoad implements LoadGenerator {
     const pid = child.pid;
     // a child of the harness: not one of the target's orphans (the subreaper's adoption test)
     if (pid) ctx.ownChild?.(pid);
+    const toolStart = pid ? (readStat(pid)?.starttime ?? 0) : 0;
     let stdout = '';
     child.stdout!.on('data', (c: Buffer) => {
       logs?.out.write(c);
@@ -107,8 +111,10 @@ export class ExternalLoad implements LoadGenerator {
         spawnError = err.message;
         resolve({ code: null, signal: null });
       });
-      child.once('close', (code, signal) => resolve({ code, signal }));
+      // 'exit', not 'close': a child the tool left may hold its pipes open
+      child.once('exit', (code, signal) => resolve({ code, signal }));
     });
+    const pipesClosed = new Promise<void>((r) => child.once('close', () => r()));
     // its group is provably the tool's while the leader is our unreaped child
     const groupIsOurs = (): boolean => pid !== undefined && child.exitCode === null && child.signalCode === null;
     const release = registerCleanup(() => {
@@ -129,9 +135,17 @@ export class ExternalLoad implements LoadGenerator {
       const done = await Promise.race([exited.then(() => true), sleep(bound).then(() => false)]);
       if (!done) await stop();
       const exit = await exited;
+      // what the tool left in its group once its leader is gone (a worker, a `&` child): ended one by one, each
+      // re-identified right before the signal (its group id, born after the tool: the group cannot have been reused
+      // while any of them was in it)
+      if (pid) await sweep({ markers: [], adopted: (st) => st.pgrp === pid && st.starttime >= toolStart, reap: reapAdopted });
+      // the last of its output (bounded: a descendant outside its group may still hold the pipes)
+      await Promise.race([pipesClosed, sleep(1_000)]);
       return this.outcome(stdout, exit, stopped, ctx.clock() - started, spawnError ? `cannot start ${argv[0]}: ${spawnError}` : null, ctx);
     } finally {
       ctx.signal.removeEventListener('abort', onAbort);
+      child.stdout?.destroy();
+      child.stderr?.destroy();
       release();
       logs?.out.close();
       logs?.err.close();

@@ -47,7 +47,7 @@ export interface LoadContext {
   durationScale?: number;
   /** the run directory (an external load tool's output is kept there) */
   runDir?: string;
-  /** a process the harness started for the load (an external tool): its child, never one of the target's orphans */
+  /** a process the harness started for the load (an external tool, leader of its own group): it and its group are never the target's orphans */
   ownChild?: (pid: number) => void;
 }
 
