@@ -2,6 +2,8 @@
 // points; the rest are the parts they are made of.
 export { stress, type StressOptions, type StressResult, type Duration } from './api/stress.js';
 export { assertClean, LeakError } from './api/assert-clean.js';
+export { exec, type ExecOptions, type ExecResult } from './api/exec.js';
+export { runExec, execExitCode } from './harness/exec.js';
 export * from './proxy/options.js';
 export { parseProxyFlags, proxyOptionsToArgs } from './proxy/parse-options.js';
 export type { Strategy } from './proxy/strategies/strategy.js';

@@ -33,6 +33,10 @@ export interface StressOptions extends Partial<Record<ProxyOptionKey, string | n
   strictProtocol?: boolean;
   pool?: number;
   cap?: number;
+  /** judge a server already running as this pid (docs/attach.md); needs `port`; left running unless `shutdown` */
+  attach?: number;
+  port?: number;
+  shutdown?: boolean;
   nofile?: number;
   readyTimeout?: Duration;
   /** command target: ready once `GET readyPath` answers 2xx (e.g. "/healthz"), within readyTimeout */
@@ -47,6 +51,10 @@ export interface StressOptions extends Partial<Record<ProxyOptionKey, string | n
   drain?: Duration;
   loadCap?: Duration;
   sampleHz?: number;
+  /** another load tool drives the load phase (`{port}` `{url}` … replaced; docs/load-cmd.md); alone unless `suite` is named */
+  loadCmd?: string | readonly string[];
+  /** loadCmd: stopped at the end of the load phase (duration, default) or waited for (exit) */
+  loadUntil?: 'duration' | 'exit';
   /** the CI gate, as in handoff.config.json (docs/config.md) */
   thresholds?: Record<string, string | readonly string[]>;
   allowList?: readonly { check: string; match: string; reason: string; expires: string }[];
@@ -82,7 +90,7 @@ export interface StressResult {
   reportPaths: string[];
 }
 
-const RUN_KEYS = ['duration', 'connections', 'drain', 'loadCap', 'sampleHz'];
+const RUN_KEYS = ['duration', 'connections', 'drain', 'loadCap', 'sampleHz', 'loadCmd', 'loadUntil'];
 const API_KEYS = ['suite', 'suites', 'thresholds', 'allowList', 'ignores', 'reportDir', 'formats', 'config', 'cwd', 'log', 'adoptOrphans', 'signal'];
 
 /** The options as the config file they stand for: every key validated by the one config parser. */

@@ -69,6 +69,10 @@ proxyFlags(
     .argument('[command...]', 'any server command instead of the reference proxy ({port} is replaced)'),
 )
   .option('--suite <name|file>', 'stress suite name or JSON file (default ci)')
+  .option('--load-cmd <command>', 'another load tool drives the load phase, e.g. "wrk -d{duration}s {url}" ({port} {host} {url} {origin} {duration} {connections}; repeatable); alone unless --suite is named too', (v: string, prev: string[] = []) => [...prev, v])
+  .option('--attach <pid>', 'judge a server already running (started by something else) as the target; needs --port, the port it listens on')
+  .option('--shutdown', '--attach: run the shutdown phase (SIGTERM, judged by clean-shutdown); without it the server is left running, untouched')
+  .option('--load-until <when>', '--load-cmd: duration (default: stopped at the end of the load phase) or exit (waited for, up to 10m)')
   .option('--mode <mode>', 'proxy (default) or server')
   .option('--duration <dur>', 'load duration (overrides the suite)')
   .option('--connections <n>', 'load concurrency (overrides the suite)')
@@ -127,6 +131,38 @@ async function superviseHarness(): Promise<boolean> {
   // nothing of the supervisor's may keep it alive once the harness is gone
   process.exit(code);
 }
+
+program
+  .command('exec')
+  .description('a leak gate for any command (a test suite, a build): run it watched, no load, and judge what it left behind')
+  .argument('[command...]', 'the command and its arguments, after --')
+  .option('--grace <dur>', 'how long its descendants may take to exit after the command did (default 1s)')
+  .option('--zombie-bound <dur>', 'a zombie reaped later than this while the command ran fails no-zombies (default 3s)')
+  .option('--timeout <dur>', 'SIGTERM the command (its root only) after this long, SIGKILL 5s later: a failure of the command, and what it left is still judged')
+  .option('--report-dir <dir>', 'where run directories go (default reports)')
+  .option('--format <list>', 'json,md,html,junit (json is always written)')
+  .option('--config <file>', 'handoff.config.json: its exec section, report settings, ignores, thresholds and allow-list')
+  .option('--ignore <regex>', 'ignore processes whose cmdline matches (repeatable; never spared by the cleanup)', (v: string, prev: string[] = []) => [...prev, v])
+  .option('--sample-hz <n>', 'sampler frequency (default 10)')
+  .option('--quiet', 'no progress lines')
+  .addHelpText(
+    'after',
+    `
+Judged once the command exits (after --grace): no-orphans (a process of it still alive: it carries the run marker
+  or was reparented to handoff), no-zombies, sockets-drained (a TCP socket, listening or connected, held by such a
+  process). Everything it left is killed (by pid and start time) after the verdict. docs/exec.md.
+Exit codes: 0 nothing left and the command passed · 1 a leak (whatever the command's own status) · 5 nothing left
+  but the command failed (its status is in the summary and report.exec) · 2 usage · 3 the command could not be
+  started · 70 internal error · 74 the report could not be written · 130 interrupted
+Example: handoff exec --format junit -- node --test`,
+  )
+  .action(async (command: string[], flags) => {
+    if (await superviseHarness()) return;
+    const { runExecCommand } = await import('./exec.js');
+    await adoptOrphansOfTargets();
+    process.exitCode = await runExecCommand(flags, command);
+    if (process.exitCode === 130) process.exit(130);
+  });
 
 program
   .command('compare')

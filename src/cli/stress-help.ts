@@ -19,12 +19,18 @@ Verdicts and exit codes:
   (flood 100 responses, churn 50 connections EOF-timed, tunnel 4 tunnels, each scripted case once; suite "floor")
   before the suite's loadCap (30s) — never a pass · 70 internal error of handoff (a bug: please report it with the
   message) · 74 a report file could not be written · 130 interrupted (SIGINT/SIGTERM; recorded as interrupted)
+  (handoff exec adds 5: no leak, but the command itself failed)
 Protocol findings: a command target's answers to abusive input and failed origins are reported apart (report.md,
   report.html, junit.xml, summary) and do not fail the run, unless --strict-protocol.
 Zombies are judged by time (suite zombieBound, 3s); the drain goes on past --drain while the tree still converges
   (suite drainExtension, 10s). docs/reading-a-report.md says what a verdict claims.
 Credentials for the reference proxy: HANDOFF_PROXY_AUTH=user:pass or --auth-file FILE (mode 0600), never on the
   command line; the generators send them and every report masks them.
+Other load tools and running servers: --load-cmd "<tool {url}>" drives the load phase with any tool (wrk, hey,
+  autocannon, locust --headless; autocannon --json and wrk output are parsed into the load section; docs/load-cmd.md);
+  --attach <pid> --port N judges a server someone else started (docs/attach.md); handoff exec -- <command> is the
+  leak gate for a test command (docs/exec.md).
+Power: once every floor is met, churn goes on toward 475 connections (suite "aim"), within 10 s of load in all.
 
 Environment:
   HANDOFF_CONFIG=FILE         the config file when --config is not given (else the nearest handoff.config.json

@@ -22,6 +22,7 @@ import { checkNofile } from '../harness/nofile.js';
 import { parseIgnorePattern } from '../harness/ignore-pattern.js';
 import { parseReadyLog, parseReadyPath } from '../harness/readiness.js';
 import { canRedraw, createProgress } from './progress.js';
+import { withLoadCommands } from '../harness/load/external.js';
 import { formatSummary } from './summary.js';
 import type { TargetSpec } from '../harness/target.js';
 import { loadForkAddon } from '../native/addon.js';
@@ -47,9 +48,13 @@ export function resolveSuite(name: string, config: HandoffConfig | null): Suite 
 
 /** CLI flags (commander's camelCase keys, string values) → run options. Throws UsageError on anything wrong. */
 export function stressOptionsFromFlags(flags: Record<string, unknown>, command: string[], config: HandoffConfig | null = null): RunOptions {
-  const commandTarget = command.length > 0;
+  // --attach: a server already running is the target (nothing launched; --port says where it listens)
+  const attachText = str(flags, 'attach');
+  const attach = attachText === undefined ? undefined : parseAttach(attachText, flags, command);
+  if (attach === undefined && flags.shutdown) throw new UsageError('--shutdown applies to --attach (a launched target is always shut down)');
+  const commandTarget = command.length > 0 || attach !== undefined;
   if (commandTarget) {
-    const proxyFlag = PROXY_FLAG_KEYS.find((k) => flags[k] !== undefined);
+    const proxyFlag = PROXY_FLAG_KEYS.find((k) => flags[k] !== undefined && !(attach && k === 'port'));
     if (proxyFlag) throw new UsageError(`${kebab(proxyFlag)} configures the reference proxy; it cannot be combined with a command target (-- …)`);
   } else {
     for (const k of ['pool', 'cap', 'echo', 'expectStatus', 'readyPath', 'readyLog']) {
@@ -65,7 +70,13 @@ export function stressOptionsFromFlags(flags: Record<string, unknown>, command: 
   const expectText = str(flags, 'expectStatus');
   const resolved = resolveSuite(str(flags, 'suite') ?? 'ci', config);
   // what the target itself answers is success: over the suite's own list
-  const suite = expectText === undefined ? resolved : { ...resolved, expectStatus: parseExpectStatus(expectText, '--expect-status') };
+  const expected = expectText === undefined ? resolved : { ...resolved, expectStatus: parseExpectStatus(expectText, '--expect-status') };
+  // --load-cmd: another load tool drives the load phase, alone or beside a named suite's generators
+  const loadCmds = (Array.isArray(flags.loadCmd) ? flags.loadCmd : flags.loadCmd === undefined ? [] : [flags.loadCmd]).map(String);
+  const until = str(flags, 'loadUntil');
+  if (until !== undefined && until !== 'duration' && until !== 'exit') throw new UsageError(`invalid --load-until "${until}" (duration or exit)`);
+  if (until !== undefined && loadCmds.length === 0) throw new UsageError('--load-until applies to --load-cmd');
+  const suite = withLoadCommands(expected, loadCmds, until, str(flags, 'suite') !== undefined);
   const readyText = str(flags, 'readyTimeout');
   const readyTimeoutMs = readyText === undefined ? undefined : parseReadyTimeout(readyText, '--ready-timeout');
   const nofileText = str(flags, 'nofile');
@@ -86,7 +97,7 @@ export function stressOptionsFromFlags(flags: Record<string, unknown>, command: 
       ...(readyPath === undefined ? {} : { path: parseReadyPath(readyPath, '--ready-path') }),
       ...(readyLog === undefined ? {} : { log: parseReadyLog(readyLog, '--ready-log') }),
     };
-    target = { kind: 'command', command, pool, nofile, readyTimeoutMs, ready };
+    target = { kind: 'command', command, pool, nofile, readyTimeoutMs, ready, ...(attach ? { attach } : {}) };
   } else {
     const raw: RawProxyFlags = {};
     for (const k of PROXY_FLAG_KEYS) if (flags[k] !== undefined) raw[k] = String(flags[k]);
@@ -136,6 +147,19 @@ export function stressOptionsFromFlags(flags: Record<string, unknown>, command: 
     strategy,
     fault,
   };
+}
+
+/** --attach <pid> --port N [--shutdown]: checked before anything runs (a usage error, exit 2). */
+function parseAttach(text: string, flags: Record<string, unknown>, command: string[]): { pid: number; port: number; shutdown: boolean } {
+  if (command.length > 0) throw new UsageError('--attach judges a server already running: it cannot be combined with a command to launch (-- …)');
+  if (flags.strategy !== undefined) throw new UsageError('--attach judges a server already running: --strategy launches the reference proxy');
+  const pid = parseCount(text, '--attach', 2);
+  const portText = str(flags, 'port');
+  if (portText === undefined) throw new UsageError('--attach needs --port: the port the server listens on (loopback)');
+  const port = parseCount(portText, '--port', 1);
+  if (port > 65535) throw new UsageError('--port must be at most 65535');
+  if (flags.nofile !== undefined) throw new UsageError('--nofile applies to a target the harness launches, not to --attach');
+  return { pid, port, shutdown: flags.shutdown === true };
 }
 
 /** `--suite all`: a failure outranks an inconclusive run, which outranks a pass. */

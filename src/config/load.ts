@@ -49,7 +49,7 @@ export function mergeStressInvocation(
   cliFlags: Record<string, unknown>,
   cliCommand: string[] = [],
 ): { flags: Record<string, unknown>; command: string[] } {
-  const cliNamesTarget = cliCommand.length > 0 || cliFlags.strategy !== undefined;
+  const cliNamesTarget = cliCommand.length > 0 || cliFlags.strategy !== undefined || cliFlags.attach !== undefined;
   const fromConfig: StressFlags = { ...(cliNamesTarget ? {} : config.targetFlags), ...config.runFlags };
   if (config.suite) fromConfig.suite = config.suite;
   if (config.report.dir) fromConfig.reportDir = config.report.dir;

@@ -2,7 +2,7 @@
 // a misspelt "tresholds" must not silently disable a gate.
 import { isAbsolute, resolve } from 'node:path';
 import { UsageError } from '../util/errors.js';
-import { parseCount } from '../util/duration.js';
+import { parseCount, parseDuration } from '../util/duration.js';
 import { parseExpectStatus } from '../harness/expect-status.js';
 import { parseReadyTimeout, parseRunOverrides, type RunOverrideKey } from '../harness/run-overrides.js';
 import { PROXY_FLAG_KEYS, parseProxyFlags, type RawProxyFlags } from '../proxy/parse-options.js';
@@ -13,11 +13,14 @@ import { parseIgnorePattern } from '../harness/ignore-pattern.js';
 import { parseReadyLog, parseReadyPath } from '../harness/readiness.js';
 import type { HandoffConfig, StressFlags } from './types.js';
 
-export const TOP_KEYS = ['$schema', 'suite', 'suites', 'target', 'run', 'report', 'thresholds', 'ignores', 'allowList'] as const;
+export const TOP_KEYS = ['$schema', 'suite', 'suites', 'target', 'run', 'report', 'thresholds', 'ignores', 'allowList', 'exec'] as const;
+export const EXEC_KEYS = ['command', 'grace', 'timeout'] as const;
 /** keys of `target` that are reference-proxy options, as in `handoff serve` (camelCase) */
 export const PROXY_KEYS = PROXY_FLAG_KEYS.filter((k) => k !== 'port'); // the harness picks the port
-export const COMMAND_TARGET_KEYS = ['command', 'mode', 'echo', 'expectStatus', 'strictExit', 'strictProtocol', 'pool', 'cap', 'nofile', 'readyTimeout', 'readyPath', 'readyLog'] as const;
+export const COMMAND_TARGET_KEYS = ['command', 'mode', 'echo', 'expectStatus', 'strictExit', 'strictProtocol', 'pool', 'cap', 'nofile', 'readyTimeout', 'readyPath', 'readyLog', 'attach', 'port', 'shutdown'] as const;
 export const RUN_KEYS = ['duration', 'connections', 'drain', 'sampleHz', 'loadCap'] as const;
+/** run keys that are not suite overrides: an external load tool (--load-cmd, --load-until) */
+export const LOAD_CMD_KEYS = ['loadCmd', 'loadUntil'] as const;
 export const REPORT_KEYS = ['dir', 'formats'] as const;
 
 type Obj = Record<string, unknown>;
@@ -84,6 +87,18 @@ function parseTarget(raw: unknown, where: string): { flags: StressFlags; command
     parseExpectStatus(list, `${where}.expectStatus`);
     flags.expectStatus = list;
   }
+  // --attach: a server already running (pid) on port; shutdown: judge its SIGTERM too
+  if (target.attach !== undefined) {
+    if (command || target.strategy !== undefined) throw new UsageError(`${where}: "attach" judges a server already running: no "command" or "strategy" with it`);
+    if (target.port === undefined) throw new UsageError(`${where}: "attach" needs "port", the port the server listens on`);
+    flags.attach = scalar(target.attach, `${where}.attach`);
+    flags.port = scalar(target.port, `${where}.port`);
+    parseCount(flags.attach, `${where}.attach`, 2);
+    parseCount(flags.port, `${where}.port`, 1);
+  } else if (target.port !== undefined || target.shutdown !== undefined) {
+    throw new UsageError(`${where}: "port" and "shutdown" apply to "attach" (a launched target's port is picked by the harness)`);
+  }
+  if (target.shutdown !== undefined) flags.shutdown = bool(target.shutdown, `${where}.shutdown`);
   if (target.strictExit !== undefined) flags.strictExit = bool(target.strictExit, `${where}.strictExit`);
   if (target.strictProtocol !== undefined) flags.strictProtocol = bool(target.strictProtocol, `${where}.strictProtocol`);
   if (target.readyTimeout !== undefined) {
@@ -110,10 +125,15 @@ function parseTarget(raw: unknown, where: string): { flags: StressFlags; command
 }
 
 function parseRun(raw: unknown, where: string): StressFlags {
-  const run = objectAt(raw, where, RUN_KEYS);
+  const run = objectAt(raw, where, [...RUN_KEYS, ...LOAD_CMD_KEYS]);
   const flags: StressFlags = {};
   const keys = RUN_KEYS;
   for (const key of keys) if (run[key] !== undefined) flags[key] = scalar(run[key], `${where}.${key}`);
+  if (run.loadCmd !== undefined) flags.loadCmd = typeof run.loadCmd === 'string' ? [run.loadCmd] : stringList(run.loadCmd, `${where}.loadCmd`);
+  if (run.loadUntil !== undefined) {
+    if (run.loadUntil !== 'duration' && run.loadUntil !== 'exit') throw new UsageError(`${where}.loadUntil: expected "duration" or "exit"`);
+    flags.loadUntil = run.loadUntil;
+  }
   // the flags' own bounds, named as the config spells them
   parseRunOverrides(flags as Partial<Record<RunOverrideKey, string>>, Object.fromEntries(keys.map((k) => [k, `${where}.${k}`])) as Record<RunOverrideKey, string>);
   return flags;
@@ -148,6 +168,7 @@ export function parseConfig(raw: unknown, source: string, baseDir: string): Hand
     thresholds: [],
     ignores: [],
     allowList: [],
+    exec: { command: null, grace: null, timeout: null },
   };
   if (top.suite !== undefined) {
     if (typeof top.suite !== 'string' || !top.suite) throw new UsageError(`${source}: suite: expected a suite name or file`);
@@ -181,5 +202,20 @@ export function parseConfig(raw: unknown, source: string, baseDir: string): Hand
     config.ignores.forEach((pattern, i) => parseIgnorePattern(pattern, `${source}: ignores[${i}]`));
   }
   config.allowList = parseAllowList(top.allowList, `${source}: allowList`);
+  if (top.exec !== undefined) {
+    const exec = objectAt(top.exec, `${source}: exec`, EXEC_KEYS);
+    if (exec.command !== undefined) {
+      config.exec.command = typeof exec.command === 'string' ? exec.command.split(/\s+/).filter(Boolean) : stringList(exec.command, `${source}: exec.command`);
+      if (!config.exec.command.length) throw new UsageError(`${source}: exec.command: empty`);
+    }
+    if (exec.grace !== undefined) {
+      config.exec.grace = scalar(exec.grace, `${source}: exec.grace`);
+      parseDuration(config.exec.grace, `${source}: exec.grace`);
+    }
+    if (exec.timeout !== undefined) {
+      config.exec.timeout = scalar(exec.timeout, `${source}: exec.timeout`);
+      parseDuration(config.exec.timeout, `${source}: exec.timeout`, 1);
+    }
+  }
   return config;
 }

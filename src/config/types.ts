@@ -24,4 +24,6 @@ export interface HandoffConfig {
   /** cmdline patterns of the user's own infrastructure processes, ignored by the checks */
   ignores: string[];
   allowList: AllowEntry[];
+  /** `handoff exec`: the command to gate (when none is given after --), its grace and timeout, as flag strings */
+  exec: { command: string[] | null; grace: string | null; timeout: string | null };
 }

@@ -150,7 +150,8 @@ export function isQuiet(obs: RunObservations): boolean {
 export async function runStress(opts: RunOptions): Promise<RunResult> {
   const log = opts.log ?? (() => {});
   const suite = opts.suite;
-  const label = [opts.strategy ?? (opts.target.kind === 'command' ? 'command' : 'proxy'), opts.fault].filter(Boolean).join('-');
+  const attach = opts.target.kind === 'command' ? opts.target.attach : undefined;
+  const label = [opts.strategy ?? (attach ? 'attach' : opts.target.kind === 'command' ? 'command' : 'proxy'), opts.fault].filter(Boolean).join('-');
   const runId = opts.runId ?? makeRunId(label);
   const reportDir = ensureWritableDirectory(opts.reportDir, '--report-dir');
   const runDir = join(reportDir, runId);
@@ -246,13 +247,15 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
     const org = origin;
     // children of ours that are not the target's: the root itself and the guardian
     const ownChildren = new Set([tgt.pid, ...tgt.helperPids]);
+    // process groups of load tools the harness started (--load-cmd): what they orphan is theirs, not the target's
+    const loadGroups = new Set<number>();
     sampler = new Sampler({
       rootPid: tgt.pid,
       marker: { name: MARKER_NAME, value: runId },
       intervalMs: Math.max(10, Math.round(1000 / opts.sampleHz)),
       ignore: opts.ignore,
       now: clock,
-      adopted: isSubreaper() ? (stat, rootStart) => isAdopted(stat, rootStart, ownChildren) : undefined,
+      adopted: isSubreaper() ? (stat, rootStart) => isAdopted(stat, rootStart, ownChildren) && !loadGroups.has(stat.pgrp) : undefined,
     });
     sampler.start();
     const smp = sampler;
@@ -262,7 +265,7 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
     requestCounts = new RequestCountRecorder(() => liveLoad().requests, clock);
     requestCounts.start();
     const pool = tgt.pool;
-    const targetFacts: RunObservations['target'] = { kind: tgt.kind, rootPid: tgt.pid, pool, strictExit: opts.strictExit, adoptsOrphans: isSubreaper() };
+    const targetFacts: RunObservations['target'] = { kind: tgt.kind, rootPid: tgt.pid, pool, strictExit: opts.strictExit, adoptsOrphans: isSubreaper(), ...(attach ? { attached: true } : {}) };
 
     // baseline: a couple of requests so lazily opened resources exist, then the resting state
     const liveChildren = (s: Sample): number => s.tree.filter((p) => p.depth >= 1 && p.state !== 'Z').length;
@@ -326,6 +329,11 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
       strictProtocol: opts.strictProtocol === true,
       ...(opts.target.kind === 'reference-proxy' && opts.target.proxy.auth ? { proxyAuthorization: basicAuthorization(opts.target.proxy.auth) } : {}),
       responses: () => liveLoad().requests,
+      runDir,
+      ownChild: (pid) => {
+        ownChildren.add(pid);
+        loadGroups.add(pid);
+      },
       tree: () => smp.latest()?.tree ?? smp.sampleNow().tree,
       holdersOf: (clientPort) => findSocketHolders(smp.latest()?.tree ?? smp.sampleNow().tree, tgt.port, clientPort),
       // chaos: SIGTERM under load; the shutdown phase then judges this shutdown. The load stops as the signal
@@ -380,7 +388,11 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
 
     // shutdown
     const orphansDuringRun = smp.orphansSeen();
-    const shutdown = await phase('shutdown', () => earlyShutdown ?? shutdownTarget(tgt, smp, suite.shutdownMs, clock));
+    // --attach without --shutdown: the server is someone else's and keeps running
+    const leftRunning = attach !== undefined && !attach.shutdown && tgt.exit() === null;
+    const shutdown = await phase('shutdown', async () =>
+      earlyShutdown ?? (leftRunning ? { signalAtMs: null, deadlineMs: 0, exit: null, diedEarly: false, leftovers: [], escalated: false, skipped: true } : shutdownTarget(tgt, smp, suite.shutdownMs, clock)),
+    );
     smp.stop();
     const orphansAfterShutdown = shutdown.leftovers.filter((p) => p.depth === -1);
 
@@ -475,7 +487,7 @@ function knownProcesses(sampler: Sampler | null): ProcessSnapshot[] {
 }
 
 /** writeReports, with a failure (a full disk) as one line and its own exit code: the cleanup has already run. */
-async function writeRunReports(report: Report, runDir: string, formats: ReportFormat[], options: { latest?: boolean; warn: (m: string) => void }): Promise<string[]> {
+export async function writeRunReports(report: Report, runDir: string, formats: ReportFormat[], options: { latest?: boolean; warn: (m: string) => void }): Promise<string[]> {
   try {
     return await writeReports(report, runDir, formats, options);
   } catch (err) {
@@ -551,7 +563,7 @@ async function shutdownTarget(target: Target, sampler: Sampler, deadlineMs: numb
 }
 
 /** Polls until neither the tree nor any marked process is alive (two empty samples in a row) or the deadline. */
-async function waitForLeftovers(sampler: Sampler, deadline: number): Promise<ProcessSnapshot[]> {
+export async function waitForLeftovers(sampler: Sampler, deadline: number): Promise<ProcessSnapshot[]> {
   let emptyStreak = 0;
   let last: ProcessSnapshot[] = [];
   for (let wait = 25; ; wait = Math.min(200, wait * 1.5)) {
@@ -620,6 +632,7 @@ function buildReport(a: {
     timeline: withRequestRate(a.sampler.timeline, a.requestCounts).map((p) => ({ ...p, t: Math.round(p.t) })),
     machine: machineFacts(),
     evidenceFloor: { met, ...a.evidenceFloor },
+    ...(spec.kind === 'command' && spec.attach ? { attach: { pid: spec.attach.pid, shutdown: spec.attach.shutdown } } : {}),
     ...(a.target.kind === 'command' ? { protocol: { gated: a.opts.strictProtocol === true, findings: a.outcomes.flatMap((o) => o.protocol ?? []) } } : {}),
   };
 }

@@ -17,6 +17,7 @@ import { listenerBelongsToTarget } from './probes/listener-owner.js';
 import { hasMarker, readStat } from './probes/proc-reader.js';
 import { isAdopted, isSubreaper, reapAdopted } from './subreaper.js';
 import { startGuardian } from './guardian.js';
+import { attachTarget } from './attach.js';
 import { MARKER_NAME } from './marker.js';
 import { sweep, sweepOnce, type Identity, type SweepResult, type SweepScope } from './sweep.js';
 import { lineWatcher, probeHttp, type Readiness } from './readiness.js';
@@ -35,6 +36,10 @@ export type TargetSpec =
       /** more than an accepting port before the load starts (readiness.ts), within readyTimeoutMs */
       ready?: Readiness;
       host?: string;
+      /** false: a command that serves nothing (`handoff exec`): no port is picked and no readiness is awaited */
+      listens?: boolean;
+      /** `--attach`: not launched — the server already running as `pid` on `port` is the target (attach.ts) */
+      attach?: { pid: number; port: number; shutdown: boolean };
     };
 
 export interface TargetExit {
@@ -47,6 +52,8 @@ export interface TargetExit {
 export interface Target {
   readonly kind: TargetSpec['kind'];
   readonly pid: number;
+  /** the root's start time (clock ticks; 0 when it was gone before it could be read) */
+  readonly starttime: number;
   readonly host: string;
   readonly port: number;
   /** the argv actually spawned */
@@ -124,9 +131,17 @@ export interface LaunchContext {
   onSpawn?: (pid: number, starttime: number) => void;
   /** per-log size cap (default LOG_CAP_BYTES) */
   logCapBytes?: number;
+  /** the working directory of the target (default: the harness's) */
+  cwd?: string;
+  /** every chunk the target writes, besides its log (`handoff exec` shows the command's output as it comes) */
+  onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
 }
 
 export async function launchTarget(spec: TargetSpec, ctx: LaunchContext): Promise<Target> {
+  if (spec.kind === 'command' && spec.attach) {
+    const pool = { resident: spec.pool?.resident ?? 0, cap: spec.pool?.cap ?? Number.POSITIVE_INFINITY };
+    return attachTarget({ ...spec.attach, host: spec.host ?? '127.0.0.1', pool });
+  }
   const readyTimeoutMs = spec.readyTimeoutMs ?? 15_000;
   let host = '127.0.0.1';
   let port = 0;
@@ -141,9 +156,12 @@ export async function launchTarget(spec: TargetSpec, ctx: LaunchContext): Promis
   } else {
     if (spec.command.length === 0) throw new TargetStartError('empty target command', { command: [], stderr: '', exitCode: null, signal: null });
     host = spec.host ?? '127.0.0.1';
-    port = await freePort(host);
-    argv = substitutePort(spec.command, port);
-    env.PORT = String(port);
+    if (spec.listens === false) argv = [...spec.command];
+    else {
+      port = await freePort(host);
+      argv = substitutePort(spec.command, port);
+      env.PORT = String(port);
+    }
   }
   if (spec.nofile !== undefined) argv = ['prlimit', `--nofile=${spec.nofile}:${spec.nofile}`, '--', ...argv];
 
@@ -154,7 +172,7 @@ export async function launchTarget(spec: TargetSpec, ctx: LaunchContext): Promis
   const started = Date.now();
   let child: ChildProcess;
   try {
-    child = spawn(argv[0], argv.slice(1), { detached: true, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(argv[0], argv.slice(1), { detached: true, env, cwd: ctx.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (err) {
     outFile.close();
     errFile.close();
@@ -216,6 +234,7 @@ export async function launchTarget(spec: TargetSpec, ctx: LaunchContext): Promis
   child.stdout!.on('data', (chunk: Buffer) => {
     outFile.write(chunk);
     if (watchers && !logReady) logReady = watchers[0](chunk.toString('utf8'));
+    ctx.onOutput?.('stdout', chunk);
     if (!parsing) return;
     stdoutBuf += chunk.toString('utf8');
     let i: number;
@@ -231,6 +250,7 @@ export async function launchTarget(spec: TargetSpec, ctx: LaunchContext): Promis
   child.stderr!.on('data', (chunk: Buffer) => {
     errFile.write(chunk);
     if (watchers && !logReady) logReady = watchers[1](chunk.toString('utf8'));
+    ctx.onOutput?.('stderr', chunk);
     stderrTail = (stderrTail + chunk.subarray(-STDERR_TAIL).toString('utf8')).slice(-STDERR_TAIL);
   });
   const pipesEnded = Promise.all(
@@ -295,6 +315,11 @@ export async function launchTarget(spec: TargetSpec, ctx: LaunchContext): Promis
     parsing = false;
     stdoutLines.length = 0;
     stdoutBuf = '';
+  } else if (spec.listens === false) {
+    // nothing to wait for: the command runs from here on (a start that could not spawn fails just above, on 'error')
+    await sleep(0);
+    if (spawnError) return fail(`cannot start ${argv[0]}: ${(spawnError as Error).message}`);
+    pool = { resident: 0, cap: Number.POSITIVE_INFINITY };
   } else {
     let foreignListener = false;
     let accepting = false;
@@ -334,6 +359,7 @@ export async function launchTarget(spec: TargetSpec, ctx: LaunchContext): Promis
   return {
     kind: spec.kind,
     pid,
+    starttime: startTicks,
     host,
     port,
     argv,

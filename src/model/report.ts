@@ -59,7 +59,8 @@ export interface LoadStats {
 }
 
 export interface Phase {
-  name: 'start' | 'baseline' | 'load' | 'drain' | 'shutdown' | 'verdict';
+  /** `run`: the command of `handoff exec` running (it has no baseline, load, drain or shutdown) */
+  name: 'start' | 'baseline' | 'load' | 'drain' | 'shutdown' | 'verdict' | 'run';
   /** ms since run start */
   start: number;
   end: number;
@@ -114,9 +115,19 @@ export type Verdict = (typeof VERDICTS)[number];
  * The exit codes of the contract (DESIGN: exit codes), in one place. reportWrite (74, EX_IOERR): the report could
  * not be written (a full disk); the run's cleanup still ran.
  */
-export const EXIT = { pass: 0, fail: 1, usage: 2, notStarted: 3, inconclusive: 4, internal: 70, reportWrite: 74, interrupted: 130 } as const;
-/** The codes a report.json can carry (a usage error writes none). */
-export type ReportExitCode = typeof EXIT.pass | typeof EXIT.fail | typeof EXIT.notStarted | typeof EXIT.inconclusive | typeof EXIT.interrupted | typeof EXIT.usage;
+export const EXIT = { pass: 0, fail: 1, usage: 2, notStarted: 3, inconclusive: 4, commandFailed: 5, internal: 70, reportWrite: 74, interrupted: 130 } as const;
+/**
+ * The codes a report.json can carry (a usage error writes none). commandFailed (5): `handoff exec` found no leak,
+ * but the command itself failed (a leak is 1 whatever the command's own status).
+ */
+export type ReportExitCode =
+  | typeof EXIT.pass
+  | typeof EXIT.fail
+  | typeof EXIT.notStarted
+  | typeof EXIT.inconclusive
+  | typeof EXIT.commandFailed
+  | typeof EXIT.interrupted
+  | typeof EXIT.usage;
 
 export interface Report {
   schema: typeof SCHEMA_VERSION;
@@ -154,10 +165,27 @@ export interface Report {
   interruption?: Interruption;
   /** the target's output logs as kept in the run directory (absent in older reports) */
   logs?: { stdout: LogRecord; stderr: LogRecord };
+  /** `handoff exec` only: the command's own outcome, kept apart from the leak verdict */
+  exec?: ExecOutcome;
+  /** `--attach` only: the server was started by someone else; shut down by the harness only when asked */
+  attach?: { pid: number; shutdown: boolean };
 }
 
 /** Interruption.signal of a run its API caller aborted (stress({ signal })). */
 export const ABORTED = 'abort';
+
+/** What the command of `handoff exec` did itself (its exit is not a leak, and a leak is not its exit). */
+export interface ExecOutcome {
+  /** exit code, null when killed by a signal (or the interruption came first) */
+  code: number | null;
+  signal: string | null;
+  durationMs: number;
+  /** non-zero code or a signal */
+  failed: boolean;
+  /** how long leftovers were given to exit on their own after the command did */
+  graceMs: number;
+}
+
 
 /** An interrupted run: what stopped it, in which phase, and what its cleanup had to kill. */
 export interface Interruption {

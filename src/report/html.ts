@@ -134,7 +134,7 @@ function metaSection(report: Report): string {
 export function renderHtml(report: Report, assets: UplotAssets = uplotAssets()): string {
   const verdict = report.verdict;
   const interrupted = report.verdict === 'interrupted';
-  const quiet = interrupted ? '–' : report.timeToQuietMs === null ? 'never (did not settle before the drain deadline)' : formatMs(report.timeToQuietMs);
+  const quiet = interrupted || report.exec ? '–' : report.timeToQuietMs === null ? 'never (did not settle before the drain deadline)' : formatMs(report.timeToQuietMs);
   const logs = logsText(report);
   const phaseLegend = report.phases
     .filter((p) => p.end > p.start)

@@ -60,7 +60,10 @@ export function renderJunit(report: Report): string {
     ['strategy', report.strategy ?? ''],
     ['fault', report.fault ?? ''],
     ['target', report.target.command.join(' ')],
-    ['timeToQuietMs', report.timeToQuietMs === null ? 'never' : String(report.timeToQuietMs)],
+    // handoff exec: the command's own status, apart from the leak verdict (no drain to be quiet after)
+    ...(report.exec
+      ? ([['commandExit', report.exec.signal ?? String(report.exec.code)], ['commandFailed', String(report.exec.failed)]] as [string, string][])
+      : ([['timeToQuietMs', report.timeToQuietMs === null ? 'never' : String(report.timeToQuietMs)]] as [string, string][])),
   ];
   const lines = [
     '<?xml version="1.0" encoding="UTF-8"?>',

@@ -14,9 +14,10 @@ export function renderMarkdown(report: Report): string {
   const out: string[] = [];
   const verdict = VERDICT_TEXT[report.verdict];
   out.push(`## handoff: ${verdict} — ${md(runTitle(report))}`, '');
-  if (report.verdict === 'interrupted') out.push(`**Exit code ${report.exitCode}** · ${md(headline(report))}`, '');
+  // an exec run has no drain to be quiet after, and no mode
+  if (report.verdict === 'interrupted' || report.exec) out.push(`**Exit code ${report.exitCode}** · ${md(headline(report))}`, '');
   else out.push(`**Exit code ${report.exitCode}** · ${md(headline(report))} · time to quiet **${report.timeToQuietMs === null ? 'never (did not settle before the drain deadline)' : formatMs(report.timeToQuietMs)}**`, '');
-  out.push(`Run ${code(report.runId, false)} started ${md(report.startedAt)} · target ${code(report.target.command.join(' '), false)} (${md(report.target.mode)} mode)`, '');
+  out.push(`Run ${code(report.runId, false)} started ${md(report.startedAt)} · target ${code(report.target.command.join(' '), false)} (${report.exec ? 'handoff exec' : `${md(report.target.mode)} mode`})`, '');
 
   const logs = logsText(report);
   if (logs) out.push(`Logs: ${md(logs)}`, '');

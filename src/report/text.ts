@@ -96,6 +96,14 @@ export function logsText(report: Report): string | null {
   return parts.length ? parts.join('; ') : null;
 }
 
+/** `handoff exec`: the command's own outcome, apart from the leak verdict; null for other runs */
+export function execText(report: Report): string | null {
+  const e = report.exec;
+  if (!e) return null;
+  const how = e.signal ? `was killed by ${e.signal}` : `exited with code ${e.code}`;
+  return `the command ${how} after ${formatMs(e.durationMs)}${e.failed ? ' (its failure, reported apart from the leak verdict)' : ''}`;
+}
+
 export function headline(report: Report): string {
   const stopped = interruptionText(report);
   if (stopped) return stopped;
@@ -107,6 +115,8 @@ export function headline(report: Report): string {
   if (short) parts.push(short);
   if (report.thresholds?.length) parts.push(`${thresholdsFailed} of ${report.thresholds.length} thresholds failed`);
   if (expired) parts.push(`${expired} allow-list ${expired === 1 ? 'entry has' : 'entries have'} expired`);
+  const exec = execText(report);
+  if (exec) parts.push(exec);
   return parts.join(', ');
 }
 

@@ -1,4 +1,4 @@
-import { CHECK_IDS, EXIT, SCHEMA_VERSION, VERDICTS, type AllowListStatus, type CheckResult, type EvidenceCount, type Interruption, type LogRecord, type ProtocolFinding, type Evidence, type LatencySummary, type LoadStats, type Phase, type Report, type TargetInfo, type TimelinePoint } from '../model/report.js';
+import { CHECK_IDS, EXIT, SCHEMA_VERSION, VERDICTS, type AllowListStatus, type CheckResult, type EvidenceCount, type Interruption, type LogRecord, type ProtocolFinding, type Evidence, type LatencySummary, type LoadStats, type Phase, type Report, type TargetInfo, type TimelinePoint, type ExecOutcome } from '../model/report.js';
 
 // Validation of a report read back from disk (`handoff report <run-dir>`). The renderers trust the types of
 // model/report.ts, so a report.json edited by hand or by another tool is checked field by field against them first:
@@ -135,7 +135,7 @@ const loadStats = shape<LoadStats>({
   extra: optional(recordOf(num)),
 });
 
-const PHASE_NAMES: readonly Phase['name'][] = ['start', 'baseline', 'load', 'drain', 'shutdown', 'verdict'];
+const PHASE_NAMES: readonly Phase['name'][] = ['start', 'baseline', 'load', 'drain', 'shutdown', 'verdict', 'run'];
 
 // A sampled value the sampler could not compute is drawn as a gap (null), so the series values may be null.
 const sample = orNull(num);
@@ -173,7 +173,7 @@ const reportShape = shape<Report>({
   runId: str,
   startedAt: str,
   verdict: oneOf(VERDICTS),
-  exitCode: oneOf([EXIT.pass, EXIT.fail, EXIT.usage, EXIT.notStarted, EXIT.inconclusive, EXIT.interrupted] satisfies Report['exitCode'][]),
+  exitCode: oneOf([EXIT.pass, EXIT.fail, EXIT.usage, EXIT.notStarted, EXIT.inconclusive, EXIT.commandFailed, EXIT.interrupted] satisfies Report['exitCode'][]),
   target: targetInfo,
   suite: str,
   strategy: orNull(str),
@@ -205,6 +205,8 @@ const reportShape = shape<Report>({
   ),
   interruption: optional(shape<Interruption>({ signal: str, phase: oneOf(PHASE_NAMES), recordedBy: oneOf(['harness', 'supervisor'] satisfies Interruption['recordedBy'][]), killed: num })),
   logs: optional(shape<NonNullable<Report['logs']>>({ stdout: logRecord, stderr: logRecord })),
+  exec: optional(shape<ExecOutcome>({ code: orNull(int), signal: orNull(str), durationMs: num, failed: bool, graceMs: num })),
+  attach: optional(shape<NonNullable<Report['attach']>>({ pid: int, shutdown: bool })),
 });
 
 /**

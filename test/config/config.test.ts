@@ -67,7 +67,7 @@ t.test('every problem is a UsageError (exit 2) that names the key', async (t) =>
   const cases: [unknown, RegExp][] = [
     [[], /expected an object/],
     [{ tresholds: {} }, /unknown key "tresholds" \(expected one of/],
-    [{ target: { strategy: 'inline', port: 8080 } }, /target: unknown key "port"/],
+    [{ target: { strategy: 'inline', port: 8080 } }, /target: "port" and "shutdown" apply to "attach"/],
     [{ target: { strategy: 'threads' } }, /target: unknown strategy "threads"/],
     [{ target: { strategy: 'prefork', workers: 0 } }, /target: invalid --workers "0"/],
     [{ target: { strategy: 'inline', command: ['x'] } }, /either "strategy" .* or "command", not both/],

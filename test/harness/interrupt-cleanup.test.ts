@@ -128,7 +128,7 @@ for (let i = 0; i < cases.length; i += BATCH) {
       t.equal(r.interruption?.signal, how, `${name}: the signal is recorded`);
       t.equal(r.interruption?.recordedBy, how === 'SIGKILL' ? 'supervisor' : 'harness', `${name}: recorded by the ${how === 'SIGKILL' ? 'supervisor' : 'harness'}`);
       // a loaded machine may let the run move on before the signal lands: never an earlier phase
-      t.ok(r.interruption && PHASES.indexOf(r.interruption.phase) >= PHASES.indexOf(phase), `${name}: phase recorded ${r.interruption?.phase}`);
+      t.ok(r.interruption && PHASES.indexOf(r.interruption.phase as PhaseName) >= PHASES.indexOf(phase), `${name}: phase recorded ${r.interruption?.phase}`);
       t.same(r.checks, [], `${name}: no check claims anything`);
       const latest = join(o.reportDir, 'latest');
       t.ok(!existsSync(latest) || realpathSync(latest) !== realpathSync(o.runDir!), `${name}: latest not moved to it`);

@@ -5,7 +5,7 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHECK_IDS, EXIT, VERDICTS, type Report } from '../../src/model/report.js';
-import { COMMAND_TARGET_KEYS, PROXY_KEYS, REPORT_KEYS, RUN_KEYS, TOP_KEYS, parseConfig } from '../../src/config/parse.js';
+import { COMMAND_TARGET_KEYS, EXEC_KEYS, LOAD_CMD_KEYS, PROXY_KEYS, REPORT_KEYS, RUN_KEYS, TOP_KEYS, parseConfig } from '../../src/config/parse.js';
 import { METRIC_NAMES } from '../../src/gate/metrics.js';
 import { STRATEGIES } from '../../src/proxy/options.js';
 import { reportProblems } from '../../src/report/validate.js';
@@ -67,6 +67,8 @@ const full: Full<Report> = {
   evidenceFloor: { met: true, capMs: 30000, rounds: 1, generators: [{ generator: 'flood', unit: 'responses', count: 10, floor: 1, aim: 2 }] },
   interruption: { signal: 'SIGINT', phase: 'load', recordedBy: 'harness', killed: 0 },
   logs: { stdout: { bytes: 1, kept: 1, truncated: false, error: null }, stderr: { bytes: 0, kept: 0, truncated: false, error: 'ENOSPC' } },
+  exec: { code: 3, signal: null, durationMs: 450, failed: true, graceMs: 1000 },
+  attach: { pid: 4242, shutdown: false },
 };
 
 t.test('a report with every field the types know is valid, for the schema and for the validator', async (t) => {
@@ -97,7 +99,7 @@ t.test("the report schema's enums are the code's", async (t) => {
   t.same(schema.definitions.check.properties.id.enum, [...CHECK_IDS]);
   t.same(
     [...schema.properties.exitCode.enum].sort((a: number, b: number) => a - b),
-    [EXIT.pass, EXIT.fail, EXIT.usage, EXIT.notStarted, EXIT.inconclusive, EXIT.interrupted].sort((a, b) => a - b),
+    [EXIT.pass, EXIT.fail, EXIT.usage, EXIT.notStarted, EXIT.inconclusive, EXIT.commandFailed, EXIT.interrupted].sort((a, b) => a - b),
   );
   t.same(Object.keys(schema.properties).sort(), Object.keys(full).sort(), 'the top-level fields are the type\'s');
 });
@@ -109,7 +111,8 @@ t.test('the example config validates, and the config schema knows the keys parse
   t.same(Object.keys(schema.properties).sort(), [...TOP_KEYS].sort());
   // credentials never go in a file: parse-options refuses `auth`, so the schema does not offer it
   t.same(Object.keys(schema.properties.target.properties).sort(), [...PROXY_KEYS.filter((k) => k !== 'auth'), ...COMMAND_TARGET_KEYS].sort());
-  t.same(Object.keys(schema.properties.run.properties).sort(), [...RUN_KEYS].sort());
+  t.same(Object.keys(schema.properties.run.properties).sort(), [...RUN_KEYS, ...LOAD_CMD_KEYS].sort());
+  t.same(Object.keys(schema.properties.exec.properties).sort(), [...EXEC_KEYS].sort());
   t.same(Object.keys(schema.properties.report.properties).sort(), [...REPORT_KEYS].sort());
   t.same(schema.properties.target.properties.strategy.enum, [...STRATEGIES]);
   t.same(schema.properties.allowList.items.properties.check.enum, [...CHECK_IDS]);

@@ -12,13 +12,18 @@ export const cleanShutdown: Check = {
     const s = run.shutdown;
     const problems: string[] = [];
     const evidence: Evidence[] = [];
-    const how = (e: NonNullable<typeof s.exit>): string => (e.signal ? `by ${e.signal}` : `with code ${e.code}`);
+    // an attached server is not our child: that it exited is seen, its status is its own parent's to read
+    const statusUnknown = (e: NonNullable<typeof s.exit>): boolean => run.target.attached === true && e.code === null && e.signal === null;
+    const how = (e: NonNullable<typeof s.exit>): string => (statusUnknown(e) ? 'with a status only its own parent can read (--attach)' : e.signal ? `by ${e.signal}` : `with code ${e.code}`);
+    if (s.skipped) {
+      return { id: 'clean-shutdown', pass: true, summary: 'not judged: --attach without --shutdown leaves the server running (no SIGTERM sent)', evidence: [] };
+    }
     if (s.diedEarly) {
       problems.push(`the target died before shutdown (${s.exit ? how(s.exit) : 'unknown exit'})`);
     } else if (!s.exit) {
       problems.push(`no exit within ${s.deadlineMs} ms of SIGTERM${s.escalated ? ' (SIGKILLed)' : ''}`);
     } else {
-      const ok = s.exit.code === 0 || (!run.target.strictExit && (s.exit.signal === 'SIGTERM' || s.exit.code === SIGTERM_EXIT_CODE));
+      const ok = s.exit.code === 0 || statusUnknown(s.exit) || (!run.target.strictExit && (s.exit.signal === 'SIGTERM' || s.exit.code === SIGTERM_EXIT_CODE));
       if (!ok) problems.push(`${how(s.exit)} after SIGTERM${run.target.strictExit ? ' (--strict-exit demands 0)' : ''}`);
     }
     // the root itself, when it never exited, is the problem named above, not something it "left behind"

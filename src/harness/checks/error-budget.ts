@@ -30,14 +30,16 @@ export const errorBudget: Check = {
   evaluate(run) {
     const { maxErrorRate, maxErrors } = run.tolerances;
     // per generator: a fast flood must not dilute a tunnel generator whose every attempt failed
-    const tallies = run.load.map((o) => tally(o, maxErrorRate, maxErrors));
+    // an external load tool whose output handoff could not read (--load-cmd) gave nothing to judge
+    const measured = run.load.filter((o) => !(o.stats.extra?.parsed === 0 && o.stats.errors === 0));
+    const tallies = measured.map((o) => tally(o, maxErrorRate, maxErrors));
     const sum = (k: 'errors' | 'timeouts' | 'unexpected' | 'attempts' | 'allowed'): number => tallies.reduce((n, g) => n + g[k], 0);
     const total = detailOf({ errors: sum('errors'), timeouts: sum('timeouts'), unexpected: sum('unexpected'), bad: 0, attempts: sum('attempts'), allowed: sum('allowed') });
     const wholesale = tallies.filter((g) => g.attempts > 0 && g.responses === 0);
     const over = tallies.filter((g) => g.bad > g.allowed && !wholesale.includes(g));
     const { rows, more } = capped(incidentsOf(run.load, ['error', 'timeout', 'unexpected-status']));
     const evidence = withMore(rows.map(incidentEvidence), more, 'incidents');
-    if (run.load.length > 0 && tallies.every((g) => g.responses === 0)) {
+    if (measured.length > 0 && tallies.every((g) => g.responses === 0)) {
       return { id: 'error-budget', pass: false, summary: `no response at all: ${total}`, evidence };
     }
     if (wholesale.length === 0 && over.length === 0) {

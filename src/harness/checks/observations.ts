@@ -27,6 +27,8 @@ export interface ShutdownObservation {
   leftovers: ProcessSnapshot[];
   /** whether the harness had to SIGKILL the group */
   escalated: boolean;
+  /** --attach without --shutdown: no SIGTERM was sent, the server was left running (nothing to judge here) */
+  skipped?: boolean;
 }
 
 export interface RunObservations {
@@ -37,6 +39,8 @@ export interface RunObservations {
     strictExit: boolean;
     /** the harness was a child subreaper: orphans were also found by adoption, not by the marker alone */
     adoptsOrphans?: boolean;
+    /** --attach: started by someone else, so its exit status is not the harness's to read */
+    attached?: boolean;
   };
   /** resting state before load (after the warm-up requests settled) */
   baseline: Sample;

@@ -46,6 +46,10 @@ export interface LoadContext {
   proxyAuthorization?: string;
   /** a later round of the load phase (rounds.ts) runs each generator this many times its own duration */
   durationScale?: number;
+  /** the run directory (an external load tool's output is kept there) */
+  runDir?: string;
+  /** a process the harness started for the load (an external tool, leader of its own group): it and its group are never the target's orphans */
+  ownChild?: (pid: number) => void;
 }
 
 /** The Proxy-Authorization line of a raw request head ('' when the target requires none). */

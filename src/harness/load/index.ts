@@ -4,6 +4,7 @@ import { UsageError } from '../../util/errors.js';
 import { createAbuse } from './abuse.js';
 import { createChaos } from './chaos.js';
 import { createChurn } from './churn.js';
+import { createExternal } from './external.js';
 import { createFlood } from './flood.js';
 import { createOriginFaults } from './origin-faults-load.js';
 import { createTunnel } from './tunnel.js';
@@ -18,6 +19,7 @@ export const GENERATORS: Record<string, GeneratorFactory> = {
   abuse: createAbuse,
   'origin-faults': createOriginFaults,
   chaos: createChaos,
+  external: createExternal,
 };
 
 export function registerGenerator(type: string, factory: GeneratorFactory): void {
