@@ -93,7 +93,7 @@ export class ExternalLoad implements LoadGenerator {
     } catch (err) {
       logs?.out.close();
       logs?.err.close();
-      return this.outcome(null, { code: null, signal: null }, false, 0, `cannot start ${argv[0]}: ${(err as Error).message}`, ctx);
+      return this.outcome(null, '', { code: null, signal: null }, false, 0, `cannot start ${argv[0]}: ${(err as Error).message}`, ctx);
     }
     const pid = child.pid;
     // a child of the harness: not one of the target's orphans (the subreaper's adoption test)
@@ -104,7 +104,12 @@ export class ExternalLoad implements LoadGenerator {
       logs?.out.write(c);
       if (stdout.length < PARSE_CAP) stdout += c.toString('utf8');
     });
-    child.stderr!.on('data', (c: Buffer) => logs?.err.write(c));
+    // some tools print their summary on stderr (Locust): its tail is parsed when stdout is in no known format
+    let stderrTail = '';
+    child.stderr!.on('data', (c: Buffer) => {
+      logs?.err.write(c);
+      stderrTail = (stderrTail + c.toString('utf8')).slice(-PARSE_CAP);
+    });
     let spawnError: string | null = null;
     const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
       child.once('error', (err) => {
@@ -141,7 +146,7 @@ export class ExternalLoad implements LoadGenerator {
       if (pid) await sweep({ markers: [], adopted: (st) => st.pgrp === pid && st.starttime >= toolStart, reap: reapAdopted });
       // the last of its output (bounded: a descendant outside its group may still hold the pipes)
       await Promise.race([pipesClosed, sleep(1_000)]);
-      return this.outcome(stdout, exit, stopped, ctx.clock() - started, spawnError ? `cannot start ${argv[0]}: ${spawnError}` : null, ctx);
+      return this.outcome(stdout, stderrTail, exit, stopped, ctx.clock() - started, spawnError ? `cannot start ${argv[0]}: ${spawnError}` : null, ctx);
     } finally {
       ctx.signal.removeEventListener('abort', onAbort);
       child.stdout?.destroy();
@@ -152,8 +157,8 @@ export class ExternalLoad implements LoadGenerator {
     }
   }
 
-  private outcome(stdout: string | null, exit: { code: number | null; signal: string | null }, stopped: boolean, ms: number, startError: string | null, ctx: LoadContext): LoadOutcome {
-    const parsed = stdout === null ? null : parseLoadOutput(stdout);
+  private outcome(stdout: string | null, stderr: string, exit: { code: number | null; signal: string | null }, stopped: boolean, ms: number, startError: string | null, ctx: LoadContext): LoadOutcome {
+    const parsed = stdout === null ? null : (parseLoadOutput(stdout) ?? parseLoadOutput(stderr));
     const stats: LoadOutcome['stats'] = {
       generator: this.name,
       durationMs: Math.round(ms),

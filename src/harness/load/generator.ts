@@ -97,7 +97,8 @@ export interface EvidenceFloor {
    * time budget (rounds.ts), never a reason for an inconclusive verdict.
    */
   aim?: number;
-  count(outcome: LoadOutcome): number;
+  /** null: this outcome's evidence cannot be counted (an external tool whose output is in no known format) */
+  count(outcome: LoadOutcome): number | null;
 }
 
 export interface LoadGenerator {

@@ -40,6 +40,9 @@ const FLOORS: Record<string, { unit: string; min: (g: LoadGenerator) => number; 
   tunnel: { unit: 'tunnels', min: () => 4, count: (o) => o.stats.requests },
   abuse: { unit: 'cases', min: (g) => (g instanceof CaseGenerator ? g.cases.length : 0), count: (o) => o.stats.requests },
   'origin-faults': { unit: 'cases', min: (g) => (g instanceof CaseGenerator ? g.cases.length : 0), count: (o) => o.stats.requests },
+  // an external tool (--load-cmd): the responses it reported, when its output was read (autocannon, wrk, Locust);
+  // a tool in no known format owes none (its count is unknown, not zero)
+  external: { unit: 'responses (as the tool reported them)', min: () => 1, count: (o) => (o.stats.extra?.parsed ? o.stats.requests : null) },
 };
 
 export function createGenerator(entry: Record<string, unknown>, defaults: GeneratorDefaults, index: number): LoadGenerator {

@@ -1,10 +1,10 @@
 // What an external load tool (--load-cmd) printed, read into the report's load numbers when its format is known:
-// autocannon --json (one JSON object) and wrk's text summary. Pure: text in, numbers out; null when the text is
-// in neither format (the run still judges the target, the load section just has no counts).
+// autocannon --json (one JSON object), wrk's text summary and Locust's final stats tables (--headless; printed on
+// stderr). Pure: text in, numbers out; null when the text is in none of these formats (the run still judges the target, the load section just has no counts).
 import type { LoadStats } from '../../model/report.js';
 
 export interface ParsedLoad {
-  format: 'autocannon-json' | 'wrk';
+  format: 'autocannon-json' | 'wrk' | 'locust';
   /** answered requests (any status) */
   requests: number;
   /** transport errors (connect, read, write, resets) */
@@ -82,7 +82,43 @@ export function parseWrk(text: string): ParsedLoad | null {
   };
 }
 
+/**
+ * Locust's final tables: the request stats' "Aggregated" row (requests, failures, avg, min, max), the percentiles'
+ * "Aggregated" row, and the error report, where an HTTPError names its status (a failure with a status is an answer;
+ * anything else — a refused or reset connection — is a transport error).
+ */
+export function parseLocust(text: string): ParsedLoad | null {
+  const stats = /^\s*Aggregated\s+(\d+)\s+(\d+)\([\d.]+%\)\s*\|\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\|/m.exec(text);
+  if (!stats) return null;
+  const [requests, failures, avg, , max] = stats.slice(1, 6).map(Number);
+  const pctHeader = /^Type\s+Name\s+(50%.*?)\s+# reqs\s*$/m.exec(text);
+  const pctRow = pctHeader ? new RegExp(`^\\s*Aggregated\\s+([\\d\\sN/A]+)$`, 'm').exec(text.slice(pctHeader.index)) : null;
+  const pct: Record<string, number> = {};
+  if (pctHeader && pctRow) {
+    const names = pctHeader[1].trim().split(/\s+/);
+    const values = pctRow[1].trim().split(/\s+/);
+    names.forEach((n, i) => (pct[n] = Number(values[i]) || 0));
+  }
+  let httpFailures = 0;
+  const statuses: Record<string, number> = {};
+  for (const m of text.matchAll(/^(\d+)\s+\S+ .*?HTTPError\('(\d{3}) /gm)) {
+    statuses[m[2]] = (statuses[m[2]] ?? 0) + Number(m[1]);
+    httpFailures += Number(m[1]);
+  }
+  const transport = Math.max(0, failures - httpFailures);
+  if (requests - failures > 0) statuses['2xx'] = requests - failures;
+  return {
+    format: 'locust',
+    requests: requests - transport,
+    errors: transport,
+    timeouts: 0,
+    statuses,
+    non2xx: httpFailures,
+    latencyMs: { p50: pct['50%'] ?? 0, p90: pct['90%'] ?? 0, p99: pct['99%'] ?? 0, max, mean: avg },
+  };
+}
+
 /** The first known format the output is in, or null. */
-export function parseLoadOutput(stdout: string): ParsedLoad | null {
-  return parseAutocannonJson(stdout) ?? parseWrk(stdout);
+export function parseLoadOutput(text: string): ParsedLoad | null {
+  return parseAutocannonJson(text) ?? parseWrk(text) ?? parseLocust(text);
 }

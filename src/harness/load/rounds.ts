@@ -35,8 +35,9 @@ const skipped = (o: LoadOutcome): boolean => (o.stats.extra?.skipped ?? 0) > 0;
 export function evidenceCounts(generators: readonly LoadGenerator[], outcomes: readonly LoadOutcome[]): EvidenceCount[] {
   return generators.map((g, i) => {
     const o = outcomes[i];
-    const floor = g.floor && !skipped(o) ? g.floor : null;
-    const count: EvidenceCount = { generator: g.name, unit: g.floor?.unit ?? 'responses', count: floor ? floor.count(o) : o.stats.requests, floor: floor?.min ?? 0 };
+    const counted = g.floor && !skipped(o) ? g.floor.count(o) : null;
+    const floor = counted === null ? null : g.floor!;
+    const count: EvidenceCount = { generator: g.name, unit: g.floor?.unit ?? 'responses', count: counted ?? o.stats.requests, floor: floor?.min ?? 0 };
     return floor?.aim ? { ...count, aim: floor.aim } : count;
   });
 }
