@@ -1,6 +1,7 @@
 // `exec(options)`: what `handoff exec -- <command…>` runs, from code — the command watched with the run marker and
 // the subreaper, no load, judged on what it left behind once it exited. The options are read as a
 // handoff.config.json would be (the same validation, the key named), with the config file under them.
+import type { RunGateOptions } from './options.js';
 import { resolve } from 'node:path';
 import { gateOf, loadConfig } from '../config/load.js';
 import { parseConfig } from '../config/parse.js';
@@ -10,10 +11,9 @@ import { applyGate } from '../gate/apply.js';
 import { runExec } from '../harness/exec.js';
 import { becomeSubreaper } from '../harness/subreaper.js';
 import type { ExecOutcome } from '../model/report.js';
-import type { ReportFormat } from '../report/write.js';
 import type { Duration, StressResult } from './stress.js';
 
-export interface ExecOptions {
+export interface ExecOptions extends RunGateOptions {
   /** the command: an argv array, or one string split on whitespace (no shell) */
   command: string | readonly string[];
   /** how long its descendants may take to exit after it did (default 1 s) */
@@ -23,20 +23,8 @@ export interface ExecOptions {
   /** a zombie reaped later than this while it ran fails no-zombies (default 3 s) */
   zombieBound?: Duration;
   sampleHz?: number;
-  thresholds?: Record<string, string | readonly string[]>;
-  allowList?: readonly { check: string; match: string; reason: string; expires: string }[];
-  ignores?: readonly string[];
-  reportDir?: string;
-  formats?: readonly ReportFormat[];
-  /** a handoff.config.json under these options; default ./handoff.config.json when present; false: none */
-  config?: string | false;
-  /** the command's working directory, and where relative paths start; default process.cwd() */
-  cwd?: string;
   /** the command's output as it comes (it is kept in the run directory either way) */
   onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
-  log?: (line: string) => void;
-  /** leftovers that drop the marker are found by adoption (PR_SET_CHILD_SUBREAPER on this process); default true */
-  adoptOrphans?: boolean;
 }
 
 export interface ExecResult extends StressResult {

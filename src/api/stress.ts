@@ -2,6 +2,7 @@
 // with the same defaults, the same validation (the options are read as a handoff.config.json would be, so a bad
 // value is the same UsageError with the key named), the same config file under them, the same CI gate and the
 // same subreaper. It resolves with the verdict and its evidence; it never exits the process.
+import type { RunGateOptions } from './options.js';
 import { resolve } from 'node:path';
 import { gateOf, loadConfig, mergeStressInvocation } from '../config/load.js';
 import { parseConfig } from '../config/parse.js';
@@ -12,7 +13,6 @@ import { becomeSubreaper } from '../harness/subreaper.js';
 import type { CheckResult, Report, Verdict } from '../model/report.js';
 import type { FaultName, StrategyName } from '../proxy/options.js';
 import type { RawProxyFlags } from '../proxy/parse-options.js';
-import type { ReportFormat } from '../report/write.js';
 import { stressOptionsFromFlags } from '../cli/stress.js';
 
 /** a duration as the CLI takes it ("1.5s", "500ms") or milliseconds */
@@ -20,7 +20,7 @@ export type Duration = string | number;
 
 type ProxyOptionKey = Exclude<keyof RawProxyFlags, 'port' | 'strategy' | 'fault'>;
 
-export interface StressOptions extends Partial<Record<ProxyOptionKey, string | number | readonly string[]>> {
+export interface StressOptions extends RunGateOptions, Partial<Record<ProxyOptionKey, string | number | readonly string[]>> {
   /** a command target, `{port}` replaced by the port the harness picked; or name `strategy` for the reference proxy */
   command?: string | readonly string[];
   strategy?: StrategyName;
@@ -55,27 +55,11 @@ export interface StressOptions extends Partial<Record<ProxyOptionKey, string | n
   loadCmd?: string | readonly string[];
   /** loadCmd: stopped at the end of the load phase (duration, default) or waited for (exit) */
   loadUntil?: 'duration' | 'exit';
-  /** the CI gate, as in handoff.config.json (docs/config.md) */
-  thresholds?: Record<string, string | readonly string[]>;
-  allowList?: readonly { check: string; match: string; reason: string; expires: string }[];
-  /** cmdline patterns of your own processes the checks must not count */
-  ignores?: readonly string[];
-  reportDir?: string;
-  /** besides report.json, which is always written */
-  formats?: readonly ReportFormat[];
-  /** a handoff.config.json under these options; default ./handoff.config.json when present; false: none */
-  config?: string | false;
-  /** where relative paths (config, report dir, suite files) start; default process.cwd() */
-  cwd?: string;
-  /** progress lines; default silent */
-  log?: (line: string) => void;
   /**
    * aborting it stops the run where it is, as a Ctrl-C would: the target's processes are cleaned up and the result
    * is verdict "interrupted" (exit code 130), never a leak
    */
   signal?: AbortSignal;
-  /** orphans of the target are adopted (PR_SET_CHILD_SUBREAPER on this process, as the CLI does); default true */
-  adoptOrphans?: boolean;
 }
 
 export interface StressResult {

@@ -226,7 +226,8 @@ t.test('a daemon that never waits for its child: no-zombies names the zombie and
   endSleepers(t, '3019');
   endSleepers(t, '3020');
   const reports = tempReportDir(t);
-  const r = await runCli(['exec', '--quiet', '--report-dir', reports, '--', 'sh', '-c', "setsid sh -c 'sleep 0.1 & exec sleep 3019' &"]);
+  // --grace 3s: on a loaded machine the 0.1 s child may not even have run within the default second
+  const r = await runCli(['exec', '--quiet', '--grace', '3s', '--report-dir', reports, '--', 'sh', '-c', "setsid sh -c 'sleep 0.1 & exec sleep 3019' &"]);
   t.equal(r.code, 1);
   const z = check(r.report!, 'no-zombies');
   t.equal(z.pass, false, z.summary);
