@@ -19,7 +19,7 @@ Verdicts and exit codes:
   (flood 100 responses, churn 50 connections EOF-timed, tunnel 4 tunnels, each scripted case once; suite "floor")
   before the suite's loadCap (30s) — never a pass · 70 internal error of handoff (a bug: please report it with the
   message) · 74 a report file could not be written · 130 interrupted (SIGINT/SIGTERM; recorded as interrupted)
-  (handoff exec adds 5: no leak, but the command itself failed)
+  · 5 (handoff exec only) no leak, but the command itself failed
 Protocol findings: a command target's answers to abusive input and failed origins are reported apart (report.md,
   report.html, junit.xml, summary) and do not fail the run, unless --strict-protocol.
 Zombies are judged by time (suite zombieBound, 3s); the drain goes on past --drain while the tree still converges
