@@ -8,6 +8,7 @@ import { checkToken } from './flood.js';
 import { authLine, holderLookup, IncidentLog, LatencyRecorder, type GeneratorFactory, type LoadContext, type LoadGenerator, type LoadOutcome, roundMs } from './generator.js';
 import { parseResponse } from './http-response.js';
 import { takeRamp, withRamp } from './ramp.js';
+import { readThreads, threaded, type ThreadPart } from './threads.js';
 
 export interface ChurnConfig {
   durationMs: number;
@@ -40,6 +41,11 @@ export class ChurnGenerator implements LoadGenerator {
   }
 
   async run(ctx: LoadContext): Promise<LoadOutcome> {
+    return (await this.runRecorded(ctx)).outcome;
+  }
+
+  /** run(), with the latency histograms behind its summaries (a load thread sends them back to merge exactly) */
+  async runRecorded(ctx: LoadContext): Promise<ThreadPart> {
     const log = new IncidentLog(this.name, ctx.clock);
     const holders = holderLookup(ctx);
     const statuses: Record<string, number> = {};
@@ -180,7 +186,7 @@ export class ChurnGenerator implements LoadGenerator {
     await Promise.all(Array.from({ length: this.config.connections }, (_, i) => worker(i + 1)));
     ctx.signal.removeEventListener('abort', onAbort);
     const eofSummary = eofs.summary();
-    return {
+    const outcome: LoadOutcome = {
       stats: {
         generator: this.name,
         durationMs: Date.now() - started,
@@ -202,6 +208,7 @@ export class ChurnGenerator implements LoadGenerator {
       eofChecked,
       incidents: log.incidents,
     };
+    return { outcome, latency: { hist: latencies.encode(), perMs: 1000 }, eof: { hist: eofs.encode(), perMs: 1000 } };
   }
 }
 
@@ -215,6 +222,7 @@ export const createChurn: GeneratorFactory = (name, entry, defaults) => {
     eofBoundMs: r.duration('eofBound', 1_000),
     timeoutMs: r.duration('timeout', 5_000),
   };
+  const threads = readThreads(r, defaults);
   r.done();
-  return withRamp(name, ramp, config.connections, config.durationMs, (stage) => new ChurnGenerator(name, { ...config, ...stage }));
+  return withRamp(name, ramp, config.connections, config.durationMs, (stage) => threaded('churn', name, { ...config, ...stage }, threads, (c) => new ChurnGenerator(name, c)));
 };

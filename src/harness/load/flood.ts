@@ -5,7 +5,9 @@ import autocannon from 'autocannon';
 import { tokenFromBody, tokenPath } from '../origin/token.js';
 import { EntryReader } from './entry.js';
 import { takeRamp, withRamp } from './ramp.js';
-import { IncidentLog, type GeneratorFactory, type LoadContext, type LoadGenerator, type LoadOutcome, roundMs } from './generator.js';
+import { readThreads, threaded, type ThreadPart } from './threads.js';
+import type { LatencySummary } from '../../model/report.js';
+import { IncidentLog, mergedSummary, type GeneratorFactory, type LoadContext, type LoadGenerator, type LoadOutcome, roundMs } from './generator.js';
 
 export interface FloodConfig {
   durationMs: number;
@@ -127,6 +129,11 @@ export class FloodGenerator implements LoadGenerator {
   }
 
   async run(ctx: LoadContext): Promise<LoadOutcome> {
+    return (await this.runRecorded(ctx)).outcome;
+  }
+
+  /** run(), and off the main thread autocannon's own latency histogram (whole ms) to merge exactly (threads.ts) */
+  async runRecorded(ctx: LoadContext): Promise<ThreadPart> {
     const log = new IncidentLog(this.name, ctx.clock);
     const statuses: Record<string, number> = {};
     let tokensChecked = 0;
@@ -197,9 +204,9 @@ export class FloodGenerator implements LoadGenerator {
     });
     const abort = (): void => instance.stop();
     ctx.signal.addEventListener('abort', abort, { once: true });
-    const result = await done.finally(() => ctx.signal.removeEventListener('abort', abort));
+    const result = readResult(await done.finally(() => ctx.signal.removeEventListener('abort', abort)));
     const lat = result.latency;
-    return {
+    const outcome: LoadOutcome = {
       stats: {
         generator: this.name,
         durationMs: Date.now() - started,
@@ -207,15 +214,39 @@ export class FloodGenerator implements LoadGenerator {
         errors: Math.max(0, result.errors - result.timeouts - afterAbort.errors),
         timeouts: Math.max(0, result.timeouts - afterAbort.timeouts),
         statuses,
-        latencyMs: { p50: lat.p50, p90: lat.p90, p99: lat.p99, max: lat.max, mean: lat.mean },
-        extra: { sent: result.requests.sent, connections: this.config.connections },
+        latencyMs: lat,
+        extra: { sent: result.sent, connections: this.config.connections },
       },
       counts: log.counts,
       tokensChecked,
       eofChecked: 0,
       incidents: log.incidents,
     };
+    return { outcome, ...(result.encoded ? { latency: { hist: result.encoded, perMs: 1 } } : {}) };
   }
+}
+
+/** What the flood reads of autocannon's result. */
+interface FloodResult {
+  latency: LatencySummary;
+  errors: number;
+  timeouts: number;
+  sent: number;
+  /** off the main thread: the latency histogram, encoded */
+  encoded?: string;
+}
+
+/**
+ * autocannon off the main thread believes it is one of its own workers and hands back its raw result
+ * (encoded histograms, for its manager to aggregate): read either form.
+ */
+export function readResult(result: autocannon.Result): FloodResult {
+  const raw = result as unknown as { latencies?: unknown; totalRequests?: number };
+  if (typeof raw.latencies === 'string') {
+    return { latency: mergedSummary([raw.latencies], 1), errors: result.errors, timeouts: result.timeouts, sent: raw.totalRequests ?? 0, encoded: raw.latencies };
+  }
+  const lat = result.latency;
+  return { latency: { p50: lat.p50, p90: lat.p90, p99: lat.p99, max: lat.max, mean: lat.mean }, errors: result.errors, timeouts: result.timeouts, sent: result.requests.sent };
 }
 
 export const createFlood: GeneratorFactory = (name, entry, defaults) => {
@@ -227,6 +258,7 @@ export const createFlood: GeneratorFactory = (name, entry, defaults) => {
     size: r.count('size', 0, 0, 1024 * 1024),
     timeoutMs: r.duration('timeout', 5_000),
   };
+  const threads = readThreads(r, defaults);
   r.done();
-  return withRamp(name, ramp, config.connections, config.durationMs, (stage) => new FloodGenerator(name, { ...config, ...stage }));
+  return withRamp(name, ramp, config.connections, config.durationMs, (stage) => threaded('flood', name, { ...config, ...stage }, threads, (c) => new FloodGenerator(name, c)));
 };
