@@ -4,7 +4,7 @@
 import net from 'node:net';
 import { tokenPath } from '../origin/token.js';
 import { EntryReader } from './entry.js';
-import { checkToken } from './flood.js';
+import { checkToken } from './token-check.js';
 import { authLine, holderLookup, IncidentLog, LatencyRecorder, type GeneratorFactory, type LoadContext, type LoadGenerator, type LoadOutcome, roundMs } from './generator.js';
 import { parseResponse } from './http-response.js';
 import { takeRamp, withRamp } from './ramp.js';
