@@ -79,7 +79,7 @@ export async function benchChurnThreads(env: BenchEnv): Promise<ChurnThreadsResu
             const g = threaded('churn', 'churn', config, threads, (c) => new ChurnGenerator('churn', c));
             // process-wide: every load thread's CPU is in it
             const cpu0 = process.cpuUsage();
-            const o = await g.run(context(srv, abort.signal));
+            const o = await g.run(context({ host: srv.host, port: srv.port }, abort.signal));
             const cpu = process.cpuUsage(cpu0);
             incidents += Object.values(o.counts).reduce((a, b) => a + (b ?? 0), 0);
             ours.push({ perSecond: (o.stats.requests / Math.max(1, o.stats.durationMs)) * 1000, cpuUs: o.stats.requests > 0 ? (cpu.user + cpu.system) / o.stats.requests : Number.NaN });

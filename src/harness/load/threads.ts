@@ -145,8 +145,9 @@ export function workerContext(ctx: LoadContext): WorkerContext {
   return {
     mode: ctx.mode,
     ...(ctx.targetKind ? { targetKind: ctx.targetKind } : {}),
-    target: ctx.target,
-    origin: ctx.origin,
+    // plain endpoints: a caller's may be a richer object (a helper with methods) that cannot cross threads
+    target: { host: ctx.target.host, port: ctx.target.port },
+    origin: { host: ctx.origin.host, port: ctx.origin.port },
     checkTokens: ctx.checkTokens,
     expected,
     clockZero: performance.timeOrigin + performance.now() - ctx.clock(),
