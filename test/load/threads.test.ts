@@ -130,3 +130,25 @@ t.test('a canary leak is still caught with --load-threads 2 (per-connection no-p
   c.evidence(r.report, t);
   t.same(markedPids(r.report.runId), [], 'nothing carrying the run marker is left');
 });
+
+t.test('churn reads a response split over reads, and one framed by close (the shared read buffer is copied from)', async (t) => {
+  const split = await fakeServer((s) =>
+    s.once('data', (d) => {
+      const token = /\/t\/(\S+)/.exec(d.toString())![1];
+      s.write('HTTP/1.1 200 OK\r\nContent-Le');
+      setTimeout(() => s.end(`ngth: ${token.length + 4}\r\n\r\n/t/${token}\n`), 20);
+    }),
+  );
+  const close = await fakeServer((s) => s.once('data', (d) => s.end(`HTTP/1.0 200 OK\r\n\r\n${/\/t\/\S+/.exec(d.toString())![0]}`)));
+  t.teardown(async () => {
+    await split.close();
+    await close.close();
+  });
+  for (const [name, srv] of [['split', split], ['close-framed', close]] as const) {
+    const ctx = loadContext({ host: '127.0.0.1', port: srv.port }, { host: '127.0.0.1', port: 1, echoPort: 1 } as never, { mode: 'server', checkTokens: true });
+    const o = await createGenerator({ generator: 'churn', connections: 2, threads: 1, duration: 300 }, { durationMs: 300, connections: 2 }, 0).run(ctx);
+    t.ok(o.stats.requests > 2, `${name}: ${o.stats.requests} answers`);
+    t.same(o.counts, {}, `${name}: no incident ${JSON.stringify(o.incidents[0] ?? null)}`);
+    t.equal(o.tokensChecked, o.stats.requests, `${name}: every echoed token found`);
+  }
+});

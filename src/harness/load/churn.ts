@@ -71,13 +71,17 @@ export class ChurnGenerator implements LoadGenerator {
     const targetPrefix = mode === 'proxy' ? `http://${authority}` : '';
     const headTail = ` HTTP/1.1\r\nHost: ${authority}\r\n${mode === 'proxy' ? authLine(ctx) : ''}Connection: close\r\n\r\n`;
     const connectOptions = { host: ctx.target.host, port: ctx.target.port };
+    const readBuffer = Buffer.allocUnsafe(64 * 1024);
 
     const one = (id: string): Promise<ConnResult> =>
       new Promise((resolve) => {
         const token = ctx.nextToken(this.name);
         const request = `GET ${targetPrefix}${tokenPath(token)}${headTail}`;
         const t0 = performance.now();
-        const socket = net.connect(connectOptions);
+        let onRead: (chunk: Buffer) => void = () => {};
+        // onread: reads land in one buffer shared by every connection of this generator, with no stream 'data'
+        // machinery and no Buffer per read (≈ 20-40 µs less CPU per connection here); 'end' still comes
+        const socket = net.connect({ ...connectOptions, onread: { buffer: readBuffer, callback: (n: number) => (onRead(readBuffer.subarray(0, n)), true) } });
         live.add(socket);
         let buf = EMPTY;
         let completeAt: number | null = null;
@@ -117,11 +121,12 @@ export class ChurnGenerator implements LoadGenerator {
         socket.on('connect', () => {
           socket.write(request);
         });
-        socket.on('data', (chunk: Buffer) => {
+        onRead = (chunk: Buffer): void => {
           if (completeAt !== null) return; // bytes after the response: ignored, EOF is what matters
-          // most responses arrive in one chunk: no copy then
-          buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
-          const p = parseResponse(buf);
+          // most responses arrive in one chunk, judged in place in the shared read buffer; what must wait for
+          // more bytes is copied out of it
+          const whole = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+          const p = parseResponse(whole);
           if (p.kind === 'malformed') {
             log.add('malformed', id, `${p.reason} (${where()})`);
             finish({ status: null, responseMs: null, eofMs: null });
@@ -136,8 +141,10 @@ export class ChurnGenerator implements LoadGenerator {
               log.add('no-eof', id, detail, holders(socket.localPort));
               finish({ status, responseMs: completeAt! - t0, eofMs: null });
             }, this.config.eofBoundMs);
+          } else {
+            buf = whole === chunk ? Buffer.from(chunk) : whole;
           }
-        });
+        };
         socket.on('end', () => {
           const now = performance.now();
           if (completeAt !== null) {
