@@ -11,8 +11,13 @@ const job = workerData as WorkerJob;
 const port = parentPort!;
 const post = (m: WorkerMessage): void => port.postMessage(m);
 const stop = new AbortController();
+let go!: () => void;
+const started = new Promise<void>((resolve) => (go = resolve));
 port.on('message', (m: { type: string }) => {
-  if (m.type === 'abort') stop.abort();
+  if (m.type === 'abort') {
+    stop.abort();
+    go();
+  } else if (m.type === 'go') go();
 });
 
 const state = new Int32Array(job.holders, 0, 2);
@@ -46,11 +51,13 @@ const ctx: LoadContext = {
   ...(w.strictProtocol !== undefined ? { strictProtocol: w.strictProtocol } : {}),
 };
 
-// a churn thread never loads autocannon (a worker's start-up is on the load's clock)
+// a churn thread never loads autocannon: every thread's load waits for the slowest to be ready
 const generator: ChurnGenerator | FloodGenerator =
   job.kind === 'churn'
     ? new (await import('./churn.js')).ChurnGenerator(job.name, job.config as ChurnConfig)
     : new (await import('./flood.js')).FloodGenerator(job.name, job.config as FloodConfig);
+post({ type: 'ready' });
+await started;
 const ticker = setInterval(() => post({ type: 'live', ...generator.live() }), 200);
 try {
   post({ type: 'done', ...(await generator.runRecorded(ctx)) });

@@ -89,6 +89,7 @@ export interface WorkerJob {
 }
 
 export type WorkerMessage =
+  | { type: 'ready' }
   | { type: 'live'; requests: number; errors: number }
   | { type: 'holders'; port: number }
   | ({ type: 'done' } & ThreadPart);
@@ -174,18 +175,39 @@ export class ThreadedGenerator<C extends { connections: number; durationMs: numb
     const wctx = workerContext(ctx);
     const lookup = holderLookup(ctx);
     const file = compiled('src/harness/load/thread-worker.js');
+    // every thread starts its load once all have loaded their code: one window of load, not staggered starts
+    const starts: (() => void)[] = [];
+    let waiting = this.threads;
+    const ready = (): void => {
+      if (--waiting === 0) for (const go of starts) go();
+    };
     const parts = await Promise.all(
       shares(this.config.connections, this.threads).map((connections, index) => {
         this.lives[index] = { requests: 0, errors: 0 };
-        return this.runThread(file, ctx, { kind: this.kind, name: this.name, config: shareOf(this.config, connections), index, ctx: wctx, holders: new SharedArrayBuffer(8 + HOLDERS_BYTES) }, lookup);
+        const job = { kind: this.kind, name: this.name, config: shareOf(this.config, connections), index, ctx: wctx, holders: new SharedArrayBuffer(8 + HOLDERS_BYTES) };
+        return this.runThread(file, ctx, job, lookup, ready, (go) => starts.push(go));
       }),
     );
     return mergeThreadParts(parts);
   }
 
-  private runThread(file: string, ctx: LoadContext, job: WorkerJob, lookup: (port: number | undefined) => OwnedSocket[] | undefined): Promise<ThreadPart> {
+  private runThread(
+    file: string,
+    ctx: LoadContext,
+    job: WorkerJob,
+    lookup: (port: number | undefined) => OwnedSocket[] | undefined,
+    ready: () => void,
+    onGo: (go: () => void) => void,
+  ): Promise<ThreadPart> {
     return new Promise<ThreadPart>((resolve) => {
       const worker = new Worker(file, { workerData: job });
+      let isReady = false;
+      const markReady = (): void => {
+        if (isReady) return;
+        isReady = true;
+        ready();
+      };
+      onGo(() => worker.postMessage({ type: 'go' }));
       const state = new Int32Array(job.holders, 0, 2);
       const bytes = new Uint8Array(job.holders, 8);
       let part: ThreadPart | null = null;
@@ -197,7 +219,8 @@ export class ThreadedGenerator<C extends { connections: number; durationMs: numb
         void worker.terminate();
       }, roundMs(ctx, this.config.durationMs) + GRACE_MS);
       worker.on('message', (m: WorkerMessage) => {
-        if (m.type === 'live') this.lives[job.index] = { requests: m.requests, errors: m.errors };
+        if (m.type === 'ready') markReady();
+        else if (m.type === 'live') this.lives[job.index] = { requests: m.requests, errors: m.errors };
         else if (m.type === 'holders') {
           // the worker waits on state[0]; a list too long for the buffer is cut to what fits
           let list = lookup(m.port);
@@ -222,6 +245,8 @@ export class ThreadedGenerator<C extends { connections: number; durationMs: numb
         part ??= { outcome: failedOutcome(this.name, err, ctx.clock) };
       });
       worker.on('exit', () => {
+        // a thread that died before it was ready must not hold the others back
+        markReady();
         clearTimeout(hang);
         ctx.signal.removeEventListener('abort', abort);
         resolve(part ?? { outcome: failedOutcome(this.name, new Error(`load thread ${job.index + 1} exited without a result`), ctx.clock) });
