@@ -4,7 +4,8 @@
 //                          [--concurrency 1,8,64] [--subjects inline,prefork,...]
 //
 // Benchmarks (each also runs alone with --only): process-start, handoff-latency, probe-cost, sampler-cost,
-// headroom, keepalive, churn, fork-churn (when bench/fork-churn.ts exists); groups: micro, matrix, system.
+// headroom, churn-threads, keepalive, churn, fork-churn (when bench/fork-churn.ts exists); groups: micro, matrix,
+// system.
 // Exit: 0 all benchmarks ran (targets missed or not), 1 a benchmark failed, 2 usage error.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,16 +21,17 @@ import { benchHandoffLatency } from './micro/handoff-latency.js';
 import { benchProbeCost } from './micro/probe-cost.js';
 import { benchProcessStart } from './micro/process-start.js';
 import { benchHeadroom } from './system/headroom.js';
+import { benchChurnThreads } from './system/churn-threads.js';
 import { benchMatrix } from './system/matrix.js';
 import type { LoadKind } from './lib/subjects.js';
 import { REFERENCE_SUBJECTS, STRATEGY_SUBJECTS } from './lib/subjects.js';
 
-export const BENCHES = ['process-start', 'probe-cost', 'sampler-cost', 'handoff-latency', 'headroom', 'keepalive', 'churn', 'fork-churn'] as const;
+export const BENCHES = ['process-start', 'probe-cost', 'sampler-cost', 'handoff-latency', 'headroom', 'churn-threads', 'keepalive', 'churn', 'fork-churn'] as const;
 export type BenchName = (typeof BENCHES)[number];
 const GROUPS: Record<string, BenchName[]> = {
   micro: ['process-start', 'probe-cost', 'handoff-latency'],
   matrix: ['keepalive', 'churn'],
-  system: ['sampler-cost', 'headroom', 'keepalive', 'churn'],
+  system: ['sampler-cost', 'headroom', 'churn-threads', 'keepalive', 'churn'],
 };
 
 export interface RunArgs {
@@ -178,6 +180,7 @@ export async function runBenchmarks(args: RunArgs, log: (m: string) => void = (m
   });
   await step('handoff-latency', async () => void (r.handoffLatency = await benchHandoffLatency(env)));
   await step('headroom', async () => void (r.headroom = await benchHeadroom(env)));
+  await step('churn-threads', async () => void (r.churnThreads = await benchChurnThreads(env)));
   const loads = (['keepalive', 'churn'] as LoadKind[]).filter((l) => args.only.includes(l));
   if (loads.length > 0) {
     // both load kinds in one interleaved matrix; spares are paced at a third of the spawn ceiling (≤ 10/s)
@@ -194,7 +197,7 @@ export async function runBenchmarks(args: RunArgs, log: (m: string) => void = (m
   }
   await step('fork-churn', async () => void (r.forkChurn = await runForkChurn(env)));
   report.targets = [
-    ...evaluateTargets({ processStart: r.processStart, matrix: r.matrix, headroom: r.headroom, samplerCost: r.samplerCost }),
+    ...evaluateTargets({ processStart: r.processStart, matrix: r.matrix, headroom: r.headroom, samplerCost: r.samplerCost, churnThreads: r.churnThreads }),
     ...forkTargets(r.forkChurn),
   ];
   report.finishedAt = new Date().toISOString();

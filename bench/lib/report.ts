@@ -6,6 +6,7 @@ import type { HandoffLatencyResult } from '../micro/handoff-latency.js';
 import type { ProcessStartResult } from '../micro/process-start.js';
 import type { ProbeCostResult } from '../micro/probe-cost.js';
 import type { HeadroomResult } from '../system/headroom.js';
+import type { ChurnThreadsResult } from '../system/churn-threads.js';
 import type { MatrixResult } from '../system/matrix.js';
 import type { BenchSettings } from './context.js';
 import type { MachineInfo } from './machine.js';
@@ -27,6 +28,7 @@ export interface BenchReport {
     probeCost?: ProbeCostResult;
     samplerCost?: SamplerCost;
     headroom?: HeadroomResult;
+    churnThreads?: ChurnThreadsResult;
     matrix?: MatrixResult;
     forkChurn?: ForkChurnResult;
   };
@@ -161,6 +163,17 @@ function microSection(r: BenchReport['results']): string {
     const s = r.samplerCost;
     parts.push(
       `## Sampler cost (bench/sampler-cost.ts)\n\n${s.processes} processes, ${1000 / s.intervalMs} Hz for ${s.seconds} s: **${s.cpuPctOfCore} % of one core** after a warm-up${s.warmUpCpuPctOfCore !== undefined ? ` (which itself cost ${s.warmUpCpuPctOfCore} %: first sight of every pid, JIT compilation)` : ''}; per adaptive sample p50 ${s.perSampleMs.p50} ms, p95 ${s.perSampleMs.p95} ms; one full sample ${s.fullSampleMs} ms; TCP table reads ${s.netReads} (${s.netReadMs} ms each).\n`,
+    );
+  }
+  if (r.churnThreads) {
+    const c = r.churnThreads;
+    parts.push(
+      c.skipped
+        ? `## Churn on more cores\n\nSkipped: ${c.skipped}\n`
+        : `## Churn on more cores\n\nThe churn generator in 1 and 2 load threads (suite \`threads\`, \`--load-threads\`) against \`wrk -tN -H 'Connection: close'\` with the same thread and connection count, on the same trivial loopback server, ${c.seconds} s per run, order alternated.\n\n${table(
+            ['threads', 'c', 'churn conn/s', 'wrk conn/s', 'ratio', 'churn CPU µs per conn', 'incidents'],
+            c.rows.map((x) => [String(x.threads), String(x.connections), num(x.oursMedian, 0), num(x.wrkMedian, 0), x.ratio === null ? '–' : `${x.ratio.toFixed(2)}×`, num(x.oursCpuUs, 1), String(x.incidents)]),
+          )}\n`,
     );
   }
   if (r.headroom) {

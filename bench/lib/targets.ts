@@ -3,6 +3,7 @@
 import type { SamplerCost } from '../sampler-cost.js';
 import type { ProcessStartResult } from '../micro/process-start.js';
 import type { HeadroomResult } from '../system/headroom.js';
+import { CHURN_THREAD_COUNTS, type ChurnThreadsResult } from '../system/churn-threads.js';
 import type { MatrixCell, MatrixResult } from '../system/matrix.js';
 import { ratio, round } from './stats.js';
 
@@ -26,6 +27,7 @@ export interface TargetInputs {
   matrix?: MatrixResult;
   headroom?: HeadroomResult;
   samplerCost?: SamplerCost;
+  churnThreads?: ChurnThreadsResult;
 }
 
 /** Best median rate over the concurrency levels of one subject and load kind, with the level it came from. */
@@ -68,7 +70,7 @@ function rateTarget(
 }
 
 export function evaluateTargets(inputs: TargetInputs): TargetResult[] {
-  const { processStart, matrix, headroom, samplerCost } = inputs;
+  const { processStart, matrix, headroom, samplerCost, churnThreads } = inputs;
   const out: TargetResult[] = [];
 
   const pcChurn = peakRate(matrix, 'per-connection', 'churn');
@@ -155,6 +157,22 @@ export function evaluateTargets(inputs: TargetInputs): TargetResult[] {
       threshold: 0.9,
       met: judge(r, '>=', 0.9),
       ...(r === null ? { missing: headroom?.skipped ?? 'needs the headroom benchmark' } : {}),
+    });
+  }
+  for (const threads of CHURN_THREAD_COUNTS) {
+    const row = churnThreads?.rows.find((x) => x.threads === threads);
+    const r = row ? row.ratio : null;
+    out.push({
+      id: `churn-threads-${threads}-vs-wrk`,
+      target: `churn generator at ${threads} load thread${threads > 1 ? 's' : ''} ≥ 0.9 × wrk -t${threads} -H 'Connection: close'`,
+      measured: row
+        ? `churn ${row.oursMedian} conn/s vs wrk ${row.wrkMedian} conn/s (${threads} thread${threads > 1 ? 's' : ''}, c=${row.connections}, trivial server; ${row.oursCpuUs ?? '–'} µs CPU per connection, ${row.incidents} incidents)`
+        : 'not measured',
+      ratio: r,
+      comparison: '>=',
+      threshold: 0.9,
+      met: judge(r, '>=', 0.9),
+      ...(r === null ? { missing: churnThreads?.skipped ?? 'needs the churn-threads benchmark' } : {}),
     });
   }
   {

@@ -76,6 +76,7 @@ proxyFlags(
   .option('--mode <mode>', 'proxy (default) or server')
   .option('--duration <dur>', 'load duration (overrides the suite)')
   .option('--connections <n>', 'load concurrency (overrides the suite)')
+  .option('--load-threads <n>', 'worker threads of each churn and flood generator, the connections shared among them (overrides the suite\'s "threads"; default: half the cores, at least 1)')
   .option('--drain <dur>', 'drain deadline (default 5s)')
   .option('--load-cap <dur>', 'how long the load may go on, in rounds, to reach the evidence floor (default: the suite\'s loadCap, 30s; 0: one round)')
   .option('--report-dir <dir>', 'where run directories go (default reports)')

@@ -23,6 +23,7 @@ import { parseIgnorePattern } from '../harness/ignore-pattern.js';
 import { parseReadyLog, parseReadyPath } from '../harness/readiness.js';
 import { canRedraw, createProgress } from './progress.js';
 import { withLoadCommands } from '../harness/load/external.js';
+import { parseLoadThreads, withLoadThreads } from '../harness/load/threads.js';
 import { formatSummary } from './summary.js';
 import type { TargetSpec } from '../harness/target.js';
 import { loadForkAddon } from '../native/addon.js';
@@ -76,7 +77,8 @@ export function stressOptionsFromFlags(flags: Record<string, unknown>, command: 
   const until = str(flags, 'loadUntil');
   if (until !== undefined && until !== 'duration' && until !== 'exit') throw new UsageError(`invalid --load-until "${until}" (duration or exit)`);
   if (until !== undefined && loadCmds.length === 0) throw new UsageError('--load-until applies to --load-cmd');
-  const suite = withLoadCommands(expected, loadCmds, until, str(flags, 'suite') !== undefined);
+  const threadsText = str(flags, 'loadThreads');
+  const suite = withLoadThreads(withLoadCommands(expected, loadCmds, until, str(flags, 'suite') !== undefined), threadsText === undefined ? undefined : parseLoadThreads(threadsText, '--load-threads'));
   const readyText = str(flags, 'readyTimeout');
   const readyTimeoutMs = readyText === undefined ? undefined : parseReadyTimeout(readyText, '--ready-timeout');
   const nofileText = str(flags, 'nofile');

@@ -11,6 +11,7 @@ import { parseThresholds } from '../gate/thresholds.js';
 import { parseAllowList } from '../gate/allow-list.js';
 import { parseIgnorePattern } from '../harness/ignore-pattern.js';
 import { parseReadyLog, parseReadyPath } from '../harness/readiness.js';
+import { parseLoadThreads } from '../harness/load/threads.js';
 import type { HandoffConfig, StressFlags } from './types.js';
 
 export const TOP_KEYS = ['$schema', 'suite', 'suites', 'target', 'run', 'report', 'thresholds', 'ignores', 'allowList', 'exec'] as const;
@@ -21,6 +22,8 @@ export const COMMAND_TARGET_KEYS = ['command', 'mode', 'echo', 'expectStatus', '
 export const RUN_KEYS = ['duration', 'connections', 'drain', 'sampleHz', 'loadCap'] as const;
 /** run keys that are not suite overrides: an external load tool (--load-cmd, --load-until) */
 export const LOAD_CMD_KEYS = ['loadCmd', 'loadUntil'] as const;
+/** run keys that shape the generators rather than override the suite: --load-threads */
+export const LOAD_THREAD_KEYS = ['loadThreads'] as const;
 export const REPORT_KEYS = ['dir', 'formats'] as const;
 
 type Obj = Record<string, unknown>;
@@ -125,7 +128,7 @@ function parseTarget(raw: unknown, where: string): { flags: StressFlags; command
 }
 
 function parseRun(raw: unknown, where: string): StressFlags {
-  const run = objectAt(raw, where, [...RUN_KEYS, ...LOAD_CMD_KEYS]);
+  const run = objectAt(raw, where, [...RUN_KEYS, ...LOAD_CMD_KEYS, ...LOAD_THREAD_KEYS]);
   const flags: StressFlags = {};
   const keys = RUN_KEYS;
   for (const key of keys) if (run[key] !== undefined) flags[key] = scalar(run[key], `${where}.${key}`);
@@ -133,6 +136,11 @@ function parseRun(raw: unknown, where: string): StressFlags {
   if (run.loadUntil !== undefined) {
     if (run.loadUntil !== 'duration' && run.loadUntil !== 'exit') throw new UsageError(`${where}.loadUntil: expected "duration" or "exit"`);
     flags.loadUntil = run.loadUntil;
+  }
+  if (run.loadThreads !== undefined) {
+    const text = scalar(run.loadThreads, `${where}.loadThreads`);
+    parseLoadThreads(text, `${where}.loadThreads`);
+    flags.loadThreads = text;
   }
   // the flags' own bounds, named as the config spells them
   parseRunOverrides(flags as Partial<Record<RunOverrideKey, string>>, Object.fromEntries(keys.map((k) => [k, `${where}.${k}`])) as Record<RunOverrideKey, string>);

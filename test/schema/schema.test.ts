@@ -5,7 +5,7 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHECK_IDS, EXIT, VERDICTS, type Report } from '../../src/model/report.js';
-import { COMMAND_TARGET_KEYS, EXEC_KEYS, LOAD_CMD_KEYS, PROXY_KEYS, REPORT_KEYS, RUN_KEYS, TOP_KEYS, parseConfig } from '../../src/config/parse.js';
+import { COMMAND_TARGET_KEYS, EXEC_KEYS, LOAD_CMD_KEYS, LOAD_THREAD_KEYS, PROXY_KEYS, REPORT_KEYS, RUN_KEYS, TOP_KEYS, parseConfig } from '../../src/config/parse.js';
 import { METRIC_NAMES } from '../../src/gate/metrics.js';
 import { STRATEGIES } from '../../src/proxy/options.js';
 import { reportProblems } from '../../src/report/validate.js';
@@ -111,7 +111,7 @@ t.test('the example config validates, and the config schema knows the keys parse
   t.same(Object.keys(schema.properties).sort(), [...TOP_KEYS].sort());
   // credentials never go in a file: parse-options refuses `auth`, so the schema does not offer it
   t.same(Object.keys(schema.properties.target.properties).sort(), [...PROXY_KEYS.filter((k) => k !== 'auth'), ...COMMAND_TARGET_KEYS].sort());
-  t.same(Object.keys(schema.properties.run.properties).sort(), [...RUN_KEYS, ...LOAD_CMD_KEYS].sort());
+  t.same(Object.keys(schema.properties.run.properties).sort(), [...RUN_KEYS, ...LOAD_CMD_KEYS, ...LOAD_THREAD_KEYS].sort());
   t.same(Object.keys(schema.properties.exec.properties).sort(), [...EXEC_KEYS].sort());
   t.same(Object.keys(schema.properties.report.properties).sort(), [...REPORT_KEYS].sort());
   t.same(schema.properties.target.properties.strategy.enum, [...STRATEGIES]);

@@ -5,7 +5,7 @@
 // answer also has its token checked.
 import type { ProtocolFinding } from '../../model/report.js';
 import { UsageError } from '../../util/errors.js';
-import { checkToken } from './flood.js';
+import { checkToken } from './token-check.js';
 import { authLine, IncidentLog, LatencyRecorder, type LoadContext, type LoadGenerator, type LoadOutcome, roundMs } from './generator.js';
 import type { Exchange } from './raw-exchange.js';
 

@@ -4,10 +4,11 @@
 import net from 'node:net';
 import { tokenPath } from '../origin/token.js';
 import { EntryReader } from './entry.js';
-import { checkToken } from './flood.js';
+import { checkToken } from './token-check.js';
 import { authLine, holderLookup, IncidentLog, LatencyRecorder, type GeneratorFactory, type LoadContext, type LoadGenerator, type LoadOutcome, roundMs } from './generator.js';
 import { parseResponse } from './http-response.js';
 import { takeRamp, withRamp } from './ramp.js';
+import { readThreads, threaded, type ThreadPart } from './threads.js';
 
 export interface ChurnConfig {
   durationMs: number;
@@ -40,6 +41,11 @@ export class ChurnGenerator implements LoadGenerator {
   }
 
   async run(ctx: LoadContext): Promise<LoadOutcome> {
+    return (await this.runRecorded(ctx)).outcome;
+  }
+
+  /** run(), with the latency histograms behind its summaries (a load thread sends them back to merge exactly) */
+  async runRecorded(ctx: LoadContext): Promise<ThreadPart> {
     const log = new IncidentLog(this.name, ctx.clock);
     const holders = holderLookup(ctx);
     const statuses: Record<string, number> = {};
@@ -65,13 +71,17 @@ export class ChurnGenerator implements LoadGenerator {
     const targetPrefix = mode === 'proxy' ? `http://${authority}` : '';
     const headTail = ` HTTP/1.1\r\nHost: ${authority}\r\n${mode === 'proxy' ? authLine(ctx) : ''}Connection: close\r\n\r\n`;
     const connectOptions = { host: ctx.target.host, port: ctx.target.port };
+    const readBuffer = Buffer.allocUnsafe(64 * 1024);
 
     const one = (id: string): Promise<ConnResult> =>
       new Promise((resolve) => {
         const token = ctx.nextToken(this.name);
         const request = `GET ${targetPrefix}${tokenPath(token)}${headTail}`;
         const t0 = performance.now();
-        const socket = net.connect(connectOptions);
+        let onRead: (chunk: Buffer) => void = () => {};
+        // onread: reads land in one buffer shared by every connection of this generator, with no stream 'data'
+        // machinery and no Buffer per read (≈ 20-40 µs less CPU per connection here); 'end' still comes
+        const socket = net.connect({ ...connectOptions, onread: { buffer: readBuffer, callback: (n: number) => (onRead(readBuffer.subarray(0, n)), true) } });
         live.add(socket);
         let buf = EMPTY;
         let completeAt: number | null = null;
@@ -111,11 +121,12 @@ export class ChurnGenerator implements LoadGenerator {
         socket.on('connect', () => {
           socket.write(request);
         });
-        socket.on('data', (chunk: Buffer) => {
+        onRead = (chunk: Buffer): void => {
           if (completeAt !== null) return; // bytes after the response: ignored, EOF is what matters
-          // most responses arrive in one chunk: no copy then
-          buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
-          const p = parseResponse(buf);
+          // most responses arrive in one chunk, judged in place in the shared read buffer; what must wait for
+          // more bytes is copied out of it
+          const whole = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+          const p = parseResponse(whole);
           if (p.kind === 'malformed') {
             log.add('malformed', id, `${p.reason} (${where()})`);
             finish({ status: null, responseMs: null, eofMs: null });
@@ -130,8 +141,10 @@ export class ChurnGenerator implements LoadGenerator {
               log.add('no-eof', id, detail, holders(socket.localPort));
               finish({ status, responseMs: completeAt! - t0, eofMs: null });
             }, this.config.eofBoundMs);
+          } else {
+            buf = whole === chunk ? Buffer.from(chunk) : whole;
           }
-        });
+        };
         socket.on('end', () => {
           const now = performance.now();
           if (completeAt !== null) {
@@ -180,7 +193,7 @@ export class ChurnGenerator implements LoadGenerator {
     await Promise.all(Array.from({ length: this.config.connections }, (_, i) => worker(i + 1)));
     ctx.signal.removeEventListener('abort', onAbort);
     const eofSummary = eofs.summary();
-    return {
+    const outcome: LoadOutcome = {
       stats: {
         generator: this.name,
         durationMs: Date.now() - started,
@@ -202,6 +215,7 @@ export class ChurnGenerator implements LoadGenerator {
       eofChecked,
       incidents: log.incidents,
     };
+    return { outcome, latency: { hist: latencies.encode(), perMs: 1000 }, eof: { hist: eofs.encode(), perMs: 1000 } };
   }
 }
 
@@ -215,6 +229,7 @@ export const createChurn: GeneratorFactory = (name, entry, defaults) => {
     eofBoundMs: r.duration('eofBound', 1_000),
     timeoutMs: r.duration('timeout', 5_000),
   };
+  const threads = readThreads(r, defaults);
   r.done();
-  return withRamp(name, ramp, config.connections, config.durationMs, (stage) => new ChurnGenerator(name, { ...config, ...stage }));
+  return withRamp(name, ramp, config.connections, config.durationMs, (stage) => threaded('churn', name, { ...config, ...stage }, threads, (c) => new ChurnGenerator(name, c)));
 };

@@ -2,10 +2,13 @@
 // Each request carries a fresh token; the response must carry it back (cross-talk detection).
 import type { EventEmitter } from 'node:events';
 import autocannon from 'autocannon';
-import { tokenFromBody, tokenPath } from '../origin/token.js';
+import { tokenPath } from '../origin/token.js';
+import { checkEchoedToken, checkToken } from './token-check.js';
 import { EntryReader } from './entry.js';
 import { takeRamp, withRamp } from './ramp.js';
-import { IncidentLog, type GeneratorFactory, type LoadContext, type LoadGenerator, type LoadOutcome, roundMs } from './generator.js';
+import { readThreads, threaded, type ThreadPart } from './threads.js';
+import type { LatencySummary } from '../../model/report.js';
+import { IncidentLog, mergedSummary, type GeneratorFactory, type LoadContext, type LoadGenerator, type LoadOutcome, roundMs } from './generator.js';
 
 export interface FloodConfig {
   durationMs: number;
@@ -21,40 +24,8 @@ interface TokenContext {
   n?: number;
 }
 
-export function checkToken(body: string, token: string, proxyOrigin: boolean): 'ok' | 'wrong-token' | 'missing-token' {
-  if (proxyOrigin) {
-    const got = tokenFromBody(body);
-    if (got === token) return 'ok';
-    return got === null ? 'missing-token' : 'wrong-token';
-  }
-  return checkEchoedToken(body, token);
-}
-
-const TOKEN_CHAR = '[\\w.~%-]';
-
-function decodeOr(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
-}
-
-/**
- * An echoing server (--echo): its body repeats the request path, `/t/<token>`. Every token-path in the body is
- * read whole: the expected one is ok; another token of this run is cross-talk (wrong-token), even one that
- * merely starts with the expected token (`…-1k` for `…-1`); none is missing-token. A body that echoes the token
- * without its path must show it whole, not as part of a longer token.
- */
-export function checkEchoedToken(body: string, token: string): 'ok' | 'wrong-token' | 'missing-token' {
-  const echoed = [...body.matchAll(new RegExp(`/t/(${TOKEN_CHAR}+)`, 'g'))].map((m) => decodeOr(m[1]));
-  if (echoed.includes(token)) return 'ok';
-  // tokens are `<run prefix>-<generator>-<n>`: another request of this run shares the prefix
-  const runPrefix = token.slice(0, token.indexOf('-') + 1);
-  if (runPrefix && echoed.some((e) => e.startsWith(runPrefix))) return 'wrong-token';
-  const escaped = token.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(`(^|(?!${TOKEN_CHAR}).)${escaped}($|(?!${TOKEN_CHAR}).)`, 's').test(body) ? 'ok' : 'missing-token';
-}
+// the token checks live apart (token-check.ts): churn and the cases need them without loading autocannon
+export { checkEchoedToken, checkToken };
 
 /** The parts of autocannon 9's per-connection Client this generator touches (it has no public hook for them). */
 export interface AutocannonClient {
@@ -127,6 +98,11 @@ export class FloodGenerator implements LoadGenerator {
   }
 
   async run(ctx: LoadContext): Promise<LoadOutcome> {
+    return (await this.runRecorded(ctx)).outcome;
+  }
+
+  /** run(), and off the main thread autocannon's own latency histogram (whole ms) to merge exactly (threads.ts) */
+  async runRecorded(ctx: LoadContext): Promise<ThreadPart> {
     const log = new IncidentLog(this.name, ctx.clock);
     const statuses: Record<string, number> = {};
     let tokensChecked = 0;
@@ -197,9 +173,9 @@ export class FloodGenerator implements LoadGenerator {
     });
     const abort = (): void => instance.stop();
     ctx.signal.addEventListener('abort', abort, { once: true });
-    const result = await done.finally(() => ctx.signal.removeEventListener('abort', abort));
+    const result = readResult(await done.finally(() => ctx.signal.removeEventListener('abort', abort)));
     const lat = result.latency;
-    return {
+    const outcome: LoadOutcome = {
       stats: {
         generator: this.name,
         durationMs: Date.now() - started,
@@ -207,15 +183,39 @@ export class FloodGenerator implements LoadGenerator {
         errors: Math.max(0, result.errors - result.timeouts - afterAbort.errors),
         timeouts: Math.max(0, result.timeouts - afterAbort.timeouts),
         statuses,
-        latencyMs: { p50: lat.p50, p90: lat.p90, p99: lat.p99, max: lat.max, mean: lat.mean },
-        extra: { sent: result.requests.sent, connections: this.config.connections },
+        latencyMs: lat,
+        extra: { sent: result.sent, connections: this.config.connections },
       },
       counts: log.counts,
       tokensChecked,
       eofChecked: 0,
       incidents: log.incidents,
     };
+    return { outcome, ...(result.encoded ? { latency: { hist: result.encoded, perMs: 1 } } : {}) };
   }
+}
+
+/** What the flood reads of autocannon's result. */
+interface FloodResult {
+  latency: LatencySummary;
+  errors: number;
+  timeouts: number;
+  sent: number;
+  /** off the main thread: the latency histogram, encoded */
+  encoded?: string;
+}
+
+/**
+ * autocannon off the main thread believes it is one of its own workers and hands back its raw result
+ * (encoded histograms, for its manager to aggregate): read either form.
+ */
+export function readResult(result: autocannon.Result): FloodResult {
+  const raw = result as unknown as { latencies?: unknown; totalRequests?: number };
+  if (typeof raw.latencies === 'string') {
+    return { latency: mergedSummary([raw.latencies], 1), errors: result.errors, timeouts: result.timeouts, sent: raw.totalRequests ?? 0, encoded: raw.latencies };
+  }
+  const lat = result.latency;
+  return { latency: { p50: lat.p50, p90: lat.p90, p99: lat.p99, max: lat.max, mean: lat.mean }, errors: result.errors, timeouts: result.timeouts, sent: result.requests.sent };
 }
 
 export const createFlood: GeneratorFactory = (name, entry, defaults) => {
@@ -227,6 +227,7 @@ export const createFlood: GeneratorFactory = (name, entry, defaults) => {
     size: r.count('size', 0, 0, 1024 * 1024),
     timeoutMs: r.duration('timeout', 5_000),
   };
+  const threads = readThreads(r, defaults);
   r.done();
-  return withRamp(name, ramp, config.connections, config.durationMs, (stage) => new FloodGenerator(name, { ...config, ...stage }));
+  return withRamp(name, ramp, config.connections, config.durationMs, (stage) => threaded('flood', name, { ...config, ...stage }, threads, (c) => new FloodGenerator(name, c)));
 };

@@ -117,6 +117,8 @@ export interface GeneratorDefaults {
   connections: number;
   /** --connections: replaces every entry's own (churn's excepted), up to each generator's cap */
   connectionsOverride?: number;
+  /** --load-threads: worker threads of churn and flood entries without their own "threads" (default: spareThreads()) */
+  threads?: number;
 }
 
 /** Builds a generator from its suite entry; throws UsageError on a bad entry. */
@@ -170,12 +172,31 @@ export class LatencyRecorder {
     return this.histogram.totalCount;
   }
 
-  summary(): LoadStats['latencyMs'] {
-    const h = this.histogram;
-    if (h.totalCount === 0) return { p50: 0, p90: 0, p99: 0, max: 0, mean: 0 };
-    const ms = (us: number): number => Math.round(us / 10) / 100;
-    return { p50: ms(h.getValueAtPercentile(50)), p90: ms(h.getValueAtPercentile(90)), p99: ms(h.getValueAtPercentile(99)), max: ms(h.maxValue), mean: ms(h.mean) };
+  /** The histogram, compressed: what a worker thread sends back so its latencies merge exactly (threads.ts). */
+  encode(): string {
+    return hdr.encodeIntoCompressedBase64(this.histogram);
   }
+
+  summary(): LoadStats['latencyMs'] {
+    return latencySummary(this.histogram, 1000);
+  }
+}
+
+/** p50/p90/p99/max/mean in ms (two decimals) of a histogram recorded in units of 1/perMs ms. */
+export function latencySummary(h: hdr.Histogram, perMs: number): LoadStats['latencyMs'] {
+  if (h.totalCount === 0) return { p50: 0, p90: 0, p99: 0, max: 0, mean: 0 };
+  const ms = (v: number): number => Math.round((v / perMs) * 100) / 100;
+  return { p50: ms(h.getValueAtPercentile(50)), p90: ms(h.getValueAtPercentile(90)), p99: ms(h.getValueAtPercentile(99)), max: ms(h.maxValue), mean: ms(h.mean) };
+}
+
+/** Encoded histograms (hdr's compressed base64) added into one summary, exact: how threads' latencies merge. */
+export function mergedSummary(encoded: string[], perMs: number): LoadStats['latencyMs'] {
+  const all = encoded.map((e) => hdr.decodeFromCompressedBase64(e));
+  const [first, ...rest] = all;
+  for (const h of rest) first.add(h);
+  const s = latencySummary(first, perMs);
+  for (const h of all) h.destroy();
+  return s;
 }
 
 /** an hour, in µs: the longest latency told apart (longer ones count as an hour) */
