@@ -1,5 +1,6 @@
 // One stress run, phase by phase: start → baseline → load → drain → shutdown → verdict → cleanup → report.
-// runStress reads as that sequence; each phase's work is in phases/ (its polls through util/poll.ts).
+// runStress reads as that sequence; each phase's work is in phases/ (its polls through util/poll.ts). Over ~300
+// lines because runStress keeps in one closure what every path shares: phase bookkeeping, interruption, cleanup.
 // Whatever happens — a verdict, an error, an interruption (interrupt.ts) — the same sweep (sweep.ts) ends the
 // target's group and every leftover of the run before the report is written and runStress returns or throws.
 import { randomBytes } from 'node:crypto';
@@ -17,8 +18,8 @@ import type { RunObservations, ShutdownObservation, Tolerances } from './checks/
 import { createGenerator } from './load/index.js';
 import type { LoadGenerator } from './load/generator.js';
 import { startOrigin, type Origin } from './origin/server.js';
-import { Sampler } from './probes/sampler.js';
-import { isAdopted, isSubreaper } from './subreaper.js';
+import type { Sampler } from './probes/sampler.js';
+import { isSubreaper } from './subreaper.js';
 import { watchInterrupts } from './interrupt.js';
 import { interruptedReport, plannedTargetInfo } from './interrupted-report.js';
 import { tellSupervisor } from './supervisor.js';
@@ -27,15 +28,15 @@ import type { ProcessSnapshot } from './probes/types.js';
 import type { Suite } from './suite.js';
 import { allowEchoPort } from './suite-target.js';
 import type { RunProgress } from '../cli/progress.js';
-import { launchTarget, MARKER_NAME, type Target, type TargetSpec } from './target.js';
+import { launchTarget, type Target, type TargetSpec } from './target.js';
 import { takeBaseline } from './phases/baseline.js';
 import { drainTarget } from './phases/drain.js';
 import { loadContext, runLoad } from './phases/load.js';
 import { baseObservations } from './phases/quiet.js';
 import type { RunScope } from './phases/scope.js';
 import { shutdownTarget } from './phases/shutdown.js';
-import { recordStartFailure } from './phases/start.js';
-import { buildReport, judge } from './phases/verdict.js';
+import { recordStartFailure, startSampler } from './phases/start.js';
+import { buildReport, judge, runObservations } from './phases/verdict.js';
 
 export { isQuiet } from './phases/quiet.js';
 
@@ -204,15 +205,7 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
     const ownChildren = new Set([tgt.pid, ...tgt.helperPids]);
     // process groups of load tools the harness started (--load-cmd): what they orphan is theirs, not the target's
     const loadGroups = new Set<number>();
-    sampler = new Sampler({
-      rootPid: tgt.pid,
-      marker: { name: MARKER_NAME, value: runId },
-      intervalMs: Math.max(10, Math.round(1000 / opts.sampleHz)),
-      ignore: opts.ignore,
-      now: clock,
-      adopted: isSubreaper() ? (stat, rootStart) => isAdopted(stat, rootStart, ownChildren) && !loadGroups.has(stat.pgrp) : undefined,
-    });
-    sampler.start();
+    sampler = startSampler(tgt, { runId, sampleHz: opts.sampleHz, ignore: opts.ignore, clock, ownChildren, loadGroups });
     const smp = sampler;
     const liveLoad = (): { requests: number; errors: number } =>
       generators.reduce((a, g) => { const l = g.live?.(); return l ? { requests: a.requests + l.requests, errors: a.errors + l.errors } : a; }, { requests: 0, errors: 0 });
@@ -220,7 +213,7 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
     requestCounts = new RequestCountRecorder(() => liveLoad().requests, clock);
     requestCounts.start();
     const targetFacts: RunObservations['target'] = { kind: tgt.kind, rootPid: tgt.pid, pool: tgt.pool, strictExit: opts.strictExit, adoptsOrphans: isSubreaper(), ...(attach ? { attached: true } : {}) };
-    const scope: RunScope = { suite, clock, wait, log, sampler: smp, target: tgt, origin, targetFacts, tolerances, drainMs };
+    const scope: RunScope = { suite, clock, wait, sampler: smp, target: tgt, origin, targetFacts, tolerances, drainMs };
 
     // baseline: a couple of requests so lazily opened resources exist, then the resting state
     const warmupAuth = opts.target.kind === 'reference-proxy' && opts.target.proxy.auth ? basicAuthorization(opts.target.proxy.auth) : undefined;
@@ -271,25 +264,7 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
     smp.stop();
 
     // verdict and report
-    const observations: RunObservations = {
-      ...base,
-      afterDrain: drained.sample,
-      zombieSpans: smp.zombieSpans(),
-      descendantsSeen: smp.descendantsSeen(),
-      drain: {
-        quiet: drained.quietAt !== null,
-        timeToQuietMs,
-        deadlineMs: drainMs,
-        extendedMs: Math.max(0, Math.round(drainEnd - loadEnd - drainMs)),
-        convergingAtEnd: drained.converging,
-      },
-      orphansDuringRun,
-      orphansAfterShutdown: shutdown.leftovers.filter((p) => p.depth === -1),
-      shutdown,
-      peaks: smp.peaks(),
-      maxChildrenSample: smp.maxChildrenSample(),
-      load: outcomes,
-    };
+    const observations = runObservations({ base, drained, timeToQuietMs, loadEnd, drainEnd, drainMs, sampler: smp, orphansDuringRun, shutdown, outcomes });
     const checks = await phase('verdict', async () => judge(observations));
     const report = buildReport({
       opts, runId, startedAt, target: tgt, phases, checks, outcomes, timeToQuietMs, sampler: smp, shutdown, requestCounts: requestCounts.series, evidenceFloor,

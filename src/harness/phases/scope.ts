@@ -12,7 +12,6 @@ export interface RunScope {
   clock: () => number;
   /** the run's wait: ends at once (throwing) when the run is interrupted */
   wait: (ms: number) => Promise<void>;
-  log: (line: string) => void;
   sampler: Sampler;
   target: Target;
   origin: Origin;

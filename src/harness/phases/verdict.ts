@@ -5,6 +5,8 @@ import type { CheckResult, LoadStats, Phase, Report, TargetInfo } from '../../mo
 import { EXIT } from '../../model/report.js';
 import { evaluateAll } from '../checks/index.js';
 import type { RunObservations, ShutdownObservation } from '../checks/observations.js';
+import type { ProcessSnapshot } from '../probes/types.js';
+import type { Drained } from './drain.js';
 import type { LoadOutcome } from '../load/generator.js';
 import type { Sampler } from '../probes/sampler.js';
 import { reportHead, machineFacts, reportPeaks } from '../report-parts.js';
@@ -12,6 +14,41 @@ import { withRequestRate, type CountPoint } from '../request-rate.js';
 import type { RunOptions } from '../run.js';
 import type { Target } from '../target.js';
 import { QUIET_CHECKS } from './quiet.js';
+
+/** What the checks judge: the baseline's observations completed with the drain, the shutdown and the load. */
+export function runObservations(a: {
+  base: Omit<RunObservations, 'afterDrain'>;
+  drained: Drained;
+  timeToQuietMs: number | null;
+  loadEnd: number;
+  drainEnd: number;
+  drainMs: number;
+  sampler: Sampler;
+  orphansDuringRun: ProcessSnapshot[];
+  shutdown: ShutdownObservation;
+  outcomes: LoadOutcome[];
+}): RunObservations {
+  const { drained, sampler: smp } = a;
+  return {
+    ...a.base,
+    afterDrain: drained.sample,
+    zombieSpans: smp.zombieSpans(),
+    descendantsSeen: smp.descendantsSeen(),
+    drain: {
+      quiet: drained.quietAt !== null,
+      timeToQuietMs: a.timeToQuietMs,
+      deadlineMs: a.drainMs,
+      extendedMs: Math.max(0, Math.round(a.drainEnd - a.loadEnd - a.drainMs)),
+      convergingAtEnd: drained.converging,
+    },
+    orphansDuringRun: a.orphansDuringRun,
+    orphansAfterShutdown: a.shutdown.leftovers.filter((p) => p.depth === -1),
+    shutdown: a.shutdown,
+    peaks: smp.peaks(),
+    maxChildrenSample: smp.maxChildrenSample(),
+    load: a.outcomes,
+  };
+}
 
 export function judge(observations: RunObservations): CheckResult[] {
   return withSettleHint(evaluateAll(observations), observations.drain);
