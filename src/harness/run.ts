@@ -1,47 +1,44 @@
 // One stress run, phase by phase: start → baseline → load → drain → shutdown → verdict → cleanup → report.
+// runStress reads as that sequence; each phase's work is in phases/ (its polls through util/poll.ts). Over ~300
+// lines because runStress keeps in one closure what every path shares: phase bookkeeping, interruption, cleanup.
 // Whatever happens — a verdict, an error, an interruption (interrupt.ts) — the same sweep (sweep.ts) ends the
 // target's group and every leftover of the run before the report is written and runStress returns or throws.
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { mkdirSync } from 'node:fs';
-import { ensureWritableDirectory } from '../util/ensure-dir.js';
-import http from 'node:http';
-import { basename, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { CheckResult, LoadStats, Phase, Report, TargetInfo } from '../model/report.js';
-import { EXIT } from '../model/report.js';
-import { version } from '../version.js';
+import type { Phase, Report } from '../model/report.js';
+import { ensureWritableDirectory } from '../util/ensure-dir.js';
 import { ReportWriteError, TargetStartError, UsageError } from '../util/errors.js';
-import { writeStartFailure } from '../report/start-failure.js';
 import { writeReports, type ReportFormat } from '../report/write.js';
 import { redactReport } from '../report/redact.js';
-import { basicAuthorization, redactArgv, redactSecrets } from '../proxy/credentials.js';
-import { evaluateAll } from './checks/index.js';
-import { childrenDrained } from './checks/children-drained.js';
-import { fdsDrained } from './checks/fds-drained.js';
-import { noZombies } from './checks/no-zombies.js';
-import { socketsDrained } from './checks/sockets-drained.js';
+import { basicAuthorization } from '../proxy/credentials.js';
 import type { RunObservations, ShutdownObservation, Tolerances } from './checks/observations.js';
-import { excessOf, hasYoungZombie, stillConverging, type ExcessPoint } from './drain.js';
 import { createGenerator } from './load/index.js';
-import { evidenceCounts, runRounds } from './load/rounds.js';
-import type { LoadContext, LoadGenerator, LoadOutcome } from './load/generator.js';
+import type { LoadGenerator } from './load/generator.js';
 import { startOrigin, type Origin } from './origin/server.js';
-import { tokenPath } from './origin/token.js';
-import { Sampler } from './probes/sampler.js';
-import { findSocketHolders } from './probes/socket-holders.js';
-import { isAdopted, isSubreaper } from './subreaper.js';
+import type { Sampler } from './probes/sampler.js';
+import { isSubreaper } from './subreaper.js';
 import { watchInterrupts } from './interrupt.js';
 import { interruptedReport, plannedTargetInfo } from './interrupted-report.js';
 import { tellSupervisor } from './supervisor.js';
-import { RequestCountRecorder, withRequestRate, type CountPoint } from './request-rate.js';
-import { processKey, type ProcessSnapshot, type Sample } from './probes/types.js';
+import { RequestCountRecorder } from './request-rate.js';
+import type { ProcessSnapshot } from './probes/types.js';
 import type { Suite } from './suite.js';
 import { allowEchoPort } from './suite-target.js';
 import type { RunProgress } from '../cli/progress.js';
-import { launchTarget, MARKER_NAME, type Target, type TargetSpec } from './target.js';
-import { atRest } from './settle.js';
-import { machineFacts, reportHead, reportPeaks } from './report-parts.js';
+import { launchTarget, type Target, type TargetSpec } from './target.js';
+import { takeBaseline } from './phases/baseline.js';
+import { drainTarget } from './phases/drain.js';
+import { loadContext, runLoad } from './phases/load.js';
+import { baseObservations } from './phases/quiet.js';
+import type { RunScope } from './phases/scope.js';
+import { shutdownTarget } from './phases/shutdown.js';
+import { recordStartFailure, startSampler } from './phases/start.js';
+import { buildReport, judge, runObservations } from './phases/verdict.js';
+
+export { isQuiet } from './phases/quiet.js';
 
 export interface RunOptions {
   target: TargetSpec;
@@ -104,47 +101,6 @@ export function makeRunId(label: string, at = new Date()): string {
   const stamp = `${at.getFullYear()}${p(at.getMonth() + 1)}${p(at.getDate())}-${p(at.getHours())}${p(at.getMinutes())}${p(at.getSeconds())}`;
   const safe = label.replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60) || 'run';
   return `${stamp}-${safe}-${randomBytes(2).toString('hex')}`;
-}
-
-/** One request through the target, result ignored: opens whatever the target opens lazily before the baseline. */
-function warmupRequest(target: Target, origin: Origin, mode: 'proxy' | 'server', proxyAuthorization?: string): Promise<void> {
-  return new Promise((resolve) => {
-    const authority = `${origin.host}:${origin.port}`;
-    const req = http.get(
-      {
-        host: target.host,
-        port: target.port,
-        path: mode === 'proxy' ? `http://${authority}${tokenPath('warmup')}` : tokenPath('warmup'),
-        headers: {
-          host: mode === 'proxy' ? authority : `${target.host}:${target.port}`,
-          connection: 'close',
-          ...(mode === 'proxy' && proxyAuthorization ? { 'proxy-authorization': proxyAuthorization } : {}),
-        },
-        agent: false,
-        timeout: 2_000,
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve());
-        res.on('error', () => resolve());
-      },
-    );
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve());
-    req.on('close', () => resolve());
-  });
-}
-
-/** The observations a drain-time check needs, with `sample` as the after-drain state (its state alone is judged). */
-function asDrained(base: Omit<RunObservations, 'afterDrain'>, sample: Sample): RunObservations {
-  return { ...base, afterDrain: sample, zombieSpans: [] };
-}
-
-const QUIET_CHECKS = [childrenDrained, noZombies, fdsDrained, socketsDrained];
-
-/** Quiet = the drain-time checks would pass on this sample. */
-export function isQuiet(obs: RunObservations): boolean {
-  return QUIET_CHECKS.every((c) => c.evaluate(obs).pass);
 }
 
 export async function runStress(opts: RunOptions): Promise<RunResult> {
@@ -221,6 +177,7 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
 
   const body = async (): Promise<{ report: Report; observations: RunObservations }> => {
     log(`run ${runId} (${runDir})`);
+    // start: the origin, the target, the sampler
     const started = await startOrigin();
     // interrupted while the origin started: the cleanup may have run already (origin still null), so close it here
     // (the CLI exits at once after an interruption; an API caller's process must not keep the origin listening)
@@ -244,98 +201,33 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
     target = await phase('start', () => launched);
     log(`target pid ${target.pid} listening on ${target.host}:${target.port}${target.pool ? ` pool ${JSON.stringify(target.pool)}` : ''}`);
     const tgt = target;
-    const org = origin;
     // children of ours that are not the target's: the root itself and the guardian
     const ownChildren = new Set([tgt.pid, ...tgt.helperPids]);
     // process groups of load tools the harness started (--load-cmd): what they orphan is theirs, not the target's
     const loadGroups = new Set<number>();
-    sampler = new Sampler({
-      rootPid: tgt.pid,
-      marker: { name: MARKER_NAME, value: runId },
-      intervalMs: Math.max(10, Math.round(1000 / opts.sampleHz)),
-      ignore: opts.ignore,
-      now: clock,
-      adopted: isSubreaper() ? (stat, rootStart) => isAdopted(stat, rootStart, ownChildren) && !loadGroups.has(stat.pgrp) : undefined,
-    });
-    sampler.start();
+    sampler = startSampler(tgt, { runId, sampleHz: opts.sampleHz, ignore: opts.ignore, clock, ownChildren, loadGroups });
     const smp = sampler;
     const liveLoad = (): { requests: number; errors: number } =>
       generators.reduce((a, g) => { const l = g.live?.(); return l ? { requests: a.requests + l.requests, errors: a.errors + l.errors } : a; }, { requests: 0, errors: 0 });
     opts.progress?.watch({ load: liveLoad, sample: () => smp.latest() });
     requestCounts = new RequestCountRecorder(() => liveLoad().requests, clock);
     requestCounts.start();
-    const pool = tgt.pool;
-    const targetFacts: RunObservations['target'] = { kind: tgt.kind, rootPid: tgt.pid, pool, strictExit: opts.strictExit, adoptsOrphans: isSubreaper(), ...(attach ? { attached: true } : {}) };
+    const targetFacts: RunObservations['target'] = { kind: tgt.kind, rootPid: tgt.pid, pool: tgt.pool, strictExit: opts.strictExit, adoptsOrphans: isSubreaper(), ...(attach ? { attached: true } : {}) };
+    const scope: RunScope = { suite, clock, wait, sampler: smp, target: tgt, origin, targetFacts, tolerances, drainMs };
 
     // baseline: a couple of requests so lazily opened resources exist, then the resting state
-    const liveChildren = (s: Sample): number => s.tree.filter((p) => p.depth >= 1 && p.state !== 'Z').length;
-    let childrenBeforeWarmup = 0;
-    const baseline = await phase('baseline', async () => {
-      // a target may boot workers after it accepts: let its tree stop changing before counting
-      let prev = smp.sampleNow();
-      const settleBy = clock() + suite.warmupMs / 2;
-      for (let ms = 50; clock() < settleBy; ms = Math.min(300, ms * 1.5)) {
-        await wait(ms);
-        const now = smp.sampleNow();
-        const stable = atRest(prev, now);
-        prev = now;
-        if (stable) break;
-      }
-      childrenBeforeWarmup = liveChildren(prev);
-      const warmupAuth = opts.target.kind === 'reference-proxy' && opts.target.proxy.auth ? basicAuthorization(opts.target.proxy.auth) : undefined;
-      for (let i = 0; i < 2; i++) await warmupRequest(tgt, org, opts.mode, warmupAuth);
-      org.closeIdle();
-      const initial = smp.sampleNow();
-      const deadline = clock() + suite.warmupMs;
-      // a busy machine boots a replacement worker slowly: while the tree still changes (or a declared pool is not
-      // back to its resident size) the baseline waits on, up to the drain's extension — a worker caught mid-boot
-      // would make its later, booted self look like a leak
-      const hardDeadline = deadline + suite.drainExtensionMs;
-      let s = initial;
-      let previous: Sample | null = null;
-      for (let ms = 50; ; ms = Math.min(400, ms * 1.5)) {
-        await wait(ms);
-        s = smp.sampleNow();
-        // settled: what the drain would call quiet, judged against the state right after the warm-up
-        const base = { ...baseObservations(targetFacts, initial, tolerances, smp, drainMs), baselineChildren: liveChildren(initial) };
-        const stable = previous !== null && atRest(previous, s);
-        const poolBack = !pool || liveChildren(s) >= pool.resident;
-        if (stable && poolBack && isQuiet(asDrained(base, s))) break;
-        if (clock() > hardDeadline || (clock() > deadline && stable && poolBack)) break;
-        previous = s;
-      }
-      return s;
-    });
-
-    const baselineChildren = Math.min(childrenBeforeWarmup, liveChildren(baseline));
+    const warmupAuth = opts.target.kind === 'reference-proxy' && opts.target.proxy.auth ? basicAuthorization(opts.target.proxy.auth) : undefined;
+    const { sample: baseline, children: baselineChildren } = await phase('baseline', () => takeBaseline(scope, opts.mode, warmupAuth));
 
     // load
     let earlyShutdown: Promise<ShutdownObservation> | null = null;
-    const ctx: LoadContext = {
-      mode: opts.mode,
-      targetKind: tgt.kind,
-      target: { host: tgt.host, port: tgt.port },
-      origin: { host: org.host, port: org.port },
-      checkTokens: opts.mode === 'proxy' || opts.echo,
-      expectStatus: suite.expectStatus ? (s) => suite.expectStatus!.includes(s) : (s) => s >= 200 && s < 300,
-      clock,
-      signal: stopLoad.signal,
-      nextToken: (() => {
-        let n = 0;
-        const prefix = runId.slice(-4);
-        return (g: string) => `${prefix}-${g}-${(++n).toString(36)}`;
-      })(),
-      echo: { host: org.host, port: org.echoPort },
-      strictProtocol: opts.strictProtocol === true,
-      ...(opts.target.kind === 'reference-proxy' && opts.target.proxy.auth ? { proxyAuthorization: basicAuthorization(opts.target.proxy.auth) } : {}),
+    const ctx = loadContext(scope, {
+      opts, runId, runDir, stop: stopLoad,
       responses: () => liveLoad().requests,
-      runDir,
       ownChild: (pid) => {
         ownChildren.add(pid);
         loadGroups.add(pid);
       },
-      tree: () => smp.latest()?.tree ?? smp.sampleNow().tree,
-      holdersOf: (clientPort) => findSocketHolders(smp.latest()?.tree ?? smp.sampleNow().tree, tgt.port, clientPort),
       // chaos: SIGTERM under load; the shutdown phase then judges this shutdown. The load stops as the signal
       // goes out: connections refused by a closing listener say nothing about the target.
       terminateTarget: async () => {
@@ -343,7 +235,7 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
         stopLoad.abort();
         await earlyShutdown;
       },
-    };
+    });
     let loading = true;
     void tgt.exited.then(() => {
       if (loading && !stopLoad.signal.aborted) {
@@ -351,37 +243,13 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
         stopLoad.abort();
       }
     });
-    const { outcomes, rounds } = await phase('load', () => runRounds(generators, ctx, loadCapMs));
-    // a suite that SIGTERMs the target under load (shutdown, chaos) ends the load itself: no floor to reach
-    const counts = evidenceCounts(generators, outcomes).map((c) => (earlyShutdown ? { ...c, floor: 0 } : c));
-    const evidenceFloor = { capMs: loadCapMs, rounds, generators: counts };
+    const { outcomes, evidenceFloor } = await phase('load', () => runLoad(generators, ctx, loadCapMs, () => earlyShutdown !== null));
     loading = false;
     const loadEnd = clock();
 
     // drain
     const base = { ...baseObservations(targetFacts, baseline, tolerances, smp, drainMs), baselineChildren };
-    const drained = await phase('drain', async () => {
-      org.closeIdle();
-      const deadline = loadEnd + drainMs;
-      // past the deadline, only while the tree still converges to rest or a young zombie may yet be reaped
-      const hardDeadline = deadline + suite.drainExtensionMs;
-      const points: ExcessPoint[] = [];
-      let s = smp.sampleNow();
-      for (let ms = 50; ; ms = Math.min(500, ms * 1.5)) {
-        const obs = asDrained(base, s);
-        if (isQuiet(obs)) return { sample: s, quietAt: s.t, converging: false };
-        points.push({ t: s.t, excess: excessOf(obs) });
-        const now = clock();
-        if (now >= deadline) {
-          const converging = stillConverging(points, s.t) || hasYoungZombie(s, (pid, st) => smp.zombieSince(pid, st), tolerances.zombieBoundMs);
-          if (!converging || now >= hardDeadline) return { sample: s, quietAt: null, converging };
-        }
-        await wait(Math.min(ms, Math.max(10, (now < deadline ? deadline : hardDeadline) - now)));
-        // the origin may have accepted new keep-alive sockets from late requests
-        org.closeIdle();
-        s = smp.sampleNow();
-      }
-    });
+    const drained = await phase('drain', () => drainTarget(scope, base, loadEnd));
     const drainEnd = clock();
     const timeToQuietMs = drained.quietAt === null ? null : Math.max(0, Math.round(drained.quietAt - loadEnd));
     log(drained.quietAt === null ? `not quiet within ${drainMs} ms` : `quiet ${timeToQuietMs} ms after load`);
@@ -394,28 +262,10 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
       earlyShutdown ?? (leftRunning ? { signalAtMs: null, deadlineMs: 0, exit: null, diedEarly: false, leftovers: [], escalated: false, skipped: true } : shutdownTarget(tgt, smp, suite.shutdownMs, clock)),
     );
     smp.stop();
-    const orphansAfterShutdown = shutdown.leftovers.filter((p) => p.depth === -1);
 
-    const observations: RunObservations = {
-      ...base,
-      afterDrain: drained.sample,
-      zombieSpans: smp.zombieSpans(),
-      descendantsSeen: smp.descendantsSeen(),
-      drain: {
-        quiet: drained.quietAt !== null,
-        timeToQuietMs,
-        deadlineMs: drainMs,
-        extendedMs: Math.max(0, Math.round(drainEnd - loadEnd - drainMs)),
-        convergingAtEnd: drained.converging,
-      },
-      orphansDuringRun,
-      orphansAfterShutdown,
-      shutdown,
-      peaks: smp.peaks(),
-      maxChildrenSample: smp.maxChildrenSample(),
-      load: outcomes,
-    };
-    const checks = await phase('verdict', async () => withSettleHint(evaluateAll(observations), observations.drain));
+    // verdict and report
+    const observations = runObservations({ base, drained, timeToQuietMs, loadEnd, drainEnd, drainMs, sampler: smp, orphansDuringRun, shutdown, outcomes });
+    const checks = await phase('verdict', async () => judge(observations));
     const report = buildReport({
       opts, runId, startedAt, target: tgt, phases, checks, outcomes, timeToQuietMs, sampler: smp, shutdown, requestCounts: requestCounts.series, evidenceFloor,
     });
@@ -495,172 +345,6 @@ export async function writeRunReports(report: Report, runDir: string, formats: R
   }
 }
 
-/**
- * A drain check that failed while the tree was still converging to rest says so and names --drain: a slow but
- * monotone return (one idle child retired a second) is a settling time to give, not necessarily a leak.
- */
-function withSettleHint(checks: CheckResult[], drain: RunObservations['drain']): CheckResult[] {
-  if (drain.quiet || !drain.convergingAtEnd) return checks;
-  const ids = new Set(QUIET_CHECKS.map((c) => c.id));
-  const waited = drain.deadlineMs + drain.extendedMs;
-  const hint = `; still converging toward rest when the drain ended ${waited} ms after load (the --drain deadline plus its extension): a slow settler? a longer --drain lets it finish`;
-  return checks.map((c) => (!c.pass && ids.has(c.id) ? { ...c, summary: c.summary + hint } : c));
-}
-
 function withDuration(entry: Record<string, unknown>, durationMs: number): Record<string, unknown> {
   return { ...entry, duration: durationMs };
-}
-
-function baseObservations(
-  target: RunObservations['target'],
-  baseline: Sample,
-  tolerances: Tolerances,
-  sampler: Sampler,
-  drainMs: number,
-): Omit<RunObservations, 'afterDrain' | 'baselineChildren'> {
-  return {
-    target,
-    baseline,
-    zombieSpans: [],
-    descendantsSeen: 0,
-    drain: { quiet: false, timeToQuietMs: null, deadlineMs: drainMs, extendedMs: 0, convergingAtEnd: false },
-    orphansDuringRun: [],
-    orphansAfterShutdown: [],
-    shutdown: { signalAtMs: null, deadlineMs: 0, exit: null, diedEarly: false, leftovers: [], escalated: false },
-    peaks: sampler.peaks(),
-    maxChildrenSample: null,
-    load: [],
-    tolerances,
-    firstSeen: (k) => sampler.firstSeen(k),
-  };
-}
-
-/**
- * SIGTERM to the root only — stopping the children is the target's job, and signalling the whole group would
- * hide a master that forgets them. Then wait for the root, and for its tree to follow it (a child's parent
- * going away is its cue), up to the deadline.
- */
-async function shutdownTarget(target: Target, sampler: Sampler, deadlineMs: number, clock: () => number): Promise<ShutdownObservation> {
-  const before = target.exit();
-  if (before) {
-    const leftovers = await waitForLeftovers(sampler, clock() + 1_000);
-    return { signalAtMs: null, deadlineMs, exit: { ...before, afterMs: 0 }, diedEarly: true, leftovers, escalated: false };
-  }
-  const signalAt = clock();
-  const exit = await target.terminate(deadlineMs);
-  const exitObs = exit ? { code: exit.code, signal: exit.signal, afterMs: Math.round(clock() - signalAt) } : null;
-  let escalated = false;
-  if (!exit) {
-    // it ignored SIGTERM: what is left is judged now, then the group is killed
-    const s = sampler.sampleNow();
-    const leftovers = [...s.tree, ...s.orphans];
-    escalated = true;
-    return { signalAtMs: Math.round(signalAt), deadlineMs, exit: null, diedEarly: false, leftovers, escalated };
-  }
-  // children get a moment to notice their parent is gone (2 s, within the deadline; at least 1 s)
-  const leftovers = await waitForLeftovers(sampler, Math.max(Math.min(signalAt + deadlineMs, clock() + 2_000), clock() + 1_000));
-  return { signalAtMs: Math.round(signalAt), deadlineMs, exit: exitObs, diedEarly: false, leftovers, escalated };
-}
-
-/** Polls until neither the tree nor any marked process is alive (two empty samples in a row) or the deadline. */
-export async function waitForLeftovers(sampler: Sampler, deadline: number): Promise<ProcessSnapshot[]> {
-  let emptyStreak = 0;
-  let last: ProcessSnapshot[] = [];
-  for (let wait = 25; ; wait = Math.min(200, wait * 1.5)) {
-    const s = sampler.sampleNow();
-    // the root itself may linger a moment as our own unreaped child
-    last = [...s.tree.filter((p) => p.state !== 'Z'), ...s.orphans.filter((p) => p.state !== 'Z')];
-    emptyStreak = last.length === 0 ? emptyStreak + 1 : 0;
-    if (emptyStreak >= 2) return [];
-    if (s.t >= deadline) return last;
-    await sleep(wait);
-  }
-}
-
-function buildReport(a: {
-  opts: RunOptions;
-  runId: string;
-  startedAt: Date;
-  target: Target;
-  phases: Phase[];
-  checks: CheckResult[];
-  outcomes: LoadOutcome[];
-  timeToQuietMs: number | null;
-  sampler: Sampler;
-  shutdown: ShutdownObservation;
-  requestCounts: CountPoint[];
-  evidenceFloor: Omit<NonNullable<Report['evidenceFloor']>, 'met'>;
-}): Report {
-  const pass = a.checks.every((c) => c.pass);
-  const met = a.evidenceFloor.generators.every((g) => g.count >= g.floor);
-  // a failure found on little evidence is still a failure; a pass on too little is not a pass
-  const verdict = !pass ? 'fail' : met ? 'pass' : 'inconclusive';
-  const load: Record<string, LoadStats> = {};
-  // outcomes come in the suite's order: each entry's type goes with its stats (latency thresholds read it)
-  a.outcomes.forEach((o, i) => {
-    const kind = a.opts.suite.load[i]?.generator;
-    load[o.stats.generator] = typeof kind === 'string' ? { ...o.stats, kind } : o.stats;
-  });
-  const spec = a.opts.target;
-  const pool = a.target.pool;
-  const targetInfo: TargetInfo = {
-    kind: a.target.kind,
-    mode: a.opts.mode,
-    command: a.target.argv,
-    pid: a.target.pid,
-    port: a.target.port,
-    // an undeclared cap (command target) is reported as -1
-    pool: pool ? { resident: pool.resident, cap: Number.isFinite(pool.cap) ? pool.cap : -1 } : null,
-    ...(spec.kind === 'reference-proxy' ? { options: { ...spec.proxy } as Record<string, unknown> } : {}),
-    exit: a.shutdown.exit
-      ? { code: a.shutdown.exit.code, signal: a.shutdown.exit.signal, afterMs: a.shutdown.exit.afterMs }
-      : { code: null, signal: null, afterMs: null },
-  };
-  return {
-    ...reportHead(a.runId, a.startedAt),
-    verdict,
-    exitCode: EXIT[verdict],
-    target: targetInfo,
-    suite: a.opts.suite.name,
-    strategy: a.opts.strategy,
-    fault: a.opts.fault,
-    phases: a.phases,
-    checks: a.checks,
-    load,
-    peaks: reportPeaks(a.sampler),
-    timeToQuietMs: a.timeToQuietMs,
-    timeline: withRequestRate(a.sampler.timeline, a.requestCounts).map((p) => ({ ...p, t: Math.round(p.t) })),
-    machine: machineFacts(),
-    evidenceFloor: { met, ...a.evidenceFloor },
-    ...(spec.kind === 'command' && spec.attach ? { attach: { pid: spec.attach.pid, shutdown: spec.attach.shutdown } } : {}),
-    ...(a.target.kind === 'command' ? { protocol: { gated: a.opts.strictProtocol === true, findings: a.outcomes.flatMap((o) => o.protocol ?? []) } } : {}),
-  };
-}
-
-/** A target that never started still leaves a record where CI looks (report.md, junit.xml, latest). */
-function recordStartFailure(err: TargetStartError, opts: RunOptions, runId: string, startedAt: Date, runDir: string, warn: (m: string) => void): void {
-  const startCredentials = opts.target.kind === 'reference-proxy' ? [opts.target.proxy.auth] : [];
-  try {
-    const written = writeStartFailure(
-      {
-        schema: 1,
-        tool: { name: 'handoff', version },
-        runId,
-        startedAt: startedAt.toISOString(),
-        suite: opts.suite.name,
-        strategy: opts.strategy,
-        command: redactArgv(err.context.command, startCredentials),
-        message: redactSecrets(err.message, startCredentials),
-        stderr: redactSecrets(err.context.stderr, startCredentials),
-        exitCode: err.context.exitCode,
-        signal: err.context.signal,
-      },
-      runDir,
-      opts.formats ?? ['json'],
-      { warn },
-    );
-    err.record = { dir: runDir, files: written.map((f) => basename(f)) };
-  } catch (e) {
-    warn(`could not record the failed start in ${runDir}: ${(e as Error).message}`);
-  }
 }

@@ -10,6 +10,7 @@ import { signalGroup, signalPid } from './cleanup.js';
 import { MARKER_NAME } from './marker.js';
 import { hasMarker, listPids, readStat } from './probes/proc-reader.js';
 import { processKey, type ProcStat } from './probes/types.js';
+import { pollUntil } from '../util/poll.js';
 
 export interface Identity {
   pid: number;
@@ -76,6 +77,11 @@ export function sweepOnce(scope: SweepScope): Swept[] {
   return killed;
 }
 
+/** The group still has a member and is provably still the target's. */
+function groupAlive(group: NonNullable<SweepScope['group']>): boolean {
+  return group.ours() && signalGroup(group.pgid, 0);
+}
+
 /**
  * The sweep: the group first (SIGTERM, up to graceMs for it to go, then SIGKILL — each only while ours()), then
  * passes of sweepOnce until one finds nothing (a forking leftover may spawn between passes), at most ~2 s.
@@ -87,14 +93,13 @@ export async function sweep(scope: SweepScope, opts: { graceMs?: number } = {}):
     const graceMs = opts.graceMs ?? 0;
     if (graceMs > 0 && signalGroup(group.pgid, 'SIGTERM')) {
       groupSignalled = true;
-      const deadline = Date.now() + graceMs;
       // the group is gone once its leader is reaped (ours() false) or no member is left
-      while (Date.now() < deadline && group.ours() && signalGroup(group.pgid, 0)) await sleep(20);
+      await pollUntil(() => ({ done: !groupAlive(group), value: null }), { initialMs: 20, maxMs: 20, factor: 1, deadline: Date.now() + graceMs });
     }
     if (group.ours() && signalGroup(group.pgid, 'SIGKILL')) {
       groupSignalled = true;
       // a moment for the members to die, so the passes below meet only what is outside the group
-      for (const end = Date.now() + 200; Date.now() < end && group.ours() && signalGroup(group.pgid, 0); ) await sleep(10);
+      await pollUntil(() => ({ done: !groupAlive(group), value: null }), { initialMs: 10, maxMs: 10, factor: 1, deadline: Date.now() + 200 });
     }
   }
   const killed: Swept[] = [];
