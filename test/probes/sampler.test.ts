@@ -240,3 +240,18 @@ t.test('a long run keeps a bounded timeline: the sampler folds what is older tha
   const ts = sampler.timeline.map((p) => p.t);
   t.same(ts, [...ts].sort((a, b) => a - b), 'still in time order');
 });
+
+t.test("a zombie child of the run's orphan is the run's, though it was first seen dead (no environment to read)", async (t) => {
+  // the daemon (marked, left the tree) never reaps its child; the sampler starts only once that child is a zombie
+  const { child, marker } = startTree(t, `(setsid sh -c 'sleep 0.05 & exec sleep 31' &); sleep 30`);
+  await new Promise((resolve) => setTimeout(resolve, 800));
+  const sampler = new Sampler({ rootPid: child.pid!, marker: { name: MARKER, value: marker }, intervalMs: 100 });
+  const s = await sampleUntil(sampler, (s) => s.orphans.some((p) => p.state === 'Z'), 3_000);
+  const daemon = s.orphans.find((p) => p.cmdline === 'sleep 31');
+  t.ok(daemon, 'the daemon is an orphan (it carries the marker)');
+  const zombie = s.orphans.find((p) => p.state === 'Z');
+  t.ok(zombie, `its zombie child is one too (orphans: ${s.orphans.map((p) => `${p.pid} ${p.state} ${p.cmdline}`).join(', ')})`);
+  t.equal(zombie?.ppid, daemon?.pid, "the zombie's parent is the daemon");
+  // the daemon left the tree's group: end it by its pid (the tree's teardown ends the group)
+  if (daemon) process.kill(daemon.pid, 'SIGKILL');
+});

@@ -217,7 +217,7 @@ export class ProcessTable {
     return { tree, ignoredPids };
   }
 
-  /** Outside the tree: carries the marker, was in the tree before (reparented away), or was adopted by us. */
+  /** Outside the tree: carries the marker, was in the tree before (reparented away), was adopted by us, or is a child of such an orphan. */
   private isOrphan(pid: number, stat: ProcStat, info: PidInfo): boolean {
     if (info.orphan) return true;
     if (info.wasInTree || (this.rootStart !== undefined && this.opts.adopted?.(stat, this.rootStart))) {
@@ -228,6 +228,11 @@ export class ProcessTable {
     if (pid === 2 || stat.ppid === 2) {
       info.settled = true;
       return false;
+    }
+    // a child of one of the run's orphans is the run's too, whatever its environment reads (a zombie's reads empty)
+    if (this.pids.get(stat.ppid)?.orphan) {
+      info.orphan = true;
+      return true;
     }
     const marked = hasMarker(pid, this.opts.marker.name, this.opts.marker.value);
     if (marked === true) {
