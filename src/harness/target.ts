@@ -137,7 +137,25 @@ export interface LaunchContext {
   onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
 }
 
+/** How many times a target that lost its port to another process (EADDRINUSE) is started again on another. */
+const PORT_RETRIES = 2;
+
+/**
+ * The port the harness picked is free when picked, not when the target binds it: on a busy machine another process
+ * may take it in between. A command target that exits saying so is started again on another port.
+ */
 export async function launchTarget(spec: TargetSpec, ctx: LaunchContext): Promise<Target> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await launchOnce(spec, ctx);
+    } catch (err) {
+      const lostPort = err instanceof TargetStartError && spec.kind === 'command' && !spec.attach && spec.listens !== false && /address already in use|EADDRINUSE/i.test(err.context.stderr);
+      if (!lostPort || attempt >= PORT_RETRIES || ctx.signal?.aborted) throw err;
+    }
+  }
+}
+
+async function launchOnce(spec: TargetSpec, ctx: LaunchContext): Promise<Target> {
   if (spec.kind === 'command' && spec.attach) {
     const pool = { resident: spec.pool?.resident ?? 0, cap: spec.pool?.cap ?? Number.POSITIVE_INFINITY };
     return attachTarget({ ...spec.attach, host: spec.host ?? '127.0.0.1', pool });
