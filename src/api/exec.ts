@@ -7,7 +7,7 @@ import { gateOf, loadConfig } from '../config/load.js';
 import { parseConfig } from '../config/parse.js';
 import type { HandoffConfig } from '../config/types.js';
 import { execOptionsFromFlags } from '../cli/exec.js';
-import { applyGate } from '../gate/apply.js';
+import { gateFinalizer } from '../gate/apply.js';
 import { runExec } from '../harness/exec.js';
 import { becomeSubreaper } from '../harness/subreaper.js';
 import type { ExecOutcome } from '../model/report.js';
@@ -64,7 +64,7 @@ export async function exec(options: ExecOptions): Promise<ExecResult> {
   const gate = gateOf(merged);
   gate.thresholds = [...gate.thresholds, ...own.thresholds];
   gate.allowList = [...gate.allowList, ...own.allowList];
-  runOptions.finalize = (report) => (gate.thresholds.length || gate.allowList.length ? applyGate(report, gate) : report);
+  runOptions.finalize = gateFinalizer(gate);
   runOptions.cwd = cwd;
   if (options.onOutput) runOptions.onOutput = options.onOutput;
   if (options.log) runOptions.log = options.log;

@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { gateOf, loadConfig, mergeStressInvocation } from '../config/load.js';
 import { parseConfig } from '../config/parse.js';
 import type { HandoffConfig } from '../config/types.js';
-import { applyGate } from '../gate/apply.js';
+import { gateFinalizer } from '../gate/apply.js';
 import { runStress } from '../harness/run.js';
 import { becomeSubreaper } from '../harness/subreaper.js';
 import type { CheckResult, Report, Verdict } from '../model/report.js';
@@ -114,7 +114,7 @@ export async function stress(options: StressOptions = {}): Promise<StressResult>
   const gate = gateOf(merged);
   gate.thresholds = [...gate.thresholds, ...own.thresholds];
   gate.allowList = [...gate.allowList, ...own.allowList];
-  runOptions.finalize = (report) => (gate.thresholds.length || gate.allowList.length ? applyGate(report, gate) : report);
+  runOptions.finalize = gateFinalizer(gate);
   if (options.log) runOptions.log = options.log;
   if (options.signal) runOptions.signal = options.signal;
   if (options.adoptOrphans ?? true) becomeSubreaper();

@@ -10,8 +10,8 @@ import { makeRunId, runStress, type RunOptions } from '../harness/run.js';
 import { stressOptionsFromFlags } from './stress.js';
 import { gateOf, loadConfig } from '../config/load.js';
 import type { HandoffConfig } from '../config/types.js';
-import { applyGate } from '../gate/apply.js';
-import { armWatchdog } from './watchdog.js';
+import { gateFinalizer } from '../gate/apply.js';
+import { commandShell, type CommandIo } from './watchdog.js';
 import type { Report } from '../model/report.js';
 import { TargetStartError, UsageError } from '../util/errors.js';
 import { version } from '../version.js';
@@ -92,7 +92,7 @@ export function compareOptionsFromFlags(flags: Record<string, unknown>, config: 
       ? stressOptionsFromFlags({ ...shared, strategy: spec.strategy }, [], config)
       : stressOptionsFromFlags(shared, spec.command!, config);
     // each run is gated as `handoff stress` would gate it with this config
-    if (gate && (gate.thresholds.length || gate.allowList.length)) run.finalize = (report) => applyGate(report, gate);
+    if (gate) run.finalize = gateFinalizer(gate);
     return { spec, run };
   });
   const first = targets[0].run;
@@ -194,12 +194,9 @@ export async function runComparison(opts: CompareOptions): Promise<CompareResult
 
 export async function runCompareCommand(
   flags: Record<string, unknown>,
-  io: { stdout?: (s: string) => void; stderr?: (s: string) => void; watchdog?: boolean } = {},
+  io: CommandIo = {},
 ): Promise<number> {
-  const out = io.stdout ?? ((s: string) => void process.stdout.write(s));
-  const err = io.stderr ?? ((s: string) => void process.stderr.write(s));
-  let exitCode = 70;
-  try {
+  return commandShell(io, async (out, err) => {
     const options = compareOptionsFromFlags(flags, loadConfig(flags.config as string | undefined));
     if (!flags.quiet) options.log = (line) => err(`handoff: ${line}\n`);
     const { comparison, paths, interrupted } = await runComparison(options);
@@ -211,12 +208,6 @@ export async function runCompareCommand(
       err(summary);
       out(`${JSON.stringify(comparison, null, 2)}\n`);
     } else out(summary);
-    exitCode = interrupted ? EXIT.interrupted : comparison.exitCode;
-    return exitCode;
-  } catch (e) {
-    exitCode = (e as { exitCode?: number }).exitCode ?? 70;
-    throw e;
-  } finally {
-    if (io.watchdog ?? true) armWatchdog({ exitCode, why: null });
-  }
+    return interrupted ? EXIT.interrupted : comparison.exitCode;
+  });
 }

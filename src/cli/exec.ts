@@ -3,7 +3,7 @@
 // 5 clean but the command failed, 2 usage, 3 the command could not be started, 130 interrupted.
 import { join, relative } from 'node:path';
 import { gateOf, loadConfig } from '../config/load.js';
-import { applyGate } from '../gate/apply.js';
+import { gateFinalizer } from '../gate/apply.js';
 import { runExec, type ExecOptions } from '../harness/exec.js';
 import { parseIgnorePattern } from '../harness/ignore-pattern.js';
 import { parseRunOverrides } from '../harness/run-overrides.js';
@@ -13,7 +13,7 @@ import { parseFormats } from '../report/formats.js';
 import { parseDuration } from '../util/duration.js';
 import { UsageError } from '../util/errors.js';
 import { describeEvidence } from './summary.js';
-import { armWatchdog, loadWhy } from './watchdog.js';
+import { commandShell, type CommandIo } from './watchdog.js';
 
 /** CLI flags (commander's camelCase keys) and the command → exec options, config under them. */
 export function execOptionsFromFlags(flags: Record<string, unknown>, command: string[], config: HandoffConfig): ExecOptions {
@@ -62,29 +62,19 @@ export function formatExecSummary(report: Report, reportPath: string, cwd = proc
 export async function runExecCommand(
   cliFlags: Record<string, unknown>,
   command: string[],
-  io: { stdout?: (s: string) => void; stderr?: (s: string) => void; watchdog?: boolean } = {},
+  io: CommandIo = {},
 ): Promise<number> {
-  const out = io.stdout ?? ((s: string) => void process.stdout.write(s));
-  const err = io.stderr ?? ((s: string) => void process.stderr.write(s));
-  const why = await loadWhy(err);
-  let exitCode = 70;
-  try {
+  return commandShell(io, async (out, err) => {
     const config = loadConfig(cliFlags.config as string | undefined);
     const options = execOptionsFromFlags(cliFlags, command, config);
     const gate = gateOf(config);
-    options.finalize = (report) => (gate.thresholds.length || gate.allowList.length ? applyGate(report, gate) : report);
+    options.finalize = gateFinalizer(gate);
     options.warn = (m) => err(`handoff: warning: ${m}\n`);
     if (!cliFlags.quiet) options.log = (line) => err(`handoff: ${line}\n`);
     // the command's output goes where it would without handoff (the summary comes after it)
     options.onOutput = (stream, chunk) => void (stream === 'stdout' ? process.stdout : process.stderr).write(chunk);
     const result = await runExec(options);
     out(formatExecSummary(result.report, join(result.runDir, 'report.json')));
-    exitCode = result.report.exitCode;
-    return exitCode;
-  } catch (e) {
-    exitCode = (e as { exitCode?: number }).exitCode ?? 70;
-    throw e;
-  } finally {
-    if (io.watchdog ?? true) armWatchdog({ exitCode, why });
-  }
+    return result.report.exitCode;
+  });
 }

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { gateOf, loadConfig, mergeStressInvocation } from '../config/load.js';
 import type { HandoffConfig } from '../config/types.js';
-import { applyGate } from '../gate/apply.js';
+import { gateFinalizer } from '../gate/apply.js';
 // PROXY_FLAG_KEYS: a command target cannot take them
 import { PROXY_FLAG_KEYS, parseProxyFlags, rejectInapplicableFlags, type RawProxyFlags } from '../proxy/parse-options.js';
 import { parseFormats } from '../report/formats.js';
@@ -27,7 +27,7 @@ import { parseLoadThreads, withLoadThreads } from '../harness/load/threads.js';
 import { formatSummary } from './summary.js';
 import type { TargetSpec } from '../harness/target.js';
 import { loadForkAddon } from '../native/addon.js';
-import { armWatchdog, loadWhy } from './watchdog.js';
+import { commandShell, type CommandIo } from './watchdog.js';
 import { annotations, onGitHubActions } from '../report/annotations.js';
 import type { Report } from '../model/report.js';
 
@@ -171,14 +171,9 @@ const worseExit = (a: number, b: number): number => ((EXIT_RANK[b] ?? 3) > (EXIT
 export async function runStressCommand(
   cliFlags: Record<string, unknown>,
   cliCommand: string[],
-  io: { stdout?: (s: string) => void; stderr?: (s: string) => void; watchdog?: boolean } = {},
+  io: CommandIo = {},
 ): Promise<number> {
-  const out = io.stdout ?? ((s: string) => void process.stdout.write(s));
-  const err = io.stderr ?? ((s: string) => void process.stderr.write(s));
-  // must come before the handles it explains
-  const why = await loadWhy(err);
-  let exitCode = 70;
-  try {
+  return commandShell(io, async (out, err) => {
     const config = loadConfig(cliFlags.config as string | undefined);
     const { flags, command } = mergeStressInvocation(config, cliFlags, cliCommand);
     // `--suite all`: every suite of stress/ in turn; the exit code is the worst of them
@@ -192,7 +187,7 @@ export async function runStressCommand(
     for (const name of suites) {
       const options = stressOptionsFromFlags(name === undefined ? flags : { ...flags, suite: name }, command, config);
       const gate = gateOf(config);
-      options.finalize = (report) => (gate.thresholds.length || gate.allowList.length ? applyGate(report, gate) : report);
+      options.finalize = gateFinalizer(gate);
       // what must be seen even with --quiet (the latest pointer not updated, a failed start's record)
       options.warn = (m) => err(`handoff: warning: ${m}\n`);
       const progress = flags.quiet ? null : createProgress({ write: err, tty: !io.stderr && canRedraw(process.stderr), columns: process.stderr.columns });
@@ -212,12 +207,6 @@ export async function runStressCommand(
     }
     // `--suite all`: an array of reports, one per suite run (an interruption ends it early)
     if (json) out(`${JSON.stringify(all ? reports : reports[0], null, 2)}\n`);
-    exitCode = worst;
-    return exitCode;
-  } catch (e) {
-    exitCode = (e as { exitCode?: number }).exitCode ?? 70;
-    throw e;
-  } finally {
-    if (io.watchdog ?? true) armWatchdog({ exitCode, why });
-  }
+    return worst;
+  });
 }

@@ -33,3 +33,31 @@ export async function loadWhy(err: (s: string) => void): Promise<Why | null> {
     return null;
   }
 }
+
+export interface CommandIo {
+  stdout?: (s: string) => void;
+  stderr?: (s: string) => void;
+  /** arm the watchdog when the command ends (default true; tests that call a command in-process turn it off) */
+  watchdog?: boolean;
+}
+
+/**
+ * The shell every long-running command (stress, exec) runs in: its output streams, why-is-node-running loaded
+ * before the handles it explains, and the watchdog armed with the command's exit code (70 for a crash, a
+ * UsageError's own code) however it ends.
+ */
+export async function commandShell(io: CommandIo, body: (out: (s: string) => void, err: (s: string) => void) => Promise<number>): Promise<number> {
+  const out = io.stdout ?? ((s: string) => void process.stdout.write(s));
+  const err = io.stderr ?? ((s: string) => void process.stderr.write(s));
+  const why = await loadWhy(err);
+  let exitCode = 70;
+  try {
+    exitCode = await body(out, err);
+    return exitCode;
+  } catch (e) {
+    exitCode = (e as { exitCode?: number }).exitCode ?? 70;
+    throw e;
+  } finally {
+    if (io.watchdog ?? true) armWatchdog({ exitCode, why });
+  }
+}

@@ -50,3 +50,8 @@ export function gateFailures(report: Report): string[] {
   lines.push(...describeExpired(report.allowList ?? []));
   return lines;
 }
+
+/** The run's finalize step for a gate: applyGate when the gate says anything, the report as it is otherwise. */
+export function gateFinalizer(gate: GateConfig): (report: Report) => Report {
+  return gate.thresholds.length || gate.allowList.length ? (report) => applyGate(report, gate) : (report) => report;
+}
