@@ -35,6 +35,8 @@ export const PACE_HZ = 100;
  */
 export const KEEPALIVE_SUBJECTS: readonly Subject[] = ['fork', 'fork-spares', 'inline'];
 
+/** The subjects whose server process forks per connection: its own pages are what each fork copies. */
+const FORKING_SUBJECTS: readonly Subject[] = ['fork', 'fork-spares', 'ref-node-floor'];
 export const SUBJECTS = ['fork', 'fork-spares', 'per-connection', 'inline', 'ref-py-proxy', 'ref-c-reply', 'ref-node-floor'] as const;
 export type Subject = (typeof SUBJECTS)[number];
 
@@ -70,6 +72,29 @@ export interface ForkChurnResult {
   targets: ForkTarget[];
   /** reference ratios that bound the targets (the fork floor), not targets themselves */
   bounds: ForkTarget[];
+  /** what every fork() copies and every child's exit tears down, read from each forking server once warm */
+  zygotePages: Record<string, ZygotePages>;
+}
+
+/** A zygote's memory as fork() sees it: present 4 KiB anonymous pages cost a page-table entry each to copy. */
+export interface ZygotePages {
+  anon4kKiB: number;
+  anonHugeKiB: number;
+  pageTablesKiB: number;
+}
+
+/** Read from /proc/PID/status (RssAnon, VmPTE) and smaps_rollup (AnonHugePages); null where unreadable. */
+export function readZygotePages(pid: number): ZygotePages | null {
+  try {
+    const kib = (text: string, key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const huge = kib(rollup, 'AnonHugePages');
+    const pages = { anon4kKiB: kib(status, 'RssAnon') - huge, anonHugeKiB: huge, pageTablesKiB: kib(status, 'VmPTE') };
+    return Object.values(pages).every(Number.isFinite) ? pages : null;
+  } catch {
+    return null;
+  }
 }
 
 export interface ForkTarget {
@@ -402,6 +427,7 @@ export async function benchForkChurn(
   const origin = await startOrigin();
   const cells: CellResult[] = [];
   const skipped: Record<string, string> = {};
+  const zygotePages: Record<string, ZygotePages> = {};
   try {
     const proxied = `GET http://127.0.0.1:${origin.port}/churn HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\nConnection: close\r\n\r\n`;
     const direct = `GET /churn HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`;
@@ -418,6 +444,11 @@ export async function benchForkChurn(
       try {
         const request = subject === 'ref-c-reply' || subject === 'ref-node-floor' ? direct : proxied;
         await churn(server.port, request, 1, Math.min(1, seconds / 2)); // warm the path, page cache, JITs
+        const pages = FORKING_SUBJECTS.includes(subject) ? readZygotePages(server.proc.pid!) : null;
+        if (pages) {
+          zygotePages[subject] = pages;
+          log(`fork-churn: ${subject} zygote: ${pages.anon4kKiB} KiB on 4 KiB anonymous pages, ${pages.anonHugeKiB} KiB on huge pages, page tables ${pages.pageTablesKiB} KiB`);
+        }
         const runs: { c: number; paceHz?: number; keepAlive?: true }[] = levels.map((c) => ({ c }));
         if (pace > 0 && PACED_SUBJECTS.includes(subject)) runs.push({ c: 1, paceHz: pace });
         if (KEEPALIVE_SUBJECTS.includes(subject)) runs.push({ c: 1, keepAlive: true });
@@ -450,7 +481,7 @@ export async function benchForkChurn(
     await origin.stop();
     rmSync(work, { recursive: true, force: true });
   }
-  return { seconds, cells, skipped, ...evaluateForkChurn(cells, levels, pace) };
+  return { seconds, cells, skipped, zygotePages, ...evaluateForkChurn(cells, levels, pace) };
 }
 
 /** The issue's target ratios and their bounds, from the cells of one run (pure: tested on synthetic cells). */

@@ -30,11 +30,19 @@ export const LARGE_PAGES_FLAG = '--use-largepages=silent';
  */
 export const EAGER_COMPILE_FLAGS = ['--no-lazy', '--no-flush-bytecode'] as const;
 
+/**
+ * Also only for speed: a young generation of 1 MiB semi-spaces instead of up to 16. fork() copies the page table
+ * entry of every present anonymous page and each child's exit tears them down again: that is most of a fork
+ * child's cost (docs/fork.md). The warm-up grows the young generation to several MiB of touched 4 KiB pages
+ * that every fork then copies; the zygote itself allocates little once warm, and a child's one connection fits.
+ */
+export const SMALL_YOUNG_GENERATION_FLAG = '--max-semi-space-size=1';
+
 /** The flags the re-exec adds for speed, minus those the user already set (either way round). */
 export function speedFlags(execArgv: readonly string[]): string[] {
   const named = (flag: string): string => flag.replace(/^--(no-)?/, '').replace(/=.*$/, '').replaceAll('_', '-');
   const given = new Set(execArgv.map(named));
-  return [LARGE_PAGES_FLAG, ...EAGER_COMPILE_FLAGS].filter((flag) => !given.has(named(flag)));
+  return [LARGE_PAGES_FLAG, ...EAGER_COMPILE_FLAGS, SMALL_YOUNG_GENERATION_FLAG].filter((flag) => !given.has(named(flag)));
 }
 
 export function singleThreadedInEffect(execArgv: readonly string[] = process.execArgv): boolean {
