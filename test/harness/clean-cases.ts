@@ -4,7 +4,8 @@ import type { Test } from 'tap';
 import { markedPids, runCli, tempReportDir } from './helpers.js';
 import { forkUnavailableReason } from '../fork/addon-available.js';
 
-const REPEAT = Number(process.env.HANDOFF_TEST_REPEAT ?? 3);
+// two runs a case here (a flip between them fails); the accuracy benchmark runs each clean strategy 20 times
+const REPEAT = Number(process.env.HANDOFF_TEST_REPEAT ?? 2);
 
 export const CASES: { name: string; strategy: string; args: string[] }[] = [
   { name: 'inline', strategy: 'inline', args: ['--strategy', 'inline'] },
