@@ -42,9 +42,6 @@ export interface SweepResult {
   groupSignalled: boolean;
 }
 
-// not unref'd: a supervisor sweeping after its harness died has nothing else keeping it alive (the sweep is bounded)
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 /** Whether a process is the scope's; `stat` read just before. */
 function belongs(scope: SweepScope, stat: ProcStat, known: ReadonlySet<string>): boolean {
   if (scope.adopted?.(stat)) return true;
@@ -104,16 +101,19 @@ export async function sweep(scope: SweepScope, opts: { graceMs?: number } = {}):
   }
   const killed: Swept[] = [];
   const seen = new Set<string>();
-  const deadline = Date.now() + 2_000;
-  for (let pass = 0; ; pass++) {
-    const found = sweepOnce(scope).filter((p) => !seen.has(processKey(p)));
-    for (const p of found) {
-      seen.add(processKey(p));
-      killed.push(p);
-    }
-    // one more pass after any kill: reaps what it killed, and finds what it forked meanwhile
-    if ((found.length === 0 && (pass > 0 || !groupSignalled)) || Date.now() > deadline) break;
-    await sleep(pass === 0 ? 10 : 30);
-  }
+  let pass = 0;
+  await pollUntil(
+    () => {
+      const found = sweepOnce(scope).filter((p) => !seen.has(processKey(p)));
+      for (const p of found) {
+        seen.add(processKey(p));
+        killed.push(p);
+      }
+      // one more pass after any kill: reaps what it killed, and finds what it forked meanwhile. pollUntil's timers
+      // are not unref'd: a supervisor sweeping after its harness died has nothing else keeping it alive (bounded)
+      return { done: found.length === 0 && (pass++ > 0 || !groupSignalled), value: null };
+    },
+    { initialMs: 10, maxMs: 30, factor: 3, deadline: Date.now() + 2_000 },
+  );
   return { killed, groupSignalled };
 }

@@ -21,6 +21,7 @@ import { attachTarget } from './attach.js';
 import { MARKER_NAME } from './marker.js';
 import { sweep, sweepOnce, type Identity, type SweepResult, type SweepScope } from './sweep.js';
 import { lineWatcher, probeHttp, type Readiness } from './readiness.js';
+import { pollUntil, type Poll } from '../util/poll.js';
 
 export { MARKER_NAME } from './marker.js';
 
@@ -113,7 +114,7 @@ export function canConnect(host: string, port: number): Promise<boolean> {
   });
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms)); // a turn of the event loop
 /** for Promise.race: a losing timer must not keep the harness alive */
 const lapse = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
 
@@ -344,10 +345,12 @@ async function launchOnce(spec: TargetSpec, ctx: LaunchContext): Promise<Target>
     const readyPath = spec.ready?.path;
     // the last answer to the readiness GET (null: none yet, or no answer)
     let lastStatus: number | null = null;
-    for (;;) {
-      if (ctx.signal?.aborted) return fail('interrupted during start');
-      if (spawnError) return fail(`cannot start ${argv[0]}: ${(spawnError as Error).message}`);
-      if (exitInfo) return fail(`target exited before it ${accepting ? 'was ready' : 'accepted connections'} (${describeExit(exitInfo)})`);
+    // one readiness check a poll: its value is why the start failed (giveUp), or null
+    const given = (why: string): Poll<string | null> => ({ done: false, giveUp: true, value: why });
+    const readiness = await pollUntil<string | null>(async () => {
+      if (ctx.signal?.aborted) return given('interrupted during start');
+      if (spawnError) return given(`cannot start ${argv[0]}: ${(spawnError as Error).message}`);
+      if (exitInfo) return given(`target exited before it ${accepting ? 'was ready' : 'accepted connections'} (${describeExit(exitInfo)})`);
       // the port was free when picked; someone else may have bound it since: the listener must be the target's
       if (!accepting && (await canConnect(host, port))) {
         if (listenerBelongsToTarget(port, (p, stat) => stat.pgrp === pid || descendsFrom(p, pid) || hasMarker(p, MARKER_NAME, ctx.runId) === true)) accepting = true;
@@ -357,20 +360,21 @@ async function launchOnce(spec: TargetSpec, ctx: LaunchContext): Promise<Target>
         lastStatus = await probeHttp(host, port, readyPath, Math.max(100, Math.min(1_000, deadline - Date.now())));
       }
       const pathReady = readyPath === undefined || (lastStatus !== null && lastStatus >= 200 && lastStatus < 300);
-      if (accepting && pathReady && logReady) break;
+      if (accepting && pathReady && logReady) return { done: true, value: null };
       if (Date.now() > deadline) {
         if (!accepting) {
           const why = foreignListener ? ` (another process, not the target, was listening on ${port}: picked free, it was taken before the target bound it)` : ' (--ready-timeout to wait longer)';
-          return fail(`target did not accept connections on ${host}:${port} within ${readyTimeoutMs} ms${why}`);
+          return given(`target did not accept connections on ${host}:${port} within ${readyTimeoutMs} ms${why}`);
         }
         const waits = [
           pathReady ? null : `answer 2xx to GET ${readyPath} (last: ${lastStatus ?? 'no answer'})`,
           logReady ? null : `write a line matching /${readyLog!.source}/`,
         ].filter(Boolean);
-        return fail(`target accepted connections on ${host}:${port} but did not ${waits.join(' or ')} within ${readyTimeoutMs} ms (--ready-timeout to wait longer)`);
+        return given(`target accepted connections on ${host}:${port} but did not ${waits.join(' or ')} within ${readyTimeoutMs} ms (--ready-timeout to wait longer)`);
       }
-      await sleep(accepting ? 100 : 50);
-    }
+      return { done: false, value: null };
+    }, { initialMs: 50, maxMs: 50, factor: 1, cap: () => (accepting ? 100 : 50) });
+    if (!readiness.held) return fail(readiness.value ?? 'target did not become ready');
     pool = { resident: spec.pool?.resident ?? 0, cap: spec.pool?.cap ?? Number.POSITIVE_INFINITY };
   }
 
