@@ -5,11 +5,10 @@
 //                       handed-off socket (ipc: send with keepOpen; stdio: no destroy after spawn). Children
 //                       close like a fork server (process/fork-close.ts), so the client never sees EOF.
 //   zombie              the process that accepts (inline, per-connection / prefork master, cluster primary)
-//                       logs connections to a shell sink that starts a "rotation" job in the background for
-//                       each leaky connection and never wait()s for it -> state Z until the sink forks the
-//                       next one, and the last one for as long as the sink lives. (Node itself reaps what it
-//                       spawns, so the un-waited process must be a grandchild; this is the "background jobs
-//                       nobody waits for" bug of shell wrappers.) fork: a forked child is never waited for.
+//                       logs connections to a sink that forks a "rotation" job for each leaky connection and
+//                       never wait()s for it -> state Z for as long as the sink lives. (Node itself reaps
+//                       what it spawns, so the un-waited process must be a grandchild.)
+//                       fork: a forked child is never waited for.
 //   fd-leak             the process that serves requests long-term (inline, per-connection master, prefork
 //                       and cluster workers, the fork zygote) opens a per-connection access-log descriptor and
 //                       forgets to close it. (The zygote logs each fork, so the leak also bites with --spares.)
@@ -109,14 +108,24 @@ function mulberry32(seed: number): () => number {
 }
 
 /**
- * zombie: an access-log sink, a shell loop reading log lines, that backgrounds a "rotation" job for each line
- * marked `rotate` (a leaky connection) and never waits for it. The job exits at once and stays a zombie (dash
- * reaps it only when it forks the next one). The sink's lifetime follows our pipe (EOF when we close it or die),
- * so the canary leaves a zombie but never an orphan.
+ * zombie: an access-log sink, a loop reading log lines, that forks a "rotation" job for each line marked
+ * `rotate` (a leaky connection) and never waits for it: the job exits at once and stays a zombie for as long as
+ * the sink lives. Perl (Debian's essential perl-base), not sh: dash reaps its background jobs at the next line
+ * it reads, so with a rate below 1 the next clean connection reaped the zombie — a periodic reaper, no leak.
+ * At most ZOMBIE_CAP are kept (a flood at rate 1 must not fill the pid table). The sink's lifetime follows our
+ * pipe (EOF when we close it or die), so the canary leaves zombies but never an orphan.
  */
+export const ZOMBIE_CAP = 64;
+const SINK_LOOP = `use POSIX (); my $kept = 0;
+while (my $line = <STDIN>) {
+  next unless $line =~ /rotate$/ && $kept < ${ZOMBIE_CAP};
+  my $pid = fork();
+  POSIX::_exit(0) if defined $pid && $pid == 0;
+  $kept++ if defined $pid;
+}`;
+
 function zombieLogSink(leaks: () => boolean): FaultHooks {
-  const loop = 'while read -r line; do case $line in *rotate) (exit 0) & ;; esac; done';
-  let sink: ChildProcess | null = spawn('sh', ['-c', loop], { stdio: ['pipe', 'ignore', 'ignore'] });
+  let sink: ChildProcess | null = spawn('perl', ['-e', SINK_LOOP], { stdio: ['pipe', 'ignore', 'ignore'] });
   sink.on('error', () => {});
   sink.stdin?.on('error', () => {}); // EPIPE if the sink died: the log line is simply lost
   let served = 0;

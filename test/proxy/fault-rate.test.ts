@@ -3,7 +3,7 @@
 // connections and not on others.
 import t from 'tap';
 import net from 'node:net';
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { cliPath } from '../../src/paths.js';
 import { FAULT_SEED_ENV, faultDice } from '../../src/proxy/faults.js';
@@ -77,4 +77,54 @@ t.test('fd-leak at 0.5 with a seed leaks on some connections and not on others',
   t.ok(leaked >= 15 && leaked <= 45, `${leaked} of ${connections} connections leaked a descriptor`);
   const expected = throws(faultDice(0.5, 'inline', 'fault-rate-test'), connections).filter(Boolean).length;
   t.equal(leaked, expected, 'exactly the seeded dice\'s throws');
+});
+
+/** Zombies among the descendants of pid (the zombie canary's are the log sink's children). */
+function zombiesUnder(pid: number): number {
+  const children = new Map<number, number[]>();
+  const state = new Map<number, string>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      state.set(Number(name), rest[0]!);
+      const ppid = Number(rest[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  let n = 0;
+  const walk = (p: number): void => {
+    for (const c of children.get(p) ?? []) {
+      if (state.get(c) === 'Z') n++;
+      walk(c);
+    }
+  };
+  walk(pid);
+  return n;
+}
+
+t.test('zombie at 0.2: a rare zombie outlives the clean connections after it (no reaper in the sink)', async (t) => {
+  const before = process.env[FAULT_SEED_ENV];
+  process.env[FAULT_SEED_ENV] = 'zombie-rate-test';
+  const proxy = await startProxy('inline', ['--fault', 'zombie', '--fault-rate', '0.2']);
+  if (before === undefined) delete process.env[FAULT_SEED_ENV];
+  else process.env[FAULT_SEED_ENV] = before;
+  t.teardown(() => proxy.killGroup());
+  const dice = throws(faultDice(0.2, 'inline', 'zombie-rate-test'), 40);
+  const expected = dice.filter(Boolean).length;
+  const last = dice.lastIndexOf(true);
+  t.ok(expected > 0 && last < dice.length - 1, `the seed leaks ${expected} times, the last at connection ${last + 1} of ${dice.length}`);
+  for (let i = 0; i < dice.length; i++) await connectAndClose(proxy.port);
+  // the sink forks as it reads; give it a moment, then the count holds: no later line reaped any of them
+  let seen = 0;
+  for (let i = 0; i < 40 && seen < expected; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    seen = zombiesUnder(proxy.pid);
+  }
+  t.equal(seen, expected, `${seen} zombies, one for each leaky connection, the last one too`);
+  await new Promise((r) => setTimeout(r, 500));
+  t.equal(zombiesUnder(proxy.pid), expected, 'still there half a second later');
 });
