@@ -4,7 +4,7 @@
 //                          [--concurrency 1,8,64] [--subjects inline,prefork,...]
 //
 // Benchmarks (each also runs alone with --only): process-start, handoff-latency, probe-cost, sampler-cost,
-// headroom, churn-threads, keepalive, churn, fork-churn (when bench/fork-churn.ts exists); groups: micro, matrix,
+// headroom, churn-threads, keepalive, churn, fork-churn (when bench/fork-churn.ts exists), soak; groups: micro, matrix,
 // system.
 // Exit: 0 all benchmarks ran (targets missed or not), 1 a benchmark failed, 2 usage error.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -23,15 +23,16 @@ import { benchProcessStart } from './micro/process-start.js';
 import { benchHeadroom } from './system/headroom.js';
 import { benchChurnThreads } from './system/churn-threads.js';
 import { benchMatrix } from './system/matrix.js';
+import { benchSoak } from './system/soak.js';
 import type { LoadKind } from './lib/subjects.js';
 import { REFERENCE_SUBJECTS, STRATEGY_SUBJECTS } from './lib/subjects.js';
 
-export const BENCHES = ['process-start', 'probe-cost', 'sampler-cost', 'handoff-latency', 'headroom', 'churn-threads', 'keepalive', 'churn', 'fork-churn'] as const;
+export const BENCHES = ['process-start', 'probe-cost', 'sampler-cost', 'handoff-latency', 'headroom', 'churn-threads', 'keepalive', 'churn', 'fork-churn', 'soak'] as const;
 export type BenchName = (typeof BENCHES)[number];
 const GROUPS: Record<string, BenchName[]> = {
   micro: ['process-start', 'probe-cost', 'handoff-latency'],
   matrix: ['keepalive', 'churn'],
-  system: ['sampler-cost', 'headroom', 'churn-threads', 'keepalive', 'churn'],
+  system: ['sampler-cost', 'headroom', 'churn-threads', 'keepalive', 'churn', 'soak'],
 };
 
 export interface RunArgs {
@@ -196,8 +197,14 @@ export async function runBenchmarks(args: RunArgs, log: (m: string) => void = (m
     }
   }
   await step('fork-churn', async () => void (r.forkChurn = await runForkChurn(env)));
+  // last: the longest, and its figures are the harness's own (nothing else running beside it)
+  await step('soak', async () => {
+    const seconds = args.settings.quick ? 20 : 180;
+    env.log(`soak: ${seconds} s of paced churn on inline, the harness's RSS and report size`);
+    r.soak = await benchSoak(env, { seconds, rate: 300 });
+  });
   report.targets = [
-    ...evaluateTargets({ processStart: r.processStart, matrix: r.matrix, headroom: r.headroom, samplerCost: r.samplerCost, churnThreads: r.churnThreads }),
+    ...evaluateTargets({ processStart: r.processStart, matrix: r.matrix, headroom: r.headroom, samplerCost: r.samplerCost, churnThreads: r.churnThreads, soak: r.soak }),
     ...forkTargets(r.forkChurn),
   ];
   report.finishedAt = new Date().toISOString();

@@ -1,5 +1,6 @@
 // bench.json (everything, machine-readable) and bench.md (what a person reads; its "Choosing a strategy"
 // table is meant to be pasted into the README).
+import type { SoakResult } from '../system/soak.js';
 import { renderForkChurn, type ForkChurnResult } from '../fork-churn.js';
 import type { SamplerCost } from '../sampler-cost.js';
 import type { HandoffLatencyResult } from '../micro/handoff-latency.js';
@@ -31,6 +32,7 @@ export interface BenchReport {
     churnThreads?: ChurnThreadsResult;
     matrix?: MatrixResult;
     forkChurn?: ForkChurnResult;
+    soak?: SoakResult;
   };
   errors: { bench: string; message: string }[];
   targets: TargetResult[];

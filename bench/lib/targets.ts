@@ -5,6 +5,7 @@ import type { ProcessStartResult } from '../micro/process-start.js';
 import type { HeadroomResult } from '../system/headroom.js';
 import { CHURN_THREAD_COUNTS, type ChurnThreadsResult } from '../system/churn-threads.js';
 import type { MatrixCell, MatrixResult } from '../system/matrix.js';
+import type { SoakResult } from '../system/soak.js';
 import { ratio, round } from './stats.js';
 
 export interface TargetResult {
@@ -28,6 +29,7 @@ export interface TargetInputs {
   headroom?: HeadroomResult;
   samplerCost?: SamplerCost;
   churnThreads?: ChurnThreadsResult;
+  soak?: SoakResult;
 }
 
 /** Best median rate over the concurrency levels of one subject and load kind, with the level it came from. */
@@ -70,7 +72,7 @@ function rateTarget(
 }
 
 export function evaluateTargets(inputs: TargetInputs): TargetResult[] {
-  const { processStart, matrix, headroom, samplerCost, churnThreads } = inputs;
+  const { processStart, matrix, headroom, samplerCost, churnThreads, soak } = inputs;
   const out: TargetResult[] = [];
 
   const pcChurn = peakRate(matrix, 'per-connection', 'churn');
@@ -190,5 +192,38 @@ export function evaluateTargets(inputs: TargetInputs): TargetResult[] {
       ...(v === null ? { missing: 'needs sampler-cost' } : {}),
     });
   }
+  out.push(...soakTargets(soak));
   return out;
+}
+
+/** A soak's two bounds, at one hour: the run's own figures when it lasted an hour, else carried on from it. */
+function soakTargets(soak: SoakResult | undefined): TargetResult[] {
+  const span = soak ? (soak.seconds >= 3600 ? `a ${soak.seconds} s run` : `a ${soak.seconds} s run carried on to 1 h`) : '';
+  const rss = soak ? soak.rssHourMiB : null;
+  const bytes = soak?.reportHourBytes ?? null;
+  const missing = { missing: 'needs the soak benchmark' };
+  return [
+    {
+      id: 'soak-rss-hour',
+      target: 'a 1 h soak (churn on inline): harness RSS ≤ 200 MiB',
+      measured: soak
+        ? `${span}: harness + supervisor peak ${soak.peakMiB} MiB, ${soak.rssSlopeMiBPerMin} MiB/min over the second half, ${soak.connections ?? '?'} connections at ${soak.ratePerSec}/s`
+        : 'not measured',
+      ratio: rss,
+      comparison: '<=',
+      threshold: 200,
+      met: judge(rss, '<=', 200),
+      ...(rss === null ? missing : {}),
+    },
+    {
+      id: 'soak-report-hour',
+      target: 'a 1 h soak: report.json ≤ 20 MB',
+      measured: soak ? `${span}: report.json ${soak.reportBytes ?? '?'} bytes` : 'not measured',
+      ratio: bytes === null ? null : round(bytes / 1e6, 2),
+      comparison: '<=',
+      threshold: 20,
+      met: judge(bytes === null ? null : bytes / 1e6, '<=', 20),
+      ...(bytes === null ? missing : {}),
+    },
+  ];
 }
