@@ -179,11 +179,23 @@ async function runOnce(args: string[], reportDir: string, seed: string, timeoutM
       verdict: report.verdict,
       failed: report.checks.filter((c) => !c.pass && !c.allowedBy).map((c) => c.id),
       requests: Object.values(report.load).reduce((n, g) => n + g.requests, 0),
+      connections: connectionsOf(report),
       loadMs: load ? Math.round(load.end - load.start) : 0,
     };
   } catch {
     return { exitCode: code, verdict: 'error', failed: [], requests: 0, loadMs: 0, error: `exit ${code}, no report: ${lastLine}` };
   }
+}
+
+/** Connections the target accepted, from each generator's own count (churn opens one per request; a flood keeps
+ * a few alive; tunnels, abuse and origin-fault cases are one each). */
+export function connectionsOf(report: Pick<Report, 'load'>): number {
+  let n = 0;
+  for (const g of Object.values(report.load)) {
+    const x = g.extra ?? {};
+    n += x.connectionsOpened ?? x.connections ?? x.tunnels ?? x.cases ?? g.requests;
+  }
+  return n;
 }
 
 export async function runAccuracy(args: AccuracyArgs, log: (m: string) => void = (m) => process.stderr.write(`${m}\n`)): Promise<{ report: AccuracyReport; dir: string }> {

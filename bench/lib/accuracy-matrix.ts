@@ -89,8 +89,11 @@ export interface RunOutcome {
   verdict: 'pass' | 'fail' | 'inconclusive' | 'interrupted' | 'error';
   /** ids of the failing checks */
   failed: string[];
-  /** requests over every generator (for these one-request-per-connection servers, about the connections) */
+  /** requests over every generator */
   requests: number;
+  /** connections the target accepted over every generator (a keep-alive flood makes many requests on a few);
+   * absent in runs recorded before it was */
+  connections?: number;
   /** how long the load ran, rounds included (the evidence floor), ms */
   loadMs: number;
   /** a one-line reason when verdict is `error` */
@@ -118,6 +121,8 @@ export interface CellSummary {
   /** how often each check failed */
   failedChecks: Record<string, number>;
   medianRequests: number;
+  /** median connections a run (requests where a run did not record them) */
+  medianConnections: number;
   maxLoadMs: number;
 }
 
@@ -159,12 +164,26 @@ export function foldCell(cell: Cell, outcomes: readonly RunOutcome[]): CellSumma
     flips: runs - mostFrequent,
     failedChecks,
     medianRequests: median(outcomes.map((o) => o.requests)),
+    medianConnections: median(outcomes.map((o) => o.connections ?? o.requests)),
     maxLoadMs: Math.max(0, ...outcomes.map((o) => o.loadMs)),
   };
 }
 
-/** The chance that a leak of `rate` per connection bites none of `connections` (0.99^n for 1 %). */
-export const missProbability = (rate: number, connections: number): number => (1 - rate) ** connections;
+/** How many strikes of a leak its check needs: one new descriptor of a kind is what a lazily opened resource
+ * looks like, so a kept descriptor is caught from the second one; every other class on the first. */
+export const STRIKES_NEEDED: Record<LeakClass, number> = { 'kept-socket': 1, 'kept-fd': 2, unreaped: 1, orphan: 1, 'stalled-child': 1 };
+
+/** The chance that a leak of `rate` per connection bites fewer than `strikes` times in `connections`
+ * (binomial; 0.99^n for 1 % and one strike): no check can catch more than 1 − this. */
+export function missProbability(rate: number, connections: number, strikes = 1): number {
+  let p = 0;
+  let term = (1 - rate) ** connections; // P(exactly 0)
+  for (let k = 0; k < strikes && k <= connections; k++) {
+    p += term;
+    term *= ((connections - k) / (k + 1)) * (rate / (1 - rate));
+  }
+  return Math.min(1, p);
+}
 
 /** Connections a run needs so that a leak of `rate` bites at least once with probability `power`. */
 export const connectionsForPower = (rate: number, power: number): number => Math.ceil(Math.log(1 - power) / Math.log(1 - rate));

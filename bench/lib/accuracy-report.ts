@@ -1,6 +1,6 @@
 // accuracy.json's shape and accuracy.md (what a person reads; its tables go into docs/reading-a-report.md).
 import type { MachineInfo } from './machine.js';
-import { connectionsForPower, missProbability, type CellSummary, type RunOutcome } from './accuracy-matrix.js';
+import { STRIKES_NEEDED, connectionsForPower, missProbability, type CellSummary, type RunOutcome } from './accuracy-matrix.js';
 
 export interface AccuracySettings {
   runs: number;
@@ -36,6 +36,16 @@ const RUNS_FOR_A_TARGET = 20;
 const pct = (x: number | null): string => (x === null ? '–' : `${Math.round(x * 100)} %`);
 const of = (n: number, runs: number): string => `${n}/${runs}`;
 
+/** A pool's orphan canary bites per worker (a handful), not per connection: no connection count predicts it. */
+const POOLS = ['prefork', 'cluster'];
+
+/** P(miss) of a leak cell at its median size, as text ('–' where connections do not give the chances). */
+function pMiss(c: CellSummary): string {
+  if (c.cell.leak === null || c.cell.rate === null) return '–';
+  if (c.cell.leak === 'orphan' && POOLS.includes(c.cell.subject)) return '– (per worker)';
+  return missProbability(c.cell.rate, c.medianConnections, STRIKES_NEEDED[c.cell.leak]).toFixed(3);
+}
+
 function table(head: string[], rows: string[][]): string {
   const line = (cells: string[]): string => `| ${cells.map((c) => c.replaceAll('|', '\\|')).join(' | ')} |`;
   return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
@@ -48,7 +58,7 @@ export function evaluateAccuracyTargets(cells: readonly CellSummary[]): Accuracy
     const enough = c.runs >= RUNS_FOR_A_TARGET;
     out.push({
       target: `${c.cell.subject}: a 1-in-100 ${c.cell.leak} leak caught on its check in ≥ 19 of 20 runs`,
-      measured: `${of(c.caughtAsIntended, c.runs)} (median ${c.medianRequests} requests a run; P(no leaky connection) ${missProbability(0.01, c.medianRequests).toFixed(3)})`,
+      measured: `${of(c.caughtAsIntended, c.runs)} (median ${c.medianConnections} connections a run; P(miss) ${pMiss(c)})`,
       // short of 20 runs, two misses already rule out 19 of 20; fewer prove nothing yet
       met: enough ? c.caughtAsIntended / c.runs >= 0.95 : c.runs - c.caughtAsIntended > 1 ? false : null,
     });
@@ -83,8 +93,8 @@ export function renderAccuracyMarkdown(r: AccuracyReport): string {
     `${of(c.fails, c.runs)} (${pct(c.detectionRate)})`,
     of(c.caughtAsIntended, c.runs),
     String(c.inconclusive + c.errors),
-    String(c.medianRequests),
-    missProbability(c.cell.rate!, c.medianRequests).toFixed(3),
+    `${c.medianConnections} (${c.medianRequests})`,
+    pMiss(c),
     checks(c),
   ]);
   const cleanRows = clean.map((c) => [c.cell.subject, of(c.fails, c.runs), String(c.inconclusive), String(c.errors), String(c.flips), String(c.medianRequests), `${(c.maxLoadMs / 1000).toFixed(1)} s`, checks(c)]);
@@ -100,10 +110,11 @@ export function renderAccuracyMarkdown(r: AccuracyReport): string {
     r.skipped.length ? `Skipped: ${r.skipped.map((x) => `${x.subject} (${x.reason})`).join('; ')}.\n` : '',
     '## Detection: a leak on a share of connections',
     '',
-    'caught = the run failed; on its check = failed on a check meant for that leak class; P(miss) = the chance that no ' +
-      'connection of a run of median size leaked at all, (1 − rate)^requests: no check can do better than 1 − P(miss).',
+    'caught = the run failed; on its check = failed on a check meant for that leak class; P(miss) = the chance that the ' +
+      'leak struck fewer times than its check needs (once; a kept descriptor twice) in a run of median size, binomial over ' +
+      'its connections: no check can do better than 1 − P(miss). A pool\'s orphan canary strikes per worker, not per connection.',
     '',
-    leakRows.length ? table(['subject', 'leak', 'rate', 'caught', 'on its check', 'inconclusive/error', 'median requests', 'P(miss)', 'failed checks'], leakRows) : '(no leak cells)',
+    leakRows.length ? table(['subject', 'leak', 'rate', 'caught', 'on its check', 'inconclusive/error', 'median connections (requests)', 'P(miss)', 'failed checks'], leakRows) : '(no leak cells)',
     '',
     '## False alarms: clean subjects',
     '',

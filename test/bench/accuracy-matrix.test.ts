@@ -2,13 +2,14 @@
 // false-positive rates judged by each leak class's intended check, the targets, and the argument parser.
 import t from 'tap';
 import {
-  ACCURACY_SUBJECTS, INTENDED_CHECKS, buildMatrix, cellKey, connectionsForPower, foldCell, missProbability,
+  ACCURACY_SUBJECTS, INTENDED_CHECKS, STRIKES_NEEDED, buildMatrix, cellKey, connectionsForPower, foldCell, missProbability,
   type Cell, type RunOutcome,
 } from '../../bench/lib/accuracy-matrix.js';
 import { evaluateAccuracyTargets } from '../../bench/lib/accuracy-report.js';
-import { parseAccuracyArgs } from '../../bench/accuracy.js';
+import { connectionsOf, parseAccuracyArgs } from '../../bench/accuracy.js';
 import { fixtureCommand } from '../../bench/lib/fixtures.js';
 
+const lat = { p50: 0, p90: 0, p99: 0, max: 0, mean: 0 };
 const run = (verdict: RunOutcome['verdict'], failed: string[] = [], requests = 300, loadMs = 5_000): RunOutcome => ({
   exitCode: verdict === 'pass' ? 0 : verdict === 'fail' ? 1 : 4,
   verdict,
@@ -54,6 +55,27 @@ t.test('the fold: detected, caught by the intended check, false alarms, flips', 
 t.test('power arithmetic and the targets', async (t) => {
   t.ok(Math.abs(missProbability(0.01, 300) - 0.049) < 0.001, '0.99^300 ≈ 0.049');
   t.equal(connectionsForPower(0.01, 0.95), 299);
+  // a kept descriptor is caught from its second strike: P(0 or 1 strikes in 300) = 0.049 + 300·0.01·0.99^299
+  t.ok(Math.abs(missProbability(0.01, 300, 2) - 0.198) < 0.001, 'two strikes needed: ≈ 0.198');
+  t.equal(missProbability(0.5, 1, 2), 1, 'one connection can never strike twice');
+  t.equal(STRIKES_NEEDED['kept-fd'], 2);
+  t.equal(STRIKES_NEEDED['kept-socket'], 1);
+  const keepAlive = foldCell({ subject: 'inline', leak: 'kept-fd', rate: 0.01 }, [{ ...run('fail', ['fds-drained'], 5_000), connections: 400 }]);
+  t.equal(keepAlive.medianConnections, 400, 'connections, not the keep-alive requests made on them');
+  t.equal(foldCell({ subject: 'inline', leak: 'kept-fd', rate: 0.01 }, [run('pass', [], 250)]).medianConnections, 250, 'an older run without connections: its requests');
+  t.equal(
+    connectionsOf({
+      load: {
+        flood: { generator: 'flood', durationMs: 1, requests: 900, errors: 0, timeouts: 0, statuses: {}, latencyMs: lat, extra: { connections: 4 } },
+        churn: { generator: 'churn', durationMs: 1, requests: 150, errors: 0, timeouts: 0, statuses: {}, latencyMs: lat, extra: { connectionsOpened: 150 } },
+        tunnel: { generator: 'tunnel', durationMs: 1, requests: 7, errors: 0, timeouts: 0, statuses: {}, latencyMs: lat, extra: { tunnels: 7 } },
+        abuse: { generator: 'abuse', durationMs: 1, requests: 18, errors: 0, timeouts: 0, statuses: {}, latencyMs: lat, extra: { cases: 18 } },
+        other: { generator: 'other', durationMs: 1, requests: 3, errors: 0, timeouts: 0, statuses: {}, latencyMs: lat },
+      },
+    }),
+    4 + 150 + 7 + 18 + 3,
+    'each generator by its own count; requests where it keeps none',
+  );
   const cells = [
     foldCell({ subject: 'c-forking', leak: 'unreaped', rate: 0.01 }, Array.from({ length: 20 }, (_, i) => (i === 0 ? run('pass') : run('fail', ['no-zombies'])))),
     foldCell({ subject: 'c-forking', leak: 'kept-fd', rate: 0.01 }, Array.from({ length: 5 }, () => run('fail', ['fds-drained']))),
