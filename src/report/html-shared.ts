@@ -41,7 +41,9 @@ export function clientBundle(page: ClientPage, root: string = packageRoot): stri
   const cached = cachedBundles.get(file);
   if (cached !== undefined) return cached;
   if (!existsSync(file)) {
-    throw new Error(`handoff: ${file} is missing (the browser code of the ${page} page, bundled at build time); run \`npm run build\` first`);
+    throw new Error(
+      `handoff: ${file} is missing (the browser code of the ${page} page, bundled at build time); run \`npm run build\` first`,
+    );
   }
   const code = readFileSync(file, 'utf8');
   cachedBundles.set(file, code);

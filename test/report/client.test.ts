@@ -14,23 +14,32 @@ import { sampleComparison } from '../compare/fixtures.js';
 import { fixture } from './fixtures.js';
 
 const tsc = join(packageRoot, 'node_modules', 'typescript', 'bin', 'tsc');
-const run = (args: string[]) => spawnSync(process.execPath, args, { cwd: packageRoot, encoding: 'utf8', timeout: 180_000, killSignal: 'SIGKILL' });
+const run = (args: string[]) =>
+  spawnSync(process.execPath, args, { cwd: packageRoot, encoding: 'utf8', timeout: 180_000, killSignal: 'SIGKILL' });
 const CLIENT_DIRS = ['src/report/client/', 'src/compare/client/'];
 const isClient = (file: string): boolean => CLIENT_DIRS.some((d) => file.startsWith(d));
 /** The files a tsconfig's program holds, relative to the package root (what tsc reads, nothing checked). */
 const programFiles = (project: string): string[] => {
   const r = run([tsc, '-p', project, '--listFilesOnly']);
   if (r.status !== 0) throw new Error(`tsc -p ${project} --listFilesOnly: ${r.stdout}${r.stderr}`);
-  return r.stdout.split('\n').filter(Boolean).map((f) => relative(packageRoot, f));
+  return r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((f) => relative(packageRoot, f));
 };
 
 t.test('the client modules type-check strict with the DOM: tsc -p tsconfig.client.json --noEmit', async (t) => {
   const r = run([tsc, '-p', 'tsconfig.client.json', '--noEmit']);
   t.equal(r.status, 0, `tsc exits 0\n${r.stdout}${r.stderr}`);
   const files = programFiles('tsconfig.client.json');
-  for (const entry of ['src/report/client/report.ts', 'src/report/client/shared.ts', 'src/compare/client/compare.ts']) t.ok(files.includes(entry), `checks ${entry}`);
+  for (const entry of ['src/report/client/report.ts', 'src/report/client/shared.ts', 'src/compare/client/compare.ts'])
+    t.ok(files.includes(entry), `checks ${entry}`);
   t.ok(files.includes('node_modules/uplot/dist/uPlot.d.ts'), "against uPlot's declarations");
-  t.same(files.filter((f) => f.includes('@types/node')), [], "without Node's types");
+  t.same(
+    files.filter((f) => f.includes('@types/node')),
+    [],
+    "without Node's types",
+  );
 });
 
 t.test("the Node program (tsconfig.json) leaves the client modules out: they are the browser's, not Node's", async (t) => {
@@ -64,7 +73,10 @@ t.test('dist/client/ is built from the sources as they are now (else: npm run bu
   t.equal(r.status, 0, `scripts/build-client.mjs ${r.stderr}`);
   t.same(readdirSync(out).sort(), ['compare.js', 'report.js'], 'one bundle per page');
   for (const page of ['report', 'compare'] as const) {
-    t.ok(readFileSync(join(out, `${page}.js`), 'utf8') === built(page), `dist/client/${page}.js is current (if not, run \`npm run build\`)`);
+    t.ok(
+      readFileSync(join(out, `${page}.js`), 'utf8') === built(page),
+      `dist/client/${page}.js is current (if not, run \`npm run build\`)`,
+    );
   }
 });
 

@@ -1,7 +1,16 @@
 // The script comparison.html runs in the browser (bundled to dist/client/compare.js by
 // scripts/build-client.mjs, inlined by src/compare/html.ts): one uPlot chart per quantity, one series per
 // target on a shared time axis (0 = load start), the load phase shaded.
-import { chartBox, chartColumns, fitToWindow, readChartData, secondsTicks, secondsValue, shadeBand, zeroBased } from '../../report/client/shared.js';
+import {
+  chartBox,
+  chartColumns,
+  fitToWindow,
+  readChartData,
+  secondsTicks,
+  secondsValue,
+  shadeBand,
+  zeroBased,
+} from '../../report/client/shared.js';
 import type { CompareChartData } from '../chart-data.js';
 
 const HEIGHT = 240;
