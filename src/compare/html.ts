@@ -1,11 +1,11 @@
-// comparison.html: one standalone page (no network; uPlot inlined as in report.html, same CSP and
-// escaping). Verdict, the table of targets, bar charts of the medians side by side (plain HTML/CSS, with
-// the min–max range as a whisker), timelines of every target on one axis (uPlot), and every run linked.
+// comparison.html: one standalone page (no network; uPlot and the page's browser code, src/compare/client/,
+// inlined as in report.html, same CSP and escaping). Verdict, the table of targets, bar charts of the medians side
+// by side (plain HTML/CSS, with the min–max range as a whisker), timelines of every target on one axis (uPlot), and
+// every run linked.
 import { escapeHtml as h } from '../report/escape.js';
-import { renderChartPage, uplotAssets, type UplotAssets } from '../report/html-shared.js';
+import { clientBundle, renderChartPage, uplotAssets, type UplotAssets } from '../report/html-shared.js';
 import { formatMs, formatNumber } from '../report/text.js';
 import { compareChartData, targetColor } from './chart-data.js';
-import { COMPARE_CLIENT_SCRIPT } from './html-client.js';
 import { linkPath } from './markdown.js';
 import { columnsNote, comparisonTitle, formatSpread, leaksText, loadText, METRIC_COLUMNS, orderText, verdictText, type MetricColumn } from './text.js';
 import type { Comparison, CompareRun, Spread, TargetSummary } from './types.js';
@@ -122,7 +122,7 @@ export function renderCompareHtml(c: Comparison, assets: UplotAssets = uplotAsse
 <footer>handoff ${h(c.tool.version)} · ${h(c.machine.platform)}, ${c.machine.cores} cores, ${h(c.machine.cpuModel)}, node ${h(c.machine.node)} · ${h(c.startedAt)} → ${h(c.finishedAt)} · this page makes no network requests; charts by uPlot, inlined.</footer>`,
     dataId: 'compare-data',
     data: compareChartData(c),
-    clientScript: COMPARE_CLIENT_SCRIPT,
+    clientScript: clientBundle('compare'),
     assets,
   });
 }

@@ -1,9 +1,11 @@
-// What report.html and comparison.html share: uPlot inlined from the installed package, the CSP that forbids
-// every network request, escaping of inlined code, the common stylesheet, and the page shell (verdict
-// header, chart data as script-safe JSON, uPlot, then the page's own client script).
-import { readFileSync } from 'node:fs';
+// What report.html and comparison.html share: uPlot inlined from the installed package, each page's browser
+// code bundled at build time, the CSP that forbids every network request, escaping of inlined code, the common
+// stylesheet, and the page shell (verdict header, chart data as script-safe JSON, uPlot, then the page's own
+// client script).
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { packageRoot } from '../paths.js';
 import { jsonForScript } from './escape.js';
 
 export interface UplotAssets {
@@ -23,6 +25,29 @@ export function uplotAssets(): UplotAssets {
     css: readFileSync(join(dist, 'uPlot.min.css'), 'utf8'),
   };
   return cachedAssets;
+}
+
+/** The pages whose browser code scripts/build-client.mjs bundles (src/report/client/report.ts, src/compare/client/compare.ts). */
+export type ClientPage = 'report' | 'compare';
+
+/** Where the build puts a page's bundled browser code (one IIFE, no imports). */
+export const clientBundlePath = (page: ClientPage, root: string = packageRoot): string => join(root, 'dist', 'client', `${page}.js`);
+
+const cachedBundles = new Map<string, string>();
+
+/** A page's bundled browser code, read once; missing when the package was not built. */
+export function clientBundle(page: ClientPage, root: string = packageRoot): string {
+  const file = clientBundlePath(page, root);
+  const cached = cachedBundles.get(file);
+  if (cached !== undefined) return cached;
+  if (!existsSync(file)) {
+    throw new Error(
+      `handoff: ${file} is missing (the browser code of the ${page} page, bundled at build time); run \`npm run build\` first`,
+    );
+  }
+  const code = readFileSync(file, 'utf8');
+  cachedBundles.set(file, code);
+  return code;
 }
 
 /** Inlined code must not be able to end its own element early. */
@@ -60,6 +85,7 @@ export interface ChartPage {
   /** id of the JSON data element the client script reads */
   dataId: string;
   data: unknown;
+  /** the page's bundled browser code (clientBundle) */
   clientScript: string;
   assets: UplotAssets;
 }

@@ -1,11 +1,10 @@
 // report.html: one standalone file. uPlot's JS and CSS are read from node_modules at render time and
-// inlined; a Content-Security-Policy forbids every network request; every report string is escaped
+// inlined, and so is the page's own browser code (src/report/client/report.ts, bundled at build time); a Content-Security-Policy forbids every network request; every report string is escaped
 // (cmdlines are chosen by the target) and the chart data travels as script-safe JSON.
 import type { CheckResult, Evidence, Report } from '../model/report.js';
 import { escapeHtml as h } from './escape.js';
 import { chartData, CLOSE_WAIT_COLOR } from './chart-data.js';
-import { HTML_CLIENT_SCRIPT } from './html-client.js';
-import { renderChartPage, uplotAssets, type UplotAssets } from './html-shared.js';
+import { clientBundle, renderChartPage, uplotAssets, type UplotAssets } from './html-shared.js';
 import { checkStatus, evidenceText, isSkipped, skippedText, formatBytes, formatMs, formatNumber, headline, logsText, protocolIntro, requestsPerSecond, runTitle } from './text.js';
 
 // the page shell and uPlot assets live in html-shared.ts (comparison.html uses them too)
@@ -173,7 +172,7 @@ ${loadSection(report)}
 <footer>handoff ${h(report.tool.version)} · report schema ${report.schema} · this page makes no network requests; charts by uPlot, inlined.</footer>`,
     dataId: 'handoff-data',
     data: chartData(report),
-    clientScript: HTML_CLIENT_SCRIPT,
+    clientScript: clientBundle('report'),
     assets,
   });
 }

@@ -22,13 +22,13 @@ const tarball = join(work, packed[0].filename);
 t.test('the tarball holds what a user runs, and nothing of the workshop', async (t) => {
   const paths = packed[0].files.map((f) => f.path);
   t.comment(`${packed[0].entryCount} files, ${packed[0].size} bytes packed`);
-  for (const must of ['LICENSE', 'README.md', 'package.json', 'dist/src/cli/main.js', 'dist/src/index.d.ts', 'stress/ci.json', 'native/fork.c', 'native/binding.gyp', 'scripts/build-native.mjs', 'examples/handoff.config.json', 'schema/report.schema.json', 'schema/config.schema.json', 'action.yml', 'action/run.sh']) {
+  for (const must of ['LICENSE', 'README.md', 'package.json', 'dist/src/cli/main.js', 'dist/src/index.d.ts', 'dist/client/report.js', 'dist/client/compare.js', 'stress/ci.json', 'native/fork.c', 'native/binding.gyp', 'scripts/build-native.mjs', 'examples/handoff.config.json', 'schema/report.schema.json', 'schema/config.schema.json', 'action.yml', 'action/run.sh']) {
     t.ok(paths.includes(must), `ships ${must}`);
   }
-  for (const never of [/^test\//, /^bench\//, /^src\/.*\.ts$/, /\.map$/, /^dist\/(test|bench)\//, /^\.ci\//, /^tsconfig\.json$/, /^native\/build\//]) {
+  for (const never of [/^test\//, /^bench\//, /^src\/.*\.ts$/, /\.map$/, /^dist\/(test|bench)\//, /^\.ci\//, /^tsconfig.*\.json$/, /^native\/build\//]) {
     t.same(paths.filter((p) => never.test(p)), [], `ships nothing matching ${never}`);
   }
-  // one .js and one .d.ts per module of src/, the docs, suites, schemas, examples and the addon's source
+  // one .js and one .d.ts per module of src/, one bundle per HTML page's browser code, the docs, suites, schemas, examples and the addon's source
   t.ok(packed[0].entryCount < 500, `a few hundred files (${packed[0].entryCount})`);
 });
 
