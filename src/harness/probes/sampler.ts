@@ -51,6 +51,13 @@ export interface SamplerOptions {
    * reparented to us from it (an orphan of the target's tree even without the marker), given the root's start.
    */
   adopted?: (stat: ProcStat, rootStart: number) => boolean;
+  /**
+   * Track the tree by process events (the proc connector) while the periodic timer runs, where the kernel
+   * permits it (default true); false: scan /proc every sample (the plain sampler, which tests compare it with).
+   */
+  events?: boolean;
+  /** with events, the periodic listing of /proc that checks them runs every this long (default 2000) */
+  checkMs?: number;
   /** how much timeline to keep (tests shrink it) */
   timelineLimits?: TimelineLimits;
 }
@@ -103,6 +110,8 @@ export class Sampler {
         fdRefreshMs: opts.fdRefreshMs ?? 2000,
         statRefreshMs: opts.statRefreshMs ?? 500,
         adopted: opts.adopted,
+        events: opts.events ?? true,
+        checkMs: opts.checkMs ?? 2000,
       },
       this.stats,
     );
@@ -117,6 +126,16 @@ export class Sampler {
     this.tick();
     // unref: a forgotten sampler must not keep the harness alive on its own
     this.timer = setInterval(() => this.tick(), this.intervalMs).unref();
+  }
+
+  /** null while process events drive the periodic samples, else why not ('not started', 'off', the error) */
+  get eventsUnavailable(): string | null {
+    return this.table.eventsUnavailable;
+  }
+
+  /** the process table's counters: samples driven by events, listings of /proc, stat reads, events, losses */
+  get tableCounters(): Readonly<ProcessTable['counters']> {
+    return this.table.counters;
   }
 
   stop(): void {
