@@ -26,7 +26,7 @@ import { mayBeNewPid } from './pid-allocation.js';
 import { hasMarker, listPids, pageSizeBytes, readCmdline, readLastPid, readStat, ProcHandles } from './proc-reader.js';
 import { FdCache, type FdMemo } from './fd-cache.js';
 import { EV_EXIT, EV_FORK, ProcEvents } from './proc-events.js';
-import { processKey, type ProcStat, type ProcessSnapshot } from './types.js';
+import { processKey, type ProcStat, type ProcessSnapshot, type TreeDelta } from './types.js';
 
 export interface ProcessTableOptions {
   rootPid: number;
@@ -41,12 +41,7 @@ export interface ProcessTableOptions {
   checkMs?: number;
 }
 
-/** What changed in the tree since the previous scan: processes that joined, left, or whose snapshot changed. */
-export interface TreeDelta {
-  added: ProcessSnapshot[];
-  removed: ProcessSnapshot[];
-  changed: { before: ProcessSnapshot; after: ProcessSnapshot }[];
-}
+export type { TreeDelta } from './types.js';
 
 /** What the table remembers about one pid between samples. */
 interface PidInfo extends FdMemo {

@@ -22,7 +22,7 @@ import { ProcessTable } from './process-table.js';
 import { TcpBudget } from './tcp-budget.js';
 import { PssBudget } from './pss-budget.js';
 import { SampleEvidence } from './sample-evidence.js';
-import { countKinds, foldPeaks, foldPoint, NO_CPU, NO_PEAKS, type CpuCarry, type SamplerPeaks } from './sample-fold.js';
+import { countKinds, foldDelta, foldPeaks, NO_PEAKS, NO_SUMS, type SamplerPeaks, type TreeSums } from './sample-fold.js';
 import { processKey, type FdEntry, type FdKind, type ProcStat, type ProcessSnapshot, type Sample, type ZombieSpan } from './types.js';
 
 export type { SamplerPeaks } from './sample-fold.js';
@@ -86,7 +86,7 @@ export class Sampler {
   private last: Sample | null = null;
   private maxChildren: Sample | null = null;
   private peakValues: SamplerPeaks = { ...NO_PEAKS };
-  private cpuCarry: CpuCarry = NO_CPU;
+  private sums: TreeSums = NO_SUMS;
   /** fd counts by kind per list (an unchanged list is the same array from sample to sample) */
   private readonly fdKindCounts = new WeakMap<readonly FdEntry[], Record<FdKind, number>>();
   private readonly kindsOf = (fds: readonly FdEntry[]): Record<FdKind, number> => {
@@ -204,14 +204,17 @@ export class Sampler {
     const keyOf = (p: ProcessSnapshot): string => this.table.keyOf(p);
     if (this.pss.due(t)) this.pss.read(tree, t, full, keyOf);
     const sample: Sample = { t, tree, orphans, sockets, netT: this.tcp.readAt };
-    this.record(sample, tree.map(keyOf));
+    this.record(sample, keyOf);
     return sample;
   }
 
-  private record(sample: Sample, keys: string[]): void {
-    this.evidence.record(sample, keys);
-    const { point, carry } = foldPoint(sample, this.cpuCarry, { keys, pssBytes: this.pss.bytes, ticksPerSecond: this.ticksPerSecond, kindsOf: this.kindsOf });
-    this.cpuCarry = carry;
+  // the bookkeeping works from the tree's delta since the previous sample (process-table.ts): its cost follows
+  // what changed, not the size of the tree
+  private record(sample: Sample, keyOf: (p: ProcessSnapshot) => string): void {
+    const delta = this.table.delta;
+    this.evidence.recordDelta(sample, delta, keyOf);
+    const { point, sums } = foldDelta(sample, delta, this.sums, { pssBytes: this.pss.bytes, ticksPerSecond: this.ticksPerSecond, kindsOf: this.kindsOf });
+    this.sums = sums;
     this.points.push(point);
     // compacted to three quarters of the budget when it fills: amortized, one fold per quarter-budget of samples
     if (this.points.length > this.timelineLimits.maxPoints) {
