@@ -23,7 +23,7 @@
 import { formatCmdline } from './parse-cmdline.js';
 import { forkedWithoutExec } from './parse-stat.js';
 import { mayBeNewPid } from './pid-allocation.js';
-import { hasMarker, listPids, pageSizeBytes, readCmdline, readLastPid, readStat, ProcHandles } from './proc-reader.js';
+import { hasMarker, listPids, pageSizeBytes, readCmdline, readLastPid, readStat, schedstatIsSupported, ProcHandles } from './proc-reader.js';
 import { FdCache, type FdMemo } from './fd-cache.js';
 import { EV_EXIT, EV_FORK, ProcEvents } from './proc-events.js';
 import { processKey, type ProcStat, type ProcessSnapshot, type TreeDelta } from './types.js';
@@ -71,6 +71,8 @@ interface PidInfo extends FdMemo {
   snapGeneration: number;
   /** an exit event was seen: read every sample until it is a zombie or gone */
   exiting: boolean;
+  /** event samples: the leader's schedstat at the last look (single-threaded processes only), null: unknown */
+  runs: string | null;
 }
 
 export class ProcessTable {
@@ -234,14 +236,37 @@ export class ProcessTable {
       return stat;
     };
     const refreshMs = this.opts.statRefreshMs;
+    const schedstat = schedstatIsSupported();
     const carryOrRead = (pid: number, info: PidInfo): void => {
-      const due = touched.pids.has(pid) || info.exiting || info.stat === null || info.stat.state === 'Z' || !info.idle || t - info.statAt >= refreshMs;
+      const stat = info.stat;
+      let due = touched.pids.has(pid) || info.exiting || stat === null || stat.state === 'Z' || !info.idle;
+      // a single-threaded process that got no CPU since the last look changed nothing: its schedstat says so
+      // every sample for one cheap read; its stat is refreshed every IDLE_STAT_FACTOR × refreshMs
+      // (RSS, state); a multi-threaded one is looked at every refreshMs (the bound for its fds)
+      let ran = true;
+      if (!due && schedstat && stat!.numThreads === 1) {
+        const runs = handles.schedstat(pid);
+        if (runs === null) due = true; // gone (or reaped): the read below says which
+        else if (runs !== undefined) {
+          // first look since a read: read once more (the look comes before that read, so nothing falls between)
+          ran = info.runs === null || runs !== info.runs;
+          info.runs = runs;
+          due = ran || t - info.statAt >= IDLE_STAT_FACTOR * refreshMs;
+        } else due = t - info.statAt >= refreshMs;
+      } else if (!due) due = t - info.statAt >= refreshMs;
+      else info.runs = null;
       if (!due) {
         info.listed = generation;
-        stats.set(pid, info.stat!);
+        stats.set(pid, stat!);
         return;
       }
-      if (read(pid, info) === null) this.forget(pid);
+      const before = info.readGeneration;
+      if (read(pid, info) === null) {
+        this.forget(pid);
+        return;
+      }
+      // it did not run: only the stat was refreshed, its fd list stands (no fd count, no list re-read)
+      if (!ran) info.readGeneration = before;
     };
     if (list) {
       this.counters.listings++;
@@ -508,6 +533,9 @@ interface Touched {
   forks: number[];
 }
 
+/** a single-threaded process that got no CPU has its stat re-read this many times less often */
+const IDLE_STAT_FACTOR = 5;
+
 /** a zombie's fd list: one shared empty array (never mutated) */
 const NO_FDS: never[] = [];
 
@@ -516,6 +544,7 @@ function newInfo(key: string, stat: ProcStat, generation: number): PidInfo {
     key, comm: stat.comm, listed: generation, settled: false, unmarkedReads: 0, orphan: false, wasInTree: false,
     cmdline: null, cmdlineStable: false, preExec: false, fds: null, fdCount: -1, fdsReadAt: 0,
     stat: null, statAt: 0, idle: false, count: undefined, countGeneration: 0, readGeneration: 0, snap: null, snapGeneration: 0, exiting: false,
+    runs: null,
   };
 }
 
