@@ -244,6 +244,12 @@ export class ProcessTable {
       // every sample for one cheap read; its stat is refreshed every IDLE_STAT_FACTOR × refreshMs
       // (RSS, state); a multi-threaded one is looked at every refreshMs (the bound for its fds)
       let ran = true;
+      // looked at every IDLE_LOOK_EVERY samples, spread over the samples by pid
+      if (!due && schedstat && stat!.numThreads === 1 && (pid + generation) % IDLE_LOOK_EVERY !== 0) {
+        info.listed = generation;
+        stats.set(pid, stat!);
+        return;
+      }
       if (!due && schedstat && stat!.numThreads === 1) {
         const runs = handles.schedstat(pid);
         if (runs === null) due = true; // gone (or reaped): the read below says which
@@ -532,6 +538,12 @@ interface Touched {
   pids: Set<number>;
   forks: number[];
 }
+
+/**
+ * event samples look at an idle single-threaded process's schedstat every this many samples: a descriptor it
+ * opens is seen within this many samples (300 ms at 10 Hz); one schedstat read costs ~2 µs here
+ */
+export const IDLE_LOOK_EVERY = 3;
 
 /** a single-threaded process that got no CPU has its stat re-read this many times less often */
 const IDLE_STAT_FACTOR = 5;
