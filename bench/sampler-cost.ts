@@ -1,9 +1,11 @@
 // What the /proc sampler costs while it watches a tree of N processes: CPU time of this process
 // (process.cpuUsage) as % of one core while sampling at 10 Hz, and the time of each sample.
-// Target (issue 4): ≤ 2 % of one core at 10 Hz with 100 processes in the tree.
+// Target (issue 4): ≤ 2 % of one core at 10 Hz with 100 processes in the tree, ≤ 3 % with 1 000.
 //
-//   node dist/bench/sampler-cost.js [N ...] [--seconds 5] [--io]   (default N = 1 10 100; one JSON line per N;
-//                                                                   --io adds sync vs async /proc reads)
+//   node dist/bench/sampler-cost.js [N ...] [--seconds 5] [--io] [--events on|off|ab]
+//        default N = 1 10 100; one JSON line per N; --io adds sync vs async /proc reads; --events: the sampler
+//        driven by process events where permitted (on, the default), the plain /proc scan (off), or both on the
+//        same tree, alternating scan/events/scan/events (ab: the machine is shared, compare within one run)
 //   node dist/bench/sampler-cost.js --tree N                  (internal: the parent of the watched tree)
 //
 // The tree: one Node parent with a loopback listener; N `sleep` children, each holding a TCP connection
@@ -63,6 +65,10 @@ export interface SamplerCost {
   netReadCpuMs: number;
   fdListReads: number;
   seen: { children: number; fds: number; sockets: number };
+  /** whether process events drove the samples (null), or why not */
+  eventsUnavailable: string | null;
+  /** samples driven by events, listings of /proc, stat reads during the measured window */
+  table: { eventSamples: number; listings: number; statReads: number; events: number; lostEvents: number };
   /** 1-minute load average and cores when measured: the machine is shared, costs rise with its load */
   machine: { loadAvg1: number; cores: number };
 }
@@ -121,11 +127,27 @@ async function idleCpu(intervalMs: number, seconds: number): Promise<number> {
 
 const round = (x: number, digits = 3): number => Math.round(x * 10 ** digits) / 10 ** digits;
 
+/** The sampler as the harness runs it (process events where permitted). */
 export async function measureSamplerCost(processes: number, seconds = 5, intervalMs = 100): Promise<SamplerCost> {
+  return (await measureSamplerCosts(processes, seconds, intervalMs, [true]))[0]!;
+}
+
+/** One tree, measured once per mode in order (true: events where permitted, false: the plain /proc scan). */
+export async function measureSamplerCosts(processes: number, seconds = 5, intervalMs = 100, modes: boolean[] = [true]): Promise<SamplerCost[]> {
   const marker = `bench-${process.pid}-${Date.now()}`;
   const parent = await startTree(processes, marker);
   try {
-    const sampler = new TimedSampler({ rootPid: parent.pid!, marker: { name: MARKER, value: marker }, intervalMs });
+    const results: SamplerCost[] = [];
+    for (const events of modes) results.push(await measureOn(parent, marker, processes, seconds, intervalMs, events));
+    return results;
+  } finally {
+    killTree(parent);
+  }
+}
+
+async function measureOn(parent: ChildProcess, marker: string, processes: number, seconds: number, intervalMs: number, events: boolean): Promise<SamplerCost> {
+  {
+    const sampler = new TimedSampler({ rootPid: parent.pid!, marker: { name: MARKER, value: marker }, intervalMs, events });
     // what this process burns anyway with a 10 Hz timer and nothing to do: the floor under the sampler
     const idleCpuPctOfCore = await idleCpu(intervalMs, Math.min(2, seconds));
     // warm-up (not measured): first sight of every pid, JIT compilation of the sampler, kept handles opened
@@ -138,12 +160,22 @@ export async function measureSamplerCost(processes: number, seconds = 5, interva
     const warmUpCpuPctOfCore = round(((warmCpu.user + warmCpu.system) / 1000 / (performance.now() - warmWallBefore)) * 100, 2);
     sampler.durations.length = 0;
     const statsBefore = { ...sampler.stats };
+    const tableBefore = { ...sampler.tableCounters };
     const cpuBefore = process.cpuUsage();
     const wallBefore = performance.now();
     await sleep(seconds * 1000);
+    const eventsUnavailable = sampler.eventsUnavailable;
     sampler.stop();
     const wallMs = performance.now() - wallBefore;
     const cpu = process.cpuUsage(cpuBefore);
+    const tableAfter = sampler.tableCounters;
+    const table = {
+      eventSamples: tableAfter.eventSamples - tableBefore.eventSamples,
+      listings: tableAfter.listings - tableBefore.listings,
+      statReads: tableAfter.statReads - tableBefore.statReads,
+      events: tableAfter.events - tableBefore.events,
+      lostEvents: tableAfter.lostEvents - tableBefore.lostEvents,
+    };
     const latest = sampler.latest();
     const durations = [...sampler.durations]; // before the full sample below adds its own
     const netReads = sampler.stats.netReads - statsBefore.netReads;
@@ -172,6 +204,8 @@ export async function measureSamplerCost(processes: number, seconds = 5, interva
       netReadMs: round(netMs / Math.max(1, netReads)),
       netReadCpuMs: round(netCpuMs / Math.max(1, netReads)),
       fdListReads,
+      eventsUnavailable,
+      table,
       tcpTableRows: (readProcFile('/proc/self/net/tcp', 'seq') ?? '\n').split('\n').length - 2,
       machine: { loadAvg1: round(loadavg()[0]!, 2), cores: availableParallelism() },
       seen: {
@@ -180,8 +214,6 @@ export async function measureSamplerCost(processes: number, seconds = 5, interva
         sockets: latest?.sockets.length ?? 0,
       },
     };
-  } finally {
-    killTree(parent);
   }
 }
 
@@ -263,8 +295,11 @@ async function main(argv: string[]): Promise<void> {
   const secondsAt = argv.indexOf('--seconds');
   const seconds = secondsAt === -1 ? 5 : Number(argv[secondsAt + 1]);
   const counts = argv.filter((arg, i) => /^\d+$/.test(arg) && i !== secondsAt + 1).map(Number);
+  const eventsAt = argv.indexOf('--events');
+  const eventsArg = eventsAt === -1 ? 'on' : argv[eventsAt + 1];
+  const modes = eventsArg === 'off' ? [false] : eventsArg === 'ab' ? [false, true, false, true] : [true];
   for (const n of counts.length > 0 ? counts : [1, 10, 100]) {
-    console.log(JSON.stringify(await measureSamplerCost(n, seconds)));
+    for (const result of await measureSamplerCosts(n, seconds, 100, modes)) console.log(JSON.stringify(result));
   }
   if (argv.includes('--io')) console.log(JSON.stringify(await measureSyncVsAsync(100)));
 }

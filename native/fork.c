@@ -20,6 +20,7 @@
 //                                               tell the zygote "<pid>\n" (one atomic pipe write) and close both
 //   becomeSubreaper()                           prctl(PR_SET_CHILD_SUBREAPER) for the harness: descendants
 //                                               orphaned by their parent's exit are reparented to it, not to init
+// and, from proc-events.c, the sampler's process events (procEventsOpen/Read/Close).
 #define _GNU_SOURCE
 #define NAPI_VERSION 8
 #include <node_api.h>
@@ -454,6 +455,8 @@ static napi_value BecomeSubreaper(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+napi_status register_proc_events(napi_env env, napi_value exports);  // proc-events.c
+
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"forkChild", NULL, ForkChild, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -471,6 +474,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"becomeSubreaper", NULL, BecomeSubreaper, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
+  CHECK(register_proc_events(env, exports));
   return exports;
 }
 

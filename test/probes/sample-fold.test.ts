@@ -94,3 +94,30 @@ t.test('peaks: maxima over points, the first point reaching the children peak ke
   t.same(three.peaks, two.peaks, 'lower values and an unread PSS leave the peaks as they were');
   t.same(NO_PEAKS, { children: 0, fds: 0, rssBytes: 0, pssBytes: null, closeWait: 0, childrenAt: null }, 'the start value is not mutated');
 });
+
+t.test('foldDelta from the previous sums and the delta makes the same points as foldPoint from the whole tree', async (t) => {
+  const { foldDelta, NO_SUMS } = await import('../../src/harness/probes/sample-fold.js');
+  const root = proc(10, 0, { cpuTicks: 5 });
+  const a = proc(11, 1, { cpuTicks: 1 });
+  const b = proc(12, 1);
+  const s1 = sampleOf(0, [root, a, b], { sockets: [socket(1, 10, 'ESTABLISHED')] });
+  const root2 = { ...root, cpuTicks: 9, rssBytes: 2_000 };
+  const bZ = { ...b, state: 'Z', fds: [], rssBytes: 0 };
+  const c = proc(13, 2, { cpuTicks: 3, fds: [fd(0, 'socket', 5)] });
+  const s2 = sampleOf(100, [root2, a, bZ, c], { sockets: [socket(1, 10, 'CLOSE_WAIT'), socket(5, 13, 'ESTABLISHED')], orphans: [proc(20, -1)] });
+  const s3 = sampleOf(200, [root2, c], { sockets: s2.sockets });
+  const deltas = [
+    { added: [root, a, b], removed: [], changed: [] },
+    { added: [c], removed: [], changed: [{ before: root, after: root2 }, { before: b, after: bZ }] },
+    { added: [], removed: [a, bZ], changed: [] },
+  ];
+  let carry = NO_CPU;
+  let sums = NO_SUMS;
+  for (const [i, s] of [s1, s2, s3].entries()) {
+    const whole = fold(s, carry, 7);
+    carry = whole.carry;
+    const byDelta = foldDelta(s, deltas[i]!, sums, { pssBytes: 7, ticksPerSecond: 100 });
+    sums = byDelta.sums;
+    t.same(byDelta.point, whole.point, `point ${i}`);
+  }
+});

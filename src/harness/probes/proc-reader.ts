@@ -99,11 +99,31 @@ export function readStat(pid: number): ProcStat | null {
 export class ProcHandles {
   private readonly statFds = new Map<number, number>();
   private readonly fdDirFds = new Map<number, number>();
+  private readonly schedFds = new Map<number, number>();
 
   constructor(private readonly maxProcesses = 1024) {}
 
   get size(): number {
-    return this.statFds.size + this.fdDirFds.size;
+    return this.statFds.size + this.fdDirFds.size + this.schedFds.size;
+  }
+
+  /**
+   * /proc/PID/schedstat of the thread-group leader as text ("runtime_ns wait_ns timeslices"): it changes
+   * whenever the leader got a CPU, so for a single-threaded process an unchanged text means it did not run
+   * at all (and so opened, closed or changed nothing). null when gone; undefined when over the cap.
+   */
+  schedstat(pid: number): string | null | undefined {
+    const fd = this.handle(this.schedFds, pid, `/proc/${pid}/schedstat`);
+    if (fd === undefined) return undefined;
+    if (fd === null) return null;
+    try {
+      const n = readSync(fd, buffer, 0, buffer.length, 0);
+      return buffer.toString('latin1', 0, n);
+    } catch (error) {
+      this.forget(pid);
+      if (isGone(error)) return null;
+      throw error;
+    }
   }
 
   stat(pid: number): ProcStat | null {
@@ -136,7 +156,7 @@ export class ProcHandles {
   }
 
   forget(pid: number): void {
-    for (const map of [this.statFds, this.fdDirFds]) {
+    for (const map of [this.statFds, this.fdDirFds, this.schedFds]) {
       const fd = map.get(pid);
       if (fd === undefined) continue;
       map.delete(pid);
@@ -145,7 +165,7 @@ export class ProcHandles {
   }
 
   close(): void {
-    for (const pid of [...this.statFds.keys(), ...this.fdDirFds.keys()]) this.forget(pid);
+    for (const pid of [...this.statFds.keys(), ...this.fdDirFds.keys(), ...this.schedFds.keys()]) this.forget(pid);
   }
 
   /** the open fd; null when the process is gone; undefined when over the cap (caller falls back) */
@@ -162,6 +182,17 @@ export class ProcHandles {
       throw error;
     }
   }
+}
+
+let schedstatSupported: boolean | undefined;
+
+/** Whether /proc/PID/schedstat counts (CONFIG_SCHED_INFO; without it the file is absent or reads zeros). */
+export function schedstatIsSupported(): boolean {
+  if (schedstatSupported === undefined) {
+    const text = readProcFile('/proc/self/schedstat', 'single');
+    schedstatSupported = text !== null && /^\d+ \d+ [1-9]\d*/.test(text);
+  }
+  return schedstatSupported;
 }
 
 /**

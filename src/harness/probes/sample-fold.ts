@@ -3,7 +3,7 @@
 // previous sample (its CPU ticks per process, its t) comes in and goes out, as in autocannon's aggregateResult.
 // The sampler (sampler.ts) keeps that state between samples; the first-seen bookkeeping is sample-evidence.ts.
 import type { TimelinePoint } from '../../model/report.js';
-import type { FdEntry, FdKind, Sample } from './types.js';
+import type { FdEntry, FdKind, OwnedSocket, ProcessSnapshot, Sample, TreeDelta } from './types.js';
 
 export const FD_KINDS: readonly FdKind[] = ['socket', 'pipe', 'file', 'other'];
 
@@ -90,6 +90,90 @@ export function foldPoint(sample: Sample, previous: CpuCarry, inputs: FoldInputs
     cpuPct: Math.round(cpuPct * 10) / 10,
   };
   return { point, carry: { cpu, t } };
+}
+
+/**
+ * The running sums of the tree a point is made of, carried from point to point by foldDelta: each sample then
+ * costs work in proportion to what changed (the tree's delta), not to the size of the tree.
+ */
+export interface TreeSums {
+  children: number;
+  zombies: number;
+  fdsByKind: Record<FdKind, number>;
+  rssBytes: number;
+  /** the sockets array the states were counted from (the TCP budget hands back the same array when unchanged) */
+  sockets: readonly OwnedSocket[] | null;
+  socketStates: Record<string, number>;
+  t: number | null;
+}
+
+export const NO_SUMS: Readonly<TreeSums> = {
+  children: 0, zombies: 0, fdsByKind: { socket: 0, pipe: 0, file: 0, other: 0 }, rssBytes: 0, sockets: null, socketStates: {}, t: null,
+};
+
+function socketStatesOf(sockets: readonly OwnedSocket[]): Record<string, number> {
+  const socketStates: Record<string, number> = {};
+  const countedInodes = new Set<number>();
+  for (const s of sockets) {
+    if (countedInodes.has(s.inode)) continue; // the same socket held by several fds counts once
+    countedInodes.add(s.inode);
+    socketStates[s.state] = (socketStates[s.state] ?? 0) + 1;
+  }
+  return socketStates;
+}
+
+/**
+ * One sample → its timeline point, from the previous sums and the tree's delta since that sample: the same point
+ * foldPoint makes from the whole tree (test/probes/sample-fold.test.ts folds both ways). CPU since the previous
+ * point: each changed member's new ticks, and all the ticks of a member that joined.
+ */
+export function foldDelta(
+  sample: Sample,
+  delta: TreeDelta,
+  previous: Readonly<TreeSums>,
+  inputs: Pick<FoldInputs, 'pssBytes' | 'ticksPerSecond' | 'kindsOf'>,
+): { point: TimelinePoint; sums: TreeSums } {
+  const kindsOf = inputs.kindsOf ?? countKinds;
+  const fdsByKind = { ...previous.fdsByKind };
+  let { children, zombies, rssBytes } = previous;
+  let cpuTicks = 0;
+  const apply = (p: ProcessSnapshot, sign: 1 | -1): void => {
+    if (p.depth >= 1) {
+      if (p.state === 'Z') zombies += sign;
+      else children += sign;
+    }
+    const kinds = kindsOf(p.fds);
+    for (const kind of FD_KINDS) fdsByKind[kind] += sign * kinds[kind];
+    rssBytes += sign * p.rssBytes;
+  };
+  for (const p of delta.removed) apply(p, -1);
+  for (const p of delta.added) {
+    apply(p, 1);
+    cpuTicks += p.cpuTicks; // born since the previous point: all its ticks are in this interval
+  }
+  for (const { before, after } of delta.changed) {
+    apply(before, -1);
+    apply(after, 1);
+    cpuTicks += Math.max(0, after.cpuTicks - before.cpuTicks);
+  }
+  const { t, orphans, sockets } = sample;
+  const socketStates = sockets === previous.sockets ? previous.socketStates : socketStatesOf(sockets);
+  const elapsedMs = previous.t === null ? 0 : t - previous.t;
+  const cpuPct = elapsedMs > 0 ? ((cpuTicks / inputs.ticksPerSecond) * 1000 * 100) / elapsedMs : 0;
+  const fds = FD_KINDS.reduce((sum, kind) => sum + fdsByKind[kind], 0);
+  const point: TimelinePoint = {
+    t,
+    children,
+    zombies,
+    orphans: orphans.length,
+    fds,
+    fdsByKind: { ...fdsByKind },
+    sockets: { ...socketStates },
+    rssBytes,
+    pssBytes: inputs.pssBytes,
+    cpuPct: Math.round(cpuPct * 10) / 10,
+  };
+  return { point, sums: { children, zombies, fdsByKind, rssBytes, sockets, socketStates, t } };
 }
 
 /** The peaks after one more point; childrenPeak: this point is the (first) one that reached the children peak. */

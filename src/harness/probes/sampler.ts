@@ -2,7 +2,8 @@
 // run marker, fds by kind, TCP sockets owned by the tree (by inode), RSS and CPU → one TimelinePoint per
 // sample, plus peaks and first-seen times for evidence. This file is the orchestration; each part is its own
 // module:
-//  - process-table.ts: the /proc scan and pid cache (tree, orphans, ignored subtrees, stat reuse);
+//  - process-table.ts: the /proc scan and pid cache (tree, orphans, ignored subtrees, stat reuse), or process
+//    events (proc-events.ts) and schedstat looks where permitted; it hands over the tree's delta;
 //  - fd-cache.ts: when a process's fd links are read again;
 //  - tcp-budget.ts: the owned TCP sockets, tables read within a CPU budget;
 //  - pss-budget.ts: the tree's PSS, read within a CPU budget;
@@ -11,9 +12,11 @@
 //  - timeline-window.ts: the bounded timeline.
 //
 // Two depths of sample. sampleNow() is always *full*: fresh stat and fd link targets of every process and
-// fresh TCP tables and PSS of every member. The periodic timer takes *adaptive* samples, which keep the cost
-// near 1–2 % of a core (bench/sampler-cost.ts): cached stat, fd lists and socket states as each module above
-// describes.
+// fresh TCP tables and PSS of every member. The periodic timer takes *adaptive* samples: cached stat, fd lists
+// and socket states as each module above describes, driven by process events where the kernel permits
+// (proc-events.ts; docs/sampler.md has the bounds and the cost: ≤ 1 % of a core at 100 processes, ≤ 3 % at 1 000).
+// The bookkeeping (sample-evidence.ts, sample-fold.ts's foldDelta) works from the tree's delta since the previous
+// sample, so its cost follows what changed.
 import { performance } from 'node:perf_hooks';
 import type { TimelinePoint } from '../../model/report.js';
 import { compactTimeline, TIMELINE_LIMITS, type TimelineLimits } from './timeline-window.js';
@@ -22,7 +25,7 @@ import { ProcessTable } from './process-table.js';
 import { TcpBudget } from './tcp-budget.js';
 import { PssBudget } from './pss-budget.js';
 import { SampleEvidence } from './sample-evidence.js';
-import { countKinds, foldPeaks, foldPoint, NO_CPU, NO_PEAKS, type CpuCarry, type SamplerPeaks } from './sample-fold.js';
+import { countKinds, foldDelta, foldPeaks, NO_PEAKS, NO_SUMS, type SamplerPeaks, type TreeSums } from './sample-fold.js';
 import { processKey, type FdEntry, type FdKind, type ProcStat, type ProcessSnapshot, type Sample, type ZombieSpan } from './types.js';
 
 export type { SamplerPeaks } from './sample-fold.js';
@@ -51,6 +54,13 @@ export interface SamplerOptions {
    * reparented to us from it (an orphan of the target's tree even without the marker), given the root's start.
    */
   adopted?: (stat: ProcStat, rootStart: number) => boolean;
+  /**
+   * Track the tree by process events (the proc connector) while the periodic timer runs, where the kernel
+   * permits it (default true); false: scan /proc every sample (the plain sampler, which tests compare it with).
+   */
+  events?: boolean;
+  /** with events, the periodic listing of /proc that checks them runs every this long (default 2000) */
+  checkMs?: number;
   /** how much timeline to keep (tests shrink it) */
   timelineLimits?: TimelineLimits;
 }
@@ -79,7 +89,7 @@ export class Sampler {
   private last: Sample | null = null;
   private maxChildren: Sample | null = null;
   private peakValues: SamplerPeaks = { ...NO_PEAKS };
-  private cpuCarry: CpuCarry = NO_CPU;
+  private sums: TreeSums = NO_SUMS;
   /** fd counts by kind per list (an unchanged list is the same array from sample to sample) */
   private readonly fdKindCounts = new WeakMap<readonly FdEntry[], Record<FdKind, number>>();
   private readonly kindsOf = (fds: readonly FdEntry[]): Record<FdKind, number> => {
@@ -103,6 +113,8 @@ export class Sampler {
         fdRefreshMs: opts.fdRefreshMs ?? 2000,
         statRefreshMs: opts.statRefreshMs ?? 500,
         adopted: opts.adopted,
+        events: opts.events ?? true,
+        checkMs: opts.checkMs ?? 2000,
       },
       this.stats,
     );
@@ -117,6 +129,16 @@ export class Sampler {
     this.tick();
     // unref: a forgotten sampler must not keep the harness alive on its own
     this.timer = setInterval(() => this.tick(), this.intervalMs).unref();
+  }
+
+  /** null while process events drive the periodic samples, else why not ('not started', 'off', the error) */
+  get eventsUnavailable(): string | null {
+    return this.table.eventsUnavailable;
+  }
+
+  /** the process table's counters: samples driven by events, listings of /proc, stat reads, events, losses */
+  get tableCounters(): Readonly<ProcessTable['counters']> {
+    return this.table.counters;
   }
 
   stop(): void {
@@ -185,14 +207,17 @@ export class Sampler {
     const keyOf = (p: ProcessSnapshot): string => this.table.keyOf(p);
     if (this.pss.due(t)) this.pss.read(tree, t, full, keyOf);
     const sample: Sample = { t, tree, orphans, sockets, netT: this.tcp.readAt };
-    this.record(sample, tree.map(keyOf));
+    this.record(sample, keyOf);
     return sample;
   }
 
-  private record(sample: Sample, keys: string[]): void {
-    this.evidence.record(sample, keys);
-    const { point, carry } = foldPoint(sample, this.cpuCarry, { keys, pssBytes: this.pss.bytes, ticksPerSecond: this.ticksPerSecond, kindsOf: this.kindsOf });
-    this.cpuCarry = carry;
+  // the bookkeeping works from the tree's delta since the previous sample (process-table.ts): its cost follows
+  // what changed, not the size of the tree
+  private record(sample: Sample, keyOf: (p: ProcessSnapshot) => string): void {
+    const delta = this.table.delta;
+    this.evidence.recordDelta(sample, delta, keyOf);
+    const { point, sums } = foldDelta(sample, delta, this.sums, { pssBytes: this.pss.bytes, ticksPerSecond: this.ticksPerSecond, kindsOf: this.kindsOf });
+    this.sums = sums;
     this.points.push(point);
     // compacted to three quarters of the budget when it fills: amortized, one fold per quarter-budget of samples
     if (this.points.length > this.timelineLimits.maxPoints) {

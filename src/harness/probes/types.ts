@@ -77,6 +77,16 @@ export interface Sample {
   netT?: number | null;
 }
 
+/**
+ * What changed in the tree from one sample to the next: processes that joined, left, or whose snapshot changed
+ * (an unchanged member keeps the very same snapshot object). The sampler's bookkeeping works from it.
+ */
+export interface TreeDelta {
+  added: ProcessSnapshot[];
+  removed: ProcessSnapshot[];
+  changed: { before: ProcessSnapshot; after: ProcessSnapshot }[];
+}
+
 /** A descendant seen in state Z, from its first such sample to its last (the process as last seen). */
 export interface ZombieSpan {
   process: ProcessSnapshot;

@@ -1,0 +1,124 @@
+// The event-driven sampler (process events + schedstat looks, process-table.ts) against the plain scanning one
+// (events: false), both watching the same real tree at once: the same processes, zombies and fd evidence, and
+// a descriptor opened by an idle-looking process seen within the documented bound. Skips where the kernel
+// does not permit process events (no CAP_NET_ADMIN, not the initial namespaces, no native addon).
+import { spawn, type ChildProcess } from 'node:child_process';
+import t, { type Test } from 'tap';
+import { ProcEvents } from '../../src/harness/probes/proc-events.js';
+import { IDLE_LOOK_EVERY } from '../../src/harness/probes/process-table.js';
+import { Sampler } from '../../src/harness/probes/sampler.js';
+import { processKey, type Sample } from '../../src/harness/probes/types.js';
+
+const MARKER = 'HANDOFF_EVENTS_TEST';
+const probe = ProcEvents.open();
+probe?.close();
+const skip = probe ? false : `process events unavailable here: ${ProcEvents.unavailableReason}`;
+
+function startTree(t: Test, script: string): { child: ChildProcess; marker: string } {
+  const marker = `events-${process.pid}-${Date.now()}`;
+  const child = spawn('sh', ['-c', script], { detached: true, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, [MARKER]: marker } });
+  t.teardown(() => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  });
+  return { child, marker };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const keysOf = (s: Sample | null): string[] => (s?.tree ?? []).map(processKey).sort();
+const fdCounts = (s: Sample | null): string[] => (s?.tree ?? []).map((p) => `${processKey(p)}:${p.state}:${p.fds.length}`).sort();
+
+// 50 sleeping children; 5 that exit after 0.5 s; a perl that forks a child it never waits for (a zombie after
+// ~1 s); 3 perls that sleep (idle, single-threaded), then open a file without forking or exec'ing (no event
+// says so) and sleep on; a sh that forks a grandchild late
+const TREE = [
+  'for i in $(seq 50); do sleep 60 & done',
+  'for i in $(seq 5); do sleep 0.5 & done',
+  `perl -e 'sleep 1; if (fork() == 0) { exit 0 } sleep 60' &`,
+  `for i in 1 2 3; do perl -e 'sleep 1.5; open(my $f, "<", "/etc/hostname") or die; sleep 60' & done`,
+  `sh -c 'sleep 1.2; sleep 60 & wait' &`,
+  'wait',
+].join('\n');
+
+t.test('events and scan see the same processes, zombies and fds on the same tree', { skip }, async (t) => {
+  const { child, marker } = startTree(t, TREE);
+  const opts = { rootPid: child.pid!, marker: { name: MARKER, value: marker }, intervalMs: 100 };
+  // constructed together: their clocks (ms since construction) agree to well under a sample
+  const events = new Sampler({ ...opts, events: true });
+  const scan = new Sampler({ ...opts, events: false });
+  events.start();
+  scan.start();
+  t.teardown(() => {
+    events.stop();
+    scan.stop();
+  });
+  await sleep(3500);
+  const last = { events: events.latest(), scan: scan.latest() };
+  events.stop();
+  scan.stop();
+  t.equal(events.eventsUnavailable, null, 'the event sampler ran on events');
+  t.ok(events.tableCounters.eventSamples > 10, `${events.tableCounters.eventSamples} event samples`);
+  t.ok(events.tableCounters.statReads < scan.tableCounters.statReads, `fewer stat reads (${events.tableCounters.statReads} vs ${scan.tableCounters.statReads})`);
+  t.equal(scan.tableCounters.eventSamples, 0, 'the plain sampler scanned');
+  t.equal(events.errors, 0, String(events.lastError));
+  t.equal(scan.errors, 0, String(scan.lastError));
+
+  // the same tree at the end (it is at rest by then), with the same state and fd count per process
+  t.same(keysOf(last.events), keysOf(last.scan), 'the same processes');
+  t.ok(last.events!.tree.length >= 56, `${last.events!.tree.length} in the tree`);
+  t.same(fdCounts(last.events), fdCounts(last.scan), 'the same state and fd count for each');
+  t.equal(events.descendantsSeen(), scan.descendantsSeen(), `the same descendants seen (${scan.descendantsSeen()})`);
+  t.same(events.timeline.at(-1)!.children, scan.timeline.at(-1)!.children);
+  t.same(events.timeline.at(-1)!.fds, scan.timeline.at(-1)!.fds);
+
+  // the zombie: the same one, first seen within a sample of each other
+  const zombies = (s: Sampler) => s.zombieSpans().map((z) => processKey(z.process)).sort();
+  t.same(zombies(events), zombies(scan), 'the same zombie');
+  t.equal(zombies(scan).length, 1);
+  const firstZ = (s: Sampler) => s.zombieSpans()[0]!.firstMs;
+  t.ok(Math.abs(firstZ(events) - firstZ(scan)) <= 150, `zombie first seen at ${firstZ(events).toFixed(0)} vs ${firstZ(scan).toFixed(0)} ms`);
+
+  // the files the idle perls opened: seen by both, the event sampler within IDLE_LOOK_EVERY samples
+  const opened = last.scan!.tree.flatMap((p) => p.fds.filter((f) => f.target === '/etc/hostname').map((f) => `${processKey(p)}#fd${f.fd}=${f.target}`));
+  t.equal(opened.length, 3, 'three opened files');
+  for (const key of opened) {
+    const a = events.firstSeen(key);
+    const b = scan.firstSeen(key);
+    t.ok(a !== null && b !== null, `${key} seen by both`);
+    t.ok(a! - b! <= (IDLE_LOOK_EVERY + 1) * 100 + 50, `within the bound: ${a!.toFixed(0)} vs ${b!.toFixed(0)} ms`);
+  }
+  // every fd the scan saw at the end has a first-seen time in the event sampler too
+  for (const p of last.scan!.tree) {
+    for (const f of p.fds) t.not(events.firstSeen(`${processKey(p)}#fd${f.fd}=${f.target}`), null);
+  }
+});
+
+t.test('a child reparented away from an exiting parent: an orphan for both', { skip }, async (t) => {
+  const { child, marker } = startTree(t, `sh -c 'sleep 61 & sleep 0.8' & sleep 60 & wait`);
+  const opts = { rootPid: child.pid!, marker: { name: MARKER, value: marker }, intervalMs: 100 };
+  const events = new Sampler({ ...opts, events: true });
+  const scan = new Sampler({ ...opts, events: false });
+  events.start();
+  scan.start();
+  t.teardown(() => {
+    events.stop();
+    scan.stop();
+  });
+  await sleep(2000);
+  events.stop();
+  scan.stop();
+  const orphans = (s: Sampler) => s.orphansSeen().map((p) => `${processKey(p)} ${p.cmdline}`).sort();
+  t.same(orphans(events), orphans(scan), 'the same orphans');
+  t.same(orphans(scan).map((o) => o.split(' ').slice(1).join(' ')), ['sleep 61']);
+  t.same(keysOf(events.latest()), keysOf(scan.latest()), 'the same tree');
+  for (const p of scan.orphansSeen()) {
+    try {
+      process.kill(p.pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+});
