@@ -8,8 +8,9 @@
 //   - the master asked (shutdown / retire message),
 //   - the IPC channel closed: the master is gone (the postmaster death-pipe idea; Node has no PDEATHSIG),
 //   - a signal (default dispositions: SIGTERM / SIGKILL from the master's escalation).
-// The canaries child-stall and orphan-on-shutdown each remove one of those paths.
+// The canaries child-stall and orphan-on-shutdown each remove one of those paths (child-canary.ts).
 import net from 'node:net';
+import type { ChildCanary } from './child-canary.js';
 import { createForwardProxy } from './forward.js';
 import type { ProxyOptions } from './options.js';
 import { OPTIONS_ENV, SPARE_ENV, type ChildRole, type ToChild, type ToMaster } from './process/messages.js';
@@ -21,11 +22,17 @@ if (!options || !['per-connection', 'worker', 'cluster-worker'].includes(role)) 
   process.stderr.write(`handoff child: bad role "${role}" or missing ${OPTIONS_ENV}\n`);
   process.exit(2);
 }
-const fault = options.fault;
-// loaded only with a canary: a per-connection child's start-up is on every connection's path
-const canary = fault ? await import('./faults.js') : null;
-// the rare canaries: each child throws its own dice (the connection's id, else its pid, tells children apart)
-const childLeaks = (salt: string | number): boolean => canary?.faultDice(options.faultRate ?? 1, `${role}:${salt}`)() ?? false;
+/** a clean child's canary: every decision false, every hook empty */
+const NO_CANARY: ChildCanary = {
+  ignoresMasterDeath: false,
+  stallsAfter: () => false,
+  diesOnHandle: () => false,
+  onConnection: () => {},
+  forwardHooks: {},
+  close: async () => {},
+};
+// loaded only with a fault: a per-connection child's start-up is on every connection's path
+const canary = options.fault ? (await import('./child-canary.js')).createChildCanary(options, role) : NO_CANARY;
 /** requests a spare runs through itself before 'ready' (HANDOFF_SPARE_WARMUP_ROUNDS overrides; 0 = none) */
 const SPARE_WARMUP_ROUNDS = Number(process.env.HANDOFF_SPARE_WARMUP_ROUNDS ?? 2);
 
@@ -44,7 +51,7 @@ function send(m: ToMaster, then?: () => void): void {
 // Death pipe. The orphan-on-shutdown canary is the child that relies on its master to stop it.
 // Loading this ES module takes turns of the event loop, and a master that died meanwhile closed the channel
 // before anyone listened: its 'disconnect' went unheard. Hence the check after subscribing.
-if (!(fault === 'orphan-on-shutdown' && childLeaks(`orphan:${process.pid}`))) {
+if (!canary.ignoresMasterDeath) {
   process.on('disconnect', () => process.exit(0));
   if (!process.connected) process.exit(0);
 }
@@ -53,9 +60,7 @@ let served = 0;
 const statsTimer = setInterval(() => send({ t: 'stats', rssBytes: process.memoryUsage.rss(), served }), 1_000);
 void statsTimer;
 
-const faultRole = role === 'worker' ? 'prefork-worker' : role === 'cluster-worker' ? 'cluster-worker' : null;
-const faults = canary && faultRole ? canary.createFaultHooks(fault, faultRole, options.faultRate) : null;
-const proxy = createForwardProxy(options, faults?.forwardHooks ?? {});
+const proxy = createForwardProxy(options, canary.forwardHooks);
 if (role !== 'cluster-worker') keepHalfCloseInTunnels(proxy.server);
 
 let stopping = false;
@@ -63,7 +68,7 @@ async function stop(graceMs: number, code = 0): Promise<never> {
   if (!stopping) {
     stopping = true;
     await Promise.race([proxy.close(graceMs).catch(() => {}), new Promise((r) => setTimeout(r, graceMs + 500))]);
-    await faults?.close().catch(() => {});
+    await canary.close().catch(() => {});
   }
   process.exit(code);
 }
@@ -76,13 +81,13 @@ function serve(socket: net.Socket, id: number, onOver?: () => void): void {
     send({ t: 'closed', id });
     onOver?.();
   });
-  faults?.onConnection();
+  canary.onConnection();
   proxy.serveSocket(socket);
 }
 
 /** Per-connection child: its connection is over, so is the child. */
 function connectionOver(id: number): void {
-  const stall = fault === 'child-stall' && childLeaks(id || process.pid);
+  const stall = canary.stallsAfter(id);
   send({ t: 'done' }, () => {
     if (stall) return; // the bug: "the loop will drain" — but statsTimer keeps it alive
     process.exit(0);
@@ -93,7 +98,7 @@ if (role === 'cluster-worker') {
   // node:cluster shares the listener: the primary accepts and passes handles on its own.
   proxy.server.on('connection', () => {
     served++; // the primary draws the zombie canary's dice per connection from this count
-    faults?.onConnection();
+    canary.onConnection();
   });
   // The primary binds the shared handle; its failure (EADDRINUSE…) surfaces here as the server's 'error'.
   // Unhandled, that is a 25-line trace per worker ahead of the primary's one line: report the code instead
@@ -117,7 +122,7 @@ if (role === 'cluster-worker') {
   let busy = false;
   process.on('message', (msg: ToChild, handle?: net.Socket) => {
     if (msg?.t === 'conn' && handle) {
-      if (fault === 'ack-death' && childLeaks(msg.id)) process.exit(1); // crashes between receiving the handle and serving it
+      if (canary.diesOnHandle(msg.id)) process.exit(1); // crashes between receiving the handle and serving it
       send({ t: 'got', id: msg.id });
       if (role === 'per-connection') {
         busy = true;

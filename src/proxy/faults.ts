@@ -1,9 +1,10 @@
 // Canary faults: each one reproduces, on purpose and for real, one classic process-cleanup bug, so the
-// harness can prove its check catches it. Where each lives:
+// harness can prove its check catches it. What each does, and where:
 //
 //   no-parent-close     per-connection master, prefork master: the master keeps its copy of every
 //                       handed-off socket (ipc: send with keepOpen; stdio: no destroy after spawn). Children
 //                       close like a fork server (process/fork-close.ts), so the client never sees EOF.
+//                       fork: the zygote keeps its copy of a forked child's connection (not with --spares).
 //   zombie              the process that accepts (inline, per-connection / prefork master, cluster primary)
 //                       logs connections to a sink that forks a "rotation" job for each leaky connection and
 //                       never wait()s for it -> state Z for as long as the sink lives. (Node itself reaps
@@ -16,35 +17,22 @@
 //                       children (child.ts) do not watch the IPC channel, relying on the master to stop them.
 //   child-stall         child.ts: a per-connection child does not exit after its connection; its stats
 //                       timer keeps the loop alive until the master's linger kill.
+//                       fork: a forked child does not _exit once its connection is closed.
 //   ack-death           child.ts: a per-connection child exits when the handle arrives, before serving it.
 //
 // Rate (--fault-rate R, 0 < R <= 1, default 1): every fault bites only that share of connections (of children,
 // for orphan-on-shutdown), drawn from faultDice() — a seeded dice, reproducible with HANDOFF_FAULT_SEED. A rare
 // leak is what a real server has; the accuracy bench (bench/accuracy.ts) measures how often the suite sees it.
 //
-// For the inline strategy (another file): `const faults = createFaultHooks(options.fault, 'inline')` at
-// start, `faults.onConnection()` on every accepted connection, `createForwardProxy(options,
-// faults.forwardHooks)`, `await faults.close()` at the end of shutdown, and declare
-// `pool() = { resident: faults.helperProcesses, cap: faults.helperProcesses }` (the zombie canary's log sink
-// is a live child the process keeps; without it the max-children check would flag it, not no-zombies).
+// This file is the machinery (the dice, the zombie's log sink, fd-leak's access log) and which strategy offers
+// which fault. Which role a fault bites and at which decision point is canary.ts (a child's side:
+// child-canary.ts): strategies ask their canary, they never compare fault names.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, constants, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ForwardHooks } from './forward.js';
 import type { FaultName } from './options.js';
-
-export type FaultRole =
-  | 'inline'
-  | 'per-connection-master'
-  | 'prefork-master'
-  | 'prefork-worker'
-  | 'cluster-primary'
-  | 'cluster-worker'
-  | 'fork-zygote';
-
-const ZOMBIE_ROLES: readonly FaultRole[] = ['inline', 'per-connection-master', 'prefork-master', 'cluster-primary'];
-const FD_LEAK_ROLES: readonly FaultRole[] = ['inline', 'per-connection-master', 'prefork-worker', 'cluster-worker', 'fork-zygote'];
 
 export interface FaultHooks {
   /** call once for every accepted client connection */
@@ -67,13 +55,8 @@ export const FAULTS_BY_STRATEGY: Record<string, readonly FaultName[]> = {
   fork: ['zombie', 'no-parent-close', 'child-stall', 'fd-leak'],
 };
 
-const NO_HOOKS: FaultHooks = { onConnection: () => {}, forwardHooks: {}, close: async () => {}, helperProcesses: 0 };
-
-export function createFaultHooks(fault: FaultName | null, role: FaultRole, rate = 1): FaultHooks {
-  if (fault === 'zombie' && ZOMBIE_ROLES.includes(role)) return zombieLogSink(faultDice(rate, role));
-  if (fault === 'fd-leak' && FD_LEAK_ROLES.includes(role)) return leakyAccessLog(faultDice(rate, role));
-  return NO_HOOKS;
-}
+/** The hooks of a role no fault concerns. */
+export const NO_HOOKS: FaultHooks = { onConnection: () => {}, forwardHooks: {}, close: async () => {}, helperProcesses: 0 };
 
 /** Environment variable seeding every fault dice (any string); unset: a fresh seed per process. */
 export const FAULT_SEED_ENV = 'HANDOFF_FAULT_SEED';
@@ -124,7 +107,7 @@ while (my $line = <STDIN>) {
   $kept++ if defined $pid;
 }`;
 
-function zombieLogSink(leaks: () => boolean): FaultHooks {
+export function zombieLogSink(leaks: () => boolean): FaultHooks {
   let sink: ChildProcess | null = spawn('perl', ['-e', SINK_LOOP], { stdio: ['pipe', 'ignore', 'ignore'] });
   sink.on('error', () => {});
   sink.stdin?.on('error', () => {}); // EPIPE if the sink died: the log line is simply lost
@@ -151,7 +134,7 @@ function zombieLogSink(leaks: () => boolean): FaultHooks {
 }
 
 /** fd-leak: one access-log descriptor per connection, written once and, for a leaky one, never closed. */
-function leakyAccessLog(leaks: () => boolean): FaultHooks {
+export function leakyAccessLog(leaks: () => boolean): FaultHooks {
   // the log is unlinked at once and every descriptor reopens it through an anchor's /proc link (it still reads
   // `/tmp/handoff-access-<pid>.log (deleted)`): a proxy that is killed runs no close hook, and its log must not
   // stay on disk

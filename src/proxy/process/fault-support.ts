@@ -14,4 +14,8 @@ export function assertFaultSupported(options: ProxyOptions): void {
   if (fault === 'ack-death' && options.handoff !== 'ipc') {
     throw new UsageError('fault "ack-death" needs --handoff ipc (there is no ack with an inherited descriptor)');
   }
+  if (fault === 'no-parent-close' && strategy === 'fork' && options.spares > 0) {
+    // spares accept their connections themselves: the zygote never holds a client socket it could forget
+    throw new UsageError('--fault no-parent-close needs a zygote that accepts: use --strategy fork without --spares');
+  }
 }

@@ -22,7 +22,7 @@
 // if every worker dies at once, connections are refused until a replacement listens again (same port).
 import cluster, { type Worker } from 'node:cluster';
 import type { AddressInfo } from 'node:net';
-import { createFaultHooks } from '../faults.js';
+import { createCanary, type Canary } from '../canary.js';
 import type { ProxyOptions } from '../options.js';
 import { drainThenTerminate, signal } from '../process/escalate.js';
 import { assertFaultSupported } from '../process/fault-support.js';
@@ -43,7 +43,7 @@ export class ClusterStrategy implements Strategy {
   /** workers whose server is listening (the others are booting) */
   private readonly listening = new Set<Worker>();
   private readonly startedAt = new Map<Worker, number>();
-  private readonly faults;
+  private readonly canary: Canary;
   private shuttingDown = false;
   /** the port actually bound: workers started later must share it (with --port 0 a new worker whose
    * siblings all died would otherwise make node:cluster bind a fresh random port) */
@@ -54,11 +54,11 @@ export class ClusterStrategy implements Strategy {
 
   constructor(private readonly options: ProxyOptions) {
     assertFaultSupported(options);
-    this.faults = createFaultHooks(options.fault, 'cluster-primary', options.faultRate);
+    this.canary = createCanary(options, 'cluster-primary');
   }
 
   pool(): PoolDeclaration {
-    const n = this.options.workers + this.faults.helperProcesses; // + the zombie canary's log sink
+    const n = this.options.workers + this.canary.helperProcesses; // + the zombie canary's log sink
     return { resident: n, cap: n };
   }
 
@@ -89,7 +89,7 @@ export class ClusterStrategy implements Strategy {
       if (this.respawnTimer) clearTimeout(this.respawnTimer);
       this.respawnTimer = null;
       await drainThenTerminate(() => [...this.workers].map((w) => w.process), 0);
-      await this.faults.close();
+      await this.canary.close();
       throw err;
     }
   }
@@ -112,7 +112,7 @@ export class ClusterStrategy implements Strategy {
     }
     const unreaped = await drainThenTerminate(() => [...this.workers].map((w) => w.process), graceMs + 750);
     if (unreaped.length) process.stderr.write(`handoff cluster: workers not reaped: ${unreaped.join(' ')}\n`);
-    await this.faults.close();
+    await this.canary.close();
   }
 
   private fork(): Worker {
@@ -126,7 +126,7 @@ export class ClusterStrategy implements Strategy {
       if (!isToMaster(m) || m.t !== 'stats') return;
       this.counters.peakRss = Math.max(this.counters.peakRss, m.rssBytes);
       // the workers accept by themselves: the primary learns of connections from their counts (the zombie canary)
-      for (; served < m.served; served++) this.faults.onConnection();
+      for (; served < m.served; served++) this.canary.onConnection();
     });
     w.on('error', () => {}); // send errors on a dying worker: its 'exit' follows
     w.once('listening', () => this.listening.add(w));

@@ -17,17 +17,13 @@ import { adoptConnection, becomeChild, livePid } from '../fork/child.js';
 import { warmUp } from '../warm-up.js';
 import { stopOptimising, tierUpEagerly } from '../fork/tiering.js';
 import { SparePool } from '../fork/spares.js';
-import { createFaultHooks, faultDice, type FaultHooks } from '../faults.js';
+import { createCanary, NO_CANARY, type Canary, type ForkFate } from '../canary.js';
 import { assertFaultSupported } from '../process/fault-support.js';
 
 export function createStrategy(options: ProxyOptions): Strategy {
   const load = loadForkAddon();
   if (!load.ok) throw new UsageError(`--strategy fork is unavailable: ${load.reason}`);
   assertFaultSupported(options); // the others belong to handoff mechanisms fork does not have
-  if (options.spares > 0 && options.fault === 'no-parent-close') {
-    // spares accept their connections themselves: the zygote never holds a client socket it could forget
-    throw new UsageError('--fault no-parent-close needs a zygote that accepts: use --strategy fork without --spares');
-  }
   if (options.spares > options.maxChildren) {
     // spares are live children: more than the cap could never be kept, and a silent clamp would misreport the pool
     throw new UsageError(`--spares ${options.spares} exceeds --max-children ${options.maxChildren}: with --strategy fork, spares count toward the cap`);
@@ -68,19 +64,17 @@ class ForkStrategy implements Strategy {
   private leaked: net.Socket[] = [];
   private deathPipe: [number, number] | null = null;
   private readonly reaper: Reaper;
-  /** zombie, no-parent-close, child-stall: the dice thrown before each fork, so parent and child share the throw */
-  private readonly leaks: () => boolean;
-  private forkLeaks = false;
+  /** zombie, no-parent-close, child-stall: the fate thrown before each fork, so parent and child share the throw */
+  private forkFate: ForkFate = NO_CANARY.nextFork();
   private forkErrorLogged = false;
-  /** fd-leak canary: the zygote's per-fork access log that never closes (a no-op otherwise) */
-  private readonly faults: FaultHooks;
+  /** the zygote's canary: the fate of each fork, and fd-leak's per-fork access log that never closes */
+  private readonly canary: Canary;
 
   constructor(
     private readonly options: ProxyOptions,
     private readonly addon: ForkAddon,
   ) {
-    this.faults = createFaultHooks(options.fault, 'fork-zygote', options.faultRate); // fd-leak only: the zygote plays no other canary's role
-    this.leaks = options.fault && options.fault !== 'fd-leak' ? faultDice(options.faultRate, 'fork-zygote') : () => false;
+    this.canary = createCanary(options, 'fork-zygote');
     this.reaper = new Reaper(addon, {
       onExit: (exit) => {
         const idleSpareDied = this.spares?.exited(exit) ?? false;
@@ -165,9 +159,9 @@ class ForkStrategy implements Strategy {
   private forkProcess(): number | null {
     const [deathRead, deathWrite] = this.deathPipe!;
     try {
-      this.forkLeaks = this.leaks();
+      this.forkFate = this.canary.nextFork();
       const pid = this.addon.forkChild(deathRead, deathWrite);
-      if (pid > 0) this.faults.onConnection(); // one fork per connection, with or without spares
+      if (pid > 0) this.canary.onConnection(); // one fork per connection, with or without spares
       return pid;
     } catch (err) {
       // EAGAIN (process limit) or ENOMEM: the zygote carries on
@@ -185,7 +179,7 @@ class ForkStrategy implements Strategy {
       socket,
       release: () => this.releaseInChild(),
       serve: (s) => this.proxy!.serveSocket(s),
-      stall: this.options.fault === 'child-stall' && this.forkLeaks,
+      stall: this.forkFate.stallsChild,
     });
   }
 
@@ -208,9 +202,9 @@ class ForkStrategy implements Strategy {
       this.serveIn(socket);
       return;
     }
-    this.reaper.add(pid, this.options.fault === 'zombie' && this.forkLeaks);
+    this.reaper.add(pid, this.forkFate.leavesZombie);
     // the child owns the connection now: release our copy (the lesson of the seed)
-    if (this.options.fault === 'no-parent-close' && this.forkLeaks) this.leaked.push(socket);
+    if (this.forkFate.keepsParentCopy) this.leaked.push(socket);
     else socket.destroy();
   }
 
@@ -229,7 +223,7 @@ class ForkStrategy implements Strategy {
         this.becomeSpare();
         return;
       }
-      this.reaper.add(pid, this.options.fault === 'zombie' && this.forkLeaks);
+      this.reaper.add(pid, this.forkFate.leavesZombie);
       spares.added(pid);
     }
   }
@@ -309,6 +303,6 @@ class ForkStrategy implements Strategy {
       this.deathPipe = null;
     }
     await this.proxy?.close(0);
-    await this.faults.close();
+    await this.canary.close();
   }
 }

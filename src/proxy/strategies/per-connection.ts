@@ -23,7 +23,7 @@ import type { ChildProcess } from 'node:child_process';
 import type net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { UsageError } from '../../util/errors.js';
-import { createFaultHooks, faultDice } from '../faults.js';
+import { createCanary, type Canary } from '../canary.js';
 import type { ProxyOptions } from '../options.js';
 import { AcceptQueue } from '../process/accept-queue.js';
 import { drainThenTerminate, isRunning, terminate } from '../process/escalate.js';
@@ -78,13 +78,11 @@ export class PerConnectionStrategy implements Strategy {
   private readonly children = new Set<Child>();
   private readonly queue = new AcceptQueue();
   private readonly listener = createPausedListener((s) => this.onConnection(s), 'per-connection');
-  private readonly faults;
+  private readonly canary: Canary;
   private readonly spares: number;
   private readonly cap: number;
   /** no-parent-close canary: the master's copies it "keeps track of" and never releases */
   private readonly keptCopies: net.Socket[] = [];
-  /** no-parent-close: whether this connection's copy is kept (the share --fault-rate) */
-  private readonly keepsCopy: () => boolean;
   private shuttingDown = false;
   private spawnBlockedUntil = 0;
   private retryTimer: NodeJS.Timeout | null = null;
@@ -101,14 +99,13 @@ export class PerConnectionStrategy implements Strategy {
       // spares are started on top of the cap: a pool larger than the cap of busy children is a typo, not a pool
       throw new UsageError(`--spares ${options.spares} exceeds --max-children ${options.maxChildren}: with --strategy per-connection, spares may not outnumber the cap`);
     }
-    this.spares = options.fault === 'orphan-on-shutdown' ? Math.max(1, options.spares) : options.spares;
+    this.canary = createCanary(options, 'per-connection-master');
+    this.spares = this.canary.leavesChildrenOnShutdown ? Math.max(1, options.spares) : options.spares;
     this.cap = options.maxChildren + this.spares;
-    this.faults = createFaultHooks(options.fault, 'per-connection-master', options.faultRate);
-    this.keepsCopy = options.fault === 'no-parent-close' ? faultDice(options.faultRate, 'per-connection-master') : () => false;
   }
 
   pool(): PoolDeclaration {
-    const helpers = this.faults.helperProcesses; // the zombie canary's log sink
+    const helpers = this.canary.helperProcesses; // the zombie canary's log sink
     return { resident: this.spares + helpers, cap: this.cap + helpers };
   }
 
@@ -133,7 +130,7 @@ export class PerConnectionStrategy implements Strategy {
     } catch (err) {
       // no child exists yet; the zombie canary's log sink does, and would keep the master alive after exit 3
       this.shuttingDown = true;
-      await this.faults.close();
+      await this.canary.close();
       throw err;
     }
     this.topUpSpares();
@@ -142,7 +139,7 @@ export class PerConnectionStrategy implements Strategy {
 
   async shutdown(graceMs: number): Promise<void> {
     this.listener.stopAccepting();
-    if (this.options.fault === 'orphan-on-shutdown') return; // the bug: children are left to themselves
+    if (this.canary.leavesChildrenOnShutdown) return; // the bug: children are left to themselves
     this.shuttingDown = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     if (this.refillTimer) clearTimeout(this.refillTimer);
@@ -154,7 +151,7 @@ export class PerConnectionStrategy implements Strategy {
     const unreaped = await drainThenTerminate(live, graceMs);
     if (unreaped.length) process.stderr.write(`handoff per-connection: children not reaped: ${unreaped.join(' ')}\n`);
     for (const c of this.children) if (c.linger) clearTimeout(c.linger);
-    await this.faults.close();
+    await this.canary.close();
   }
 
   // --- accepting and dispatching ---
@@ -165,7 +162,7 @@ export class PerConnectionStrategy implements Strategy {
       return;
     }
     socket.on('error', () => {}); // a parked client may reset; never let that crash the master
-    this.faults.onConnection();
+    this.canary.onConnection();
     this.queue.offer(socket, (s) => this.tryDispatch(s));
   }
 
@@ -274,7 +271,7 @@ export class PerConnectionStrategy implements Strategy {
       proc.once('spawn', () => {
         child.handedOff = true;
         // The child has its own descriptor now. Forgetting this destroy() is the seed's bug.
-        if (this.keepsCopy()) this.keptCopies.push(socket);
+        if (this.canary.keepsParentCopy()) this.keptCopies.push(socket);
         else socket.destroy();
       });
     } else if (socket) {
@@ -315,7 +312,7 @@ export class PerConnectionStrategy implements Strategy {
     const socket = child.socket;
     if (!socket || child.handedOff || this.options.handoff !== 'ipc') return;
     child.handedOff = true;
-    const keepOpen = this.keepsCopy();
+    const keepOpen = this.canary.keepsParentCopy();
     if (keepOpen) this.keptCopies.push(socket);
     child.ledger.send(child.proc, child.connId, socket, keepOpen);
   }

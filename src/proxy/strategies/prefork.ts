@@ -19,7 +19,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { createFaultHooks, faultDice } from '../faults.js';
+import { createCanary, type Canary } from '../canary.js';
 import type { ProxyOptions } from '../options.js';
 import { AcceptQueue } from '../process/accept-queue.js';
 import { drainThenTerminate, isRunning, signal, terminate } from '../process/escalate.js';
@@ -68,10 +68,8 @@ export class PreforkStrategy implements Strategy {
   private readonly workers: Worker[] = [];
   private readonly queue = new AcceptQueue();
   private readonly listener = createPausedListener((s) => this.onConnection(s), 'prefork');
-  private readonly faults;
+  private readonly canary: Canary;
   private readonly keptCopies: net.Socket[] = []; // no-parent-close canary
-  /** no-parent-close: whether this connection's copy is kept (the share --fault-rate) */
-  private readonly keepsCopy: () => boolean;
   private shuttingDown = false;
   private connSeq = 0;
   private rr = 0;
@@ -81,12 +79,11 @@ export class PreforkStrategy implements Strategy {
 
   constructor(private readonly options: ProxyOptions) {
     assertFaultSupported(options);
-    this.faults = createFaultHooks(options.fault, 'prefork-master', options.faultRate);
-    this.keepsCopy = options.fault === 'no-parent-close' ? faultDice(options.faultRate, 'prefork-master') : () => false;
+    this.canary = createCanary(options, 'prefork-master');
   }
 
   pool(): PoolDeclaration {
-    const n = this.options.workers + this.faults.helperProcesses; // + the zombie canary's log sink
+    const n = this.options.workers + this.canary.helperProcesses; // + the zombie canary's log sink
     return { resident: n, cap: n + (this.options.maxConnectionsPerChild > 0 ? 1 : 0) };
   }
 
@@ -133,12 +130,12 @@ export class PreforkStrategy implements Strategy {
     // idle (no connection was ever handed): nothing to finish, so no shutdown message, just the signal ladder
     const unreaped = await terminate(this.workers.map((w) => w.proc));
     if (unreaped.length) process.stderr.write(`handoff prefork: workers not reaped: ${unreaped.join(' ')}\n`);
-    await this.faults.close();
+    await this.canary.close();
   }
 
   async shutdown(graceMs: number): Promise<void> {
     this.listener.stopAccepting();
-    if (this.options.fault === 'orphan-on-shutdown') return; // the bug: workers are left to themselves
+    if (this.canary.leavesChildrenOnShutdown) return; // the bug: workers are left to themselves
     this.shuttingDown = true;
     if (this.respawnTimer) clearTimeout(this.respawnTimer);
     this.queue.destroyAll();
@@ -151,7 +148,7 @@ export class PreforkStrategy implements Strategy {
     // workers bound their own close by graceMs (+500 ms); give them that before escalating
     const unreaped = await drainThenTerminate(() => this.workers.map((w) => w.proc), graceMs + 750);
     if (unreaped.length) process.stderr.write(`handoff prefork: workers not reaped: ${unreaped.join(' ')}\n`);
-    await this.faults.close();
+    await this.canary.close();
   }
 
   // --- connections ---
@@ -162,7 +159,7 @@ export class PreforkStrategy implements Strategy {
       return;
     }
     socket.on('error', () => {});
-    this.faults.onConnection();
+    this.canary.onConnection();
     this.queue.offer(socket, (s) => this.tryDispatch(s));
   }
 
@@ -185,7 +182,7 @@ export class PreforkStrategy implements Strategy {
     const id = ++this.connSeq;
     w.inflight++;
     w.handed++;
-    const keepOpen = this.keepsCopy();
+    const keepOpen = this.canary.keepsParentCopy();
     if (keepOpen) this.keptCopies.push(socket);
     w.ledger.send(w.proc, id, socket, keepOpen, () => {
       w.inflight--;
