@@ -36,13 +36,11 @@ const RUNS_FOR_A_TARGET = 20;
 const pct = (x: number | null): string => (x === null ? '–' : `${Math.round(x * 100)} %`);
 const of = (n: number, runs: number): string => `${n}/${runs}`;
 
-/** A pool's orphan canary bites per worker (a handful), not per connection: no connection count predicts it. */
-const POOLS = ['prefork', 'cluster'];
-
 /** P(miss) of a leak cell at its median size, as text ('–' where connections do not give the chances). */
 function pMiss(c: CellSummary): string {
   if (c.cell.leak === null || c.cell.rate === null) return '–';
-  if (c.cell.leak === 'orphan' && POOLS.includes(c.cell.subject)) return '– (per worker)';
+  // orphan-on-shutdown strikes the children alive at SIGTERM (a spare, a pool's workers), not connections
+  if (c.cell.leak === 'orphan') return '– (per child at shutdown)';
   return missProbability(c.cell.rate, c.medianConnections, STRIKES_NEEDED[c.cell.leak]).toFixed(3);
 }
 
@@ -112,7 +110,7 @@ export function renderAccuracyMarkdown(r: AccuracyReport): string {
     '',
     'caught = the run failed; on its check = failed on a check meant for that leak class; P(miss) = the chance that the ' +
       'leak struck fewer times than its check needs (once; a kept descriptor twice) in a run of median size, binomial over ' +
-      'its connections: no check can do better than 1 − P(miss). A pool\'s orphan canary strikes per worker, not per connection.',
+      'its connections: no check can do better than 1 − P(miss). An orphan canary strikes only the children alive at shutdown (a spare, a pool\'s workers), not connections.',
     '',
     leakRows.length ? table(['subject', 'leak', 'rate', 'caught', 'on its check', 'inconclusive/error', 'median connections (requests)', 'P(miss)', 'failed checks'], leakRows) : '(no leak cells)',
     '',
