@@ -6,7 +6,8 @@
 import type { ProtocolFinding } from '../../model/report.js';
 import { UsageError } from '../../util/errors.js';
 import { checkToken } from './token-check.js';
-import { authLine, IncidentLog, LatencyRecorder, type LoadContext, type LoadGenerator, type LoadOutcome, roundMs } from './generator.js';
+import { RunTally, runConnectionLoops } from './driver.js';
+import { authLine, LatencyRecorder, type LoadContext, type LoadGenerator, type LoadOutcome, roundMs } from './generator.js';
 import type { Exchange } from './raw-exchange.js';
 
 /**
@@ -101,16 +102,12 @@ export class CaseGenerator implements LoadGenerator {
   }
 
   async run(ctx: LoadContext): Promise<LoadOutcome> {
-    const log = new IncidentLog(this.name, ctx.clock);
+    const tally = new RunTally(this.name, ctx.clock);
+    const log = tally.log;
     const findings = new FindingLog(this.name);
-    const statuses: Record<string, number> = {};
     const extra: Record<string, number> = {};
     const latencies = new LatencyRecorder();
-    const started = Date.now();
-    const deadline = started + roundMs(ctx, this.config.durationMs);
     const cases = this.cases.filter((c) => ctx.mode === 'proxy' || !c.proxyOnly);
-    let tokensChecked = 0;
-    let requests = 0;
     let errors = 0;
     let timeouts = 0;
     let started_ = 0;
@@ -144,11 +141,10 @@ export class CaseGenerator implements LoadGenerator {
         log.add('error', id, `case ${c.name}: ${x.error ?? 'could not connect'}`);
         return;
       }
-      requests++;
+      tally.requests++;
       this.done++;
       latencies.record(performance.now() - t0);
-      const key = x.head ? String(x.head.status) : x.serverClosed ? 'close' : 'none';
-      statuses[key] = (statuses[key] ?? 0) + 1;
+      tally.status(x.head ? x.head.status : x.serverClosed ? 'close' : 'none');
       const o = outcomeOf(x, ctx.expectStatus);
       const foreign = ctx.mode === 'server' || ctx.targetKind === 'command';
       const expect = foreign && c.foreignExpect ? c.foreignExpect : c.expect;
@@ -166,7 +162,7 @@ export class CaseGenerator implements LoadGenerator {
         return;
       }
       if (x.head && x.head.status >= 200 && x.head.status < 300 && x.complete && r.token !== null && ctx.checkTokens) {
-        tokensChecked++;
+        tally.tokensChecked++;
         const v = checkToken(x.bodyStart, r.token, ctx.mode === 'proxy');
         if (v !== 'ok') log.add(v, id, `case ${c.name}: expected token ${r.token}, body starts ${JSON.stringify(x.bodyStart.slice(0, 60))}`);
         else if (r.bodyLength != null && x.bodyBytes !== r.bodyLength) {
@@ -175,33 +171,27 @@ export class CaseGenerator implements LoadGenerator {
       }
     };
 
-    const worker = async (w: number): Promise<void> => {
-      // one shared sequence: every case gets its turn, whatever the number of workers
-      while (Date.now() < deadline && !ctx.signal.aborted && started_ < this.config.maxCases) {
-        const c = cases[started_ % cases.length];
-        started_++;
-        await one(c, `${c.name}-${started_}/w${w}`);
-      }
+    // one shared sequence: every case gets its turn, whatever the number of loops (ids name them from w0)
+    const next = (slot: number): Promise<void> => {
+      const c = cases[started_ % cases.length];
+      started_++;
+      return one(c, `${c.name}-${started_}/w${slot - 1}`);
     };
-    if (cases.length > 0) await Promise.all(Array.from({ length: this.config.connections }, (_, w) => worker(w)));
-    return {
-      stats: {
-        generator: this.name,
-        durationMs: Date.now() - started,
-        requests,
-        // connect failures and crashed cases; mismatches are counted as unexpected statuses
-        errors,
-        timeouts,
-        statuses,
-        latencyMs: latencies.summary(),
-        extra: { cases: started_, mismatches: log.count('unexpected-status') + timeouts, ...(cases.length === 0 ? { skipped: 1 } : {}), ...extra },
-      },
-      counts: log.counts,
-      tokensChecked,
-      eofChecked: 0,
-      incidents: log.incidents,
-      ...(findings.list.length ? { protocol: findings.list } : {}),
-    };
+    await runConnectionLoops({
+      connections: cases.length > 0 ? this.config.connections : 0,
+      until: tally.started + roundMs(ctx, this.config.durationMs),
+      signal: ctx.signal,
+      more: () => started_ < this.config.maxCases,
+      iteration: next,
+    });
+    return tally.outcome({
+      // connect failures and crashed cases; mismatches are counted as unexpected statuses
+      errors,
+      timeouts,
+      latencyMs: latencies.summary(),
+      extra: { cases: started_, mismatches: log.count('unexpected-status') + timeouts, ...(cases.length === 0 ? { skipped: 1 } : {}), ...extra },
+      protocol: findings.list,
+    });
   }
 }
 

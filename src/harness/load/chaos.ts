@@ -11,7 +11,8 @@ import { UsageError } from '../../util/errors.js';
 import { parseDuration } from '../../util/duration.js';
 import { EntryReader } from './entry.js';
 import { takeKeys } from './entry-extra.js';
-import { IncidentLog, LatencyRecorder, type GeneratorFactory, type LoadContext, type LoadGenerator, type LoadOutcome } from './generator.js';
+import { RunTally, sleep } from './driver.js';
+import { LatencyRecorder, type GeneratorFactory, type LoadContext, type LoadGenerator, type LoadOutcome } from './generator.js';
 
 export interface ChaosConfig {
   durationMs: number;
@@ -33,8 +34,6 @@ export interface ChaosConfig {
   /** random source (tests make it deterministic) */
   random?: () => number;
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Live (not zombie) processes at the given depth, or the leaves below the root, in a stable order. */
 export function killCandidates(tree: ProcessSnapshot[], depth: number | 'leaves'): ProcessSnapshot[] {
@@ -68,9 +67,11 @@ export class ChaosGenerator implements LoadGenerator {
   }
 
   async run(ctx: LoadContext): Promise<LoadOutcome> {
-    const log = new IncidentLog(this.name, ctx.clock);
+    // no runConnectionLoops: chaos opens no connections, its one loop is a kill schedule; only the tally is the driver's
+    const tally = new RunTally(this.name, ctx.clock);
+    const log = tally.log;
     const random = this.config.random ?? Math.random;
-    const started = Date.now();
+    const started = tally.started;
     const deadline = started + this.config.durationMs;
     const reapTimes = new LatencyRecorder();
     const reaping: Promise<void>[] = [];
@@ -127,30 +128,20 @@ export class ChaosGenerator implements LoadGenerator {
     await Promise.all(reaping);
     if (sigterm) await sigterm;
     const reap = reapTimes.summary();
-    return {
-      stats: {
-        generator: this.name,
-        durationMs: Date.now() - started,
-        requests: 0,
-        errors: log.count('error'),
-        timeouts: 0,
-        statuses: {},
-        latencyMs: reap,
-        extra: {
-          kills: this.killed,
-          killAttempts: attempts,
-          noCandidate,
-          reaped: reapTimes.count,
-          unreaped: this.unreaped,
-          reapMaxMs: reap.max,
-          sigterm: sigterm ? 1 : 0,
-        },
+    return tally.outcome({
+      errors: log.count('error'),
+      timeouts: 0,
+      latencyMs: reap,
+      extra: {
+        kills: this.killed,
+        killAttempts: attempts,
+        noCandidate,
+        reaped: reapTimes.count,
+        unreaped: this.unreaped,
+        reapMaxMs: reap.max,
+        sigterm: sigterm ? 1 : 0,
       },
-      counts: log.counts,
-      tokensChecked: 0,
-      eofChecked: 0,
-      incidents: log.incidents,
-    };
+    });
   }
 }
 

@@ -23,6 +23,7 @@ import { takeKeys } from './entry-extra.js';
 import type { GeneratorDefaults, GeneratorFactory, LoadContext, LoadGenerator, LoadOutcome } from './generator.js';
 import { roundMs } from './generator.js';
 import { parseLoadOutput } from './parse-load-output.js';
+import { assembleOutcome, noLatency } from './driver.js';
 
 export interface ExternalConfig {
   argv: string[];
@@ -69,6 +70,7 @@ export class ExternalLoad implements LoadGenerator {
     readonly config: ExternalConfig,
   ) {}
 
+  // no runConnectionLoops: the tool makes the connections; the driver only assembles the outcome
   async run(ctx: LoadContext): Promise<LoadOutcome> {
     const durationMs = roundMs(ctx, this.config.durationMs);
     const { host, port } = ctx.target;
@@ -159,22 +161,6 @@ export class ExternalLoad implements LoadGenerator {
 
   private outcome(stdout: string | null, stderr: string, exit: { code: number | null; signal: string | null }, stopped: boolean, ms: number, startError: string | null, ctx: LoadContext): LoadOutcome {
     const parsed = stdout === null ? null : (parseLoadOutput(stdout) ?? parseLoadOutput(stderr));
-    const stats: LoadOutcome['stats'] = {
-      generator: this.name,
-      durationMs: Math.round(ms),
-      requests: parsed ? parsed.requests : 0,
-      errors: parsed ? parsed.errors : startError ? 1 : 0,
-      timeouts: parsed ? parsed.timeouts : 0,
-      statuses: parsed ? parsed.statuses : {},
-      latencyMs: parsed ? parsed.latencyMs : { p50: 0, p90: 0, p99: 0, max: 0, mean: 0 },
-      extra: {
-        // -1: no exit code (killed by a signal, or never started)
-        exitCode: exit.code ?? -1,
-        stopped: stopped ? 1 : 0,
-        parsed: parsed ? 1 : 0,
-        ...(parsed ? { non2xx: parsed.non2xx } : {}),
-      },
-    };
     const incidents: LoadOutcome['incidents'] = [];
     const counts: LoadOutcome['counts'] = {};
     if (startError) {
@@ -186,7 +172,24 @@ export class ExternalLoad implements LoadGenerator {
       counts['unexpected-status'] = unexpected;
       incidents.push({ kind: 'unexpected-status', generator: this.name, id: 'summary', detail: `status ${Object.keys(parsed!.statuses).filter((k) => !/^\d+$/.test(k) || !ctx.expectStatus(Number(k))).join(', ')} in ${unexpected} responses (as the tool reported them)`, atMs: Math.round(ctx.clock()) });
     }
-    return { stats, counts, tokensChecked: 0, eofChecked: 0, incidents };
+    // the counts are the tool's (an unexpected-status incident stands for all it reported), not an IncidentLog's
+    return assembleOutcome({
+      generator: this.name,
+      durationMs: Math.round(ms),
+      requests: parsed ? parsed.requests : 0,
+      errors: parsed ? parsed.errors : startError ? 1 : 0,
+      timeouts: parsed ? parsed.timeouts : 0,
+      statuses: parsed ? parsed.statuses : {},
+      latencyMs: parsed ? parsed.latencyMs : noLatency(),
+      extra: {
+        // -1: no exit code (killed by a signal, or never started)
+        exitCode: exit.code ?? -1,
+        stopped: stopped ? 1 : 0,
+        parsed: parsed ? 1 : 0,
+        ...(parsed ? { non2xx: parsed.non2xx } : {}),
+      },
+      log: { counts, incidents },
+    });
   }
 }
 

@@ -8,7 +8,8 @@ import { EntryReader } from './entry.js';
 import { takeRamp, withRamp } from './ramp.js';
 import { readThreads, threaded, type ThreadPart } from './threads.js';
 import type { LatencySummary } from '../../model/report.js';
-import { IncidentLog, mergedSummary, type GeneratorFactory, type LoadContext, type LoadGenerator, type LoadOutcome, roundMs } from './generator.js';
+import { RunTally } from './driver.js';
+import { mergedSummary, type GeneratorFactory, type LoadContext, type LoadGenerator, type LoadOutcome, roundMs } from './generator.js';
 
 export interface FloodConfig {
   durationMs: number;
@@ -103,9 +104,9 @@ export class FloodGenerator implements LoadGenerator {
 
   /** run(), and off the main thread autocannon's own latency histogram (whole ms) to merge exactly (threads.ts) */
   async runRecorded(ctx: LoadContext): Promise<ThreadPart> {
-    const log = new IncidentLog(this.name, ctx.clock);
-    const statuses: Record<string, number> = {};
-    let tokensChecked = 0;
+    // autocannon opens and loops the connections itself: of the driver, only the tally and its outcome
+    const tally = new RunTally(this.name, ctx.clock);
+    const log = tally.log;
     let seq = 0;
     const { origin, mode } = ctx;
     const originAuthority = `${origin.host}:${origin.port}`;
@@ -114,7 +115,6 @@ export class FloodGenerator implements LoadGenerator {
       ? { host: originAuthority, 'proxy-authorization': ctx.proxyAuthorization }
       : { host: originAuthority };
     const sizeQuery = this.config.size > 0 ? `?size=${this.config.size}` : '';
-    const started = Date.now();
     let resolveDone!: (r: autocannon.Result) => void;
     let rejectDone!: (e: Error) => void;
     const done = new Promise<autocannon.Result>((resolve, reject) => {
@@ -143,14 +143,15 @@ export class FloodGenerator implements LoadGenerator {
               : { ...req, path, headers: { host: `${ctx.target.host}:${ctx.target.port}` } };
           },
           onResponse: (status: number, body: string, context: TokenContext) => {
-            statuses[String(status)] = (statuses[String(status)] ?? 0) + 1;
+            tally.status(status);
+            tally.requests++;
             this.totals.requests++;
             if (!ctx.expectStatus(status)) {
               log.add('unexpected-status', `req-${context.n}`, `status ${status} for token ${context.token}`);
               return;
             }
             if (!ctx.checkTokens || !context.token) return;
-            tokensChecked++;
+            tally.tokensChecked++;
             const verdict = checkToken(body, context.token, mode === 'proxy');
             if (verdict !== 'ok') {
               log.add(verdict, `req-${context.n}`, `expected token ${context.token}, body starts ${JSON.stringify(body.slice(0, 60))}`);
@@ -174,23 +175,12 @@ export class FloodGenerator implements LoadGenerator {
     const abort = (): void => instance.stop();
     ctx.signal.addEventListener('abort', abort, { once: true });
     const result = readResult(await done.finally(() => ctx.signal.removeEventListener('abort', abort)));
-    const lat = result.latency;
-    const outcome: LoadOutcome = {
-      stats: {
-        generator: this.name,
-        durationMs: Date.now() - started,
-        requests: Object.values(statuses).reduce((a, b) => a + b, 0),
-        errors: Math.max(0, result.errors - result.timeouts - afterAbort.errors),
-        timeouts: Math.max(0, result.timeouts - afterAbort.timeouts),
-        statuses,
-        latencyMs: lat,
-        extra: { sent: result.sent, connections: this.config.connections },
-      },
-      counts: log.counts,
-      tokensChecked,
-      eofChecked: 0,
-      incidents: log.incidents,
-    };
+    const outcome = tally.outcome({
+      errors: Math.max(0, result.errors - result.timeouts - afterAbort.errors),
+      timeouts: Math.max(0, result.timeouts - afterAbort.timeouts),
+      latencyMs: result.latency,
+      extra: { sent: result.sent, connections: this.config.connections },
+    });
     return { outcome, ...(result.encoded ? { latency: { hist: result.encoded, perMs: 1 } } : {}) };
   }
 }

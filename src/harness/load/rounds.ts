@@ -3,18 +3,15 @@
 // evidence is not a pass (run.ts makes it inconclusive). Then, for power, rounds of those short of their aim (more
 // connections handed off, so a rare leak strikes), within AIM_BUDGET_MS of load in all.
 import type { EvidenceCount } from '../../model/report.js';
-import type { LoadContext, LoadGenerator, LoadOutcome } from './generator.js';
+import { assembleOutcome, noLatency } from './driver.js';
+import { IncidentLog, type LoadContext, type LoadGenerator, type LoadOutcome } from './generator.js';
 import { mergeOutcomes } from './merge.js';
 
 export function failedOutcome(generator: string, err: unknown, clock: () => number): LoadOutcome {
   const detail = `generator crashed: ${err instanceof Error ? err.message : String(err)}`;
-  return {
-    stats: { generator, durationMs: 0, requests: 0, errors: 1, timeouts: 0, statuses: {}, latencyMs: { p50: 0, p90: 0, p99: 0, max: 0, mean: 0 } },
-    counts: { error: 1 },
-    tokensChecked: 0,
-    eofChecked: 0,
-    incidents: [{ kind: 'error', generator, id: 'generator', detail, atMs: Math.round(clock()) }],
-  };
+  const log = new IncidentLog(generator, clock);
+  log.add('error', 'generator', detail);
+  return assembleOutcome({ generator, durationMs: 0, requests: 0, errors: 1, timeouts: 0, statuses: {}, latencyMs: noLatency(), log });
 }
 
 const MAX_SCALE = 8;

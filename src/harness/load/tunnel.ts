@@ -12,7 +12,8 @@
 import net from 'node:net';
 import { echoTrailer } from '../origin/tcp-echo.js';
 import { EntryReader } from './entry.js';
-import { authLine, holderLookup, IncidentLog, LatencyRecorder, type GeneratorFactory, type LoadContext, type LoadGenerator, type LoadOutcome, roundMs } from './generator.js';
+import { assembleOutcome, FAILURE_PAUSE_MS, noLatency, OpenSockets, RunTally, runConnectionLoops, sleep } from './driver.js';
+import { authLine, holderLookup, LatencyRecorder, type GeneratorFactory, type LoadContext, type LoadGenerator, type LoadOutcome, roundMs } from './generator.js';
 
 export interface TunnelConfig {
   durationMs: number;
@@ -32,8 +33,6 @@ export interface TunnelConfig {
 
 export type HalfClose = 'carried' | 'either';
 export const HALF_CLOSE_MODES: readonly HalfClose[] = ['carried', 'either'];
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** A payload that names its tunnel at the start and every 1 KiB, so misdelivered bytes are recognisable. */
 export function tunnelPayload(token: string, bytes: number): Buffer {
@@ -63,56 +62,48 @@ export class TunnelGenerator implements LoadGenerator {
     if (ctx.mode !== 'proxy') return skipped(this.name);
     if (!ctx.echo) throw new Error('tunnel: this run has no TCP echo to CONNECT to');
     const echo = ctx.echo;
-    const log = new IncidentLog(this.name, ctx.clock);
+    const tally = new RunTally(this.name, ctx.clock);
+    const log = tally.log;
     const holders = holderLookup(ctx);
-    const statuses: Record<string, number> = {};
     const latencies = new LatencyRecorder();
     const eofs = new LatencyRecorder();
-    const started = Date.now();
-    const deadline = started + roundMs(ctx, this.config.durationMs);
     let seq = 0;
-    let requests = 0;
-    let tokensChecked = 0;
-    let eofChecked = 0;
-    const live = new Set<net.Socket>();
-    const onAbort = (): void => {
-      for (const s of live) s.destroy();
-    };
-    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    const open = new OpenSockets<net.Socket>(ctx.signal);
 
     const halfClose: HalfClose = this.config.halfClose ?? (ctx.targetKind === 'command' ? 'either' : 'carried');
     let carried = 0;
     let closedOnHalfClose = 0;
 
-    const one = (id: string): Promise<TunnelResult> =>
+    /** one tunnel; resolves to the pause before its loop's next (runConnectionLoops) */
+    const one = (slot: number): Promise<number> =>
       new Promise((resolve) => {
+        const id = `tunnel-${++seq}/w${slot}`;
         const token = ctx.nextToken(this.name);
         const payload = tunnelPayload(token, this.config.bytes);
         const trailer = Buffer.from(echoTrailer(payload.length));
         const expected = Buffer.concat([payload, trailer]);
         const t0 = performance.now();
-        const socket = net.connect({ host: ctx.target.host, port: ctx.target.port, allowHalfOpen: true, noDelay: true });
-        live.add(socket);
+        const socket = open.add(net.connect({ host: ctx.target.host, port: ctx.target.port, allowHalfOpen: true, noDelay: true }));
         let head = Buffer.alloc(0);
         let established = false;
         const got: Buffer[] = [];
         let gotBytes = 0;
         /** when the EOF wait began: the trailer's arrival (carried) or our half-close (either) */
         let eofWaitFrom: number | null = null;
-        let settled = false;
+        /** ended already (open.end settles once) */
+        const settled = (): boolean => !open.has(socket);
         let eofTimer: NodeJS.Timeout | undefined;
         const where = (): string => `local port ${socket.localPort ?? '?'}, token ${token}`;
         const finish = (r: TunnelResult): void => {
-          if (settled) return;
-          settled = true;
+          if (!open.end(socket)) return;
           clearTimeout(timer);
           clearTimeout(eofTimer);
-          socket.destroy();
-          live.delete(socket);
-          resolve(r);
+          if (r.kind === 'ok') latencies.record(r.ms);
+          else if (r.kind === 'failed') this.failed++;
+          resolve(r.kind === 'failed' ? FAILURE_PAUSE_MS : 0);
         };
         const fail = (kind: 'error' | 'timeout' | 'malformed' | 'wrong-token' | 'unexpected-status', detail: string): void => {
-          if (settled) return;
+          if (settled()) return;
           if (ctx.signal.aborted) return finish({ kind: 'aborted' });
           log.add(kind, id, `${detail} (${where()})`);
           finish({ kind: 'failed' });
@@ -121,7 +112,7 @@ export class TunnelGenerator implements LoadGenerator {
         /** The bytes back must be `want` (the payload's echo, or all of it with the trailer). */
         const verify = (want: Buffer): void => {
           const data = Buffer.concat(got);
-          tokensChecked++;
+          tally.tokensChecked++;
           if (data.equals(want)) return;
           const text = data.toString('latin1');
           const other = /\[([^\]]+)\]/.exec(text);
@@ -130,7 +121,7 @@ export class TunnelGenerator implements LoadGenerator {
         };
         const awaitEof = (after: string): void => {
           eofWaitFrom = performance.now();
-          eofChecked++;
+          tally.eofChecked++;
           eofTimer = setTimeout(() => {
             log.add('no-eof', id, `no EOF within ${this.config.eofBoundMs} ms after ${after} (${where()})`, holders(socket.localPort));
             finish({ kind: 'failed' });
@@ -138,12 +129,12 @@ export class TunnelGenerator implements LoadGenerator {
         };
         const sendPayload = async (): Promise<void> => {
           const step = Math.ceil(payload.length / this.config.writes);
-          for (let i = 0; i < payload.length && !settled; i += step) {
+          for (let i = 0; i < payload.length && !settled(); i += step) {
             socket.write(payload.subarray(i, i + step));
             await sleep(1);
           }
           // carried: half-close now, our direction is done while the echo is still coming back, theirs must stay open
-          if (!settled && halfClose === 'carried') socket.end();
+          if (!settled() && halfClose === 'carried') socket.end();
         };
         socket.on('connect', () => {
           socket.write(`CONNECT ${echo.host}:${echo.port} HTTP/1.1\r\nHost: ${echo.host}:${echo.port}\r\n${authLine(ctx)}\r\n`);
@@ -158,10 +149,10 @@ export class TunnelGenerator implements LoadGenerator {
             }
             const m = /^HTTP\/1\.[01] (\d{3})/.exec(head.toString('latin1'));
             const status = m ? Number(m[1]) : 0;
-            statuses[String(status)] = (statuses[String(status)] ?? 0) + 1;
+            tally.status(status);
             if (status !== 200) return fail('unexpected-status', `CONNECT answered ${status || 'garbage'}`);
             established = true;
-            requests++;
+            tally.requests++;
             this.opened++;
             const rest = head.subarray(end + 4);
             if (rest.length) {
@@ -181,16 +172,16 @@ export class TunnelGenerator implements LoadGenerator {
           if (eofWaitFrom !== null) return; // either: the trailer, if any, is judged at EOF
           if (halfClose === 'either' && gotBytes >= payload.length) {
             verify(payload); // the echo is whole: only now half-close
-            if (settled) return;
+            if (settled()) return;
             socket.end();
             awaitEof('our half-close');
           } else if (halfClose === 'carried' && gotBytes === expected.length) {
             verify(expected);
-            if (!settled) awaitEof("the echo's trailer");
+            if (!settled()) awaitEof("the echo's trailer");
           }
         };
         socket.on('end', () => {
-          if (settled) return;
+          if (settled()) return;
           if (eofWaitFrom !== null) {
             // after the echo: the trailer in full (the way back stayed open; always so in carried mode, which waits
             // for it), or in either mode a prefix of it or nothing (the tunnel closed both ways on our FIN)
@@ -218,50 +209,30 @@ export class TunnelGenerator implements LoadGenerator {
         });
         // the harness stopped the load (it destroyed this socket): nothing to judge
         socket.on('close', () => {
-          if (!settled && ctx.signal.aborted) finish({ kind: 'aborted' });
+          if (ctx.signal.aborted) finish({ kind: 'aborted' });
         });
         socket.on('error', (err: NodeJS.ErrnoException) => fail('error', `${err.code ?? err.message}${established ? ' inside the tunnel' : ' before CONNECT was answered'}`));
       });
 
-    const worker = async (w: number): Promise<void> => {
-      while (Date.now() < deadline && !ctx.signal.aborted && seq < this.config.maxTunnels) {
-        const r = await one(`tunnel-${++seq}/w${w}`);
-        if (r.kind === 'ok') latencies.record(r.ms);
-        else if (r.kind === 'failed') {
-          this.failed++;
-          await sleep(20); // no spinning on a dead target
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: this.config.connections }, (_, i) => worker(i + 1)));
-    ctx.signal.removeEventListener('abort', onAbort);
-    return {
-      stats: {
-        generator: this.name,
-        durationMs: Date.now() - started,
-        requests,
-        errors: log.count('error') + log.count('malformed') + log.count('wrong-token'),
-        timeouts: log.count('timeout'),
-        statuses,
-        latencyMs: latencies.summary(),
-        extra: { tunnels: seq, bytesPerTunnel: this.config.bytes, noEof: log.count('no-eof'), eofP50Ms: eofs.summary().p50, halfCloseCarried: carried, closedOnHalfClose },
-      },
-      counts: log.counts,
-      tokensChecked,
-      eofChecked,
-      incidents: log.incidents,
-    };
+    await runConnectionLoops({
+      connections: this.config.connections,
+      until: tally.started + roundMs(ctx, this.config.durationMs),
+      signal: ctx.signal,
+      more: () => seq < this.config.maxTunnels,
+      sockets: open,
+      iteration: one,
+    });
+    return tally.outcome({
+      errors: log.count('error') + log.count('malformed') + log.count('wrong-token'),
+      timeouts: log.count('timeout'),
+      latencyMs: latencies.summary(),
+      extra: { tunnels: seq, bytesPerTunnel: this.config.bytes, noEof: log.count('no-eof'), eofP50Ms: eofs.summary().p50, halfCloseCarried: carried, closedOnHalfClose },
+    });
   }
 }
 
 function skipped(name: string): LoadOutcome {
-  return {
-    stats: { generator: name, durationMs: 0, requests: 0, errors: 0, timeouts: 0, statuses: {}, latencyMs: new LatencyRecorder().summary(), extra: { skipped: 1 } },
-    counts: {},
-    tokensChecked: 0,
-    eofChecked: 0,
-    incidents: [],
-  };
+  return assembleOutcome({ generator: name, durationMs: 0, requests: 0, errors: 0, timeouts: 0, statuses: {}, latencyMs: noLatency(), extra: { skipped: 1 }, log: { counts: {}, incidents: [] } });
 }
 
 export const createTunnel: GeneratorFactory = (name, entry, defaults) => {
