@@ -1,23 +1,13 @@
 #!/usr/bin/env node
 // handoff: serve | stress | compare | report | allowlist | build-native. Commands load their modules lazily so `serve` (which
 // runs inside every target) never pays for the harness.
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { ReportWriteError, UsageError, TargetStartError } from '../util/errors.js';
-import { PROXY_FLAG_KEYS, PROXY_OPTION_TABLE } from '../proxy/option-table.js';
+import { proxyFlags } from './proxy-flags.js';
 import { version } from '../version.js';
 import { neutralizeControls } from '../util/terminal.js';
 import { suiteNames } from '../harness/suite-names.js';
 import { stressHelp } from './stress-help.js';
-
-/** The reference proxy's flags (`serve`, and `stress`, which launches it): one per row of proxy/option-table.ts, in its order. */
-function proxyFlags(cmd: Command): Command {
-  for (const key of PROXY_FLAG_KEYS) {
-    const { flag, value, help, hidden } = PROXY_OPTION_TABLE[key];
-    const option = new Option(value === null ? flag : `${flag} ${value}`, help);
-    cmd.addOption(hidden ? option.hideHelp() : option);
-  }
-  return cmd;
-}
 
 const program = new Command()
   .name('handoff')
