@@ -54,6 +54,14 @@ const appliesTo = (key: ProxyFlagKey, strategy: StrategyName): boolean => {
   return strategies === undefined || strategies.includes(strategy);
 };
 
+// compile time: RawProxyFlags is derived from the rows (a value flag takes a string, a switch true as commander gives it)
+const typed: RawProxyFlags = { public: true, port: '8080', connectPorts: '443' };
+// @ts-expect-error a value flag is a string, as the CLI gives it
+const untyped: RawProxyFlags = { port: 8080 };
+// @ts-expect-error no row, no flag
+const unknown: RawProxyFlags = { nonsense: '1' };
+void [typed, untyped, unknown];
+
 t.test('every row has a sample, and the table sets every ProxyOptions field once', async (t) => {
   t.same(Object.keys(SAMPLES), [...PROXY_FLAG_KEYS], 'a sample per row, in table order');
   const fields = PROXY_FLAG_KEYS.map((k) => proxyOptionRow(k).field).filter((f) => f !== null);
