@@ -1,41 +1,13 @@
 #!/usr/bin/env node
 // handoff: serve | stress | compare | report | allowlist | build-native. Commands load their modules lazily so `serve` (which
 // runs inside every target) never pays for the harness.
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { ReportWriteError, UsageError, TargetStartError } from '../util/errors.js';
-import { STRATEGIES, FAULTS } from '../proxy/options.js';
+import { proxyFlags } from './proxy-flags.js';
 import { version } from '../version.js';
 import { neutralizeControls } from '../util/terminal.js';
 import { suiteNames } from '../harness/suite-names.js';
 import { stressHelp } from './stress-help.js';
-
-function proxyFlags(cmd: Command): Command {
-  return cmd
-    .addOption(new Option('--strategy <name>', `concurrency strategy (${STRATEGIES.join('|')})`))
-    .option('--port <n>', 'port to listen on (0 picks a free one)')
-    .option('--host <addr>', 'address to bind (default 127.0.0.1)')
-    .option('--handoff <mode>', 'per-connection: ipc or stdio')
-    .option('--spares <n>', 'per-connection: warm idle children; fork: children forked ahead, each accepting one connection')
-    .option('--max-children <n>', 'cap of live children (default 64)')
-    .option('--workers <n>', 'prefork/cluster: worker count (default 2)')
-    .option('--max-connections-per-child <n>', 'prefork: recycle a worker after N connections')
-    .addOption(new Option('--fault <name>', `canary fault (${FAULTS.join('|')})`))
-    .option('--fault-rate <r>', 'share of connections the fault bites, 0 < r <= 1 (default 1; HANDOFF_FAULT_SEED replays the draws)')
-    .option('--allow-host <hosts>', 'comma-separated non-loopback destinations to allow')
-    .option('--connect-ports <ports>', 'comma-separated ports CONNECT may reach (default 443)')
-    // refused with a message saying how credentials are passed instead (parse-options.ts)
-    .addOption(new Option('--auth <user:pass>', 'refused: use HANDOFF_PROXY_AUTH or --auth-file').hideHelp())
-    .option('--auth-file <file>', 'require Basic proxy auth: user:pass from this file (mode 0600; or set HANDOFF_PROXY_AUTH)')
-    .option('--public', 'allow a non-loopback --host (then credentials are required and loopback destinations need --allow-host)')
-    .option('--upstream-timeout <dur>', 'origin response deadline (default 30s)')
-    .option('--headers-timeout <dur>', 'deadline for a client to send request headers (default 10s)')
-    .option('--keep-alive-timeout <dur>', 'idle client keep-alive timeout (default 5s)')
-    .option('--max-body <bytes>', 'largest request body accepted (413 above)')
-    .option('--max-header-size <bytes>', 'largest request header block (431 above)')
-    .option('--shutdown-grace <dur>', 'SIGTERM: time in-flight work may take (default 5s)')
-    .option('--child-linger <dur>', 'per-connection: kill a child this long after its connection ended')
-    .option('--tunnel-idle-timeout <dur>', 'close a CONNECT tunnel idle this long in both directions (default 10m)');
-}
 
 const program = new Command()
   .name('handoff')

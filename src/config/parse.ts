@@ -5,7 +5,8 @@ import { UsageError } from '../util/errors.js';
 import { parseCount, parseDuration } from '../util/duration.js';
 import { parseExpectStatus } from '../harness/expect-status.js';
 import { parseReadyTimeout, parseRunOverrides, type RunOverrideKey } from '../harness/run-overrides.js';
-import { PROXY_FLAG_KEYS, parseProxyFlags, type RawProxyFlags } from '../proxy/parse-options.js';
+import { parseProxyFlags, type RawProxyFlags } from '../proxy/parse-options.js';
+import { proxyFlagKeysFor } from '../proxy/option-table.js';
 import { parseFormats } from '../report/formats.js';
 import { parseThresholds } from '../gate/thresholds.js';
 import { parseAllowList } from '../gate/allow-list.js';
@@ -16,8 +17,9 @@ import type { HandoffConfig, StressFlags } from './types.js';
 
 export const TOP_KEYS = ['$schema', 'suite', 'suites', 'target', 'run', 'report', 'thresholds', 'ignores', 'allowList', 'exec'] as const;
 export const EXEC_KEYS = ['command', 'grace', 'timeout'] as const;
-/** keys of `target` that are reference-proxy options, as in `handoff serve` (camelCase) */
-export const PROXY_KEYS = PROXY_FLAG_KEYS.filter((k) => k !== 'port'); // the harness picks the port
+/** keys of `target` that are reference-proxy options, as in `handoff serve` (camelCase): the rows of
+ * proxy/option-table.ts marked `config` (all but port, which the harness picks) */
+export const PROXY_KEYS = proxyFlagKeysFor('config');
 export const COMMAND_TARGET_KEYS = ['command', 'mode', 'echo', 'expectStatus', 'strictExit', 'strictProtocol', 'pool', 'cap', 'nofile', 'readyTimeout', 'readyPath', 'readyLog', 'attach', 'port', 'shutdown'] as const;
 export const RUN_KEYS = ['duration', 'connections', 'drain', 'sampleHz', 'loadCap'] as const;
 /** run keys that are not suite overrides: an external load tool (--load-cmd, --load-until) */

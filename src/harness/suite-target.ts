@@ -3,16 +3,15 @@
 // descriptor limit. Flags given on the command line (or in the config) win over the suite's.
 //   "target": { "headersTimeout": "2s", "upstreamTimeout": "1s", "maxChildren": 8, "nofile": 512 }
 import type { RawProxyFlags } from '../proxy/parse-options.js';
+import { proxyFlagKeysFor, type ProxyFlagKey } from '../proxy/option-table.js';
 import { parseProxyFlags } from '../proxy/parse-options.js';
 import { UsageError } from '../util/errors.js';
 import { parseCount } from '../util/duration.js';
 import type { TargetSpec } from './target.js';
 
-/** reference-proxy options a suite may set (the strategy, fault and address stay the user's choice) */
-export const SUITE_PROXY_KEYS = [
-  'maxChildren', 'spares', 'workers', 'maxConnectionsPerChild', 'handoff', 'connectPorts', 'upstreamTimeout', 'headersTimeout',
-  'keepAliveTimeout', 'maxBody', 'maxHeaderSize', 'shutdownGrace', 'childLinger', 'tunnelIdleTimeout',
-] as const satisfies readonly (keyof RawProxyFlags)[];
+/** reference-proxy options a suite may set: the rows of proxy/option-table.ts marked `suite` (the strategy, fault
+ * and address stay the user's choice) */
+export const SUITE_PROXY_KEYS: readonly ProxyFlagKey[] = proxyFlagKeysFor('suite');
 
 export interface SuiteTarget {
   /** reference-proxy flags, as the CLI would give them */
@@ -29,7 +28,7 @@ export function parseSuiteTarget(where: string, raw: unknown): SuiteTarget {
   for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
     if (typeof v !== 'string' && typeof v !== 'number') throw new UsageError(`${where}: target.${k} must be a string or a number`);
     if (k === 'nofile') nofile = parseCount(String(v), `${where}: target.nofile`, 16);
-    else if ((SUITE_PROXY_KEYS as readonly string[]).includes(k)) proxy[k as keyof RawProxyFlags] = String(v);
+    else if ((SUITE_PROXY_KEYS as readonly string[]).includes(k)) proxy[k as ProxyFlagKey] = String(v);
     else throw new UsageError(`${where}: unknown target option "${k}" (known: nofile, ${SUITE_PROXY_KEYS.join(', ')})`);
   }
   parseProxyFlags(proxy); // every value checked now, not when the run starts

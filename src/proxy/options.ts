@@ -1,9 +1,9 @@
-// Options of the reference proxy, shared by every strategy and by the harness that launches it.
-export const STRATEGIES = ['inline', 'per-connection', 'prefork', 'cluster', 'fork'] as const;
-export type StrategyName = (typeof STRATEGIES)[number];
+// Options of the reference proxy, shared by every strategy and by the harness that launches it. Each option is one
+// row of option-table.ts (flag, help, default, parser, strategies, where it may be set); the type is written out
+// here, with what each field means, and the table is checked against it at compile time.
+import type { FaultName, StrategyName } from './option-table.js';
 
-export const FAULTS = ['no-parent-close', 'zombie', 'orphan-on-shutdown', 'fd-leak', 'child-stall', 'ack-death'] as const;
-export type FaultName = (typeof FAULTS)[number];
+export { DEFAULT_PROXY_OPTIONS, FAULTS, STRATEGIES, type FaultName, type StrategyName } from './option-table.js';
 
 export type HandoffMode = 'ipc' | 'stdio';
 
@@ -45,29 +45,3 @@ export interface ProxyOptions {
   /** a CONNECT tunnel with no byte either way for this long is closed (both sides) */
   tunnelIdleTimeoutMs: number;
 }
-
-export const DEFAULT_PROXY_OPTIONS: ProxyOptions = {
-  strategy: 'inline',
-  host: '127.0.0.1',
-  port: 0,
-  handoff: 'ipc',
-  spares: 0,
-  maxChildren: 64,
-  workers: 2,
-  maxConnectionsPerChild: 0,
-  fault: null,
-  faultRate: 1,
-  allowHosts: [],
-  connectPorts: [443],
-  auth: null,
-  public: false,
-  upstreamTimeoutMs: 30_000,
-  headersTimeoutMs: 10_000,
-  keepAliveTimeoutMs: 5_000,
-  maxBodyBytes: null,
-  maxHeaderSize: 16 * 1024,
-  shutdownGraceMs: 5_000,
-  childLingerMs: 10_000,
-  // tinyproxy's default Timeout: long enough for any interactive tunnel, short of holding a child forever
-  tunnelIdleTimeoutMs: 600_000,
-};
