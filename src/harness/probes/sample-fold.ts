@@ -44,6 +44,28 @@ export function countKinds(fds: readonly FdEntry[]): Record<FdKind, number> {
   return kinds;
 }
 
+/** The sums of one sample → its timeline point (CPU as a share of a core over the time since the previous one). */
+function pointOf(
+  sums: { t: number; children: number; zombies: number; orphans: number; fdsByKind: Record<FdKind, number>; socketStates: Record<string, number>; rssBytes: number; cpuTicks: number },
+  previousT: number | null,
+  inputs: Pick<FoldInputs, 'pssBytes' | 'ticksPerSecond'>,
+): TimelinePoint {
+  const elapsedMs = previousT === null ? 0 : sums.t - previousT;
+  const cpuPct = elapsedMs > 0 ? ((sums.cpuTicks / inputs.ticksPerSecond) * 1000 * 100) / elapsedMs : 0;
+  return {
+    t: sums.t,
+    children: sums.children,
+    zombies: sums.zombies,
+    orphans: sums.orphans,
+    fds: FD_KINDS.reduce((sum, kind) => sum + sums.fdsByKind[kind], 0),
+    fdsByKind: sums.fdsByKind,
+    sockets: sums.socketStates,
+    rssBytes: sums.rssBytes,
+    pssBytes: inputs.pssBytes,
+    cpuPct: Math.round(cpuPct * 10) / 10,
+  };
+}
+
 /** One sample → its timeline point, and the CPU carry for the next one. */
 export function foldPoint(sample: Sample, previous: CpuCarry, inputs: FoldInputs): { point: TimelinePoint; carry: CpuCarry } {
   const { t, tree, orphans, sockets } = sample;
@@ -67,28 +89,7 @@ export function foldPoint(sample: Sample, previous: CpuCarry, inputs: FoldInputs
     // a process born since the previous point spent all its ticks in this interval
     cpuTicks += Math.max(0, p.cpuTicks - (previous.cpu.get(key) ?? 0));
   });
-  const socketStates: Record<string, number> = {};
-  const countedInodes = new Set<number>();
-  for (const s of sockets) {
-    if (countedInodes.has(s.inode)) continue; // the same socket held by several fds counts once
-    countedInodes.add(s.inode);
-    socketStates[s.state] = (socketStates[s.state] ?? 0) + 1;
-  }
-  const elapsedMs = previous.t === null ? 0 : t - previous.t;
-  const cpuPct = elapsedMs > 0 ? ((cpuTicks / inputs.ticksPerSecond) * 1000 * 100) / elapsedMs : 0;
-  const fds = FD_KINDS.reduce((sum, kind) => sum + fdsByKind[kind], 0);
-  const point: TimelinePoint = {
-    t,
-    children,
-    zombies,
-    orphans: orphans.length,
-    fds,
-    fdsByKind,
-    sockets: socketStates,
-    rssBytes,
-    pssBytes: inputs.pssBytes,
-    cpuPct: Math.round(cpuPct * 10) / 10,
-  };
+  const point = pointOf({ t, children, zombies, orphans: orphans.length, fdsByKind, socketStates: socketStatesOf(sockets), rssBytes, cpuTicks }, previous.t, inputs);
   return { point, carry: { cpu, t } };
 }
 
@@ -158,21 +159,11 @@ export function foldDelta(
   }
   const { t, orphans, sockets } = sample;
   const socketStates = sockets === previous.sockets ? previous.socketStates : socketStatesOf(sockets);
-  const elapsedMs = previous.t === null ? 0 : t - previous.t;
-  const cpuPct = elapsedMs > 0 ? ((cpuTicks / inputs.ticksPerSecond) * 1000 * 100) / elapsedMs : 0;
-  const fds = FD_KINDS.reduce((sum, kind) => sum + fdsByKind[kind], 0);
-  const point: TimelinePoint = {
-    t,
-    children,
-    zombies,
-    orphans: orphans.length,
-    fds,
-    fdsByKind: { ...fdsByKind },
-    sockets: { ...socketStates },
-    rssBytes,
-    pssBytes: inputs.pssBytes,
-    cpuPct: Math.round(cpuPct * 10) / 10,
-  };
+  const point = pointOf(
+    { t, children, zombies, orphans: orphans.length, fdsByKind: { ...fdsByKind }, socketStates: { ...socketStates }, rssBytes, cpuTicks },
+    previous.t,
+    inputs,
+  );
   return { point, sums: { children, zombies, fdsByKind, rssBytes, sockets, socketStates, t } };
 }
 
