@@ -105,14 +105,8 @@ export class OpenSockets<S extends { destroy(): void } = { destroy(): void }> {
 /** A latency summary of no samples. */
 export const noLatency = (): LatencySummary => ({ p50: 0, p90: 0, p99: 0, max: 0, mean: 0 });
 
-export interface OutcomeParts {
-  generator: string;
-  durationMs: number;
-  requests: number;
-  errors: number;
-  timeouts: number;
-  statuses: Record<string, number>;
-  latencyMs: LatencySummary;
+/** A run's stats as the report keeps them (its kind is set by whoever registered the generator), and the rest. */
+export interface OutcomeParts extends Omit<LoadStats, 'kind' | 'extra'> {
   /** absent: the stats carry no `extra` */
   extra?: Record<string, number>;
   /** the incidents: complete counts and capped examples (an IncidentLog, or the same two built by hand) */
