@@ -19,8 +19,15 @@ import type { Report } from '../src/model/report.js';
 import { FAULT_SEED_ENV } from '../src/proxy/faults.js';
 import { parseDuration } from '../src/util/duration.js';
 import {
-  ACCURACY_SUBJECTS, CLASS_FAULT, LEAK_CLASSES, buildMatrix, cellKey, foldCell,
-  type AccuracySubject, type Cell, type RunOutcome,
+  ACCURACY_SUBJECTS,
+  CLASS_FAULT,
+  LEAK_CLASSES,
+  buildMatrix,
+  cellKey,
+  foldCell,
+  type AccuracySubject,
+  type Cell,
+  type RunOutcome,
 } from './lib/accuracy-matrix.js';
 import { evaluateAccuracyTargets, renderAccuracyMarkdown, type AccuracyReport } from './lib/accuracy-report.js';
 import { buildCFixture, fixtureCommand, pythonAvailable } from './lib/fixtures.js';
@@ -44,7 +51,11 @@ export class AccuracyUsageError extends Error {
 const SUITE = 'ci';
 /** environment marker of the busy loop (its value: the report directory), so a test can see it ended */
 export const BUSY_MARKER = 'HANDOFF_ACCURACY_BUSY';
-const list = (s: string): string[] => s.split(',').map((x) => x.trim()).filter(Boolean);
+const list = (s: string): string[] =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
 
 export function parseAccuracyArgs(argv: string[]): AccuracyArgs {
   const a: AccuracyArgs = { runs: 20, rates: [0.01, 0.05], subjects: null, classes: null, busy: true, out: null, runTimeoutMs: 240_000 };
@@ -63,14 +74,16 @@ export function parseAccuracyArgs(argv: string[]): AccuracyArgs {
       case '--runs': {
         const v = value();
         a.runs = Number(v);
-        if (!Number.isInteger(a.runs) || a.runs < 1 || a.runs > 1000) throw new AccuracyUsageError(`--runs needs an integer from 1 to 1000 (got ${v})`);
+        if (!Number.isInteger(a.runs) || a.runs < 1 || a.runs > 1000)
+          throw new AccuracyUsageError(`--runs needs an integer from 1 to 1000 (got ${v})`);
         runsGiven = true;
         break;
       }
       case '--rates': {
         const v = value();
         a.rates = list(v).map(Number);
-        if (a.rates.length === 0 || a.rates.some((r) => !(r > 0 && r <= 1))) throw new AccuracyUsageError(`--rates needs shares 0 < r <= 1 (got ${v})`);
+        if (a.rates.length === 0 || a.rates.some((r) => !(r > 0 && r <= 1)))
+          throw new AccuracyUsageError(`--rates needs shares 0 < r <= 1 (got ${v})`);
         ratesGiven = true;
         break;
       }
@@ -78,14 +91,16 @@ export function parseAccuracyArgs(argv: string[]): AccuracyArgs {
         a.subjects = list(value());
         const known = ACCURACY_SUBJECTS.map((s) => s.id);
         const bad = a.subjects.filter((s) => !known.includes(s));
-        if (bad.length || a.subjects.length === 0) throw new AccuracyUsageError(`unknown subject "${bad.join(', ')}" (expected ${known.join(', ')})`);
+        if (bad.length || a.subjects.length === 0)
+          throw new AccuracyUsageError(`unknown subject "${bad.join(', ')}" (expected ${known.join(', ')})`);
         break;
       }
       case '--classes': {
         a.classes = list(value());
         const known = ['clean', ...LEAK_CLASSES];
         const bad = a.classes.filter((s) => !known.includes(s));
-        if (bad.length || a.classes.length === 0) throw new AccuracyUsageError(`unknown class "${bad.join(', ')}" (expected ${known.join(', ')})`);
+        if (bad.length || a.classes.length === 0)
+          throw new AccuracyUsageError(`unknown class "${bad.join(', ')}" (expected ${known.join(', ')})`);
         break;
       }
       case '--quick':
@@ -123,7 +138,11 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /** A spinning process beside the runs, in its own group; its stop() kills it on every path. */
 function startBusyLoop(marker: string): { stop(): Promise<void> } {
-  const child = spawn(process.execPath, ['-e', 'for (;;) {}'], { detached: true, stdio: 'ignore', env: { ...process.env, [BUSY_MARKER]: marker } });
+  const child = spawn(process.execPath, ['-e', 'for (;;) {}'], {
+    detached: true,
+    stdio: 'ignore',
+    env: { ...process.env, [BUSY_MARKER]: marker },
+  });
   const pid = child.pid ?? -1;
   const exited = once(child, 'exit').catch(() => undefined);
   const release = pid > 0 ? registerCleanup((sig) => void signalGroup(pid, sig)) : () => {};
@@ -198,7 +217,10 @@ export function connectionsOf(report: Pick<Report, 'load'>): number {
   return n;
 }
 
-export async function runAccuracy(args: AccuracyArgs, log: (m: string) => void = (m) => process.stderr.write(`${m}\n`)): Promise<{ report: AccuracyReport; dir: string }> {
+export async function runAccuracy(
+  args: AccuracyArgs,
+  log: (m: string) => void = (m) => process.stderr.write(`${m}\n`),
+): Promise<{ report: AccuracyReport; dir: string }> {
   const started = Date.now();
   const id = new Date(started).toISOString().replace(/[:.]/g, '-');
   const dir = args.out ?? join(packageRoot, 'reports', `accuracy-${id}`);
@@ -215,8 +237,8 @@ export async function runAccuracy(args: AccuracyArgs, log: (m: string) => void =
   const fork = wanted.some((s) => s.id === 'fork') ? loadForkAddon() : null;
   const usable = wanted.filter((s) => {
     if (s.id === 'c-forking') return cBinary !== null;
-    if (s.id.startsWith('py-') && !python) return void skipped.push({ subject: s.id, reason: 'no python3' }), false;
-    if (s.id === 'fork' && fork && !fork.ok) return void skipped.push({ subject: 'fork', reason: fork.reason }), false;
+    if (s.id.startsWith('py-') && !python) return (void skipped.push({ subject: s.id, reason: 'no python3' }), false);
+    if (s.id === 'fork' && fork && !fork.ok) return (void skipped.push({ subject: 'fork', reason: fork.reason }), false);
     return true;
   });
   const cells = buildMatrix(usable, { subjects: null, classes: args.classes, rates: args.rates });
@@ -252,7 +274,9 @@ export async function runAccuracy(args: AccuracyArgs, log: (m: string) => void =
         const runDir = join(dir, 'runs', `${key.replace(/[^a-z0-9.@-]+/gi, '_')}-${i}`);
         const o = await runOnce(targetArgs(subject, cell, cBinary), runDir, `${key}#${i}`, args.runTimeoutMs);
         runs[key]!.push(o);
-        log(`[${++k}/${total}] ${key} run ${i}: ${o.verdict}${o.failed.length ? ` (${o.failed.join(', ')})` : ''}, ${o.requests} requests, load ${(o.loadMs / 1000).toFixed(1)} s${o.error ? `: ${o.error}` : ''}`);
+        log(
+          `[${++k}/${total}] ${key} run ${i}: ${o.verdict}${o.failed.length ? ` (${o.failed.join(', ')})` : ''}, ${o.requests} requests, load ${(o.loadMs / 1000).toFixed(1)} s${o.error ? `: ${o.error}` : ''}`,
+        );
         write();
       }
     }

@@ -348,7 +348,8 @@ async function keepAlive(port: number, request: string, seconds: number) {
     }
     const elapsed = (performance.now() - started) / 1000;
     latencies.sort((a, b) => a - b);
-    const pct = (p: number): number => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] : NaN);
+    const pct = (p: number): number =>
+      latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] : NaN;
     return { connections: latencies.length, errors, connPerSec: latencies.length / elapsed, p50Ms: pct(0.5), p99Ms: pct(0.99) };
   } finally {
     socket.destroy();
@@ -395,7 +396,18 @@ async function startSubject(subject: Subject, work: string): Promise<Running> {
     case 'per-connection':
       return startProcess(process.execPath, [cliPath(), 'serve', '--strategy', subject, '--port', '0', '--max-children', '64']);
     case 'fork-spares':
-      return startProcess(process.execPath, [cliPath(), 'serve', '--strategy', 'fork', '--spares', '2', '--port', '0', '--max-children', '64']);
+      return startProcess(process.execPath, [
+        cliPath(),
+        'serve',
+        '--strategy',
+        'fork',
+        '--spares',
+        '2',
+        '--port',
+        '0',
+        '--max-children',
+        '64',
+      ]);
     case 'ref-py-proxy': {
       const file = join(work, 'forking_proxy.py');
       writeFileSync(file, PY_FORKING_PROXY);
@@ -406,7 +418,8 @@ async function startSubject(subject: Subject, work: string): Promise<Running> {
       const bin = join(work, 'fork_server');
       writeFileSync(src, C_FORK_SERVER);
       const cc = spawnSync(process.env.CC ?? 'cc', ['-O2', '-o', bin, src], { encoding: 'utf8' });
-      if (cc.status !== 0) throw new Error(`cannot compile the C reference: ${(cc.stderr || cc.error?.message || '').trim().split('\n')[0]}`);
+      if (cc.status !== 0)
+        throw new Error(`cannot compile the C reference: ${(cc.stderr || cc.error?.message || '').trim().split('\n')[0]}`);
       return startProcess(bin, []);
     }
     case 'ref-node-floor':
@@ -447,7 +460,9 @@ export async function benchForkChurn(
         const pages = FORKING_SUBJECTS.includes(subject) ? readZygotePages(server.proc.pid!) : null;
         if (pages) {
           zygotePages[subject] = pages;
-          log(`fork-churn: ${subject} zygote: ${pages.anon4kKiB} KiB on 4 KiB anonymous pages, ${pages.anonHugeKiB} KiB on huge pages, page tables ${pages.pageTablesKiB} KiB`);
+          log(
+            `fork-churn: ${subject} zygote: ${pages.anon4kKiB} KiB on 4 KiB anonymous pages, ${pages.anonHugeKiB} KiB on huge pages, page tables ${pages.pageTablesKiB} KiB`,
+          );
         }
         const runs: { c: number; paceHz?: number; keepAlive?: true }[] = levels.map((c) => ({ c }));
         if (pace > 0 && PACED_SUBJECTS.includes(subject)) runs.push({ c: 1, paceHz: pace });
@@ -468,10 +483,13 @@ export async function benchForkChurn(
             errors: r.errors,
             p50Ms: Math.round(r.p50Ms * 100) / 100,
             p99Ms: Math.round(r.p99Ms * 100) / 100,
-            cpuMsPerConn: cpu0 !== null && cpu1 !== null && r.connections > 0 ? Math.round(((cpu1 - cpu0) / r.connections) * 100) / 100 : null,
+            cpuMsPerConn:
+              cpu0 !== null && cpu1 !== null && r.connections > 0 ? Math.round(((cpu1 - cpu0) / r.connections) * 100) / 100 : null,
           };
           cells.push(cell);
-          log(`fork-churn: ${subject} c=${c}${paceHz ? ` paced ${paceHz}/s` : ''}${kept ? ' keep-alive (per request)' : ''}: ${cell.connPerSec} conn/s, p50 ${cell.p50Ms} ms, p99 ${cell.p99Ms} ms, cpu ${cell.cpuMsPerConn} ms/conn, errors ${cell.errors}`);
+          log(
+            `fork-churn: ${subject} c=${c}${paceHz ? ` paced ${paceHz}/s` : ''}${kept ? ' keep-alive (per request)' : ''}: ${cell.connPerSec} conn/s, p50 ${cell.p50Ms} ms, p99 ${cell.p99Ms} ms, cpu ${cell.cpuMsPerConn} ms/conn, errors ${cell.errors}`,
+          );
         }
       } finally {
         await server.stop();
@@ -490,7 +508,8 @@ export function evaluateForkChurn(
   levels: number[],
   paceHz = PACE_HZ,
 ): Pick<ForkChurnResult, 'ratios' | 'targets' | 'bounds'> {
-  const cell = (s: Subject, c: number): CellResult | undefined => cells.find((x) => x.subject === s && x.concurrency === c && !x.paceHz && !x.keepAlive);
+  const cell = (s: Subject, c: number): CellResult | undefined =>
+    cells.find((x) => x.subject === s && x.concurrency === c && !x.paceHz && !x.keepAlive);
   const paced = (s: Subject): CellResult | undefined => cells.find((x) => x.subject === s && x.concurrency === 1 && x.paceHz === paceHz);
   const kept = (s: Subject): CellResult | undefined => cells.find((x) => x.subject === s && x.keepAlive);
   const ratio = (a: number | undefined, b: number | undefined): number | null =>
@@ -525,35 +544,57 @@ export function evaluateForkChurn(
       value: w?.v ?? null,
       comparison: '>=',
       threshold,
-      measured: w ? `${describe('fork', w.c, 'connPerSec')} vs ${describe(ref, w.c, 'connPerSec')}; worst of c=${levels.join(',')}` : 'not measured',
+      measured: w
+        ? `${describe('fork', w.c, 'connPerSec')} vs ${describe(ref, w.c, 'connPerSec')}; worst of c=${levels.join(',')}`
+        : 'not measured',
       met: w ? w.v >= threshold : null,
     };
   };
   const p50Ratio = (id: string, name: string, subject: Subject, threshold: number): ForkTarget => {
     const v = ratios[`${subject}/inline p50 c=1`] ?? null;
-    return { id, name, value: v, comparison: '<=', threshold, measured: `${describe(subject, 1, 'p50Ms')} vs ${describe('inline', 1, 'p50Ms')}`, met: v === null ? null : v <= threshold };
+    return {
+      id,
+      name,
+      value: v,
+      comparison: '<=',
+      threshold,
+      measured: `${describe(subject, 1, 'p50Ms')} vs ${describe('inline', 1, 'p50Ms')}`,
+      met: v === null ? null : v <= threshold,
+    };
   };
   const pacedRatio = (id: string, name: string, subject: Subject, threshold: number): ForkTarget => {
     const v = ratios[`${subject}/inline p50 c=1 paced ${paceHz}/s`] ?? null;
     const [x, y] = [paced(subject), paced('inline')];
-    const measured = x && y ? `${subject} ${x.p50Ms} ms vs inline ${y.p50Ms} ms, both paced at ${paceHz}/s` : `not measured (paced at ${paceHz}/s)`;
+    const measured =
+      x && y ? `${subject} ${x.p50Ms} ms vs inline ${y.p50Ms} ms, both paced at ${paceHz}/s` : `not measured (paced at ${paceHz}/s)`;
     return { id, name, value: v, comparison: '<=', threshold, measured, met: v === null ? null : v <= threshold };
   };
   const keptRatio = (id: string, name: string, subject: Subject, threshold: number): ForkTarget => {
     const v = ratios[`${subject}/inline p50 c=1 keep-alive`] ?? null;
     const [x, y] = [kept(subject), kept('inline')];
-    const measured = x && y ? `${subject} ${x.p50Ms} ms vs inline ${y.p50Ms} ms per request, one kept-alive connection each` : 'not measured (keep-alive)';
+    const measured =
+      x && y ? `${subject} ${x.p50Ms} ms vs inline ${y.p50Ms} ms per request, one kept-alive connection each` : 'not measured (keep-alive)';
     return { id, name, value: v, comparison: '<=', threshold, measured, met: v === null ? null : v <= threshold };
   };
   const targets = [
     rateTarget('fork-vs-per-connection', 'fork churn ≥ 10 × per-connection', 'per-connection', 10),
-    rateTarget('fork-vs-native', 'fork churn ≥ 0.75 × a native fork-per-connection proxy (Python ForkingMixIn, same work)', 'ref-py-proxy', 0.75),
+    rateTarget(
+      'fork-vs-native',
+      'fork churn ≥ 0.75 × a native fork-per-connection proxy (Python ForkingMixIn, same work)',
+      'ref-py-proxy',
+      0.75,
+    ),
     p50Ratio('fork-p50', 'fork p50 at c=1 ≤ 3 × inline', 'fork', 3),
   ];
   const bounds = [
     // a Node child doing nothing but a fixed reply, no origin: no Node fork-per-connection server gets below it
     p50Ratio('node-fork-floor-p50', 'Node fork floor p50 at c=1 (fixed reply, no origin) / inline', 'ref-node-floor', 3),
-    rateTarget('fork-vs-c-reply', 'fork churn / a C fork server with a fixed reply (no proxying: the cost of fork alone)', 'ref-c-reply', 0.75),
+    rateTarget(
+      'fork-vs-c-reply',
+      'fork churn / a C fork server with a fixed reply (no proxying: the cost of fork alone)',
+      'ref-c-reply',
+      0.75,
+    ),
     // the same proxy with fork() and the child's set-up moved off the connection's time: what forking ahead buys
     p50Ratio('fork-spares-p50', 'fork --spares 2 p50 at c=1 (children forked ahead) / inline', 'fork-spares', 3),
     // the same comparison without the closed loop's throughput bound: one connection at a time, nothing queued
@@ -561,11 +602,26 @@ export function evaluateForkChurn(
     pacedRatio('fork-spares-p50-paced', `fork --spares 2 p50 at c=1 paced at ${paceHz}/s / inline paced the same`, 'fork-spares', 3),
     pacedRatio('node-fork-floor-p50-paced', `Node fork floor p50 at c=1 paced at ${paceHz}/s / inline paced the same`, 'ref-node-floor', 3),
     // the native references the same way: the seed's model doing the same proxying, and fork itself in C
-    pacedRatio('py-proxy-p50-paced', `Python ForkingMixIn proxy p50 at c=1 paced at ${paceHz}/s / inline paced the same`, 'ref-py-proxy', 3),
-    pacedRatio('c-reply-p50-paced', `C fork server (fixed reply) p50 at c=1 paced at ${paceHz}/s / inline paced the same`, 'ref-c-reply', 3),
+    pacedRatio(
+      'py-proxy-p50-paced',
+      `Python ForkingMixIn proxy p50 at c=1 paced at ${paceHz}/s / inline paced the same`,
+      'ref-py-proxy',
+      3,
+    ),
+    pacedRatio(
+      'c-reply-p50-paced',
+      `C fork server (fixed reply) p50 at c=1 paced at ${paceHz}/s / inline paced the same`,
+      'ref-c-reply',
+      3,
+    ),
     // the p50 per request on a connection that already has its child: what a keep-alive client sees after connecting
     keptRatio('fork-p50-keepalive', 'fork p50 per request at c=1, one kept-alive connection / inline the same', 'fork', 3),
-    keptRatio('fork-spares-p50-keepalive', 'fork --spares 2 p50 per request at c=1, one kept-alive connection / inline the same', 'fork-spares', 3),
+    keptRatio(
+      'fork-spares-p50-keepalive',
+      'fork --spares 2 p50 per request at c=1, one kept-alive connection / inline the same',
+      'fork-spares',
+      3,
+    ),
   ].filter((b) => paceHz > 0 || !b.id.endsWith('-paced')); // --pace 0: no paced cells were run
   return { ratios, targets, bounds };
 }
@@ -576,13 +632,19 @@ export function renderForkChurn(r: ForkChurnResult): string {
     '',
     '| subject | c | conn/s | p50 ms | p99 ms | CPU ms/conn | errors |',
     '|---|---:|---:|---:|---:|---:|---:|',
-    ...r.cells.map((c) => `| ${c.subject} | ${c.concurrency}${c.paceHz ? ` paced ${c.paceHz}/s` : ''}${c.keepAlive ? ' keep-alive, per request' : ''} | ${c.connPerSec} | ${c.p50Ms} | ${c.p99Ms} | ${c.cpuMsPerConn ?? '–'} | ${c.errors} |`),
+    ...r.cells.map(
+      (c) =>
+        `| ${c.subject} | ${c.concurrency}${c.paceHz ? ` paced ${c.paceHz}/s` : ''}${c.keepAlive ? ' keep-alive, per request' : ''} | ${c.connPerSec} | ${c.p50Ms} | ${c.p99Ms} | ${c.cpuMsPerConn ?? '–'} | ${c.errors} |`,
+    ),
     '',
     ...Object.entries(r.skipped).map(([s, why]) => `skipped ${s}: ${why}`),
     '',
     '| target | value | goal | met | measured |',
     '|---|---:|---|---|---|',
-    ...r.targets.map((t) => `| ${t.name} | ${t.value ?? '–'} | ${t.comparison === '>=' ? '≥' : '≤'} ${t.threshold} | ${t.met === null ? 'n/a' : t.met ? 'yes' : 'NO'} | ${t.measured} |`),
+    ...r.targets.map(
+      (t) =>
+        `| ${t.name} | ${t.value ?? '–'} | ${t.comparison === '>=' ? '≥' : '≤'} ${t.threshold} | ${t.met === null ? 'n/a' : t.met ? 'yes' : 'NO'} | ${t.measured} |`,
+    ),
     '',
     '| bound (reference, not a target) | value | measured |',
     '|---|---:|---|',

@@ -27,7 +27,18 @@ import { benchSoak } from './system/soak.js';
 import type { LoadKind } from './lib/subjects.js';
 import { REFERENCE_SUBJECTS, STRATEGY_SUBJECTS } from './lib/subjects.js';
 
-export const BENCHES = ['process-start', 'probe-cost', 'sampler-cost', 'handoff-latency', 'headroom', 'churn-threads', 'keepalive', 'churn', 'fork-churn', 'soak'] as const;
+export const BENCHES = [
+  'process-start',
+  'probe-cost',
+  'sampler-cost',
+  'handoff-latency',
+  'headroom',
+  'churn-threads',
+  'keepalive',
+  'churn',
+  'fork-churn',
+  'soak',
+] as const;
 export type BenchName = (typeof BENCHES)[number];
 const GROUPS: Record<string, BenchName[]> = {
   micro: ['process-start', 'probe-cost', 'handoff-latency'],
@@ -47,7 +58,8 @@ export class BenchUsageError extends Error {
 
 function positiveInt(flag: string, value: string | undefined, min = 1): number {
   const n = Number(value);
-  if (value === undefined || !Number.isInteger(n) || n < min) throw new BenchUsageError(`${flag} needs an integer ≥ ${min} (got ${value ?? 'nothing'})`);
+  if (value === undefined || !Number.isInteger(n) || n < min)
+    throw new BenchUsageError(`${flag} needs an integer ≥ ${min} (got ${value ?? 'nothing'})`);
   return n;
 }
 
@@ -70,7 +82,10 @@ export function parseRunArgs(argv: string[]): RunArgs {
     };
     switch (flag) {
       case '--only': {
-        const names = value().split(',').map((s) => s.trim()).filter(Boolean);
+        const names = value()
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
         only = [];
         for (const n of names) {
           if (GROUPS[n]) only.push(...GROUPS[n]!);
@@ -92,12 +107,18 @@ export function parseRunArgs(argv: string[]): RunArgs {
         cellMs = positiveInt(flag, value(), 100);
         break;
       case '--concurrency':
-        concurrency = value().split(',').map((c) => positiveInt(flag, c.trim()));
+        concurrency = value()
+          .split(',')
+          .map((c) => positiveInt(flag, c.trim()));
         if (concurrency.some((c) => c > 256)) throw new BenchUsageError('--concurrency: at most 256');
         break;
       case '--subjects':
-        subjects = value().split(',').map((s) => s.trim()).filter(Boolean);
-        for (const s of subjects) if (!known.includes(s)) throw new BenchUsageError(`unknown subject "${s}" (expected ${known.join(', ')})`);
+        subjects = value()
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
+        for (const s of subjects)
+          if (!known.includes(s)) throw new BenchUsageError(`unknown subject "${s}" (expected ${known.join(', ')})`);
         break;
       case '-h':
       case '--help':
@@ -140,13 +161,22 @@ function forkTargets(r: ForkChurnResult | undefined): TargetResult[] {
   }));
 }
 
-export async function runBenchmarks(args: RunArgs, log: (m: string) => void = (m) => process.stderr.write(`${m}\n`)): Promise<{ report: BenchReport; dir: string }> {
+export async function runBenchmarks(
+  args: RunArgs,
+  log: (m: string) => void = (m) => process.stderr.write(`${m}\n`),
+): Promise<{ report: BenchReport; dir: string }> {
   const id = runId();
   const dir = args.out ?? join(packageRoot, 'reports', `bench-${id}`);
   const logsDir = join(dir, 'logs');
   mkdirSync(logsDir, { recursive: true });
   const started = Date.now();
-  const env: BenchEnv = { runId: `bench-${id}`, dir, logsDir, settings: args.settings, log: (m) => log(`[${((Date.now() - started) / 1000).toFixed(1)} s] ${m}`) };
+  const env: BenchEnv = {
+    runId: `bench-${id}`,
+    dir,
+    logsDir,
+    settings: args.settings,
+    log: (m) => log(`[${((Date.now() - started) / 1000).toFixed(1)} s] ${m}`),
+  };
   const report: BenchReport = {
     schema: 1,
     id,
@@ -204,7 +234,14 @@ export async function runBenchmarks(args: RunArgs, log: (m: string) => void = (m
     r.soak = await benchSoak(env, { seconds, rate: 300 });
   });
   report.targets = [
-    ...evaluateTargets({ processStart: r.processStart, matrix: r.matrix, headroom: r.headroom, samplerCost: r.samplerCost, churnThreads: r.churnThreads, soak: r.soak }),
+    ...evaluateTargets({
+      processStart: r.processStart,
+      matrix: r.matrix,
+      headroom: r.headroom,
+      samplerCost: r.samplerCost,
+      churnThreads: r.churnThreads,
+      soak: r.soak,
+    }),
     ...forkTargets(r.forkChurn),
   ];
   report.finishedAt = new Date().toISOString();

@@ -133,7 +133,12 @@ export async function measureSamplerCost(processes: number, seconds = 5, interva
 }
 
 /** One tree, measured once per mode in order (true: events where permitted, false: the plain /proc scan). */
-export async function measureSamplerCosts(processes: number, seconds = 5, intervalMs = 100, modes: boolean[] = [true]): Promise<SamplerCost[]> {
+export async function measureSamplerCosts(
+  processes: number,
+  seconds = 5,
+  intervalMs = 100,
+  modes: boolean[] = [true],
+): Promise<SamplerCost[]> {
   const marker = `bench-${process.pid}-${Date.now()}`;
   const parent = await startTree(processes, marker);
   try {
@@ -145,7 +150,14 @@ export async function measureSamplerCosts(processes: number, seconds = 5, interv
   }
 }
 
-async function measureOn(parent: ChildProcess, marker: string, processes: number, seconds: number, intervalMs: number, events: boolean): Promise<SamplerCost> {
+async function measureOn(
+  parent: ChildProcess,
+  marker: string,
+  processes: number,
+  seconds: number,
+  intervalMs: number,
+  events: boolean,
+): Promise<SamplerCost> {
   {
     const sampler = new TimedSampler({ rootPid: parent.pid!, marker: { name: MARKER, value: marker }, intervalMs, events });
     // what this process burns anyway with a 10 Hz timer and nothing to do: the floor under the sampler
@@ -198,7 +210,12 @@ async function measureOn(parent: ChildProcess, marker: string, processes: number
       idleCpuPctOfCore,
       cpuPctWithoutTcpTables: round((((cpu.user + cpu.system) / 1000 - netCpuMs) / wallMs) * 100, 2),
       samplingPctOfWall: round((sum / wallMs) * 100, 2),
-      perSampleMs: { mean: round(sum / Math.max(1, durations.length)), p50: round(percentile(sorted, 50)), p95: round(percentile(sorted, 95)), max: round(sorted.at(-1) ?? 0) },
+      perSampleMs: {
+        mean: round(sum / Math.max(1, durations.length)),
+        p50: round(percentile(sorted, 50)),
+        p95: round(percentile(sorted, 95)),
+        max: round(sorted.at(-1) ?? 0),
+      },
       fullSampleMs: round(fullSampleMs),
       netReads,
       netReadMs: round(netMs / Math.max(1, netReads)),

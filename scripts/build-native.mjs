@@ -74,7 +74,7 @@ if (!onPath(cc) && !onPath('gcc') && !onPath('clang')) unavailable('no C compile
 if (!onPath('make')) unavailable('make is not on PATH');
 if (!onPath('python3') && !onPath('python')) unavailable('python3 (needed by node-gyp) is not on PATH');
 const nodeGyp = findNodeGyp();
-if (!nodeGyp) unavailable('node-gyp not found (neither npm\'s bundled copy nor a local one)');
+if (!nodeGyp) unavailable("node-gyp not found (neither npm's bundled copy nor a local one)");
 const nodeDir = findNodeDir();
 if (!nodeDir) unavailable(`Node headers (include/node/node_api.h) not found next to ${process.execPath}; set npm's nodedir`);
 
@@ -84,7 +84,11 @@ const result = spawnSync(process.execPath, args, { cwd: nativeDir, encoding: 'ut
 if (result.status !== 0) {
   const out = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim();
   if (out) process.stderr.write(out.replace(/^/gm, '  | ') + '\n');
-  const firstError = out.split('\n').find((l) => /error/i.test(l))?.trim() ?? `node-gyp exited with ${result.status ?? result.signal}`;
+  const firstError =
+    out
+      .split('\n')
+      .find((l) => /error/i.test(l))
+      ?.trim() ?? `node-gyp exited with ${result.status ?? result.signal}`;
   unavailable(`the addon did not compile: ${firstError.slice(0, 200)}`);
 }
 rmSync(note, { force: true });

@@ -83,7 +83,10 @@ export function evaluateAccuracyTargets(cells: readonly CellSummary[]): Accuracy
 export function renderAccuracyMarkdown(r: AccuracyReport): string {
   const leaks = r.cells.filter((c) => c.cell.leak !== null);
   const clean = r.cells.filter((c) => c.cell.leak === null);
-  const checks = (c: CellSummary): string => Object.entries(c.failedChecks).map(([id, n]) => `${id} ${n}`).join(', ') || '–';
+  const checks = (c: CellSummary): string =>
+    Object.entries(c.failedChecks)
+      .map(([id, n]) => `${id} ${n}`)
+      .join(', ') || '–';
   const leakRows = leaks.map((c) => [
     c.cell.subject,
     c.cell.leak!,
@@ -95,8 +98,21 @@ export function renderAccuracyMarkdown(r: AccuracyReport): string {
     pMiss(c),
     checks(c),
   ]);
-  const cleanRows = clean.map((c) => [c.cell.subject, of(c.fails, c.runs), String(c.inconclusive), String(c.errors), String(c.flips), String(c.medianRequests), `${(c.maxLoadMs / 1000).toFixed(1)} s`, checks(c)]);
-  const targets = evaluateAccuracyTargets(r.cells).map((t) => [t.target, t.measured, t.met === null ? 'not measured (fewer than 20 runs)' : t.met ? '**met**' : '**missed**']);
+  const cleanRows = clean.map((c) => [
+    c.cell.subject,
+    of(c.fails, c.runs),
+    String(c.inconclusive),
+    String(c.errors),
+    String(c.flips),
+    String(c.medianRequests),
+    `${(c.maxLoadMs / 1000).toFixed(1)} s`,
+    checks(c),
+  ]);
+  const targets = evaluateAccuracyTargets(r.cells).map((t) => [
+    t.target,
+    t.measured,
+    t.met === null ? 'not measured (fewer than 20 runs)' : t.met ? '**met**' : '**missed**',
+  ]);
   const s = r.settings;
   return [
     `# handoff accuracy ${r.id}`,
@@ -110,13 +126,30 @@ export function renderAccuracyMarkdown(r: AccuracyReport): string {
     '',
     'caught = the run failed; on its check = failed on a check meant for that leak class; P(miss) = the chance that the ' +
       'leak struck fewer times than its check needs (once; a kept descriptor twice) in a run of median size, binomial over ' +
-      'its connections: no check can do better than 1 − P(miss). An orphan canary strikes only the children alive at shutdown (a spare, a pool\'s workers), not connections.',
+      "its connections: no check can do better than 1 − P(miss). An orphan canary strikes only the children alive at shutdown (a spare, a pool's workers), not connections.",
     '',
-    leakRows.length ? table(['subject', 'leak', 'rate', 'caught', 'on its check', 'inconclusive/error', 'median connections (requests)', 'P(miss)', 'failed checks'], leakRows) : '(no leak cells)',
+    leakRows.length
+      ? table(
+          [
+            'subject',
+            'leak',
+            'rate',
+            'caught',
+            'on its check',
+            'inconclusive/error',
+            'median connections (requests)',
+            'P(miss)',
+            'failed checks',
+          ],
+          leakRows,
+        )
+      : '(no leak cells)',
     '',
     '## False alarms: clean subjects',
     '',
-    cleanRows.length ? table(['subject', 'false fails', 'inconclusive', 'errors', 'flips', 'median requests', 'longest load', 'failed checks'], cleanRows) : '(no clean cells)',
+    cleanRows.length
+      ? table(['subject', 'false fails', 'inconclusive', 'errors', 'flips', 'median requests', 'longest load', 'failed checks'], cleanRows)
+      : '(no clean cells)',
     '',
     '## Targets',
     '',

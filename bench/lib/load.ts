@@ -69,7 +69,13 @@ export async function runCell(cell: LoadCell, target: Endpoint, origin: Endpoint
   const generator =
     cell.kind === 'keepalive'
       ? new FloodGenerator('flood', { durationMs: cell.durationMs, connections: cell.connections, size: 0, timeoutMs: 5_000 })
-      : new ChurnGenerator('churn', { durationMs: cell.durationMs, connections: cell.connections, rate: cell.rate ?? 0, eofBoundMs: 1_000, timeoutMs: 5_000 });
+      : new ChurnGenerator('churn', {
+          durationMs: cell.durationMs,
+          connections: cell.connections,
+          rate: cell.rate ?? 0,
+          eofBoundMs: 1_000,
+          timeoutMs: 5_000,
+        });
   return summarize(await generator.run(ctx));
 }
 

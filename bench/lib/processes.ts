@@ -34,7 +34,10 @@ function safeName(label: string): string {
 export async function startProxy(label: string, options: Partial<ProxyOptions>, env: { runId: string; logsDir: string }): Promise<Running> {
   const runDir = join(env.logsDir, safeName(label));
   mkdirSync(runDir, { recursive: true });
-  const target: Target = await launchTarget({ kind: 'reference-proxy', proxy: { ...DEFAULT_PROXY_OPTIONS, ...options } }, { runId: env.runId, runDir });
+  const target: Target = await launchTarget(
+    { kind: 'reference-proxy', proxy: { ...DEFAULT_PROXY_OPTIONS, ...options } },
+    { runId: env.runId, runDir },
+  );
   let stopped = false;
   return {
     label,
@@ -100,7 +103,8 @@ export async function startHelper(spec: HelperSpec, runId: string): Promise<Runn
   const deadline = Date.now() + (spec.readyTimeoutMs ?? 15_000);
   try {
     for (;;) {
-      if (child.exitCode !== null || exited) throw new Error(`${spec.label} exited before it accepted connections: ${stderr.trim().slice(-500)}`);
+      if (child.exitCode !== null || exited)
+        throw new Error(`${spec.label} exited before it accepted connections: ${stderr.trim().slice(-500)}`);
       if (spec.ready.kind === 'listening-line' && listening) break;
       if (spec.ready.kind === 'port' && (await canConnect(spec.ready.host, spec.ready.port))) {
         listening = { host: spec.ready.host, port: spec.ready.port };
@@ -200,7 +204,10 @@ export class TreePeaks {
   cpuMs = 0;
   private cpuAtStart = 0;
   private timer: NodeJS.Timeout | null = null;
-  constructor(private readonly root: number, private readonly intervalMs = 100) {}
+  constructor(
+    private readonly root: number,
+    private readonly intervalMs = 100,
+  ) {}
   start(): this {
     this.cpuAtStart = treeCpuMs(this.root);
     this.tick();

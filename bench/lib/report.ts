@@ -76,7 +76,10 @@ function choosingSection(m: MatrixResult): string {
     const ka8 = cells.find((c) => c.kind === 'keepalive' && c.connections === 8) ?? cells.find((c) => c.kind === 'keepalive');
     const ch1 = cells.find((c) => c.kind === 'churn' && c.connections === 1);
     const cpu = (kind: 'keepalive' | 'churn'): string => {
-      const v = cells.filter((c) => c.kind === kind).map((c) => c.cpuUsPerRequest).filter(Number.isFinite);
+      const v = cells
+        .filter((c) => c.kind === kind)
+        .map((c) => c.cpuUsPerRequest)
+        .filter(Number.isFinite);
       return v.length > 0 ? num(Math.min(...v), 0) : '–';
     };
     rows.push([
@@ -93,13 +96,26 @@ function choosingSection(m: MatrixResult): string {
     ]);
   }
   return `## Choosing a strategy\n\nBest median over concurrency ${m.concurrency.join('/')} (${m.cellMs} ms cells, ${m.repeats} interleaved rounds); through the proxy to a loopback origin. Latency in ms (keep-alive latency comes from autocannon in whole ms). CPU per request/connection: the subject's whole process tree (children included, /proc utime+stime and reaped children's cutime+cstime), lowest over concurrency levels — a figure the shared machine's noise barely moves. Peak children, RSS and PSS (whole tree) over all of the subject's cells: RSS counts a page shared by a forking server and its children once per process, PSS once (read once a second). Keep-alive cells of per-connection include one process start per connection opened.\n\n${table(
-    ['strategy', 'keep-alive req/s', 'churn conn/s', 'keep-alive p50 / p99', 'churn p50 / p99 (c=1)', 'CPU µs per req / per conn', 'peak children', 'peak RSS', 'peak PSS', 'use when'],
+    [
+      'strategy',
+      'keep-alive req/s',
+      'churn conn/s',
+      'keep-alive p50 / p99',
+      'churn p50 / p99 (c=1)',
+      'CPU µs per req / per conn',
+      'peak children',
+      'peak RSS',
+      'peak PSS',
+      'use when',
+    ],
     rows,
   )}\n`;
 }
 
 function matrixSection(m: MatrixResult): string {
-  const parts = [`## Whole system\n\nEach cell: median rate over ${m.repeats} round(s), p50 / p99 latency, tree CPU per request or connection, peak children, peak tree RSS. Round order: ${m.rounds.map((r) => r.join(' → ')).join('; ')}.\n`];
+  const parts = [
+    `## Whole system\n\nEach cell: median rate over ${m.repeats} round(s), p50 / p99 latency, tree CPU per request or connection, peak children, peak tree RSS. Round order: ${m.rounds.map((r) => r.join(' → ')).join('; ')}.\n`,
+  ];
   for (const kind of ['keepalive', 'churn'] as const) {
     if (!m.loads.includes(kind)) continue;
     const rows: string[][] = [];
@@ -109,18 +125,32 @@ function matrixSection(m: MatrixResult): string {
       for (const c of m.concurrency) {
         const cell = m.cells.find((x) => x.subject === s.id && x.kind === kind && x.connections === c);
         if (cell) any = true;
-        row.push(cell ? `${num(cell.perSecond, 0)}/s · ${ms(cell.p50Ms)} / ${ms(cell.p99Ms)} ms · ${num(cell.cpuUsPerRequest, 0)} µs CPU · ${cell.peakChildren} ch · ${mib(cell.peakRssBytes)}${cell.errors + cell.incidents > 0 ? ` · ${cell.errors} err, ${cell.incidents} inc` : ''}` : s.skipped ? 'skipped' : '–');
+        row.push(
+          cell
+            ? `${num(cell.perSecond, 0)}/s · ${ms(cell.p50Ms)} / ${ms(cell.p99Ms)} ms · ${num(cell.cpuUsPerRequest, 0)} µs CPU · ${cell.peakChildren} ch · ${mib(cell.peakRssBytes)}${cell.errors + cell.incidents > 0 ? ` · ${cell.errors} err, ${cell.incidents} inc` : ''}`
+            : s.skipped
+              ? 'skipped'
+              : '–',
+        );
       }
       if (any || s.skipped) rows.push(row);
     }
-    parts.push(`### ${kind === 'keepalive' ? 'Keep-alive (flood, autocannon) — requests/s' : 'Churn (one request per connection) — connections/s'}\n\n${table(['subject', ...m.concurrency.map((c) => `c=${c}`)], rows)}\n`);
+    parts.push(
+      `### ${kind === 'keepalive' ? 'Keep-alive (flood, autocannon) — requests/s' : 'Churn (one request per connection) — connections/s'}\n\n${table(['subject', ...m.concurrency.map((c) => `c=${c}`)], rows)}\n`,
+    );
   }
   const paced = m.cells.filter((c) => c.kind === 'churn-paced');
   if (paced.length > 0) {
     parts.push(
       `### Paced churn (c=1, ${m.pacedRate} conn/s: below the spawn ceiling, where spares can keep up)\n\n${table(
         ['subject', 'conn/s', 'p50 ms', 'p99 ms', 'peak children'],
-        paced.map((c) => [m.subjects.find((s) => s.id === c.subject)?.label ?? c.subject, num(c.perSecond), ms(c.p50Ms), ms(c.p99Ms), String(c.peakChildren)]),
+        paced.map((c) => [
+          m.subjects.find((s) => s.id === c.subject)?.label ?? c.subject,
+          num(c.perSecond),
+          ms(c.p50Ms),
+          ms(c.p99Ms),
+          String(c.peakChildren),
+        ]),
       )}\n`,
     );
   }
@@ -145,7 +175,15 @@ function microSection(r: BenchReport['results']): string {
     parts.push(
       `## Handoff latency\n\nMethod: ${h.method}; pause ${h.pauseMs} ms.\n\n${table(
         ['strategy', 'samples', 'p50 ms', 'p99 ms', 'mean ms', 'p50 over inline ms', 'retried'],
-        h.rows.map((x) => [x.label, String(x.latency.samples), ms(x.latency.p50Ms), ms(x.latency.p99Ms), ms(x.latency.meanMs), ms(x.overInlineP50Ms), String(x.failedAttempts)]),
+        h.rows.map((x) => [
+          x.label,
+          String(x.latency.samples),
+          ms(x.latency.p50Ms),
+          ms(x.latency.p99Ms),
+          ms(x.latency.meanMs),
+          ms(x.overInlineP50Ms),
+          String(x.failedAttempts),
+        ]),
       )}\n`,
     );
   }
@@ -154,7 +192,13 @@ function microSection(r: BenchReport['results']): string {
     parts.push(
       `## Probe cost\n\nOne full sample (Sampler.sampleNow: tree, every fd link, TCP tables):\n\n${table(
         ['processes', 'seen', 'p50 ms', 'p99 ms', 'mean ms'],
-        p.samples.map((s) => [String(s.processes), String(s.seen), ms(s.fullSample.p50Ms), ms(s.fullSample.p99Ms), ms(s.fullSample.meanMs)]),
+        p.samples.map((s) => [
+          String(s.processes),
+          String(s.seen),
+          ms(s.fullSample.p50Ms),
+          ms(s.fullSample.p99Ms),
+          ms(s.fullSample.meanMs),
+        ]),
       )}\n\nParsers on fixture text (test/fixtures/proc/):\n\n${table(
         ['parser', 'input', 'bytes', 'ops/s', 'MB/s'],
         p.parsers.map((x) => [x.parser, x.fixture, String(x.bytes), num(x.opsPerSec, 0), num(x.mbPerSec)]),
@@ -174,7 +218,15 @@ function microSection(r: BenchReport['results']): string {
         ? `## Churn on more cores\n\nSkipped: ${c.skipped}\n`
         : `## Churn on more cores\n\nThe churn generator in 1 and 2 load threads (suite \`threads\`, \`--load-threads\`) against \`wrk -tN -H 'Connection: close'\` with the same thread and connection count, on the same trivial loopback server, ${c.seconds} s per run, order alternated.\n\n${table(
             ['threads', 'c', 'churn conn/s', 'wrk conn/s', 'ratio', 'churn CPU µs per conn', 'incidents'],
-            c.rows.map((x) => [String(x.threads), String(x.connections), num(x.oursMedian, 0), num(x.wrkMedian, 0), x.ratio === null ? '–' : `${x.ratio.toFixed(2)}×`, num(x.oursCpuUs, 1), String(x.incidents)]),
+            c.rows.map((x) => [
+              String(x.threads),
+              String(x.connections),
+              num(x.oursMedian, 0),
+              num(x.wrkMedian, 0),
+              x.ratio === null ? '–' : `${x.ratio.toFixed(2)}×`,
+              num(x.oursCpuUs, 1),
+              String(x.incidents),
+            ]),
           )}\n`,
     );
   }
@@ -185,7 +237,17 @@ function microSection(r: BenchReport['results']): string {
         ? `## Generator headroom\n\nSkipped: ${h.skipped}\n`
         : `## Generator headroom\n\nAgainst the same trivial loopback server (bench/reference/trivial-server.ts), ${h.seconds} s per run, one thread each, order alternated.\n\n${table(
             ['mode', 'ours', 'c', 'ours /s', 'wrk /s', 'ratio', 'ours p50 ms', 'wrk p50 ms', 'ours CPU µs each'],
-            h.pairs.map((p) => [p.mode === 'close' ? "Connection: close (wrk -H 'Connection: close')" : 'keep-alive (wrk)', p.ours, String(p.connections), num(p.oursMedian, 0), num(p.wrkMedian, 0), p.wrkMedian > 0 ? `${(p.oursMedian / p.wrkMedian).toFixed(2)}×` : '–', ms(p.oursP50Ms), ms(p.wrkP50Ms), p.oursCpuUs === null || p.oursCpuUs === undefined ? '–' : num(p.oursCpuUs, 1)]),
+            h.pairs.map((p) => [
+              p.mode === 'close' ? "Connection: close (wrk -H 'Connection: close')" : 'keep-alive (wrk)',
+              p.ours,
+              String(p.connections),
+              num(p.oursMedian, 0),
+              num(p.wrkMedian, 0),
+              p.wrkMedian > 0 ? `${(p.oursMedian / p.wrkMedian).toFixed(2)}×` : '–',
+              ms(p.oursP50Ms),
+              ms(p.wrkP50Ms),
+              p.oursCpuUs === null || p.oursCpuUs === undefined ? '–' : num(p.oursCpuUs, 1),
+            ]),
           )}\n${h.pairs
             .filter((p) => p.bare)
             .map(
@@ -202,8 +264,17 @@ export function renderMarkdown(rep: BenchReport): string {
   const m = rep.machine;
   const head = `# handoff benchmarks — ${rep.id}\n\nMachine: ${m.cores} cores, ${m.cpuModel}, Node ${m.node}, ${m.platform}, kernel ${m.kernel}, ${m.memoryGiB} GiB; load average at start ${m.loadAverageAtStart} (shared machine: absolute numbers are noisy, same-run ratios are what count).\n\nStarted ${rep.startedAt}, took ${rep.durationSec} s. Ran: ${rep.ran.join(', ')}${rep.settings.quick ? ' (--quick: a smoke configuration, numbers meaningless)' : ''}.\n`;
   const errors = rep.errors.length > 0 ? `## Errors\n\n${rep.errors.map((e) => `- ${e.bench}: ${e.message}`).join('\n')}\n` : '';
-  const fork = rep.results.forkChurn !== undefined ? `## Fork churn (bench/fork-churn.ts)\n\n${renderForkChurn(rep.results.forkChurn)}\n` : '';
-  return [head, targetsSection(rep.targets), rep.results.matrix ? choosingSection(rep.results.matrix) : '', rep.results.matrix ? matrixSection(rep.results.matrix) : '', microSection(rep.results), fork, errors]
+  const fork =
+    rep.results.forkChurn !== undefined ? `## Fork churn (bench/fork-churn.ts)\n\n${renderForkChurn(rep.results.forkChurn)}\n` : '';
+  return [
+    head,
+    targetsSection(rep.targets),
+    rep.results.matrix ? choosingSection(rep.results.matrix) : '',
+    rep.results.matrix ? matrixSection(rep.results.matrix) : '',
+    microSection(rep.results),
+    fork,
+    errors,
+  ]
     .filter(Boolean)
     .join('\n');
 }

@@ -50,18 +50,66 @@ function forkUnavailable(): string | null {
 }
 
 export const STRATEGY_SUBJECTS: Subject[] = [
-  strategy('inline', 'inline', { strategy: 'inline' }, 0, 'the default: highest throughput, lowest latency; one crash takes every connection with it'),
-  strategy('per-connection', 'per-connection --handoff ipc', { strategy: 'per-connection', handoff: 'ipc' }, 0, 'isolation per connection matters more than rate (long-lived, rare connections); costs one process start each'),
-  strategy('per-connection-stdio', 'per-connection --handoff stdio', { strategy: 'per-connection', handoff: 'stdio' }, 0, 'the literal fork-and-close model (inherited fd); same cost as ipc, for studying that model'),
-  strategy('per-connection-spares', `per-connection --spares ${SPARES}`, { strategy: 'per-connection', handoff: 'ipc', spares: SPARES }, SPARES, 'per-connection isolation with near-inline latency while arrivals stay below the spawn ceiling'),
-  strategy('prefork', `prefork --workers ${WORKERS}`, { strategy: 'prefork', workers: WORKERS }, WORKERS, 'process isolation from a crash-prone handler at inline-like throughput; workers recycle'),
-  strategy('cluster', `cluster --workers ${WORKERS}`, { strategy: 'cluster', workers: WORKERS }, WORKERS, 'use every core with node:cluster semantics (the primary accepts and distributes)'),
+  strategy(
+    'inline',
+    'inline',
+    { strategy: 'inline' },
+    0,
+    'the default: highest throughput, lowest latency; one crash takes every connection with it',
+  ),
+  strategy(
+    'per-connection',
+    'per-connection --handoff ipc',
+    { strategy: 'per-connection', handoff: 'ipc' },
+    0,
+    'isolation per connection matters more than rate (long-lived, rare connections); costs one process start each',
+  ),
+  strategy(
+    'per-connection-stdio',
+    'per-connection --handoff stdio',
+    { strategy: 'per-connection', handoff: 'stdio' },
+    0,
+    'the literal fork-and-close model (inherited fd); same cost as ipc, for studying that model',
+  ),
+  strategy(
+    'per-connection-spares',
+    `per-connection --spares ${SPARES}`,
+    { strategy: 'per-connection', handoff: 'ipc', spares: SPARES },
+    SPARES,
+    'per-connection isolation with near-inline latency while arrivals stay below the spawn ceiling',
+  ),
+  strategy(
+    'prefork',
+    `prefork --workers ${WORKERS}`,
+    { strategy: 'prefork', workers: WORKERS },
+    WORKERS,
+    'process isolation from a crash-prone handler at inline-like throughput; workers recycle',
+  ),
+  strategy(
+    'cluster',
+    `cluster --workers ${WORKERS}`,
+    { strategy: 'cluster', workers: WORKERS },
+    WORKERS,
+    'use every core with node:cluster semantics (the primary accepts and distributes)',
+  ),
   {
-    ...strategy('fork', 'fork', { strategy: 'fork' }, 0, 'per-connection isolation at the rate of a native forking server (Python ForkingMixIn): a warm zygote fork()s per connection'),
+    ...strategy(
+      'fork',
+      'fork',
+      { strategy: 'fork' },
+      0,
+      'per-connection isolation at the rate of a native forking server (Python ForkingMixIn): a warm zygote fork()s per connection',
+    ),
     unavailable: forkUnavailable,
   },
   {
-    ...strategy('fork-spares', `fork --spares ${SPARES}`, { strategy: 'fork', spares: SPARES }, SPARES, 'fork isolation with lower latency at moderate arrival rates: children forked ahead accept their connection; costs throughput at saturation'),
+    ...strategy(
+      'fork-spares',
+      `fork --spares ${SPARES}`,
+      { strategy: 'fork', spares: SPARES },
+      SPARES,
+      'fork isolation with lower latency at moderate arrival rates: children forked ahead accept their connection; costs throughput at saturation',
+    ),
     unavailable: forkUnavailable,
   },
 ];
@@ -73,7 +121,11 @@ const minimalProxy: Subject = {
   loads: ['keepalive', 'churn'],
   resident: 0,
   unavailable: () => null,
-  start: (env) => startHelper({ label: 'minimal-proxy', argv: [process.execPath, compiled('bench/reference/minimal-proxy.js')], ready: { kind: 'listening-line' } }, env.runId),
+  start: (env) =>
+    startHelper(
+      { label: 'minimal-proxy', argv: [process.execPath, compiled('bench/reference/minimal-proxy.js')], ready: { kind: 'listening-line' } },
+      env.runId,
+    ),
 };
 
 /** tinyproxy in the foreground with a generated config on a free loopback port. */
@@ -90,9 +142,21 @@ const tinyproxy: Subject = {
     const conf = join(env.logsDir, 'tinyproxy.conf');
     writeFileSync(
       conf,
-      [`Port ${port}`, 'Listen 127.0.0.1', 'Timeout 30', 'MaxClients 512', 'Allow 127.0.0.1', 'LogLevel Critical', 'DisableViaHeader Yes', ''].join('\n'),
+      [
+        `Port ${port}`,
+        'Listen 127.0.0.1',
+        'Timeout 30',
+        'MaxClients 512',
+        'Allow 127.0.0.1',
+        'LogLevel Critical',
+        'DisableViaHeader Yes',
+        '',
+      ].join('\n'),
     );
-    return startHelper({ label: 'tinyproxy', argv: [TINYPROXY, '-d', '-c', conf], ready: { kind: 'port', host: '127.0.0.1', port } }, env.runId);
+    return startHelper(
+      { label: 'tinyproxy', argv: [TINYPROXY, '-d', '-c', conf], ready: { kind: 'port', host: '127.0.0.1', port } },
+      env.runId,
+    );
   },
 };
 

@@ -33,7 +33,11 @@ export interface TargetInputs {
 }
 
 /** Best median rate over the concurrency levels of one subject and load kind, with the level it came from. */
-export function peakRate(matrix: MatrixResult | undefined, subject: string, kind: MatrixCell['kind']): { perSecond: number; connections: number } | null {
+export function peakRate(
+  matrix: MatrixResult | undefined,
+  subject: string,
+  kind: MatrixCell['kind'],
+): { perSecond: number; connections: number } | null {
   const cells = matrix?.cells.filter((c) => c.subject === subject && c.kind === kind && Number.isFinite(c.perSecond)) ?? [];
   if (cells.length === 0) return null;
   const best = cells.reduce((a, b) => (b.perSecond > a.perSecond ? b : a));
@@ -58,7 +62,8 @@ function rateTarget(
   missing: string,
 ): TargetResult {
   const r = ratio(a.value?.perSecond, b.value?.perSecond);
-  const fmt = (v: { perSecond: number; connections: number } | null): string => (v ? `${v.perSecond} ${a.unit} (c=${v.connections})` : 'not measured');
+  const fmt = (v: { perSecond: number; connections: number } | null): string =>
+    v ? `${v.perSecond} ${a.unit} (c=${v.connections})` : 'not measured';
   return {
     id,
     target,
@@ -78,7 +83,11 @@ export function evaluateTargets(inputs: TargetInputs): TargetResult[] {
   const pcChurn = peakRate(matrix, 'per-connection', 'churn');
   // CPU per connection vs CPU per bare child start: how much the master's handoff adds on top of the start
   // itself, a figure that other tenants taking cores away do not move (the rate ratio they do)
-  const pcCpu = matrix?.cells.filter((c) => c.subject === 'per-connection' && c.kind === 'churn').map((c) => c.cpuUsPerRequest).filter(Number.isFinite) ?? [];
+  const pcCpu =
+    matrix?.cells
+      .filter((c) => c.subject === 'per-connection' && c.kind === 'churn')
+      .map((c) => c.cpuUsPerRequest)
+      .filter(Number.isFinite) ?? [];
   const pcCpuMs = pcCpu.length > 0 ? Math.min(...pcCpu) / 1000 : null;
   const ceiling = processStart ? { perSecond: processStart.spawnCeilingPerSec, connections: 0 } : null;
   {
@@ -87,7 +96,9 @@ export function evaluateTargets(inputs: TargetInputs): TargetResult[] {
       id: 'per-connection-vs-spawn-ceiling',
       target: 'per-connection churn ≥ 0.8 × spawn ceiling',
       measured: `per-connection (ipc) ${pcChurn ? `${pcChurn.perSecond} conn/s (c=${pcChurn.connections})` : 'not measured'} vs ceiling ${
-        processStart ? `${processStart.spawnCeilingPerSec} starts/s (${processStart.cores} cores ÷ ${processStart.childEntry.cpuMsPerStart} ms CPU per child start)` : 'not measured'
+        processStart
+          ? `${processStart.spawnCeilingPerSec} starts/s (${processStart.cores} cores ÷ ${processStart.childEntry.cpuMsPerStart} ms CPU per child start)`
+          : 'not measured'
       }${pcCpuMs !== null && processStart ? `; tree CPU per connection ${round(pcCpuMs, 1)} ms = ${round(processStart.childEntry.cpuMsPerStart / pcCpuMs, 2)}× the ceiling's efficiency` : ''}`,
       ratio: r,
       comparison: '>=',

@@ -98,9 +98,19 @@ async function parserThroughput(quick: boolean): Promise<ParserRow[]> {
     { parser: 'parseStatus', fixture: 'node-status.txt', text: status, run: () => parseStatus(status) },
     { parser: 'parseCmdline', fixture: 'node-cmdline.txt', text: cmdline, run: () => parseCmdline(cmdline) },
     { parser: 'parseEnviron', fixture: 'node-environ.txt', text: environ, run: () => parseEnviron(environ) },
-    { parser: 'parseFdTarget ×all', fixture: 'node-fd-links.txt', text: text('node-fd-links.txt'), run: () => fdLines.map(([fd, t]) => parseFdTarget(fd, t)) },
+    {
+      parser: 'parseFdTarget ×all',
+      fixture: 'node-fd-links.txt',
+      text: text('node-fd-links.txt'),
+      run: () => fdLines.map(([fd, t]) => parseFdTarget(fd, t)),
+    },
     { parser: 'parseNetTcp', fixture: 'net-tcp.txt', text: netTcp, run: () => parseNetTcp(netTcp) },
-    { parser: 'parseNetTcp', fixture: `net-tcp.txt ×${Math.ceil(1000 / rows.length)} rows`, text: bigNetTcp, run: () => parseNetTcp(bigNetTcp) },
+    {
+      parser: 'parseNetTcp',
+      fixture: `net-tcp.txt ×${Math.ceil(1000 / rows.length)} rows`,
+      text: bigNetTcp,
+      run: () => parseNetTcp(bigNetTcp),
+    },
   ];
   const bench = new Bench({ time: quick ? 20 : 300, iterations: 10, warmupTime: quick ? 5 : 50 });
   cases.forEach((c, i) => bench.add(`${i}`, c.run));

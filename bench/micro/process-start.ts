@@ -76,7 +76,13 @@ async function startChildEntry(): Promise<void> {
 
 export async function benchProcessStart(env: BenchEnv): Promise<ProcessStartResult> {
   const quick = env.settings.quick;
-  const bench = new Bench({ name: 'process start', time: quick ? 200 : 2_000, iterations: quick ? 3 : 12, warmupIterations: quick ? 1 : 2, warmupTime: 0 });
+  const bench = new Bench({
+    name: 'process start',
+    time: quick ? 200 : 2_000,
+    iterations: quick ? 3 : 12,
+    warmupIterations: quick ? 1 : 2,
+    warmupTime: 0,
+  });
   const cpu = new Map<string, { before: number; ms: number; starts: number; measuring: boolean }>();
   const hooks = (name: string): { beforeAll: FnHook; afterAll: FnHook; afterEach: FnHook } => {
     const c = { before: 0, ms: 0, starts: 0, measuring: false };

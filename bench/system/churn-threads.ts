@@ -57,7 +57,10 @@ export async function benchChurnThreads(env: BenchEnv): Promise<ChurnThreadsResu
     env.log(`churn-threads: skipped, ${skipped}`);
     return { bench: 'churn-threads', skipped, seconds, rows: [] };
   }
-  const server = startHelper({ label: 'trivial-server', argv: [process.execPath, compiled('bench/reference/trivial-server.js')], ready: { kind: 'listening-line' } }, env.runId);
+  const server = startHelper(
+    { label: 'trivial-server', argv: [process.execPath, compiled('bench/reference/trivial-server.js')], ready: { kind: 'listening-line' } },
+    env.runId,
+  );
   return withRunning(server, async (srv) => {
     const url = `http://${srv.host}:${srv.port}/`;
     const rows: ChurnThreadsRow[] = [];
@@ -75,14 +78,23 @@ export async function benchChurnThreads(env: BenchEnv): Promise<ChurnThreadsResu
           const abort = new AbortController();
           const guard = setTimeout(() => abort.abort(), (seconds + 30) * 1000);
           try {
-            const config: ChurnConfig = { durationMs: seconds * 1000, connections: CONNECTIONS, rate: 0, eofBoundMs: 1_000, timeoutMs: 5_000 };
+            const config: ChurnConfig = {
+              durationMs: seconds * 1000,
+              connections: CONNECTIONS,
+              rate: 0,
+              eofBoundMs: 1_000,
+              timeoutMs: 5_000,
+            };
             const g = threaded('churn', 'churn', config, threads, (c) => new ChurnGenerator('churn', c));
             // process-wide: every load thread's CPU is in it
             const cpu0 = process.cpuUsage();
             const o = await g.run(context({ host: srv.host, port: srv.port }, abort.signal));
             const cpu = process.cpuUsage(cpu0);
             incidents += Object.values(o.counts).reduce((a, b) => a + (b ?? 0), 0);
-            ours.push({ perSecond: (o.stats.requests / Math.max(1, o.stats.durationMs)) * 1000, cpuUs: o.stats.requests > 0 ? (cpu.user + cpu.system) / o.stats.requests : Number.NaN });
+            ours.push({
+              perSecond: (o.stats.requests / Math.max(1, o.stats.durationMs)) * 1000,
+              cpuUs: o.stats.requests > 0 ? (cpu.user + cpu.system) / o.stats.requests : Number.NaN,
+            });
           } finally {
             clearTimeout(guard);
           }

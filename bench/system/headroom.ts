@@ -43,7 +43,10 @@ export async function benchHeadroom(env: BenchEnv): Promise<HeadroomResult> {
   }
   const connections = 8;
   const repeats = env.settings.repeats;
-  const server = startHelper({ label: 'trivial-server', argv: [process.execPath, compiled('bench/reference/trivial-server.js')], ready: { kind: 'listening-line' } }, env.runId);
+  const server = startHelper(
+    { label: 'trivial-server', argv: [process.execPath, compiled('bench/reference/trivial-server.js')], ready: { kind: 'listening-line' } },
+    env.runId,
+  );
   return withRunning(server, async (srv) => {
     const url = `http://${srv.host}:${srv.port}/`;
     const pairs: HeadroomPair[] = [];
@@ -69,9 +72,18 @@ export async function benchHeadroom(env: BenchEnv): Promise<HeadroomResult> {
             try {
               // the generators run in this process: its CPU over the cell is theirs
               const cpu0 = process.cpuUsage();
-              const cell = await runCell({ kind: mode === 'close' ? 'churn' : 'keepalive', connections, durationMs: seconds * 1000 }, srv, null, abort.signal);
+              const cell = await runCell(
+                { kind: mode === 'close' ? 'churn' : 'keepalive', connections, durationMs: seconds * 1000 },
+                srv,
+                null,
+                abort.signal,
+              );
               const cpu = process.cpuUsage(cpu0);
-              ours.push({ perSecond: cell.perSecond, p50: cell.p50Ms, cpuUs: cell.requests > 0 ? (cpu.user + cpu.system) / cell.requests : Number.NaN });
+              ours.push({
+                perSecond: cell.perSecond,
+                p50: cell.p50Ms,
+                cpuUs: cell.requests > 0 ? (cpu.user + cpu.system) / cell.requests : Number.NaN,
+              });
             } finally {
               clearTimeout(guard);
             }
@@ -90,7 +102,13 @@ export async function benchHeadroom(env: BenchEnv): Promise<HeadroomResult> {
         wrkP50Ms: wrk.every((w) => w.p50 !== null) ? round(median(wrk.map((w) => w.p50 as number)), 3) : null,
         oursCpuUs: ours.every((o) => Number.isFinite(o.cpuUs)) ? round(median(ours.map((o) => o.cpuUs)), 1) : null,
         ...(bare.length > 0
-          ? { bare: { perSecMedian: round(median(bare.map((b) => b.perSecond)), 1), cpuUsPerConn: round(median(bare.map((b) => b.cpuUs)), 1), perSec: bare.map((b) => b.perSecond) } }
+          ? {
+              bare: {
+                perSecMedian: round(median(bare.map((b) => b.perSecond)), 1),
+                cpuUsPerConn: round(median(bare.map((b) => b.cpuUs)), 1),
+                perSec: bare.map((b) => b.perSecond),
+              },
+            }
           : {}),
       });
     }

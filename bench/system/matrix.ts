@@ -88,14 +88,34 @@ export interface MatrixOptions {
 
 export async function benchMatrix(env: BenchEnv, opts: MatrixOptions): Promise<MatrixResult> {
   const { cellMs, repeats, concurrency, quick } = env.settings;
-  const all = selectSubjects([...STRATEGY_SUBJECTS, ...REFERENCE_SUBJECTS], env.settings.subjects).filter((s) => s.loads.some((l) => opts.loads.includes(l)));
-  const subjects: MatrixSubject[] = all.map((s) => ({ id: s.id, label: s.label, kind: s.kind, useWhen: s.useWhen ?? null, skipped: s.unavailable(), failures: [] }));
+  const all = selectSubjects([...STRATEGY_SUBJECTS, ...REFERENCE_SUBJECTS], env.settings.subjects).filter((s) =>
+    s.loads.some((l) => opts.loads.includes(l)),
+  );
+  const subjects: MatrixSubject[] = all.map((s) => ({
+    id: s.id,
+    label: s.label,
+    kind: s.kind,
+    useWhen: s.useWhen ?? null,
+    skipped: s.unavailable(),
+    failures: [],
+  }));
   const runnable = all.filter((s) => subjects.find((m) => m.id === s.id)!.skipped === null);
   for (const m of subjects) if (m.skipped) env.log(`matrix: ${m.label} skipped: ${m.skipped}`);
-  const runs = new Map<string, { cell: Omit<MatrixCell, 'perSecond' | 'p50Ms' | 'p99Ms' | 'peakChildren' | 'peakRssBytes' | 'peakPssBytes' | 'cpuUsPerRequest' | 'errors' | 'incidents'> }>();
+  const runs = new Map<
+    string,
+    {
+      cell: Omit<
+        MatrixCell,
+        'perSecond' | 'p50Ms' | 'p99Ms' | 'peakChildren' | 'peakRssBytes' | 'peakPssBytes' | 'cpuUsPerRequest' | 'errors' | 'incidents'
+      >;
+    }
+  >();
   const rounds: string[][] = [];
 
-  const origin = startHelper({ label: 'origin', argv: [process.execPath, compiled('bench/reference/origin-server.js')], ready: { kind: 'listening-line' } }, env.runId);
+  const origin = startHelper(
+    { label: 'origin', argv: [process.execPath, compiled('bench/reference/origin-server.js')], ready: { kind: 'listening-line' } },
+    env.runId,
+  );
   await withRunning(origin, async (originProc) => {
     const originAt: Endpoint = { host: originProc.host, port: originProc.port };
     for (let round = 0; round < repeats; round++) {
@@ -113,16 +133,31 @@ export async function benchMatrix(env: BenchEnv, opts: MatrixOptions): Promise<M
         try {
           running = await subject.start(env);
           // warm-up: JIT, the proxy's upstream pool, the first children; not measured
-          await runCell({ kind: subject.loads.includes('keepalive') ? 'keepalive' : 'churn', connections: 2, durationMs: quick ? 100 : 300 }, running, originAt, AbortSignal.timeout(20_000));
+          await runCell(
+            { kind: subject.loads.includes('keepalive') ? 'keepalive' : 'churn', connections: 2, durationMs: quick ? 100 : 300 },
+            running,
+            originAt,
+            AbortSignal.timeout(20_000),
+          );
           for (const cell of cells) {
             env.log(`matrix: round ${round + 1}/${repeats} ${subject.id} ${cell.cellKind} c=${cell.connections}`);
             await waitForRest(running.pid, subject.resident);
             const peaks = new TreePeaks(running.pid).start();
-            const result: CellResult = await runCell(cell, running, originAt, AbortSignal.timeout(cell.durationMs + 20_000)).finally(() => peaks.stop());
+            const result: CellResult = await runCell(cell, running, originAt, AbortSignal.timeout(cell.durationMs + 20_000)).finally(() =>
+              peaks.stop(),
+            );
             const peak = { children: peaks.children, rssBytes: peaks.rssBytes, pssBytes: peaks.pssBytes, cpuMs: peaks.cpuMs };
             const key = `${subject.id}|${cell.cellKind}|${cell.connections}`;
-            const entry = runs.get(key) ?? { cell: { subject: subject.id, kind: cell.cellKind, connections: cell.connections, rate: cell.rate, runs: [] } };
-            entry.cell.runs.push({ ...result, peakChildren: peak.children, peakRssBytes: peak.rssBytes, peakPssBytes: peak.pssBytes, cpuMs: peak.cpuMs });
+            const entry = runs.get(key) ?? {
+              cell: { subject: subject.id, kind: cell.cellKind, connections: cell.connections, rate: cell.rate, runs: [] },
+            };
+            entry.cell.runs.push({
+              ...result,
+              peakChildren: peak.children,
+              peakRssBytes: peak.rssBytes,
+              peakPssBytes: peak.pssBytes,
+              cpuMs: peak.cpuMs,
+            });
             runs.set(key, entry);
           }
         } catch (err) {

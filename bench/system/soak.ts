@@ -86,7 +86,10 @@ export function slope(xs: number[], ys: number[]): number {
 export function foldSoak(points: SoakPoint[], seconds: number): Pick<SoakResult, 'peakMiB' | 'rssSlopeMiBPerMin' | 'rssHourMiB'> {
   const total = points.map((p) => p.harnessMiB + p.supervisorMiB);
   const late = points.filter((p) => p.t >= seconds / 2);
-  const perSec = slope(late.map((p) => p.t), late.map((p) => p.harnessMiB + p.supervisorMiB));
+  const perSec = slope(
+    late.map((p) => p.t),
+    late.map((p) => p.harnessMiB + p.supervisorMiB),
+  );
   const last = total.at(-1) ?? 0;
   const remaining = Math.max(0, 3600 - (points.at(-1)?.t ?? 0));
   return {
@@ -109,11 +112,15 @@ export async function benchSoak(env: Pick<BenchEnv, 'dir' | 'log'>, opts: { seco
   };
   writeFileSync(suite, `${JSON.stringify(suiteBody, null, 2)}\n`);
   const reportDir = join(dir, 'reports');
-  const child = spawn(process.execPath, [cliPath(), 'stress', '--strategy', 'inline', '--suite', suite, '--report-dir', reportDir, '--load-threads', '1'], {
-    cwd: packageRoot,
-    detached: true,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [cliPath(), 'stress', '--strategy', 'inline', '--suite', suite, '--report-dir', reportDir, '--load-threads', '1'],
+    {
+      cwd: packageRoot,
+      detached: true,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   const pid = child.pid!;
   const unregister = registerCleanup(() => signalGroup(pid, 'SIGKILL'));
   let stderr = '';
@@ -131,7 +138,8 @@ export async function benchSoak(env: Pick<BenchEnv, 'dir' | 'log'>, opts: { seco
     while (!done && Date.now() < deadline) {
       const rss = harnessRss(pid);
       if (rss.supervisorMiB > 0) points.push({ t: round((Date.now() - t0) / 1000, 1), ...rss });
-      if (points.length % 60 === 0 && points.length > 0) env.log(`soak: ${points.at(-1)!.t} s, harness ${round(rss.harnessMiB, 1)} MiB, supervisor ${round(rss.supervisorMiB, 1)} MiB`);
+      if (points.length % 60 === 0 && points.length > 0)
+        env.log(`soak: ${points.at(-1)!.t} s, harness ${round(rss.harnessMiB, 1)} MiB, supervisor ${round(rss.supervisorMiB, 1)} MiB`);
       await Promise.race([sleep(1_000), exited]);
     }
     if (!done) throw new Error(`soak: stress did not end within ${opts.seconds + 120} s`);
@@ -178,7 +186,8 @@ function parseSoakArgs(argv: string[]): SoakArgs {
     const v = argv[i + 1];
     const int = (min: number, max: number): number => {
       const n = Number(v);
-      if (v === undefined || !Number.isInteger(n) || n < min || n > max) throw new SoakUsageError(`${flag} needs an integer from ${min} to ${max} (got ${v ?? 'nothing'})`);
+      if (v === undefined || !Number.isInteger(n) || n < min || n > max)
+        throw new SoakUsageError(`${flag} needs an integer from ${min} to ${max} (got ${v ?? 'nothing'})`);
       i++;
       return n;
     };

@@ -45,8 +45,18 @@ export function wrkUnavailable(): string | null {
 }
 
 /** Runs wrk for whole seconds (its -d takes no milliseconds) in its own process group, killed on every path. */
-export async function runWrk(url: string, opts: { connections: number; seconds: number; close: boolean; threads?: number }): Promise<WrkResult> {
-  const args = [`-t${opts.threads ?? 1}`, `-c${opts.connections}`, `-d${Math.max(1, Math.round(opts.seconds))}s`, '--latency', ...(opts.close ? ['-H', 'Connection: close'] : []), url];
+export async function runWrk(
+  url: string,
+  opts: { connections: number; seconds: number; close: boolean; threads?: number },
+): Promise<WrkResult> {
+  const args = [
+    `-t${opts.threads ?? 1}`,
+    `-c${opts.connections}`,
+    `-d${Math.max(1, Math.round(opts.seconds))}s`,
+    '--latency',
+    ...(opts.close ? ['-H', 'Connection: close'] : []),
+    url,
+  ];
   const child = spawn(WRK, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const release = registerCleanup((sig) => void signalGroup(child.pid!, sig));
   let out = '';

@@ -24,6 +24,7 @@ export function assertClean(result: StressResult): void {
     for (const e of shown) lines.push(`    ↳ ${evidenceText(e)}`);
     if (c.evidence.length > SHOWN) lines.push(`    … and ${c.evidence.length - SHOWN} more`);
   }
-  if (result.verdict === 'inconclusive') lines.push('  not enough evidence: the load did not reach its floor (report.md, "Evidence gathered")');
+  if (result.verdict === 'inconclusive')
+    lines.push('  not enough evidence: the load did not reach its floor (report.md, "Evidence gathered")');
   throw new LeakError(lines.join('\n'), result);
 }

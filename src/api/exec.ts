@@ -44,7 +44,9 @@ export async function exec(options: ExecOptions): Promise<ExecResult> {
       ...(options.thresholds ? { thresholds: options.thresholds } : {}),
       ...(options.allowList ? { allowList: options.allowList } : {}),
       ...(options.ignores ? { ignores: options.ignores } : {}),
-      ...(options.reportDir || options.formats ? { report: { ...(options.reportDir ? { dir: options.reportDir } : {}), ...(options.formats ? { formats: options.formats } : {}) } } : {}),
+      ...(options.reportDir || options.formats
+        ? { report: { ...(options.reportDir ? { dir: options.reportDir } : {}), ...(options.formats ? { formats: options.formats } : {}) } }
+        : {}),
     },
     'exec()',
     cwd,
@@ -54,7 +56,10 @@ export async function exec(options: ExecOptions): Promise<ExecResult> {
     ...file,
     exec: { command: own.exec.command, grace: own.exec.grace ?? file.exec.grace, timeout: own.exec.timeout ?? file.exec.timeout },
     ignores: [...file.ignores, ...own.ignores],
-    report: { dir: own.report.dir ?? file.report.dir ?? resolve(cwd, 'reports'), formats: own.report.formats ?? file.report.formats ?? ['json'] },
+    report: {
+      dir: own.report.dir ?? file.report.dir ?? resolve(cwd, 'reports'),
+      formats: own.report.formats ?? file.report.formats ?? ['json'],
+    },
   };
   const flags: Record<string, unknown> = {
     zombieBound: ms(options.zombieBound),

@@ -75,7 +75,20 @@ export interface StressResult {
 }
 
 const RUN_KEYS = ['duration', 'connections', 'drain', 'loadCap', 'sampleHz', 'loadCmd', 'loadUntil'];
-const API_KEYS = ['suite', 'suites', 'thresholds', 'allowList', 'ignores', 'reportDir', 'formats', 'config', 'cwd', 'log', 'adoptOrphans', 'signal'];
+const API_KEYS = [
+  'suite',
+  'suites',
+  'thresholds',
+  'allowList',
+  'ignores',
+  'reportDir',
+  'formats',
+  'config',
+  'cwd',
+  'log',
+  'adoptOrphans',
+  'signal',
+];
 
 /** The options as the config file they stand for: every key validated by the one config parser. */
 function asConfig(options: StressOptions, cwd: string): HandoffConfig {

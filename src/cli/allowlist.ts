@@ -30,16 +30,21 @@ export async function allowlistCommand(
   const cwd = io.cwd ?? process.cwd();
   const env = io.env ?? process.env;
   if (!flags.reason.trim()) throw new UsageError('--reason: say why the leak is allowed and who fixes it (a ticket)');
-  if (parseExpiry(flags.expires, '--expires') <= now.getTime()) throw new UsageError(`--expires ${flags.expires} is already past: an expired entry fails the run`);
+  if (parseExpiry(flags.expires, '--expires') <= now.getTime())
+    throw new UsageError(`--expires ${flags.expires} is already past: an expired entry fails the run`);
   const report = readReport(flags.from);
   const entries = allowEntriesFor(report, { reason: flags.reason, expires: flags.expires });
   // the entries as the gate will read them: each one valid, and together they cover every failure
   const parsed = parseAllowList(entries, 'allowList');
   const waived = applyAllowList(report.checks, parsed, now).checks.filter((c) => !c.pass && c.allowedBy).length;
   const failing = report.checks.filter((c) => !c.pass && !c.allowedBy).length;
-  err(`handoff: ${entries.length} allow-list entr${entries.length === 1 ? 'y' : 'ies'} waiving ${waived} of ${failing} failing check${failing === 1 ? '' : 's'} of run ${report.runId}, until ${flags.expires}\n`);
-  for (const t of report.thresholds ?? []) if (!t.pass) err(`handoff: threshold ${t.metric} ${t.expr} failed: an allow-list does not waive thresholds\n`);
-  if (report.verdict === 'inconclusive') err('handoff: the run was inconclusive (short of its evidence floor): an allow-list does not make it a pass\n');
+  err(
+    `handoff: ${entries.length} allow-list entr${entries.length === 1 ? 'y' : 'ies'} waiving ${waived} of ${failing} failing check${failing === 1 ? '' : 's'} of run ${report.runId}, until ${flags.expires}\n`,
+  );
+  for (const t of report.thresholds ?? [])
+    if (!t.pass) err(`handoff: threshold ${t.metric} ${t.expr} failed: an allow-list does not waive thresholds\n`);
+  if (report.verdict === 'inconclusive')
+    err('handoff: the run was inconclusive (short of its evidence floor): an allow-list does not make it a pass\n');
 
   if (!flags.write) {
     out(`${JSON.stringify({ allowList: entries }, null, 2)}\n`);
@@ -60,6 +65,8 @@ export async function allowlistCommand(
   // what is written must be a config handoff reads: validated as stress would before it replaces the file
   parseConfig(config, file, resolve(file, '..'));
   writeFileAtomic(file, `${JSON.stringify(config, null, 2)}\n`);
-  err(`handoff: ${added} entr${added === 1 ? 'y' : 'ies'} added to ${file}${added < entries.length ? ` (${entries.length - added} already there)` : ''}\n`);
+  err(
+    `handoff: ${added} entr${added === 1 ? 'y' : 'ies'} added to ${file}${added < entries.length ? ` (${entries.length - added} already there)` : ''}\n`,
+  );
   return 0;
 }

@@ -6,6 +6,9 @@ import { packageRoot } from '../paths.js';
 
 export function buildNative(): number {
   const script = join(packageRoot, 'scripts', 'build-native.mjs');
-  const r = spawnSync(process.execPath, [script], { stdio: 'inherit', env: { ...process.env, HANDOFF_REQUIRE_NATIVE: '1', HANDOFF_SKIP_NATIVE: '' } });
+  const r = spawnSync(process.execPath, [script], {
+    stdio: 'inherit',
+    env: { ...process.env, HANDOFF_REQUIRE_NATIVE: '1', HANDOFF_SKIP_NATIVE: '' },
+  });
   return r.status ?? 1;
 }

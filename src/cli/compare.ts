@@ -64,11 +64,18 @@ export function compareOptionsFromFlags(flags: Record<string, unknown>, config: 
   const repeat = parseRepeat(str(flags, 'repeat'));
   const formats = parseCompareFormats(str(flags, 'format'));
   const mode = str(flags, 'mode') ?? 'proxy';
-  if (mode === 'server' && strategies.length) throw new UsageError('--mode server compares command targets only (--cmd); the reference proxy is a proxy');
+  if (mode === 'server' && strategies.length)
+    throw new UsageError('--mode server compares command targets only (--cmd); the reference proxy is a proxy');
   // said here in compare's own terms (stress would point at `-- <command>`, which compare does not take)
-  if (flags.echo === true && strategies.length) throw new UsageError('--echo applies to command targets (--cmd) in --mode server, not to --strategy');
-  for (const [key, flag] of [['expectStatus', '--expect-status'], ['readyPath', '--ready-path'], ['readyLog', '--ready-log']] as const) {
-    if (flags[key] !== undefined && strategies.length) throw new UsageError(`${flag} applies to command targets (--cmd), not to --strategy`);
+  if (flags.echo === true && strategies.length)
+    throw new UsageError('--echo applies to command targets (--cmd) in --mode server, not to --strategy');
+  for (const [key, flag] of [
+    ['expectStatus', '--expect-status'],
+    ['readyPath', '--ready-path'],
+    ['readyLog', '--ready-log'],
+  ] as const) {
+    if (flags[key] !== undefined && strategies.length)
+      throw new UsageError(`${flag} applies to command targets (--cmd), not to --strategy`);
   }
   // the flags every run shares: identical load for every target
   const fromConfig = config?.runFlags ?? {};
@@ -88,9 +95,10 @@ export function compareOptionsFromFlags(flags: Record<string, unknown>, config: 
   };
   const gate = config ? gateOf(config) : null;
   const targets = specs.map((spec) => {
-    const run = spec.kind === 'reference-proxy'
-      ? stressOptionsFromFlags({ ...shared, strategy: spec.strategy }, [], config)
-      : stressOptionsFromFlags(shared, spec.command!, config);
+    const run =
+      spec.kind === 'reference-proxy'
+        ? stressOptionsFromFlags({ ...shared, strategy: spec.strategy }, [], config)
+        : stressOptionsFromFlags(shared, spec.command!, config);
     // each run is gated as `handoff stress` would gate it with this config
     if (gate) run.finalize = gateFinalizer(gate);
     return { spec, run };
@@ -131,7 +139,15 @@ export async function runComparison(opts: CompareOptions): Promise<CompareResult
       const tag = `[${s.order}/${schedule.length} ${spec.label}${opts.repeat > 1 ? ` rep ${s.rep}` : ''}]`;
       const base = { order: s.order, target: spec.label, rep: s.rep, startedAt: new Date().toISOString() };
       if (didNotStart.has(s.targetIndex)) {
-        runs.push({ ...base, status: 'not-started', runId: null, runDir: null, message: 'skipped: this target did not start in an earlier run', metrics: null, wallMs: 0 });
+        runs.push({
+          ...base,
+          status: 'not-started',
+          runId: null,
+          runDir: null,
+          message: 'skipped: this target did not start in an earlier run',
+          metrics: null,
+          wallMs: 0,
+        });
         log(`${tag} skipped (did not start earlier)`);
         continue;
       }
@@ -151,14 +167,24 @@ export async function runComparison(opts: CompareOptions): Promise<CompareResult
         reports.set(s.order, result.report);
         const metrics = runMetrics(result.report);
         runs.push({ ...base, status, runId, runDir, message: null, metrics, wallMs: Date.now() - t0 });
-        log(`${tag} ${status.toUpperCase()}${metrics.failedChecks.length ? ` (${metrics.failedChecks.join(', ')})` : ''}, ${metrics.requestsPerSec.toFixed(1)} req/s`);
+        log(
+          `${tag} ${status.toUpperCase()}${metrics.failedChecks.length ? ` (${metrics.failedChecks.join(', ')})` : ''}, ${metrics.requestsPerSec.toFixed(1)} req/s`,
+        );
       } catch (err) {
         if (err instanceof UsageError) throw err;
         const notStarted = err instanceof TargetStartError;
         if (notStarted) didNotStart.add(s.targetIndex);
         const detail = notStarted && err.context.stderr ? ` — ${firstLine(err.context.stderr)}` : '';
         const message = `${(err as Error).message ?? String(err)}${detail}`;
-        runs.push({ ...base, status: notStarted ? 'not-started' : 'error', runId, runDir, message, metrics: null, wallMs: Date.now() - t0 });
+        runs.push({
+          ...base,
+          status: notStarted ? 'not-started' : 'error',
+          runId,
+          runDir,
+          message,
+          metrics: null,
+          wallMs: Date.now() - t0,
+        });
         log(`${tag} ${notStarted ? 'did not start' : 'internal error'}: ${message}`);
       }
     }
@@ -179,7 +205,12 @@ export async function runComparison(opts: CompareOptions): Promise<CompareResult
     targets: opts.targets.map((t) => t.spec),
     runs,
     reports,
-    machine: { cores: cpus.length, cpuModel: cpus[0]?.model ?? 'unknown', node: process.version, platform: `${os.platform()} ${os.release()}` },
+    machine: {
+      cores: cpus.length,
+      cpuModel: cpus[0]?.model ?? 'unknown',
+      node: process.version,
+      platform: `${os.platform()} ${os.release()}`,
+    },
   });
   const paths = writeComparison(comparison, dir, opts.formats);
   if (stepSummary) {
@@ -192,10 +223,7 @@ export async function runComparison(opts: CompareOptions): Promise<CompareResult
   return { comparison, dir, paths, interrupted };
 }
 
-export async function runCompareCommand(
-  flags: Record<string, unknown>,
-  io: CommandIo = {},
-): Promise<number> {
+export async function runCompareCommand(flags: Record<string, unknown>, io: CommandIo = {}): Promise<number> {
   return commandShell(io, async (out, err) => {
     const options = compareOptionsFromFlags(flags, loadConfig(flags.config as string | undefined));
     if (!flags.quiet) options.log = (line) => err(`handoff: ${line}\n`);

@@ -18,7 +18,8 @@ import { commandShell, type CommandIo } from './watchdog.js';
 /** CLI flags (commander's camelCase keys) and the command → exec options, config under them. */
 export function execOptionsFromFlags(flags: Record<string, unknown>, command: string[], config: HandoffConfig): ExecOptions {
   const cmd = command.length > 0 ? command : (config.exec.command ?? []);
-  if (cmd.length === 0) throw new UsageError('handoff exec needs a command: handoff exec [options] -- <command…> (or exec.command in the config)');
+  if (cmd.length === 0)
+    throw new UsageError('handoff exec needs a command: handoff exec [options] -- <command…> (or exec.command in the config)');
   const graceText = (flags.grace as string | undefined) ?? config.exec.grace ?? undefined;
   const graceMs = graceText === undefined ? undefined : parseDuration(graceText, '--grace');
   const zombieText = flags.zombieBound as string | undefined;
@@ -46,24 +47,23 @@ export function formatExecSummary(report: Report, reportPath: string, cwd = proc
   const lines: string[] = [];
   const e = report.exec;
   const how = e ? (e.signal ? `killed by ${e.signal}` : `exit code ${e.code}`) : 'interrupted';
-  lines.push(`handoff exec: ${report.verdict.toUpperCase()} (command ${clip(report.target.command.join(' '), 60)}, ${how}${e ? ` after ${e.durationMs} ms` : ''})`);
+  lines.push(
+    `handoff exec: ${report.verdict.toUpperCase()} (command ${clip(report.target.command.join(' '), 60)}, ${how}${e ? ` after ${e.durationMs} ms` : ''})`,
+  );
   const width = Math.max(0, ...report.checks.map((c) => c.id.length));
   for (const c of report.checks) {
     lines.push(`  ${(c.pass ? 'pass' : c.allowedBy ? 'allowed' : 'FAIL').padEnd(7)} ${c.id.padEnd(width)}  ${c.summary}`);
     if (!c.pass) for (const ev of c.evidence.slice(0, 3)) lines.push(`  ${''.padEnd(7)} ${''.padEnd(width)}  ↳ ${describeEvidence(ev)}`);
   }
-  for (const t of report.thresholds ?? []) lines.push(`  ${(t.pass ? 'pass' : 'FAIL').padEnd(7)} threshold ${t.metric} ${t.expr} (value ${t.value ?? 'none'})`);
+  for (const t of report.thresholds ?? [])
+    lines.push(`  ${(t.pass ? 'pass' : 'FAIL').padEnd(7)} threshold ${t.metric} ${t.expr} (value ${t.value ?? 'none'})`);
   if (e?.failed) lines.push(`  command failed (${how}): reported apart from the leak verdict; exit ${report.exitCode}`);
   const rel = relative(cwd, reportPath);
   lines.push(`  report: ${rel.startsWith('..') ? reportPath : rel}`);
   return lines.join('\n') + '\n';
 }
 
-export async function runExecCommand(
-  cliFlags: Record<string, unknown>,
-  command: string[],
-  io: CommandIo = {},
-): Promise<number> {
+export async function runExecCommand(cliFlags: Record<string, unknown>, command: string[], io: CommandIo = {}): Promise<number> {
   return commandShell(io, async (out, err) => {
     const config = loadConfig(cliFlags.config as string | undefined);
     const options = execOptionsFromFlags(cliFlags, command, config);

@@ -41,27 +41,52 @@ proxyFlags(
     .argument('[command...]', 'any server command instead of the reference proxy ({port} is replaced)'),
 )
   .option('--suite <name|file>', 'stress suite name or JSON file (default ci)')
-  .option('--load-cmd <command>', 'another load tool drives the load phase, e.g. "wrk -d{duration}s {url}" ({port} {host} {url} {origin} {duration} {connections}; repeatable); alone unless --suite is named too', (v: string, prev: string[] = []) => [...prev, v])
-  .option('--attach <pid>', 'judge a server already running (started by something else) as the target; needs --port, the port it listens on')
-  .option('--shutdown', '--attach: run the shutdown phase (SIGTERM, judged by clean-shutdown); without it the server is left running, untouched')
+  .option(
+    '--load-cmd <command>',
+    'another load tool drives the load phase, e.g. "wrk -d{duration}s {url}" ({port} {host} {url} {origin} {duration} {connections}; repeatable); alone unless --suite is named too',
+    (v: string, prev: string[] = []) => [...prev, v],
+  )
+  .option(
+    '--attach <pid>',
+    'judge a server already running (started by something else) as the target; needs --port, the port it listens on',
+  )
+  .option(
+    '--shutdown',
+    '--attach: run the shutdown phase (SIGTERM, judged by clean-shutdown); without it the server is left running, untouched',
+  )
   .option('--load-until <when>', '--load-cmd: duration (default: stopped at the end of the load phase) or exit (waited for, up to 10m)')
   .option('--mode <mode>', 'proxy (default) or server')
   .option('--duration <dur>', 'load duration (overrides the suite)')
   .option('--connections <n>', 'load concurrency (overrides the suite)')
-  .option('--load-threads <n>', 'worker threads of each churn and flood generator, the connections shared among them (overrides the suite\'s "threads"; default: half the cores, at least 1)')
+  .option(
+    '--load-threads <n>',
+    'worker threads of each churn and flood generator, the connections shared among them (overrides the suite\'s "threads"; default: half the cores, at least 1)',
+  )
   .option('--drain <dur>', 'drain deadline (default 5s)')
-  .option('--load-cap <dur>', 'how long the load may go on, in rounds, to reach the evidence floor (default: the suite\'s loadCap, 30s; 0: one round)')
+  .option(
+    '--load-cap <dur>',
+    "how long the load may go on, in rounds, to reach the evidence floor (default: the suite's loadCap, 30s; 0: one round)",
+  )
   .option('--report-dir <dir>', 'where run directories go (default reports)')
   .option('--format <list>', 'json,md,html,junit (json is always written)')
-  .option('--config <file>', 'handoff.config.json with suites, target, thresholds, ignores (default: $HANDOFF_CONFIG, else the nearest handoff.config.json from here up to the repository root)')
+  .option(
+    '--config <file>',
+    'handoff.config.json with suites, target, thresholds, ignores (default: $HANDOFF_CONFIG, else the nearest handoff.config.json from here up to the repository root)',
+  )
   .option('--echo', 'server mode: the target echoes the request path, so tokens are checked')
   .option('--expect-status <list>', 'command target: statuses that count as success, e.g. 200,404 or 2xx,3xx (default 2xx)')
   .option('--strict-exit', 'clean-shutdown demands exit code 0')
-  .option('--strict-protocol', "a command target's answers to abusive cases and failed origins count against the error budget (default: reported apart as protocol findings)")
+  .option(
+    '--strict-protocol',
+    "a command target's answers to abusive cases and failed origins count against the error budget (default: reported apart as protocol findings)",
+  )
   .option('--pool <n>', 'command target: children it may keep at rest')
   .option('--cap <n>', 'command target: most live children it may have')
   // one pattern per use: a variadic option would swallow a target command written without `--`
-  .option('--ignore <regex>', 'ignore processes whose cmdline matches (infrastructure; repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+  .option('--ignore <regex>', 'ignore processes whose cmdline matches (infrastructure; repeatable)', (v: string, prev: string[] = []) => [
+    ...prev,
+    v,
+  ])
   .option('--sample-hz <n>', 'sampler frequency (default 10)')
   .option('--nofile <n>', 'start the target under this descriptor limit (prlimit)')
   .option('--ready-timeout <dur>', 'how long the target may take to accept connections (default 15s)')
@@ -111,11 +136,18 @@ program
   .argument('[command...]', 'the command and its arguments, after --')
   .option('--grace <dur>', 'how long its descendants may take to exit after the command did (default 1s)')
   .option('--zombie-bound <dur>', 'a zombie reaped later than this while the command ran fails no-zombies (default 3s)')
-  .option('--timeout <dur>', 'SIGTERM the command (its root only) after this long, SIGKILL 5s later: a failure of the command, and what it left is still judged')
+  .option(
+    '--timeout <dur>',
+    'SIGTERM the command (its root only) after this long, SIGKILL 5s later: a failure of the command, and what it left is still judged',
+  )
   .option('--report-dir <dir>', 'where run directories go (default reports)')
   .option('--format <list>', 'json,md,html,junit (json is always written)')
   .option('--config <file>', 'handoff.config.json: its exec section, report settings, ignores, thresholds and allow-list')
-  .option('--ignore <regex>', 'ignore processes whose cmdline matches (repeatable; never spared by the cleanup)', (v: string, prev: string[] = []) => [...prev, v])
+  .option(
+    '--ignore <regex>',
+    'ignore processes whose cmdline matches (repeatable; never spared by the cleanup)',
+    (v: string, prev: string[] = []) => [...prev, v],
+  )
   .option('--sample-hz <n>', 'sampler frequency (default 10)')
   .option('--quiet', 'no progress lines')
   .addHelpText(
@@ -142,11 +174,14 @@ program
   .description('run the same suite on several targets and compare them')
   .option('--suite <name|file>', 'stress suite (default ci)')
   .option('--strategy <list>', 'comma-separated strategies of the reference proxy')
-  .option('--cmd <command>', 'a command target, one quoted string (repeatable; {port} is replaced)', (v: string, prev: string[] = []) => [...prev, v])
+  .option('--cmd <command>', 'a command target, one quoted string (repeatable; {port} is replaced)', (v: string, prev: string[] = []) => [
+    ...prev,
+    v,
+  ])
   .option('--repeat <n>', 'interleaved repetitions; medians are reported (default 1)')
   .option('--duration <dur>', 'load duration (overrides the suite)')
   .option('--connections <n>', 'load concurrency (overrides the suite)')
-  .option('--drain <dur>', 'drain deadline (default: the suite\'s)')
+  .option('--drain <dur>', "drain deadline (default: the suite's)")
   .option('--mode <mode>', 'proxy (default) or server (command targets only)')
   .option('--echo', 'server mode: the targets echo the request path, so tokens are checked')
   .option('--expect-status <list>', 'command targets: statuses that count as success, e.g. 200,404 or 2xx,3xx (default 2xx)')
@@ -155,7 +190,10 @@ program
   .option('--ready-log <regex>', 'command targets: ready once a line of their stdout or stderr matches')
   .option('--report-dir <dir>', 'where the comparison goes (default reports)')
   .option('--format <list>', 'json,md,html')
-  .option('--config <file>', 'handoff.config.json: its suites, run settings, ignores, thresholds and allow-list apply to every run (default: $HANDOFF_CONFIG, else the nearest handoff.config.json up to the repository root)')
+  .option(
+    '--config <file>',
+    'handoff.config.json: its suites, run settings, ignores, thresholds and allow-list apply to every run (default: $HANDOFF_CONFIG, else the nearest handoff.config.json up to the repository root)',
+  )
   .option('--quiet', 'no progress output')
   .option('--json', 'print the comparison (comparison.json) on stdout, the summary on stderr')
   .action(async (flags) => {
@@ -180,7 +218,10 @@ program
   .requiredOption('--from <run-dir>', 'the run whose failures to waive, e.g. reports/latest')
   .requiredOption('--expires <date>', 'YYYY-MM-DD (valid through that day, UTC) or an ISO timestamp; the run fails once it passes')
   .requiredOption('--reason <text>', 'why, and who fixes it (a ticket)')
-  .option('--write', 'merge them into the config file (--config, $HANDOFF_CONFIG, the nearest handoff.config.json, else ./handoff.config.json)')
+  .option(
+    '--write',
+    'merge them into the config file (--config, $HANDOFF_CONFIG, the nearest handoff.config.json, else ./handoff.config.json)',
+  )
   .option('--config <file>', 'the config file --write merges into')
   .action(async (flags) => {
     const { allowlistCommand } = await import('./allowlist.js');

@@ -105,9 +105,7 @@ export function createProgress(opts: ProgressOptions): RunProgress {
     } else {
       rate = t > p.start ? (requests * 1000) / (t - p.start) : 0;
     }
-    return live
-      ? `${Math.round(rate)} req/s · ${errors} errors`
-      : `${requests} requests (${Math.round(rate)} req/s) · ${errors} errors`;
+    return live ? `${Math.round(rate)} req/s · ${errors} errors` : `${requests} requests (${Math.round(rate)} req/s) · ${errors} errors`;
   };
   const line = (p: PhaseState, live: boolean): string => {
     const elapsed = now() - p.start;
@@ -116,7 +114,8 @@ export function createProgress(opts: ProgressOptions): RunProgress {
     const lp = loadPart(p, live);
     if (lp) parts.push(lp);
     // once the target is gone (shutdown, verdict) there is no tree to describe
-    if (source && (live ? p.fds > 0 : p.peakFds > 0)) parts.push(live ? `children ${p.children} · fds ${p.fds}` : `peak children ${p.peakChildren} · peak fds ${p.peakFds}`);
+    if (source && (live ? p.fds > 0 : p.peakFds > 0))
+      parts.push(live ? `children ${p.children} · fds ${p.fds}` : `peak children ${p.peakChildren} · peak fds ${p.peakFds}`);
     return parts.join(' · ');
   };
   const clear = (): void => {

@@ -42,7 +42,9 @@ function str(flags: Record<string, unknown>, key: string): string | undefined {
 export function resolveSuite(name: string, config: HandoffConfig | null): Suite {
   const fromConfig = config && Object.hasOwn(config.suites, name) ? config.suites[name] : undefined;
   if (fromConfig !== undefined) {
-    return typeof fromConfig === 'string' ? { ...loadSuite(fromConfig), name } : parseSuite(fromConfig, `${config!.source ?? 'config'}: suites.${name}`, name);
+    return typeof fromConfig === 'string'
+      ? { ...loadSuite(fromConfig), name }
+      : parseSuite(fromConfig, `${config!.source ?? 'config'}: suites.${name}`, name);
   }
   return loadSuite(name);
 }
@@ -52,20 +54,24 @@ export function stressOptionsFromFlags(flags: Record<string, unknown>, command: 
   // --attach: a server already running is the target (nothing launched; --port says where it listens)
   const attachText = str(flags, 'attach');
   const attach = attachText === undefined ? undefined : parseAttach(attachText, flags, command);
-  if (attach === undefined && flags.shutdown) throw new UsageError('--shutdown applies to --attach (a launched target is always shut down)');
+  if (attach === undefined && flags.shutdown)
+    throw new UsageError('--shutdown applies to --attach (a launched target is always shut down)');
   const commandTarget = command.length > 0 || attach !== undefined;
   if (commandTarget) {
     const proxyFlag = PROXY_FLAG_KEYS.find((k) => flags[k] !== undefined && !(attach && k === 'port'));
-    if (proxyFlag) throw new UsageError(`${kebab(proxyFlag)} configures the reference proxy; it cannot be combined with a command target (-- …)`);
+    if (proxyFlag)
+      throw new UsageError(`${kebab(proxyFlag)} configures the reference proxy; it cannot be combined with a command target (-- …)`);
   } else {
     for (const k of ['pool', 'cap', 'echo', 'expectStatus', 'readyPath', 'readyLog']) {
-      if (flags[k] !== undefined && flags[k] !== false) throw new UsageError(`${kebab(k)} applies to a command target (-- <command>); the reference proxy declares its own`);
+      if (flags[k] !== undefined && flags[k] !== false)
+        throw new UsageError(`${kebab(k)} applies to a command target (-- <command>); the reference proxy declares its own`);
     }
     if (flags.port !== undefined) throw new UsageError('--port: the harness picks the target port itself');
   }
   const mode = str(flags, 'mode') ?? 'proxy';
   if (mode !== 'proxy' && mode !== 'server') throw new UsageError(`invalid --mode "${mode}" (proxy or server)`);
-  if (!commandTarget && mode === 'server') throw new UsageError('--mode server needs a command target (-- <command>): the reference proxy is a proxy');
+  if (!commandTarget && mode === 'server')
+    throw new UsageError('--mode server needs a command target (-- <command>): the reference proxy is a proxy');
   if (flags.echo && mode !== 'server') throw new UsageError('--echo applies to --mode server');
 
   const expectText = str(flags, 'expectStatus');
@@ -75,10 +81,14 @@ export function stressOptionsFromFlags(flags: Record<string, unknown>, command: 
   // --load-cmd: another load tool drives the load phase, alone or beside a named suite's generators
   const loadCmds = (Array.isArray(flags.loadCmd) ? flags.loadCmd : flags.loadCmd === undefined ? [] : [flags.loadCmd]).map(String);
   const until = str(flags, 'loadUntil');
-  if (until !== undefined && until !== 'duration' && until !== 'exit') throw new UsageError(`invalid --load-until "${until}" (duration or exit)`);
+  if (until !== undefined && until !== 'duration' && until !== 'exit')
+    throw new UsageError(`invalid --load-until "${until}" (duration or exit)`);
   if (until !== undefined && loadCmds.length === 0) throw new UsageError('--load-until applies to --load-cmd');
   const threadsText = str(flags, 'loadThreads');
-  const suite = withLoadThreads(withLoadCommands(expected, loadCmds, until, str(flags, 'suite') !== undefined), threadsText === undefined ? undefined : parseLoadThreads(threadsText, '--load-threads'));
+  const suite = withLoadThreads(
+    withLoadCommands(expected, loadCmds, until, str(flags, 'suite') !== undefined),
+    threadsText === undefined ? undefined : parseLoadThreads(threadsText, '--load-threads'),
+  );
   const readyText = str(flags, 'readyTimeout');
   const readyTimeoutMs = readyText === undefined ? undefined : parseReadyTimeout(readyText, '--ready-timeout');
   const nofileText = str(flags, 'nofile');
@@ -92,7 +102,8 @@ export function stressOptionsFromFlags(flags: Record<string, unknown>, command: 
     const c = str(flags, 'cap');
     if (p !== undefined) pool.resident = parseCount(p, '--pool');
     if (c !== undefined) pool.cap = parseCount(c, '--cap', 1);
-    if (pool.resident !== undefined && pool.cap !== undefined && pool.resident > pool.cap) throw new UsageError('--pool cannot exceed --cap');
+    if (pool.resident !== undefined && pool.cap !== undefined && pool.resident > pool.cap)
+      throw new UsageError('--pool cannot exceed --cap');
     const readyPath = str(flags, 'readyPath');
     const readyLog = str(flags, 'readyLog');
     const ready = {
@@ -123,8 +134,16 @@ export function stressOptionsFromFlags(flags: Record<string, unknown>, command: 
 
   checkNofile(nofile, !commandTarget);
   // a pattern matching every process (`--ignore "$UNSET"`, `^`) would silently switch the checks off: refused
-  const ignore = (Array.isArray(flags.ignore) ? flags.ignore : flags.ignore === undefined ? [] : [flags.ignore]).map((pattern) => parseIgnorePattern(String(pattern), '--ignore'));
-  const { durationMs, connections, drainMs, sampleHz = 10, loadCapMs } = parseRunOverrides({
+  const ignore = (Array.isArray(flags.ignore) ? flags.ignore : flags.ignore === undefined ? [] : [flags.ignore]).map((pattern) =>
+    parseIgnorePattern(String(pattern), '--ignore'),
+  );
+  const {
+    durationMs,
+    connections,
+    drainMs,
+    sampleHz = 10,
+    loadCapMs,
+  } = parseRunOverrides({
     duration: str(flags, 'duration'),
     connections: str(flags, 'connections'),
     drain: str(flags, 'drain'),
@@ -153,8 +172,10 @@ export function stressOptionsFromFlags(flags: Record<string, unknown>, command: 
 
 /** --attach <pid> --port N [--shutdown]: checked before anything runs (a usage error, exit 2). */
 function parseAttach(text: string, flags: Record<string, unknown>, command: string[]): { pid: number; port: number; shutdown: boolean } {
-  if (command.length > 0) throw new UsageError('--attach judges a server already running: it cannot be combined with a command to launch (-- …)');
-  if (flags.strategy !== undefined) throw new UsageError('--attach judges a server already running: --strategy launches the reference proxy');
+  if (command.length > 0)
+    throw new UsageError('--attach judges a server already running: it cannot be combined with a command to launch (-- …)');
+  if (flags.strategy !== undefined)
+    throw new UsageError('--attach judges a server already running: --strategy launches the reference proxy');
   const pid = parseCount(text, '--attach', 2);
   const portText = str(flags, 'port');
   if (portText === undefined) throw new UsageError('--attach needs --port: the port the server listens on (loopback)');
@@ -168,11 +189,7 @@ function parseAttach(text: string, flags: Record<string, unknown>, command: stri
 const EXIT_RANK: Record<number, number> = { [EXIT.pass]: 0, [EXIT.inconclusive]: 1, [EXIT.fail]: 2, [EXIT.interrupted]: 3 };
 const worseExit = (a: number, b: number): number => ((EXIT_RANK[b] ?? 3) > (EXIT_RANK[a] ?? 3) ? b : a);
 
-export async function runStressCommand(
-  cliFlags: Record<string, unknown>,
-  cliCommand: string[],
-  io: CommandIo = {},
-): Promise<number> {
+export async function runStressCommand(cliFlags: Record<string, unknown>, cliCommand: string[], io: CommandIo = {}): Promise<number> {
   return commandShell(io, async (out, err) => {
     const config = loadConfig(cliFlags.config as string | undefined);
     const { flags, command } = mergeStressInvocation(config, cliFlags, cliCommand);
@@ -190,7 +207,9 @@ export async function runStressCommand(
       options.finalize = gateFinalizer(gate);
       // what must be seen even with --quiet (the latest pointer not updated, a failed start's record)
       options.warn = (m) => err(`handoff: warning: ${m}\n`);
-      const progress = flags.quiet ? null : createProgress({ write: err, tty: !io.stderr && canRedraw(process.stderr), columns: process.stderr.columns });
+      const progress = flags.quiet
+        ? null
+        : createProgress({ write: err, tty: !io.stderr && canRedraw(process.stderr), columns: process.stderr.columns });
       if (progress) {
         options.log = progress.log;
         options.progress = progress;

@@ -57,12 +57,19 @@ export function formatSummary(report: Report, reportPath: string, cwd = process.
   const short = inconclusiveText(report);
   if (short) lines.push(`  inconclusive: ${short}; run longer (--duration) or raise the suite's loadCap`);
   const loads = Object.values(report.load)
-    .map((l) => (isSkipped(l) ? `${l.generator} ${skippedText(report)}` : `${l.generator} ${l.requests} responses, ${l.errors} errors, ${l.timeouts} timeouts, p99 ${l.latencyMs.p99} ms`))
+    .map((l) =>
+      isSkipped(l)
+        ? `${l.generator} ${skippedText(report)}`
+        : `${l.generator} ${l.requests} responses, ${l.errors} errors, ${l.timeouts} timeouts, p99 ${l.latencyMs.p99} ms`,
+    )
     .join('; ');
   if (loads) lines.push(`  load: ${loads}`);
   const logs = logsText(report);
   if (logs) lines.push(`  logs: ${logs}`);
-  const quiet = report.verdict === 'interrupted' ? '' : `time to quiet: ${report.timeToQuietMs === null ? 'never (drain deadline passed)' : `${report.timeToQuietMs} ms`} · `;
+  const quiet =
+    report.verdict === 'interrupted'
+      ? ''
+      : `time to quiet: ${report.timeToQuietMs === null ? 'never (drain deadline passed)' : `${report.timeToQuietMs} ms`} · `;
   lines.push(
     `  ${quiet}peaks: ${report.peaks.children} children, ${report.peaks.fds} fds, ${report.peaks.closeWait} CLOSE_WAIT, ${Math.round(report.peaks.rssBytes / 1048576)} MiB RSS${report.peaks.pssBytes != null ? ` (${Math.round(report.peaks.pssBytes / 1048576)} MiB PSS)` : ''}`,
   );

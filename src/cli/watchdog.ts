@@ -46,7 +46,10 @@ export interface CommandIo {
  * before the handles it explains, and the watchdog armed with the command's exit code (70 for a crash, a
  * UsageError's own code) however it ends.
  */
-export async function commandShell(io: CommandIo, body: (out: (s: string) => void, err: (s: string) => void) => Promise<number>): Promise<number> {
+export async function commandShell(
+  io: CommandIo,
+  body: (out: (s: string) => void, err: (s: string) => void) => Promise<number>,
+): Promise<number> {
   const out = io.stdout ?? ((s: string) => void process.stdout.write(s));
   const err = io.stderr ?? ((s: string) => void process.stderr.write(s));
   const why = await loadWhy(err);

@@ -73,7 +73,11 @@ export function runMetrics(report: Report): RunMetrics {
 
 /** a run's status from its report (the gate may have failed it on thresholds or an expired allow-list); a run short of its evidence floor is inconclusive, not a failure */
 export const runStatusOf = (report: Report): 'pass' | 'fail' | 'inconclusive' =>
-  report.verdict === 'pass' && report.exitCode === EXIT.pass ? 'pass' : report.verdict === 'inconclusive' && report.exitCode === EXIT.inconclusive ? 'inconclusive' : 'fail';
+  report.verdict === 'pass' && report.exitCode === EXIT.pass
+    ? 'pass'
+    : report.verdict === 'inconclusive' && report.exitCode === EXIT.inconclusive
+      ? 'inconclusive'
+      : 'fail';
 
 /**
  * The generator whose latency heads the table: the one with the most responses over every measured run
@@ -82,15 +86,21 @@ export const runStatusOf = (report: Report): 'pass' | 'fail' | 'inconclusive' =>
  */
 export function latencyGenerator(runs: readonly CompareRun[]): string | null {
   const totals = new Map<string, number>();
-  for (const r of runs) for (const [g, x] of Object.entries(r.metrics?.perGenerator ?? {})) totals.set(g, (totals.get(g) ?? 0) + x.requests);
+  for (const r of runs)
+    for (const [g, x] of Object.entries(r.metrics?.perGenerator ?? {})) totals.set(g, (totals.get(g) ?? 0) + x.requests);
   const ranked = [...totals].filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   return ranked[0]?.[0] ?? null;
 }
 
-export function summarizeTarget(spec: TargetSpecSummary, runs: readonly CompareRun[], latencyFrom: string | null = latencyGenerator(runs)): TargetSummary {
+export function summarizeTarget(
+  spec: TargetSpecSummary,
+  runs: readonly CompareRun[],
+  latencyFrom: string | null = latencyGenerator(runs),
+): TargetSummary {
   const mine = runs.filter((r) => r.target === spec.label);
   const measured = mine.filter((r) => r.metrics !== null).map((r) => r.metrics!);
-  const pick = (f: (m: RunMetrics) => number | null, nullMeans: 'never' | 'missing' = 'missing'): Spread => spread(measured.map(f), nullMeans);
+  const pick = (f: (m: RunMetrics) => number | null, nullMeans: 'never' | 'missing' = 'missing'): Spread =>
+    spread(measured.map(f), nullMeans);
   const count = (s: CompareRun['status']): number => mine.filter((r) => r.status === s).length;
   const leakRuns = new Map<string, number>();
   for (const m of measured) for (const id of new Set(m.failedChecks)) leakRuns.set(id, (leakRuns.get(id) ?? 0) + 1);
@@ -98,7 +108,10 @@ export function summarizeTarget(spec: TargetSpecSummary, runs: readonly CompareR
   const perGenerator: TargetSummary['perGenerator'] = {};
   for (const g of generators) {
     const of = (f: (x: RunMetrics['perGenerator'][string]) => number | null): Spread =>
-      spread(measured.filter((m) => m.perGenerator[g]).map((m) => f(m.perGenerator[g])), 'missing');
+      spread(
+        measured.filter((m) => m.perGenerator[g]).map((m) => f(m.perGenerator[g])),
+        'missing',
+      );
     perGenerator[g] = { requestsPerSec: of((x) => x.requestsPerSec), p50Ms: of((x) => x.p50Ms), p99Ms: of((x) => x.p99Ms) };
   }
   const notStarted = count('not-started');

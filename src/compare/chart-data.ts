@@ -32,7 +32,12 @@ type Point = TargetTimeline['points'][number];
  * Sample-and-hold onto the grid: the value at t is the last sample at or before t; null before the first
  * sample and after the last one (plus one step), so a shorter run ends instead of lying flat.
  */
-export function resample(points: readonly Point[], grid: readonly number[], step: number, pick: (p: Point) => number | null): (number | null)[] {
+export function resample(
+  points: readonly Point[],
+  grid: readonly number[],
+  step: number,
+  pick: (p: Point) => number | null,
+): (number | null)[] {
   const out: (number | null)[] = [];
   let i = -1;
   for (const t of grid) {
@@ -53,7 +58,13 @@ export function compareChartData(c: Comparison): CompareChartData {
   const step = gridStep(tMax - tMin);
   const grid: number[] = [];
   for (let t = Math.floor(tMin / step) * step; t <= tMax + step; t += step) grid.push(t);
-  const colorOf = (label: string): string => targetColor(Math.max(0, c.targets.findIndex((t) => t.label === label)));
+  const colorOf = (label: string): string =>
+    targetColor(
+      Math.max(
+        0,
+        c.targets.findIndex((t) => t.label === label),
+      ),
+    );
   const chart = (id: string, title: string, unit: string, pick: (p: Point) => number | null): CompareChartSpec => ({
     id,
     title,
@@ -67,11 +78,16 @@ export function compareChartData(c: Comparison): CompareChartData {
     chart('rss', 'Resident memory of the tree (RSS: shared pages once per process)', 'MiB', (p) => round(p.rssBytes / (1024 * 1024), 1)),
   ];
   if (timelines.some((tl) => tl.points.some((p) => p.pssBytes !== null))) {
-    charts.push(chart('pss', 'Proportional memory of the tree (PSS: shared pages once)', 'MiB', (p) => (p.pssBytes === null ? null : round(p.pssBytes / (1024 * 1024), 1))));
+    charts.push(
+      chart('pss', 'Proportional memory of the tree (PSS: shared pages once)', 'MiB', (p) =>
+        p.pssBytes === null ? null : round(p.pssBytes / (1024 * 1024), 1),
+      ),
+    );
   }
   // an empty chart says nothing: the rate is drawn only where the runs recorded it
   if (anyRate) charts.push(chart('rate', 'Request rate', 'req/s', (p) => p.reqRate));
-  if (timelines.some((tl) => tl.points.some((p) => p.closeWait > 0))) charts.push(chart('closewait', 'CLOSE_WAIT sockets of the tree', 'sockets', (p) => p.closeWait));
+  if (timelines.some((tl) => tl.points.some((p) => p.closeWait > 0)))
+    charts.push(chart('closewait', 'CLOSE_WAIT sockets of the tree', 'sockets', (p) => p.closeWait));
   return {
     x: grid.map((t) => round(t / 1000)),
     loadEnd: round(Math.max(...timelines.map((tl) => tl.loadMs)) / 1000),

@@ -7,7 +7,17 @@ import { clientBundle, renderChartPage, uplotAssets, type UplotAssets } from '..
 import { formatMs, formatNumber } from '../report/text.js';
 import { compareChartData, targetColor } from './chart-data.js';
 import { linkPath } from './markdown.js';
-import { columnsNote, comparisonTitle, formatSpread, leaksText, loadText, METRIC_COLUMNS, orderText, verdictText, type MetricColumn } from './text.js';
+import {
+  columnsNote,
+  comparisonTitle,
+  formatSpread,
+  leaksText,
+  loadText,
+  METRIC_COLUMNS,
+  orderText,
+  verdictText,
+  type MetricColumn,
+} from './text.js';
 import type { Comparison, CompareRun, Spread, TargetSummary } from './types.js';
 
 const STYLE = `
@@ -77,7 +87,9 @@ function barFigure(c: Comparison, m: MetricColumn): string {
       if (s.n > 0 && s.median === null && s.never > 0) bar = `<div class="bar never" style="width:100%"></div>`;
       else if (s.median !== null) bar = `<div class="bar" style="width:${pct(s.median)};background:${targetColor(i)}"></div>`;
       const whisker =
-        s.n > 1 && s.min !== null && s.max !== null && s.max > s.min ? `<div class="whisker" style="left:${pct(s.min)};width:calc(${pct(s.max)} - ${pct(s.min)})"></div>` : '';
+        s.n > 1 && s.min !== null && s.max !== null && s.max > s.min
+          ? `<div class="whisker" style="left:${pct(s.min)};width:calc(${pct(s.max)} - ${pct(s.min)})"></div>`
+          : '';
       return `<div class="bar-row"><span class="label" title="${h(t.label)}">${h(t.label)}</span><div class="track">${bar}${whisker}</div><span class="value">${h(formatSpread(s, m.format))}</span></div>`;
     })
     .join('');

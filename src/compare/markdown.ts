@@ -20,7 +20,10 @@ function runLinks(r: CompareRun): string {
 
 export function renderCompareMarkdown(c: Comparison): string {
   const out: string[] = [];
-  out.push(`## handoff compare: ${c.verdict === 'pass' ? '✅ PASS' : c.verdict === 'inconclusive' ? '❔ INCONCLUSIVE' : '❌ FAIL'} — ${md(comparisonTitle(c))}`, '');
+  out.push(
+    `## handoff compare: ${c.verdict === 'pass' ? '✅ PASS' : c.verdict === 'inconclusive' ? '❔ INCONCLUSIVE' : '❌ FAIL'} — ${md(comparisonTitle(c))}`,
+    '',
+  );
   out.push(`**Exit code ${c.exitCode}** · comparison ${code(c.id, false)} · load: ${md(loadText(c))} · order: ${md(orderText(c))}`, '');
   if (c.repeat > 1) out.push(`Each cell is the median over the runs, with (min–max) when they differ.`, '');
 
@@ -48,13 +51,20 @@ export function renderCompareMarkdown(c: Comparison): string {
       for (const g of generators) {
         const s = t.perGenerator[g];
         if (!s) continue;
-        out.push(`| ${md(t.label)} | ${md(g)} | ${md(formatSpread(s.requestsPerSec, (n) => formatNumber(n, 1)))} | ${md(formatSpread(s.p50Ms, formatMs))} | ${md(formatSpread(s.p99Ms, formatMs))} |`);
+        out.push(
+          `| ${md(t.label)} | ${md(g)} | ${md(formatSpread(s.requestsPerSec, (n) => formatNumber(n, 1)))} | ${md(formatSpread(s.p50Ms, formatMs))} | ${md(formatSpread(s.p99Ms, formatMs))} |`,
+        );
       }
     }
     out.push('');
   }
 
-  out.push('### Runs (in execution order)', '', '| # | target | rep | verdict | failing checks | req/s | time to quiet | report |', '|---:|---|---:|---|---|---:|---:|---|');
+  out.push(
+    '### Runs (in execution order)',
+    '',
+    '| # | target | rep | verdict | failing checks | req/s | time to quiet | report |',
+    '|---:|---|---:|---|---|---:|---:|---|',
+  );
   for (const r of c.runs) {
     const m = r.metrics;
     const quiet = m ? (m.timeToQuietMs === null ? 'never' : formatMs(m.timeToQuietMs)) : '—';
@@ -63,6 +73,9 @@ export function renderCompareMarkdown(c: Comparison): string {
     );
   }
   out.push('');
-  out.push(`<sub>handoff ${md(c.tool.version)} · ${md(c.machine.platform)} · ${c.machine.cores} cores · node ${md(c.machine.node)} · ${md(c.startedAt)} → ${md(c.finishedAt)}</sub>`, '');
+  out.push(
+    `<sub>handoff ${md(c.tool.version)} · ${md(c.machine.platform)} · ${c.machine.cores} cores · node ${md(c.machine.node)} · ${md(c.startedAt)} → ${md(c.finishedAt)}</sub>`,
+    '',
+  );
   return out.join('\n');
 }

@@ -50,10 +50,14 @@ export function splitCommand(text: string): string[] {
 /** "inline, per-connection" → ['inline', 'per-connection']; unknown names are a usage error. */
 export function parseStrategyList(text: string | undefined): string[] {
   if (text === undefined) return [];
-  const names = String(text).split(',').map((s) => s.trim()).filter(Boolean);
+  const names = String(text)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (!names.length) throw new UsageError('--strategy needs at least one strategy name');
   for (const n of names) {
-    if (!(STRATEGIES as readonly string[]).includes(n)) throw new UsageError(`unknown strategy "${n}" (expected one of ${STRATEGIES.join(', ')})`);
+    if (!(STRATEGIES as readonly string[]).includes(n))
+      throw new UsageError(`unknown strategy "${n}" (expected one of ${STRATEGIES.join(', ')})`);
   }
   return names;
 }
@@ -68,7 +72,10 @@ export function parseRepeat(text: string | undefined): number {
 /** A short label for a command target: its words with paths cut to their base names, {port} left out. */
 export function commandLabel(argv: string[]): string {
   const base = (s: string): string => (s.includes('/') ? (s.split('/').filter(Boolean).pop() ?? s) : s);
-  const label = argv.filter((w) => w !== '{port}').map(base).join(' ');
+  const label = argv
+    .filter((w) => w !== '{port}')
+    .map(base)
+    .join(' ');
   return label.length > 40 ? `${label.slice(0, 39)}…` : label;
 }
 

@@ -2,7 +2,17 @@
 import { formatBytes, formatMs, formatNumber } from '../report/text.js';
 import type { Comparison, Spread, TargetSummary } from './types.js';
 
-export type SpreadKey = 'requestsPerSec' | 'p50Ms' | 'p99Ms' | 'maxMs' | 'errors' | 'peakChildren' | 'peakFds' | 'peakRssBytes' | 'peakPssBytes' | 'timeToQuietMs';
+export type SpreadKey =
+  | 'requestsPerSec'
+  | 'p50Ms'
+  | 'p99Ms'
+  | 'maxMs'
+  | 'errors'
+  | 'peakChildren'
+  | 'peakFds'
+  | 'peakRssBytes'
+  | 'peakPssBytes'
+  | 'timeToQuietMs';
 
 export interface MetricColumn {
   key: SpreadKey;
@@ -89,10 +99,25 @@ export function columnsNote(c: Comparison): string {
 /** Aligned plain-text table for the terminal. */
 export function formatCompareSummary(c: Comparison, where: string): string {
   const header = ['target', 'verdict', ...METRIC_COLUMNS.map((m) => m.title), 'failing checks'];
-  const rows = c.targets.map((t) => [t.label, verdictText(t), ...METRIC_COLUMNS.map((m) => formatSpread(t[m.key], m.format)), leaksText(t)]);
+  const rows = c.targets.map((t) => [
+    t.label,
+    verdictText(t),
+    ...METRIC_COLUMNS.map((m) => formatSpread(t[m.key], m.format)),
+    leaksText(t),
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]): string => '  ' + cells.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd();
-  const out = [`handoff compare: ${c.verdict.toUpperCase()} (exit ${c.exitCode}) — ${comparisonTitle(c)}`, line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
+  const line = (cells: string[]): string =>
+    '  ' +
+    cells
+      .map((cell, i) => cell.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
+  const out = [
+    `handoff compare: ${c.verdict.toUpperCase()} (exit ${c.exitCode}) — ${comparisonTitle(c)}`,
+    line(header),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...rows.map(line),
+  ];
   out.push(`  ${columnsNote(c)}`, `  comparison: ${where}`);
   return out.join('\n') + '\n';
 }

@@ -33,7 +33,10 @@ export interface RunMetrics {
   /** check ids that failed (a failure waived by an allow-list is not counted) */
   failedChecks: string[];
   /** latencies null for a generator that got no response */
-  perGenerator: Record<string, { requestsPerSec: number; p50Ms: number | null; p99Ms: number | null; maxMs: number | null; errors: number; requests: number }>;
+  perGenerator: Record<
+    string,
+    { requestsPerSec: number; p50Ms: number | null; p99Ms: number | null; maxMs: number | null; errors: number; requests: number }
+  >;
 }
 
 /** a run's outcome; inconclusive: it could not gather its suite's evidence floor (never a pass, never a leak) */
@@ -93,7 +96,16 @@ export interface TargetTimeline {
   target: string;
   runId: string;
   loadMs: number;
-  points: { t: number; children: number; fds: number; rssBytes: number; pssBytes: number | null; closeWait: number; reqRate: number | null; cpuPct: number }[];
+  points: {
+    t: number;
+    children: number;
+    fds: number;
+    rssBytes: number;
+    pssBytes: number | null;
+    closeWait: number;
+    reqRate: number | null;
+    cpuPct: number;
+  }[];
 }
 
 export interface Comparison {

@@ -13,14 +13,20 @@ export const COMPARE_FILES: Record<CompareFormat, string> = { json: 'comparison.
 /** `--format json,md,html` for a comparison (json is always written; `all` = every format). */
 export function parseCompareFormats(text: string | undefined): CompareFormat[] {
   if (text === undefined) return [...COMPARE_FORMATS];
-  const items = String(text).split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const items = String(text)
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
   if (!items.length) throw new UsageError(`--format needs at least one of ${COMPARE_FORMATS.join(',')}`);
   const out = new Set<CompareFormat>(['json']);
   for (const item of items) {
     if (item === 'all') COMPARE_FORMATS.forEach((f) => out.add(f));
     else if (item === 'markdown') out.add('md');
     else if ((COMPARE_FORMATS as readonly string[]).includes(item)) out.add(item as CompareFormat);
-    else throw new UsageError(`unknown comparison format "${item}" (expected ${COMPARE_FORMATS.join(', ')} or all; each run also writes its own reports)`);
+    else
+      throw new UsageError(
+        `unknown comparison format "${item}" (expected ${COMPARE_FORMATS.join(', ')} or all; each run also writes its own reports)`,
+      );
   }
   return COMPARE_FORMATS.filter((f) => out.has(f));
 }

@@ -34,7 +34,8 @@ export function loadConfig(path: string | undefined, cwd: string = process.cwd()
   const named = path ?? (env[CONFIG_ENV] ? env[CONFIG_ENV] : undefined);
   const file = named !== undefined ? resolve(cwd, named) : discoverConfig(cwd);
   if (file === null) return parseConfig({}, DEFAULT_CONFIG_FILE, cwd);
-  if (!existsSync(file)) throw new UsageError(path !== undefined ? `config file ${path} not found` : `config file ${named} (${CONFIG_ENV}) not found`);
+  if (!existsSync(file))
+    throw new UsageError(path !== undefined ? `config file ${path} not found` : `config file ${named} (${CONFIG_ENV}) not found`);
   const raw = readJsonFile(file, 'config file');
   return { ...parseConfig(raw, file, dirname(file)), source: file };
 }

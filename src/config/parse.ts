@@ -20,7 +20,23 @@ export const EXEC_KEYS = ['command', 'grace', 'timeout'] as const;
 /** keys of `target` that are reference-proxy options, as in `handoff serve` (camelCase): the rows of
  * proxy/option-table.ts marked `config` (all but port, which the harness picks) */
 export const PROXY_KEYS = proxyFlagKeysFor('config');
-export const COMMAND_TARGET_KEYS = ['command', 'mode', 'echo', 'expectStatus', 'strictExit', 'strictProtocol', 'pool', 'cap', 'nofile', 'readyTimeout', 'readyPath', 'readyLog', 'attach', 'port', 'shutdown'] as const;
+export const COMMAND_TARGET_KEYS = [
+  'command',
+  'mode',
+  'echo',
+  'expectStatus',
+  'strictExit',
+  'strictProtocol',
+  'pool',
+  'cap',
+  'nofile',
+  'readyTimeout',
+  'readyPath',
+  'readyLog',
+  'attach',
+  'port',
+  'shutdown',
+] as const;
 export const RUN_KEYS = ['duration', 'connections', 'drain', 'sampleHz', 'loadCap'] as const;
 /** run keys that are not suite overrides: an external load tool (--load-cmd, --load-until) */
 export const LOAD_CMD_KEYS = ['loadCmd', 'loadUntil'] as const;
@@ -64,7 +80,9 @@ function parseTarget(raw: unknown, where: string): { flags: StressFlags; command
   for (const key of PROXY_KEYS) {
     if (target[key] === undefined) continue;
     // a list option (connectPorts: [443, 8443]) may hold numbers as JSON writes them, like any scalar option
-    const value = Array.isArray(target[key]) ? (target[key] as unknown[]).map((v, i) => scalar(v, `${where}.${key}[${i}]`)).join(',') : scalar(target[key], `${where}.${key}`);
+    const value = Array.isArray(target[key])
+      ? (target[key] as unknown[]).map((v, i) => scalar(v, `${where}.${key}[${i}]`)).join(',')
+      : scalar(target[key], `${where}.${key}`);
     proxy[key] = value;
     flags[key] = value;
   }
@@ -76,25 +94,34 @@ function parseTarget(raw: unknown, where: string): { flags: StressFlags; command
   }
   let command: string[] | null = null;
   if (target.command !== undefined) {
-    command = typeof target.command === 'string' ? target.command.split(/\s+/).filter(Boolean) : stringList(target.command, `${where}.command`);
+    command =
+      typeof target.command === 'string' ? target.command.split(/\s+/).filter(Boolean) : stringList(target.command, `${where}.command`);
     if (!command.length) throw new UsageError(`${where}.command: empty`);
-    if (target.strategy !== undefined) throw new UsageError(`${where}: give either "strategy" (the reference proxy) or "command", not both`);
+    if (target.strategy !== undefined)
+      throw new UsageError(`${where}: give either "strategy" (the reference proxy) or "command", not both`);
   }
   if (target.mode !== undefined) {
-    if (target.mode !== 'proxy' && target.mode !== 'server') throw new UsageError(`${where}.mode: expected "proxy" or "server", got ${JSON.stringify(target.mode)}`);
+    if (target.mode !== 'proxy' && target.mode !== 'server')
+      throw new UsageError(`${where}.mode: expected "proxy" or "server", got ${JSON.stringify(target.mode)}`);
     flags.mode = target.mode;
   }
   if (target.echo !== undefined) flags.echo = bool(target.echo, `${where}.echo`);
   if (target.expectStatus !== undefined) {
     const v = target.expectStatus;
-    const list = typeof v === 'string' || typeof v === 'number' ? String(v) : Array.isArray(v) && v.every((s) => typeof s === 'string' || typeof s === 'number') ? v.join(',') : null;
+    const list =
+      typeof v === 'string' || typeof v === 'number'
+        ? String(v)
+        : Array.isArray(v) && v.every((s) => typeof s === 'string' || typeof s === 'number')
+          ? v.join(',')
+          : null;
     if (list === null) throw new UsageError(`${where}.expectStatus: expected a list of statuses like [200, 404, "3xx"]`);
     parseExpectStatus(list, `${where}.expectStatus`);
     flags.expectStatus = list;
   }
   // --attach: a server already running (pid) on port; shutdown: judge its SIGTERM too
   if (target.attach !== undefined) {
-    if (command || target.strategy !== undefined) throw new UsageError(`${where}: "attach" judges a server already running: no "command" or "strategy" with it`);
+    if (command || target.strategy !== undefined)
+      throw new UsageError(`${where}: "attach" judges a server already running: no "command" or "strategy" with it`);
     if (target.port === undefined) throw new UsageError(`${where}: "attach" needs "port", the port the server listens on`);
     flags.attach = scalar(target.attach, `${where}.attach`);
     flags.port = scalar(target.port, `${where}.port`);
@@ -134,7 +161,8 @@ function parseRun(raw: unknown, where: string): StressFlags {
   const flags: StressFlags = {};
   const keys = RUN_KEYS;
   for (const key of keys) if (run[key] !== undefined) flags[key] = scalar(run[key], `${where}.${key}`);
-  if (run.loadCmd !== undefined) flags.loadCmd = typeof run.loadCmd === 'string' ? [run.loadCmd] : stringList(run.loadCmd, `${where}.loadCmd`);
+  if (run.loadCmd !== undefined)
+    flags.loadCmd = typeof run.loadCmd === 'string' ? [run.loadCmd] : stringList(run.loadCmd, `${where}.loadCmd`);
   if (run.loadUntil !== undefined) {
     if (run.loadUntil !== 'duration' && run.loadUntil !== 'exit') throw new UsageError(`${where}.loadUntil: expected "duration" or "exit"`);
     flags.loadUntil = run.loadUntil;
@@ -145,7 +173,10 @@ function parseRun(raw: unknown, where: string): StressFlags {
     flags.loadThreads = text;
   }
   // the flags' own bounds, named as the config spells them
-  parseRunOverrides(flags as Partial<Record<RunOverrideKey, string>>, Object.fromEntries(keys.map((k) => [k, `${where}.${k}`])) as Record<RunOverrideKey, string>);
+  parseRunOverrides(
+    flags as Partial<Record<RunOverrideKey, string>>,
+    Object.fromEntries(keys.map((k) => [k, `${where}.${k}`])) as Record<RunOverrideKey, string>,
+  );
   return flags;
 }
 
@@ -215,7 +246,8 @@ export function parseConfig(raw: unknown, source: string, baseDir: string): Hand
   if (top.exec !== undefined) {
     const exec = objectAt(top.exec, `${source}: exec`, EXEC_KEYS);
     if (exec.command !== undefined) {
-      config.exec.command = typeof exec.command === 'string' ? exec.command.split(/\s+/).filter(Boolean) : stringList(exec.command, `${source}: exec.command`);
+      config.exec.command =
+        typeof exec.command === 'string' ? exec.command.split(/\s+/).filter(Boolean) : stringList(exec.command, `${source}: exec.command`);
       if (!config.exec.command.length) throw new UsageError(`${source}: exec.command: empty`);
     }
     if (exec.grace !== undefined) {

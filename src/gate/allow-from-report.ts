@@ -44,7 +44,10 @@ export function allowEntriesFor(report: Report, entry: { reason: string; expires
 }
 
 /** `entries` added to a config's allowList, those it already has (same check and match) left out. */
-export function mergeAllowList(config: Record<string, unknown>, entries: AllowEntryText[]): { config: Record<string, unknown>; added: number } {
+export function mergeAllowList(
+  config: Record<string, unknown>,
+  entries: AllowEntryText[],
+): { config: Record<string, unknown>; added: number } {
   const existing = Array.isArray(config.allowList) ? (config.allowList as Record<string, unknown>[]) : [];
   const has = (e: AllowEntryText): boolean => existing.some((x) => x.check === e.check && x.match === e.match);
   const fresh = entries.filter((e) => !has(e));

@@ -41,14 +41,18 @@ export function parseExpiry(text: string, where: string): number {
 }
 
 export function parseAllowEntry(raw: unknown, where: string): AllowEntry {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UsageError(`${where}: expected an object with check, match, reason, expires`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new UsageError(`${where}: expected an object with check, match, reason, expires`);
   const entry = raw as Record<string, unknown>;
-  for (const key of Object.keys(entry)) if (!ENTRY_KEYS.includes(key)) throw new UsageError(`${where}: unknown key "${key}" (expected ${ENTRY_KEYS.join(', ')})`);
+  for (const key of Object.keys(entry))
+    if (!ENTRY_KEYS.includes(key)) throw new UsageError(`${where}: unknown key "${key}" (expected ${ENTRY_KEYS.join(', ')})`);
   for (const key of ENTRY_KEYS) {
-    if (typeof entry[key] !== 'string' || (entry[key] as string).trim() === '') throw new UsageError(`${where}.${key}: required, a non-empty string`);
+    if (typeof entry[key] !== 'string' || (entry[key] as string).trim() === '')
+      throw new UsageError(`${where}.${key}: required, a non-empty string`);
   }
   const { check, match, reason, expires } = entry as Record<string, string>;
-  if (!(CHECK_IDS as readonly string[]).includes(check)) throw new UsageError(`${where}.check: unknown check id "${check}" (expected one of ${CHECK_IDS.join(', ')})`);
+  if (!(CHECK_IDS as readonly string[]).includes(check))
+    throw new UsageError(`${where}.check: unknown check id "${check}" (expected one of ${CHECK_IDS.join(', ')})`);
   let regex: RegExp;
   try {
     regex = new RegExp(match);
@@ -103,13 +107,26 @@ export function applyAllowList(checks: CheckResult[], entries: AllowEntry[], now
     const soonest = by.reduce((a, b) => (b.expiresAtMs < a.expiresAtMs ? b : a));
     return { ...fresh, allowedBy: { reason: by.map((e) => e.reason).join('; '), expires: soonest.expires } };
   });
-  const statuses = entries.map((e, i): AllowListStatus => ({ check: e.check, match: e.match, reason: e.reason, expires: e.expires, expired: expired[i], matched: matched[i] }));
+  const statuses = entries.map(
+    (e, i): AllowListStatus => ({
+      check: e.check,
+      match: e.match,
+      reason: e.reason,
+      expires: e.expires,
+      expired: expired[i],
+      matched: matched[i],
+    }),
+  );
   return { checks: out, statuses };
 }
 
 /** One clear line per expired entry, for the console and the reports. */
 export function describeExpired(statuses: AllowListStatus[]): string[] {
   return statuses.flatMap((s, i) =>
-    s.expired ? [`allow-list entry #${i + 1} (check ${s.check}, match ${JSON.stringify(s.match)}, reason ${JSON.stringify(s.reason)}) expired on ${s.expires}: fix the leak or renew the entry`] : [],
+    s.expired
+      ? [
+          `allow-list entry #${i + 1} (check ${s.check}, match ${JSON.stringify(s.match)}, reason ${JSON.stringify(s.reason)}) expired on ${s.expires}: fix the leak or renew the entry`,
+        ]
+      : [],
   );
 }

@@ -25,9 +25,12 @@ export const NORMAL_TRAFFIC: readonly string[] = ['flood', 'churn', 'tunnel'];
 const skipped = (l: LoadStats): boolean => (l.extra?.skipped ?? 0) > 0;
 /** the generators an untagged latency metric reads: normal traffic that ran (older reports: known by name) */
 const latencyLoads = (report: Report, generator: string | null): LoadStats[] | null =>
-  generator !== null ? loads(report, generator) : Object.values(report.load).filter((l) => NORMAL_TRAFFIC.includes(l.kind ?? l.generator) && !skipped(l) && l.requests > 0);
+  generator !== null
+    ? loads(report, generator)
+    : Object.values(report.load).filter((l) => NORMAL_TRAFFIC.includes(l.kind ?? l.generator) && !skipped(l) && l.requests > 0);
 
-const sum = (list: LoadStats[] | null, pick: (l: LoadStats) => number): number | null => (list ? list.reduce((n, l) => n + pick(l), 0) : null);
+const sum = (list: LoadStats[] | null, pick: (l: LoadStats) => number): number | null =>
+  list ? list.reduce((n, l) => n + pick(l), 0) : null;
 const worst = (list: LoadStats[] | null, pick: (l: LoadStats) => number): number | null =>
   list && list.length ? Math.max(...list.map(pick)) : null;
 const timelineMax = (report: Report, pick: (p: Report['timeline'][number]) => number | undefined): number | null => {
@@ -59,8 +62,18 @@ export const METRICS: Record<string, MetricDef> = {
     perGenerator: true,
     value: (r, g) => sum(loads(r, g), (l) => (l.durationMs > 0 ? (l.requests * 1000) / l.durationMs : 0)),
   },
-  errors: { unit: 'count', description: 'failed requests (connection errors, resets)', perGenerator: true, value: (r, g) => sum(loads(r, g), (l) => l.errors) },
-  timeouts: { unit: 'count', description: 'requests that timed out', perGenerator: true, value: (r, g) => sum(loads(r, g), (l) => l.timeouts) },
+  errors: {
+    unit: 'count',
+    description: 'failed requests (connection errors, resets)',
+    perGenerator: true,
+    value: (r, g) => sum(loads(r, g), (l) => l.errors),
+  },
+  timeouts: {
+    unit: 'count',
+    description: 'requests that timed out',
+    perGenerator: true,
+    value: (r, g) => sum(loads(r, g), (l) => l.timeouts),
+  },
   error_rate: {
     unit: 'ratio',
     description: '(errors + timeouts) / requests; no data when no request was made',
@@ -72,22 +85,62 @@ export const METRICS: Record<string, MetricDef> = {
       return (sum(list, (l) => l.errors + l.timeouts) ?? 0) / requests;
     },
   },
-  non_2xx: { unit: 'count', description: 'responses whose status is not 2xx (including none)', perGenerator: true, value: (r, g) => sum(loads(r, g), non2xx) },
-  status_5xx: { unit: 'count', description: 'responses with a 5xx status', perGenerator: true, value: (r, g) => sum(loads(r, g), status5xx) },
+  non_2xx: {
+    unit: 'count',
+    description: 'responses whose status is not 2xx (including none)',
+    perGenerator: true,
+    value: (r, g) => sum(loads(r, g), non2xx),
+  },
+  status_5xx: {
+    unit: 'count',
+    description: 'responses with a 5xx status',
+    perGenerator: true,
+    value: (r, g) => sum(loads(r, g), status5xx),
+  },
   peak_children: { unit: 'count', description: 'most live descendants at once', perGenerator: false, value: (r) => r.peaks.children },
   peak_fds: { unit: 'count', description: 'most open fds of the tree at once', perGenerator: false, value: (r) => r.peaks.fds },
-  peak_rss_bytes: { unit: 'bytes', description: 'largest total RSS of the tree (pages shared by a forking tree count once per process)', perGenerator: false, value: (r) => r.peaks.rssBytes },
+  peak_rss_bytes: {
+    unit: 'bytes',
+    description: 'largest total RSS of the tree (pages shared by a forking tree count once per process)',
+    perGenerator: false,
+    value: (r) => r.peaks.rssBytes,
+  },
   peak_pss_bytes: {
     unit: 'bytes',
     description: 'largest total PSS of the tree (shared pages counted once); no data in reports without it',
     perGenerator: false,
     value: (r) => r.peaks.pssBytes ?? null,
   },
-  peak_close_wait: { unit: 'count', description: 'most CLOSE_WAIT sockets of the tree at once', perGenerator: false, value: (r) => r.peaks.closeWait },
-  peak_zombies: { unit: 'count', description: 'most zombies at once (timeline)', perGenerator: false, value: (r) => timelineMax(r, (p) => p.zombies) },
-  peak_orphans: { unit: 'count', description: 'most orphans at once (timeline)', perGenerator: false, value: (r) => timelineMax(r, (p) => p.orphans) },
-  peak_cpu_pct: { unit: 'percent', description: 'highest CPU of the tree, percent of one core (timeline)', perGenerator: false, value: (r) => timelineMax(r, (p) => p.cpuPct) },
-  time_to_quiet_ms: { unit: 'ms', description: 'drain start → tree back to baseline; no data when it never settled', perGenerator: false, value: (r) => r.timeToQuietMs },
+  peak_close_wait: {
+    unit: 'count',
+    description: 'most CLOSE_WAIT sockets of the tree at once',
+    perGenerator: false,
+    value: (r) => r.peaks.closeWait,
+  },
+  peak_zombies: {
+    unit: 'count',
+    description: 'most zombies at once (timeline)',
+    perGenerator: false,
+    value: (r) => timelineMax(r, (p) => p.zombies),
+  },
+  peak_orphans: {
+    unit: 'count',
+    description: 'most orphans at once (timeline)',
+    perGenerator: false,
+    value: (r) => timelineMax(r, (p) => p.orphans),
+  },
+  peak_cpu_pct: {
+    unit: 'percent',
+    description: 'highest CPU of the tree, percent of one core (timeline)',
+    perGenerator: false,
+    value: (r) => timelineMax(r, (p) => p.cpuPct),
+  },
+  time_to_quiet_ms: {
+    unit: 'ms',
+    description: 'drain start → tree back to baseline; no data when it never settled',
+    perGenerator: false,
+    value: (r) => r.timeToQuietMs,
+  },
   failed_checks: {
     unit: 'count',
     description: 'checks that failed and were not waived by the allow-list',

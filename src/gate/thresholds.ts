@@ -67,16 +67,20 @@ export function parseExpression(metric: string, expr: unknown, where = 'threshol
   // own keys only: `constructor` or `__proto__` is an unknown metric, not Object.prototype's
   const def = Object.hasOwn(METRICS, name) ? METRICS[name] : undefined;
   if (!def) throw unknownMetric(name, where);
-  if (generator !== null && !def.perGenerator) throw new UsageError(`${where}: "${name}" is a whole-run metric and cannot be narrowed to {${generator}}`);
+  if (generator !== null && !def.perGenerator)
+    throw new UsageError(`${where}: "${name}" is a whole-run metric and cannot be narrowed to {${generator}}`);
   if (typeof expr !== 'string') throw new UsageError(`${where}.${metric}: expected a string like "<250", got ${JSON.stringify(expr)}`);
   const m = EXPR.exec(expr);
-  if (!m) throw new UsageError(`${where}.${metric}: malformed threshold "${expr}" (expected <, <=, >, >=, == or != and a number, e.g. "<250")`);
+  if (!m)
+    throw new UsageError(`${where}.${metric}: malformed threshold "${expr}" (expected <, <=, >, >=, == or != and a number, e.g. "<250")`);
   const [, op, number, rawUnit] = m;
   const factors = UNIT_FACTORS[def.unit];
   const factor = Object.hasOwn(factors, rawUnit.toLowerCase()) ? factors[rawUnit.toLowerCase()] : undefined;
   if (factor === undefined) {
     const allowed = Object.keys(factors).filter(Boolean);
-    throw new UsageError(`${where}.${metric}: unit "${rawUnit}" does not fit a ${def.unit} metric${allowed.length ? ` (use ${allowed.join(', ')} or none)` : ' (give a bare number)'}`);
+    throw new UsageError(
+      `${where}.${metric}: unit "${rawUnit}" does not fit a ${def.unit} metric${allowed.length ? ` (use ${allowed.join(', ')} or none)` : ' (give a bare number)'}`,
+    );
   }
   const bound = Number(number) * factor;
   if (!Number.isFinite(bound)) throw new UsageError(`${where}.${metric}: "${expr}" is not a finite number`);

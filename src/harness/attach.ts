@@ -21,7 +21,12 @@ export interface AttachSpec {
   pool: { resident: number; cap: number };
 }
 
-const NOT_CAPTURED: LogRecord = { bytes: 0, kept: 0, truncated: false, error: 'not captured: an attached server writes where its own starter sends its output' };
+const NOT_CAPTURED: LogRecord = {
+  bytes: 0,
+  kept: 0,
+  truncated: false,
+  error: 'not captured: an attached server writes where its own starter sends its output',
+};
 
 /** Whether `pid` is `root` or one of its descendants, by the ppid chain in /proc. */
 export function descendsFrom(pid: number, root: number): boolean {
@@ -42,7 +47,9 @@ export async function attachTarget(spec: AttachSpec): Promise<Target> {
   };
   if (!(await canConnect(spec.host, spec.port))) fail(`--attach ${spec.pid}: nothing accepts connections on ${spec.host}:${spec.port}`);
   if (!listenerBelongsToTarget(spec.port, (p) => descendsFrom(p, spec.pid))) {
-    throw new UsageError(`--attach ${spec.pid} --port ${spec.port}: the socket listening on ${spec.port} is not held by pid ${spec.pid} or its descendants`);
+    throw new UsageError(
+      `--attach ${spec.pid} --port ${spec.port}: the socket listening on ${spec.port} is not held by pid ${spec.pid} or its descendants`,
+    );
   }
   const started = Date.now();
   const alive = (): boolean => readStat(spec.pid)?.starttime === starttime && readStat(spec.pid)?.state !== 'Z';

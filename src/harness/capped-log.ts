@@ -59,7 +59,11 @@ export class CappedLog {
     if (this.fd !== null) {
       const ring = Buffer.concat(this.tail);
       if (truncated) {
-        this.writeAll(Buffer.from(`\n[handoff: ${overflow - keptTail} bytes cut here: this log keeps the first ${head} and the last ${keptTail} of the ${this.total} bytes the target wrote]\n`));
+        this.writeAll(
+          Buffer.from(
+            `\n[handoff: ${overflow - keptTail} bytes cut here: this log keeps the first ${head} and the last ${keptTail} of the ${this.total} bytes the target wrote]\n`,
+          ),
+        );
       }
       if (keptTail > 0) this.writeAll(ring.subarray(ring.length - keptTail));
       if (this.fd !== null) {

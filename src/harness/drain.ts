@@ -11,7 +11,12 @@ export function excessOf(obs: RunObservations): number {
   const allowed = Math.max(obs.baselineChildren, obs.target.pool?.resident ?? 0);
   const fds = (s: Sample): number => s.tree.reduce((n, p) => n + (p.state === 'Z' ? 0 : p.fds.length), 0);
   const held = (s: Sample): number => s.sockets.filter((x) => x.state === 'CLOSE_WAIT' || x.state === 'ESTABLISHED').length;
-  return Math.max(0, live(obs.afterDrain) - allowed) + zombies + Math.max(0, fds(obs.afterDrain) - fds(obs.baseline)) + Math.max(0, held(obs.afterDrain) - held(obs.baseline));
+  return (
+    Math.max(0, live(obs.afterDrain) - allowed) +
+    zombies +
+    Math.max(0, fds(obs.afterDrain) - fds(obs.baseline)) +
+    Math.max(0, held(obs.afterDrain) - held(obs.baseline))
+  );
 }
 
 export interface ExcessPoint {

@@ -85,9 +85,34 @@ export async function runExec(opts: ExecOptions): Promise<ExecResult> {
   const phases: Phase[] = [];
   let current: Phase['name'] = 'start';
   const interrupts = watchInterrupts(() => current, log);
-  const planned: TargetInfo = { kind: 'command', mode: 'server', command: opts.command, pid: null, port: null, pool: null, exit: { code: null, signal: null, afterMs: null } };
-  const skeleton = (target: TargetInfo, stop: { signal: string; phase: Phase['name'] }, killed: number, sampler?: Sampler | null, logs?: Report['logs']): Report =>
-    interruptedReport({ opts: { strategy: null, fault: null }, runId, startedAt, suite: 'exec', target, phases: [...phases], stop, killed, sampler, logs });
+  const planned: TargetInfo = {
+    kind: 'command',
+    mode: 'server',
+    command: opts.command,
+    pid: null,
+    port: null,
+    pool: null,
+    exit: { code: null, signal: null, afterMs: null },
+  };
+  const skeleton = (
+    target: TargetInfo,
+    stop: { signal: string; phase: Phase['name'] },
+    killed: number,
+    sampler?: Sampler | null,
+    logs?: Report['logs'],
+  ): Report =>
+    interruptedReport({
+      opts: { strategy: null, fault: null },
+      runId,
+      startedAt,
+      suite: 'exec',
+      target,
+      phases: [...phases],
+      stop,
+      killed,
+      sampler,
+      logs,
+    });
   tellSupervisor({ type: 'run', runId, runDir, formats, report: skeleton(planned, { signal: 'SIGKILL', phase: 'start' }, 0) });
 
   let target: Target | null = null;
@@ -98,7 +123,14 @@ export async function runExec(opts: ExecOptions): Promise<ExecResult> {
     try {
       target = await launchTarget(
         { kind: 'command', command: opts.command, listens: false },
-        { runId, runDir, cwd: opts.cwd, signal: interrupts.signal, onOutput: opts.onOutput, onSpawn: (pid, starttime) => tellSupervisor({ type: 'root', runId, pid, starttime }) },
+        {
+          runId,
+          runDir,
+          cwd: opts.cwd,
+          signal: interrupts.signal,
+          onOutput: opts.onOutput,
+          onSpawn: (pid, starttime) => tellSupervisor({ type: 'root', runId, pid, starttime }),
+        },
       );
     } catch (err) {
       const stop = interrupts.state();
@@ -111,7 +143,14 @@ export async function runExec(opts: ExecOptions): Promise<ExecResult> {
     const tgt = target;
     const ownChildren = new Set([tgt.pid, ...tgt.helperPids]);
     const adopted = isSubreaper() ? (stat: Parameters<typeof isAdopted>[0]) => isAdopted(stat, tgt.starttime, ownChildren) : undefined;
-    sampler = new Sampler({ rootPid: tgt.pid, marker: { name: MARKER_NAME, value: runId }, intervalMs: Math.max(10, Math.round(1000 / opts.sampleHz)), ignore: opts.ignore, now: clock, adopted });
+    sampler = new Sampler({
+      rootPid: tgt.pid,
+      marker: { name: MARKER_NAME, value: runId },
+      intervalMs: Math.max(10, Math.round(1000 / opts.sampleHz)),
+      ignore: opts.ignore,
+      now: clock,
+      adopted,
+    });
     sampler.start();
     const smp = sampler;
 
@@ -119,12 +158,15 @@ export async function runExec(opts: ExecOptions): Promise<ExecResult> {
     tellSupervisor({ type: 'phase', runId, phases, current, at: Math.round(clock()) });
     log(`run: pid ${tgt.pid} ${opts.command.join(' ')}`);
     const runStart = clock();
-    const timer = opts.timeoutMs === undefined ? null : setTimeout(() => {
-      log(`the command ran past --timeout ${opts.timeoutMs} ms: SIGTERM`);
-      void tgt.terminate(TIMEOUT_KILL_MS).then((e) => {
-        if (!e && tgt.exit() === null) process.kill(tgt.pid, 'SIGKILL');
-      });
-    }, opts.timeoutMs);
+    const timer =
+      opts.timeoutMs === undefined
+        ? null
+        : setTimeout(() => {
+            log(`the command ran past --timeout ${opts.timeoutMs} ms: SIGTERM`);
+            void tgt.terminate(TIMEOUT_KILL_MS).then((e) => {
+              if (!e && tgt.exit() === null) process.kill(tgt.pid, 'SIGKILL');
+            });
+          }, opts.timeoutMs);
     const exit = await Promise.race([tgt.exited, interrupts.interrupted.then(() => null)]).finally(() => timer && clearTimeout(timer));
     // the grace: what the command started may still be on its way out
     if (exit) await Promise.race([waitForLeftovers(smp, clock() + graceMs), interrupts.interrupted]);
@@ -134,7 +176,13 @@ export async function runExec(opts: ExecOptions): Promise<ExecResult> {
       smp.stop();
       const swept = await tgt.sweep({ graceMs: 500, known: () => known(smp) });
       const logs = await tgt.dispose();
-      const report = skeleton({ ...planned, command: tgt.argv, pid: tgt.pid }, stop ?? { signal: 'SIGTERM', phase: 'run' }, swept.killed.length, smp, logs);
+      const report = skeleton(
+        { ...planned, command: tgt.argv, pid: tgt.pid },
+        stop ?? { signal: 'SIGTERM', phase: 'run' },
+        swept.killed.length,
+        smp,
+        logs,
+      );
       log(`interrupted during the command: recorded in ${runDir}`);
       return { report, runDir, reportPaths: await writeRunReports(report, runDir, formats, { latest: false, warn }) };
     }
@@ -189,7 +237,12 @@ export async function runExec(opts: ExecOptions): Promise<ExecResult> {
       peaks: { children: peaks.children, fds: peaks.fds, rssBytes: peaks.rssBytes, pssBytes: peaks.pssBytes, closeWait: peaks.closeWait },
       timeToQuietMs: null,
       timeline: smp.timeline.map((p) => ({ ...p, t: Math.round(p.t) })),
-      machine: { cores: cpus.length, cpuModel: cpus[0]?.model ?? 'unknown', node: process.version, platform: `${os.platform()} ${os.release()}` },
+      machine: {
+        cores: cpus.length,
+        cpuModel: cpus[0]?.model ?? 'unknown',
+        node: process.version,
+        platform: `${os.platform()} ${os.release()}`,
+      },
       logs,
       exec: { code: exit.code, signal: exit.signal, durationMs, failed, graceMs },
     };
@@ -229,7 +282,8 @@ function socketsOf(processes: ProcessSnapshot[]): OwnedSocket[] {
     } catch {
       continue; // not ours to read: left out of the evidence, the process itself is not
     }
-    for (const f of fds) if (f.kind === 'socket' && f.inode !== null) holders.set(f.inode, [...(holders.get(f.inode) ?? []), { pid: p.pid, fd: f.fd }]);
+    for (const f of fds)
+      if (f.kind === 'socket' && f.inode !== null) holders.set(f.inode, [...(holders.get(f.inode) ?? []), { pid: p.pid, fd: f.fd }]);
   }
   if (holders.size === 0) return [];
   const sockets: OwnedSocket[] = [];

@@ -12,7 +12,9 @@ export function parseIgnorePattern(pattern: string, where: string): RegExp {
     throw new UsageError(`${where}: invalid regular expression ${JSON.stringify(pattern)}: ${(err as Error).message}`);
   }
   if (pattern.trim() === '' || re.test('')) {
-    throw new UsageError(`${where}: ${pattern.trim() === '' ? 'an empty pattern' : `${JSON.stringify(pattern)} matches the empty string, so it`} would match every process`);
+    throw new UsageError(
+      `${where}: ${pattern.trim() === '' ? 'an empty pattern' : `${JSON.stringify(pattern)} matches the empty string, so it`} would match every process`,
+    );
   }
   return re;
 }

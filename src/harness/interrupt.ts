@@ -26,7 +26,11 @@ const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
  * Watches for an interruption; `phase()` names the phase the run is in at that moment. `external`: an embedding
  * program's AbortSignal (the API's `signal`), which interrupts the run as a SIGINT would, recorded as "abort".
  */
-export function watchInterrupts(phase: () => Phase['name'], log: (line: string) => void = () => {}, external?: AbortSignal): InterruptWatch {
+export function watchInterrupts(
+  phase: () => Phase['name'],
+  log: (line: string) => void = () => {},
+  external?: AbortSignal,
+): InterruptWatch {
   const controller = new AbortController();
   let stop: Stop | null = null;
   let resolveStop: (s: Stop) => void = () => {};
@@ -37,7 +41,9 @@ export function watchInterrupts(phase: () => Phase['name'], log: (line: string) 
       return;
     }
     stop = { signal, phase: phase() };
-    log(`${signal === 'supervisor-lost' ? 'the supervisor is gone' : signal === ABORTED ? 'aborted by the caller' : signal} during ${stop.phase}: stopping, cleaning up, recording the run as interrupted`);
+    log(
+      `${signal === 'supervisor-lost' ? 'the supervisor is gone' : signal === ABORTED ? 'aborted by the caller' : signal} during ${stop.phase}: stopping, cleaning up, recording the run as interrupted`,
+    );
     controller.abort();
     resolveStop(stop);
   };

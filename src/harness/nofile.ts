@@ -16,7 +16,9 @@ export const parseHardNofile = (limitsText: string): number | null => parseNofil
 export function checkNofile(nofile: number | undefined, referenceProxy: boolean, hardLimit = ownNofileLimits().hard): void {
   if (nofile === undefined) return;
   if (referenceProxy && nofile < MIN_REFERENCE_PROXY_NOFILE) {
-    throw new UsageError(`--nofile ${nofile} is too low for the reference proxy (at least ${MIN_REFERENCE_PROXY_NOFILE}: Node itself needs about 20)`);
+    throw new UsageError(
+      `--nofile ${nofile} is too low for the reference proxy (at least ${MIN_REFERENCE_PROXY_NOFILE}: Node itself needs about 20)`,
+    );
   }
   if (hardLimit !== null && nofile > hardLimit) {
     throw new UsageError(`--nofile ${nofile} exceeds the hard descriptor limit ${hardLimit} of this process (ulimit -Hn)`);

@@ -12,7 +12,8 @@ export interface Readiness {
 }
 
 export function parseReadyPath(text: string, where: string): string {
-  if (!/^\/[\x21-\x7e]*$/.test(text)) throw new UsageError(`${where}: "${text}" is not a request path (expected e.g. /healthz: a leading slash, no spaces)`);
+  if (!/^\/[\x21-\x7e]*$/.test(text))
+    throw new UsageError(`${where}: "${text}" is not a request path (expected e.g. /healthz: a leading slash, no spaces)`);
   return text;
 }
 

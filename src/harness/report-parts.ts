@@ -17,5 +17,7 @@ export function machineFacts(): Report['machine'] {
 /** The sampler's peaks as the report states them; none sampled yet: zeros. */
 export function reportPeaks(sampler: Pick<Sampler, 'peaks'> | null | undefined): Report['peaks'] {
   const p = sampler?.peaks();
-  return p ? { children: p.children, fds: p.fds, rssBytes: p.rssBytes, pssBytes: p.pssBytes, closeWait: p.closeWait } : { children: 0, fds: 0, rssBytes: 0, closeWait: 0 };
+  return p
+    ? { children: p.children, fds: p.fds, rssBytes: p.rssBytes, pssBytes: p.pssBytes, closeWait: p.closeWait }
+    : { children: 0, fds: 0, rssBytes: 0, closeWait: 0 };
 }

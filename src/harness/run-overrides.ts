@@ -29,11 +29,15 @@ export function parseReadyTimeout(text: string, name: string): number {
 }
 
 /** Each given text parsed and checked against the suite bounds; `names` says what to call each key in errors. */
-export function parseRunOverrides(text: Partial<Record<RunOverrideKey, string>>, names: Record<RunOverrideKey, string> = FLAG_NAMES): RunOverrides {
+export function parseRunOverrides(
+  text: Partial<Record<RunOverrideKey, string>>,
+  names: Record<RunOverrideKey, string> = FLAG_NAMES,
+): RunOverrides {
   const out: RunOverrides = {};
   if (text.duration !== undefined) {
     out.durationMs = parseDuration(text.duration, names.duration);
-    if (out.durationMs < MIN_SUITE_DURATION_MS || out.durationMs > MAX_SUITE_PHASE_MS) throw new UsageError(`${names.duration} must be between 100ms and 1h`);
+    if (out.durationMs < MIN_SUITE_DURATION_MS || out.durationMs > MAX_SUITE_PHASE_MS)
+      throw new UsageError(`${names.duration} must be between 100ms and 1h`);
   }
   if (text.connections !== undefined) {
     out.connections = parseCount(text.connections, names.connections, 1);

@@ -99,7 +99,11 @@ class RunInterrupted extends Error {
 export function makeRunId(label: string, at = new Date()): string {
   const p = (n: number): string => String(n).padStart(2, '0');
   const stamp = `${at.getFullYear()}${p(at.getMonth() + 1)}${p(at.getDate())}-${p(at.getHours())}${p(at.getMinutes())}${p(at.getSeconds())}`;
-  const safe = label.replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60) || 'run';
+  const safe =
+    label
+      .replace(/[^\w.-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 60) || 'run';
   return `${stamp}-${safe}-${randomBytes(2).toString('hex')}`;
 }
 
@@ -107,7 +111,9 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
   const log = opts.log ?? (() => {});
   const suite = opts.suite;
   const attach = opts.target.kind === 'command' ? opts.target.attach : undefined;
-  const label = [opts.strategy ?? (attach ? 'attach' : opts.target.kind === 'command' ? 'command' : 'proxy'), opts.fault].filter(Boolean).join('-');
+  const label = [opts.strategy ?? (attach ? 'attach' : opts.target.kind === 'command' ? 'command' : 'proxy'), opts.fault]
+    .filter(Boolean)
+    .join('-');
   const runId = opts.runId ?? makeRunId(label);
   const reportDir = ensureWritableDirectory(opts.reportDir, '--report-dir');
   const runDir = join(reportDir, runId);
@@ -133,7 +139,8 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
     current = name;
     currentStart = Math.round(start);
     tellSupervisor({ type: 'phase', runId, phases, current, at: currentStart });
-    if (opts.progress) opts.progress.phase(name, name === 'load' ? durationMs : name === 'drain' ? drainMs : name === 'shutdown' ? suite.shutdownMs : null);
+    if (opts.progress)
+      opts.progress.phase(name, name === 'load' ? durationMs : name === 'drain' ? drainMs : name === 'shutdown' ? suite.shutdownMs : null);
     else log(`${name} …`);
     try {
       return await untilInterrupted(fn());
@@ -153,7 +160,11 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
   const connections = opts.connections ?? suite.connections;
   // build generators first: a bad suite entry is a usage error before anything starts
   const generators: LoadGenerator[] = suite.load.map((e, i) =>
-    createGenerator(opts.durationMs !== undefined ? withDuration(e, opts.durationMs) : e, { durationMs, connections, connectionsOverride: opts.connections }, i),
+    createGenerator(
+      opts.durationMs !== undefined ? withDuration(e, opts.durationMs) : e,
+      { durationMs, connections, connectionsOverride: opts.connections },
+      i,
+    ),
   );
   const names = new Set<string>();
   for (const g of generators) {
@@ -173,7 +184,13 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
   const planned = plannedTargetInfo(opts.target, opts.mode);
   const interruptedBase = { opts, runId, startedAt, suite: suite.name };
   // what the supervisor writes should this process die outright mid-run
-  tellSupervisor({ type: 'run', runId, runDir, formats: opts.formats ?? ['json'], report: interruptedReport({ ...interruptedBase, target: planned, phases: [], stop: { signal: 'SIGKILL', phase: 'start' }, killed: 0 }) });
+  tellSupervisor({
+    type: 'run',
+    runId,
+    runDir,
+    formats: opts.formats ?? ['json'],
+    report: interruptedReport({ ...interruptedBase, target: planned, phases: [], stop: { signal: 'SIGKILL', phase: 'start' }, killed: 0 }),
+  });
 
   const body = async (): Promise<{ report: Report; observations: RunObservations }> => {
     log(`run ${runId} (${runDir})`);
@@ -208,21 +225,38 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
     sampler = startSampler(tgt, { runId, sampleHz: opts.sampleHz, ignore: opts.ignore, clock, ownChildren, loadGroups });
     const smp = sampler;
     const liveLoad = (): { requests: number; errors: number } =>
-      generators.reduce((a, g) => { const l = g.live?.(); return l ? { requests: a.requests + l.requests, errors: a.errors + l.errors } : a; }, { requests: 0, errors: 0 });
+      generators.reduce(
+        (a, g) => {
+          const l = g.live?.();
+          return l ? { requests: a.requests + l.requests, errors: a.errors + l.errors } : a;
+        },
+        { requests: 0, errors: 0 },
+      );
     opts.progress?.watch({ load: liveLoad, sample: () => smp.latest() });
     requestCounts = new RequestCountRecorder(() => liveLoad().requests, clock);
     requestCounts.start();
-    const targetFacts: RunObservations['target'] = { kind: tgt.kind, rootPid: tgt.pid, pool: tgt.pool, strictExit: opts.strictExit, adoptsOrphans: isSubreaper(), ...(attach ? { attached: true } : {}) };
+    const targetFacts: RunObservations['target'] = {
+      kind: tgt.kind,
+      rootPid: tgt.pid,
+      pool: tgt.pool,
+      strictExit: opts.strictExit,
+      adoptsOrphans: isSubreaper(),
+      ...(attach ? { attached: true } : {}),
+    };
     const scope: RunScope = { suite, clock, wait, sampler: smp, target: tgt, origin, targetFacts, tolerances, drainMs };
 
     // baseline: a couple of requests so lazily opened resources exist, then the resting state
-    const warmupAuth = opts.target.kind === 'reference-proxy' && opts.target.proxy.auth ? basicAuthorization(opts.target.proxy.auth) : undefined;
+    const warmupAuth =
+      opts.target.kind === 'reference-proxy' && opts.target.proxy.auth ? basicAuthorization(opts.target.proxy.auth) : undefined;
     const { sample: baseline, children: baselineChildren } = await phase('baseline', () => takeBaseline(scope, opts.mode, warmupAuth));
 
     // load
     let earlyShutdown: Promise<ShutdownObservation> | null = null;
     const ctx = loadContext(scope, {
-      opts, runId, runDir, stop: stopLoad,
+      opts,
+      runId,
+      runDir,
+      stop: stopLoad,
       responses: () => liveLoad().requests,
       ownChild: (pid) => {
         ownChildren.add(pid);
@@ -258,16 +292,43 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
     const orphansDuringRun = smp.orphansSeen();
     // --attach without --shutdown: the server is someone else's and keeps running
     const leftRunning = attach !== undefined && !attach.shutdown && tgt.exit() === null;
-    const shutdown = await phase('shutdown', async () =>
-      earlyShutdown ?? (leftRunning ? { signalAtMs: null, deadlineMs: 0, exit: null, diedEarly: false, leftovers: [], escalated: false, skipped: true } : shutdownTarget(tgt, smp, suite.shutdownMs, clock)),
+    const shutdown = await phase(
+      'shutdown',
+      async () =>
+        earlyShutdown ??
+        (leftRunning
+          ? { signalAtMs: null, deadlineMs: 0, exit: null, diedEarly: false, leftovers: [], escalated: false, skipped: true }
+          : shutdownTarget(tgt, smp, suite.shutdownMs, clock)),
     );
     smp.stop();
 
     // verdict and report
-    const observations = runObservations({ base, drained, timeToQuietMs, loadEnd, drainEnd, drainMs, sampler: smp, orphansDuringRun, shutdown, outcomes });
+    const observations = runObservations({
+      base,
+      drained,
+      timeToQuietMs,
+      loadEnd,
+      drainEnd,
+      drainMs,
+      sampler: smp,
+      orphansDuringRun,
+      shutdown,
+      outcomes,
+    });
     const checks = await phase('verdict', async () => judge(observations));
     const report = buildReport({
-      opts, runId, startedAt, target: tgt, phases, checks, outcomes, timeToQuietMs, sampler: smp, shutdown, requestCounts: requestCounts.series, evidenceFloor,
+      opts,
+      runId,
+      startedAt,
+      target: tgt,
+      phases,
+      checks,
+      outcomes,
+      timeToQuietMs,
+      sampler: smp,
+      shutdown,
+      requestCounts: requestCounts.series,
+      evidenceFloor,
     });
     if (smp.errors > 0) log(`sampler: ${smp.errors} sampling errors (last: ${String(smp.lastError)})`);
     // no credential in anything shown of the run (reports, summaries)
@@ -303,7 +364,10 @@ export async function runStress(opts: RunOptions): Promise<RunResult> {
       const report = interruptedReport({
         ...interruptedBase,
         target: tgt ? { ...planned, command: tgt.argv, pid: tgt.pid, port: tgt.port } : planned,
-        phases: [...phases, ...(phases.some((p) => p.name === current) ? [] : [{ name: current, start: currentStart, end: Math.round(clock()) }])],
+        phases: [
+          ...phases,
+          ...(phases.some((p) => p.name === current) ? [] : [{ name: current, start: currentStart, end: Math.round(clock()) }]),
+        ],
         stop,
         killed: swept?.killed.filter((p) => p.pgrp !== tgt?.pid).length ?? 0,
         sampler: smp,
@@ -337,11 +401,18 @@ function knownProcesses(sampler: Sampler | null): ProcessSnapshot[] {
 }
 
 /** writeReports, with a failure (a full disk) as one line and its own exit code: the cleanup has already run. */
-export async function writeRunReports(report: Report, runDir: string, formats: ReportFormat[], options: { latest?: boolean; warn: (m: string) => void }): Promise<string[]> {
+export async function writeRunReports(
+  report: Report,
+  runDir: string,
+  formats: ReportFormat[],
+  options: { latest?: boolean; warn: (m: string) => void },
+): Promise<string[]> {
   try {
     return await writeReports(report, runDir, formats, options);
   } catch (err) {
-    throw new ReportWriteError(`could not write the report in ${runDir}: ${(err as Error).message} (the run's cleanup ran; verdict was ${report.verdict})`);
+    throw new ReportWriteError(
+      `could not write the report in ${runDir}: ${(err as Error).message} (the run's cleanup ran; verdict was ${report.verdict})`,
+    );
   }
 }
 

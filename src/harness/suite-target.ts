@@ -22,7 +22,8 @@ export interface SuiteTarget {
 
 export function parseSuiteTarget(where: string, raw: unknown): SuiteTarget {
   if (raw === undefined) return { proxy: {} };
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UsageError(`${where}: target must be an object of target options`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new UsageError(`${where}: target must be an object of target options`);
   const proxy: RawProxyFlags = {};
   let nofile: number | undefined;
   for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {

@@ -63,8 +63,21 @@ export const MAX_SUITE_PHASE_MS = 3_600_000;
 export const MAX_CONNECTIONS = 1000;
 
 const KEYS = [
-  'name', 'description', 'duration', 'connections', 'warmup', 'drain', 'drainExtension', 'shutdown', 'load', 'loadCap', 'budget', 'fdSlack',
-  'zombieBound', 'expectStatus', 'target',
+  'name',
+  'description',
+  'duration',
+  'connections',
+  'warmup',
+  'drain',
+  'drainExtension',
+  'shutdown',
+  'load',
+  'loadCap',
+  'budget',
+  'fdSlack',
+  'zombieBound',
+  'expectStatus',
+  'target',
 ];
 
 export function parseSuite(raw: unknown, source: string, fallbackName: string): Suite {
@@ -72,7 +85,10 @@ export function parseSuite(raw: unknown, source: string, fallbackName: string): 
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UsageError(`${where}: expected a JSON object`);
   const o = raw as Record<string, unknown>;
   const unknown = Object.keys(o).filter((k) => !KEYS.includes(k));
-  if (unknown.length) throw new UsageError(`${where}: unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')} (known: ${KEYS.join(', ')})`);
+  if (unknown.length)
+    throw new UsageError(
+      `${where}: unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')} (known: ${KEYS.join(', ')})`,
+    );
   // the same bounds as the flags that override them (--duration, --connections): a suite file is input too
   const duration = (key: string, fallback: number, minMs = 0): number => {
     const v = o[key];
@@ -104,7 +120,8 @@ export function parseSuite(raw: unknown, source: string, fallbackName: string): 
   const badBudgetKey = Object.keys(b).find((k) => k !== 'maxErrorRate' && k !== 'maxErrors');
   if (badBudgetKey) throw new UsageError(`${where}: unknown budget key "${badBudgetKey}" (maxErrorRate, maxErrors)`);
   const rate = b.maxErrorRate ?? 0.01;
-  if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1)) throw new UsageError(`${where}: budget.maxErrorRate must be a number between 0 and 1`);
+  if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1))
+    throw new UsageError(`${where}: budget.maxErrorRate must be a number between 0 and 1`);
   let expectStatus: number[] | null = null;
   if (o.expectStatus !== undefined) {
     if (!Array.isArray(o.expectStatus) || o.expectStatus.some((s) => !Number.isInteger(s) || s < 100 || s > 599)) {

@@ -139,7 +139,16 @@ export async function superviseHarness(): Promise<number | null> {
   const apply = (m: SupervisorMessage): void => {
     if (m.type === 'run') {
       markers.add(m.runId);
-      runs.set(m.runId, { runDir: m.runDir, formats: m.formats, report: m.report, phases: [], current: 'start', at: 0, root: null, interrupted: false });
+      runs.set(m.runId, {
+        runDir: m.runDir,
+        formats: m.formats,
+        report: m.report,
+        phases: [],
+        current: 'start',
+        at: 0,
+        root: null,
+        interrupted: false,
+      });
       return;
     }
     const run = runs.get(m.runId);
@@ -166,7 +175,9 @@ export async function superviseHarness(): Promise<number | null> {
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);
 
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('exit', (c, s) => resolve([c, s])));
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+    child.on('exit', (c, s) => resolve([c, s])),
+  );
   if (killTimer) clearTimeout(killTimer);
   // the socket may still hold the harness's last lines
   if (stream && !stream.destroyed && !stream.readableEnded) {
@@ -185,7 +196,15 @@ export async function superviseHarness(): Promise<number | null> {
     const result = await sweep(
       {
         markers: [...markers],
-        group: root ? { pgid: root.pid, ours: () => { const s = readStat(root.pid); return s !== null && s.ppid === self && s.starttime === root.starttime; } } : undefined,
+        group: root
+          ? {
+              pgid: root.pid,
+              ours: () => {
+                const s = readStat(root.pid);
+                return s !== null && s.ppid === self && s.starttime === root.starttime;
+              },
+            }
+          : undefined,
         // every child of ours but the harness (already reaped) came to us from the harness's tree
         adopted: (stat) => stat.ppid === self,
         reap: reapAdopted,
@@ -205,12 +224,22 @@ export async function superviseHarness(): Promise<number | null> {
 
 async function recordInterrupted(run: OpenRun, signal: string, killed: number): Promise<void> {
   const { writeReports } = await import('../report/write.js');
-  const phases = [...run.phases, ...(run.phases.some((p) => p.name === run.current) ? [] : [{ name: run.current, start: run.at, end: run.at }])];
+  const phases = [
+    ...run.phases,
+    ...(run.phases.some((p) => p.name === run.current) ? [] : [{ name: run.current, start: run.at, end: run.at }]),
+  ];
   const report: Report = { ...run.report, phases, interruption: { signal, phase: run.current, recordedBy: 'supervisor', killed } };
   try {
-    await writeReports(report, run.runDir, run.formats as ReportFormat[], { latest: false, warn: (m) => process.stderr.write(`handoff: warning: ${m}\n`) });
-    process.stderr.write(`handoff: the harness died (${signal}) during ${run.current}; its supervisor cleaned up and recorded the run as interrupted in ${run.runDir}\n`);
+    await writeReports(report, run.runDir, run.formats as ReportFormat[], {
+      latest: false,
+      warn: (m) => process.stderr.write(`handoff: warning: ${m}\n`),
+    });
+    process.stderr.write(
+      `handoff: the harness died (${signal}) during ${run.current}; its supervisor cleaned up and recorded the run as interrupted in ${run.runDir}\n`,
+    );
   } catch (err) {
-    process.stderr.write(`handoff: the harness died (${signal}); could not record the interrupted run in ${run.runDir}: ${(err as Error).message}\n`);
+    process.stderr.write(
+      `handoff: the harness died (${signal}); could not record the interrupted run in ${run.runDir}: ${(err as Error).message}\n`,
+    );
   }
 }

@@ -91,12 +91,22 @@ export async function sweep(scope: SweepScope, opts: { graceMs?: number } = {}):
     if (graceMs > 0 && signalGroup(group.pgid, 'SIGTERM')) {
       groupSignalled = true;
       // the group is gone once its leader is reaped (ours() false) or no member is left
-      await pollUntil(() => ({ done: !groupAlive(group), value: null }), { initialMs: 20, maxMs: 20, factor: 1, deadline: Date.now() + graceMs });
+      await pollUntil(() => ({ done: !groupAlive(group), value: null }), {
+        initialMs: 20,
+        maxMs: 20,
+        factor: 1,
+        deadline: Date.now() + graceMs,
+      });
     }
     if (group.ours() && signalGroup(group.pgid, 'SIGKILL')) {
       groupSignalled = true;
       // a moment for the members to die, so the passes below meet only what is outside the group
-      await pollUntil(() => ({ done: !groupAlive(group), value: null }), { initialMs: 10, maxMs: 10, factor: 1, deadline: Date.now() + 200 });
+      await pollUntil(() => ({ done: !groupAlive(group), value: null }), {
+        initialMs: 10,
+        maxMs: 10,
+        factor: 1,
+        deadline: Date.now() + 200,
+      });
     }
   }
   const killed: Swept[] = [];

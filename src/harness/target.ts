@@ -150,7 +150,12 @@ export async function launchTarget(spec: TargetSpec, ctx: LaunchContext): Promis
     try {
       return await launchOnce(spec, ctx);
     } catch (err) {
-      const lostPort = err instanceof TargetStartError && spec.kind === 'command' && !spec.attach && spec.listens !== false && /address already in use|EADDRINUSE/i.test(err.context.stderr);
+      const lostPort =
+        err instanceof TargetStartError &&
+        spec.kind === 'command' &&
+        !spec.attach &&
+        spec.listens !== false &&
+        /address already in use|EADDRINUSE/i.test(err.context.stderr);
       if (!lostPort || attempt >= PORT_RETRIES || ctx.signal?.aborted) throw err;
     }
   }
@@ -173,7 +178,8 @@ async function launchOnce(spec: TargetSpec, ctx: LaunchContext): Promise<Target>
     if (spec.proxy.auth) env[AUTH_ENV] = spec.proxy.auth;
     else delete env[AUTH_ENV];
   } else {
-    if (spec.command.length === 0) throw new TargetStartError('empty target command', { command: [], stderr: '', exitCode: null, signal: null });
+    if (spec.command.length === 0)
+      throw new TargetStartError('empty target command', { command: [], stderr: '', exitCode: null, signal: null });
     host = spec.host ?? '127.0.0.1';
     if (spec.listens === false) argv = [...spec.command];
     else {
@@ -195,7 +201,12 @@ async function launchOnce(spec: TargetSpec, ctx: LaunchContext): Promise<Target>
   } catch (err) {
     outFile.close();
     errFile.close();
-    throw new TargetStartError(`cannot start ${argv[0]}: ${(err as Error).message}`, { command: argv, stderr: '', exitCode: null, signal: null });
+    throw new TargetStartError(`cannot start ${argv[0]}: ${(err as Error).message}`, {
+      command: argv,
+      stderr: '',
+      exitCode: null,
+      signal: null,
+    });
   }
   let exitInfo: TargetExit | null = null;
   let spawnError: Error | null = null;
@@ -273,7 +284,9 @@ async function launchOnce(spec: TargetSpec, ctx: LaunchContext): Promise<Target>
     stderrTail = (stderrTail + chunk.subarray(-STDERR_TAIL).toString('utf8')).slice(-STDERR_TAIL);
   });
   const pipesEnded = Promise.all(
-    [child.stdout!, child.stderr!].map((s) => new Promise<void>((r) => (s.readableEnded || s.destroyed ? r() : (s.once('end', () => r()), s.once('close', () => r()))))),
+    [child.stdout!, child.stderr!].map(
+      (s) => new Promise<void>((r) => (s.readableEnded || s.destroyed ? r() : (s.once('end', () => r()), s.once('close', () => r())))),
+    ),
   );
 
   let disposing: Promise<{ stdout: LogRecord; stderr: LogRecord }> | null = null;
@@ -306,7 +319,12 @@ async function launchOnce(spec: TargetSpec, ctx: LaunchContext): Promise<Target>
     const hint = daemons.length
       ? ` — ${daemons.length} process${daemons.length > 1 ? 'es' : ''} of it still ran outside its process group (pid ${daemons.slice(0, 5).join(', ')}; killed): does it daemonize? run it in the foreground`
       : '';
-    throw new TargetStartError(`${why}${hint}`, { command: argv, stderr: stderrTail, exitCode: e?.code ?? null, signal: e?.signal ?? null });
+    throw new TargetStartError(`${why}${hint}`, {
+      command: argv,
+      stderr: stderrTail,
+      exitCode: e?.code ?? null,
+      signal: e?.signal ?? null,
+    });
   };
 
   // readiness
@@ -347,33 +365,47 @@ async function launchOnce(spec: TargetSpec, ctx: LaunchContext): Promise<Target>
     let lastStatus: number | null = null;
     // one readiness check a poll: its value is why the start failed (giveUp), or null
     const given = (why: string): Poll<string | null> => ({ done: false, giveUp: true, value: why });
-    const readiness = await pollUntil<string | null>(async () => {
-      if (ctx.signal?.aborted) return given('interrupted during start');
-      if (spawnError) return given(`cannot start ${argv[0]}: ${(spawnError as Error).message}`);
-      if (exitInfo) return given(`target exited before it ${accepting ? 'was ready' : 'accepted connections'} (${describeExit(exitInfo)})`);
-      // the port was free when picked; someone else may have bound it since: the listener must be the target's
-      if (!accepting && (await canConnect(host, port))) {
-        if (listenerBelongsToTarget(port, (p, stat) => stat.pgrp === pid || descendsFrom(p, pid) || hasMarker(p, MARKER_NAME, ctx.runId) === true)) accepting = true;
-        else foreignListener = true;
-      }
-      if (accepting && readyPath !== undefined && !(lastStatus !== null && lastStatus >= 200 && lastStatus < 300)) {
-        lastStatus = await probeHttp(host, port, readyPath, Math.max(100, Math.min(1_000, deadline - Date.now())));
-      }
-      const pathReady = readyPath === undefined || (lastStatus !== null && lastStatus >= 200 && lastStatus < 300);
-      if (accepting && pathReady && logReady) return { done: true, value: null };
-      if (Date.now() > deadline) {
-        if (!accepting) {
-          const why = foreignListener ? ` (another process, not the target, was listening on ${port}: picked free, it was taken before the target bound it)` : ' (--ready-timeout to wait longer)';
-          return given(`target did not accept connections on ${host}:${port} within ${readyTimeoutMs} ms${why}`);
+    const readiness = await pollUntil<string | null>(
+      async () => {
+        if (ctx.signal?.aborted) return given('interrupted during start');
+        if (spawnError) return given(`cannot start ${argv[0]}: ${(spawnError as Error).message}`);
+        if (exitInfo)
+          return given(`target exited before it ${accepting ? 'was ready' : 'accepted connections'} (${describeExit(exitInfo)})`);
+        // the port was free when picked; someone else may have bound it since: the listener must be the target's
+        if (!accepting && (await canConnect(host, port))) {
+          if (
+            listenerBelongsToTarget(
+              port,
+              (p, stat) => stat.pgrp === pid || descendsFrom(p, pid) || hasMarker(p, MARKER_NAME, ctx.runId) === true,
+            )
+          )
+            accepting = true;
+          else foreignListener = true;
         }
-        const waits = [
-          pathReady ? null : `answer 2xx to GET ${readyPath} (last: ${lastStatus ?? 'no answer'})`,
-          logReady ? null : `write a line matching /${readyLog!.source}/`,
-        ].filter(Boolean);
-        return given(`target accepted connections on ${host}:${port} but did not ${waits.join(' or ')} within ${readyTimeoutMs} ms (--ready-timeout to wait longer)`);
-      }
-      return { done: false, value: null };
-    }, { initialMs: 50, maxMs: 50, factor: 1, cap: () => (accepting ? 100 : 50) });
+        if (accepting && readyPath !== undefined && !(lastStatus !== null && lastStatus >= 200 && lastStatus < 300)) {
+          lastStatus = await probeHttp(host, port, readyPath, Math.max(100, Math.min(1_000, deadline - Date.now())));
+        }
+        const pathReady = readyPath === undefined || (lastStatus !== null && lastStatus >= 200 && lastStatus < 300);
+        if (accepting && pathReady && logReady) return { done: true, value: null };
+        if (Date.now() > deadline) {
+          if (!accepting) {
+            const why = foreignListener
+              ? ` (another process, not the target, was listening on ${port}: picked free, it was taken before the target bound it)`
+              : ' (--ready-timeout to wait longer)';
+            return given(`target did not accept connections on ${host}:${port} within ${readyTimeoutMs} ms${why}`);
+          }
+          const waits = [
+            pathReady ? null : `answer 2xx to GET ${readyPath} (last: ${lastStatus ?? 'no answer'})`,
+            logReady ? null : `write a line matching /${readyLog!.source}/`,
+          ].filter(Boolean);
+          return given(
+            `target accepted connections on ${host}:${port} but did not ${waits.join(' or ')} within ${readyTimeoutMs} ms (--ready-timeout to wait longer)`,
+          );
+        }
+        return { done: false, value: null };
+      },
+      { initialMs: 50, maxMs: 50, factor: 1, cap: () => (accepting ? 100 : 50) },
+    );
     if (!readiness.held) return fail(readiness.value ?? 'target did not become ready');
     pool = { resident: spec.pool?.resident ?? 0, cap: spec.pool?.cap ?? Number.POSITIVE_INFINITY };
   }

@@ -19,9 +19,28 @@ export type CheckId = (typeof CHECK_IDS)[number];
 
 /** What a failing check points at. `firstSeenMs` is ms since run start (null when unknown). */
 export type Evidence =
-  | { kind: 'process'; pid: number; starttime: number; ppid: number; state: string; cmdline: string; firstSeenMs: number | null; note?: string }
+  | {
+      kind: 'process';
+      pid: number;
+      starttime: number;
+      ppid: number;
+      state: string;
+      cmdline: string;
+      firstSeenMs: number | null;
+      note?: string;
+    }
   | { kind: 'fd'; pid: number; cmdline: string; fd: number; target: string; firstSeenMs: number | null; note?: string }
-  | { kind: 'socket'; pid: number | null; fd: number | null; local: string; remote: string; state: string; inode: number; firstSeenMs: number | null; note?: string }
+  | {
+      kind: 'socket';
+      pid: number | null;
+      fd: number | null;
+      local: string;
+      remote: string;
+      state: string;
+      inode: number;
+      firstSeenMs: number | null;
+      note?: string;
+    }
   | { kind: 'connection'; generator: string; id: string; detail: string; atMs: number | null }
   | { kind: 'note'; text: string };
 
@@ -115,7 +134,17 @@ export type Verdict = (typeof VERDICTS)[number];
  * The exit codes of the contract (DESIGN: exit codes), in one place. reportWrite (74, EX_IOERR): the report could
  * not be written (a full disk); the run's cleanup still ran.
  */
-export const EXIT = { pass: 0, fail: 1, usage: 2, notStarted: 3, inconclusive: 4, commandFailed: 5, internal: 70, reportWrite: 74, interrupted: 130 } as const;
+export const EXIT = {
+  pass: 0,
+  fail: 1,
+  usage: 2,
+  notStarted: 3,
+  inconclusive: 4,
+  commandFailed: 5,
+  internal: 70,
+  reportWrite: 74,
+  interrupted: 130,
+} as const;
 /**
  * The codes a report.json can carry (a usage error writes none). commandFailed (5): `handoff exec` found no leak,
  * but the command itself failed (a leak is 1 whatever the command's own status).
@@ -185,7 +214,6 @@ export interface ExecOutcome {
   /** how long leftovers were given to exit on their own after the command did */
   graceMs: number;
 }
-
 
 /** An interrupted run: what stopped it, in which phase, and what its cleanup had to kill. */
 export interface Interruption {

@@ -54,10 +54,17 @@ function load(): AddonLoad {
   if (!existsSync(ADDON_PATH)) {
     // no note: the install script never ran (npm install --ignore-scripts, or a policy that holds scripts back)
     if (!existsSync(BUILD_FAILURE_NOTE)) {
-      return { ok: false, reason: 'the native addon was not built (install scripts did not run); run `npx handoff build-native` (it needs a C compiler, make and python3)' };
+      return {
+        ok: false,
+        reason:
+          'the native addon was not built (install scripts did not run); run `npx handoff build-native` (it needs a C compiler, make and python3)',
+      };
     }
     const note = readFileSync(BUILD_FAILURE_NOTE, 'utf8').trim().split('\n')[0];
-    return { ok: false, reason: `the native addon could not be built${note ? ` (${note})` : ''}; install a C compiler, make and python3, then run \`npx handoff build-native\`` };
+    return {
+      ok: false,
+      reason: `the native addon could not be built${note ? ` (${note})` : ''}; install a C compiler, make and python3, then run \`npx handoff build-native\``,
+    };
   }
   try {
     const addon = createRequire(import.meta.url)(ADDON_PATH) as ForkAddon;

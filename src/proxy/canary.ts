@@ -87,6 +87,10 @@ export function createCanary(options: Pick<ProxyOptions, 'fault' | 'faultRate'>,
 /** The zygote's one dice (zombie, no-parent-close, child-stall), thrown before each fork. */
 function forkZygote(fault: FaultName, leaks: () => boolean): Canary {
   // two fates made once: a throw allocates nothing and always hands the zygote's optimised code the same shape
-  const bitten: ForkFate = { leavesZombie: fault === 'zombie', keepsParentCopy: fault === 'no-parent-close', stallsChild: fault === 'child-stall' };
+  const bitten: ForkFate = {
+    leavesZombie: fault === 'zombie',
+    keepsParentCopy: fault === 'no-parent-close',
+    stallsChild: fault === 'child-stall',
+  };
   return { ...NO_CANARY, nextFork: () => (leaks() ? bitten : SPARED) };
 }

@@ -34,7 +34,12 @@ export function createChildCanary(options: Pick<ProxyOptions, 'fault' | 'faultRa
   const rate = options.faultRate ?? 1;
   const bites = (f: FaultName): boolean => fault === f && (CHILD_FAULT_ROLES[f]?.includes(role) ?? false);
   const leaks = (salt: string | number): boolean => faultDice(rate, `${role}:${salt}`)();
-  const hooks = role === 'worker' ? createCanary(options, 'prefork-worker') : role === 'cluster-worker' ? createCanary(options, 'cluster-worker') : NO_CANARY;
+  const hooks =
+    role === 'worker'
+      ? createCanary(options, 'prefork-worker')
+      : role === 'cluster-worker'
+        ? createCanary(options, 'cluster-worker')
+        : NO_CANARY;
   const stalls = bites('child-stall');
   const dies = bites('ack-death');
   return {

@@ -35,7 +35,9 @@ function readAuthFile(path: string): string {
     const st = fstatSync(fd);
     if (!st.isFile()) throw new UsageError(`--auth-file ${path}: not a regular file`);
     if (!ownerOnly(st.mode)) {
-      throw new UsageError(`--auth-file ${path}: mode ${(st.mode & 0o777).toString(8).padStart(4, '0')} lets others read it (chmod 600 it)`);
+      throw new UsageError(
+        `--auth-file ${path}: mode ${(st.mode & 0o777).toString(8).padStart(4, '0')} lets others read it (chmod 600 it)`,
+      );
     }
     return parseCredentials(readFileSync(fd, 'utf8'), `--auth-file ${path}`);
   } finally {

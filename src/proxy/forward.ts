@@ -66,7 +66,14 @@ function connectionReading(socket: net.Socket): ConnectionReading {
 }
 
 function newClientState(socket: net.Socket): ClientState {
-  return { active: 0, tunnel: false, current: null, whenIdle: [], failed: false, pipeline: createConnectionPipeline(connectionReading(socket)) };
+  return {
+    active: 0,
+    tunnel: false,
+    current: null,
+    whenIdle: [],
+    failed: false,
+    pipeline: createConnectionPipeline(connectionReading(socket)),
+  };
 }
 
 /** `fn` now if nothing is pending on the connection, else once its last pending response has closed. */
@@ -136,10 +143,13 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
       };
     },
   };
-  const reply = (req: http.IncomingMessage, res: http.ServerResponse, status: number, message: string, extra?: Record<string, string>): void =>
-    replyWith(closing, req, res, status, message, extra);
-
-
+  const reply = (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    status: number,
+    message: string,
+    extra?: Record<string, string>,
+  ): void => replyWith(closing, req, res, status, message, extra);
 
   function onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     const socket = req.socket;
@@ -180,9 +190,6 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
     });
   }
 
-
-
-
   function onConnect(req: http.IncomingMessage, socket: net.Socket, head: Buffer): void {
     const state = clients.get(socket);
     if (state) state.tunnel = true;
@@ -200,7 +207,6 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
       }
     });
   }
-
 
   server.on('connection', (socket: net.Socket) => {
     const state = newClientState(socket);
@@ -229,7 +235,9 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
     if (state) state.tunnel = true; // no longer HTTP to node:http
     socket.on('error', () => socket.destroy());
     const protocol = String(req.headers.upgrade ?? '').slice(0, 100);
-    afterPending(state, () => rawReply(socket, 501, `protocol upgrade (to "${protocol}") is not supported by this proxy; the connection closes`));
+    afterPending(state, () =>
+      rawReply(socket, 501, `protocol upgrade (to "${protocol}") is not supported by this proxy; the connection closes`),
+    );
   });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
     if (err.code === 'ECONNRESET' || err.code === 'EPIPE' || !socket.writable) {

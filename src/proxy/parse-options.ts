@@ -37,7 +37,9 @@ export function parseProxyFlags(raw: RawProxyFlags): ProxyOptions {
  */
 export function assertSparesWithinCap(o: ProxyOptions): void {
   if ((o.strategy === 'per-connection' || o.strategy === 'fork') && o.spares > o.maxChildren) {
-    throw new UsageError(`--spares ${o.spares} exceeds --max-children ${o.maxChildren} (with --strategy ${o.strategy}, spares are bounded by the cap)`);
+    throw new UsageError(
+      `--spares ${o.spares} exceeds --max-children ${o.maxChildren} (with --strategy ${o.strategy}, spares are bounded by the cap)`,
+    );
   }
 }
 

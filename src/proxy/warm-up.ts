@@ -56,7 +56,8 @@ const EXCHANGES: ((origin: string, auth: string) => string)[] = [
   (origin, auth) =>
     `PUT http://${origin}/api?x=1 HTTP/1.1\r\nHost: ${origin}\r\nCookie: a=b\r\nX-Forwarded-For: 127.0.0.1\r\n` +
     `Content-Type: text/plain\r\nContent-Length: 5\r\n${auth}Connection: close\r\n\r\nhello`,
-  (origin, auth) => `DELETE http://${origin}/missing HTTP/1.1\r\nHost: ${origin}\r\nAccept: application/json\r\n${auth}Connection: close\r\n\r\n`,
+  (origin, auth) =>
+    `DELETE http://${origin}/missing HTTP/1.1\r\nHost: ${origin}\r\nAccept: application/json\r\n${auth}Connection: close\r\n\r\n`,
 ];
 
 /**
@@ -80,7 +81,12 @@ const ANSWERS: Record<string, { status: number; headers: http.OutgoingHttpHeader
   '/moved': { status: 302, headers: { location: '/plain', 'content-type': 'text/plain', server: 'warm' } },
   '/static': {
     status: 200,
-    headers: { 'content-type': 'text/css', 'last-modified': 'Wed, 25 Nov 2026 00:00:00 GMT', vary: 'Accept-Encoding', 'accept-ranges': 'bytes' },
+    headers: {
+      'content-type': 'text/css',
+      'last-modified': 'Wed, 25 Nov 2026 00:00:00 GMT',
+      vary: 'Accept-Encoding',
+      'accept-ranges': 'bytes',
+    },
   },
   '/api': { status: 200, headers: { 'content-type': 'application/json', 'x-powered-by': 'warm', 'access-control-allow-origin': '*' } },
 };

@@ -32,12 +32,20 @@ export function annotations(report: Report, now: Date = new Date()): string[] {
   }
   for (const t of report.thresholds ?? []) {
     if (t.pass) continue;
-    lines.push(workflowCommand('error', `threshold ${t.metric} ${t.expr} failed: ${t.value === null ? 'no data' : `value ${t.value}`}`, { title: `handoff threshold ${t.metric}` }));
+    lines.push(
+      workflowCommand('error', `threshold ${t.metric} ${t.expr} failed: ${t.value === null ? 'no data' : `value ${t.value}`}`, {
+        title: `handoff threshold ${t.metric}`,
+      }),
+    );
   }
   for (const [i, s] of (report.allowList ?? []).entries()) {
     const what = `allow-list entry #${i + 1} (check ${s.check}, match ${JSON.stringify(s.match)}, reason ${JSON.stringify(s.reason)})`;
     if (s.expired) {
-      lines.push(workflowCommand('error', `${what} expired on ${s.expires}: fix the leak or renew the entry`, { title: 'handoff allow-list entry expired' }));
+      lines.push(
+        workflowCommand('error', `${what} expired on ${s.expires}: fix the leak or renew the entry`, {
+          title: 'handoff allow-list entry expired',
+        }),
+      );
       continue;
     }
     let endsAt: number;
@@ -49,7 +57,11 @@ export function annotations(report: Report, now: Date = new Date()): string[] {
     const left = endsAt - now.getTime();
     if (left <= EXPIRY_WARNING_DAYS * DAY_MS) {
       const days = Math.max(0, Math.floor(left / DAY_MS)); // whole days left before the last valid one ends
-      lines.push(workflowCommand('warning', `${what} expires on ${s.expires} (in ${days} day${days === 1 ? '' : 's'}): the run fails from then on`, { title: 'handoff allow-list entry expires soon' }));
+      lines.push(
+        workflowCommand('warning', `${what} expires on ${s.expires} (in ${days} day${days === 1 ? '' : 's'}): the run fails from then on`, {
+          title: 'handoff allow-list entry expires soon',
+        }),
+      );
     }
   }
   return lines;

@@ -90,7 +90,12 @@ export function chartData(report: Report): ChartData {
           { label: 'other', color: '#7f7f7f', width: 2, values: col((p) => p.fdsByKind?.other) },
         ],
       },
-      { id: 'sockets', title: 'TCP sockets owned by the tree, by state (CLOSE_WAIT in red)', units: { y: 'sockets' }, series: socketSeries },
+      {
+        id: 'sockets',
+        title: 'TCP sockets owned by the tree, by state (CLOSE_WAIT in red)',
+        units: { y: 'sockets' },
+        series: socketSeries,
+      },
       {
         id: 'rss',
         title: 'Memory of the tree',
@@ -99,7 +104,14 @@ export function chartData(report: Report): ChartData {
           { label: 'RSS (MiB)', color: '#17becf', width: 2, values: col((p) => round(p.rssBytes / (1024 * 1024), 1)) },
           // shared pages once: the honest figure for a forking tree, where RSS counts them in every child
           ...(tl.some((p) => p.pssBytes != null)
-            ? [{ label: 'PSS (MiB)', color: '#9467bd', width: 2, values: col((p) => (p.pssBytes == null ? null : round(p.pssBytes / (1024 * 1024), 1))) }]
+            ? [
+                {
+                  label: 'PSS (MiB)',
+                  color: '#9467bd',
+                  width: 2,
+                  values: col((p) => (p.pssBytes == null ? null : round(p.pssBytes / (1024 * 1024), 1))),
+                },
+              ]
             : []),
         ],
       },
@@ -108,7 +120,12 @@ export function chartData(report: Report): ChartData {
         title: 'Request rate and CPU of the tree',
         units: { y: 'req/s', pct: '% of one core' },
         series: [
-          { label: tl.some((p) => typeof p.reqRate === 'number') ? 'requests/s' : 'requests/s (not recorded)', color: '#2ca02c', width: 2, values: col((p) => p.reqRate) },
+          {
+            label: tl.some((p) => typeof p.reqRate === 'number') ? 'requests/s' : 'requests/s (not recorded)',
+            color: '#2ca02c',
+            width: 2,
+            values: col((p) => p.reqRate),
+          },
           { label: 'CPU %', color: '#e377c2', width: 1.5, scale: 'pct', values: col((p) => p.cpuPct) },
         ],
       },

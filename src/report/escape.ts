@@ -28,7 +28,9 @@ export function escapeXml(text: unknown): string {
 /** Control characters made visible, newlines flattened: one evidence item stays on one line. */
 export function oneLine(text: unknown): string {
   // eslint-disable-next-line no-control-regex
-  return String(text).replace(/\r?\n|\r/g, ' ⏎ ').replace(/[\x00-\x08\x0b-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return String(text)
+    .replace(/\r?\n|\r/g, ' ⏎ ')
+    .replace(/[\x00-\x08\x0b-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 /**

@@ -9,7 +9,10 @@ const ALIASES: Record<string, ReportFormat> = { markdown: 'md', xml: 'junit' };
 /** Parses a comma-separated list; `all` means every format. Unknown names are a usage error. */
 export function parseFormats(text: string | string[] | undefined, fallback: readonly ReportFormat[] = REPORT_FORMATS): ReportFormat[] {
   if (text === undefined) return [...fallback];
-  const items = (Array.isArray(text) ? text : [text]).flatMap((t) => String(t).split(',')).map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const items = (Array.isArray(text) ? text : [text])
+    .flatMap((t) => String(t).split(','))
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
   if (!items.length) throw new UsageError(`--format needs at least one of ${REPORT_FORMATS.join(',')}`);
   const out = new Set<ReportFormat>(['json']);
   for (const item of items) {

@@ -53,7 +53,8 @@ export function clientBundle(page: ClientPage, root: string = packageRoot): stri
 /** Inlined code must not be able to end its own element early. */
 export const inlineSafe = (code: string, tag: 'script' | 'style'): string => code.replace(new RegExp(`</(${tag})`, 'gi'), '<\\/$1');
 
-export const CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
+export const CSP =
+  "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
 
 /** Rules both pages use alike; each page adds its own (:root colours, widths, its tables and figures). */
 export const BASE_STYLE = `

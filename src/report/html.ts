@@ -5,7 +5,20 @@ import type { CheckResult, Evidence, Report } from '../model/report.js';
 import { escapeHtml as h } from './escape.js';
 import { chartData, CLOSE_WAIT_COLOR } from './chart-data.js';
 import { clientBundle, renderChartPage, uplotAssets, type UplotAssets } from './html-shared.js';
-import { checkStatus, evidenceText, isSkipped, skippedText, formatBytes, formatMs, formatNumber, headline, logsText, protocolIntro, requestsPerSecond, runTitle } from './text.js';
+import {
+  checkStatus,
+  evidenceText,
+  isSkipped,
+  skippedText,
+  formatBytes,
+  formatMs,
+  formatNumber,
+  headline,
+  logsText,
+  protocolIntro,
+  requestsPerSecond,
+  runTitle,
+} from './text.js';
 
 // the page shell and uPlot assets live in html-shared.ts (comparison.html uses them too)
 export { CSP, inlineSafe, uplotAssets, type UplotAssets } from './html-shared.js';
@@ -43,7 +56,10 @@ const PHASE_SWATCH: Record<string, string> = {
 };
 
 function evidenceItem(e: Evidence): string {
-  const label = e.kind === 'socket' && e.state === 'CLOSE_WAIT' ? `<span class="kind closewait">socket</span>` : `<span class="kind">${h(e.kind)}</span>`;
+  const label =
+    e.kind === 'socket' && e.state === 'CLOSE_WAIT'
+      ? `<span class="kind closewait">socket</span>`
+      : `<span class="kind">${h(e.kind)}</span>`;
   return `<li>${label}${h(evidenceText(e))}</li>`;
 }
 
@@ -51,7 +67,9 @@ function checkRows(checks: CheckResult[]): string {
   return checks
     .map((c) => {
       const status = checkStatus(c);
-      const waived = c.allowedBy ? `<br><small>waived by the allow-list until ${h(c.allowedBy.expires)}: ${h(c.allowedBy.reason)}</small>` : '';
+      const waived = c.allowedBy
+        ? `<br><small>waived by the allow-list until ${h(c.allowedBy.expires)}: ${h(c.allowedBy.reason)}</small>`
+        : '';
       const evidence = c.evidence.length
         ? `<details${status === 'fail' ? ' open' : ''}><summary>evidence (${c.evidence.length})</summary><ul>${c.evidence.map(evidenceItem).join('')}</ul></details>`
         : '';
@@ -63,7 +81,10 @@ function checkRows(checks: CheckResult[]): string {
 function thresholdsSection(report: Report): string {
   if (!report.thresholds?.length) return '';
   const rows = report.thresholds
-    .map((t) => `<tr class="${t.pass ? 'pass' : 'fail'}"><td class="status ${t.pass ? 'pass' : 'fail'}">${t.pass ? 'PASS' : 'FAIL'}</td><td><code>${h(t.metric)}</code></td><td><code>${h(t.expr)}</code></td><td class="num">${t.value === null ? 'no data' : h(formatNumber(t.value, 4))}</td></tr>`)
+    .map(
+      (t) =>
+        `<tr class="${t.pass ? 'pass' : 'fail'}"><td class="status ${t.pass ? 'pass' : 'fail'}">${t.pass ? 'PASS' : 'FAIL'}</td><td><code>${h(t.metric)}</code></td><td><code>${h(t.expr)}</code></td><td class="num">${t.value === null ? 'no data' : h(formatNumber(t.value, 4))}</td></tr>`,
+    )
     .join('\n');
   return `<section><h2>Thresholds</h2><table><thead><tr><th></th><th>metric</th><th>threshold</th><th class="num">value</th></tr></thead><tbody>${rows}</tbody></table></section>`;
 }
@@ -71,7 +92,10 @@ function thresholdsSection(report: Report): string {
 function allowListSection(report: Report): string {
   if (!report.allowList?.length) return '';
   const rows = report.allowList
-    .map((a, i) => `<tr class="${a.expired ? 'fail' : 'pass'}"><td class="status ${a.expired ? 'fail' : 'pass'}">${a.expired ? 'EXPIRED' : 'active'}</td><td>#${i + 1}</td><td><code>${h(a.check)}</code></td><td><code>${h(a.match)}</code></td><td>${h(a.reason)}</td><td>${h(a.expires)}</td><td class="num">${a.matched}</td></tr>`)
+    .map(
+      (a, i) =>
+        `<tr class="${a.expired ? 'fail' : 'pass'}"><td class="status ${a.expired ? 'fail' : 'pass'}">${a.expired ? 'EXPIRED' : 'active'}</td><td>#${i + 1}</td><td><code>${h(a.check)}</code></td><td><code>${h(a.match)}</code></td><td>${h(a.reason)}</td><td>${h(a.expires)}</td><td class="num">${a.matched}</td></tr>`,
+    )
     .join('\n');
   return `<section><h2>Allow-list of known leaks</h2><table><thead><tr><th></th><th>entry</th><th>check</th><th>match</th><th>reason</th><th>expires</th><th class="num">matched</th></tr></thead><tbody>${rows}</tbody></table></section>`;
 }
@@ -79,8 +103,11 @@ function allowListSection(report: Report): string {
 function protocolSection(report: Report): string {
   const intro = protocolIntro(report);
   if (!intro) return '';
-  const rows = report.protocol!.findings
-    .map((f) => `<tr><td>${h(f.generator)}</td><td><code>${h(f.case)}</code></td><td>${h(f.expected)}</td><td>${h(f.got)}</td><td class="num">${formatNumber(f.count)}</td><td><code>${h(f.example)}</code></td></tr>`)
+  const rows = report
+    .protocol!.findings.map(
+      (f) =>
+        `<tr><td>${h(f.generator)}</td><td><code>${h(f.case)}</code></td><td>${h(f.expected)}</td><td>${h(f.got)}</td><td class="num">${formatNumber(f.count)}</td><td><code>${h(f.example)}</code></td></tr>`,
+    )
     .join('\n');
   return `<section id="protocol"><h2>Protocol findings</h2><p>${h(intro)}</p><table><thead><tr><th>generator</th><th>case</th><th>expected</th><th>got</th><th class="num">times</th><th>first</th></tr></thead><tbody>${rows}</tbody></table></section>`;
 }
@@ -104,8 +131,14 @@ function loadSection(report: Report): string {
   const rows = loads
     .map((l) => {
       if (isSkipped(l)) return `<tr><td>${h(l.generator)}</td><td colspan="10">${h(skippedText(report))}</td></tr>`;
-      const statuses = Object.entries(l.statuses).map(([s, n]) => `${s}: ${n}`).join(', ');
-      const extra = l.extra ? Object.entries(l.extra).map(([k, v]) => `${k}: ${v}`).join(', ') : '';
+      const statuses = Object.entries(l.statuses)
+        .map(([s, n]) => `${s}: ${n}`)
+        .join(', ');
+      const extra = l.extra
+        ? Object.entries(l.extra)
+            .map(([k, v]) => `${k}: ${v}`)
+            .join(', ')
+        : '';
       return `<tr><td>${h(l.generator)}</td><td class="num">${formatNumber(l.requests)}</td><td class="num">${formatNumber(requestsPerSecond(l), 1)}</td><td class="num">${formatNumber(l.errors)}</td><td class="num">${formatNumber(l.timeouts)}</td><td class="num">${formatMs(l.latencyMs.p50)}</td><td class="num">${formatMs(l.latencyMs.p90)}</td><td class="num">${formatMs(l.latencyMs.p99)}</td><td class="num">${formatMs(l.latencyMs.max)}</td><td>${h(statuses)}</td><td>${h(extra)}</td></tr>`;
     })
     .join('\n');
@@ -126,14 +159,23 @@ function metaSection(report: Report): string {
     ['exit', t.exit ? `code ${t.exit.code ?? '—'}, signal ${t.exit.signal ?? '—'}, after ${formatMs(t.exit.afterMs)}` : '—'],
     ['phases', report.phases.map((p) => `${p.name} ${formatMs(p.start)}–${formatMs(p.end)}`).join(' · ')],
   ];
-  if (report.machine) items.push(['machine', `${report.machine.platform}, ${report.machine.cores} cores, ${report.machine.cpuModel}, node ${report.machine.node}`]);
+  if (report.machine)
+    items.push([
+      'machine',
+      `${report.machine.platform}, ${report.machine.cores} cores, ${report.machine.cpuModel}, node ${report.machine.node}`,
+    ]);
   return `<dl class="meta">${items.map(([k, v]) => `<dt>${h(k)}</dt><dd>${h(v)}</dd>`).join('')}</dl>`;
 }
 
 export function renderHtml(report: Report, assets: UplotAssets = uplotAssets()): string {
   const verdict = report.verdict;
   const interrupted = report.verdict === 'interrupted';
-  const quiet = interrupted || report.exec ? '–' : report.timeToQuietMs === null ? 'never (did not settle before the drain deadline)' : formatMs(report.timeToQuietMs);
+  const quiet =
+    interrupted || report.exec
+      ? '–'
+      : report.timeToQuietMs === null
+        ? 'never (did not settle before the drain deadline)'
+        : formatMs(report.timeToQuietMs);
   const logs = logsText(report);
   const phaseLegend = report.phases
     .filter((p) => p.end > p.start)
@@ -143,14 +185,20 @@ export function renderHtml(report: Report, assets: UplotAssets = uplotAssets()):
     verdict,
     exitCode: report.exitCode,
     titleHtml: `handoff ${verdict.toUpperCase()} — ${h(runTitle(report))}`,
-    subtitleHtml: interrupted ? `${h(runTitle(report))} — ${h(headline(report))}` : `${h(runTitle(report))} — ${h(headline(report))} · time to quiet: ${h(quiet)}`,
+    subtitleHtml: interrupted
+      ? `${h(runTitle(report))} — ${h(headline(report))}`
+      : `${h(runTitle(report))} — ${h(headline(report))} · time to quiet: ${h(quiet)}`,
     style: STYLE,
     mainHtml: `${logs ? `<section><h2>Logs</h2><p>${h(logs)}</p></section>` : ''}
-${interrupted ? `<section><h2>Interrupted</h2><p>${h(headline(report))}</p></section>` : `<section><h2>Checks</h2>
+${
+  interrupted
+    ? `<section><h2>Interrupted</h2><p>${h(headline(report))}</p></section>`
+    : `<section><h2>Checks</h2>
 <table id="checks"><thead><tr><th>status</th><th>check</th><th>summary and evidence</th></tr></thead>
 <tbody>
 ${checkRows(report.checks)}
-</tbody></table></section>`}
+</tbody></table></section>`
+}
 ${thresholdsSection(report)}
 ${protocolSection(report)}
 ${evidenceFloorSection(report)}

@@ -18,19 +18,41 @@ function cases(report: Report): Case[] {
   const list: Case[] = report.checks.map((c) => {
     const evidence = c.evidence.map(evidenceText).join('\n');
     const status = checkStatus(c);
-    if (status === 'fail') return { name: c.id, classname, failure: { message: c.summary, type: 'check-failed', body: `${c.summary}\n${evidence}` } };
+    if (status === 'fail')
+      return { name: c.id, classname, failure: { message: c.summary, type: 'check-failed', body: `${c.summary}\n${evidence}` } };
     if (status === 'waived') {
-      return { name: c.id, classname, out: `failure waived by the allow-list until ${c.allowedBy!.expires}: ${c.allowedBy!.reason}\n${c.summary}\n${evidence}` };
+      return {
+        name: c.id,
+        classname,
+        out: `failure waived by the allow-list until ${c.allowedBy!.expires}: ${c.allowedBy!.reason}\n${c.summary}\n${evidence}`,
+      };
     }
     return { name: c.id, classname, out: c.summary };
   });
   for (const t of report.thresholds ?? []) {
     const shown = t.value === null ? 'no data' : String(t.value);
     const name = `threshold ${t.metric} ${t.expr}`;
-    list.push(t.pass ? { name, classname: `${classname}.thresholds`, out: `value ${shown}` } : { name, classname: `${classname}.thresholds`, failure: { message: `${t.metric} = ${shown}, wanted ${t.expr}`, type: 'threshold-failed', body: `${t.metric} = ${shown}, wanted ${t.expr}` } });
+    list.push(
+      t.pass
+        ? { name, classname: `${classname}.thresholds`, out: `value ${shown}` }
+        : {
+            name,
+            classname: `${classname}.thresholds`,
+            failure: {
+              message: `${t.metric} = ${shown}, wanted ${t.expr}`,
+              type: 'threshold-failed',
+              body: `${t.metric} = ${shown}, wanted ${t.expr}`,
+            },
+          },
+    );
   }
   const protocol = protocolIntro(report);
-  if (protocol) list.push({ name: 'protocol findings', classname: `${classname}.protocol`, out: [protocol, ...report.protocol!.findings.map(protocolText)].join('\n') });
+  if (protocol)
+    list.push({
+      name: 'protocol findings',
+      classname: `${classname}.protocol`,
+      out: [protocol, ...report.protocol!.findings.map(protocolText)].join('\n'),
+    });
   const stopped = interruptionText(report);
   // no check ran: one error, not a failure of the target
   if (stopped) list.push({ name: 'interrupted', classname: `${classname}.run`, error: { message: stopped, type: 'interrupted' } });
@@ -41,7 +63,11 @@ function cases(report: Report): Case[] {
   (report.allowList ?? []).forEach((a, i) => {
     if (!a.expired) return;
     const message = `allow-list entry #${i + 1} for ${a.check} (match ${JSON.stringify(a.match)}) expired on ${a.expires}`;
-    list.push({ name: `allow-list #${i + 1} ${a.check}`, classname: `${classname}.allow-list`, failure: { message, type: 'allow-list-expired', body: `${message}\nreason: ${a.reason}` } });
+    list.push({
+      name: `allow-list #${i + 1} ${a.check}`,
+      classname: `${classname}.allow-list`,
+      failure: { message, type: 'allow-list-expired', body: `${message}\nreason: ${a.reason}` },
+    });
   });
   return list;
 }
@@ -62,7 +88,10 @@ export function renderJunit(report: Report): string {
     ['target', report.target.command.join(' ')],
     // handoff exec: the command's own status, apart from the leak verdict (no drain to be quiet after)
     ...(report.exec
-      ? ([['commandExit', report.exec.signal ?? String(report.exec.code)], ['commandFailed', String(report.exec.failed)]] as [string, string][])
+      ? ([
+          ['commandExit', report.exec.signal ?? String(report.exec.code)],
+          ['commandFailed', String(report.exec.failed)],
+        ] as [string, string][])
       : ([['timeToQuietMs', report.timeToQuietMs === null ? 'never' : String(report.timeToQuietMs)]] as [string, string][])),
   ];
   const lines = [
@@ -76,9 +105,17 @@ export function renderJunit(report: Report): string {
   for (const c of all) {
     const open = `    <testcase name="${x(c.name)}" classname="${x(c.classname)}" time="0">`;
     if (c.error) {
-      lines.push(open, `      <error message="${x(c.error.message)}" type="${x(c.error.type)}">${x(c.error.message)}</error>`, '    </testcase>');
+      lines.push(
+        open,
+        `      <error message="${x(c.error.message)}" type="${x(c.error.type)}">${x(c.error.message)}</error>`,
+        '    </testcase>',
+      );
     } else if (c.failure) {
-      lines.push(open, `      <failure message="${x(c.failure.message)}" type="${x(c.failure.type)}">${x(c.failure.body)}</failure>`, '    </testcase>');
+      lines.push(
+        open,
+        `      <failure message="${x(c.failure.message)}" type="${x(c.failure.type)}">${x(c.failure.body)}</failure>`,
+        '    </testcase>',
+      );
     } else if (c.out) {
       lines.push(open, `      <system-out>${x(c.out)}</system-out>`, '    </testcase>');
     } else {

@@ -19,7 +19,8 @@ export function asReport(value: unknown, source: string): Report {
   return value as Report;
 }
 
-const codeOf = (err: unknown): string => ((err as NodeJS.ErrnoException)?.code as string | undefined) ?? (err as Error)?.message ?? String(err);
+const codeOf = (err: unknown): string =>
+  ((err as NodeJS.ErrnoException)?.code as string | undefined) ?? (err as Error)?.message ?? String(err);
 
 /** Where a run's report lives: `<dir>/report.json`, or the path itself when it names a regular file. */
 export function locateReport(dirOrFile: string): { file: string; runDir: string } {
@@ -28,7 +29,9 @@ export function locateReport(dirOrFile: string): { file: string; runDir: string 
     st = statSync(dirOrFile);
   } catch (err) {
     const code = codeOf(err);
-    throw new UsageError(code === 'ENOENT' || code === 'ENOTDIR' ? `${dirOrFile}: no such run directory` : `${dirOrFile}: cannot read (${code})`);
+    throw new UsageError(
+      code === 'ENOENT' || code === 'ENOTDIR' ? `${dirOrFile}: no such run directory` : `${dirOrFile}: cannot read (${code})`,
+    );
   }
   if (st.isDirectory()) return { file: join(dirOrFile, 'report.json'), runDir: dirOrFile };
   if (st.isFile()) return { file: dirOrFile, runDir: dirname(dirOrFile) };
@@ -51,7 +54,8 @@ function readBounded(file: string, runDir: string): string {
     throw cannot(err);
   }
   if (!st.isFile()) throw new UsageError(`${file}: not a regular file`);
-  if (st.size > MAX_REPORT_BYTES) throw new UsageError(`${file}: ${st.size} bytes, larger than the ${MAX_REPORT_BYTES / 1024 / 1024} MiB a report may be`);
+  if (st.size > MAX_REPORT_BYTES)
+    throw new UsageError(`${file}: ${st.size} bytes, larger than the ${MAX_REPORT_BYTES / 1024 / 1024} MiB a report may be`);
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {

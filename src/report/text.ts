@@ -1,5 +1,13 @@
 // Plain-text pieces shared by the Markdown, HTML and JUnit renderers (escaping is the renderer's job).
-import { ABORTED, type CheckResult, type EvidenceCount, type Evidence, type LoadStats, type ProtocolFinding, type Report } from '../model/report.js';
+import {
+  ABORTED,
+  type CheckResult,
+  type EvidenceCount,
+  type Evidence,
+  type LoadStats,
+  type ProtocolFinding,
+  type Report,
+} from '../model/report.js';
 
 export function formatBytes(bytes: number | null | undefined): string {
   if (bytes === null || bytes === undefined || !Number.isFinite(bytes)) return '—';
@@ -79,7 +87,7 @@ export function interruptionText(report: Report): string | null {
       ? 'the harness lost its supervisor'
       : i.signal === ABORTED
         ? 'the caller aborted it (the AbortSignal given to stress())'
-          : i.recordedBy === 'supervisor'
+        : i.recordedBy === 'supervisor'
           ? `the harness itself was killed (${i.signal}); its supervisor cleaned up`
           : `the harness received ${i.signal}`;
   const killed = i.killed > 0 ? `, and ${i.killed} process${i.killed === 1 ? '' : 'es'} of the target outside its group` : '';
@@ -91,7 +99,8 @@ export function logsText(report: Report): string | null {
   const parts: string[] = [];
   for (const [name, l] of Object.entries(report.logs ?? {})) {
     if (l.error) parts.push(`target.${name}.log stopped: ${l.error} (${formatBytes(l.kept)} of ${formatBytes(l.bytes)} kept)`);
-    else if (l.truncated) parts.push(`target.${name}.log truncated: ${formatBytes(l.bytes)} written, its head and tail kept (${formatBytes(l.kept)})`);
+    else if (l.truncated)
+      parts.push(`target.${name}.log truncated: ${formatBytes(l.bytes)} written, its head and tail kept (${formatBytes(l.kept)})`);
   }
   return parts.length ? parts.join('; ') : null;
 }
@@ -121,14 +130,14 @@ export function headline(report: Report): string {
 }
 
 export function runTitle(report: Report): string {
-  const target = report.target.kind === 'reference-proxy' ? `strategy ${report.strategy ?? '?'}` : `command ${report.target.command.join(' ')}`;
+  const target =
+    report.target.kind === 'reference-proxy' ? `strategy ${report.strategy ?? '?'}` : `command ${report.target.command.join(' ')}`;
   return `suite ${report.suite}, ${target}${report.fault ? `, fault ${report.fault}` : ''}`;
 }
 
 export const requestsPerSecond = (l: LoadStats): number | null => (l.durationMs > 0 ? (l.requests * 1000) / l.durationMs : null);
 
-export const phaseOf = (report: Report, t: number): string | null =>
-  report.phases.find((p) => t >= p.start && t <= p.end)?.name ?? null;
+export const phaseOf = (report: Report, t: number): string | null => report.phases.find((p) => t >= p.start && t <= p.end)?.name ?? null;
 
 /** One protocol finding as a line: `abuse cl-te: expected refused, got 200 (×3)`. */
 export const protocolText = (f: ProtocolFinding): string => `${f.generator} ${f.case}: expected ${f.expected}, got ${f.got} (×${f.count})`;

@@ -1,4 +1,23 @@
-import { CHECK_IDS, EXIT, SCHEMA_VERSION, VERDICTS, type AllowListStatus, type CheckResult, type EvidenceCount, type Interruption, type LogRecord, type ProtocolFinding, type Evidence, type LatencySummary, type LoadStats, type Phase, type Report, type TargetInfo, type TimelinePoint, type ExecOutcome } from '../model/report.js';
+import {
+  CHECK_IDS,
+  EXIT,
+  SCHEMA_VERSION,
+  VERDICTS,
+  type AllowListStatus,
+  type CheckResult,
+  type EvidenceCount,
+  type Interruption,
+  type LogRecord,
+  type ProtocolFinding,
+  type Evidence,
+  type LatencySummary,
+  type LoadStats,
+  type Phase,
+  type Report,
+  type TargetInfo,
+  type TimelinePoint,
+  type ExecOutcome,
+} from '../model/report.js';
 
 // Validation of a report read back from disk (`handoff report <run-dir>`). The renderers trust the types of
 // model/report.ts, so a report.json edited by hand or by another tool is checked field by field against them first:
@@ -27,7 +46,8 @@ function describe(value: unknown): string {
   if (value === undefined) return 'nothing (missing)';
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return value.length > 40 ? `a string ${JSON.stringify(value.slice(0, 40))}…` : `the string ${JSON.stringify(value)}`;
+  if (typeof value === 'string')
+    return value.length > 40 ? `a string ${JSON.stringify(value.slice(0, 40))}…` : `the string ${JSON.stringify(value)}`;
   if (typeof value === 'number') return `the number ${value}`;
   if (typeof value === 'boolean') return `${value}`;
   return `an ${typeof value}`;
@@ -69,7 +89,10 @@ const optional =
     if (v !== undefined) rule(v, path, problems);
   };
 const oneOf = (values: readonly (string | number)[]): Rule => {
-  const expected = values.map((x) => JSON.stringify(x)).join(', ').replace(/, ([^,]*)$/, ' or $1');
+  const expected = values
+    .map((x) => JSON.stringify(x))
+    .join(', ')
+    .replace(/, ([^,]*)$/, ' or $1');
   return (v, path, problems) => {
     if (!values.includes(v as string | number)) problems.add(path, expected, v);
   };
@@ -100,13 +123,26 @@ type EvidenceKind = Evidence['kind'];
 const EVIDENCE_FIELDS: { [K in EvidenceKind]: Fields<Extract<Evidence, { kind: K }>> } = {
   process: { kind: str, pid: int, starttime: num, ppid: int, state: str, cmdline: str, firstSeenMs: orNull(num), note: optional(str) },
   fd: { kind: str, pid: int, cmdline: str, fd: int, target: str, firstSeenMs: orNull(num), note: optional(str) },
-  socket: { kind: str, pid: orNull(int), fd: orNull(int), local: str, remote: str, state: str, inode: num, firstSeenMs: orNull(num), note: optional(str) },
+  socket: {
+    kind: str,
+    pid: orNull(int),
+    fd: orNull(int),
+    local: str,
+    remote: str,
+    state: str,
+    inode: num,
+    firstSeenMs: orNull(num),
+    note: optional(str),
+  },
   connection: { kind: str, generator: str, id: str, detail: str, atMs: orNull(num) },
   note: { kind: str, text: str },
 };
 const EVIDENCE_KINDS = Object.keys(EVIDENCE_FIELDS) as EvidenceKind[];
 const evidenceKind = oneOf(EVIDENCE_KINDS);
-const EVIDENCE_SHAPES = Object.fromEntries(EVIDENCE_KINDS.map((k) => [k, shape(EVIDENCE_FIELDS[k] as Record<string, Rule>)])) as Record<EvidenceKind, Rule>;
+const EVIDENCE_SHAPES = Object.fromEntries(EVIDENCE_KINDS.map((k) => [k, shape(EVIDENCE_FIELDS[k] as Record<string, Rule>)])) as Record<
+  EvidenceKind,
+  Rule
+>;
 
 const evidence: Rule = (v, path, problems) => {
   if (!isObject(v)) return problems.add(path, 'an object', v);
@@ -173,7 +209,15 @@ const reportShape = shape<Report>({
   runId: str,
   startedAt: str,
   verdict: oneOf(VERDICTS),
-  exitCode: oneOf([EXIT.pass, EXIT.fail, EXIT.usage, EXIT.notStarted, EXIT.inconclusive, EXIT.commandFailed, EXIT.interrupted] satisfies Report['exitCode'][]),
+  exitCode: oneOf([
+    EXIT.pass,
+    EXIT.fail,
+    EXIT.usage,
+    EXIT.notStarted,
+    EXIT.inconclusive,
+    EXIT.commandFailed,
+    EXIT.interrupted,
+  ] satisfies Report['exitCode'][]),
   target: targetInfo,
   suite: str,
   strategy: orNull(str),
@@ -184,7 +228,9 @@ const reportShape = shape<Report>({
   peaks: shape<Report['peaks']>({ children: num, fds: num, rssBytes: num, pssBytes: optional(orNull(num)), closeWait: num }),
   timeToQuietMs: orNull(num),
   timeline: arrayOf(timelinePoint),
-  thresholds: optional(arrayOf(shape<NonNullable<Report['thresholds']>[number]>({ metric: str, expr: str, value: orNull(num), pass: bool }))),
+  thresholds: optional(
+    arrayOf(shape<NonNullable<Report['thresholds']>[number]>({ metric: str, expr: str, value: orNull(num), pass: bool })),
+  ),
   allowList: optional(
     arrayOf(shape<AllowListStatus>({ check: oneOf(CHECK_IDS), match: str, reason: str, expires: str, expired: bool, matched: num })),
   ),
@@ -203,7 +249,14 @@ const reportShape = shape<Report>({
       generators: arrayOf(shape<EvidenceCount>({ generator: str, unit: str, count: num, floor: num, aim: optional(num) })),
     }),
   ),
-  interruption: optional(shape<Interruption>({ signal: str, phase: oneOf(PHASE_NAMES), recordedBy: oneOf(['harness', 'supervisor'] satisfies Interruption['recordedBy'][]), killed: num })),
+  interruption: optional(
+    shape<Interruption>({
+      signal: str,
+      phase: oneOf(PHASE_NAMES),
+      recordedBy: oneOf(['harness', 'supervisor'] satisfies Interruption['recordedBy'][]),
+      killed: num,
+    }),
+  ),
   logs: optional(shape<NonNullable<Report['logs']>>({ stdout: logRecord, stderr: logRecord })),
   exec: optional(shape<ExecOutcome>({ code: orNull(int), signal: orNull(str), durationMs: num, failed: bool, graceMs: num })),
   attach: optional(shape<NonNullable<Report['attach']>>({ pid: int, shutdown: bool })),

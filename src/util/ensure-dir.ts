@@ -18,7 +18,8 @@ export function ensureWritableDirectory(dir: string, what: string): string {
       break;
     } catch (err) {
       if (err instanceof UsageError) throw err;
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || dirname(at) === at) throw new UsageError(`${what} ${dir}: cannot use ${at} (${reason(err)})`);
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || dirname(at) === at)
+        throw new UsageError(`${what} ${dir}: cannot use ${at} (${reason(err)})`);
       missing.unshift(at);
       at = dirname(at);
     }

@@ -18,7 +18,8 @@ export function readJsonFile(file: string, what: string): unknown {
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) throw new UsageError(`${what} ${file} is not a regular file`);
-    if (st.size > MAX_JSON_FILE_BYTES) throw new UsageError(`${what} ${file} is ${st.size} bytes: more than the ${MAX_JSON_FILE_BYTES} a ${what} may have`);
+    if (st.size > MAX_JSON_FILE_BYTES)
+      throw new UsageError(`${what} ${file} is ${st.size} bytes: more than the ${MAX_JSON_FILE_BYTES} a ${what} may have`);
     text = readFileSync(fd, 'utf8');
   } catch (err) {
     if (err instanceof UsageError) throw err;

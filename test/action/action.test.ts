@@ -31,7 +31,15 @@ function runStep(dir: string, inputs: Record<string, string>): Promise<Step> {
     const child = spawn('bash', [script], {
       cwd: dir,
       // tap's loader stays out of the harness (helpers/untapped.ts)
-      env: { ...process.env, NODE_OPTIONS: '', GITHUB_ACTIONS: 'true', GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary, HANDOFF_BIN: `${process.execPath} ${cliPath()}`, ...inputs },
+      env: {
+        ...process.env,
+        NODE_OPTIONS: '',
+        GITHUB_ACTIONS: 'true',
+        GITHUB_OUTPUT: output,
+        GITHUB_STEP_SUMMARY: summary,
+        HANDOFF_BIN: `${process.execPath} ${cliPath()}`,
+        ...inputs,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
@@ -54,14 +62,26 @@ function runStep(dir: string, inputs: Record<string, string>): Promise<Step> {
 t.test('action.yml runs action/run.sh with every input it declares', async (t) => {
   const action = parse(readFileSync(join(packageRoot, 'action.yml'), 'utf8'));
   t.equal(action.runs.using, 'composite');
-  const steps = action.runs.steps as { id?: string; uses?: string; run?: string; env?: Record<string, string>; with?: Record<string, string> }[];
-  t.ok(steps.some((s) => s.uses?.startsWith('actions/setup-node@')), 'sets up node');
-  t.ok(steps.some((s) => s.uses?.startsWith('actions/upload-artifact@') && s.with?.path === '${{ steps.run.outputs.run-dir }}'), 'uploads the run directory');
+  const steps = action.runs.steps as {
+    id?: string;
+    uses?: string;
+    run?: string;
+    env?: Record<string, string>;
+    with?: Record<string, string>;
+  }[];
+  t.ok(
+    steps.some((s) => s.uses?.startsWith('actions/setup-node@')),
+    'sets up node',
+  );
+  t.ok(
+    steps.some((s) => s.uses?.startsWith('actions/upload-artifact@') && s.with?.path === '${{ steps.run.outputs.run-dir }}'),
+    'uploads the run directory',
+  );
   const run = steps.find((s) => s.id === 'run')!;
   t.match(run.run, /\$GITHUB_ACTION_PATH\/action\/run\.sh/);
   const script = readFileSync(join(packageRoot, 'action', 'run.sh'), 'utf8');
   for (const [name, value] of Object.entries(run.env!)) {
-    t.match(value, new RegExp(`^\\$\\{\\{ inputs\\.[a-z-]+ \\}\\}$`), `${name} is an input`);
+    t.match(value, /^\$\{\{ inputs\.[a-z-]+ \}\}$/, `${name} is an input`);
     t.ok(script.includes(name), `run.sh reads ${name}`);
   }
   for (const out of Object.keys(action.outputs)) t.ok(script.includes(`echo "${out}=`), `run.sh writes the output ${out}`);
@@ -86,7 +106,11 @@ t.test('a passing run: outputs, the report in the step summary, no annotation', 
 
 t.test('a leaking run: the step fails, verdict fail, one ::error per failing check', async (t) => {
   const dir = tempReportDir(t);
-  const r = await runStep(dir, { INPUT_SUITE: smoke, INPUT_ARGS: '--strategy per-connection --fault no-parent-close --drain 1s --quiet', INPUT_REPORT_DIR: 'out' });
+  const r = await runStep(dir, {
+    INPUT_SUITE: smoke,
+    INPUT_ARGS: '--strategy per-connection --fault no-parent-close --drain 1s --quiet',
+    INPUT_REPORT_DIR: 'out',
+  });
   t.equal(r.code, 1, r.stderr);
   t.equal(r.outputs.verdict, 'fail');
   t.equal(r.outputs['exit-code'], '1');
@@ -94,7 +118,11 @@ t.test('a leaking run: the step fails, verdict fail, one ::error per failing che
   const failed = report.checks.filter((c) => !c.pass).map((c) => c.id);
   t.not(failed.length, 0);
   const errors = r.stderr.split('\n').filter((l) => l.startsWith('::error '));
-  t.same(errors.map((l) => /^::error title=handoff (\S+) /.exec(l)?.[1]), failed, 'one annotation per failing check, in order');
+  t.same(
+    errors.map((l) => /^::error title=handoff (\S+) /.exec(l)?.[1]),
+    failed,
+    'one annotation per failing check, in order',
+  );
   t.match(r.summary, /FAIL/);
   t.ok(existsSync(join(r.outputs['run-dir'], 'target.stderr.log')), 'the run directory to upload');
   t.same(markedPids(report.runId), []);

@@ -23,10 +23,13 @@ t.test('a clean server passes and assertClean is silent', async (t) => {
 
 t.test('the parent that keeps its copy fails, and assertClean shows the evidence', async (t) => {
   const reportDir = tempReportDir(t);
-  const r = await stress({ ...quick, command: ['python3', server, '{port}', '--leak'], reportDir, thresholds: { 'error_rate': '<5%' } });
+  const r = await stress({ ...quick, command: ['python3', server, '{port}', '--leak'], reportDir, thresholds: { error_rate: '<5%' } });
   t.equal(r.verdict, 'fail');
   t.equal(r.exitCode, 1);
-  t.ok(r.failures.some((c) => c.id === 'fds-drained'), 'fds-drained names it');
+  t.ok(
+    r.failures.some((c) => c.id === 'fds-drained'),
+    'fds-drained names it',
+  );
   const err = t.throws(() => assertClean(r)) as LeakError;
   t.type(err, LeakError);
   t.match(err.message, /^handoff: FAIL \(exit 1\) — report /);

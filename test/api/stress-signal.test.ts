@@ -8,7 +8,12 @@ import { markedPids, tempReportDir } from '../harness/helpers.js';
 import { schemaProblems } from '../schema/validator.js';
 
 const server = join(packageRoot, 'examples', 'servers', 'forking-server.py');
-const quick = { suite: join(packageRoot, 'examples', 'suites', 'smoke.json'), mode: 'server', config: false, command: ['python3', server, '{port}'] } as const;
+const quick = {
+  suite: join(packageRoot, 'examples', 'suites', 'smoke.json'),
+  mode: 'server',
+  config: false,
+  command: ['python3', server, '{port}'],
+} as const;
 
 t.test('aborted during the load: interrupted, nothing left running', async (t) => {
   const controller = new AbortController();
@@ -22,7 +27,10 @@ t.test('aborted during the load: interrupted, nothing left running', async (t) =
   t.equal(r.verdict, 'interrupted');
   t.equal(r.exitCode, 130);
   t.notOk(r.passed);
-  t.same(r.report.interruption && { signal: r.report.interruption.signal, phase: r.report.interruption.phase }, { signal: ABORTED, phase: 'load' });
+  t.same(r.report.interruption && { signal: r.report.interruption.signal, phase: r.report.interruption.phase }, {
+    signal: ABORTED,
+    phase: 'load',
+  });
   t.same(schemaProblems('report', r.report), []);
   t.same(markedPids(r.report.runId), [], "the target's processes are gone");
 });

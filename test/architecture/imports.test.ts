@@ -19,11 +19,13 @@ function importGraph(): Map<string, { to: string; line: number }[]> {
   const graph = new Map<string, { to: string; line: number }[]>();
   for (const file of sources(SRC)) {
     const edges: { to: string; line: number }[] = [];
-    readFileSync(file, 'utf8').split('\n').forEach((text, i) => {
-      for (const m of text.matchAll(/(?:from\s+|import\s*\(\s*|^import\s+)'(\.[^']+)'/g)) {
-        edges.push({ to: relative(SRC, resolve(dirname(file), m[1].replace(/\.js$/, '.ts'))), line: i + 1 });
-      }
-    });
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .forEach((text, i) => {
+        for (const m of text.matchAll(/(?:from\s+|import\s*\(\s*|^import\s+)'(\.[^']+)'/g)) {
+          edges.push({ to: relative(SRC, resolve(dirname(file), m[1].replace(/\.js$/, '.ts'))), line: i + 1 });
+        }
+      });
     graph.set(relative(SRC, file), edges);
   }
   return graph;
@@ -56,7 +58,9 @@ function closure(entry: string): Set<string> {
 
 t.test('the graph was read: every import resolves to a file of src/', async (t) => {
   t.ok(graph.size > 100, `${graph.size} files`);
-  const dangling = [...graph].flatMap(([f, edges]) => edges.filter((e) => !e.to.startsWith('..') && !graph.has(e.to)).map((e) => `${f}:${e.line} → ${e.to}`));
+  const dangling = [...graph].flatMap(([f, edges]) =>
+    edges.filter((e) => !e.to.startsWith('..') && !graph.has(e.to)).map((e) => `${f}:${e.line} → ${e.to}`),
+  );
   t.same(dangling, [], 'no import of a file that does not exist');
 });
 

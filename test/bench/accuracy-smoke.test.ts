@@ -20,7 +20,8 @@ t.test('a tiny matrix: the leak caught on its check, the clean fixture passing',
   const args = [compiled('bench/accuracy.js'), '--quick', '--subjects', 'c-forking', '--classes', 'clean,unreaped', '--out', out];
   const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
     execFile(process.execPath, args, { timeout: 240_000, killSignal: 'SIGINT' }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }));
+      resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }),
+    );
   });
   t.equal(r.code, 0, `exit 0 (stderr: ${r.stderr.slice(-500)})`);
   t.match(r.stdout, /accuracy report: .*accuracy\.md/);

@@ -19,11 +19,16 @@ const byId = (r: ReturnType<typeof evaluateForkChurn>, id: string) => [...r.targ
 t.test('rate targets take the worst concurrency level; p50 compares c=1 with inline', async (t) => {
   const r = evaluateForkChurn(
     [
-      cell('fork', 1, 300, 3), cell('fork', 8, 500, 16),
-      cell('per-connection', 1, 15, 66), cell('per-connection', 8, 40, 300),
-      cell('ref-py-proxy', 1, 280, 3.5), cell('ref-py-proxy', 8, 520, 15),
-      cell('inline', 1, 3000, 0.3), cell('inline', 8, 9000, 0.8),
-      cell('ref-node-floor', 1, 450, 2), cell('ref-node-floor', 8, 650, 11),
+      cell('fork', 1, 300, 3),
+      cell('fork', 8, 500, 16),
+      cell('per-connection', 1, 15, 66),
+      cell('per-connection', 8, 40, 300),
+      cell('ref-py-proxy', 1, 280, 3.5),
+      cell('ref-py-proxy', 8, 520, 15),
+      cell('inline', 1, 3000, 0.3),
+      cell('inline', 8, 9000, 0.8),
+      cell('ref-node-floor', 1, 450, 2),
+      cell('ref-node-floor', 8, 650, 11),
     ],
     [1, 8],
   );
@@ -54,8 +59,11 @@ t.test('paced cells: compared with inline paced at the same rate, never with a c
   const pacedCell = (subject: Subject, p50Ms: number, paceHz = 100): CellResult => ({ ...cell(subject, 1, paceHz, p50Ms), paceHz });
   const r = evaluateForkChurn(
     [
-      cell('fork', 1, 400, 2.4), cell('inline', 1, 3000, 0.3),
-      pacedCell('fork', 2.7), pacedCell('fork-spares', 2.1), pacedCell('inline', 0.9),
+      cell('fork', 1, 400, 2.4),
+      cell('inline', 1, 3000, 0.3),
+      pacedCell('fork', 2.7),
+      pacedCell('fork-spares', 2.1),
+      pacedCell('inline', 0.9),
       pacedCell('ref-node-floor', 5, 50), // another rate: not comparable, so the floor's paced row is not measured
     ],
     [1],
@@ -71,13 +79,22 @@ t.test('paced cells: compared with inline paced at the same rate, never with a c
   const floor = byId(r, 'node-fork-floor-p50-paced');
   t.equal(floor.value, null, 'a cell paced at another rate is not used');
   t.equal(floor.met, null);
-  t.notOk(r.targets.some((x) => x.id.endsWith('-paced')), 'paced rows are bounds, not the issue targets');
+  t.notOk(
+    r.targets.some((x) => x.id.endsWith('-paced')),
+    'paced rows are bounds, not the issue targets',
+  );
 });
 
 t.test('keep-alive cells: per request, compared only with inline kept alive, and never taken for churn', async (t) => {
   const keptCell = (subject: Subject, p50Ms: number): CellResult => ({ ...cell(subject, 1, 4000, p50Ms), keepAlive: true });
   const r = evaluateForkChurn(
-    [cell('fork', 1, 400, 2.4), cell('inline', 1, 3000, 0.3), keptCell('fork', 0.18), keptCell('inline', 0.15), keptCell('fork-spares', 0.5)],
+    [
+      cell('fork', 1, 400, 2.4),
+      cell('inline', 1, 3000, 0.3),
+      keptCell('fork', 0.18),
+      keptCell('inline', 0.15),
+      keptCell('fork-spares', 0.5),
+    ],
     [1],
   );
   t.equal(byId(r, 'fork-p50').value, 8, 'the churn target ignores keep-alive cells: 2.4 / 0.3');
@@ -86,7 +103,10 @@ t.test('keep-alive cells: per request, compared only with inline kept alive, and
   t.equal(kept.met, true);
   t.match(kept.measured, /per request, one kept-alive connection/);
   t.equal(byId(r, 'fork-spares-p50-keepalive').met, false, '0.5 / 0.15 = 3.33 misses ≤ 3');
-  t.notOk(r.targets.some((x) => x.id.endsWith('-keepalive')), 'keep-alive rows are bounds, not the issue targets');
+  t.notOk(
+    r.targets.some((x) => x.id.endsWith('-keepalive')),
+    'keep-alive rows are bounds, not the issue targets',
+  );
   const withoutInline = evaluateForkChurn([keptCell('fork', 0.18)], [1]);
   t.equal(byId(withoutInline, 'fork-p50-keepalive').met, null, 'no inline keep-alive cell: not evaluated');
 });
@@ -94,7 +114,10 @@ t.test('keep-alive cells: per request, compared only with inline kept alive, and
 t.test('--pace 0 runs no paced cell, so no paced bound is listed', async (t) => {
   const r = evaluateForkChurn([cell('fork', 1, 400, 2.4), cell('inline', 1, 3000, 0.3)], [1], 0);
   t.notOk(r.bounds.some((x) => x.id.endsWith('-paced')));
-  t.ok(r.bounds.some((x) => x.id === 'node-fork-floor-p50'), 'the closed-loop bounds stay');
+  t.ok(
+    r.bounds.some((x) => x.id === 'node-fork-floor-p50'),
+    'the closed-loop bounds stay',
+  );
 });
 
 t.test('responseEnd finds where a response ends from its Content-Length', async (t) => {

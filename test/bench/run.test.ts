@@ -13,9 +13,14 @@ import { hasMarker, listPids } from '../../src/harness/probes/proc-reader.js';
 
 function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [compiled('bench/run.js'), ...args], { timeout: 150_000, killSignal: 'SIGINT' }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr });
-    });
+    const child = execFile(
+      process.execPath,
+      [compiled('bench/run.js'), ...args],
+      { timeout: 150_000, killSignal: 'SIGINT' },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr });
+      },
+    );
     void child;
   });
 }
@@ -59,7 +64,15 @@ t.test('usage error exits 2 with one line', async (t) => {
 t.test('quick run writes json and md', async (t) => {
   const out = mkdtempSync(join(tmpdir(), 'handoff-bench-'));
   t.teardown(() => rmSync(out, { recursive: true, force: true }));
-  const r = await run(['--quick', '--only', 'process-start,probe-cost,churn,keepalive', '--subjects', 'inline,minimal-proxy', '--out', out]);
+  const r = await run([
+    '--quick',
+    '--only',
+    'process-start,probe-cost,churn,keepalive',
+    '--subjects',
+    'inline,minimal-proxy',
+    '--out',
+    out,
+  ]);
   t.equal(r.code, 0, r.stderr.slice(-2000));
   t.match(r.stdout, /bench report: /);
   const report = JSON.parse(readFileSync(join(out, 'bench.json'), 'utf8'));
@@ -74,7 +87,11 @@ t.test('quick run writes json and md', async (t) => {
   const cells = report.results.matrix.cells as { subject: string; kind: string; connections: number; runs: unknown[] }[];
   for (const subject of ['inline', 'minimal-proxy']) {
     for (const kind of ['keepalive', 'churn']) {
-      for (const c of [1, 8]) t.ok(cells.find((x) => x.subject === subject && x.kind === kind && x.connections === c && x.runs.length === 1), `${subject} ${kind} c=${c}`);
+      for (const c of [1, 8])
+        t.ok(
+          cells.find((x) => x.subject === subject && x.kind === kind && x.connections === c && x.runs.length === 1),
+          `${subject} ${kind} c=${c}`,
+        );
     }
   }
   const ka = report.targets.find((x: { id: string }) => x.id === 'inline-keepalive-vs-minimal');

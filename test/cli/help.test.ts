@@ -16,7 +16,16 @@ t.test('stress --help', async (t) => {
   t.same(suites, suiteNames(), 'every built-in suite, by name');
   t.ok(suiteNames().includes('ci'));
   for (const code of Object.values(EXIT)) t.match(r.stdout, new RegExp(`(^|[ ·])${code} `, 'm'), `exit ${code}`);
-  for (const name of ['HANDOFF_CONFIG', 'HANDOFF_PROXY_AUTH', 'HANDOFF_FAULT_SEED', 'HANDOFF_WHY', 'HANDOFF_WATCHDOG_MS', 'HANDOFF_NO_SUPERVISOR', 'HANDOFF_RUN_ID', 'GITHUB_ACTIONS']) {
+  for (const name of [
+    'HANDOFF_CONFIG',
+    'HANDOFF_PROXY_AUTH',
+    'HANDOFF_FAULT_SEED',
+    'HANDOFF_WHY',
+    'HANDOFF_WATCHDOG_MS',
+    'HANDOFF_NO_SUPERVISOR',
+    'HANDOFF_RUN_ID',
+    'GITHUB_ACTIONS',
+  ]) {
     t.match(r.stdout, new RegExp(`\\n {2}${name}\\b`), name);
   }
 });

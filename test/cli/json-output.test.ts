@@ -14,7 +14,9 @@ const notOnActions = { GITHUB_ACTIONS: 'false', GITHUB_STEP_SUMMARY: '' };
 
 t.test('a passing run: the report on stdout, valid, the same as report.json; the summary on stderr', async (t) => {
   const dir = tempReportDir(t);
-  const r = await runCli(['stress', '--strategy', 'inline', '--suite', smoke, '--report-dir', dir, '--json', '--quiet'], { env: notOnActions });
+  const r = await runCli(['stress', '--strategy', 'inline', '--suite', smoke, '--report-dir', dir, '--json', '--quiet'], {
+    env: notOnActions,
+  });
   t.equal(r.code, 0, r.stderr);
   const report = JSON.parse(r.stdout) as Report;
   t.same(schemaProblems('report', report), []);
@@ -25,7 +27,7 @@ t.test('a passing run: the report on stdout, valid, the same as report.json; the
   t.same(markedPids(report.runId), []);
 });
 
-t.test('a failing run on GitHub Actions: exit 1, valid JSON with the gate\'s fields, one ::error per failure', async (t) => {
+t.test("a failing run on GitHub Actions: exit 1, valid JSON with the gate's fields, one ::error per failure", async (t) => {
   const dir = tempReportDir(t);
   const soon = new Date(Date.now() + 3 * 86_400_000).toISOString().slice(0, 10);
   const config = join(dir, 'handoff.config.json');
@@ -37,21 +39,45 @@ t.test('a failing run on GitHub Actions: exit 1, valid JSON with the gate\'s fie
     }),
   );
   const r = await runCli(
-    ['stress', '--strategy', 'per-connection', '--fault', 'no-parent-close', '--suite', smoke, '--drain', '1s', '--config', config, '--report-dir', dir, '--json', '--quiet'],
+    [
+      'stress',
+      '--strategy',
+      'per-connection',
+      '--fault',
+      'no-parent-close',
+      '--suite',
+      smoke,
+      '--drain',
+      '1s',
+      '--config',
+      config,
+      '--report-dir',
+      dir,
+      '--json',
+      '--quiet',
+    ],
     { env: { ...notOnActions, GITHUB_ACTIONS: 'true' } },
   );
   t.equal(r.code, 1, r.stderr);
   const report = JSON.parse(r.stdout) as Report;
   t.same(schemaProblems('report', report), []);
   t.equal(report.verdict, 'fail');
-  t.ok(report.thresholds?.length && report.allowList?.length, 'the gate\'s results are in it');
+  t.ok(report.thresholds?.length && report.allowList?.length, "the gate's results are in it");
   const failed = report.checks.filter((c) => !c.pass && !c.allowedBy).map((c) => c.id);
   t.ok(failed.includes('sockets-drained') || failed.includes('fds-drained'), failed.join(','));
   const errors = r.stderr.split('\n').filter((l) => l.startsWith('::error '));
-  for (const id of failed) t.equal(errors.filter((l) => l.startsWith(`::error title=handoff ${id} (smoke%2C per-connection)::${id} failed: `)).length, 1, `one ::error for ${id}`);
+  for (const id of failed)
+    t.equal(
+      errors.filter((l) => l.startsWith(`::error title=handoff ${id} (smoke%2C per-connection)::${id} failed: `)).length,
+      1,
+      `one ::error for ${id}`,
+    );
   t.equal(errors.filter((l) => l.startsWith('::error title=handoff threshold requests::')).length, 1, 'and one for the failed threshold');
   t.equal(errors.length, failed.length + 1);
-  t.match(r.stderr, /^::warning title=handoff allow-list entry expires soon::allow-list entry #1 .*expires on \d{4}-\d\d-\d\d \(in [23] days\)/m);
+  t.match(
+    r.stderr,
+    /^::warning title=handoff allow-list entry expires soon::allow-list entry #1 .*expires on \d{4}-\d\d-\d\d \(in [23] days\)/m,
+  );
   t.same(markedPids(report.runId), []);
 });
 
@@ -65,7 +91,10 @@ t.test('a usage error with --json: nothing on stdout, one line on stderr, exit 2
 t.test('compare --json: the comparison on stdout (the comparison.json written), the summary on stderr', async (t) => {
   const dir = tempReportDir(t);
   const suite = join(packageRoot, 'test', 'compare', 'targets', 'flood-churn.json');
-  const r = await runCli(['compare', '--suite', suite, '--strategy', 'inline', '--duration', '800ms', '--report-dir', dir, '--json', '--quiet'], { env: notOnActions, timeoutMs: 120_000 });
+  const r = await runCli(
+    ['compare', '--suite', suite, '--strategy', 'inline', '--duration', '800ms', '--report-dir', dir, '--json', '--quiet'],
+    { env: notOnActions, timeoutMs: 120_000 },
+  );
   t.equal(r.code, 0, r.stderr);
   const comparison = JSON.parse(r.stdout) as { id: string; runs: unknown[] };
   t.same(comparison, JSON.parse(readFileSync(join(dir, comparison.id, 'comparison.json'), 'utf8')));

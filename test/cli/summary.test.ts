@@ -15,7 +15,17 @@ const serverRun = (): Report => {
     target: { ...base.target, kind: 'command', mode: 'server' },
     load: {
       flood,
-      tunnel: { generator: 'tunnel', kind: 'tunnel', durationMs: 0, requests: 0, errors: 0, timeouts: 0, statuses: {}, latencyMs: { p50: 0, p90: 0, p99: 0, max: 0, mean: 0 }, extra: { skipped: 1 } },
+      tunnel: {
+        generator: 'tunnel',
+        kind: 'tunnel',
+        durationMs: 0,
+        requests: 0,
+        errors: 0,
+        timeouts: 0,
+        statuses: {},
+        latencyMs: { p50: 0, p90: 0, p99: 0, max: 0, mean: 0 },
+        extra: { skipped: 1 },
+      },
     },
   };
 };

@@ -1,7 +1,17 @@
 // Pure parts of `handoff compare`: medians and spreads, the interleaved order, target planning and
 // command splitting, per-run metrics from real report fixtures, per-target summaries and the exit code.
 import t from 'tap';
-import { comparisonExitCode, latencyGenerator, median, representativeRun, runMetrics, runStatusOf, spread, summarizeTarget, timelineOf } from '../../src/compare/aggregate.js';
+import {
+  comparisonExitCode,
+  latencyGenerator,
+  median,
+  representativeRun,
+  runMetrics,
+  runStatusOf,
+  spread,
+  summarizeTarget,
+  timelineOf,
+} from '../../src/compare/aggregate.js';
 import { gridStep, resample } from '../../src/compare/chart-data.js';
 import { commandLabel, interleave, parseRepeat, parseStrategyList, planTargets, splitCommand } from '../../src/compare/plan.js';
 import { parseCompareFormats } from '../../src/compare/write.js';
@@ -46,10 +56,23 @@ t.test('formatSpread', async (t) => {
 t.test('interleave: A B C A B C …, never A A B B', async (t) => {
   const order = interleave(['A', 'B', 'C'], 3);
   t.same(order.map((r) => r.target).join(''), 'ABCABCABC');
-  t.same(order.map((r) => r.rep), [1, 1, 1, 2, 2, 2, 3, 3, 3]);
-  t.same(order.map((r) => r.order), [1, 2, 3, 4, 5, 6, 7, 8, 9], '1-based positions');
-  t.same(order.map((r) => r.targetIndex), [0, 1, 2, 0, 1, 2, 0, 1, 2]);
-  t.same(interleave(['A', 'B'], 1).map((r) => r.target), ['A', 'B']);
+  t.same(
+    order.map((r) => r.rep),
+    [1, 1, 1, 2, 2, 2, 3, 3, 3],
+  );
+  t.same(
+    order.map((r) => r.order),
+    [1, 2, 3, 4, 5, 6, 7, 8, 9],
+    '1-based positions',
+  );
+  t.same(
+    order.map((r) => r.targetIndex),
+    [0, 1, 2, 0, 1, 2, 0, 1, 2],
+  );
+  t.same(
+    interleave(['A', 'B'], 1).map((r) => r.target),
+    ['A', 'B'],
+  );
   t.same(interleave([], 4), []);
 });
 
@@ -80,8 +103,16 @@ t.test('splitCommand: shell-like words, no expansion', async (t) => {
 
 t.test('planTargets: strategies then commands, unique labels, no targets is a usage error', async (t) => {
   const targets = planTargets(['inline', 'prefork', 'inline'], ['python3 /srv/app/server.py {port} --workers 2']);
-  t.same(targets.map((x) => x.label), ['inline', 'prefork', 'inline #2', 'python3 server.py --workers 2']);
-  t.same(targets[3], { label: 'python3 server.py --workers 2', kind: 'command', strategy: null, command: ['python3', '/srv/app/server.py', '{port}', '--workers', '2'] });
+  t.same(
+    targets.map((x) => x.label),
+    ['inline', 'prefork', 'inline #2', 'python3 server.py --workers 2'],
+  );
+  t.same(targets[3], {
+    label: 'python3 server.py --workers 2',
+    kind: 'command',
+    strategy: null,
+    command: ['python3', '/srv/app/server.py', '{port}', '--workers', '2'],
+  });
   t.equal(commandLabel(['x'.repeat(60)]).length, 40, 'long labels are cut');
   t.throws(() => planTargets([], []), { name: 'UsageError', message: /nothing to compare/ });
   t.throws(() => planTargets([], ['   ']), { name: 'UsageError', message: /--cmd needs a command/ });
@@ -93,16 +124,26 @@ t.test('runMetrics from a real report', async (t) => {
   const loads = Object.values(report.load);
   const expectedRate = loads.reduce((s, l) => s + (l.requests * 1000) / l.durationMs, 0);
   t.ok(Math.abs(pass.requestsPerSec - expectedRate) < 1e-9, 'req/s summed over generators');
-  for (const l of loads) t.match(pass.perGenerator[l.generator], { p99Ms: l.latencyMs.p99, requests: l.requests }, `${l.generator} latency kept`);
-  t.equal(pass.errors, loads.reduce((s, l) => s + l.errors + l.timeouts, 0));
+  for (const l of loads)
+    t.match(pass.perGenerator[l.generator], { p99Ms: l.latencyMs.p99, requests: l.requests }, `${l.generator} latency kept`);
+  t.equal(
+    pass.errors,
+    loads.reduce((s, l) => s + l.errors + l.timeouts, 0),
+  );
   t.equal(pass.peakRssBytes, report.peaks.rssBytes);
   t.equal(pass.timeToQuietMs, report.timeToQuietMs);
   t.same(pass.failedChecks, []);
-  t.same(Object.keys(pass.perGenerator), loads.map((l) => l.generator));
+  t.same(
+    Object.keys(pass.perGenerator),
+    loads.map((l) => l.generator),
+  );
 
   const failReport = fixture('fail');
   const fail = runMetrics(failReport);
-  t.same(fail.failedChecks, failReport.checks.filter((c) => !c.pass && !c.allowedBy).map((c) => c.id));
+  t.same(
+    fail.failedChecks,
+    failReport.checks.filter((c) => !c.pass && !c.allowedBy).map((c) => c.id),
+  );
   t.ok(fail.failedChecks.length > 0);
 
   // a generator that got no response has no latency
@@ -114,7 +155,14 @@ t.test('runMetrics from a real report', async (t) => {
 });
 
 t.test('latencyGenerator: the bulk generator, one choice for every target', async (t) => {
-  const gen = (requests: number, p99Ms: number | null) => ({ requestsPerSec: requests, p50Ms: p99Ms, p99Ms, maxMs: p99Ms, errors: 0, requests });
+  const gen = (requests: number, p99Ms: number | null) => ({
+    requestsPerSec: requests,
+    p50Ms: p99Ms,
+    p99Ms,
+    maxMs: p99Ms,
+    errors: 0,
+    requests,
+  });
   const runs = [
     compareRun(1, 'fast', 1, metrics({ perGenerator: { flood: gen(900, 5), churn: gen(100, 40) } })),
     compareRun(2, 'slow', 1, metrics({ perGenerator: { flood: gen(0, null), churn: gen(3, 2000) } })),
@@ -124,7 +172,7 @@ t.test('latencyGenerator: the bulk generator, one choice for every target', asyn
   const fast = summarizeTarget({ label: 'fast', kind: 'reference-proxy', strategy: 'inline', command: null }, runs, 'flood');
   const slow = summarizeTarget({ label: 'slow', kind: 'reference-proxy', strategy: 'per-connection', command: null }, runs, 'flood');
   t.equal(fast.p99Ms.median, 5, 'the flood latency, not the slower churn');
-  t.equal(slow.p99Ms.n, 0, 'no flood response: no latency shown, rather than churn\'s');
+  t.equal(slow.p99Ms.n, 0, "no flood response: no latency shown, rather than churn's");
   t.equal(slow.perGenerator.churn.p99Ms.median, 2000, 'still listed per generator');
 });
 
@@ -134,7 +182,13 @@ t.test('summarizeTarget, representativeRun, comparisonExitCode', async (t) => {
     compareRun(1, 'inline', 1, metrics({ requestsPerSec: 300, timeToQuietMs: 50 })),
     compareRun(2, 'other', 1, metrics({ requestsPerSec: 1 })),
     compareRun(3, 'inline', 2, metrics({ requestsPerSec: 100, timeToQuietMs: null, failedChecks: ['children-drained'] }), 'fail'),
-    compareRun(5, 'inline', 3, metrics({ requestsPerSec: 200, timeToQuietMs: 70, failedChecks: ['children-drained', 'no-orphans'] }), 'fail'),
+    compareRun(
+      5,
+      'inline',
+      3,
+      metrics({ requestsPerSec: 200, timeToQuietMs: 70, failedChecks: ['children-drained', 'no-orphans'] }),
+      'fail',
+    ),
   ];
   const s = summarizeTarget(spec, runs);
   t.equal(s.runs, 3, 'only its own runs');
@@ -143,7 +197,10 @@ t.test('summarizeTarget, representativeRun, comparisonExitCode', async (t) => {
   t.equal(s.verdict, 'fail');
   t.same(s.requestsPerSec, { median: 200, min: 100, max: 300, n: 3, never: 0 });
   t.same(s.timeToQuietMs, { median: 70, min: 50, max: null, n: 3, never: 1 });
-  t.same(s.leaks, [{ check: 'children-drained', runs: 2 }, { check: 'no-orphans', runs: 1 }]);
+  t.same(s.leaks, [
+    { check: 'children-drained', runs: 2 },
+    { check: 'no-orphans', runs: 1 },
+  ]);
   t.equal(representativeRun('inline', runs)?.order, 5, 'the median-throughput run');
   t.equal(representativeRun('nobody', runs), null);
 
@@ -155,7 +212,10 @@ t.test('summarizeTarget, representativeRun, comparisonExitCode', async (t) => {
   // a run short of its evidence floor is inconclusive: never a pass, never counted as a leak
   t.equal(comparisonExitCode([{ status: 'pass' }, { status: 'inconclusive' }]), 4);
   t.equal(comparisonExitCode([{ status: 'inconclusive' }, { status: 'fail' }]), 1, 'a failure outranks it');
-  const short = summarizeTarget(spec, [compareRun(1, 'inline', 1, null, 'pass'), { ...compareRun(2, 'inline', 2, null), status: 'inconclusive' }]);
+  const short = summarizeTarget(spec, [
+    compareRun(1, 'inline', 1, null, 'pass'),
+    { ...compareRun(2, 'inline', 2, null), status: 'inconclusive' },
+  ]);
   t.equal(short.verdict, 'inconclusive');
   t.equal(short.inconclusive, 1);
   t.equal(short.failed, 0);
@@ -180,7 +240,10 @@ t.test('timelineOf shifts to load start; resample holds the last sample', async 
     { t: 0, children: 1, fds: 0, rssBytes: 0, pssBytes: null, closeWait: 0, reqRate: null, cpuPct: 0 },
     { t: 250, children: 3, fds: 0, rssBytes: 0, pssBytes: null, closeWait: 0, reqRate: null, cpuPct: 0 },
   ];
-  t.same(resample(points, [-100, 0, 100, 200, 300, 400, 500], 100, (p) => p.children), [null, 1, 1, 1, 3, null, null]);
+  t.same(
+    resample(points, [-100, 0, 100, 200, 300, 400, 500], 100, (p) => p.children),
+    [null, 1, 1, 1, 3, null, null],
+  );
   t.equal(gridStep(1000), 100);
   t.ok(gridStep(600_000) * 1200 >= 600_000, 'at most ~1200 points');
 });

@@ -9,7 +9,12 @@ export const chromiumMissing = (): string | false =>
   existsSync(CHROMIUM) ? false : `${CHROMIUM} not found (install Debian's chromium package to run the browser check)`;
 
 export async function browse(file: string): Promise<{ charts: number; canvases: number; problems: string[] }> {
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking'], headless: true, timeout: 120_000 });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking'],
+    headless: true,
+    timeout: 120_000,
+  });
   try {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     const problems: string[] = [];

@@ -22,8 +22,25 @@ export function metrics(over: Partial<RunMetrics> = {}): RunMetrics {
   };
 }
 
-export function compareRun(order: number, target: string, rep: number, m: RunMetrics | null, status: CompareRun['status'] = 'pass'): CompareRun {
-  return { order, target, rep, status, runId: `run-${order}`, runDir: `runs/run-${order}`, message: null, metrics: m, startedAt: '2025-01-01T00:00:00.000Z', wallMs: 3000 };
+export function compareRun(
+  order: number,
+  target: string,
+  rep: number,
+  m: RunMetrics | null,
+  status: CompareRun['status'] = 'pass',
+): CompareRun {
+  return {
+    order,
+    target,
+    rep,
+    status,
+    runId: `run-${order}`,
+    runDir: `runs/run-${order}`,
+    message: null,
+    metrics: m,
+    startedAt: '2025-01-01T00:00:00.000Z',
+    wallMs: 3000,
+  };
 }
 
 /** A hostile command target: its label and argv carry markup and Markdown specials. */
@@ -40,8 +57,12 @@ export function sampleComparison(): Comparison {
     { label: `hostile ${HOSTILE_FRAGMENT}`, kind: 'command', strategy: null, command: HOSTILE_COMMAND },
   ];
   const plan: [number, 'pass' | 'fail', number][] = [
-    [0, 'pass', 1], [1, 'pass', 1], [2, 'fail', 1],
-    [0, 'pass', 2], [1, 'fail', 2], [2, 'fail', 2],
+    [0, 'pass', 1],
+    [1, 'pass', 1],
+    [2, 'fail', 1],
+    [0, 'pass', 2],
+    [1, 'fail', 2],
+    [2, 'fail', 2],
   ];
   const runs: CompareRun[] = [];
   const reports = new Map<number, Report>();
@@ -53,7 +74,11 @@ export function sampleComparison(): Comparison {
     report.runId = `2025-${targets[ti].strategy ?? 'command'}-${i + 1}`;
     const order = i + 1;
     reports.set(order, report);
-    runs.push({ ...compareRun(order, targets[ti].label, rep, runMetrics(report), runStatusOf(report)), runId: report.runId, runDir: `runs/${report.runId}` });
+    runs.push({
+      ...compareRun(order, targets[ti].label, rep, runMetrics(report), runStatusOf(report)),
+      runId: report.runId,
+      runDir: `runs/${report.runId}`,
+    });
   });
   return buildComparison({
     id: 'compare-test-0001',

@@ -12,7 +12,16 @@ import { packageRoot } from '../../src/paths.js';
 import { sampleComparison } from './fixtures.js';
 
 const CHROMIUM = process.env.HANDOFF_CHROMIUM || '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const artifacts = join(packageRoot, 'reports', 'test-artifacts');
 const reason = existsSync(CHROMIUM) ? false : `${CHROMIUM} not found (install Debian's chromium package to run the browser check)`;
 
@@ -52,7 +61,13 @@ t.test('comparison.html in headless Chromium', { skip: reason, timeout: 240_000 
       const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
       let drawn = 0;
       for (let i = 3; i < data.length; i += 4) if (data[i] > 0) drawn++;
-      return { id: chart.id, width: canvas.width, height: canvas.height, drawn, legend: chart.querySelectorAll('.u-legend .u-series').length };
+      return {
+        id: chart.id,
+        width: canvas.width,
+        height: canvas.height,
+        drawn,
+        legend: chart.querySelectorAll('.u-legend .u-series').length,
+      };
     }),
   );
   // PSS gets a chart because some runs recorded it (the pass fixture does, the fail fixture predates it)
@@ -62,12 +77,17 @@ t.test('comparison.html in headless Chromium', { skip: reason, timeout: 240_000 
     t.ok(c.drawn > c.width * c.height * 0.02, `${c.id} has pixels drawn (${c.drawn})`);
     t.equal(c.legend, 1 + comparison.targets.length, `${c.id}: one legend entry per target (plus the x axis)`);
   }
-  const twoColumns = await page.$$eval('#charts .chart', (els) => new Set(els.map((e) => Math.round(e.getBoundingClientRect().top))).size < els.length);
+  const twoColumns = await page.$$eval(
+    '#charts .chart',
+    (els) => new Set(els.map((e) => Math.round(e.getBoundingClientRect().top))).size < els.length,
+  );
   t.ok(twoColumns, 'charts laid out side by side');
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   t.ok(overflow <= 0, `the page fits the viewport width (overflow ${overflow} px)`);
 
-  const bars = await page.$$eval('.bars figure', (figs) => figs.map((f) => ({ metric: f.getAttribute('data-metric'), n: f.querySelectorAll('.bar').length })));
+  const bars = await page.$$eval('.bars figure', (figs) =>
+    figs.map((f) => ({ metric: f.getAttribute('data-metric'), n: f.querySelectorAll('.bar').length })),
+  );
   t.equal(bars.length, 10, 'ten bar charts');
   const withPss = comparison.targets.filter((x) => x.peakPssBytes.median !== null).length;
   t.ok(withPss > 0 && withPss < comparison.targets.length, `some targets have PSS, some not (${withPss})`);
@@ -75,8 +95,13 @@ t.test('comparison.html in headless Chromium', { skip: reason, timeout: 240_000 
     bars.every((b) => b.n === (b.metric === 'peakPssBytes' ? withPss : comparison.targets.length)),
     'one bar per target in each (PSS: only where recorded, an empty track elsewhere)',
   );
-  const barWidths = await page.$$eval('.bars figure[data-metric="requestsPerSec"] .bar', (els) => els.map((e) => e.getBoundingClientRect().width));
-  t.ok(barWidths.every((w) => w > 0), `req/s bars visible (${barWidths.map((w) => Math.round(w)).join(', ')} px)`);
+  const barWidths = await page.$$eval('.bars figure[data-metric="requestsPerSec"] .bar', (els) =>
+    els.map((e) => e.getBoundingClientRect().width),
+  );
+  t.ok(
+    barWidths.every((w) => w > 0),
+    `req/s bars visible (${barWidths.map((w) => Math.round(w)).join(', ')} px)`,
+  );
 
   t.match(await page.textContent('header.verdict h1'), /FAIL · exit code 1/);
   t.match(await page.textContent('#summary'), /<\/script><script>alert\('x'\)<\/script>/, 'hostile label shown as text');

@@ -17,9 +17,23 @@ t.test('the fixture comparison aggregates as expected', async (t) => {
   const c = sampleComparison();
   t.equal(c.exitCode, 1, 'a failing run makes the comparison exit 1');
   t.equal(c.verdict, 'fail');
-  t.same(c.targets.map((x) => x.verdict), ['pass', 'fail', 'fail']);
-  t.same(c.targets.map((x) => [x.passed, x.failed]), [[2, 0], [1, 1], [0, 2]]);
-  t.same(c.runs.map((r) => r.target.split(' ')[0]), ['inline', 'per-connection', 'hostile', 'inline', 'per-connection', 'hostile'], 'interleaved order kept');
+  t.same(
+    c.targets.map((x) => x.verdict),
+    ['pass', 'fail', 'fail'],
+  );
+  t.same(
+    c.targets.map((x) => [x.passed, x.failed]),
+    [
+      [2, 0],
+      [1, 1],
+      [0, 2],
+    ],
+  );
+  t.same(
+    c.runs.map((r) => r.target.split(' ')[0]),
+    ['inline', 'per-connection', 'hostile', 'inline', 'per-connection', 'hostile'],
+    'interleaved order kept',
+  );
   t.equal(c.timelines.length, 3, 'one timeline per target');
 });
 
@@ -29,7 +43,10 @@ t.test('markdown: one row per target, medians with ranges, leaks, links to every
   t.match(md, /^## handoff compare: ❌ FAIL — suite ci, 3 targets, 2 interleaved runs each \(medians\)/);
   t.match(md, /\*\*Exit code 1\*\*/);
   const header = md.split('\n').find((l) => l.startsWith('| target | verdict |'))!;
-  t.match(header, /req\/s \| p50 \| p99 \| max \| errors \| peak children \| peak fds \| peak RSS \| peak PSS \| time to quiet \| failing checks/);
+  t.match(
+    header,
+    /req\/s \| p50 \| p99 \| max \| errors \| peak children \| peak fds \| peak RSS \| peak PSS \| time to quiet \| failing checks/,
+  );
   const rows = md.split('\n').filter((l) => /^\| (inline|per-connection|hostile)/.test(l));
   const summaryRows = rows.slice(0, 3);
   t.match(summaryRows[0], /^\| inline \| ✅ pass 2\/2 \|/);
@@ -74,12 +91,17 @@ t.test('html: summary rows, bars side by side, charts data, run links, CSP', asy
   t.notOk(/src=|href="http/.test(html), 'no external resources');
 
   const charts = compareChartData(c);
-  t.same(charts.charts.map((x) => x.id).slice(0, 5), ['children', 'fds', 'rss', 'pss', 'rate'], 'the fixtures recorded PSS (some) and a request rate');
+  t.same(
+    charts.charts.map((x) => x.id).slice(0, 5),
+    ['children', 'fds', 'rss', 'pss', 'rate'],
+    'the fixtures recorded PSS (some) and a request rate',
+  );
   const unrecorded = sampleComparison();
-  for (const tl of unrecorded.timelines) for (const p of tl.points) {
-    p.reqRate = null;
-    p.pssBytes = null;
-  }
+  for (const tl of unrecorded.timelines)
+    for (const p of tl.points) {
+      p.reqRate = null;
+      p.pssBytes = null;
+    }
   const without = compareChartData(unrecorded).charts.map((x) => x.id);
   t.notOk(without.includes('rate'), 'no empty request-rate chart');
   t.notOk(without.includes('pss'), 'no empty PSS chart (reports written before PSS existed)');
@@ -99,7 +121,11 @@ t.test('terminal summary and files written', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'handoff-compare-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const paths = writeComparison(c, dir, ['md']);
-  t.same(paths.map((p) => p.slice(dir.length + 1)), ['comparison.json', 'comparison.md'], 'json always, then what was asked');
+  t.same(
+    paths.map((p) => p.slice(dir.length + 1)),
+    ['comparison.json', 'comparison.md'],
+    'json always, then what was asked',
+  );
   const back = JSON.parse(readFileSync(join(dir, 'comparison.json'), 'utf8')) as Comparison;
   t.same(back, JSON.parse(JSON.stringify(c)), 'json round trip');
   t.equal(renderCompareMarkdown(back), readFileSync(join(dir, 'comparison.md'), 'utf8'), 'markdown re-renders identically from the json');

@@ -34,11 +34,21 @@ t.test('loads a full config file; relative paths resolve against its directory',
   t.equal(config.source, file);
   t.equal(config.suite, 'ci');
   t.same(config.suites, { mine: join(dir, 'ci', 'suites', 'mine.json'), inline: FULL.suites.inline });
-  t.same(config.targetFlags, { strategy: 'per-connection', handoff: 'stdio', spares: '2', maxChildren: '32', allowHost: 'a.test,b.test', strictExit: true });
+  t.same(config.targetFlags, {
+    strategy: 'per-connection',
+    handoff: 'stdio',
+    spares: '2',
+    maxChildren: '32',
+    allowHost: 'a.test,b.test',
+    strictExit: true,
+  });
   t.equal(config.command, null);
   t.same(config.runFlags, { duration: '5s', connections: '10', drain: '3s', sampleHz: '20' });
   t.same(config.report, { dir: join(dir, 'ci', 'out', 'reports'), formats: ['json', 'md', 'html'] });
-  t.same(config.thresholds.map((x) => `${x.metric}${x.expr}`), ['p99_ms<250', 'error_rate<0.01', 'peak_children<=64', 'time_to_quiet_ms<2000']);
+  t.same(
+    config.thresholds.map((x) => `${x.metric}${x.expr}`),
+    ['p99_ms<250', 'error_rate<0.01', 'peak_children<=64', 'time_to_quiet_ms<2000'],
+  );
   t.same(config.ignores, ['^/usr/sbin/nscd']);
   t.equal(config.allowList[0].check, 'no-zombies');
 
@@ -93,7 +103,10 @@ t.test('every problem is a UsageError (exit 2) that names the key', async (t) =>
     [{ thresholds: { p99_ms: 'fast' } }, /thresholds\.p99_ms: malformed threshold "fast"/],
     [{ ignores: ['('] }, /ignores\[0\]: invalid regular expression/],
     [{ ignores: 'nscd' }, /ignores: expected a list of strings/],
-    [{ allowList: [{ check: 'no-zombies', match: 'x', reason: 'r', expires: '2030-01-01', until: 'x' }] }, /allowList\[0\]: unknown key "until"/],
+    [
+      { allowList: [{ check: 'no-zombies', match: 'x', reason: 'r', expires: '2030-01-01', until: 'x' }] },
+      /allowList\[0\]: unknown key "until"/,
+    ],
     [{ suites: { 'bad name': {} } }, /invalid suite name "bad name"/],
     [{ suites: { ok: 3 } }, /suites.ok: expected a file path or a suite object/],
     [{ suite: 7 }, /suite: expected a suite name/],
@@ -104,19 +117,56 @@ t.test('every problem is a UsageError (exit 2) that names the key', async (t) =>
 });
 
 t.test('command targets: a list or a string, with mode and pool', async (t) => {
-  const config = parseConfig({ target: { command: 'python3 server.py --port {port}', mode: 'server', echo: true, pool: 0, cap: 8, nofile: 256, expectStatus: ['2xx', 404], readyTimeout: '1m' } }, 'c', '/x');
+  const config = parseConfig(
+    {
+      target: {
+        command: 'python3 server.py --port {port}',
+        mode: 'server',
+        echo: true,
+        pool: 0,
+        cap: 8,
+        nofile: 256,
+        expectStatus: ['2xx', 404],
+        readyTimeout: '1m',
+      },
+    },
+    'c',
+    '/x',
+  );
   t.same(config.command, ['python3', 'server.py', '--port', '{port}']);
-  t.same(config.targetFlags, { mode: 'server', echo: true, expectStatus: '2xx,404', pool: '0', cap: '8', nofile: '256', readyTimeout: '1m' });
+  t.same(config.targetFlags, {
+    mode: 'server',
+    echo: true,
+    expectStatus: '2xx,404',
+    pool: '0',
+    cap: '8',
+    nofile: '256',
+    readyTimeout: '1m',
+  });
 });
 
 t.test('merging under the command line: CLI wins, ignores add up, a CLI target replaces the config target', async (t) => {
   const config = parseConfig(
-    { suite: 'flood', target: { command: ['./srv', '{port}'], mode: 'server', cap: 4 }, run: { duration: '5s', connections: 10 }, report: { formats: 'md' }, ignores: ['nscd'] },
+    {
+      suite: 'flood',
+      target: { command: ['./srv', '{port}'], mode: 'server', cap: 4 },
+      run: { duration: '5s', connections: 10 },
+      report: { formats: 'md' },
+      ignores: ['nscd'],
+    },
     'c',
     '/work',
   );
   const plain = mergeStressInvocation(config, { duration: '2s', ignore: ['sshd'], drain: undefined });
-  t.same(plain.flags, { mode: 'server', cap: '4', duration: '2s', connections: '10', suite: 'flood', format: 'json,md', ignore: ['nscd', 'sshd'] });
+  t.same(plain.flags, {
+    mode: 'server',
+    cap: '4',
+    duration: '2s',
+    connections: '10',
+    suite: 'flood',
+    format: 'json,md',
+    ignore: ['nscd', 'sshd'],
+  });
   t.same(plain.command, ['./srv', '{port}']);
 
   const strategy = mergeStressInvocation(config, { strategy: 'inline' });

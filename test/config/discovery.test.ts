@@ -44,9 +44,15 @@ t.test('never above the repository root: none there means no config', async (t) 
 
 t.test('outside a repository the walk ends at the filesystem root', async (t) => {
   const seen: string[] = [];
-  t.equal(discoverConfig('/a/b', (p) => (seen.push(p), false)), null);
+  t.equal(
+    discoverConfig('/a/b', (p) => (seen.push(p), false)),
+    null,
+  );
   t.same(seen, ['/a/b/handoff.config.json', '/a/b/.git', '/a/handoff.config.json', '/a/.git', '/handoff.config.json', '/.git']);
-  t.equal(discoverConfig('/a/b', (p) => p === '/handoff.config.json'), '/handoff.config.json');
+  t.equal(
+    discoverConfig('/a/b', (p) => p === '/handoff.config.json'),
+    '/handoff.config.json',
+  );
 });
 
 t.test('HANDOFF_CONFIG overrides discovery, --config overrides HANDOFF_CONFIG', async (t) => {
@@ -57,16 +63,23 @@ t.test('HANDOFF_CONFIG overrides discovery, --config overrides HANDOFF_CONFIG', 
   t.equal(loadConfig(undefined, repo, { HANDOFF_CONFIG: '../ci.json' }).suite, 'from-env', 'relative to the cwd');
   t.equal(loadConfig(join(outer, 'handoff.config.json'), deep, { HANDOFF_CONFIG: ci }).suite, 'outer');
   t.equal(loadConfig(undefined, deep, { HANDOFF_CONFIG: '' }).suite, 'repo', 'an empty variable is unset');
-  t.throws(() => loadConfig(undefined, deep, { HANDOFF_CONFIG: join(outer, 'nope.json') }), new UsageError(`config file ${join(outer, 'nope.json')} (HANDOFF_CONFIG) not found`));
+  t.throws(
+    () => loadConfig(undefined, deep, { HANDOFF_CONFIG: join(outer, 'nope.json') }),
+    new UsageError(`config file ${join(outer, 'nope.json')} (HANDOFF_CONFIG) not found`),
+  );
 });
 
-t.test('the CLI discovers it too: a bad key in the repository root\'s file is exit 2 naming the file', async (t) => {
+t.test("the CLI discovers it too: a bad key in the repository root's file is exit 2 naming the file", async (t) => {
   const { repo, deep } = layout(t);
   writeFileSync(join(repo, 'handoff.config.json'), JSON.stringify({ tresholds: {} }));
   const r = await runCli(['stress', '--strategy', 'inline'], { cwd: deep, env: { HANDOFF_CONFIG: '' }, timeoutMs: 20_000 });
   t.equal(r.code, 2);
   t.match(r.stderr, new RegExp(`^handoff: ${join(repo, 'handoff.config.json').replace(/[.]/g, '\\.')}: unknown key "tresholds"`));
-  const viaEnv = await runCli(['stress', '--strategy', 'inline'], { cwd: deep, env: { HANDOFF_CONFIG: 'missing.json' }, timeoutMs: 20_000 });
+  const viaEnv = await runCli(['stress', '--strategy', 'inline'], {
+    cwd: deep,
+    env: { HANDOFF_CONFIG: 'missing.json' },
+    timeoutMs: 20_000,
+  });
   t.equal(viaEnv.code, 2);
   t.match(viaEnv.stderr, /^handoff: config file missing\.json \(HANDOFF_CONFIG\) not found/);
 });

@@ -16,7 +16,7 @@ const usage = (message: RegExp) => ({ name: 'UsageError', exitCode: 2, message }
 const dir = mkdtempSync(join(tmpdir(), 'handoff-hostile-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
-t.test('--config and --suite read only a regular file of a config\'s size, never block', async (t) => {
+t.test("--config and --suite read only a regular file of a config's size, never block", async (t) => {
   const fifo = join(dir, 'fifo');
   execFileSync('mkfifo', [fifo]);
   const big = join(dir, 'big.json');
@@ -33,24 +33,54 @@ t.test('--config and --suite read only a regular file of a config\'s size, never
 t.test('prototype names are unknown names, not Object.prototype', async (t) => {
   for (const name of ['__proto__', 'constructor']) {
     t.throws(() => parseThresholds(JSON.parse(`{"${name}": "<1"}`)), usage(new RegExp(`unknown metric "${name}"`)), `threshold ${name}`);
-    t.throws(() => parseSuite({ load: [{ generator: name }] }, 's', 's').load.map((e, i) => createGenerator(e, { durationMs: 100, connections: 1 }, i)), usage(/generator must be one of/), `generator type ${name}`);
+    t.throws(
+      () =>
+        parseSuite({ load: [{ generator: name }] }, 's', 's').load.map((e, i) =>
+          createGenerator(e, { durationMs: 100, connections: 1 }, i),
+        ),
+      usage(/generator must be one of/),
+      `generator type ${name}`,
+    );
   }
   t.throws(() => parseThresholds({ p99_ms: '<1constructor' }), usage(/unit "constructor" does not fit/));
   const entry = JSON.parse('{"generator": "churn", "__proto__": 1}') as Record<string, unknown>;
-  t.throws(() => createGenerator(entry, { durationMs: 100, connections: 1 }, 0), usage(/unknown key "__proto__"/), 'a __proto__ key is refused like any unknown key');
-  await t.rejects(stress(JSON.parse('{"strategy": "inline", "__proto__": {"x": 1}}')), usage(/unknown key "__proto__"/), 'the API refuses it too, before anything starts');
+  t.throws(
+    () => createGenerator(entry, { durationMs: 100, connections: 1 }, 0),
+    usage(/unknown key "__proto__"/),
+    'a __proto__ key is refused like any unknown key',
+  );
+  await t.rejects(
+    stress(JSON.parse('{"strategy": "inline", "__proto__": {"x": 1}}')),
+    usage(/unknown key "__proto__"/),
+    'the API refuses it too, before anything starts',
+  );
 });
 
 t.test('--connections reaches every generator up to its own cap', async (t) => {
-  const abuse = createGenerator({ generator: 'abuse', connections: 1 }, { durationMs: 100, connections: 1000, connectionsOverride: 1000 }, 0);
-  const flood = createGenerator({ generator: 'flood', connections: 4 }, { durationMs: 100, connections: 1000, connectionsOverride: 1000 }, 1);
+  const abuse = createGenerator(
+    { generator: 'abuse', connections: 1 },
+    { durationMs: 100, connections: 1000, connectionsOverride: 1000 },
+    0,
+  );
+  const flood = createGenerator(
+    { generator: 'flood', connections: 4 },
+    { durationMs: 100, connections: 1000, connectionsOverride: 1000 },
+    1,
+  );
   t.match(abuse, { config: { connections: 64 } }, 'a case generator takes its cap');
   t.match(flood, { config: { connections: 1000 } }, 'the flood takes all of it');
-  t.throws(() => createGenerator({ generator: 'abuse', connections: 65 }, { durationMs: 100, connections: 1 }, 0), usage(/between 1 and 64/), "a suite's own value is still bounded");
+  t.throws(
+    () => createGenerator({ generator: 'abuse', connections: 65 }, { durationMs: 100, connections: 1 }, 0),
+    usage(/between 1 and 64/),
+    "a suite's own value is still bounded",
+  );
 });
 
 t.test('a port list may hold numbers, as JSON writes them', async (t) => {
   const c = parseConfig({ target: { strategy: 'inline', connectPorts: [443, '8443'] } }, 'c', dir);
   t.match(c, { targetFlags: { connectPorts: '443,8443' } });
-  t.throws(() => parseConfig({ target: { strategy: 'inline', connectPorts: [443, { a: 1 }] } }, 'c', dir), usage(/connectPorts\[1\]: expected a string or a number/));
+  t.throws(
+    () => parseConfig({ target: { strategy: 'inline', connectPorts: [443, { a: 1 }] } }, 'c', dir),
+    usage(/connectPorts\[1\]: expected a string or a number/),
+  );
 });

@@ -48,11 +48,14 @@ if (unavailable) {
   t.plan(0, unavailable);
 } else {
   for (const scan of [false, true]) {
-    t.test(`MADV_DOFORK reaches every mapping, ${scan ? 'by the /proc/self/maps scan (the fallback)' : 'in two calls (the usual path)'}`, async (t) => {
-      const r = probe(scan);
-      t.ok(r.before > 0, `V8 had marked ${r.before} mappings do-not-copy (the fixture is real)`);
-      t.same(r.left, [], 'none of them is do-not-copy any more');
-      t.equal(r.path, scan ? 2 : 1, 'the path taken');
-    });
+    t.test(
+      `MADV_DOFORK reaches every mapping, ${scan ? 'by the /proc/self/maps scan (the fallback)' : 'in two calls (the usual path)'}`,
+      async (t) => {
+        const r = probe(scan);
+        t.ok(r.before > 0, `V8 had marked ${r.before} mappings do-not-copy (the fixture is real)`);
+        t.same(r.left, [], 'none of them is do-not-copy any more');
+        t.equal(r.path, scan ? 2 : 1, 'the path taken');
+      },
+    );
   }
 }

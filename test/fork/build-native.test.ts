@@ -22,7 +22,11 @@ t.test('no compiler on PATH: exit 0, reason recorded, no binary', async (t) => {
   symlinkSync(process.execPath, join(bin, 'node'));
   const r = spawnSync(process.execPath, [script], { env: { PATH: bin, HOME: work }, encoding: 'utf8', timeout: 60_000 });
   t.equal(r.status, 0, 'the install goes on');
-  t.match(r.stderr, /--strategy fork and orphan adoption will be unavailable: no C compiler.*once fixed, run `npx handoff build-native`/, r.stderr.trim());
+  t.match(
+    r.stderr,
+    /--strategy fork and orphan adoption will be unavailable: no C compiler.*once fixed, run `npx handoff build-native`/,
+    r.stderr.trim(),
+  );
   t.match(readFileSync(join(work, 'native', 'build', 'UNAVAILABLE'), 'utf8'), /no C compiler/);
   t.notOk(existsSync(join(work, 'native', 'build', 'Release', 'handoff_fork.node')), 'no binary');
 });

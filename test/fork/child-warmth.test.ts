@@ -68,8 +68,10 @@ if (unavailable) {
     const host = `127.0.0.1:${origin.port}`;
     const exchanges = [
       (i: number) => `GET http://${host}/warm/${i} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
-      (i: number) => `GET http://${host}/warm/${i}?size=3000&chunked=1 HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: t\r\nConnection: close\r\n\r\n`,
-      (i: number) => `POST http://${host}/warm/${i} HTTP/1.1\r\nHost: ${host}\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello`,
+      (i: number) =>
+        `GET http://${host}/warm/${i}?size=3000&chunked=1 HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: t\r\nConnection: close\r\n\r\n`,
+      (i: number) =>
+        `POST http://${host}/warm/${i} HTTP/1.1\r\nHost: ${host}\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello`,
     ];
     for (let i = 0; i < CONNECTIONS; i++) {
       const r = await rawExchange(port, exchanges[i % exchanges.length]!(i));

@@ -1,7 +1,7 @@
 // --strategy fork as a real process: it serves, forks one child per connection, leaves nothing behind, and
 // each way it can go wrong on purpose (zombie canary) or by accident (zygote killed) shows.
 import t from 'tap';
-import net from 'node:net';
+import type net from 'node:net';
 import { spawnSync } from 'node:child_process';
 import { cliPath } from '../../src/paths.js';
 import { startOrigin, startTcpOrigins, type TestOrigin, type TcpOrigins } from '../helpers/origin.js';

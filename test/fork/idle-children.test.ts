@@ -74,7 +74,10 @@ if (unavailable) {
       churning = false;
       await Promise.all(churners);
       const spares = args.length ? 2 : 0;
-      t.ok(await pollUntil(() => childrenOf(proxy.pid).length === HELD + spares, 10_000), `${HELD} held children (+ ${spares} spares) left`);
+      t.ok(
+        await pollUntil(() => childrenOf(proxy.pid).length === HELD + spares, 10_000),
+        `${HELD} held children (+ ${spares} spares) left`,
+      );
       const children = childrenOf(proxy.pid).map((c) => c.pid);
       const before = children.map(cpuTicks);
       await new Promise((r) => setTimeout(r, 1_000));

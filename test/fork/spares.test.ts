@@ -2,7 +2,7 @@
 // idle spares (within --max-children), replaces each spare that is taken or killed, never holds a client socket,
 // and on shutdown stands idle spares down while busy ones finish.
 import t from 'tap';
-import net from 'node:net';
+import type net from 'node:net';
 import { spawnSync } from 'node:child_process';
 import { cliPath } from '../../src/paths.js';
 import { startOrigin, type TestOrigin } from '../helpers/origin.js';
@@ -51,8 +51,14 @@ async function run(): Promise<void> {
     for (let i = 0; i < 10; i++) t.equal((await get(main.port, `/seq/${i}`)).status, 200, `sequential ${i}`);
     const statuses = await Promise.all(Array.from({ length: 10 }, (_, i) => get(main.port, `/conc/${i}`).then((r) => r.status)));
     t.same(statuses, Array(10).fill(200), 'every concurrent request answered 200');
-    t.ok(await pollUntil(() => live(main.pid).length === 2 && childrenOf(main.pid).length === 2, 10_000), 'back to 2 idle spares, no zombie');
-    t.notOk(live(main.pid).some((c) => before.has(c.pid)), 'the spares of the start were taken and replaced');
+    t.ok(
+      await pollUntil(() => live(main.pid).length === 2 && childrenOf(main.pid).length === 2, 10_000),
+      'back to 2 idle spares, no zombie',
+    );
+    t.notOk(
+      live(main.pid).some((c) => before.has(c.pid)),
+      'the spares of the start were taken and replaced',
+    );
     t.ok(await pollUntil(() => fdCount(main.pid) === restFds, 5_000), `zygote fds back to ${restFds} (now ${fdCount(main.pid)})`);
   });
 
@@ -68,7 +74,10 @@ async function run(): Promise<void> {
   await t.test('an idle spare killed from outside is replaced', async (t) => {
     const victim = live(main.pid)[0]!.pid;
     process.kill(victim, 'SIGKILL');
-    t.ok(await pollUntil(() => !alive(victim) && live(main.pid).length === 2 && childrenOf(main.pid).length === 2, 10_000), 'reaped and replaced');
+    t.ok(
+      await pollUntil(() => !alive(victim) && live(main.pid).length === 2 && childrenOf(main.pid).length === 2, 10_000),
+      'reaped and replaced',
+    );
     t.equal((await get(main.port, '/after-kill')).status, 200, 'still serving');
   });
 

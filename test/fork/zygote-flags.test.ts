@@ -1,7 +1,12 @@
 // The flags a fork zygote re-executes itself with: --single-threaded for soundness, the rest for speed, never
 // overriding a flag the user gave either way round.
 import t from 'tap';
-import { LARGE_PAGES_FLAG, SMALL_YOUNG_GENERATION_FLAG as YOUNG, singleThreadedInEffect, speedFlags } from '../../src/proxy/fork/zygote-guard.js';
+import {
+  LARGE_PAGES_FLAG,
+  SMALL_YOUNG_GENERATION_FLAG as YOUNG,
+  singleThreadedInEffect,
+  speedFlags,
+} from '../../src/proxy/fork/zygote-guard.js';
 
 t.test('singleThreadedInEffect accepts both spellings only', async (t) => {
   t.ok(singleThreadedInEffect(['--single-threaded']));

@@ -41,12 +41,15 @@ t.test('waives a failing check only when every evidence item is matched', async 
   t.ok(by['fds-drained'].allowedBy, 'all fd items matched (the note does not need to be)');
   t.equal(by['sockets-drained'].allowedBy, undefined, 'the ESTABLISHED row is not matched: a new leak still fails');
   t.equal(by['handoff-eof'].allowedBy, undefined);
-  t.same(statuses.map((s) => [s.check, s.matched, s.expired]), [
-    ['no-zombies', 1, false],
-    ['children-drained', 1, false],
-    ['fds-drained', 9, false],
-    ['sockets-drained', 7, false],
-  ]);
+  t.same(
+    statuses.map((s) => [s.check, s.matched, s.expired]),
+    [
+      ['no-zombies', 1, false],
+      ['children-drained', 1, false],
+      ['fds-drained', 9, false],
+      ['sockets-drained', 7, false],
+    ],
+  );
   t.equal(by['no-orphans'].allowedBy, undefined, 'passing checks are never marked');
 });
 
@@ -70,7 +73,9 @@ t.test('an expired entry waives nothing and is reported clearly', async (t) => {
   const entries = parseAllowList([{ check: 'no-zombies', match: 'defunct', reason: 'legacy reaper, JIRA-9', expires: '2026-10-31' }]);
   const { checks, statuses } = applyAllowList(report.checks, entries, NOW);
   t.equal(checks.find((c) => c.id === 'no-zombies')!.allowedBy, undefined);
-  t.same(statuses, [{ check: 'no-zombies', match: 'defunct', reason: 'legacy reaper, JIRA-9', expires: '2026-10-31', expired: true, matched: 0 }]);
+  t.same(statuses, [
+    { check: 'no-zombies', match: 'defunct', reason: 'legacy reaper, JIRA-9', expires: '2026-10-31', expired: true, matched: 0 },
+  ]);
   t.same(describeExpired(statuses), [
     'allow-list entry #1 (check no-zombies, match "defunct", reason "legacy reaper, JIRA-9") expired on 2026-10-31: fix the leak or renew the entry',
   ]);

@@ -31,15 +31,25 @@ t.test('the entries waive every failing check of the run they come from, and not
   const failing = report.checks.filter((c) => !c.pass).map((c) => c.id);
   t.same([...new Set(entries.map((e) => e.check))], failing, 'entries for the failing checks, in order');
   t.ok(entries.every((e) => e.reason === entry.reason && e.expires === entry.expires));
-  t.notOk(entries.some((e) => /pid=\d/.test(e.match)), 'no literal pid');
+  t.notOk(
+    entries.some((e) => /pid=\d/.test(e.match)),
+    'no literal pid',
+  );
   const { checks } = applyAllowList(report.checks, parseAllowList(entries), now);
-  t.same(checks.filter((c) => !c.pass && !c.allowedBy), [], 'all waived');
+  t.same(
+    checks.filter((c) => !c.pass && !c.allowedBy),
+    [],
+    'all waived',
+  );
   t.same(allowEntriesFor(fixture('pass'), entry), [], 'a clean run needs none');
 });
 
 t.test('merging into a config keeps its keys and its entries, and adds no duplicates', async (t) => {
   const entries = allowEntriesFor(fixture('fail'), entry);
-  const first = mergeAllowList({ suite: 'ci', allowList: [{ check: 'no-zombies', match: 'x', reason: 'r', expires: '2027-01-01' }] }, entries);
+  const first = mergeAllowList(
+    { suite: 'ci', allowList: [{ check: 'no-zombies', match: 'x', reason: 'r', expires: '2027-01-01' }] },
+    entries,
+  );
   t.equal(first.added, entries.length);
   t.equal(first.config.suite, 'ci');
   t.equal((first.config.allowList as unknown[]).length, entries.length + 1);
@@ -67,7 +77,10 @@ t.test('end to end: fail, allowlist --write, pass on the entries, fail once they
   t.ok(fragment.allowList.length > 0);
   t.match(printed.stderr, /waiving (\d+) of \1 failing check/);
 
-  const wrote = await runCli(['allowlist', '--from', runDir, '--expires', '2099-12-31', '--reason', entry.reason, '--write', '--config', config], { timeoutMs: 20_000 });
+  const wrote = await runCli(
+    ['allowlist', '--from', runDir, '--expires', '2099-12-31', '--reason', entry.reason, '--write', '--config', config],
+    { timeoutMs: 20_000 },
+  );
   t.equal(wrote.code, 0, wrote.stderr);
   t.equal(wrote.stdout, '');
   const written = JSON.parse(readFileSync(config, 'utf8'));
@@ -77,7 +90,10 @@ t.test('end to end: fail, allowlist --write, pass on the entries, fail once they
   const second = await stress();
   t.equal(second.code, 0, second.stdout);
   const report = second.report as Report;
-  t.ok(report.checks.some((c) => !c.pass && c.allowedBy?.reason === entry.reason), 'the leak is still seen, and waived');
+  t.ok(
+    report.checks.some((c) => !c.pass && c.allowedBy?.reason === entry.reason),
+    'the leak is still seen, and waived',
+  );
   t.same(markedPids(second.runId!), []);
 
   // the day after the expiry the same report fails on the entries themselves

@@ -45,7 +45,11 @@ t.test('waiving every failure passes the run; failed_checks sees only unwaived f
   const gated = applyGate(fixture('fail'), { thresholds: parseThresholds({ failed_checks: '==0' }), allowList }, NOW);
   t.equal(gated.verdict, 'pass');
   t.equal(gated.exitCode, 0);
-  t.same(gated.checks.find((c) => c.id === 'children-drained')!.allowedBy, { reason: 'slow exit; child linger', expires: '2026-12-31' }, 'several entries: reasons joined, soonest expiry');
+  t.same(
+    gated.checks.find((c) => c.id === 'children-drained')!.allowedBy,
+    { reason: 'slow exit; child linger', expires: '2026-12-31' },
+    'several entries: reasons joined, soonest expiry',
+  );
   t.same(gated.thresholds, [{ metric: 'failed_checks', expr: '==0', value: 0, pass: true }]);
   t.match(renderMarkdown(gated), /## handoff: ✅ PASS/);
   t.match(renderMarkdown(gated), /\| ⚠️ \| `no-zombies` \|/);
@@ -73,7 +77,10 @@ t.test('exit codes 2 and 3 survive the gate', async (t) => {
 });
 
 t.test('gating twice gives the same report (idempotent)', async (t) => {
-  const gate = { thresholds: parseThresholds({ p99_ms: '<300' }), allowList: parseAllowList([{ check: 'no-zombies', match: 'defunct', reason: 'r', expires: '2030-01-01' }]) };
+  const gate = {
+    thresholds: parseThresholds({ p99_ms: '<300' }),
+    allowList: parseAllowList([{ check: 'no-zombies', match: 'defunct', reason: 'r', expires: '2030-01-01' }]),
+  };
   const once = applyGate(fixture('fail'), gate, NOW);
   t.same(applyGate(once, gate, NOW), once);
 });

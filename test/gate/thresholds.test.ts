@@ -5,7 +5,14 @@ import { fixture } from '../report/fixtures.js';
 import type { LoadStats, Report } from '../../src/model/report.js';
 
 t.test('parses the k6-like forms, with units converted to the base unit', async (t) => {
-  const parsed = parseThresholds({ p99_ms: '<250', error_rate: '<0.01', peak_children: '<=64', time_to_quiet_ms: ['<2s', '>=0'], 'p50_ms{churn}': ' > 1.5ms ', peak_rss_bytes: '<512MiB' });
+  const parsed = parseThresholds({
+    p99_ms: '<250',
+    error_rate: '<0.01',
+    peak_children: '<=64',
+    time_to_quiet_ms: ['<2s', '>=0'],
+    'p50_ms{churn}': ' > 1.5ms ',
+    peak_rss_bytes: '<512MiB',
+  });
   t.same(
     parsed.map((p) => [p.metric, p.op, p.bound, p.generator]),
     [
@@ -81,14 +88,22 @@ t.test('evaluates against the failing fixture', async (t) => {
   t.equal(byKey['error_rate <0.01'].pass, true);
   t.equal(byKey['peak_children <=64'].pass, true);
   t.same(byKey['peak_close_wait ==0'], { metric: 'peak_close_wait', expr: '==0', value: 80, pass: false });
-  t.same(byKey['time_to_quiet_ms <2000'], { metric: 'time_to_quiet_ms', expr: '<2000', value: null, pass: false }, 'never quiet: no data fails');
+  t.same(
+    byKey['time_to_quiet_ms <2000'],
+    { metric: 'time_to_quiet_ms', expr: '<2000', value: null, pass: false },
+    'never quiet: no data fails',
+  );
   t.equal(byKey['requests >=7624'].pass, true);
   t.equal(byKey['requests_per_s >380'].value, 7012 / 20 + 612 / 20);
   t.equal(byKey['errors{churn} ==41'].pass, true);
   t.equal(byKey['non_2xx ==5'].pass, true, '"none" statuses count as non-2xx');
   t.equal(byKey['failed_checks ==5'].pass, true);
   t.equal(byKey['peak_zombies <=1'].pass, true);
-  t.same(byKey['p50_ms{nosuch} <1000'], { metric: 'p50_ms{nosuch}', expr: '<1000', value: null, pass: false }, 'a generator that did not run: no data');
+  t.same(
+    byKey['p50_ms{nosuch} <1000'],
+    { metric: 'p50_ms{nosuch}', expr: '<1000', value: null, pass: false },
+    'a generator that did not run: no data',
+  );
 });
 
 t.test('every metric reads a value off the passing fixture', async (t) => {
@@ -124,12 +139,23 @@ t.test('an untagged latency is the worst of the normal-traffic generators, never
     },
   };
   const value = (metric: string) => evaluateThresholds(report, parseThresholds({ [metric]: '<250' }))[0];
-  t.same(value('p99_ms'), { metric: 'p99_ms', expr: '<250', value: 40, pass: true }, 'a renamed flood counts by its type; the fault cases do not');
+  t.same(
+    value('p99_ms'),
+    { metric: 'p99_ms', expr: '<250', value: 40, pass: true },
+    'a renamed flood counts by its type; the fault cases do not',
+  );
   t.equal(value('p99_ms{origin-faults}').value, 2000, 'narrowed, a scripted generator is read as asked');
   t.equal(value('max_ms').value, 40);
   const scriptedOnly = { ...report, load: { abuse: report.load.abuse } };
-  t.same(evaluateThresholds(scriptedOnly, parseThresholds({ p99_ms: '<250' }))[0], { metric: 'p99_ms', expr: '<250', value: null, pass: false }, 'no normal traffic: no data, a failure');
+  t.same(
+    evaluateThresholds(scriptedOnly, parseThresholds({ p99_ms: '<250' }))[0],
+    { metric: 'p99_ms', expr: '<250', value: null, pass: false },
+    'no normal traffic: no data, a failure',
+  );
   // reports from before `kind`: known by name
   const { kind: _k, ...oldFlood } = report.load.flood;
-  t.equal(evaluateThresholds({ ...report, load: { flood: oldFlood, abuse: report.load.abuse } }, parseThresholds({ p99_ms: '<250' }))[0].value, 12);
+  t.equal(
+    evaluateThresholds({ ...report, load: { flood: oldFlood, abuse: report.load.abuse } }, parseThresholds({ p99_ms: '<250' }))[0].value,
+    12,
+  );
 });

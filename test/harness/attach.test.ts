@@ -14,7 +14,10 @@ import { check, failedIds, runCli, tempReportDir } from './helpers.js';
 const fixture = (name: string): string => join(packageRoot, 'test/harness/fixtures', name);
 
 /** The echo server as someone else would start it; its whole group is ended in teardown. */
-async function startServer(t: { teardown(fn: () => void): void }, ...flags: string[]): Promise<{ pid: number; port: number; starttime: number }> {
+async function startServer(
+  t: { teardown(fn: () => void): void },
+  ...flags: string[]
+): Promise<{ pid: number; port: number; starttime: number }> {
   const port = await freePort();
   const child = spawn('python3', [fixture('echo-server.py'), String(port), ...flags], { detached: true, stdio: 'ignore' });
   const pid = child.pid!;
@@ -46,13 +49,34 @@ const childrenOf = (pid: number): number[] => {
 };
 
 const stress = (reports: string, server: { pid: number; port: number }, ...extra: string[]) =>
-  runCli(['stress', '--quiet', '--report-dir', reports, '--mode', 'server', '--duration', '1s', '--attach', String(server.pid), '--port', String(server.port), ...extra]);
+  runCli([
+    'stress',
+    '--quiet',
+    '--report-dir',
+    reports,
+    '--mode',
+    'server',
+    '--duration',
+    '1s',
+    '--attach',
+    String(server.pid),
+    '--port',
+    String(server.port),
+    ...extra,
+  ]);
 
 t.test('a clean running server passes and is left running, untouched; with --shutdown it is judged on SIGTERM', async (t) => {
   const reports = tempReportDir(t);
   const server = await startServer(t);
   const r = await stress(reports, server);
-  t.equal(r.code, 0, r.stdout.split('\n').filter((l) => /stress:|FAIL/.test(l)).join(' | '));
+  t.equal(
+    r.code,
+    0,
+    r.stdout
+      .split('\n')
+      .filter((l) => /stress:|FAIL/.test(l))
+      .join(' | '),
+  );
   t.same(r.report!.attach, { pid: server.pid, shutdown: false });
   t.equal(r.report!.target.pid, server.pid);
   t.match(check(r.report!, 'clean-shutdown').summary, /not judged: --attach without --shutdown/);
@@ -61,7 +85,14 @@ t.test('a clean running server passes and is left running, untouched; with --shu
   t.comment(`attach clean: ${r.stdout.split('\n')[0]}`);
 
   const down = await stress(reports, server, '--shutdown');
-  t.equal(down.code, 0, down.stdout.split('\n').filter((l) => /stress:|FAIL/.test(l)).join(' | '));
+  t.equal(
+    down.code,
+    0,
+    down.stdout
+      .split('\n')
+      .filter((l) => /stress:|FAIL/.test(l))
+      .join(' | '),
+  );
   t.match(check(down.report!, 'clean-shutdown').summary, /exited .* after SIGTERM, nothing left/);
   t.notOk(alive(server.pid, server.starttime), '--shutdown: it was SIGTERMed and exited');
 });
@@ -73,18 +104,29 @@ t.test('a running server that leaves a child behind fails naming it; nothing of 
   t.equal(r.code, 1, r.stdout.split('\n')[0]);
   const failed = failedIds(r.report!);
   t.ok(failed.includes('children-drained'), `children-drained fails (failed: ${failed.join(', ')})`);
-  t.match(check(r.report!, 'children-drained').evidence.find((e) => e.kind === 'process'), { cmdline: /^sleep 60/, ppid: server.pid });
+  t.match(
+    check(r.report!, 'children-drained').evidence.find((e) => e.kind === 'process'),
+    { cmdline: /^sleep 60/, ppid: server.pid },
+  );
   t.ok(alive(server.pid, server.starttime), 'the server was not killed');
   const kids = childrenOf(server.pid);
-  t.equal(kids.length, 1, 'nor its child: not the harness\'s to kill unless asked');
+  t.equal(kids.length, 1, "nor its child: not the harness's to kill unless asked");
   t.comment(`attach leaky: ${r.stdout.split('\n')[0]}`);
 
   const down = await stress(reports, server, '--shutdown');
   t.equal(down.code, 1);
   const downFailed = failedIds(down.report!);
-  t.ok(downFailed.includes('clean-shutdown') || downFailed.includes('no-orphans'), `the child outlives the server (failed: ${downFailed.join(', ')})`);
+  t.ok(
+    downFailed.includes('clean-shutdown') || downFailed.includes('no-orphans'),
+    `the child outlives the server (failed: ${downFailed.join(', ')})`,
+  );
   t.notOk(alive(server.pid, server.starttime), 'the server exited on SIGTERM');
-  for (const k of kids) t.equal(readStat(k) === null || readStat(k)!.state === 'Z', true, `its leftover child ${k} was ended by the cleanup (shutdown was asked)`);
+  for (const k of kids)
+    t.equal(
+      readStat(k) === null || readStat(k)!.state === 'Z',
+      true,
+      `its leftover child ${k} was ended by the cleanup (shutdown was asked)`,
+    );
 });
 
 t.test('--attach usage errors are exit 2', async (t) => {
@@ -100,10 +142,31 @@ t.test('--attach usage errors are exit 2', async (t) => {
   // a process that does not hold the server's listener (a sibling of it, ended in teardown)
   const other = spawn('sleep', ['30'], { stdio: 'ignore' });
   t.teardown(() => void other.kill('SIGKILL'));
-  const wrong = await runCli(['stress', '--report-dir', reports, '--mode', 'server', '--attach', String(other.pid), '--port', String(server.port)]);
+  const wrong = await runCli([
+    'stress',
+    '--report-dir',
+    reports,
+    '--mode',
+    'server',
+    '--attach',
+    String(other.pid),
+    '--port',
+    String(server.port),
+  ]);
   t.equal(wrong.code, 2, wrong.stderr);
   t.match(wrong.stderr, /is not held by pid/);
-  const both = await runCli(['stress', '--report-dir', reports, '--attach', String(server.pid), '--port', String(server.port), '--', 'sleep', '1']);
+  const both = await runCli([
+    'stress',
+    '--report-dir',
+    reports,
+    '--attach',
+    String(server.pid),
+    '--port',
+    String(server.port),
+    '--',
+    'sleep',
+    '1',
+  ]);
   t.equal(both.code, 2);
   const shutdownAlone = await runCli(['stress', '--report-dir', reports, '--shutdown']);
   t.equal(shutdownAlone.code, 2);

@@ -2,4 +2,7 @@
 import t from 'tap';
 import { CASES, runCanaries } from './canary-cases.js';
 
-await runCanaries(t, CASES.filter((c) => c.strategy === 'per-connection'));
+await runCanaries(
+  t,
+  CASES.filter((c) => c.strategy === 'per-connection'),
+);

@@ -34,10 +34,16 @@ export const CASES: Case[] = [
     args: ['--strategy', 'per-connection', '--fault', 'no-parent-close'],
     all: ['handoff-eof', 'fds-drained'],
     evidence: (r, t) => {
-      t.ok(ev(r, 'handoff-eof').some((e) => e.kind === 'connection' && /no EOF within/.test(e.detail)), 'a churn connection without EOF');
+      t.ok(
+        ev(r, 'handoff-eof').some((e) => e.kind === 'connection' && /no EOF within/.test(e.detail)),
+        'a churn connection without EOF',
+      );
       const leaked = fds(ev(r, 'fds-drained'));
       t.ok(leaked.length > 0 && leaked.every((f) => f.pid === r.target.pid), 'the leaked fds are the master’s');
-      t.ok(leaked.some((f) => /^socket:\[\d+\]$/.test(f.target)), 'and they are sockets');
+      t.ok(
+        leaked.some((f) => /^socket:\[\d+\]$/.test(f.target)),
+        'and they are sockets',
+      );
       heldOpenByRoot(r, t, 'the master');
     },
   },
@@ -66,7 +72,10 @@ export const CASES: Case[] = [
     evidence: (r, t) => {
       const o = processes(ev(r, 'no-orphans'));
       t.ok(o.length > 0 && o.every((p) => /child\.js/.test(p.cmdline) && p.ppid !== r.target.pid), 'orphaned proxy children, reparented');
-      t.ok(processes(ev(r, 'clean-shutdown')).some((p) => /child\.js/.test(p.cmdline)), 'clean-shutdown names the child left behind');
+      t.ok(
+        processes(ev(r, 'clean-shutdown')).some((p) => /child\.js/.test(p.cmdline)),
+        'clean-shutdown names the child left behind',
+      );
     },
   },
   {
@@ -102,7 +111,10 @@ export const CASES: Case[] = [
     args: ['--strategy', 'prefork', '--fault', 'no-parent-close'],
     all: ['handoff-eof', 'fds-drained'],
     evidence: (r, t) => {
-      t.ok(fds(ev(r, 'fds-drained')).every((f) => f.pid === r.target.pid), 'the prefork master holds the copies');
+      t.ok(
+        fds(ev(r, 'fds-drained')).every((f) => f.pid === r.target.pid),
+        'the prefork master holds the copies',
+      );
       heldOpenByRoot(r, t, 'the prefork master');
     },
   },
@@ -111,14 +123,22 @@ export const CASES: Case[] = [
     strategy: 'prefork',
     args: ['--strategy', 'prefork', '--fault', 'fd-leak'],
     any: ['fds-drained', 'sockets-drained'],
-    evidence: (r, t) => t.ok(fds(ev(r, 'fds-drained')).some((f) => f.pid !== r.target.pid), 'a prefork worker holds the leaked descriptors'),
+    evidence: (r, t) =>
+      t.ok(
+        fds(ev(r, 'fds-drained')).some((f) => f.pid !== r.target.pid),
+        'a prefork worker holds the leaked descriptors',
+      ),
   },
   {
     name: 'cluster fd-leak',
     strategy: 'cluster',
     args: ['--strategy', 'cluster', '--fault', 'fd-leak'],
     any: ['fds-drained', 'sockets-drained'],
-    evidence: (r, t) => t.ok(fds(ev(r, 'fds-drained')).some((f) => f.pid !== r.target.pid), 'a cluster worker holds the leaked descriptors'),
+    evidence: (r, t) =>
+      t.ok(
+        fds(ev(r, 'fds-drained')).some((f) => f.pid !== r.target.pid),
+        'a cluster worker holds the leaked descriptors',
+      ),
   },
   {
     name: 'per-connection ack-death',
@@ -127,7 +147,10 @@ export const CASES: Case[] = [
     any: ['handoff-eof', 'sockets-drained', 'error-budget'],
     evidence: (r, t) => {
       const failing = r.checks.filter((c) => !c.pass);
-      t.ok(failing.every((c) => c.evidence.length > 0), 'every failing check has evidence');
+      t.ok(
+        failing.every((c) => c.evidence.length > 0),
+        'every failing check has evidence',
+      );
     },
   },
   {
@@ -136,7 +159,10 @@ export const CASES: Case[] = [
     args: ['--strategy', 'per-connection', '--handoff', 'stdio', '--fault', 'no-parent-close'],
     all: ['handoff-eof', 'fds-drained'],
     evidence: (r, t) => {
-      t.ok(fds(ev(r, 'fds-drained')).every((f) => f.pid === r.target.pid), 'the master kept the inherited copies');
+      t.ok(
+        fds(ev(r, 'fds-drained')).every((f) => f.pid === r.target.pid),
+        'the master kept the inherited copies',
+      );
       heldOpenByRoot(r, t, 'the master');
     },
   },
@@ -145,7 +171,11 @@ export const CASES: Case[] = [
     strategy: 'prefork',
     args: ['--strategy', 'prefork', '--fault', 'orphan-on-shutdown'],
     all: ['no-orphans', 'clean-shutdown'],
-    evidence: (r, t) => t.ok(processes(ev(r, 'no-orphans')).some((p) => /child\.js/.test(p.cmdline)), 'a prefork worker outlived its master'),
+    evidence: (r, t) =>
+      t.ok(
+        processes(ev(r, 'no-orphans')).some((p) => /child\.js/.test(p.cmdline)),
+        'a prefork worker outlived its master',
+      ),
   },
   {
     name: 'prefork zombie',
@@ -177,7 +207,10 @@ export const CASES: Case[] = [
     args: ['--strategy', 'fork', '--fault', 'no-parent-close'],
     all: ['handoff-eof', 'fds-drained'],
     evidence: (r, t) => {
-      t.ok(fds(ev(r, 'fds-drained')).every((f) => f.pid === r.target.pid), 'the zygote kept its copies');
+      t.ok(
+        fds(ev(r, 'fds-drained')).every((f) => f.pid === r.target.pid),
+        'the zygote kept its copies',
+      );
       heldOpenByRoot(r, t, 'the zygote');
     },
   },
@@ -199,31 +232,50 @@ export const CASES: Case[] = [
     evidence: (r, t) => {
       // forked children carry the zygote's command line: what tells them apart is their parent
       const c = processes(ev(r, 'children-drained'));
-      t.ok(c.length > 0 && c.every((p) => p.ppid === r.target.pid && /cli\/main\.js/.test(p.cmdline)), 'forked children still alive under the zygote');
+      t.ok(
+        c.length > 0 && c.every((p) => p.ppid === r.target.pid && /cli\/main\.js/.test(p.cmdline)),
+        'forked children still alive under the zygote',
+      );
     },
   },
 ];
 
 export function runCanaries(t: Test, cases: Case[], unavailable: (c: Case) => string | null = () => null): Promise<unknown> {
   return t.test('canary faults fail on their intended check', async (t) => {
-  const dir = tempReportDir(t);
-  for (const c of cases) {
-    const skip = unavailable(c);
-    await t.test(c.name, { skip: skip ?? false }, async (t) => {
-      // one round of load (--load-cap 0): the canary must be caught on it; a miss is a pass short of the floor,
-      // exit 4, and fails this test all the same
-      const r: CliResult = await runCli(['stress', ...c.args, '--report-dir', dir, '--drain', '2s', '--load-cap', '0', '--format', 'json', '--quiet']);
-      t.equal(r.code, 1, `exit 1 (stderr: ${r.stderr.slice(-300)})`);
-      t.ok(r.report, 'a report was written');
-      if (!r.report) return;
-      const failed = failedIds(r.report);
-      t.comment(`${c.name}: failed ${failed.join(', ')}; time to quiet ${r.report.timeToQuietMs}`);
-      for (const id of c.all ?? []) t.ok(failed.includes(id), `${id} fails`);
-      if (c.any) t.ok(c.any.some((id) => failed.includes(id)), `one of ${c.any.join(', ')} fails`);
-      c.evidence(r.report, t);
-      t.match(r.stdout, /FAIL/, 'the summary says FAIL');
-      t.same(markedPids(r.report.runId), [], 'nothing carrying the run marker is left');
-    });
-  }
-});
+    const dir = tempReportDir(t);
+    for (const c of cases) {
+      const skip = unavailable(c);
+      await t.test(c.name, { skip: skip ?? false }, async (t) => {
+        // one round of load (--load-cap 0): the canary must be caught on it; a miss is a pass short of the floor,
+        // exit 4, and fails this test all the same
+        const r: CliResult = await runCli([
+          'stress',
+          ...c.args,
+          '--report-dir',
+          dir,
+          '--drain',
+          '2s',
+          '--load-cap',
+          '0',
+          '--format',
+          'json',
+          '--quiet',
+        ]);
+        t.equal(r.code, 1, `exit 1 (stderr: ${r.stderr.slice(-300)})`);
+        t.ok(r.report, 'a report was written');
+        if (!r.report) return;
+        const failed = failedIds(r.report);
+        t.comment(`${c.name}: failed ${failed.join(', ')}; time to quiet ${r.report.timeToQuietMs}`);
+        for (const id of c.all ?? []) t.ok(failed.includes(id), `${id} fails`);
+        if (c.any)
+          t.ok(
+            c.any.some((id) => failed.includes(id)),
+            `one of ${c.any.join(', ')} fails`,
+          );
+        c.evidence(r.report, t);
+        t.match(r.stdout, /FAIL/, 'the summary says FAIL');
+        t.same(markedPids(r.report.runId), [], 'nothing carrying the run marker is left');
+      });
+    }
+  });
 }

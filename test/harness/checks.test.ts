@@ -9,21 +9,64 @@ import { CHECK_IDS } from '../../src/model/report.js';
 
 const fd = (n: number, target: string): FdEntry => {
   const m = /^(socket|pipe):\[(\d+)\]$/.exec(target);
-  return { fd: n, target, kind: m ? (m[1] as 'socket' | 'pipe') : target.startsWith('/') ? 'file' : 'other', inode: m ? Number(m[2]) : null };
+  return {
+    fd: n,
+    target,
+    kind: m ? (m[1] as 'socket' | 'pipe') : target.startsWith('/') ? 'file' : 'other',
+    inode: m ? Number(m[2]) : null,
+  };
 };
-const stdFds = (): FdEntry[] => [fd(0, '/dev/null'), fd(1, 'pipe:[10]'), fd(2, 'pipe:[11]'), fd(3, 'anon_inode:[eventpoll]'), fd(10, 'socket:[500]')];
+const stdFds = (): FdEntry[] => [
+  fd(0, '/dev/null'),
+  fd(1, 'pipe:[10]'),
+  fd(2, 'pipe:[11]'),
+  fd(3, 'anon_inode:[eventpoll]'),
+  fd(10, 'socket:[500]'),
+];
 
 function proc(pid: number, over: Partial<ProcessSnapshot> = {}): ProcessSnapshot {
-  return { pid, starttime: pid * 10, ppid: 1, pgrp: 100, state: 'S', cmdline: `node worker ${pid}`, depth: 1, fds: stdFds(), rssBytes: 1e6, cpuTicks: 0, ...over };
+  return {
+    pid,
+    starttime: pid * 10,
+    ppid: 1,
+    pgrp: 100,
+    state: 'S',
+    cmdline: `node worker ${pid}`,
+    depth: 1,
+    fds: stdFds(),
+    rssBytes: 1e6,
+    cpuTicks: 0,
+    ...over,
+  };
 }
 const root = (over: Partial<ProcessSnapshot> = {}): ProcessSnapshot => proc(100, { depth: 0, cmdline: 'node cli.js serve', ...over });
-const sample = (t: number, tree: ProcessSnapshot[], sockets: OwnedSocket[] = [], orphans: ProcessSnapshot[] = []): Sample => ({ t, tree, orphans, sockets });
+const sample = (t: number, tree: ProcessSnapshot[], sockets: OwnedSocket[] = [], orphans: ProcessSnapshot[] = []): Sample => ({
+  t,
+  tree,
+  orphans,
+  sockets,
+});
 const sock = (state: OwnedSocket['state'], inode: number, pid = 100, fdn = 20, localPort = 8080, remotePort = 50000): OwnedSocket => ({
-  localAddress: '127.0.0.1', localPort, remoteAddress: '127.0.0.1', remotePort, state, inode, pid, fd: fdn,
+  localAddress: '127.0.0.1',
+  localPort,
+  remoteAddress: '127.0.0.1',
+  remotePort,
+  state,
+  inode,
+  pid,
+  fd: fdn,
 });
 function outcome(over: Partial<LoadOutcome> & { requests?: number } = {}): LoadOutcome {
   return {
-    stats: { generator: 'churn', durationMs: 1000, requests: over.requests ?? 100, errors: 0, timeouts: 0, statuses: { 200: 100 }, latencyMs: { p50: 1, p90: 1, p99: 1, max: 1, mean: 1 } },
+    stats: {
+      generator: 'churn',
+      durationMs: 1000,
+      requests: over.requests ?? 100,
+      errors: 0,
+      timeouts: 0,
+      statuses: { 200: 100 },
+      latencyMs: { p50: 1, p90: 1, p99: 1, max: 1, mean: 1 },
+    },
     counts: {},
     tokensChecked: 100,
     eofChecked: 100,
@@ -44,7 +87,14 @@ function clean(): RunObservations {
     drain: { quiet: true, timeToQuietMs: 10, deadlineMs: 5000, extendedMs: 0, convergingAtEnd: false },
     orphansDuringRun: [],
     orphansAfterShutdown: [],
-    shutdown: { signalAtMs: 2100, deadlineMs: 5000, exit: { code: 0, signal: null, afterMs: 20 }, diedEarly: false, leftovers: [], escalated: false },
+    shutdown: {
+      signalAtMs: 2100,
+      deadlineMs: 5000,
+      exit: { code: 0, signal: null, afterMs: 20 },
+      diedEarly: false,
+      leftovers: [],
+      escalated: false,
+    },
     peaks: { children: 3, fds: 40, rssBytes: 1e7, pssBytes: null, closeWait: 0, childrenAt: 500 },
     maxChildrenSample: null,
     load: [outcome()],
@@ -57,7 +107,10 @@ function clean(): RunObservations {
 const byId = (run: RunObservations, id: string) => CHECKS.find((c) => c.id === id)!.evaluate(run);
 
 t.test('one check per contract id, in order', async (t) => {
-  t.same(CHECKS.map((c) => c.id), [...CHECK_IDS]);
+  t.same(
+    CHECKS.map((c) => c.id),
+    [...CHECK_IDS],
+  );
 });
 
 t.test('a clean run passes every check', async (t) => {
@@ -66,7 +119,12 @@ t.test('a clean run passes every check', async (t) => {
 
 t.test('responses-correct fails on cross-talk and names the request', async (t) => {
   const run = clean();
-  run.load = [outcome({ counts: { 'wrong-token': 1 }, incidents: [{ kind: 'wrong-token', generator: 'flood', id: 'req-7', detail: 'expected token a, body starts "token=b"', atMs: 300 }] })];
+  run.load = [
+    outcome({
+      counts: { 'wrong-token': 1 },
+      incidents: [{ kind: 'wrong-token', generator: 'flood', id: 'req-7', detail: 'expected token a, body starts "token=b"', atMs: 300 }],
+    }),
+  ];
   const r = byId(run, 'responses-correct');
   t.notOk(r.pass);
   t.match(r.evidence[0], { kind: 'connection', id: 'req-7' });
@@ -77,7 +135,13 @@ t.test('error-budget: within budget passes, over budget fails, no response at al
   run.tolerances.maxErrorRate = 0.05;
   run.load = [outcome({ stats: { ...outcome().stats, errors: 5 } })];
   t.ok(byId(run, 'error-budget').pass);
-  run.load = [outcome({ stats: { ...outcome().stats, errors: 3, timeouts: 4 }, counts: { timeout: 4 }, incidents: [{ kind: 'timeout', generator: 'churn', id: 'conn-3', detail: 'no response', atMs: 1 }] })];
+  run.load = [
+    outcome({
+      stats: { ...outcome().stats, errors: 3, timeouts: 4 },
+      counts: { timeout: 4 },
+      incidents: [{ kind: 'timeout', generator: 'churn', id: 'conn-3', detail: 'no response', atMs: 1 }],
+    }),
+  ];
   const r = byId(run, 'error-budget');
   t.notOk(r.pass);
   t.match(r.evidence[0], { kind: 'connection', id: 'conn-3' });
@@ -113,7 +177,12 @@ t.test('error-budget is per generator: a fast flood does not dilute a generator 
 
 t.test('handoff-eof fails on a connection without EOF', async (t) => {
   const run = clean();
-  run.load = [outcome({ counts: { 'no-eof': 2 }, incidents: [{ kind: 'no-eof', generator: 'churn', id: 'conn-9/w1', detail: 'no EOF within 1000 ms (local port 5000)', atMs: 900 }] })];
+  run.load = [
+    outcome({
+      counts: { 'no-eof': 2 },
+      incidents: [{ kind: 'no-eof', generator: 'churn', id: 'conn-9/w1', detail: 'no EOF within 1000 ms (local port 5000)', atMs: 900 }],
+    }),
+  ];
   const r = byId(run, 'handoff-eof');
   t.notOk(r.pass);
   t.match(r.summary, /2 connections of 100/);
@@ -123,12 +192,39 @@ t.test('handoff-eof fails on a connection without EOF', async (t) => {
 
 t.test('handoff-eof names who still held the connection open', async (t) => {
   const run = clean();
-  const held = { localAddress: '127.0.0.1', localPort: 8080, remoteAddress: '127.0.0.1', remotePort: 5000, state: 'ESTABLISHED' as const, inode: 777, pid: 100, fd: 23 };
-  run.load = [outcome({ counts: { 'no-eof': 1 }, incidents: [{ kind: 'no-eof', generator: 'churn', id: 'conn-9/w1', detail: 'no EOF (local port 5000)', atMs: 300, holders: [held] }] })];
+  const held = {
+    localAddress: '127.0.0.1',
+    localPort: 8080,
+    remoteAddress: '127.0.0.1',
+    remotePort: 5000,
+    state: 'ESTABLISHED' as const,
+    inode: 777,
+    pid: 100,
+    fd: 23,
+  };
+  run.load = [
+    outcome({
+      counts: { 'no-eof': 1 },
+      incidents: [{ kind: 'no-eof', generator: 'churn', id: 'conn-9/w1', detail: 'no EOF (local port 5000)', atMs: 300, holders: [held] }],
+    }),
+  ];
   const r = byId(run, 'handoff-eof');
   t.notOk(r.pass);
   t.match(r.summary, /still held open by pid 100 \(the target's root\)/);
-  t.match(r.evidence[1], { kind: 'socket', pid: 100, fd: 23, local: '127.0.0.1:8080', remote: '127.0.0.1:5000', state: 'ESTABLISHED', inode: 777, firstSeenMs: 300 }, 'first seen: the lookup at the incident, earlier than any sample');
+  t.match(
+    r.evidence[1],
+    {
+      kind: 'socket',
+      pid: 100,
+      fd: 23,
+      local: '127.0.0.1:8080',
+      remote: '127.0.0.1:5000',
+      state: 'ESTABLISHED',
+      inode: 777,
+      firstSeenMs: 300,
+    },
+    'first seen: the lookup at the incident, earlier than any sample',
+  );
   t.match((r.evidence[1] as { note?: string }).note, /conn-9\/w1/);
 });
 
@@ -225,21 +321,42 @@ t.test('fds-drained: own baseline, peer baseline for a replaced worker, evidence
   // a worker replaced after baseline is judged against its predecessor (same cmdline, same depth)
   const run2 = clean();
   run2.baseline = sample(100, [root(), proc(201, { cmdline: 'node worker' })]);
-  run2.afterDrain = sample(2000, [root(), proc(250, { cmdline: 'node worker', fds: [...stdFds(), fd(20, 'socket:[1]'), fd(21, 'socket:[2]'), fd(22, 'socket:[3]')] })]);
+  run2.afterDrain = sample(2000, [
+    root(),
+    proc(250, { cmdline: 'node worker', fds: [...stdFds(), fd(20, 'socket:[1]'), fd(21, 'socket:[2]'), fd(22, 'socket:[3]')] }),
+  ]);
   const r2 = byId(run2, 'fds-drained');
   t.notOk(r2.pass);
   t.ok(r2.evidence.some((e) => e.kind === 'fd' && e.pid === 250 && e.fd === 22));
-  run2.afterDrain = sample(2000, [root(), proc(250, { cmdline: 'node worker', fds: stdFds().map((f) => (f.inode ? fd(f.fd, `${f.kind}:[${f.inode + 1000}]`) : f)) })]);
+  run2.afterDrain = sample(2000, [
+    root(),
+    proc(250, { cmdline: 'node worker', fds: stdFds().map((f) => (f.inode ? fd(f.fd, `${f.kind}:[${f.inode + 1000}]`) : f)) }),
+  ]);
   t.ok(byId(run2, 'fds-drained').pass, 'same shape, different inodes');
 });
 
 t.test('fds-drained: a spare caught booting at baseline is judged by its booted peer, not by its own half-made set', async (t) => {
   const run = clean();
   run.tolerances.fdSlack = 4;
-  const booted = [...stdFds(), fd(4, 'pipe:[20]'), fd(5, 'pipe:[21]'), fd(6, 'anon_inode:[eventfd]'), fd(7, 'pipe:[22]'), fd(8, 'pipe:[23]')];
+  const booted = [
+    ...stdFds(),
+    fd(4, 'pipe:[20]'),
+    fd(5, 'pipe:[21]'),
+    fd(6, 'anon_inode:[eventfd]'),
+    fd(7, 'pipe:[22]'),
+    fd(8, 'pipe:[23]'),
+  ];
   // pid 300 had only its first fds when the baseline was read; pid 301, its peer, was up
-  run.baseline = sample(100, [root(), proc(300, { cmdline: 'node child.js', fds: stdFds().slice(0, 3) }), proc(301, { cmdline: 'node child.js', fds: booted })]);
-  run.afterDrain = sample(2000, [root(), proc(300, { cmdline: 'node child.js', fds: booted.map((f) => (f.inode ? fd(f.fd, `${f.kind}:[${f.inode + 100}]`) : f)) }), proc(301, { cmdline: 'node child.js', fds: booted })]);
+  run.baseline = sample(100, [
+    root(),
+    proc(300, { cmdline: 'node child.js', fds: stdFds().slice(0, 3) }),
+    proc(301, { cmdline: 'node child.js', fds: booted }),
+  ]);
+  run.afterDrain = sample(2000, [
+    root(),
+    proc(300, { cmdline: 'node child.js', fds: booted.map((f) => (f.inode ? fd(f.fd, `${f.kind}:[${f.inode + 100}]`) : f)) }),
+    proc(301, { cmdline: 'node child.js', fds: booted }),
+  ]);
   t.ok(byId(run, 'fds-drained').pass, 'booted to the size of its peer: nothing kept');
   // the same process grown past its peer's set by repeated sockets still fails
   run.afterDrain.tree[1] = proc(300, { cmdline: 'node child.js', fds: [...booted, fd(30, 'socket:[71]'), fd(31, 'socket:[72]')] });
@@ -263,7 +380,9 @@ t.test('fds-drained: the tolerance excuses one-offs, not a connection still held
   run.afterDrain = sample(2000, [root({ fds: [...stdFds(), fd(11, '/var/log/x.log'), fd(12, '/var/log/x.log')] })]);
   t.notOk(byId(run, 'fds-drained').pass, 'a repeated shape fails under the slack');
   // different lazily opened resources, one of each: excused
-  run.afterDrain = sample(2000, [root({ fds: [...stdFds(), fd(11, '/var/log/x.log'), fd(12, '/etc/hosts'), fd(13, 'anon_inode:[eventfd]')] })]);
+  run.afterDrain = sample(2000, [
+    root({ fds: [...stdFds(), fd(11, '/var/log/x.log'), fd(12, '/etc/hosts'), fd(13, 'anon_inode:[eventfd]')] }),
+  ]);
   t.ok(byId(run, 'fds-drained').pass, 'three one-offs within a slack of 4');
   // fd numbers reused with other targets but no growth: nothing kept
   run.afterDrain = sample(2000, [root({ fds: stdFds().map((f) => (f.fd === 10 ? fd(10, 'socket:[999]') : f)) })]);
@@ -289,12 +408,25 @@ t.test('fds-drained: a leftover socket says what it is — its TCP row, or gone 
 
 t.test('sockets-drained: CLOSE_WAIT and ESTABLISHED fail, LISTEN and internal pairs do not', async (t) => {
   const run = clean();
-  run.afterDrain = sample(2000, [root()], [sock('LISTEN', 500, 100, 10, 8080, 0), sock('ESTABLISHED', 600, 100, 21, 9000, 9001), sock('ESTABLISHED', 601, 100, 22, 9001, 9000)]);
+  run.afterDrain = sample(
+    2000,
+    [root()],
+    [sock('LISTEN', 500, 100, 10, 8080, 0), sock('ESTABLISHED', 600, 100, 21, 9000, 9001), sock('ESTABLISHED', 601, 100, 22, 9001, 9000)],
+  );
   t.ok(byId(run, 'sockets-drained').pass, 'both ends owned by the tree');
   run.afterDrain = sample(2000, [root()], [sock('CLOSE_WAIT', 700, 100, 30, 8080, 51000)]);
   const r = byId(run, 'sockets-drained');
   t.notOk(r.pass);
-  t.match(r.evidence[0], { kind: 'socket', state: 'CLOSE_WAIT', pid: 100, fd: 30, local: '127.0.0.1:8080', remote: '127.0.0.1:51000', inode: 700, firstSeenMs: 555 });
+  t.match(r.evidence[0], {
+    kind: 'socket',
+    state: 'CLOSE_WAIT',
+    pid: 100,
+    fd: 30,
+    local: '127.0.0.1:8080',
+    remote: '127.0.0.1:51000',
+    inode: 700,
+    firstSeenMs: 555,
+  });
   // a connection the target held before the load (a database connection opened at start) is not a leftover
   const db = sock('ESTABLISHED', 800, 100, 3, 36716, 39100);
   const run2 = clean();
@@ -304,7 +436,10 @@ t.test('sockets-drained: CLOSE_WAIT and ESTABLISHED fail, LISTEN and internal pa
   run2.afterDrain = sample(2000, [root()], [db, sock('ESTABLISHED', 801, 100, 4, 36720, 39100)]);
   const r2 = byId(run2, 'sockets-drained');
   t.notOk(r2.pass, 'a second one opened under load is a leftover');
-  t.same(r2.evidence.map((e) => (e as { inode?: number }).inode), [801]);
+  t.same(
+    r2.evidence.map((e) => (e as { inode?: number }).inode),
+    [801],
+  );
 });
 
 t.test('max-children: over the cap fails, no cap cannot be exceeded', async (t) => {

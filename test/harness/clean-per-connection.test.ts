@@ -2,4 +2,7 @@
 import t from 'tap';
 import { CASES, runClean } from './clean-cases.js';
 
-await runClean(t, CASES.filter((c) => c.strategy === 'per-connection'));
+await runClean(
+  t,
+  CASES.filter((c) => c.strategy === 'per-connection'),
+);

@@ -35,7 +35,14 @@ t.test('a clean python server passes in server mode, tokens checked through --ec
   const dir = tempReportDir(t);
   for (let i = 1; i <= 2; i++) {
     const { report } = await runStress(pythonRun(dir));
-    t.equal(report.verdict, 'pass', `run ${i}: ${report.checks.filter((c) => !c.pass).map((c) => `${c.id}: ${c.summary}`).join(' | ')}`);
+    t.equal(
+      report.verdict,
+      'pass',
+      `run ${i}: ${report.checks
+        .filter((c) => !c.pass)
+        .map((c) => `${c.id}: ${c.summary}`)
+        .join(' | ')}`,
+    );
     t.match(check(report, 'responses-correct').summary, /carried their own token/);
     t.match(check(report, 'clean-shutdown').summary, /by SIGTERM|with code 0/);
     t.equal(report.target.kind, 'command');
@@ -47,15 +54,30 @@ t.test('a clean python server passes in server mode, tokens checked through --ec
 t.test("the seed's model in Python (ForkingMixIn): clean passes; its two classic bugs are caught", async (t) => {
   const dir = tempReportDir(t);
   const forking = (...flags: string[]) =>
-    runStress(pythonRun(dir, [], { durationMs: 1_000, target: { kind: 'command', command: ['python3', fixture('forking-server.py'), '{port}', ...flags] } }));
+    runStress(
+      pythonRun(dir, [], {
+        durationMs: 1_000,
+        target: { kind: 'command', command: ['python3', fixture('forking-server.py'), '{port}', ...flags] },
+      }),
+    );
   const clean = (await forking()).report;
-  t.equal(clean.verdict, 'pass', clean.checks.filter((c) => !c.pass).map((c) => `${c.id}: ${c.summary}`).join(' | '));
+  t.equal(
+    clean.verdict,
+    'pass',
+    clean.checks
+      .filter((c) => !c.pass)
+      .map((c) => `${c.id}: ${c.summary}`)
+      .join(' | '),
+  );
   t.match(check(clean, 'responses-correct').summary, /carried their own token/);
   // the parent keeps its copy of every accepted socket: its descriptors pile up
   const leaky = (await forking('--no-parent-close')).report;
   t.ok(failedIds(leaky).includes('fds-drained'), `fds-drained fails (failed: ${failedIds(leaky).join(', ')})`);
   t.match(check(leaky, 'fds-drained').summary, /kept fds: pid \d+ holds \d+ vs \d+ at baseline/);
-  t.ok(check(leaky, 'fds-drained').evidence.some((e) => e.kind === 'fd' && /^socket:\[/.test(String(e.target))), 'the evidence names socket descriptors');
+  t.ok(
+    check(leaky, 'fds-drained').evidence.some((e) => e.kind === 'fd' && /^socket:\[/.test(String(e.target))),
+    'the evidence names socket descriptors',
+  );
   // children never waited for
   const zombies = (await forking('--no-reap')).report;
   t.ok(failedIds(zombies).includes('no-zombies'), `no-zombies fails (failed: ${failedIds(zombies).join(', ')})`);
@@ -120,7 +142,14 @@ t.test('--ready-timeout: how long a slow starter may take to accept', async (t) 
   t.equal(impatient.code, 3, 'not accepting within 300 ms: exit 3');
   t.match(impatient.stderr, /did not accept connections on 127\.0\.0\.1:\d+ within 300 ms \(--ready-timeout to wait longer\)/);
   const patient = await runCli([...base, '--ready-timeout', '20s', ...slow]);
-  t.equal(patient.code, 0, `waited for it: ${patient.stdout.split('\n').filter((l) => /FAIL/.test(l)).join(' | ')}`);
+  t.equal(
+    patient.code,
+    0,
+    `waited for it: ${patient.stdout
+      .split('\n')
+      .filter((l) => /FAIL/.test(l))
+      .join(' | ')}`,
+  );
   const tooShort = await runCli([...base, '--ready-timeout', '10ms', ...slow]);
   t.same([tooShort.code, /--ready-timeout "10ms" is too short/.test(tooShort.stderr)], [2, true], tooShort.stderr);
   // (a usage error starts nothing; the other two runs are named by their record and their report)
@@ -160,7 +189,14 @@ t.test('--expect-status: a static file server answers 404 to every harness path;
   t.equal(plain.code, 1, 'every answer a 404: the error budget fails');
   t.match(plain.stdout, /FAIL\s+error-budget .*the unexpected answers were 404: .*accept it with --expect-status 404/);
   const told = await runCli([...base, '--expect-status', '2xx,404', ...server]);
-  t.equal(told.code, 0, `passes with --expect-status 2xx,404: ${told.stdout.split('\n').filter((l) => /FAIL/.test(l)).join(' | ')}`);
+  t.equal(
+    told.code,
+    0,
+    `passes with --expect-status 2xx,404: ${told.stdout
+      .split('\n')
+      .filter((l) => /FAIL/.test(l))
+      .join(' | ')}`,
+  );
   t.match(told.stdout, /pass\s+error-budget\s+0 errors, 0 timeouts, 0 unexpected statuses/);
 });
 
@@ -175,7 +211,10 @@ t.test('usage errors exit 2 with one line', async (t) => {
     [['--ignore', '('], /invalid regular expression/],
     [['--suite', fixture('../no/such/file.json')], /suite file not found/],
     [['--expect-status', '404'], /--expect-status applies to a command target/],
-    [['--mode', 'server', '--expect-status', '2xx,99x', '--', 'python3', '{port}'], /--expect-status: "99x" is not a status \(100-599\) or a class \(2xx\)/],
+    [
+      ['--mode', 'server', '--expect-status', '2xx,99x', '--', 'python3', '{port}'],
+      /--expect-status: "99x" is not a status \(100-599\) or a class \(2xx\)/,
+    ],
   ];
   for (const [args, message] of cases) {
     const r = await runCli(['stress', '--report-dir', dir, ...args]);
@@ -186,9 +225,13 @@ t.test('usage errors exit 2 with one line', async (t) => {
 
 t.test('SIGINT to the harness mid-run kills the whole target group', async (t) => {
   const dir = tempReportDir(t);
-  const child = spawn(process.execPath, [cliPath(), 'stress', '--strategy', 'per-connection', '--spares', '1', '--duration', '30s', '--report-dir', dir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [cliPath(), 'stress', '--strategy', 'per-connection', '--spares', '1', '--duration', '30s', '--report-dir', dir],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stderr = '';
   const started = new Promise<number>((resolve) => {
     child.stderr.on('data', (c: Buffer) => {

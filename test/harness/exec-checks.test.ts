@@ -9,18 +9,51 @@ import { EXIT, type Report } from '../../src/model/report.js';
 import { reportProblems } from '../../src/report/validate.js';
 
 const proc = (pid: number, over: Partial<ProcessSnapshot> = {}): ProcessSnapshot => ({
-  pid, starttime: pid * 10, ppid: 1, pgrp: pid, state: 'S', cmdline: 'sleep 300', depth: -1, fds: [], rssBytes: 0, cpuTicks: 0, ...over,
+  pid,
+  starttime: pid * 10,
+  ppid: 1,
+  pgrp: pid,
+  state: 'S',
+  cmdline: 'sleep 300',
+  depth: -1,
+  fds: [],
+  rssBytes: 0,
+  cpuTicks: 0,
+  ...over,
 });
-const listen: OwnedSocket = { localAddress: '127.0.0.1', localPort: 8080, remoteAddress: '0.0.0.0', remotePort: 0, state: 'LISTEN', inode: 77, pid: 42, fd: 3 };
+const listen: OwnedSocket = {
+  localAddress: '127.0.0.1',
+  localPort: 8080,
+  remoteAddress: '0.0.0.0',
+  remotePort: 0,
+  state: 'LISTEN',
+  inode: 77,
+  pid: 42,
+  fd: 3,
+};
 
 const clean = (): ExecObservations => ({
-  adoptsOrphans: true, leftovers: [], zombiesLeft: [], zombieSpans: [], zombieBoundMs: 3000, descendantsSeen: 4, sockets: [], graceMs: 1000, firstSeen: () => 12,
+  adoptsOrphans: true,
+  leftovers: [],
+  zombiesLeft: [],
+  zombieSpans: [],
+  zombieBoundMs: 3000,
+  descendantsSeen: 4,
+  sockets: [],
+  graceMs: 1000,
+  firstSeen: () => 12,
 });
 
 t.test('every exec check passes on a command that left nothing', async (t) => {
   const results = evaluateExec(clean());
-  t.same(results.map((c) => c.id), ['no-orphans', 'no-zombies', 'sockets-drained']);
-  t.ok(results.every((c) => c.pass), results.map((c) => c.summary).join(' | '));
+  t.same(
+    results.map((c) => c.id),
+    ['no-orphans', 'no-zombies', 'sockets-drained'],
+  );
+  t.ok(
+    results.every((c) => c.pass),
+    results.map((c) => c.summary).join(' | '),
+  );
   t.match(results[0]!.summary, /nothing outlived the command by 1000 ms \(4 descendants/);
   t.equal(EXEC_CHECKS.length, 3);
 });
@@ -64,11 +97,34 @@ t.test("the command's status and the leak verdict combine: a leak is 1, clean an
 
 t.test('an exec report is a valid report.json', async (t) => {
   const report: Report = {
-    schema: 1, tool: { name: 'handoff', version: '0' }, runId: 'r', startedAt: new Date(0).toISOString(), verdict: 'pass', exitCode: 5,
-    target: { kind: 'command', mode: 'server', command: ['false'], pid: 1, port: null, pool: null, exit: { code: 1, signal: null, afterMs: 3 } },
-    suite: 'exec', strategy: null, fault: null,
-    phases: [{ name: 'start', start: 0, end: 1 }, { name: 'run', start: 1, end: 5 }, { name: 'verdict', start: 5, end: 6 }],
-    checks: evaluateExec(clean()), load: {}, peaks: { children: 0, fds: 0, rssBytes: 0, closeWait: 0 }, timeToQuietMs: null, timeline: [],
+    schema: 1,
+    tool: { name: 'handoff', version: '0' },
+    runId: 'r',
+    startedAt: new Date(0).toISOString(),
+    verdict: 'pass',
+    exitCode: 5,
+    target: {
+      kind: 'command',
+      mode: 'server',
+      command: ['false'],
+      pid: 1,
+      port: null,
+      pool: null,
+      exit: { code: 1, signal: null, afterMs: 3 },
+    },
+    suite: 'exec',
+    strategy: null,
+    fault: null,
+    phases: [
+      { name: 'start', start: 0, end: 1 },
+      { name: 'run', start: 1, end: 5 },
+      { name: 'verdict', start: 5, end: 6 },
+    ],
+    checks: evaluateExec(clean()),
+    load: {},
+    peaks: { children: 0, fds: 0, rssBytes: 0, closeWait: 0 },
+    timeToQuietMs: null,
+    timeline: [],
     exec: { code: 1, signal: null, durationMs: 3, failed: true, graceMs: 1000 },
   };
   t.same(reportProblems(report), []);

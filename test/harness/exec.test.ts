@@ -105,7 +105,9 @@ for (const r of RUNNERS) {
     symlinkSync(join(packageRoot, 'node_modules'), join(dir, 'node_modules'));
     const reports = tempReportDir(t);
 
-    const leaky = await runCli(['exec', '--quiet', '--report-dir', reports, '--format', 'junit', '--', ...r.command(r.leaky)], { cwd: dir });
+    const leaky = await runCli(['exec', '--quiet', '--report-dir', reports, '--format', 'junit', '--', ...r.command(r.leaky)], {
+      cwd: dir,
+    });
     t.equal(leaky.code, 1, `leaky: exit 1 (stderr: ${leaky.stderr.slice(-400)})`);
     t.ok(leaky.report, 'leaky: a report');
     const lr = leaky.report!;
@@ -120,12 +122,21 @@ for (const r of RUNNERS) {
     t.same(sleepers(r.sleep), [], 'leaky: the leaked child was killed');
 
     const clean = await runCli(['exec', '--quiet', '--report-dir', reports, '--', ...r.command(r.clean)], { cwd: dir });
-    t.equal(clean.code, 0, `clean: exit 0 (${clean.stdout.split('\n').filter((l) => /handoff exec|FAIL/.test(l)).join(' | ')})`);
+    t.equal(
+      clean.code,
+      0,
+      `clean: exit 0 (${clean.stdout
+        .split('\n')
+        .filter((l) => /handoff exec|FAIL/.test(l))
+        .join(' | ')})`,
+    );
     t.equal(clean.report?.verdict, 'pass');
     t.same(failedIds(clean.report!), []);
     t.ok(clean.report!.checks.length === 3, 'three checks judged');
     t.same(markedPids(clean.report!.runId), [], 'clean: nothing left');
-    t.comment(`${r.name}: ${leaky.stdout.split('\n').find((l) => l.startsWith('handoff exec:'))} / ${clean.stdout.split('\n').find((l) => l.startsWith('handoff exec:'))}`);
+    t.comment(
+      `${r.name}: ${leaky.stdout.split('\n').find((l) => l.startsWith('handoff exec:'))} / ${clean.stdout.split('\n').find((l) => l.startsWith('handoff exec:'))}`,
+    );
   });
 }
 
@@ -135,7 +146,10 @@ t.test("the command's own failure is kept apart from a leak: 5 when clean, 1 whe
   const failedClean = await runCli(['exec', '--quiet', '--report-dir', reports, '--', 'sh', '-c', 'exit 3']);
   t.equal(failedClean.code, 5, 'clean, command failed: exit 5');
   t.equal(failedClean.report?.verdict, 'pass', 'no leak: the verdict passes');
-  t.same(failedClean.report?.exec && { code: failedClean.report.exec.code, failed: failedClean.report.exec.failed }, { code: 3, failed: true });
+  t.same(failedClean.report?.exec && { code: failedClean.report.exec.code, failed: failedClean.report.exec.failed }, {
+    code: 3,
+    failed: true,
+  });
   t.match(failedClean.stdout, /command failed \(exit code 3\): reported apart/);
   const failedLeaky = await runCli(['exec', '--quiet', '--report-dir', reports, '--', 'sh', '-c', 'setsid sleep 3014 & exit 3']);
   t.equal(failedLeaky.code, 1, 'a leak is 1 whatever the command did');
@@ -150,7 +164,8 @@ t.test("the command's own failure is kept apart from a leak: 5 when clean, 1 whe
 t.test('a leftover that listens fails sockets-drained; one that dropped the marker is found by adoption', async (t) => {
   const reports = tempReportDir(t);
   // env -i: no HANDOFF_RUN_ID in its environment; its parent exits, so it is reparented to the harness
-  const script = "import subprocess; subprocess.Popen(['env', '-i', 'python3', '-c', 'import socket,time; s=socket.socket(); s.bind((\"127.0.0.1\",0)); s.listen(); time.sleep(300)'], start_new_session=True)";
+  const script =
+    "import subprocess; subprocess.Popen(['env', '-i', 'python3', '-c', 'import socket,time; s=socket.socket(); s.bind((\"127.0.0.1\",0)); s.listen(); time.sleep(300)'], start_new_session=True)";
   const r = await runCli(['exec', '--quiet', '--report-dir', reports, '--', 'python3', '-c', script]);
   t.equal(r.code, 1, r.stderr.slice(-300));
   const report = r.report!;
@@ -173,7 +188,7 @@ t.test('exec() API and the config file: exec.command and grace, ignores and the 
   });
   // from the config alone, through the CLI
   const cli = await runCli(['exec', '--quiet'], { cwd: dir });
-  t.equal(cli.code, 1, 'the config\'s command leaks');
+  t.equal(cli.code, 1, "the config's command leaks");
   t.equal(cli.report?.exec?.graceMs, 300, 'its grace applies');
   t.ok(readdirSync(join(dir, 'out', cli.report!.runId)).includes('report.md'), 'its report settings apply');
   // the API: a clean command, then the same leak waived by an allow-list entry
@@ -203,18 +218,25 @@ t.test('SIGINT while the command runs: recorded as interrupted (130), never a le
   const { cliPath } = await import('../../src/paths.js');
   const { untappedNode } = await import('../helpers/untapped.js');
   const reports = tempReportDir(t);
-  const child = spawn(...untappedNode([cliPath(), 'exec', '--quiet', '--report-dir', reports, '--', 'sh', '-c', 'setsid sleep 3018 & sleep 30']), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    ...untappedNode([cliPath(), 'exec', '--quiet', '--report-dir', reports, '--', 'sh', '-c', 'setsid sleep 3018 & sleep 30']),
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   t.teardown(() => void child.kill('SIGKILL'));
   let stdout = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   for (let i = 0; i < 200 && sleepers('3018').length === 0; i++) await new Promise((r) => setTimeout(r, 50));
   t.equal(sleepers('3018').length, 1, 'the command is running, its daemon too');
   child.kill('SIGINT');
-  const code = await new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
+  const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
   t.equal(code, 130, `exit 130 (${stdout.slice(-300)})`);
   const runs = readdirSync(reports).filter((d) => d !== 'latest');
   t.equal(runs.length, 1);
-  const report = JSON.parse(readFileSync(join(reports, runs[0]!, 'report.json'), 'utf8')) as { verdict: string; checks: unknown[]; interruption?: { phase: string } };
+  const report = JSON.parse(readFileSync(join(reports, runs[0]!, 'report.json'), 'utf8')) as {
+    verdict: string;
+    checks: unknown[];
+    interruption?: { phase: string };
+  };
   t.equal(report.verdict, 'interrupted');
   t.same(report.checks, [], 'no check claims anything');
   t.equal(report.interruption?.phase, 'run');
@@ -227,14 +249,25 @@ t.test('a daemon that never waits for its child: no-zombies names the zombie and
   endSleepers(t, '3020');
   const reports = tempReportDir(t);
   // --grace 3s: on a loaded machine the 0.1 s child may not even have run within the default second
-  const r = await runCli(['exec', '--quiet', '--grace', '3s', '--report-dir', reports, '--', 'sh', '-c', "setsid sh -c 'sleep 0.1 & exec sleep 3019' &"]);
+  const r = await runCli([
+    'exec',
+    '--quiet',
+    '--grace',
+    '3s',
+    '--report-dir',
+    reports,
+    '--',
+    'sh',
+    '-c',
+    "setsid sh -c 'sleep 0.1 & exec sleep 3019' &",
+  ]);
   t.equal(r.code, 1);
   const z = check(r.report!, 'no-zombies');
   t.equal(z.pass, false, z.summary);
   t.match(z.evidence[0], { kind: 'process', state: 'Z', cmdline: 'sleep 0.1', note: /never waited/ });
   const parent = check(r.report!, 'no-orphans').evidence.find((e) => e.kind === 'process');
   t.match(parent, { cmdline: 'sleep 3019' });
-  t.equal((z.evidence[0] as { ppid: number }).ppid, (parent as { pid: number }).pid, 'the zombie\'s parent is the leftover daemon');
+  t.equal((z.evidence[0] as { ppid: number }).ppid, (parent as { pid: number }).pid, "the zombie's parent is the leftover daemon");
   t.same(sleepers('3019'), []);
 
   const hung = await runCli(['exec', '--quiet', '--report-dir', reports, '--timeout', '500ms', '--', 'sh', '-c', 'sleep 3020; true']);

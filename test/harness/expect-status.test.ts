@@ -18,9 +18,18 @@ t.test('codes and classes, comma-separated or listed', async (t) => {
 
 t.test('the hint: a command target, mostly one status, the same in every example', async (t) => {
   const ex = (...details: string[]) => details.map((detail) => ({ detail }));
-  const hint = expectStatusHint('command', 90, 100, ex('status 404 for token a', 'status 404 (local port 1, token b)', 'case garbage: expected 400, got close'));
+  const hint = expectStatusHint(
+    'command',
+    90,
+    100,
+    ex('status 404 for token a', 'status 404 (local port 1, token b)', 'case garbage: expected 400, got close'),
+  );
   t.match(hint, /the unexpected answers were 404: .*--expect-status 404$/);
-  t.equal(expectStatusHint('reference-proxy', 90, 100, ex('status 404 for token a')), '', 'not for the reference proxy: its answers are defined');
+  t.equal(
+    expectStatusHint('reference-proxy', 90, 100, ex('status 404 for token a')),
+    '',
+    'not for the reference proxy: its answers are defined',
+  );
   t.equal(expectStatusHint('command', 40, 100, ex('status 404 for token a')), '', 'not when errors and timeouts dominate');
   t.equal(expectStatusHint('command', 90, 100, ex('status 404 for token a', 'status 500 for token b')), '', 'not when the statuses differ');
   t.equal(expectStatusHint('command', 90, 100, ex('case garbage: expected 400, got close')), '', 'not from scripted cases alone');

@@ -29,7 +29,11 @@ function get(port: number, path: string): Promise<string> {
 
 /** Starts a fixture in its own group; resolves its port (from `listening` or the one given). */
 async function start(t: Test, argv: string[], port: number | null): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, [FAULT_SEED_ENV]: 'fixture-test' } });
+  const child = spawn(argv[0]!, argv.slice(1), {
+    detached: true,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, [FAULT_SEED_ENV]: 'fixture-test' },
+  });
   t.teardown(() => {
     try {
       process.kill(-child.pid!, 'SIGKILL');
@@ -43,21 +47,26 @@ async function start(t: Test, argv: string[], port: number | null): Promise<{ ch
   await pollUntil(async () => {
     if (found === null) for (const line of out.split('\n')) found ??= parseListening(line)?.port ?? null;
     if (found === null) return false;
-    return get(found, '/ping').then(() => true, () => false);
+    return get(found, '/ping').then(
+      () => true,
+      () => false,
+    );
   }, 10_000);
   return { child, port: found! };
 }
 
 function zombiesOf(pid: number): number {
-  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return f[0] === 'Z' && Number(f[1]) === pid;
-    } catch {
-      return false;
-    }
-  }).length;
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return f[0] === 'Z' && Number(f[1]) === pid;
+      } catch {
+        return false;
+      }
+    }).length;
 }
 
 function devNullFds(pid: number): number {

@@ -44,7 +44,9 @@ function killedHarness(guarded: boolean, startOffset = 0): Promise<number> {
     const harness = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     harness.stdout.on('data', (d: Buffer) => (out += d));
-    harness.on('exit', (_code, signal) => (signal === 'SIGKILL' && /^\d+\n/.test(out) ? resolve(Number(out)) : reject(new Error(`stand-in harness: ${signal} ${out}`))));
+    harness.on('exit', (_code, signal) =>
+      signal === 'SIGKILL' && /^\d+\n/.test(out) ? resolve(Number(out)) : reject(new Error(`stand-in harness: ${signal} ${out}`)),
+    );
   });
 }
 

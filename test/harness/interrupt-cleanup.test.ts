@@ -47,9 +47,39 @@ function interruptedRun(t: { teardown(fn: () => void): void }, phase: PhaseName,
   const reportDir = tempReportDir(t);
   const suite = join(reportDir, 'suite.json');
   // short phases, each long enough to be hit: the drain runs to its deadline (fds leak), the shutdown to its own (SIGTERM ignored)
-  writeFileSync(suite, JSON.stringify({ description: 'interrupt', duration: '400ms', connections: 2, drain: '1s', shutdown: '1200ms', warmup: '300ms', drainExtension: '0ms', load: [{ generator: 'flood' }] }));
+  writeFileSync(
+    suite,
+    JSON.stringify({
+      description: 'interrupt',
+      duration: '400ms',
+      connections: 2,
+      drain: '1s',
+      shutdown: '1200ms',
+      warmup: '300ms',
+      drainExtension: '0ms',
+      load: [{ generator: 'flood' }],
+    }),
+  );
   const opts = ['leak-fds', 'ignore-term', ...(phase === 'start' ? ['slow-start=1.5'] : [])];
-  const args = [cliPath(), 'stress', '--mode', 'server', '--echo', '--suite', suite, '--load-cap', '0', '--report-dir', reportDir, '--', 'python3', SERVER, '{port}', tag, ...opts];
+  const args = [
+    cliPath(),
+    'stress',
+    '--mode',
+    'server',
+    '--echo',
+    '--suite',
+    suite,
+    '--load-cap',
+    '0',
+    '--report-dir',
+    reportDir,
+    '--',
+    'python3',
+    SERVER,
+    '{port}',
+    tag,
+    ...opts,
+  ];
   return new Promise((resolve) => {
     const [cmd, argv] = untappedNode(args);
     // its own process group, as a shell job has: a Ctrl-C goes to the group
@@ -109,7 +139,10 @@ for (let i = 0; i < cases.length; i += BATCH) {
       const name = `${how} in ${phase}`;
       t.ok(o.runDir, `${name}: one run directory`);
       const runId = o.runDir ? o.runDir.split('/').at(-1)! : '';
-      t.ok(await pollUntil(() => escapers(tag).length === 0, 3_000), `${name}: no escaper survives (left: ${escapers(tag).join(', ') || 'none'})`);
+      t.ok(
+        await pollUntil(() => escapers(tag).length === 0, 3_000),
+        `${name}: no escaper survives (left: ${escapers(tag).join(', ') || 'none'})`,
+      );
       t.same(runId ? markedPids(runId) : [], [], `${name}: nothing carries the run marker`);
       t.notOk(o.runDir && existsSync(join(o.runDir, 'start-error.json')), `${name}: not recorded as a failed start`);
       const r = o.report;
@@ -126,9 +159,16 @@ for (let i = 0; i < cases.length; i += BATCH) {
       t.equal(o.code, 130, `${name}: exit 130`);
       t.equal(r.exitCode, 130, `${name}: exitCode 130 in the report`);
       t.equal(r.interruption?.signal, how, `${name}: the signal is recorded`);
-      t.equal(r.interruption?.recordedBy, how === 'SIGKILL' ? 'supervisor' : 'harness', `${name}: recorded by the ${how === 'SIGKILL' ? 'supervisor' : 'harness'}`);
+      t.equal(
+        r.interruption?.recordedBy,
+        how === 'SIGKILL' ? 'supervisor' : 'harness',
+        `${name}: recorded by the ${how === 'SIGKILL' ? 'supervisor' : 'harness'}`,
+      );
       // a loaded machine may let the run move on before the signal lands: never an earlier phase
-      t.ok(r.interruption && PHASES.indexOf(r.interruption.phase as PhaseName) >= PHASES.indexOf(phase), `${name}: phase recorded ${r.interruption?.phase}`);
+      t.ok(
+        r.interruption && PHASES.indexOf(r.interruption.phase as PhaseName) >= PHASES.indexOf(phase),
+        `${name}: phase recorded ${r.interruption?.phase}`,
+      );
       t.same(r.checks, [], `${name}: no check claims anything`);
       const latest = join(o.reportDir, 'latest');
       t.ok(!existsSync(latest) || realpathSync(latest) !== realpathSync(o.runDir!), `${name}: latest not moved to it`);

@@ -15,9 +15,11 @@ t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
 /** a target that fails as a lost port would, `times` times, then serves */
 const losesPort = (flag: string, times: number): string[] => [
-  'sh', '-c',
+  'sh',
+  '-c',
   `n=$(cat "${flag}" 2>/dev/null || echo 0); if [ "$n" -lt ${times} ]; then echo $((n + 1)) > "${flag}"; echo "OSError: [Errno 98] Address already in use" >&2; exit 1; fi; exec python3 "${echo}" "$1"`,
-  'target', '{port}',
+  'target',
+  '{port}',
 ];
 
 t.test('a target that lost its port once is started again on another, and serves', async (t) => {
@@ -32,6 +34,16 @@ t.test('a target that lost its port once is started again on another, and serves
 });
 
 t.test('a target that keeps losing it, or fails for another reason, is a failure to start', async (t) => {
-  await t.rejects(launchTarget({ kind: 'command', command: losesPort(join(dir, 'always'), 99) }, { runId: 'port-retry-2', runDir: dir }), TargetStartError, 'three starts, then the failure');
-  await t.rejects(launchTarget({ kind: 'command', command: ['sh', '-c', 'echo "no such config" >&2; exit 1', 'x', '{port}'] }, { runId: 'port-retry-3', runDir: dir }), { name: 'TargetStartError', context: { stderr: /no such config/ } });
+  await t.rejects(
+    launchTarget({ kind: 'command', command: losesPort(join(dir, 'always'), 99) }, { runId: 'port-retry-2', runDir: dir }),
+    TargetStartError,
+    'three starts, then the failure',
+  );
+  await t.rejects(
+    launchTarget(
+      { kind: 'command', command: ['sh', '-c', 'echo "no such config" >&2; exit 1', 'x', '{port}'] },
+      { runId: 'port-retry-3', runDir: dir },
+    ),
+    { name: 'TargetStartError', context: { stderr: /no such config/ } },
+  );
 });

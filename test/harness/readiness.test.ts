@@ -12,7 +12,24 @@ const server = join(packageRoot, 'test', 'harness', 'fixtures', 'slow-ready.mjs'
 const smoke = join(packageRoot, 'examples', 'suites', 'smoke.json');
 const WARM_MS = 1500;
 const stress = (dir: string, ...args: string[]) =>
-  runCli(['stress', '--suite', smoke, '--mode', 'server', '--duration', '1s', '--report-dir', dir, '--quiet', ...args, '--', process.execPath, server, '{port}', String(WARM_MS)]);
+  runCli([
+    'stress',
+    '--suite',
+    smoke,
+    '--mode',
+    'server',
+    '--duration',
+    '1s',
+    '--report-dir',
+    dir,
+    '--quiet',
+    ...args,
+    '--',
+    process.execPath,
+    server,
+    '{port}',
+    String(WARM_MS),
+  ]);
 const startPhaseMs = (r: Awaited<ReturnType<typeof runCli>>): number => {
   const p = r.report!.phases.find((x) => x.name === 'start')!;
   return p.end - p.start;
@@ -59,9 +76,32 @@ t.test('--ready-log: the load starts once the target writes its line (stderr her
 
 t.test('never ready within --ready-timeout: exit 3, saying what it waited for; nothing left', async (t) => {
   const dir = tempReportDir(t);
-  const r = await runCli(['stress', '--suite', smoke, '--mode', 'server', '--report-dir', dir, '--quiet', '--ready-timeout', '800ms', '--ready-path', '/healthz', '--ready-log', 'never', '--', process.execPath, server, '{port}', '60000']);
+  const r = await runCli([
+    'stress',
+    '--suite',
+    smoke,
+    '--mode',
+    'server',
+    '--report-dir',
+    dir,
+    '--quiet',
+    '--ready-timeout',
+    '800ms',
+    '--ready-path',
+    '/healthz',
+    '--ready-log',
+    'never',
+    '--',
+    process.execPath,
+    server,
+    '{port}',
+    '60000',
+  ]);
   t.equal(r.code, 3, r.stderr);
-  t.match(r.stderr, /accepted connections on 127\.0\.0\.1:\d+ but did not answer 2xx to GET \/healthz \(last: 503\) or write a line matching \/never\/ within 800 ms/);
+  t.match(
+    r.stderr,
+    /accepted connections on 127\.0\.0\.1:\d+ but did not answer 2xx to GET \/healthz \(last: 503\) or write a line matching \/never\/ within 800 ms/,
+  );
   const runId = /recorded in \S+\/([^/\s]+) \(/.exec(r.stderr)?.[1];
   t.ok(runId, 'its record names the run');
   t.same(markedPids(runId), [], 'the target was ended');
@@ -86,5 +126,8 @@ t.test('compare passes readiness to its command targets, and refuses it for stra
     t.equal(run.target.kind === 'command' && run.target.ready?.path, '/healthz');
     t.equal(run.target.kind === 'command' && run.target.ready?.log?.source, 'up');
   }
-  t.throws(() => compareOptionsFromFlags({ strategy: 'inline', readyPath: '/healthz' }), /--ready-path applies to command targets \(--cmd\)/);
+  t.throws(
+    () => compareOptionsFromFlags({ strategy: 'inline', readyPath: '/healthz' }),
+    /--ready-path applies to command targets \(--cmd\)/,
+  );
 });

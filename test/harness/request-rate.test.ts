@@ -10,7 +10,15 @@ const series: CountPoint[] = [
 ];
 
 const point = (t: number): TimelinePoint => ({
-  t, children: 0, zombies: 0, orphans: 0, fds: 0, fdsByKind: { socket: 0, pipe: 0, file: 0, other: 0 }, sockets: {}, rssBytes: 0, cpuPct: 0,
+  t,
+  children: 0,
+  zombies: 0,
+  orphans: 0,
+  fds: 0,
+  fdsByKind: { socket: 0, pipe: 0, file: 0, other: 0 },
+  sockets: {},
+  rssBytes: 0,
+  cpuPct: 0,
 });
 
 t.test('countAt interpolates the cumulative series and is flat outside it', async (t) => {
@@ -24,10 +32,16 @@ t.test('countAt interpolates the cumulative series and is flat outside it', asyn
 
 t.test('withRequestRate gives requests per second between consecutive points', async (t) => {
   const out = withRequestRate([0, 500, 1000, 2000, 3000, 4000].map(point), series);
-  t.same(out.map((p) => p.reqRate), [0, 100, 100, 0, 300, 0]);
+  t.same(
+    out.map((p) => p.reqRate),
+    [0, 100, 100, 0, 300, 0],
+  );
 });
 
 t.test('without a series the timeline is left as it was', async (t) => {
   const out = withRequestRate([point(0), point(100)], [{ t: 0, count: 0 }]);
-  t.same(out.map((p) => p.reqRate), [undefined, undefined]);
+  t.same(
+    out.map((p) => p.reqRate),
+    [undefined, undefined],
+  );
 });

@@ -5,8 +5,17 @@ import { atRest } from '../../src/harness/settle.js';
 import type { ProcessSnapshot, Sample } from '../../src/harness/probes/types.js';
 
 const proc = (pid: number, over: Partial<ProcessSnapshot> = {}): ProcessSnapshot => ({
-  pid, starttime: pid * 10, ppid: 100, pgrp: 100, state: 'S', cmdline: 'node child.js', depth: 1,
-  fds: [0, 1, 2, 3].map((n) => ({ fd: n, target: `pipe:[${n}]`, kind: 'pipe' as const, inode: n })), rssBytes: 1e6, cpuTicks: 50, ...over,
+  pid,
+  starttime: pid * 10,
+  ppid: 100,
+  pgrp: 100,
+  state: 'S',
+  cmdline: 'node child.js',
+  depth: 1,
+  fds: [0, 1, 2, 3].map((n) => ({ fd: n, target: `pipe:[${n}]`, kind: 'pipe' as const, inode: n })),
+  rssBytes: 1e6,
+  cpuTicks: 50,
+  ...over,
 });
 const sample = (t: number, tree: ProcessSnapshot[]): Sample => ({ t, tree, orphans: [], sockets: [] });
 const root = proc(100, { depth: 0, ppid: 1, cmdline: 'node cli.js serve' });

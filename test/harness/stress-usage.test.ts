@@ -26,7 +26,11 @@ function usageError(t: Test, args: string[], message: RegExp): void {
 t.test('a report directory that cannot be used is refused before the run (it used to hang on /proc)', async (t) => {
   const file = join(work, 'a-file');
   writeFileSync(file, '');
-  usageError(t, ['stress', '--quiet', '--duration', '100ms', '--report-dir', '/proc/handoff-x'], /--report-dir \/proc\/handoff-x: cannot create/);
+  usageError(
+    t,
+    ['stress', '--quiet', '--duration', '100ms', '--report-dir', '/proc/handoff-x'],
+    /--report-dir \/proc\/handoff-x: cannot create/,
+  );
   usageError(t, ['stress', '--quiet', '--duration', '100ms', '--report-dir', '/dev/null/x'], /ENOTDIR/);
   usageError(t, ['stress', '--quiet', '--duration', '100ms', '--report-dir', file], /is not a directory/);
   usageError(t, ['compare', '--strategy', 'inline', '--duration', '100ms', '--report-dir', join(file, 'x')], /--report-dir .*ENOTDIR/);
@@ -40,7 +44,8 @@ t.test('an empty --ignore pattern (it matches every process and hid every leak)'
 });
 
 t.test('an --ignore pattern that matches the empty string matches every process too (issue 18)', async (t) => {
-  for (const p of ['^', '.*', 'a*', '(?:)', 'x?$']) usageError(t, ['stress', '--quiet', '--duration', '100ms', '--ignore', p], /matches the empty string, so it would match every process/);
+  for (const p of ['^', '.*', 'a*', '(?:)', 'x?$'])
+    usageError(t, ['stress', '--quiet', '--duration', '100ms', '--ignore', p], /matches the empty string, so it would match every process/);
   const config = join(work, 'ignores-empty.json');
   writeFileSync(config, JSON.stringify({ ignores: ['nscd', '.*'] }));
   usageError(t, ['stress', '--quiet', '--duration', '100ms', '--config', config], /ignores\[1\]: ".\*" matches the empty string/);
@@ -48,12 +53,20 @@ t.test('an --ignore pattern that matches the empty string matches every process 
 
 t.test('--ignore takes one pattern per use: a command written after it stays the command', async (t) => {
   // with a variadic --ignore, "python3 x.py" became patterns and the reference proxy was tested instead
-  usageError(t, ['stress', '--ignore', 'nscd', '--port', '5', 'python3', 'x.py'], /--port configures the reference proxy; it cannot be combined with a command target/);
+  usageError(
+    t,
+    ['stress', '--ignore', 'nscd', '--port', '5', 'python3', 'x.py'],
+    /--port configures the reference proxy; it cannot be combined with a command target/,
+  );
 });
 
 t.test('suite files are bounded like the flags that override them', async (t) => {
   const suite = (o: Record<string, unknown>) => () => parseSuite({ load: [{ generator: 'flood' }], ...o }, 'x.json', 'x');
-  t.throws(suite({ connections: 100_000 }), /connections must be an integer from 1 to 1000/, 'it ran the harness out of memory and left the target running');
+  t.throws(
+    suite({ connections: 100_000 }),
+    /connections must be an integer from 1 to 1000/,
+    'it ran the harness out of memory and left the target running',
+  );
   t.throws(suite({ duration: '99h' }), /duration must be between 100ms and 1h/);
   t.throws(suite({ duration: 0 }), /duration must be between 100ms and 1h/);
   t.throws(suite({ drain: '2h' }), /drain must be between 0ms and 1h/);
@@ -73,7 +86,8 @@ t.test('durations a timer cannot hold, and timeouts of 0', async (t) => {
 });
 
 t.test('--nofile is checked against what the target can get', async (t) => {
-  const limits = 'Limit                     Soft Limit           Hard Limit           Units\nMax open files            1024                 4096                 files\n';
+  const limits =
+    'Limit                     Soft Limit           Hard Limit           Units\nMax open files            1024                 4096                 files\n';
   t.equal(parseHardNofile(limits), 4096);
   t.equal(parseHardNofile(limits.replace('4096', 'unlimited')), null);
   t.throws(() => checkNofile(5000, false, 4096), /exceeds the hard descriptor limit 4096/);

@@ -32,7 +32,23 @@ await whenForkAvailable(async () => {
     const server = join(packageRoot, 'test/harness/fixtures/echo-server.py');
     // the intermediate `sh` exits at once: its `sleep` is orphaned before the first sample, with no marker
     const script = `env -i sh -c 'sleep ${DAEMON_SECONDS} </dev/null >/dev/null 2>&1 &'; exec python3 '${server}' "$PORT"`;
-    const r = await runCli(['stress', '--report-dir', dir, '--suite', 'flood', '--duration', '500ms', '--mode', 'server', '--echo', '--quiet', '--', 'sh', '-c', script]);
+    const r = await runCli([
+      'stress',
+      '--report-dir',
+      dir,
+      '--suite',
+      'flood',
+      '--duration',
+      '500ms',
+      '--mode',
+      'server',
+      '--echo',
+      '--quiet',
+      '--',
+      'sh',
+      '-c',
+      script,
+    ]);
     t.equal(r.code, 1, 'exit 1');
     t.ok(r.report, 'a report');
     if (!r.report) return;

@@ -16,9 +16,30 @@ const FLOOD = 32 * 1024 * 1024;
 t.test('32 MiB of stdout with no newline: bounded harness memory, a capped log, said in the report', async (t) => {
   const dir = tempReportDir(t);
   const suite = join(dir, 'suite.json');
-  writeFileSync(suite, JSON.stringify({ duration: '1s', connections: 2, drain: '500ms', shutdown: '1s', warmup: '300ms', load: [{ generator: 'flood' }] }));
+  writeFileSync(
+    suite,
+    JSON.stringify({ duration: '1s', connections: 2, drain: '500ms', shutdown: '1s', warmup: '300ms', load: [{ generator: 'flood' }] }),
+  );
   const server = join(packageRoot, 'test/harness/fixtures/noisy-server.py');
-  const [cmd, args] = untappedNode([cliPath(), 'stress', '--quiet', '--mode', 'server', '--echo', '--suite', suite, '--load-cap', '0', '--report-dir', dir, '--', 'python3', server, '{port}', String(FLOOD)]);
+  const [cmd, args] = untappedNode([
+    cliPath(),
+    'stress',
+    '--quiet',
+    '--mode',
+    'server',
+    '--echo',
+    '--suite',
+    suite,
+    '--load-cap',
+    '0',
+    '--report-dir',
+    dir,
+    '--',
+    'python3',
+    server,
+    '{port}',
+    String(FLOOD),
+  ]);
   // no supervisor: the pid spawned is the harness whose memory is measured
   const cli = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HANDOFF_NO_SUPERVISOR: '1' } });
   let out = '';
@@ -46,6 +67,10 @@ t.test('32 MiB of stdout with no newline: bounded harness memory, a capped log, 
   t.ok((report.logs?.stdout.bytes ?? 0) >= FLOOD, `it counts every byte written (${report.logs?.stdout.bytes})`);
   const log = join(path, '..', 'target.stdout.log');
   t.ok(statSync(log).size <= LOG_CAP_BYTES + 256, `the log is capped (${statSync(log).size} bytes)`);
-  t.match(readFileSync(log, 'latin1').slice(LOG_CAP_BYTES / 2, LOG_CAP_BYTES / 2 + 200), /bytes cut here/, 'with the cut marked where head meets tail');
+  t.match(
+    readFileSync(log, 'latin1').slice(LOG_CAP_BYTES / 2, LOG_CAP_BYTES / 2 + 200),
+    /bytes cut here/,
+    'with the cut marked where head meets tail',
+  );
   t.match(out, /logs: target\.stdout\.log truncated/, 'and the summary says so');
 });

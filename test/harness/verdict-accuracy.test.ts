@@ -13,12 +13,19 @@ import type { Report } from '../../src/model/report.js';
 const fixture = join(packageRoot, 'test/harness/fixtures/stdlib-forking.py');
 /** why a run is not a pass: its failing checks, or (none failing) its verdict and the evidence it gathered */
 const failures = (r: Report): string =>
-  r.checks.filter((c) => !c.pass).map((c) => `${c.id}: ${c.summary}`).join(' | ') ||
+  r.checks
+    .filter((c) => !c.pass)
+    .map((c) => `${c.id}: ${c.summary}`)
+    .join(' | ') ||
   `${r.verdict}; evidence ${JSON.stringify(r.evidenceFloor?.generators.map((g) => `${g.generator} ${g.count}/${g.floor}`))}`;
 
 /** churn only: connections that each end a child, at a pace the fixture's lingering children can follow */
 const churnOnly = (over: Record<string, unknown> = {}) =>
-  parseSuite({ duration: '1s', drain: '3s', load: [{ generator: 'churn', connections: 1, eofBound: '1s' }], ...over }, 'test', 'churn-only');
+  parseSuite(
+    { duration: '1s', drain: '3s', load: [{ generator: 'churn', connections: 1, eofBound: '1s' }], ...over },
+    'test',
+    'churn-only',
+  );
 
 function run(dir: string, flags: string[], over: Partial<RunOptions> = {}): Promise<Report> {
   return runStress({
@@ -52,7 +59,11 @@ t.test('a parent that reaps once a second (Apache prefork) is not a zombie leake
   for (let i = 1; i <= 2; i++) {
     const r = await run(dir, ['--reap-every', '1']);
     t.equal(r.verdict, 'pass', `run ${i}: ${failures(r)}`);
-    t.match(check(r, 'no-zombies').summary, /zombies? seen, each reaped within the 3000 ms bound/, 'it did see zombies, and judged them by time');
+    t.match(
+      check(r, 'no-zombies').summary,
+      /zombies? seen, each reaped within the 3000 ms bound/,
+      'it did see zombies, and judged them by time',
+    );
   }
 });
 
@@ -90,29 +101,58 @@ t.test('the stock stdlib ForkingMixIn server passes the default suite; how it an
   t.match(readFileSync(join(dir, r.runId, 'junit.xml'), 'utf8'), /<testcase name="protocol findings"/);
   // opting in to gate on them: the same answers fail the error budget (cl-te alone, at least 5 times: more than the
   // budget's 2 whatever else the round happened to run)
-  const clteOnly = parseSuite({ duration: '1s', drain: '3s', load: [{ generator: 'abuse', connections: 1, cases: ['cl-te'], floor: 5 }] }, 'test', 'cl-te');
+  const clteOnly = parseSuite(
+    { duration: '1s', drain: '3s', load: [{ generator: 'abuse', connections: 1, cases: ['cl-te'], floor: 5 }] },
+    'test',
+    'cl-te',
+  );
   const strict = await run(dir, [], { suite: clteOnly, strictProtocol: true });
   t.ok(failedIds(strict).includes('error-budget'), failures(strict));
   t.equal(strict.protocol?.gated, true);
   t.same(strict.protocol?.findings, [], 'gated answers are counted as unexpected statuses instead');
 });
 
-t.test('a pass on too little evidence is inconclusive (exit 4), never 0; a failure found on little evidence is still a failure', async (t) => {
-  const dir = tempReportDir(t);
-  const suite = join(dir, 'tiny.json');
-  writeFileSync(suite, JSON.stringify({ duration: '0.3s', drain: '2s', loadCap: '1s', load: [{ generator: 'churn', connections: 1, floor: 1_000_000 }] }));
-  const args = ['stress', '--suite', suite, '--mode', 'server', '--echo', '--report-dir', dir, '--format', 'json,md,junit', '--quiet', '--', 'python3', fixture, '{port}'];
-  const r = await runCli(args);
-  t.equal(r.code, 4, r.stderr);
-  t.match(r.stdout, /handoff stress: INCONCLUSIVE/);
-  t.match(r.stdout, /inconclusive: not enough evidence for a verdict within the 1\.00 s load cap \(\d+ rounds\): churn: \d+ of 1000000 connections EOF-timed/);
-  t.equal(r.report?.verdict, 'inconclusive');
-  t.equal(r.report?.exitCode, 4);
-  t.equal(r.report?.evidenceFloor?.met, false);
-  const runDir = join(dir, r.report!.runId);
-  t.match(readFileSync(join(runDir, 'report.md'), 'utf8'), /INCONCLUSIVE[\s\S]*### Evidence gathered/);
-  t.match(readFileSync(join(runDir, 'junit.xml'), 'utf8'), /<error message="not enough evidence/);
-  const leaky = await runCli([...args, '--reap-on-accept-only', '--linger', '0.3']);
-  t.equal(leaky.code, 1, 'the zombie is found all the same');
-  t.equal(leaky.report?.verdict, 'fail');
-});
+t.test(
+  'a pass on too little evidence is inconclusive (exit 4), never 0; a failure found on little evidence is still a failure',
+  async (t) => {
+    const dir = tempReportDir(t);
+    const suite = join(dir, 'tiny.json');
+    writeFileSync(
+      suite,
+      JSON.stringify({ duration: '0.3s', drain: '2s', loadCap: '1s', load: [{ generator: 'churn', connections: 1, floor: 1_000_000 }] }),
+    );
+    const args = [
+      'stress',
+      '--suite',
+      suite,
+      '--mode',
+      'server',
+      '--echo',
+      '--report-dir',
+      dir,
+      '--format',
+      'json,md,junit',
+      '--quiet',
+      '--',
+      'python3',
+      fixture,
+      '{port}',
+    ];
+    const r = await runCli(args);
+    t.equal(r.code, 4, r.stderr);
+    t.match(r.stdout, /handoff stress: INCONCLUSIVE/);
+    t.match(
+      r.stdout,
+      /inconclusive: not enough evidence for a verdict within the 1\.00 s load cap \(\d+ rounds\): churn: \d+ of 1000000 connections EOF-timed/,
+    );
+    t.equal(r.report?.verdict, 'inconclusive');
+    t.equal(r.report?.exitCode, 4);
+    t.equal(r.report?.evidenceFloor?.met, false);
+    const runDir = join(dir, r.report!.runId);
+    t.match(readFileSync(join(runDir, 'report.md'), 'utf8'), /INCONCLUSIVE[\s\S]*### Evidence gathered/);
+    t.match(readFileSync(join(runDir, 'junit.xml'), 'utf8'), /<error message="not enough evidence/);
+    const leaky = await runCli([...args, '--reap-on-accept-only', '--linger', '0.3']);
+    t.equal(leaky.code, 1, 'the zombie is found all the same');
+    t.equal(leaky.report?.verdict, 'fail');
+  },
+);

@@ -33,7 +33,12 @@ process.once('exit', () => {
 });
 
 /** `env`: added to this process's environment (HANDOFF_PROXY_AUTH, say). */
-export async function startProxy(strategy: string, args: string[], readyTimeoutMs = 20_000, env: NodeJS.ProcessEnv = {}): Promise<ProxyProcess> {
+export async function startProxy(
+  strategy: string,
+  args: string[],
+  readyTimeoutMs = 20_000,
+  env: NodeJS.ProcessEnv = {},
+): Promise<ProxyProcess> {
   const child = spawn(...untappedNode([cliPath(), 'serve', '--strategy', strategy, '--port', '0', ...args]), {
     detached: true,
     env: { ...process.env, ...env },

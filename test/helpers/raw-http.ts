@@ -47,15 +47,25 @@ export function readResponse(socket: net.Socket, timeoutMs = 10_000, opts: { noB
       socket.off('close', onEnd);
       socket.off('error', onError);
       if (err) reject(err);
-      else if (!head) reject(new Error(`connection ended before a response head (${JSON.stringify(buf.toString('latin1').slice(0, 200))})`));
+      else if (!head)
+        reject(new Error(`connection ended before a response head (${JSON.stringify(buf.toString('latin1').slice(0, 200))})`));
       else {
         const cl = head.headers['content-length'];
-        const end = isBodyless(head.status) ? head.bodyStart : cl !== undefined ? Math.min(buf.length, head.bodyStart + Number(cl)) : buf.length;
+        const end = isBodyless(head.status)
+          ? head.bodyStart
+          : cl !== undefined
+            ? Math.min(buf.length, head.bodyStart + Number(cl))
+            : buf.length;
         const rest = buf.subarray(end);
         // paused, so neither these bytes nor an EOF right behind them slip past before the next reader
         socket.pause();
         if (rest.length > 0) socket.unshift(rest);
-        resolve({ status: head.status, headers: head.headers, headerNames: head.names, body: buf.subarray(head.bodyStart, end).toString() });
+        resolve({
+          status: head.status,
+          headers: head.headers,
+          headerNames: head.names,
+          body: buf.subarray(head.bodyStart, end).toString(),
+        });
       }
     };
     const tryParse = (): void => {
@@ -126,7 +136,10 @@ export function waitForEnd(socket: net.Socket, timeoutMs: number): Promise<numbe
 export function readAll(socket: net.Socket, timeoutMs = 10_000): Promise<string> {
   return new Promise((resolve, reject) => {
     let text = '';
-    const timer = setTimeout(() => reject(new Error(`no EOF within ${timeoutMs} ms (got ${JSON.stringify(text.slice(0, 200))})`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`no EOF within ${timeoutMs} ms (got ${JSON.stringify(text.slice(0, 200))})`)),
+      timeoutMs,
+    );
     socket.on('data', (d: Buffer) => (text += d.toString()));
     socket.resume();
     socket.once('end', () => {

@@ -42,7 +42,16 @@ t.test('chaos: killed children are reaped and replaced by a parent that waits', 
   t.teardown(() => rig.close());
   const parent = group(t, process.execPath, ['-e', REAPING_PARENT]);
   const sampler = await treeOf(parent.pid!, 3);
-  const g = new ChaosGenerator('chaos', { durationMs: 1_500, kills: 3, killEveryMs: 300, killAfterMs: 100, depth: 1, reapBoundMs: 2_000, sigtermAfterMs: null, sigtermMinResponses: 0 });
+  const g = new ChaosGenerator('chaos', {
+    durationMs: 1_500,
+    kills: 3,
+    killEveryMs: 300,
+    killAfterMs: 100,
+    depth: 1,
+    reapBoundMs: 2_000,
+    sigtermAfterMs: null,
+    sigtermMinResponses: 0,
+  });
   const o = await g.run(loadContext(rig.target, rig.origin, { tree: () => sampler.sampleNow().tree }));
   const x = o.stats.extra!;
   t.equal(x.kills, 3, 'three kills');
@@ -59,7 +68,17 @@ t.test('chaos: a parent that never waits leaves zombies, reported as incidents',
   // sh starts two sleeps, then becomes a sleep that never calls wait()
   const parent = group(t, 'sh', ['-c', 'sleep 30 & sleep 30 & exec sleep 30']);
   const sampler = await treeOf(parent.pid!, 2);
-  const g = new ChaosGenerator('chaos', { durationMs: 600, kills: 2, killEveryMs: 100, killAfterMs: 50, depth: 1, reapBoundMs: 400, sigtermAfterMs: null, sigtermMinResponses: 0, random: () => 0 });
+  const g = new ChaosGenerator('chaos', {
+    durationMs: 600,
+    kills: 2,
+    killEveryMs: 100,
+    killAfterMs: 50,
+    depth: 1,
+    reapBoundMs: 400,
+    sigtermAfterMs: null,
+    sigtermMinResponses: 0,
+    random: () => 0,
+  });
   const o = await g.run(loadContext(rig.target, rig.origin, { tree: () => sampler.sampleNow().tree }));
   t.equal(o.stats.extra!.kills, 2);
   t.equal(o.stats.extra!.unreaped, 2, 'both left as zombies');
@@ -73,7 +92,16 @@ t.test('chaos: SIGTERM under load goes through the run hook once', async (t) => 
   const rig = await startRig();
   t.teardown(() => rig.close());
   let calls = 0;
-  const g = new ChaosGenerator('chaos', { durationMs: 2_000, kills: 0, killEveryMs: 500, killAfterMs: 0, depth: 1, reapBoundMs: 100, sigtermAfterMs: 200, sigtermMinResponses: 0 });
+  const g = new ChaosGenerator('chaos', {
+    durationMs: 2_000,
+    kills: 0,
+    killEveryMs: 500,
+    killAfterMs: 0,
+    depth: 1,
+    reapBoundMs: 100,
+    sigtermAfterMs: 200,
+    sigtermMinResponses: 0,
+  });
   const t0 = Date.now();
   const o = await g.run(loadContext(rig.target, rig.origin, { terminateTarget: async () => void calls++ }));
   t.equal(calls, 1);
@@ -83,17 +111,43 @@ t.test('chaos: SIGTERM under load goes through the run hook once', async (t) => 
 
 t.test('chaos: a process already killed is never picked again (still dying, or in an older sample)', async (t) => {
   // a victim that stays "alive" in every read: the tree and /proc keep showing it, as they may for a moment
-  const victim: ProcessSnapshot = { pid: 4_000_001, starttime: 42, ppid: 1, pgrp: 1, state: 'S', cmdline: 'sleep 30', depth: 1, fds: [], rssBytes: 0, cpuTicks: 0 };
-  const { ChaosGenerator: Chaos } = await t.mockImport<typeof import('../../src/harness/load/chaos.js')>('../../src/harness/load/chaos.js', {
-    '../../src/harness/probes/proc-reader.ts': { readStat: (pid: number) => (pid === victim.pid ? { pid, starttime: 42, state: 'S' } : null) },
-  });
+  const victim: ProcessSnapshot = {
+    pid: 4_000_001,
+    starttime: 42,
+    ppid: 1,
+    pgrp: 1,
+    state: 'S',
+    cmdline: 'sleep 30',
+    depth: 1,
+    fds: [],
+    rssBytes: 0,
+    cpuTicks: 0,
+  };
+  const { ChaosGenerator: Chaos } = await t.mockImport<typeof import('../../src/harness/load/chaos.js')>(
+    '../../src/harness/load/chaos.js',
+    {
+      '../../src/harness/probes/proc-reader.ts': {
+        readStat: (pid: number) => (pid === victim.pid ? { pid, starttime: 42, state: 'S' } : null),
+      },
+    },
+  );
   const signalled: number[] = [];
   const realKill = process.kill;
-  process.kill = ((pid: number, signal?: string | number) => (pid === victim.pid ? (signalled.push(pid), true) : realKill(pid, signal))) as typeof process.kill;
+  process.kill = ((pid: number, signal?: string | number) =>
+    pid === victim.pid ? (signalled.push(pid), true) : realKill(pid, signal)) as typeof process.kill;
   t.teardown(() => void (process.kill = realKill));
   const rig = await startRig();
   t.teardown(() => rig.close());
-  const g = new Chaos('chaos', { durationMs: 400, kills: 3, killEveryMs: 30, killAfterMs: 10, depth: 1, reapBoundMs: 100, sigtermAfterMs: null, sigtermMinResponses: 0 });
+  const g = new Chaos('chaos', {
+    durationMs: 400,
+    kills: 3,
+    killEveryMs: 30,
+    killAfterMs: 10,
+    depth: 1,
+    reapBoundMs: 100,
+    sigtermAfterMs: null,
+    sigtermMinResponses: 0,
+  });
   const o = await g.run(loadContext(rig.target, rig.origin, { tree: () => [victim] }));
   t.same(signalled, [victim.pid], 'one SIGKILL, not one per pick');
   t.equal(o.stats.extra!.kills, 1);
@@ -104,9 +158,20 @@ t.test('killCandidates: "leaves" are the workers whatever wraps them; a depth is
     ({ pid, ppid, depth, state, starttime: pid, pgrp: 1, cmdline: `p${pid}`, fds: [] }) as unknown as ProcessSnapshot;
   // sh (root) → nginx master → two workers and a zombie; another child of sh with no children
   const tree = [p(1, 0, 0), p(2, 1, 1), p(3, 2, 2), p(4, 2, 2), p(5, 2, 2, 'Z'), p(6, 1, 1)];
-  t.same(killCandidates(tree, 'leaves').map((x) => x.pid), [3, 4, 6], 'the workers and the childless helper, never the master, the root or a zombie');
-  t.same(killCandidates(tree, 1).map((x) => x.pid), [2, 6], 'depth 1: the children of the root, the master among them');
+  t.same(
+    killCandidates(tree, 'leaves').map((x) => x.pid),
+    [3, 4, 6],
+    'the workers and the childless helper, never the master, the root or a zombie',
+  );
+  t.same(
+    killCandidates(tree, 1).map((x) => x.pid),
+    [2, 6],
+    'depth 1: the children of the root, the master among them',
+  );
   t.same(killCandidates([p(1, 0, 0)], 'leaves'), [], 'a root alone is never a candidate');
   // the master's only child a zombie: the master is a leaf now (its live workers are gone)
-  t.same(killCandidates([p(1, 0, 0), p(2, 1, 1), p(5, 2, 2, 'Z')], 'leaves').map((x) => x.pid), [2]);
+  t.same(
+    killCandidates([p(1, 0, 0), p(2, 1, 1), p(5, 2, 2, 'Z')], 'leaves').map((x) => x.pid),
+    [2],
+  );
 });

@@ -22,7 +22,13 @@ t.test('N loops, slots from 1, until the deadline', async (t) => {
 
 t.test('a shared budget and the stop signal end every loop; the resolved pause is taken', async (t) => {
   let started = 0;
-  await runConnectionLoops({ connections: 4, until: Date.now() + 10_000, signal: new AbortController().signal, more: () => started < 7, iteration: async () => void started++ });
+  await runConnectionLoops({
+    connections: 4,
+    until: Date.now() + 10_000,
+    signal: new AbortController().signal,
+    more: () => started < 7,
+    iteration: async () => void started++,
+  });
   t.equal(started, 7, 'the budget holds across loops');
 
   const stop = new AbortController();
@@ -36,7 +42,13 @@ t.test('a shared budget and the stop signal end every loop; the resolved pause i
 
 t.test('rate: iterations paced over all loops', async (t) => {
   let n = 0;
-  await runConnectionLoops({ connections: 4, until: Date.now() + 500, signal: new AbortController().signal, rate: 20, iteration: async () => void n++ });
+  await runConnectionLoops({
+    connections: 4,
+    until: Date.now() + 500,
+    signal: new AbortController().signal,
+    rate: 20,
+    iteration: async () => void n++,
+  });
   t.ok(n >= 8 && n <= 12, `about 20/s over 500 ms (${n})`);
 });
 
@@ -73,10 +85,29 @@ t.test('the outcome in the one shape', async (t) => {
   tally.tokensChecked = 2;
   tally.log.add('timeout', 'c-1', 'slow');
   const o = tally.outcome({ errors: 0, timeouts: 1, latencyMs: noLatency(), extra: { x: 1 } });
-  t.match(o, { stats: { generator: 'g', requests: 3, errors: 0, timeouts: 1, statuses: { 200: 2, close: 1 }, extra: { x: 1 } }, counts: { timeout: 1 }, tokensChecked: 2, eofChecked: 0 });
+  t.match(o, {
+    stats: { generator: 'g', requests: 3, errors: 0, timeouts: 1, statuses: { 200: 2, close: 1 }, extra: { x: 1 } },
+    counts: { timeout: 1 },
+    tokensChecked: 2,
+    eofChecked: 0,
+  });
   t.same(o.incidents, [{ kind: 'timeout', generator: 'g', id: 'c-1', detail: 'slow', atMs: 12 }]);
   t.equal('protocol' in o, false, 'no findings: no protocol key');
-  const bare = assembleOutcome({ generator: 'h', durationMs: 0, requests: 0, errors: 1, timeouts: 0, statuses: {}, latencyMs: noLatency(), log: { counts: {}, incidents: [] }, protocol: [] });
-  t.same(Object.keys(bare.stats), ['generator', 'durationMs', 'requests', 'errors', 'timeouts', 'statuses', 'latencyMs'], 'no extra given: none');
+  const bare = assembleOutcome({
+    generator: 'h',
+    durationMs: 0,
+    requests: 0,
+    errors: 1,
+    timeouts: 0,
+    statuses: {},
+    latencyMs: noLatency(),
+    log: { counts: {}, incidents: [] },
+    protocol: [],
+  });
+  t.same(
+    Object.keys(bare.stats),
+    ['generator', 'durationMs', 'requests', 'errors', 'timeouts', 'statuses', 'latencyMs'],
+    'no extra given: none',
+  );
   t.same(Object.keys(bare), ['stats', 'counts', 'tokensChecked', 'eofChecked', 'incidents']);
 });

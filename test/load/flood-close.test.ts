@@ -53,10 +53,13 @@ t.test('flood honours Connection: close: a new connection per answer, no reset c
   // without reconnecting, every other request went out on a closing connection and was never answered (and
   // the close() reset some connections: errors the harness charged to the server)
   const sent = (out.stats.extra as { sent: number }).sent;
-  t.ok(sent - out.stats.requests <= 4, `every request sent was answered but those in flight at the end (${sent} sent, ${out.stats.requests} answered)`);
+  t.ok(
+    sent - out.stats.requests <= 4,
+    `every request sent was answered but those in flight at the end (${sent} sent, ${out.stats.requests} answered)`,
+  );
 });
 
-t.test('a short flood ends at its duration, not at autocannon\'s next one-second sample', async (t) => {
+t.test("a short flood ends at its duration, not at autocannon's next one-second sample", async (t) => {
   const { out } = await floodClosing(t, 100, 2);
   t.ok(out.stats.requests > 0, 'it ran');
   t.ok(out.stats.durationMs < 900, `took ${out.stats.durationMs} ms for 100 (autocannon alone: about 1000)`);

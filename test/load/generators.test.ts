@@ -115,10 +115,19 @@ t.test('tunnel halfClose "either": a tunnel closed on the client FIN passes, one
 t.test('abuse: every case gets the answer the reference proxy defines', async (t) => {
   const rig = await startRig({ headersTimeoutMs: 1_000 });
   t.teardown(() => rig.close());
-  const g = createAbuse('abuse', { generator: 'abuse', duration: 500, connections: 3, maxCases: ABUSE_CASES.length, slowBound: '5s', slowGap: '50ms' }, defaults);
+  const g = createAbuse(
+    'abuse',
+    { generator: 'abuse', duration: 500, connections: 3, maxCases: ABUSE_CASES.length, slowBound: '5s', slowGap: '50ms' },
+    defaults,
+  );
   const o = await g.run(loadContext(rig.target, rig.origin));
   const extra = o.stats.extra ?? {};
-  for (const c of ABUSE_CASES) t.equal(extra[`${c}.ok`], 1, `${c} as expected (${JSON.stringify(o.incidents.filter((i) => i.detail.includes(c)).map((i) => i.detail))})`);
+  for (const c of ABUSE_CASES)
+    t.equal(
+      extra[`${c}.ok`],
+      1,
+      `${c} as expected (${JSON.stringify(o.incidents.filter((i) => i.detail.includes(c)).map((i) => i.detail))})`,
+    );
   t.equal(extra.mismatches, 0);
   t.ok(o.stats.statuses['400'] >= 2, 'malformed and CL+TE → 400');
   t.equal(o.stats.statuses['431'], 1, 'oversized headers → 431');
@@ -133,7 +142,20 @@ t.test('abuse: a server that never answers nor closes fails the cases, bounded i
     await hole.close();
     await rig.close();
   });
-  const g = createAbuse('abuse', { generator: 'abuse', cases: ['malformed-request-line', 'slowloris'], duration: 300, connections: 2, maxCases: 2, timeout: 300, slowBound: 400, slowGap: 20 }, defaults);
+  const g = createAbuse(
+    'abuse',
+    {
+      generator: 'abuse',
+      cases: ['malformed-request-line', 'slowloris'],
+      duration: 300,
+      connections: 2,
+      maxCases: 2,
+      timeout: 300,
+      slowBound: 400,
+      slowGap: 20,
+    },
+    defaults,
+  );
   const t0 = Date.now();
   const o = await g.run(loadContext({ host: '127.0.0.1', port: hole.port }, rig.origin));
   t.equal(o.stats.extra?.mismatches, 2, `both cases mismatched: ${o.incidents.map((i) => i.detail).join(' | ')}`);
@@ -144,7 +166,19 @@ t.test('abuse: a server that never answers nor closes fails the cases, bounded i
 t.test('origin-faults: the proxy answers each misbehaving origin as defined', async (t) => {
   const rig = await startRig({ upstreamTimeoutMs: 400 });
   t.teardown(() => rig.close());
-  const g = createOriginFaults('origin-faults', { generator: 'origin-faults', duration: 400, connections: 3, maxCases: ORIGIN_FAULT_CASES.length, hugeBytes: 2_000_000, slowMs: 200, hangWait: '3s' }, defaults);
+  const g = createOriginFaults(
+    'origin-faults',
+    {
+      generator: 'origin-faults',
+      duration: 400,
+      connections: 3,
+      maxCases: ORIGIN_FAULT_CASES.length,
+      hugeBytes: 2_000_000,
+      slowMs: 200,
+      hangWait: '3s',
+    },
+    defaults,
+  );
   const o = await g.run(loadContext(rig.target, rig.origin));
   const extra = o.stats.extra ?? {};
   for (const c of ORIGIN_FAULT_CASES) t.equal(extra[`${c}.ok`], 1, `${c} as expected`);
@@ -157,7 +191,11 @@ t.test('origin-faults: the proxy answers each misbehaving origin as defined', as
 t.test('origin-faults: wrong expectations are reported as mismatches', async (t) => {
   const rig = await startRig({ upstreamTimeoutMs: 400 });
   t.teardown(() => rig.close());
-  const g = createOriginFaults('of', { generator: 'origin-faults', cases: ['refused'], expect: { refused: [200] }, duration: 200, connections: 1, maxCases: 1 }, defaults);
+  const g = createOriginFaults(
+    'of',
+    { generator: 'origin-faults', cases: ['refused'], expect: { refused: [200] }, duration: 200, connections: 1, maxCases: 1 },
+    defaults,
+  );
   const o = await g.run(loadContext(rig.target, rig.origin));
   t.equal(o.counts['unexpected-status'], 1);
   t.match(o.incidents[0].detail, /expected 200, got 502/);
@@ -205,11 +243,19 @@ t.test('server mode: bad input needs only a refusal; tunnel and origin faults ru
   const target = { host: '127.0.0.1', port: (server.address() as net.AddressInfo).port };
   const ctx = loadContext(target, rig.origin, { mode: 'server', checkTokens: false });
   const cases = ABUSE_CASES.filter((c) => c !== 'slowloris');
-  const abuse = await createAbuse('abuse', { generator: 'abuse', cases, duration: 500, connections: 2, maxCases: cases.length }, defaults).run(ctx);
+  const abuse = await createAbuse(
+    'abuse',
+    { generator: 'abuse', cases, duration: 500, connections: 2, maxCases: cases.length },
+    defaults,
+  ).run(ctx);
   t.equal(abuse.stats.extra?.mismatches, 0, abuse.incidents.map((i) => i.detail).join(' | '));
   t.equal(abuse.stats.requests, cases.length);
   // the suite's own expectation still holds in server mode
-  const strict = await createAbuse('abuse', { generator: 'abuse', cases: ['cl-te'], expect: { 'cl-te': [418] }, duration: 300, connections: 1, maxCases: 1 }, defaults).run(ctx);
+  const strict = await createAbuse(
+    'abuse',
+    { generator: 'abuse', cases: ['cl-te'], expect: { 'cl-te': [418] }, duration: 300, connections: 1, maxCases: 1 },
+    defaults,
+  ).run(ctx);
   t.equal(strict.counts['unexpected-status'], 1);
   const tunnel = await createTunnel('tunnel', { generator: 'tunnel', duration: 200 }, defaults).run(ctx);
   t.same([tunnel.stats.requests, tunnel.stats.extra?.skipped, tunnel.counts], [0, 1, {}]);
@@ -221,7 +267,9 @@ t.test('a command proxy owes a refusal where the reference proxy owes an exact s
   const rig = await startRig();
   // a "proxy" that answers anything, bad input and failed origins alike, with 500 (tinyproxy does for a refused
   // origin); raw, because node:http would refuse the bad input itself with the reference proxy's statuses
-  const server = await fakeServer((s) => s.once('data', () => s.end('HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')));
+  const server = await fakeServer((s) =>
+    s.once('data', () => s.end('HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')),
+  );
   t.teardown(async () => {
     await server.close();
     await rig.close();
@@ -230,7 +278,11 @@ t.test('a command proxy owes a refusal where the reference proxy owes an exact s
   const entry = { generator: 'origin-faults', cases: ['reset-head', 'refused', 'chunked'], duration: 300, connections: 1, maxCases: 3 };
   const asCommand = await createOriginFaults('of', entry, defaults).run(loadContext(target, rig.origin, { targetKind: 'command' }));
   const extra = asCommand.stats.extra ?? {};
-  t.same([extra['reset-head.ok'], extra['refused.ok'], extra['chunked.bad']], [1, 1, 1], `a 500 is a refusal; a relayed answer must still be relayed: ${JSON.stringify(extra)}`);
+  t.same(
+    [extra['reset-head.ok'], extra['refused.ok'], extra['chunked.bad']],
+    [1, 1, 1],
+    `a 500 is a refusal; a relayed answer must still be relayed: ${JSON.stringify(extra)}`,
+  );
   // the same answers from the reference proxy break its contract (502)
   const asReference = await createOriginFaults('of', entry, defaults).run(loadContext(target, rig.origin));
   t.same([asReference.stats.extra?.['reset-head.bad'], asReference.stats.extra?.['refused.bad']], [1, 1]);

@@ -9,7 +9,13 @@ t.test('percentiles, max and mean within 0.1 % of the exact values; none recorde
   const values = Array.from({ length: 10_000 }, (_, i) => 0.5 + (i % 1000) * 0.37); // 0.5 … 370 ms
   for (const v of values) r.record(v);
   const sorted = [...values].sort((a, b) => a - b);
-  const exact = { p50: sorted[5_000], p90: sorted[9_000], p99: sorted[9_900], max: sorted.at(-1)!, mean: values.reduce((a, b) => a + b) / values.length };
+  const exact = {
+    p50: sorted[5_000],
+    p90: sorted[9_000],
+    p99: sorted[9_900],
+    max: sorted.at(-1)!,
+    mean: values.reduce((a, b) => a + b) / values.length,
+  };
   const got = r.summary();
   for (const k of ['p50', 'p90', 'p99', 'max', 'mean'] as const) {
     t.ok(Math.abs(got[k] - exact[k]) <= exact[k] * 0.002 + 0.01, `${k}: ${got[k]} ≈ ${exact[k].toFixed(2)}`);

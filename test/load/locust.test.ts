@@ -35,7 +35,12 @@ Error report
 t.test("Locust's tables: requests, failures split into statuses and transport errors, percentiles", async (t) => {
   const p = parseLocust(LOCUST_STDERR);
   t.same(p, {
-    format: 'locust', requests: 2139, errors: 10, timeouts: 0, statuses: { 404: 20, '2xx': 2119 }, non2xx: 20,
+    format: 'locust',
+    requests: 2139,
+    errors: 10,
+    timeouts: 0,
+    statuses: { 404: 20, '2xx': 2119 },
+    non2xx: 20,
     latencyMs: { p50: 7, p90: 17, p99: 59, max: 1044, mean: 12 },
   });
   t.equal(parseLoadOutput(LOCUST_STDERR)?.format, 'locust', 'found among the known formats');
@@ -48,39 +53,58 @@ const missing = locust.error ? `locust is not installed (Debian: python3-locust)
 t.test('a Locust master and two workers drive a forking server: clean passes, a kept socket fails', { skip: missing }, async (t) => {
   const dir = tempReportDir(t);
   const locustfile = join(dir, 'locustfile.py');
-  writeFileSync(locustfile, [
-    'import locust.runners',
-    'from locust import HttpUser, task, constant',
-    '',
-    "# Debian's python3-locust 2.12.1 reports an empty version, which its master takes for a pre-2.0 worker",
-    'if not locust.runners.__version__:',
-    "    locust.runners.__version__ = '2.12.1'",
-    '',
-    'class Visitor(HttpUser):',
-    '    wait_time = constant(0)',
-    '',
-    '    @task',
-    '    def index(self):',
-    "        self.client.get('/locust')",
-    '',
-  ].join('\n'));
+  writeFileSync(
+    locustfile,
+    [
+      'import locust.runners',
+      'from locust import HttpUser, task, constant',
+      '',
+      "# Debian's python3-locust 2.12.1 reports an empty version, which its master takes for a pre-2.0 worker",
+      'if not locust.runners.__version__:',
+      "    locust.runners.__version__ = '2.12.1'",
+      '',
+      'class Visitor(HttpUser):',
+      '    wait_time = constant(0)',
+      '',
+      '    @task',
+      '    def index(self):',
+      "        self.client.get('/locust')",
+      '',
+    ].join('\n'),
+  );
   const server = ['python3', join(packageRoot, 'test/harness/fixtures/forking-server.py'), '{port}'];
   const load = [
-    '--load-cmd', `locust -f ${locustfile} --master --headless --expect-workers 2 -u 10 -r 10 -t {duration}s --host {url} --only-summary`,
-    '--load-cmd', `locust -f ${locustfile} --worker --master-host 127.0.0.1`,
-    '--load-cmd', `locust -f ${locustfile} --worker --master-host 127.0.0.1`,
+    '--load-cmd',
+    `locust -f ${locustfile} --master --headless --expect-workers 2 -u 10 -r 10 -t {duration}s --host {url} --only-summary`,
+    '--load-cmd',
+    `locust -f ${locustfile} --worker --master-host 127.0.0.1`,
+    '--load-cmd',
+    `locust -f ${locustfile} --worker --master-host 127.0.0.1`,
   ];
-  const run = (extra: string[]) => runCli(['stress', '--quiet', '--mode', 'server', '--duration', '3s', '--report-dir', dir, ...load, '--', ...server, ...extra], { timeoutMs: 120_000 });
+  const run = (extra: string[]) =>
+    runCli(['stress', '--quiet', '--mode', 'server', '--duration', '3s', '--report-dir', dir, ...load, '--', ...server, ...extra], {
+      timeoutMs: 120_000,
+    });
 
   const clean = await run([]);
   t.equal(clean.code, 0, `clean: ${clean.stdout.split('\n')[0]} ${clean.stderr.slice(-300)}`);
   const master = clean.report?.load['load-cmd-1'];
   t.ok(master && master.requests > 20, `the master's tables were read: ${master?.requests} responses, p99 ${master?.latencyMs.p99} ms`);
-  t.match(clean.report?.evidenceFloor?.generators.find((g) => g.generator === 'load-cmd-1'), { floor: 1 }, 'and they count as evidence');
+  t.match(
+    clean.report?.evidenceFloor?.generators.find((g) => g.generator === 'load-cmd-1'),
+    { floor: 1 },
+    'and they count as evidence',
+  );
   t.same(markedPids(clean.report!.runId), [], 'nothing left');
 
   const leaky = await run(['--no-parent-close']);
   t.equal(leaky.code, 1, leaky.stdout.split('\n')[0]);
   t.ok(failedIds(leaky.report!).includes('fds-drained'), `the kept sockets are found: ${failedIds(leaky.report!).join(', ')}`);
-  t.equal(spawnSync('pgrep', ['-f', `locust -f ${locustfile}`]).stdout.toString().trim(), '', 'no Locust process is left');
+  t.equal(
+    spawnSync('pgrep', ['-f', `locust -f ${locustfile}`])
+      .stdout.toString()
+      .trim(),
+    '',
+    'no Locust process is left',
+  );
 });

@@ -14,28 +14,51 @@ t.test('ramp stages rise to the peak, then hold it', async (t) => {
   ]);
   // the ramp never eats more than half the duration (a short --duration keeps a hold at the peak)
   const short = rampStages({ from: 1, overMs: 5_000, steps: 2 }, 9, 1_000);
-  t.same(short, [{ connections: 1, durationMs: 250 }, { connections: 5, durationMs: 250 }, { connections: 9, durationMs: 500 }]);
+  t.same(short, [
+    { connections: 1, durationMs: 250 },
+    { connections: 5, durationMs: 250 },
+    { connections: 9, durationMs: 500 },
+  ]);
   t.same(rampStages({ from: 8, overMs: 1_000, steps: 4 }, 4, 2_000), [{ connections: 4, durationMs: 2_000 }], 'from ≥ peak: no ramp');
-  t.same(takeRamp('x', { generator: 'flood', ramp: { from: 2, over: '2s' } }), { ramp: { from: 2, overMs: 2_000, steps: 4 }, rest: { generator: 'flood' } });
+  t.same(takeRamp('x', { generator: 'flood', ramp: { from: 2, over: '2s' } }), {
+    ramp: { from: 2, overMs: 2_000, steps: 4 },
+    rest: { generator: 'flood' },
+  });
   t.throws(() => takeRamp('x', { ramp: [] }), /must be an object/);
 });
 
 t.test('a ramped generator runs its stages in turn and merges them', async (t) => {
   const outcome = (requests: number, p99: number): LoadOutcome => ({
-    stats: { generator: 'g', durationMs: 10, requests, errors: 1, timeouts: 0, statuses: { 200: requests }, latencyMs: { p50: 1, p90: 2, p99, max: p99, mean: 1 }, extra: { noEof: 1, eofMaxMs: p99 } },
+    stats: {
+      generator: 'g',
+      durationMs: 10,
+      requests,
+      errors: 1,
+      timeouts: 0,
+      statuses: { 200: requests },
+      latencyMs: { p50: 1, p90: 2, p99, max: p99, mean: 1 },
+      extra: { noEof: 1, eofMaxMs: p99 },
+    },
     counts: { error: 1 },
     tokensChecked: requests,
     eofChecked: 0,
     incidents: [],
   });
   const seen: number[] = [];
-  const g = new RampedGenerator('g', [{ connections: 1, durationMs: 5 }, { connections: 3, durationMs: 5 }], (stage): LoadGenerator => ({
-    name: 'g',
-    run: async () => {
-      seen.push(stage.connections);
-      return outcome(stage.connections * 10, stage.connections);
-    },
-  }));
+  const g = new RampedGenerator(
+    'g',
+    [
+      { connections: 1, durationMs: 5 },
+      { connections: 3, durationMs: 5 },
+    ],
+    (stage): LoadGenerator => ({
+      name: 'g',
+      run: async () => {
+        seen.push(stage.connections);
+        return outcome(stage.connections * 10, stage.connections);
+      },
+    }),
+  );
   const o = await g.run({ signal: new AbortController().signal } as LoadContext);
   t.same(seen, [1, 3]);
   t.equal(o.stats.requests, 40);
@@ -52,8 +75,30 @@ t.test('a ramped generator runs its stages in turn and merges them', async (t) =
 const sample = (children: number, fds: number): Sample => ({
   t: 0,
   tree: [
-    { pid: 1, starttime: 1, ppid: 0, pgrp: 1, state: 'S', cmdline: 'root', depth: 0, fds: Array.from({ length: fds }, (_, i) => ({ fd: i, target: '/x', kind: 'file' as const, inode: null })), rssBytes: 0, cpuTicks: 0 },
-    ...Array.from({ length: children }, (_, i) => ({ pid: 10 + i, starttime: 1, ppid: 1, pgrp: 1, state: 'S', cmdline: 'child', depth: 1, fds: [], rssBytes: 0, cpuTicks: 0 })),
+    {
+      pid: 1,
+      starttime: 1,
+      ppid: 0,
+      pgrp: 1,
+      state: 'S',
+      cmdline: 'root',
+      depth: 0,
+      fds: Array.from({ length: fds }, (_, i) => ({ fd: i, target: '/x', kind: 'file' as const, inode: null })),
+      rssBytes: 0,
+      cpuTicks: 0,
+    },
+    ...Array.from({ length: children }, (_, i) => ({
+      pid: 10 + i,
+      starttime: 1,
+      ppid: 1,
+      pgrp: 1,
+      state: 'S',
+      cmdline: 'child',
+      depth: 1,
+      fds: [],
+      rssBytes: 0,
+      cpuTicks: 0,
+    })),
   ],
   orphans: [],
   sockets: [],
@@ -75,7 +120,10 @@ t.test('progress without a terminal: a start line and a summary line per phase, 
   now = 2_600;
   p.stop();
   const lines = out.trimEnd().split('\n');
-  t.same(lines.filter((l) => l.endsWith(' …')), ['handoff: baseline …', 'handoff: load …', 'handoff: drain …']);
+  t.same(
+    lines.filter((l) => l.endsWith(' …')),
+    ['handoff: baseline …', 'handoff: load …', 'handoff: drain …'],
+  );
   const rest = lines.filter((l) => !l.endsWith(' …'));
   t.equal(rest.length, 4, out);
   t.match(rest[0], /^handoff: baseline 0\.5s · peak children 3 · peak fds 40$/);

@@ -6,7 +6,16 @@ import { AIM_BUDGET_MS, evidenceCounts, roundScale, runRounds } from '../../src/
 import type { LoadContext, LoadGenerator, LoadOutcome } from '../../src/harness/load/generator.js';
 
 const outcome = (requests: number, over: Partial<LoadOutcome> = {}): LoadOutcome => ({
-  stats: { generator: 'g', durationMs: 1000, requests, errors: 1, timeouts: 0, statuses: { 200: requests }, latencyMs: { p50: 1, p90: 2, p99: 4, max: 8, mean: 1.5 }, extra: { cases: requests } },
+  stats: {
+    generator: 'g',
+    durationMs: 1000,
+    requests,
+    errors: 1,
+    timeouts: 0,
+    statuses: { 200: requests },
+    latencyMs: { p50: 1, p90: 2, p99: 4, max: 8, mean: 1.5 },
+    extra: { cases: requests },
+  },
   counts: { error: 1 },
   tokensChecked: requests,
   eofChecked: requests,
@@ -72,7 +81,14 @@ t.test('runRounds: repeats only the short generators, stops a stalled one, respe
   t.ok(slow.calls[1] > 1, 'a later round is longer');
   t.equal(dead.calls.length, 2, 'gathered nothing in a whole round: not repeated again');
   t.equal(rounds, 3);
-  t.same(evidenceCounts([fast, slow, dead], outcomes).map((c) => [c.count, c.floor]), [[500, 200], [120, 100], [0, 10]]);
+  t.same(
+    evidenceCounts([fast, slow, dead], outcomes).map((c) => [c.count, c.floor]),
+    [
+      [500, 200],
+      [120, 100],
+      [0, 10],
+    ],
+  );
   let now = 0;
   const capped = await runRounds([fake('slow', [10, 10, 10, 10], 100)], { ...ctx, clock: () => (now += 20_000) } as LoadContext, 30_000);
   t.equal(capped.rounds, 2, 'the load cap ends the rounds');
@@ -81,7 +97,7 @@ t.test('runRounds: repeats only the short generators, stops a stalled one, respe
   t.equal((await runRounds([fake('slow', [10, 10], 100)], { ...ctx, signal: aborted.signal } as LoadContext, 30_000)).rounds, 1);
 });
 
-t.test('aims: pursued for power once every floor is met, within the aims\' time budget, never past the cap', async (t) => {
+t.test("aims: pursued for power once every floor is met, within the aims' time budget, never past the cap", async (t) => {
   const defaults = { durationMs: 100, connections: 1 };
   t.equal(createGenerator({ generator: 'churn' }, defaults, 0).floor?.aim, CHURN_AIM, 'churn aims past its floor by default');
   t.equal(createGenerator({ generator: 'churn', aim: 0 }, defaults, 0).floor?.aim, undefined, '"aim": 0 drops it');
@@ -100,14 +116,20 @@ t.test('aims: pursued for power once every floor is met, within the aims\' time 
   const g = aiming([100, 100, 100, 100, 100, 100], 300);
   const rounding = { ...ctx, clock: () => (now += 1000) } as unknown as LoadContext;
   const r = await runRounds([g], rounding, 30_000);
-  t.ok(g.calls.length > 1 && evidenceCounts([g], r.outcomes)[0].count >= 300, `rounds until the aim: ${evidenceCounts([g], r.outcomes)[0].count}`);
+  t.ok(
+    g.calls.length > 1 && evidenceCounts([g], r.outcomes)[0].count >= 300,
+    `rounds until the aim: ${evidenceCounts([g], r.outcomes)[0].count}`,
+  );
   t.equal(evidenceCounts([g], r.outcomes)[0].aim, 300, 'the report states the aim');
   // a target too slow for the aim: the aims' budget ends the rounds, well before the load cap
   now = 0;
   const slow = aiming(Array(40).fill(10), 10_000);
   const s = await runRounds([slow], { ...ctx, clock: () => (now += 1000) } as unknown as LoadContext, 30_000);
   t.ok(now <= AIM_BUDGET_MS + 2_000, `stopped within the aims' budget (clock at ${now} ms)`);
-  t.ok(slow.calls.every((scale) => scale * 1000 <= AIM_BUDGET_MS), 'no round longer than the budget left');
+  t.ok(
+    slow.calls.every((scale) => scale * 1000 <= AIM_BUDGET_MS),
+    'no round longer than the budget left',
+  );
   t.ok(evidenceCounts([slow], s.outcomes)[0].count < 10_000, 'short of its aim: that is not inconclusive, only less power');
   // --load-cap 0: one round, no aims
   const once = aiming([100, 100], 300);

@@ -18,7 +18,16 @@ import { markedPids, runCli, tempReportDir } from '../harness/helpers.js';
 const osThreads = (): number => Number(/Threads:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1]);
 
 const outcome = (requests: number, p50: number, extra: Record<string, number>, durationMs: number): LoadOutcome => ({
-  stats: { generator: 'churn', durationMs, requests, errors: 1, timeouts: 0, statuses: { '200': requests }, latencyMs: { p50, p90: p50, p99: p50, max: p50, mean: p50 }, extra },
+  stats: {
+    generator: 'churn',
+    durationMs,
+    requests,
+    errors: 1,
+    timeouts: 0,
+    statuses: { '200': requests },
+    latencyMs: { p50, p90: p50, p99: p50, max: p50, mean: p50 },
+    extra,
+  },
   counts: { 'no-eof': 1 },
   tokensChecked: requests,
   eofChecked: requests,
@@ -28,7 +37,11 @@ const outcome = (requests: number, p50: number, extra: Record<string, number>, d
 t.test('shares, rates and the pure merge', async (t) => {
   t.same(shares(5, 2), [3, 2]);
   t.same(shares(4, 4), [1, 1, 1, 1]);
-  t.same(shareOf({ connections: 4, rate: 100, durationMs: 1 }, 1), { connections: 1, rate: 25, durationMs: 1 }, 'an overall rate is shared like the connections');
+  t.same(
+    shareOf({ connections: 4, rate: 100, durationMs: 1 }, 1),
+    { connections: 1, rate: 25, durationMs: 1 },
+    'an overall rate is shared like the connections',
+  );
   t.same(shareOf({ connections: 4, rate: 0, durationMs: 1 }, 2).rate, 0, 'unlimited stays unlimited');
 
   const fast = new LatencyRecorder();
@@ -36,8 +49,16 @@ t.test('shares, rates and the pure merge', async (t) => {
   for (let i = 0; i < 90; i++) fast.record(1);
   for (let i = 0; i < 10; i++) slow.record(100);
   const m = mergeThreadParts([
-    { outcome: outcome(90, 1, { connectionsOpened: 90, eofChecked: 90, eofP50Ms: 1 }, 1000), latency: { hist: fast.encode(), perMs: 1000 }, eof: { hist: fast.encode(), perMs: 1000 } },
-    { outcome: outcome(10, 100, { connectionsOpened: 10, eofChecked: 10, eofP50Ms: 100 }, 900), latency: { hist: slow.encode(), perMs: 1000 }, eof: { hist: slow.encode(), perMs: 1000 } },
+    {
+      outcome: outcome(90, 1, { connectionsOpened: 90, eofChecked: 90, eofP50Ms: 1 }, 1000),
+      latency: { hist: fast.encode(), perMs: 1000 },
+      eof: { hist: fast.encode(), perMs: 1000 },
+    },
+    {
+      outcome: outcome(10, 100, { connectionsOpened: 10, eofChecked: 10, eofP50Ms: 100 }, 900),
+      latency: { hist: slow.encode(), perMs: 1000 },
+      eof: { hist: slow.encode(), perMs: 1000 },
+    },
   ]);
   t.equal(m.stats.requests, 100, 'requests add up');
   t.same(m.stats.statuses, { '200': 100 });
@@ -51,7 +72,11 @@ t.test('shares, rates and the pure merge', async (t) => {
   t.equal(m.stats.latencyMs.p50, 1, 'p50 from the added histograms (an average by requests would say 10.9)');
   t.ok(Math.abs(m.stats.latencyMs.p99 - 100) < 0.2, 'p99 exact too');
   t.equal(m.stats.extra?.eofP50Ms, 1, 'EOF percentiles exact, not summed');
-  t.same(m.incidents.map((i) => i.id), ['t2:conn-1/w1', 't1:conn-1/w1'], 'incident ids name their thread, in time order');
+  t.same(
+    m.incidents.map((i) => i.id),
+    ['t2:conn-1/w1', 't1:conn-1/w1'],
+    'incident ids name their thread, in time order',
+  );
 });
 
 t.test('--load-threads sets churn and flood entries only', async (t) => {
@@ -62,9 +87,17 @@ t.test('--load-threads sets churn and flood entries only', async (t) => {
 
 t.test('bad thread counts are usage errors', async (t) => {
   for (const threads of [0, 65, 1.5, '2']) {
-    t.throws(() => createGenerator({ generator: 'churn', threads }, { durationMs: 100, connections: 2 }, 0), UsageError, `threads: ${JSON.stringify(threads)}`);
+    t.throws(
+      () => createGenerator({ generator: 'churn', threads }, { durationMs: 100, connections: 2 }, 0),
+      UsageError,
+      `threads: ${JSON.stringify(threads)}`,
+    );
   }
-  t.throws(() => createGenerator({ generator: 'tunnel', threads: 2 }, { durationMs: 100, connections: 2 }, 0), UsageError, 'tunnel has no threads');
+  t.throws(
+    () => createGenerator({ generator: 'tunnel', threads: 2 }, { durationMs: 100, connections: 2 }, 0),
+    UsageError,
+    'tunnel has no threads',
+  );
   for (const value of ['0', '65', 'two']) {
     const r = spawnSync(process.execPath, [cliPath(), 'stress', '--quiet', '--load-threads', value], { encoding: 'utf8', timeout: 30_000 });
     t.equal(r.status, 2, `--load-threads ${value}: exit 2`);
@@ -106,7 +139,11 @@ t.test('a server that never closes: no-eof in every thread, holders asked of the
       return [{ pid: 4242, fd: 7, inode: 1, state: 'ESTABLISHED' } as never];
     },
   });
-  const g = createGenerator({ generator: 'churn', connections: 2, threads: 2, duration: 900, eofBound: 200 }, { durationMs: 900, connections: 2 }, 0);
+  const g = createGenerator(
+    { generator: 'churn', connections: 2, threads: 2, duration: 900, eofBound: 200 },
+    { durationMs: 900, connections: 2 },
+    0,
+  );
   const o = await g.run(ctx);
   t.ok((o.counts['no-eof'] ?? 0) >= 4, `no-eof counted (${o.counts['no-eof']})`);
   t.equal(o.eofChecked, o.stats.requests, 'each answered connection EOF-timed');
@@ -120,13 +157,31 @@ t.test('a server that never closes: no-eof in every thread, holders asked of the
 t.test('a canary leak is still caught with --load-threads 2 (per-connection no-parent-close)', async (t) => {
   const c = CASES.find((x) => x.name === 'per-connection no-parent-close')!;
   const dir = tempReportDir(t);
-  const r = await runCli(['stress', ...c.args, '--load-threads', '2', '--report-dir', dir, '--drain', '2s', '--load-cap', '0', '--format', 'json', '--quiet']);
+  const r = await runCli([
+    'stress',
+    ...c.args,
+    '--load-threads',
+    '2',
+    '--report-dir',
+    dir,
+    '--drain',
+    '2s',
+    '--load-cap',
+    '0',
+    '--format',
+    'json',
+    '--quiet',
+  ]);
   t.equal(r.code, 1, `exit 1 (stderr: ${r.stderr.slice(-300)})`);
   t.ok(r.report);
   if (!r.report) return;
   const churn = r.report.load.churn;
   t.equal(churn?.extra?.threads, 2, 'churn ran in two threads');
-  for (const id of c.all ?? []) t.ok(r.report.checks.some((x) => x.id === id && !x.pass), `${id} fails`);
+  for (const id of c.all ?? [])
+    t.ok(
+      r.report.checks.some((x) => x.id === id && !x.pass),
+      `${id} fails`,
+    );
   c.evidence(r.report, t);
   t.same(markedPids(r.report.runId), [], 'nothing carrying the run marker is left');
 });
@@ -144,9 +199,19 @@ t.test('churn reads a response split over reads, and one framed by close (the sh
     await split.close();
     await close.close();
   });
-  for (const [name, srv] of [['split', split], ['close-framed', close]] as const) {
-    const ctx = loadContext({ host: '127.0.0.1', port: srv.port }, { host: '127.0.0.1', port: 1, echoPort: 1 } as never, { mode: 'server', checkTokens: true });
-    const o = await createGenerator({ generator: 'churn', connections: 2, threads: 1, duration: 300 }, { durationMs: 300, connections: 2 }, 0).run(ctx);
+  for (const [name, srv] of [
+    ['split', split],
+    ['close-framed', close],
+  ] as const) {
+    const ctx = loadContext({ host: '127.0.0.1', port: srv.port }, { host: '127.0.0.1', port: 1, echoPort: 1 } as never, {
+      mode: 'server',
+      checkTokens: true,
+    });
+    const o = await createGenerator(
+      { generator: 'churn', connections: 2, threads: 1, duration: 300 },
+      { durationMs: 300, connections: 2 },
+      0,
+    ).run(ctx);
     t.ok(o.stats.requests > 2, `${name}: ${o.stats.requests} answers`);
     t.same(o.counts, {}, `${name}: no incident ${JSON.stringify(o.incidents[0] ?? null)}`);
     t.equal(o.tokensChecked, o.stats.requests, `${name}: every echoed token found`);

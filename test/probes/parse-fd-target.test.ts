@@ -16,8 +16,14 @@ t.test('captured fd links of a node process', async (t) => {
   t.equal(byKind('file'), 5);
   t.equal(byKind('other'), 6, 'eventpoll and eventfd');
   t.equal(entries.length, 26);
-  t.same(entries.find((e) => e.fd === 19), { fd: 19, target: 'socket:[13681]', kind: 'socket', inode: 13681 });
-  t.same(entries.find((e) => e.fd === 11), { fd: 11, target: 'pipe:[13210]', kind: 'pipe', inode: 13210 });
+  t.same(
+    entries.find((e) => e.fd === 19),
+    { fd: 19, target: 'socket:[13681]', kind: 'socket', inode: 13681 },
+  );
+  t.same(
+    entries.find((e) => e.fd === 11),
+    { fd: 11, target: 'pipe:[13210]', kind: 'pipe', inode: 13210 },
+  );
 });
 
 t.test('each target form', async (t) => {

@@ -5,22 +5,51 @@ import { captured, fixture } from './fixtures.js';
 t.test('captured /proc/net/tcp: listener, both ends of a connection, TIME_WAIT without inode', async (t) => {
   const rows = parseNetTcp(fixture('net-tcp.txt'));
   t.equal(rows.length, 6);
-  t.same(rows.find((r) => r.inode === 13681), { localAddress: '127.0.0.1', localPort: captured.p4, remoteAddress: '0.0.0.0', remotePort: 0, state: 'LISTEN', inode: 13681 });
-  t.same(rows.find((r) => r.inode === 13683), { localAddress: '127.0.0.1', localPort: captured.c4, remoteAddress: '127.0.0.1', remotePort: captured.p4, state: 'ESTABLISHED', inode: 13683 });
-  t.match(rows.find((r) => r.inode === 13685), { localPort: captured.p4, remotePort: captured.c4, state: 'ESTABLISHED' });
+  t.same(
+    rows.find((r) => r.inode === 13681),
+    { localAddress: '127.0.0.1', localPort: captured.p4, remoteAddress: '0.0.0.0', remotePort: 0, state: 'LISTEN', inode: 13681 },
+  );
+  t.same(
+    rows.find((r) => r.inode === 13683),
+    {
+      localAddress: '127.0.0.1',
+      localPort: captured.c4,
+      remoteAddress: '127.0.0.1',
+      remotePort: captured.p4,
+      state: 'ESTABLISHED',
+      inode: 13683,
+    },
+  );
+  t.match(
+    rows.find((r) => r.inode === 13685),
+    { localPort: captured.p4, remotePort: captured.c4, state: 'ESTABLISHED' },
+  );
   t.equal(rows.filter((r) => r.state === 'TIME_WAIT' && r.inode === 0).length, 2);
 });
 
 t.test('captured /proc/net/tcp6 on ::1', async (t) => {
   const rows = parseNetTcp(fixture('net-tcp6.txt'));
-  t.same(rows.find((r) => r.inode === 13682), { localAddress: '::1', localPort: captured.p6, remoteAddress: '::', remotePort: 0, state: 'LISTEN', inode: 13682 });
-  t.match(rows.find((r) => r.inode === 13684), { localAddress: '::1', localPort: captured.c6, remoteAddress: '::1', remotePort: captured.p6, state: 'ESTABLISHED' });
+  t.same(
+    rows.find((r) => r.inode === 13682),
+    { localAddress: '::1', localPort: captured.p6, remoteAddress: '::', remotePort: 0, state: 'LISTEN', inode: 13682 },
+  );
+  t.match(
+    rows.find((r) => r.inode === 13684),
+    { localAddress: '::1', localPort: captured.c6, remoteAddress: '::1', remotePort: captured.p6, state: 'ESTABLISHED' },
+  );
 });
 
 t.test('hand-made tcp6: v4-mapped, global and link-local addresses, unknown state, malformed row', async (t) => {
   const rows = parseNetTcp(fixture('net-tcp6-handmade.txt'));
   t.equal(rows.length, 4, 'malformed row skipped');
-  t.same(rows[0], { localAddress: '::ffff:127.0.0.1', localPort: 8080, remoteAddress: '::ffff:127.0.0.1', remotePort: 54321, state: 'CLOSE_WAIT', inode: 5001 });
+  t.same(rows[0], {
+    localAddress: '::ffff:127.0.0.1',
+    localPort: 8080,
+    remoteAddress: '::ffff:127.0.0.1',
+    remotePort: 54321,
+    state: 'CLOSE_WAIT',
+    inode: 5001,
+  });
   t.match(rows[1], { localAddress: '2001:db8::1', localPort: 80, remoteAddress: 'fe80::1:2', remotePort: 50000, state: 'CLOSING' });
   t.match(rows[2], { localAddress: '::', localPort: 22, state: 'LISTEN' });
   t.equal(rows[3]!.state, 'UNKNOWN');

@@ -4,7 +4,16 @@ import { captured, fixture } from './fixtures.js';
 
 t.test('captured node status', async (t) => {
   const status = parseStatus(fixture('node-status.txt'));
-  t.match(status, { name: 'node', state: 'R', pid: captured.pid, ppid: 8666, vmRssBytes: 41704 * 1024, vmHwmBytes: 42264 * 1024, threads: 7, fdSize: 256 });
+  t.match(status, {
+    name: 'node',
+    state: 'R',
+    pid: captured.pid,
+    ppid: 8666,
+    vmRssBytes: 41704 * 1024,
+    vmHwmBytes: 42264 * 1024,
+    threads: 7,
+    fdSize: 256,
+  });
   t.equal(status.fields['Tgid'], String(captured.pid));
 });
 

@@ -4,7 +4,18 @@ import { once } from 'node:events';
 import { createServer, connect } from 'node:net';
 import t from 'tap';
 import {
-  countFds, hasMarker, listChildren, listPids, ProcHandles, readCmdline, readFds, readNetTcp, readProcFile, readStat, readStatus, readTcpTable,
+  countFds,
+  hasMarker,
+  listChildren,
+  listPids,
+  ProcHandles,
+  readCmdline,
+  readFds,
+  readNetTcp,
+  readProcFile,
+  readStat,
+  readStatus,
+  readTcpTable,
 } from '../../src/harness/probes/proc-reader.js';
 import { parseNetTcp } from '../../src/harness/probes/parse-net-tcp.js';
 import type { TcpRow } from '../../src/harness/probes/types.js';
@@ -45,7 +56,10 @@ t.test('marker found in a child environment, exact value only', async (t) => {
   while (hasMarker(child.pid!, 'HANDOFF_T', 'abc') !== true && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   t.equal(hasMarker(child.pid!, 'HANDOFF_T', 'abc'), true);
   t.equal(hasMarker(child.pid!, 'HANDOFF_T', 'ab'), false);
-  t.same(listChildren(process.pid).filter((pid) => pid === child.pid), [child.pid]);
+  t.same(
+    listChildren(process.pid).filter((pid) => pid === child.pid),
+    [child.pid],
+  );
 });
 
 t.test('own listener and connection: fds and both TCP tables', async (t) => {
@@ -66,7 +80,10 @@ t.test('own listener and connection: fds and both TCP tables', async (t) => {
   const rows = readNetTcp('self', inodes);
   const listener = rows.find((r) => r.state === 'LISTEN' && r.localPort === port);
   t.match(listener, { localAddress: '127.0.0.1' }, 'our listener is in /proc/net/tcp');
-  t.ok(rows.some((r) => r.state === 'ESTABLISHED' && r.remotePort === port), 'our client end');
+  t.ok(
+    rows.some((r) => r.state === 'ESTABLISHED' && r.remotePort === port),
+    'our client end',
+  );
   t.same(readTcpTable(process.pid, 'tcp', new Set([listener!.inode])), [listener], 'by pid, one table');
   const fdCount = countFds(process.pid);
   if (fdCount !== undefined) t.ok(Math.abs(fdCount! - fds.length) <= 1, `count ${fdCount} ~ listing ${fds.length}`);
@@ -99,7 +116,8 @@ t.test('the TCP table read through the short-read shortcut is the whole table', 
   // exactly our rows: a TIME_WAIT row of another test can carry our port number from when it was ephemeral
   const clientPorts = new Set(clients.map((c) => c.localPort!));
   const ours = (r: TcpRow): boolean =>
-    (r.localPort === port && (r.state === 'LISTEN' || clientPorts.has(r.remotePort))) || (r.remotePort === port && clientPorts.has(r.localPort));
+    (r.localPort === port && (r.state === 'LISTEN' || clientPorts.has(r.remotePort))) ||
+    (r.remotePort === port && clientPorts.has(r.localPort));
   const counts: number[] = [];
   for (let attempt = 0; attempt < 3 && counts.at(-1) !== 401; attempt++) {
     const seq = readProcFile('/proc/self/net/tcp', 'seq')!;

@@ -5,38 +5,84 @@ import t from 'tap';
 import { foldPeaks, foldPoint, NO_CPU, NO_PEAKS } from '../../src/harness/probes/sample-fold.js';
 import { processKey, type FdEntry, type OwnedSocket, type ProcessSnapshot, type Sample } from '../../src/harness/probes/types.js';
 
-const fd = (n: number, kind: FdEntry['kind'], inode: number | null = null): FdEntry => ({ fd: n, kind, target: `${kind}:[${inode ?? n}]`, inode });
-
-const proc = (pid: number, depth: number, over: Partial<ProcessSnapshot> = {}): ProcessSnapshot => ({
-  pid, starttime: 1000 + pid, ppid: depth === 0 ? 1 : 10, pgrp: 10, state: 'S', cmdline: `p${pid}`, depth,
-  fds: [fd(0, 'file'), fd(1, 'pipe')], rssBytes: 1_000, cpuTicks: 0, ...over,
+const fd = (n: number, kind: FdEntry['kind'], inode: number | null = null): FdEntry => ({
+  fd: n,
+  kind,
+  target: `${kind}:[${inode ?? n}]`,
+  inode,
 });
 
-const socket = (inode: number, pid: number, state: OwnedSocket['state']): OwnedSocket =>
-  ({ inode, pid, fd: 3, state, localAddress: '127.0.0.1', localPort: 8080, remoteAddress: '127.0.0.1', remotePort: 40000 + inode });
+const proc = (pid: number, depth: number, over: Partial<ProcessSnapshot> = {}): ProcessSnapshot => ({
+  pid,
+  starttime: 1000 + pid,
+  ppid: depth === 0 ? 1 : 10,
+  pgrp: 10,
+  state: 'S',
+  cmdline: `p${pid}`,
+  depth,
+  fds: [fd(0, 'file'), fd(1, 'pipe')],
+  rssBytes: 1_000,
+  cpuTicks: 0,
+  ...over,
+});
 
-const sampleOf = (t: number, tree: ProcessSnapshot[], over: Partial<Sample> = {}): Sample => ({ t, tree, orphans: [], sockets: [], netT: null, ...over });
+const socket = (inode: number, pid: number, state: OwnedSocket['state']): OwnedSocket => ({
+  inode,
+  pid,
+  fd: 3,
+  state,
+  localAddress: '127.0.0.1',
+  localPort: 8080,
+  remoteAddress: '127.0.0.1',
+  remotePort: 40000 + inode,
+});
+
+const sampleOf = (t: number, tree: ProcessSnapshot[], over: Partial<Sample> = {}): Sample => ({
+  t,
+  tree,
+  orphans: [],
+  sockets: [],
+  netT: null,
+  ...over,
+});
 const keys = (s: Sample): string[] => s.tree.map(processKey);
-const fold = (s: Sample, previous = NO_CPU, pssBytes: number | null = null) => foldPoint(s, previous, { keys: keys(s), pssBytes, ticksPerSecond: 100 });
+const fold = (s: Sample, previous = NO_CPU, pssBytes: number | null = null) =>
+  foldPoint(s, previous, { keys: keys(s), pssBytes, ticksPerSecond: 100 });
 
 t.test('a point counts live children, zombies, orphans, fds by kind and RSS', async (t) => {
-  const s = sampleOf(100, [
-    proc(10, 0, { fds: [fd(0, 'file'), fd(1, 'pipe'), fd(3, 'socket', 77)] }),
-    proc(11, 1),
-    proc(12, 1, { state: 'Z', fds: [], rssBytes: 0 }),
-    proc(13, 2, { fds: [fd(0, 'other')] }),
-  ], { orphans: [proc(20, -1)] });
+  const s = sampleOf(
+    100,
+    [
+      proc(10, 0, { fds: [fd(0, 'file'), fd(1, 'pipe'), fd(3, 'socket', 77)] }),
+      proc(11, 1),
+      proc(12, 1, { state: 'Z', fds: [], rssBytes: 0 }),
+      proc(13, 2, { fds: [fd(0, 'other')] }),
+    ],
+    { orphans: [proc(20, -1)] },
+  );
   const { point } = fold(s, NO_CPU, 4_096);
   t.same(point, {
-    t: 100, children: 2, zombies: 1, orphans: 1, fds: 6,
+    t: 100,
+    children: 2,
+    zombies: 1,
+    orphans: 1,
+    fds: 6,
     fdsByKind: { socket: 1, pipe: 2, file: 2, other: 1 },
-    sockets: {}, rssBytes: 3_000, pssBytes: 4_096, cpuPct: 0,
+    sockets: {},
+    rssBytes: 3_000,
+    pssBytes: 4_096,
+    cpuPct: 0,
   });
 });
 
 t.test('a socket held by several fds counts once in the socket states', async (t) => {
   const s = sampleOf(0, [proc(10, 0)], {
-    sockets: [socket(1, 10, 'ESTABLISHED'), { ...socket(1, 11, 'ESTABLISHED'), fd: 4 }, socket(2, 10, 'CLOSE_WAIT'), socket(3, 10, 'LISTEN')],
+    sockets: [
+      socket(1, 10, 'ESTABLISHED'),
+      { ...socket(1, 11, 'ESTABLISHED'), fd: 4 },
+      socket(2, 10, 'CLOSE_WAIT'),
+      socket(3, 10, 'LISTEN'),
+    ],
   });
   t.same(fold(s).point.sockets, { ESTABLISHED: 1, CLOSE_WAIT: 1, LISTEN: 1 });
 });
@@ -45,7 +91,13 @@ t.test('CPU is the ticks since the previous point, a new process counting all of
   const first = sampleOf(0, [proc(10, 0, { cpuTicks: 50 }), proc(11, 1, { cpuTicks: 10 })]);
   const a = fold(first);
   t.equal(a.point.cpuPct, 0, 'no previous point: no interval to divide by');
-  t.same([...a.carry.cpu.entries()], [[processKey(first.tree[0]!), 50], [processKey(first.tree[1]!), 10]]);
+  t.same(
+    [...a.carry.cpu.entries()],
+    [
+      [processKey(first.tree[0]!), 50],
+      [processKey(first.tree[1]!), 10],
+    ],
+  );
   t.equal(a.carry.t, 0);
   // 1 s later: the root used 20 ticks, 11 exited, 12 was born with 5 → 25 ticks at 100 Hz = 0.25 s of one core
   const second = sampleOf(1_000, [proc(10, 0, { cpuTicks: 70 }), proc(12, 1, { cpuTicks: 5 })]);
@@ -72,7 +124,9 @@ t.test('kindsOf, when given, is what counts the fds by kind', async (t) => {
   const s = sampleOf(0, [proc(10, 0), proc(11, 1)]);
   const seen: unknown[] = [];
   const { point } = foldPoint(s, NO_CPU, {
-    keys: keys(s), pssBytes: null, ticksPerSecond: 100,
+    keys: keys(s),
+    pssBytes: null,
+    ticksPerSecond: 100,
     kindsOf: (fds) => (seen.push(fds), { socket: 1, pipe: 0, file: 0, other: 0 }),
   });
   t.equal(seen.length, 2);
@@ -81,7 +135,9 @@ t.test('kindsOf, when given, is what counts the fds by kind', async (t) => {
 
 t.test('peaks: maxima over points, the first point reaching the children peak kept', async (t) => {
   const point = (t: number, children: number, over: Partial<ReturnType<typeof fold>['point']> = {}) => ({
-    ...fold(sampleOf(t, [proc(10, 0)])).point, children, ...over,
+    ...fold(sampleOf(t, [proc(10, 0)])).point,
+    children,
+    ...over,
   });
   const one = foldPeaks(NO_PEAKS, point(0, 0));
   t.ok(one.childrenPeak, 'the first point sets the children peak, even at 0');
@@ -104,11 +160,21 @@ t.test('foldDelta from the previous sums and the delta makes the same points as 
   const root2 = { ...root, cpuTicks: 9, rssBytes: 2_000 };
   const bZ = { ...b, state: 'Z', fds: [], rssBytes: 0 };
   const c = proc(13, 2, { cpuTicks: 3, fds: [fd(0, 'socket', 5)] });
-  const s2 = sampleOf(100, [root2, a, bZ, c], { sockets: [socket(1, 10, 'CLOSE_WAIT'), socket(5, 13, 'ESTABLISHED')], orphans: [proc(20, -1)] });
+  const s2 = sampleOf(100, [root2, a, bZ, c], {
+    sockets: [socket(1, 10, 'CLOSE_WAIT'), socket(5, 13, 'ESTABLISHED')],
+    orphans: [proc(20, -1)],
+  });
   const s3 = sampleOf(200, [root2, c], { sockets: s2.sockets });
   const deltas = [
     { added: [root, a, b], removed: [], changed: [] },
-    { added: [c], removed: [], changed: [{ before: root, after: root2 }, { before: b, after: bZ }] },
+    {
+      added: [c],
+      removed: [],
+      changed: [
+        { before: root, after: root2 },
+        { before: b, after: bZ },
+      ],
+    },
     { added: [], removed: [a, bZ], changed: [] },
   ];
   let carry = NO_CPU;

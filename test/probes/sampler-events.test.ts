@@ -16,7 +16,11 @@ const skip = probe ? false : `process events unavailable here: ${ProcEvents.unav
 
 function startTree(t: Test, script: string): { child: ChildProcess; marker: string } {
   const marker = `events-${process.pid}-${Date.now()}`;
-  const child = spawn('sh', ['-c', script], { detached: true, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, [MARKER]: marker } });
+  const child = spawn('sh', ['-c', script], {
+    detached: true,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, [MARKER]: marker },
+  });
   t.teardown(() => {
     try {
       process.kill(-child.pid!, 'SIGKILL');
@@ -61,7 +65,10 @@ t.test('events and scan see the same processes, zombies and fds on the same tree
   scan.stop();
   t.equal(events.eventsUnavailable, null, 'the event sampler ran on events');
   t.ok(events.tableCounters.eventSamples > 10, `${events.tableCounters.eventSamples} event samples`);
-  t.ok(events.tableCounters.statReads < scan.tableCounters.statReads, `fewer stat reads (${events.tableCounters.statReads} vs ${scan.tableCounters.statReads})`);
+  t.ok(
+    events.tableCounters.statReads < scan.tableCounters.statReads,
+    `fewer stat reads (${events.tableCounters.statReads} vs ${scan.tableCounters.statReads})`,
+  );
   t.equal(scan.tableCounters.eventSamples, 0, 'the plain sampler scanned');
   t.equal(events.errors, 0, String(events.lastError));
   t.equal(scan.errors, 0, String(scan.lastError));
@@ -75,14 +82,23 @@ t.test('events and scan see the same processes, zombies and fds on the same tree
   t.same(events.timeline.at(-1)!.fds, scan.timeline.at(-1)!.fds);
 
   // the zombie: the same one, first seen within a sample of each other
-  const zombies = (s: Sampler) => s.zombieSpans().map((z) => processKey(z.process)).sort();
+  const zombies = (s: Sampler) =>
+    s
+      .zombieSpans()
+      .map((z) => processKey(z.process))
+      .sort();
   t.same(zombies(events), zombies(scan), 'the same zombie');
   t.equal(zombies(scan).length, 1);
   const firstZ = (s: Sampler) => s.zombieSpans()[0]!.firstMs;
-  t.ok(Math.abs(firstZ(events) - firstZ(scan)) <= 150, `zombie first seen at ${firstZ(events).toFixed(0)} vs ${firstZ(scan).toFixed(0)} ms`);
+  t.ok(
+    Math.abs(firstZ(events) - firstZ(scan)) <= 150,
+    `zombie first seen at ${firstZ(events).toFixed(0)} vs ${firstZ(scan).toFixed(0)} ms`,
+  );
 
   // the files the idle perls opened: seen by both, the event sampler within IDLE_LOOK_EVERY samples
-  const opened = last.scan!.tree.flatMap((p) => p.fds.filter((f) => f.target === '/etc/hostname').map((f) => `${processKey(p)}#fd${f.fd}=${f.target}`));
+  const opened = last.scan!.tree.flatMap((p) =>
+    p.fds.filter((f) => f.target === '/etc/hostname').map((f) => `${processKey(p)}#fd${f.fd}=${f.target}`),
+  );
   t.equal(opened.length, 3, 'three opened files');
   for (const key of opened) {
     const a = events.firstSeen(key);
@@ -110,9 +126,16 @@ t.test('a child reparented away from an exiting parent: an orphan for both', { s
   await sleep(2000);
   events.stop();
   scan.stop();
-  const orphans = (s: Sampler) => s.orphansSeen().map((p) => `${processKey(p)} ${p.cmdline}`).sort();
+  const orphans = (s: Sampler) =>
+    s
+      .orphansSeen()
+      .map((p) => `${processKey(p)} ${p.cmdline}`)
+      .sort();
   t.same(orphans(events), orphans(scan), 'the same orphans');
-  t.same(orphans(scan).map((o) => o.split(' ').slice(1).join(' ')), ['sleep 61']);
+  t.same(
+    orphans(scan).map((o) => o.split(' ').slice(1).join(' ')),
+    ['sleep 61'],
+  );
   t.same(keysOf(events.latest()), keysOf(scan.latest()), 'the same tree');
   for (const p of scan.orphansSeen()) {
     try {

@@ -47,7 +47,13 @@ t.test('two sleeping children: counted, with fds; after the root dies they are o
   t.equal(s.tree[0]!.pid, child.pid, 'the root comes first');
   t.equal(s.tree[0]!.depth, 0);
   t.match(s.tree[0]!.cmdline, /^sh -c 'sleep 30 & sleep 30 & wait'$/);
-  t.same(s.tree.slice(1).map((p) => [p.cmdline, p.depth, p.ppid]), [['sleep 30', 1, child.pid], ['sleep 30', 1, child.pid]]);
+  t.same(
+    s.tree.slice(1).map((p) => [p.cmdline, p.depth, p.ppid]),
+    [
+      ['sleep 30', 1, child.pid],
+      ['sleep 30', 1, child.pid],
+    ],
+  );
   const point = sampler.timeline.at(-1)!;
   t.equal(point.children, 2);
   t.equal(point.zombies, 0);
@@ -67,7 +73,10 @@ t.test('two sleeping children: counted, with fds; after the root dies they are o
   process.kill(child.pid!, 'SIGKILL');
   const after = await sampleUntil(sampler, (s) => s.tree.length === 0 && s.orphans.length === 2);
   t.equal(after.tree.length, 0, 'root gone: empty tree');
-  t.same(after.orphans.map((p) => p.cmdline), ['sleep 30', 'sleep 30']);
+  t.same(
+    after.orphans.map((p) => p.cmdline),
+    ['sleep 30', 'sleep 30'],
+  );
   t.ok(after.orphans.every((p) => p.depth === -1 && p.ppid !== child.pid));
   t.equal(sampler.orphansSeen().length, 2);
   t.equal(sampler.timeline.at(-1)!.orphans, 2);
@@ -120,7 +129,10 @@ t.test('sockets with owner pid/fd, a zombie and a marked orphan', async (t) => {
   t.equal(s.orphans.length, 1, 'one orphan');
   t.match(s.orphans[0], { cmdline: 'sleep 31', depth: -1 });
   t.not(s.orphans[0]!.ppid, child.pid);
-  t.same(sampler.orphansSeen().map((p) => p.cmdline), ['sleep 31']);
+  t.same(
+    sampler.orphansSeen().map((p) => p.cmdline),
+    ['sleep 31'],
+  );
 });
 
 t.test('ignore patterns take a process and its subtree out everywhere', async (t) => {
@@ -133,11 +145,20 @@ t.test('ignore patterns take a process and its subtree out everywhere', async (t
     ignore: [/^sh -c 'sleep 33; true'$/, /sleep 34/],
   });
   const s = await sampleUntil(sampler, (s) => s.tree.some((p) => p.cmdline === 'sleep 32') && s.t > 300, 10_000);
-  t.same(s.tree.slice(1).map((p) => p.cmdline), ['sleep 32']);
+  t.same(
+    s.tree.slice(1).map((p) => p.cmdline),
+    ['sleep 32'],
+  );
   t.equal(sampler.timeline.at(-1)!.children, 1);
   const unfiltered = new Sampler({ rootPid: child.pid!, marker: { name: MARKER, value: marker }, intervalMs: 100 }).sampleNow();
-  t.ok(unfiltered.tree.some((p) => p.cmdline === 'sleep 33' && p.depth === 2), 'without the rule, the subtree is there');
-  t.ok(unfiltered.orphans.some((p) => p.cmdline === 'sleep 34'), 'and so is the orphan');
+  t.ok(
+    unfiltered.tree.some((p) => p.cmdline === 'sleep 33' && p.depth === 2),
+    'without the rule, the subtree is there',
+  );
+  t.ok(
+    unfiltered.orphans.some((p) => p.cmdline === 'sleep 34'),
+    'and so is the orphan',
+  );
   t.same(s.orphans, [], 'the ignored orphan is not reported');
 });
 
@@ -166,7 +187,10 @@ t.test('periodic sampling fills the timeline and stop() releases its /proc handl
   t.ok(length >= 5, `${length} points`);
   t.equal(sampler.errors, 0, String(sampler.lastError));
   t.equal(sampler.timeline.at(-1)!.children, 1);
-  t.ok(sampler.timeline.every((p, i) => i === 0 || p.t >= sampler.timeline[i - 1]!.t), 'time runs forward');
+  t.ok(
+    sampler.timeline.every((p, i) => i === 0 || p.t >= sampler.timeline[i - 1]!.t),
+    'time runs forward',
+  );
   t.same(procHandles(), fdsBefore, 'no /proc handle left open');
   await new Promise((resolve) => setTimeout(resolve, 200));
   t.equal(sampler.timeline.length, length, 'no sample after stop()');
@@ -191,8 +215,15 @@ t.test('periodic (adaptive) samples see a late zombie and a child reparented awa
   while (!seen() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
   sampler.stop();
   t.equal(sampler.errors, 0, String(sampler.lastError));
-  t.ok(sampler.timeline.some((p) => p.zombies === 1), 'zombie in the timeline');
-  t.same(sampler.orphansSeen().map((p) => p.cmdline), ['sleep 36'], 'the reparented sleep is an orphan');
+  t.ok(
+    sampler.timeline.some((p) => p.zombies === 1),
+    'zombie in the timeline',
+  );
+  t.same(
+    sampler.orphansSeen().map((p) => p.cmdline),
+    ['sleep 36'],
+    'the reparented sleep is an orphan',
+  );
   t.ok(sampler.peaks().children >= 3, `peak children ${sampler.peaks().children}`);
 });
 
@@ -226,7 +257,10 @@ time.sleep(60)
   const reads = sampler.stats.pssReads;
   for (let i = 0; i < 5; i++) sampler.sample('adaptive');
   t.ok(sampler.stats.pssReads - reads <= 5, 'at most once per adaptive sample');
-  t.ok(sampler.timeline.slice(-5).every((p) => typeof p.pssBytes === 'number' && p.pssBytes > 64 * MiB), 'every point carries a PSS');
+  t.ok(
+    sampler.timeline.slice(-5).every((p) => typeof p.pssBytes === 'number' && p.pssBytes > 64 * MiB),
+    'every point carries a PSS',
+  );
 });
 
 t.test('a long run keeps a bounded timeline: the sampler folds what is older than its recent window', async (t) => {
@@ -235,10 +269,17 @@ t.test('a long run keeps a bounded timeline: the sampler folds what is older tha
   const sampler = new Sampler({ rootPid: child.pid!, marker: { name: MARKER, value: marker }, intervalMs: 100, timelineLimits: limits });
   for (let i = 0; i < 200; i++) sampler.sampleNow();
   t.ok(sampler.timeline.length <= limits.maxPoints, `${sampler.timeline.length} points kept of 200 sampled (budget ${limits.maxPoints})`);
-  t.ok(sampler.timeline.some((p) => p.bucketMs !== undefined), 'older samples were folded into buckets');
+  t.ok(
+    sampler.timeline.some((p) => p.bucketMs !== undefined),
+    'older samples were folded into buckets',
+  );
   t.ok(sampler.timeline.at(-1)!.bucketMs === undefined, 'the latest sample is kept as it was');
   const ts = sampler.timeline.map((p) => p.t);
-  t.same(ts, [...ts].sort((a, b) => a - b), 'still in time order');
+  t.same(
+    ts,
+    [...ts].sort((a, b) => a - b),
+    'still in time order',
+  );
 });
 
 t.test("a zombie child of the run's orphan is the run's, though it was first seen dead (no environment to read)", async (t) => {

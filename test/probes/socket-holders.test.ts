@@ -50,7 +50,18 @@ t.test('findSocketHolders: names a second process that inherited the accepted so
     server.close();
   });
   await new Promise((resolve) => holder.once('spawn', resolve));
-  const snapshot = (pid: number, depth: number): ProcessSnapshot => ({ pid, starttime: 0, ppid: 0, pgrp: 0, state: 'S', cmdline: '', depth, fds: [], rssBytes: 0, cpuTicks: 0 });
+  const snapshot = (pid: number, depth: number): ProcessSnapshot => ({
+    pid,
+    starttime: 0,
+    ppid: 0,
+    pgrp: 0,
+    state: 'S',
+    cmdline: '',
+    depth,
+    fds: [],
+    rssBytes: 0,
+    cpuTicks: 0,
+  });
   const held = findSocketHolders([snapshot(process.pid, 0), snapshot(holder.pid!, 1)], port, client.localPort!);
   t.same([...new Set(held.map((h) => h.pid))].sort(), [process.pid, holder.pid!].sort(), 'this process and the child both hold it');
   t.ok(held.find((h) => h.pid === holder.pid)?.fd === 3, "the child's copy is its fd 3");

@@ -2,7 +2,7 @@
 // Each strategy's test file calls `await behaviourSuite(t, { strategy: 'x', args: [...] })`. Proxies run as
 // real `handoff serve` processes (own process group, killed by group at the end); origins run in this process.
 import http from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
 import { createHash } from 'node:crypto';
 import { readdirSync, readlinkSync } from 'node:fs';
 import type { t as tapT } from 'tap';
@@ -103,7 +103,11 @@ function socketFds(pid: number): number {
   }
 }
 
-async function connectThrough(proxyPort: number, target: string, extraHeaders = ''): Promise<{ socket: net.Socket; status: number; body: string }> {
+async function connectThrough(
+  proxyPort: number,
+  target: string,
+  extraHeaders = '',
+): Promise<{ socket: net.Socket; status: number; body: string }> {
   const socket = await connect(proxyPort);
   socket.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n${extraHeaders}\r\n`);
   const res = await readResponse(socket, 10_000, { noBody: true });
@@ -171,8 +175,15 @@ async function suite(t: Tap, opts: BehaviourOptions): Promise<void> {
       const before = origin.connectionsAccepted();
       const replies = [];
       for (let i = 0; i < 4; i++) replies.push(await viaProxy(main.port, 'GET', o(`/ka/${i}`), { agent }));
-      t.ok(replies.every((r) => r.status === 200), 'all answered 200');
-      t.same(replies.map((r) => r.reusedSocket), [false, true, true, true], 'requests 2..4 reused the client connection');
+      t.ok(
+        replies.every((r) => r.status === 200),
+        'all answered 200',
+      );
+      t.same(
+        replies.map((r) => r.reusedSocket),
+        [false, true, true, true],
+        'requests 2..4 reused the client connection',
+      );
       // the proxy's pool may already hold an origin connection from earlier tests, hence "at most"
       t.ok(origin.connectionsAccepted() - before <= 1, 'at most one new origin connection served all four');
     } finally {
@@ -225,10 +236,7 @@ async function suite(t: Tap, opts: BehaviourOptions): Promise<void> {
       await write(piece);
       written += piece.length;
     }
-    const streamed = await Promise.race([
-      firstBytes.then(() => true),
-      new Promise<boolean>((r) => setTimeout(() => r(false), 15_000)),
-    ]);
+    const streamed = await Promise.race([firstBytes.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 15_000))]);
     t.ok(streamed, 'echoed bytes arrived while the upload was still running');
     if (!streamed) {
       req.destroy();

@@ -24,7 +24,12 @@ t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 /** `handoff serve …` that must refuse at once: exit code and stderr (killed after 10 s if it starts instead). */
 function serveRefusal(args: string[], env: NodeJS.ProcessEnv = {}): { code: number | null; stderr: string } {
   const [cmd, argv] = untappedNode([cliPath(), 'serve', '--port', '0', ...args]);
-  const r = spawnSync(cmd, argv, { env: { ...process.env, HANDOFF_PROXY_AUTH: '', ...env }, encoding: 'utf8', timeout: 10_000, killSignal: 'SIGKILL' });
+  const r = spawnSync(cmd, argv, {
+    env: { ...process.env, HANDOFF_PROXY_AUTH: '', ...env },
+    encoding: 'utf8',
+    timeout: 10_000,
+    killSignal: 'SIGKILL',
+  });
   return { code: r.status, stderr: r.stderr };
 }
 
@@ -81,7 +86,10 @@ t.test('credentials from a 0600 file or the environment are required; --public s
   writeFileSync(file, 'user:s3cret\n', { mode: 0o600 });
   const basic = `Basic ${Buffer.from('user:s3cret').toString('base64')}`;
   const ask = (port: number, auth?: string) =>
-    rawExchange(port, `GET http://127.0.0.1:${origin.port}/x HTTP/1.1\r\nHost: x\r\n${auth ? `Proxy-Authorization: ${auth}\r\n` : ''}Connection: close\r\n\r\n`);
+    rawExchange(
+      port,
+      `GET http://127.0.0.1:${origin.port}/x HTTP/1.1\r\nHost: x\r\n${auth ? `Proxy-Authorization: ${auth}\r\n` : ''}Connection: close\r\n\r\n`,
+    );
 
   const fromFile = await startProxy('inline', ['--auth-file', file]);
   t.teardown(() => fromFile.killGroup());
@@ -102,13 +110,26 @@ t.test('credentials from a 0600 file or the environment are required; --public s
 });
 
 t.test('credentials are masked in argv, text and every report format', async (t) => {
-  t.same(redactArgv(['serve', '--auth', 'u:pw12', '--token=abc', 'http://me:pw12@h/x']), ['serve', '--auth', REDACTED, `--token=${REDACTED}`, `http://me:${REDACTED}@h/x`]);
-  t.equal(redactSecrets(`a u:pw12 b ${Buffer.from('u:pw12').toString('base64')} c pw12`, ['u:pw12']), `a ${REDACTED} b ${REDACTED} c ${REDACTED}`);
+  t.same(redactArgv(['serve', '--auth', 'u:pw12', '--token=abc', 'http://me:pw12@h/x']), [
+    'serve',
+    '--auth',
+    REDACTED,
+    `--token=${REDACTED}`,
+    `http://me:${REDACTED}@h/x`,
+  ]);
+  t.equal(
+    redactSecrets(`a u:pw12 b ${Buffer.from('u:pw12').toString('base64')} c pw12`, ['u:pw12']),
+    `a ${REDACTED} b ${REDACTED} c ${REDACTED}`,
+  );
   const fixture = JSON.parse(readFileSync(new URL('../fixtures/reports/pass/report.json', import.meta.url), 'utf8')) as Report;
   // an older run as it was written: the password in argv and in the target's options
   const leaky: Report = {
     ...fixture,
-    target: { ...fixture.target, command: [...fixture.target.command, '--auth', 'user:s3cretpw'], options: { ...(fixture.target.options ?? {}), auth: 'user:s3cretpw' } },
+    target: {
+      ...fixture.target,
+      command: [...fixture.target.command, '--auth', 'user:s3cretpw'],
+      options: { ...(fixture.target.options ?? {}), auth: 'user:s3cretpw' },
+    },
   };
   for (const format of ['json', 'md', 'html', 'junit'] as const) {
     const text = renderReport(leaky, format);

@@ -11,7 +11,15 @@ import { assertFaultSupported } from '../../src/proxy/process/fault-support.js';
 import type { ChildRole } from '../../src/proxy/process/messages.js';
 import { UsageError } from '../../src/util/errors.js';
 
-const ROLES: readonly CanaryRole[] = ['inline', 'per-connection-master', 'prefork-master', 'prefork-worker', 'cluster-primary', 'cluster-worker', 'fork-zygote'];
+const ROLES: readonly CanaryRole[] = [
+  'inline',
+  'per-connection-master',
+  'prefork-master',
+  'prefork-worker',
+  'cluster-primary',
+  'cluster-worker',
+  'fork-zygote',
+];
 const CHILD_ROLES: readonly ChildRole[] = ['per-connection', 'worker', 'cluster-worker'];
 
 /** Every decision point of a canary that is on (one throw each, at rate 1), and whether it has hooks. */
@@ -26,7 +34,9 @@ function decisions(c: Canary): string[] {
     hooks: c.onConnection !== NO_HOOKS.onConnection || c.close !== NO_HOOKS.close,
     helperProcesses: c.helperProcesses > 0,
   };
-  return Object.entries(on).filter(([, v]) => v).map(([k]) => k);
+  return Object.entries(on)
+    .filter(([, v]) => v)
+    .map(([k]) => k);
 }
 
 function childDecisions(c: ChildCanary): string[] {
@@ -36,13 +46,19 @@ function childDecisions(c: ChildCanary): string[] {
     diesOnHandle: c.diesOnHandle(7),
     hooks: c.onConnection !== NO_HOOKS.onConnection || c.close !== NO_HOOKS.close,
   };
-  return Object.entries(on).filter(([, v]) => v).map(([k]) => k);
+  return Object.entries(on)
+    .filter(([, v]) => v)
+    .map(([k]) => k);
 }
 
 /** What each fault turns on, by role; a role absent has no decision on. */
 const EXPECTED: Record<FaultName, { master: Partial<Record<CanaryRole, string[]>>; child: Partial<Record<ChildRole, string[]>> }> = {
   'no-parent-close': {
-    master: { 'per-connection-master': ['keepsParentCopy'], 'prefork-master': ['keepsParentCopy'], 'fork-zygote': ['fork.keepsParentCopy'] },
+    master: {
+      'per-connection-master': ['keepsParentCopy'],
+      'prefork-master': ['keepsParentCopy'],
+      'fork-zygote': ['fork.keepsParentCopy'],
+    },
     child: {},
   },
   zombie: {
@@ -56,7 +72,13 @@ const EXPECTED: Record<FaultName, { master: Partial<Record<CanaryRole, string[]>
     child: {},
   },
   'fd-leak': {
-    master: { inline: ['hooks'], 'per-connection-master': ['hooks'], 'prefork-worker': ['hooks'], 'cluster-worker': ['hooks'], 'fork-zygote': ['hooks'] },
+    master: {
+      inline: ['hooks'],
+      'per-connection-master': ['hooks'],
+      'prefork-worker': ['hooks'],
+      'cluster-worker': ['hooks'],
+      'fork-zygote': ['hooks'],
+    },
     child: { worker: ['hooks'], 'cluster-worker': ['hooks'] },
   },
   'orphan-on-shutdown': {
@@ -111,7 +133,9 @@ t.test('every fault a strategy offers bites one of its roles (no canary that can
   const children: Record<string, ChildRole[]> = { 'per-connection': ['per-connection'], prefork: ['worker'], cluster: ['cluster-worker'] };
   for (const [strategy, faults] of Object.entries(FAULTS_BY_STRATEGY)) {
     for (const fault of faults) {
-      const bites = (masters[strategy] ?? []).some((r) => EXPECTED[fault].master[r]) || (children[strategy] ?? []).some((r) => EXPECTED[fault].child[r]);
+      const bites =
+        (masters[strategy] ?? []).some((r) => EXPECTED[fault].master[r]) ||
+        (children[strategy] ?? []).some((r) => EXPECTED[fault].child[r]);
       t.ok(bites, `${fault} bites on ${strategy}`);
     }
   }
@@ -135,7 +159,11 @@ t.test('rate < 1: every decision is the seeded dice of its role, thrown as befor
     const got = throws(() => c.keepsParentCopy());
     t.same(got, seeded(role), `no-parent-close on ${role}: salted "${role}"`);
     t.ok(got.some(Boolean) && !got.every(Boolean), 'some connections keep their copy, some do not');
-    t.equal(createCanary(opts('orphan-on-shutdown'), role).leavesChildrenOnShutdown, true, 'orphan-on-shutdown: the master always leaves (the children throw)');
+    t.equal(
+      createCanary(opts('orphan-on-shutdown'), role).leavesChildrenOnShutdown,
+      true,
+      'orphan-on-shutdown: the master always leaves (the children throw)',
+    );
   }
   const fates: Array<[FaultName, 'leavesZombie' | 'keepsParentCopy' | 'stallsChild']> = [
     ['zombie', 'leavesZombie'],
@@ -144,19 +172,39 @@ t.test('rate < 1: every decision is the seeded dice of its role, thrown as befor
   ];
   for (const [fault, key] of fates) {
     const c = createCanary(opts(fault), 'fork-zygote');
-    t.same(throws(() => c.nextFork()[key]), seeded('fork-zygote'), `${fault} on the fork zygote: one throw per fork, salted "fork-zygote"`);
+    t.same(
+      throws(() => c.nextFork()[key]),
+      seeded('fork-zygote'),
+      `${fault} on the fork zygote: one throw per fork, salted "fork-zygote"`,
+    );
   }
   const fdLeakZygote = createCanary(opts('fd-leak'), 'fork-zygote');
-  t.same(throws(() => fdLeakZygote.nextFork().leavesZombie), Array(n).fill(false), 'fd-leak: no fate');
+  t.same(
+    throws(() => fdLeakZygote.nextFork().leavesZombie),
+    Array(n).fill(false),
+    'fd-leak: no fate',
+  );
   await fdLeakZygote.close();
 
   // a child's throws: a fresh dice each, salted with its role and what tells children apart
   const ids = Array.from({ length: n }, (_, i) => i + 1);
   const stall = createChildCanary(opts('child-stall'), 'per-connection');
-  t.same(ids.map((id) => stall.stallsAfter(id)), ids.map((id) => faultDice(rate, `per-connection:${id}`, 'canary-test')()), 'child-stall: salted role:id');
-  t.equal(stall.stallsAfter(0), faultDice(rate, `per-connection:${process.pid}`, 'canary-test')(), 'child-stall with an inherited descriptor (id 0): salted role:pid');
+  t.same(
+    ids.map((id) => stall.stallsAfter(id)),
+    ids.map((id) => faultDice(rate, `per-connection:${id}`, 'canary-test')()),
+    'child-stall: salted role:id',
+  );
+  t.equal(
+    stall.stallsAfter(0),
+    faultDice(rate, `per-connection:${process.pid}`, 'canary-test')(),
+    'child-stall with an inherited descriptor (id 0): salted role:pid',
+  );
   const ack = createChildCanary(opts('ack-death'), 'per-connection');
-  t.same(ids.map((id) => ack.diesOnHandle(id)), ids.map((id) => faultDice(rate, `per-connection:${id}`, 'canary-test')()), 'ack-death: salted role:id');
+  t.same(
+    ids.map((id) => ack.diesOnHandle(id)),
+    ids.map((id) => faultDice(rate, `per-connection:${id}`, 'canary-test')()),
+    'ack-death: salted role:id',
+  );
   for (const role of ['per-connection', 'worker'] as const) {
     t.equal(
       createChildCanary(opts('orphan-on-shutdown'), role).ignoresMasterDeath,
@@ -189,8 +237,14 @@ function accessLogFds(): number {
 
 t.test('refusals: fork no-parent-close with --spares, next to the others', async (t) => {
   const base = { ...DEFAULT_PROXY_OPTIONS, strategy: 'fork' as const, fault: 'no-parent-close' as const };
-  t.throws(() => assertFaultSupported({ ...base, spares: 2 }), new UsageError('--fault no-parent-close needs a zygote that accepts: use --strategy fork without --spares'));
+  t.throws(
+    () => assertFaultSupported({ ...base, spares: 2 }),
+    new UsageError('--fault no-parent-close needs a zygote that accepts: use --strategy fork without --spares'),
+  );
   t.doesNotThrow(() => assertFaultSupported({ ...base, spares: 0 }), 'without spares the zygote accepts');
-  t.doesNotThrow(() => assertFaultSupported({ ...base, strategy: 'per-connection', spares: 2 }), 'per-connection spares are handed their sockets');
+  t.doesNotThrow(
+    () => assertFaultSupported({ ...base, strategy: 'per-connection', spares: 2 }),
+    'per-connection spares are handed their sockets',
+  );
   t.throws(() => assertFaultSupported({ ...base, strategy: 'cluster' }), /not available on strategy cluster/);
 });

@@ -11,7 +11,11 @@ import { DEFAULT_PROXY_OPTIONS, type ProxyOptions } from '../../src/proxy/option
 import { connect, readAll, readResponse } from '../helpers/raw-http.js';
 
 /** An origin that records every request it parses (path, headers, body) and answers with the path. */
-async function recordingOrigin(): Promise<{ port: number; seen: Array<{ url: string; headers: string[]; body: string }>; close(): Promise<void> }> {
+async function recordingOrigin(): Promise<{
+  port: number;
+  seen: Array<{ url: string; headers: string[]; body: string }>;
+  close(): Promise<void>;
+}> {
   const seen: Array<{ url: string; headers: string[]; body: string }> = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -102,7 +106,11 @@ t.test('a body stays framed whatever Connection lists: no request smuggled to th
     const answers = await smuggleThenAsk(port, `POST ${at('/a')} HTTP/1.1\r\nHost: x\r\nConnection: Content-Length\r\n`);
     t.equal(answers, '200 for /a | 200 for /b', 'each client gets its own answer');
   });
-  t.same(origin.seen.map((r) => r.url), ['/a', '/b'], 'the origin parsed no third request');
+  t.same(
+    origin.seen.map((r) => r.url),
+    ['/a', '/b'],
+    'the origin parsed no third request',
+  );
   t.equal(origin.seen[0].body, SMUGGLED, 'the body reached the origin as a body');
 });
 
@@ -113,7 +121,11 @@ t.test('a request with more than 1000 fields is forwarded whole, framing include
     const answers = await smuggleThenAsk(port, `POST ${at('/many')} HTTP/1.1\r\nHost: x\r\n${many}`);
     t.equal(answers, '200 for /many | 200 for /b');
   });
-  t.same(origin.seen.map((r) => r.url), ['/many', '/b'], 'no smuggled request');
+  t.same(
+    origin.seen.map((r) => r.url),
+    ['/many', '/b'],
+    'no smuggled request',
+  );
   const fillers = origin.seen[0].headers.filter((h, i) => i % 2 === 0 && h.toLowerCase() === 'x-filler').length;
   t.equal(fillers, 1100, 'every field was forwarded');
 });
@@ -137,7 +149,10 @@ t.test('path and query are forwarded exactly as written (RFC 9110 §7.7)', async
     t.equal((await readResponse(noHost)).status, 400, 'http:///path has no authority: 400, not a host named "echo"');
     noHost.destroy();
   });
-  t.same(origin.seen.map((r) => r.url), [...paths, '/?only=query']);
+  t.same(
+    origin.seen.map((r) => r.url),
+    [...paths, '/?only=query'],
+  );
 });
 
 t.test('an unsolicited 101 from the origin is a 502, at once', async (t) => {
@@ -230,7 +245,10 @@ t.test('an upload that keeps moving outlasts --upstream-timeout; one that stalls
     t.equal(r2.status, 408, 'the client stopped sending: 408, not a 504 blaming the origin');
     stalled.destroy();
   });
-  t.same(origin.seen.map((r) => r.url), ['/slow']);
+  t.same(
+    origin.seen.map((r) => r.url),
+    ['/slow'],
+  );
 });
 
 t.test('Max-Forwards: 0 is answered by the proxy, other values count down (TRACE, OPTIONS)', async (t) => {
@@ -246,7 +264,9 @@ t.test('Max-Forwards: 0 is answered by the proxy, other values count down (TRACE
     const options = await ask(`OPTIONS ${at('/o')} HTTP/1.1\r\nHost: x\r\nMax-Forwards: 0\r\n\r\n`);
     t.equal(options.status, 200);
     t.match(options.headers.allow, /GET/);
-    const trace = await ask(`TRACE ${at('/t')} HTTP/1.1\r\nHost: x\r\nMax-Forwards: 0\r\nProxy-Authorization: Basic c2VjcmV0\r\nX-Mine: 1\r\n\r\n`);
+    const trace = await ask(
+      `TRACE ${at('/t')} HTTP/1.1\r\nHost: x\r\nMax-Forwards: 0\r\nProxy-Authorization: Basic c2VjcmV0\r\nX-Mine: 1\r\n\r\n`,
+    );
     t.equal(trace.status, 200);
     t.equal(trace.headers['content-type'], 'message/http');
     t.match(trace.body, /^TRACE http:\/\/127\.0\.0\.1:\d+\/t HTTP\/1\.1\r\n[^]*X-Mine: 1/);
@@ -320,7 +340,11 @@ t.test('an Upgrade request is refused (501, close) and nothing pipelined behind 
     t.match(raw, /for \/before/);
     t.match(raw, /501 Not Implemented[^]*connection: close/i);
   });
-  t.same(origin.seen.map((r) => r.url), ['/before'], 'neither the upgrade nor what followed reached the origin');
+  t.same(
+    origin.seen.map((r) => r.url),
+    ['/before'],
+    'neither the upgrade nor what followed reached the origin',
+  );
 });
 
 t.test('Expect: 100-continue is answered only once auth and policy said yes', async (t) => {
@@ -379,8 +403,7 @@ t.test('an origin body that fails before its first byte is a 502 (504 when it st
       // the bad chunk comes once the first one has been relayed (in one packet, the whole answer is a 502)
       s.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n');
       setTimeout(() => s.end('zz\r\n'), 150);
-    }
-    else if (head.startsWith('GET /head-then-close')) s.end('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n');
+    } else if (head.startsWith('GET /head-then-close')) s.end('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n');
     else if (head.startsWith('GET /head-then-stall')) s.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n');
     else s.end('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
   });
@@ -391,8 +414,16 @@ t.test('an origin body that fails before its first byte is a 502 (504 when it st
       s.write(`GET http://127.0.0.1:${bad.port}${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
       return readAll(s, 5_000);
     };
-    t.match(await get('/bad-chunk'), /^HTTP\/1\.1 502 [^]*malformed body/, 'a malformed first chunk: the client gets a status, not a bare EOF');
-    t.match(await get('/head-then-close'), /^HTTP\/1\.1 502 [^]*closed the connection before its body/, 'a head promising 100 bytes, then close');
+    t.match(
+      await get('/bad-chunk'),
+      /^HTTP\/1\.1 502 [^]*malformed body/,
+      'a malformed first chunk: the client gets a status, not a bare EOF',
+    );
+    t.match(
+      await get('/head-then-close'),
+      /^HTTP\/1\.1 502 [^]*closed the connection before its body/,
+      'a head promising 100 bytes, then close',
+    );
     t.match(await get('/head-then-stall'), /^HTTP\/1\.1 504 /, 'a head, then nothing for --upstream-timeout');
     const late = await get('/late-bad-chunk');
     t.match(late, /^HTTP\/1\.1 200 [^]*hello/, 'once body bytes went out, the status stands');

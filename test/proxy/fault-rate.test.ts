@@ -34,7 +34,10 @@ t.test('--fault-rate is parsed, carried to the serve argv, and refused out of (0
   }
   t.throws(() => parseProxyFlags({ faultRate: '0.5' }), /--fault-rate needs --fault/);
   for (const bad of ['0', '2', 'abc']) {
-    const r = spawnSync(process.execPath, [cliPath(), 'serve', '--fault', 'fd-leak', '--fault-rate', bad], { encoding: 'utf8', timeout: 20_000 });
+    const r = spawnSync(process.execPath, [cliPath(), 'serve', '--fault', 'fd-leak', '--fault-rate', bad], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
     t.equal(r.status, 2, `serve --fault-rate ${bad}: exit 2`);
     t.equal(r.stderr.trim().split('\n').length, 1, 'one line');
     t.match(r.stderr, /invalid --fault-rate/);
@@ -76,7 +79,7 @@ t.test('fd-leak at 0.5 with a seed leaks on some connections and not on others',
   // binomial(60, 0.5): 15..45 holds with probability > 0.9999; the seed makes it the same count every run
   t.ok(leaked >= 15 && leaked <= 45, `${leaked} of ${connections} connections leaked a descriptor`);
   const expected = throws(faultDice(0.5, 'inline', 'fault-rate-test'), connections).filter(Boolean).length;
-  t.equal(leaked, expected, 'exactly the seeded dice\'s throws');
+  t.equal(leaked, expected, "exactly the seeded dice's throws");
 });
 
 /** Zombies among the descendants of pid (the zombie canary's are the log sink's children). */

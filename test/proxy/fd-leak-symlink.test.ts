@@ -19,7 +19,10 @@ t.test('a planted symlink at the old predictable path is not followed', async (t
   // the proxy's pid is the shell's (exec): plant the link under that pid before the proxy starts
   const [cmd, args] = untappedNode([cliPath(), 'serve', '--strategy', 'inline', '--fault', 'fd-leak', '--port', '0']);
   const script = `ln -s "$1" "${tmpdir()}/handoff-access-$$.log"; exec "$0" "$@"`;
-  const child = spawn('sh', ['-c', `${script.replace('"$1"', `'${victim}'`)}`, cmd, ...args], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('sh', ['-c', `${script.replace('"$1"', `'${victim}'`)}`, cmd, ...args], {
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const link = join(tmpdir(), `handoff-access-${child.pid}.log`);
   t.teardown(() => {
     try {
@@ -34,7 +37,10 @@ t.test('a planted symlink at the old predictable path is not followed', async (t
     const timer = setTimeout(() => reject(new Error(`no listening line: ${out}`)), 20_000);
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
-      const l = out.split('\n').map(parseListening).find((x) => x !== null);
+      const l = out
+        .split('\n')
+        .map(parseListening)
+        .find((x) => x !== null);
       if (l) {
         clearTimeout(timer);
         resolve(l.port);
@@ -56,5 +62,8 @@ t.test('a planted symlink at the old predictable path is not followed', async (t
     }
   });
   t.ok(leaked.length >= 3, `the canary still leaks (${leaked.length} log descriptors)`);
-  t.notOk(readdirSync(tmpdir()).some((n) => n.startsWith('handoff-fdleak-') && existsSync(join(tmpdir(), n, `handoff-access-${child.pid}.log`))), 'nothing left on disk');
+  t.notOk(
+    readdirSync(tmpdir()).some((n) => n.startsWith('handoff-fdleak-') && existsSync(join(tmpdir(), n, `handoff-access-${child.pid}.log`))),
+    'nothing left on disk',
+  );
 });

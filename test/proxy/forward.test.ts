@@ -116,7 +116,10 @@ t.test('onUpstreamSocket sees every upstream socket; close() destroys tunnels an
     t.equal((await readResponse(tunnel, 10_000, { noBody: true })).status, 200, 'tunnel up');
     t.equal(upstreams.length, 2, 'hook saw the origin socket and the tunnel socket');
     await proxy.close(200);
-    t.ok(upstreams.every((u) => u.destroyed), 'every upstream socket destroyed');
+    t.ok(
+      upstreams.every((u) => u.destroyed),
+      'every upstream socket destroyed',
+    );
     await waitForEnd(tunnel, 5_000);
     await waitForEnd(s, 5_000);
     t.equal(proxy.connections(), 0, 'no client connection left');

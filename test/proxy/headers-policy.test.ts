@@ -2,20 +2,40 @@
 import t from 'tap';
 import { appendVia, connectionTokens, endToEndHeaders, hasConflictingFraming } from '../../src/proxy/headers.js';
 import { foreignAnswers, foreignOnlyLookup, localhostLookup, lookupFor } from '../../src/proxy/loopback-lookup.js';
-import {
-  connectPortAllowed,
-  destinationAllowed,
-  isLoopbackHost,
-  parseAuthority,
-  proxyAuthorized,
-} from '../../src/proxy/policy.js';
+import { connectPortAllowed, destinationAllowed, isLoopbackHost, parseAuthority, proxyAuthorized } from '../../src/proxy/policy.js';
 
 t.test('endToEndHeaders drops RFC 9110 hop-by-hop fields and Connection-named ones', async (t) => {
   const raw = [
-    'Host', 'a', 'Connection', 'keep-alive, X-One', 'connection', 'x-two', 'X-One', '1', 'X-Two', '2',
-    'Keep-Alive', 'timeout=5', 'Proxy-Connection', 'keep-alive', 'TE', 'trailers', 'Trailer', 'X-T',
-    'Transfer-Encoding', 'chunked', 'Upgrade', 'h2c', 'Proxy-Authorization', 'Basic eA==',
-    'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2', 'X-Keep', 'yes',
+    'Host',
+    'a',
+    'Connection',
+    'keep-alive, X-One',
+    'connection',
+    'x-two',
+    'X-One',
+    '1',
+    'X-Two',
+    '2',
+    'Keep-Alive',
+    'timeout=5',
+    'Proxy-Connection',
+    'keep-alive',
+    'TE',
+    'trailers',
+    'Trailer',
+    'X-T',
+    'Transfer-Encoding',
+    'chunked',
+    'Upgrade',
+    'h2c',
+    'Proxy-Authorization',
+    'Basic eA==',
+    'Set-Cookie',
+    'a=1',
+    'Set-Cookie',
+    'b=2',
+    'X-Keep',
+    'yes',
   ];
   t.same([...connectionTokens(raw)].sort(), ['keep-alive', 'x-one', 'x-two']);
   t.same(endToEndHeaders(raw), { host: 'a', 'set-cookie': ['a=1', 'b=2'], 'x-keep': 'yes' });
@@ -91,7 +111,10 @@ t.test('localhost names are answered by the proxy itself (RFC 6761 §6.3), never
   t.equal(lookupFor('example.com'), undefined, 'other names: the system resolver');
   t.equal(lookupFor('example.com', false), foreignOnlyLookup, 'under --public: answers on this host refused');
   const all = await new Promise<unknown>((resolve) => localhostLookup('evil.localhost', { all: true }, (err, a) => resolve(err ?? a)));
-  t.same(all, [{ address: '127.0.0.1', family: 4 }, { address: '::1', family: 6 }]);
+  t.same(all, [
+    { address: '127.0.0.1', family: 4 },
+    { address: '::1', family: 6 },
+  ]);
   const v6 = await new Promise<unknown>((resolve) => localhostLookup('localhost.', { family: 6 }, (err, a) => resolve(err ?? a)));
   t.equal(v6, '::1');
   t.same(

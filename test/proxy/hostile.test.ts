@@ -4,7 +4,7 @@
 // in-flight count goes back, so a later SIGTERM is not held for the whole grace. Reading is paused while requests
 // wait, so the proxy learns that the client left when it writes the first answer (as t_cancel.py shows it).
 import http from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { connect, readResponse } from '../helpers/raw-http.js';
@@ -31,7 +31,7 @@ async function holdingOrigin() {
   return {
     port: (server.address() as net.AddressInfo).port,
     received: () => received,
-      reset: () => {
+    reset: () => {
       received = 0;
     },
     close: () =>
@@ -47,7 +47,9 @@ t.teardown(() => origin.close());
 const get = (path: string): string => `GET http://127.0.0.1:${origin.port}${path} HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\n\r\n`;
 
 function rssMiB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'));
   return Number(/(\d+)/.exec(line ?? '')?.[1] ?? 0) / 1024;
 }
 
@@ -62,7 +64,11 @@ for (const strategy of STRATEGIES) {
     quick.write(Array.from({ length: 30 }, (_, i) => get(`/fast/${i}`)).join(''));
     const bodies: string[] = [];
     for (let i = 0; i < 30; i++) bodies.push((await readResponse(quick, 10_000)).body);
-    t.same(bodies, Array.from({ length: 30 }, (_, i) => `/fast/${i}`), 'all 30 answered, in order');
+    t.same(
+      bodies,
+      Array.from({ length: 30 }, (_, i) => `/fast/${i}`),
+      'all 30 answered, in order',
+    );
     quick.destroy();
 
     // 200 that the origin takes its time with: only the bound reaches it

@@ -68,13 +68,21 @@ t.test('every row has a sample, and the table sets every ProxyOptions field once
   t.same([...fields].sort(), Object.keys(DEFAULT_PROXY_OPTIONS).sort(), 'the defaults are the fields the rows set');
   t.equal(new Set(fields).size, fields.length, 'no field set by two rows');
   for (const key of PROXY_FLAG_KEYS) {
-    t.equal(proxyOptionRow(key).flag, `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, `${key}: the flag is its key in kebab case (commander's name for it)`);
+    t.equal(
+      proxyOptionRow(key).flag,
+      `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`,
+      `${key}: the flag is its key in kebab case (commander's name for it)`,
+    );
   }
 });
 
 t.test('the commander declarations are the rows, in order, on serve and on stress', async (t) => {
   const serve = serveCommand();
-  t.same(serve.options.map((o) => o.attributeName()), [...PROXY_FLAG_KEYS], 'serve: one option per row, in table order');
+  t.same(
+    serve.options.map((o) => o.attributeName()),
+    [...PROXY_FLAG_KEYS],
+    'serve: one option per row, in table order',
+  );
   for (const key of PROXY_FLAG_KEYS) {
     const row = PROXY_OPTION_TABLE[key];
     const option = serve.options.find((o) => o.attributeName() === key)!;
@@ -94,9 +102,18 @@ t.test('the program itself: serve --help and stress --help list the rows, in ord
     const r = spawnSync(process.execPath, [cliPath(), command, '--help'], { encoding: 'utf8', timeout: 20_000 });
     t.equal(r.status, 0, `${command} --help`);
     const listed = [...r.stdout.matchAll(/^ {2}(--[a-z-]+(?: <[^>]+>)?)/gm)].map((m) => m[1]);
-    t.same(listed.filter((f) => shown.includes(f)), shown, `${command}: every shown row, in table order`);
+    t.same(
+      listed.filter((f) => shown.includes(f)),
+      shown,
+      `${command}: every shown row, in table order`,
+    );
     t.notOk(r.stdout.includes('--auth <'), `${command}: --auth hidden`);
-    if (command === 'serve') t.same(listed.filter((f) => f !== '-h, --help'), shown, 'serve: nothing but the rows');
+    if (command === 'serve')
+      t.same(
+        listed.filter((f) => f !== '-h, --help'),
+        shown,
+        'serve: nothing but the rows',
+      );
   }
 });
 
@@ -108,32 +125,59 @@ t.test("each row's argv form parses back through commander to the same options, 
       const raw: RawProxyFlags = { ...beside, strategy, [key]: text };
       const options = parseProxyFlags(raw);
       const row = proxyOptionRow(key);
-      if (row.field !== null && row.parse !== undefined) t.not(JSON.stringify(options[row.field]), JSON.stringify(DEFAULT_PROXY_OPTIONS[row.field]), `${key}: the sample is not the default`);
+      if (row.field !== null && row.parse !== undefined)
+        t.not(
+          JSON.stringify(options[row.field]),
+          JSON.stringify(DEFAULT_PROXY_OPTIONS[row.field]),
+          `${key}: the sample is not the default`,
+        );
       const argv = proxyOptionsToArgs(options);
       const back = commanderFlags(argv);
       t.doesNotThrow(() => rejectInapplicableFlags(strategy, back), `${strategy} ${key}: what the harness passes, serve accepts`);
       const expected: ProxyOptions = { ...options };
       // not applying to this strategy: never passed, so back at its default
-      if (!appliesTo(key, strategy) && row.field !== null) (expected as unknown as Record<string, unknown>)[row.field] = DEFAULT_PROXY_OPTIONS[row.field];
+      if (!appliesTo(key, strategy) && row.field !== null)
+        (expected as unknown as Record<string, unknown>)[row.field] = DEFAULT_PROXY_OPTIONS[row.field];
       t.same(parseProxyFlags(back), expected, `${strategy} ${key}: ${argv.join(' ')}`);
-      t.equal(argv.includes(row.flag), !('argv' in row && row.argv === 'never') && appliesTo(key, strategy), `${strategy} ${key}: ${row.flag} ${argv.includes(row.flag) ? 'on' : 'off'} argv`);
+      t.equal(
+        argv.includes(row.flag),
+        !('argv' in row && row.argv === 'never') && appliesTo(key, strategy),
+        `${strategy} ${key}: ${row.flag} ${argv.includes(row.flag) ? 'on' : 'off'} argv`,
+      );
     }
     // all the samples at once (the ones this strategy takes)
     const raw: RawProxyFlags = { strategy };
-    for (const key of PROXY_FLAG_KEYS) if (key !== 'strategy' && key !== 'auth' && appliesTo(key, strategy)) Object.assign(raw, SAMPLES[key].with, { [key]: SAMPLES[key].text });
+    for (const key of PROXY_FLAG_KEYS)
+      if (key !== 'strategy' && key !== 'auth' && appliesTo(key, strategy))
+        Object.assign(raw, SAMPLES[key].with, { [key]: SAMPLES[key].text });
     if (strategy === 'per-connection' || strategy === 'fork') raw.spares = '2';
     const options = parseProxyFlags(raw);
     t.same(parseProxyFlags(commanderFlags(proxyOptionsToArgs(options))), options, `${strategy}: every option at once`);
   }
   t.same(parseProxyFlags({}), DEFAULT_PROXY_OPTIONS, 'no flag: the defaults');
   t.same(parseProxyFlags(commanderFlags(proxyOptionsToArgs(DEFAULT_PROXY_OPTIONS))), DEFAULT_PROXY_OPTIONS, 'the defaults round-trip');
-  t.throws(() => parseProxyFlags(commanderFlags(['--auth', SAMPLES.auth.text])), /--auth would put the password on the command line/, '--auth is taken only to be refused');
-  t.notOk(proxyOptionsToArgs({ ...DEFAULT_PROXY_OPTIONS, auth: 'user:pass' }).some((a) => a.includes('user:pass')), 'credentials never go on argv');
+  t.throws(
+    () => parseProxyFlags(commanderFlags(['--auth', SAMPLES.auth.text])),
+    /--auth would put the password on the command line/,
+    '--auth is taken only to be refused',
+  );
+  t.notOk(
+    proxyOptionsToArgs({ ...DEFAULT_PROXY_OPTIONS, auth: 'user:pass' }).some((a) => a.includes('user:pass')),
+    'credentials never go on argv',
+  );
 });
 
 t.test("a suite's target and the config's target take a key exactly where the table says", async (t) => {
-  t.same(SUITE_PROXY_KEYS, PROXY_FLAG_KEYS.filter((k) => proxyOptionRow(k).suite), 'SUITE_PROXY_KEYS: the rows marked suite');
-  t.same(PROXY_KEYS, PROXY_FLAG_KEYS.filter((k) => proxyOptionRow(k).config), 'PROXY_KEYS: the rows marked config');
+  t.same(
+    SUITE_PROXY_KEYS,
+    PROXY_FLAG_KEYS.filter((k) => proxyOptionRow(k).suite),
+    'SUITE_PROXY_KEYS: the rows marked suite',
+  );
+  t.same(
+    PROXY_KEYS,
+    PROXY_FLAG_KEYS.filter((k) => proxyOptionRow(k).config),
+    'PROXY_KEYS: the rows marked config',
+  );
   for (const key of PROXY_FLAG_KEYS) {
     const row = proxyOptionRow(key);
     const { text, with: beside = {} } = SAMPLES[key];
@@ -142,7 +186,14 @@ t.test("a suite's target and the config's target take a key exactly where the ta
     else t.throws(suite, new RegExp(`unknown target option "${key}"`), `suite: ${key} refused`);
     const config = (): unknown => parseConfig({ target: { ...beside, [key]: text } }, 'handoff.config.json', '/');
     if (!row.config) t.throws(config, key === 'port' ? /"port" and "shutdown" apply to "attach"/ : /unknown key/, `config: ${key} refused`);
-    else if (key === 'auth') t.throws(config, /target: --auth would put the password on the command line/, 'config: auth is a known key, refused for its value');
-    else t.match((parseConfig({ target: { ...beside, [key]: text } }, 'handoff.config.json', '/') as { targetFlags: Record<string, unknown> }).targetFlags, { [key]: text }, `config: ${key} taken`);
+    else if (key === 'auth')
+      t.throws(config, /target: --auth would put the password on the command line/, 'config: auth is a known key, refused for its value');
+    else
+      t.match(
+        (parseConfig({ target: { ...beside, [key]: text } }, 'handoff.config.json', '/') as { targetFlags: Record<string, unknown> })
+          .targetFlags,
+        { [key]: text },
+        `config: ${key} taken`,
+      );
   }
 });

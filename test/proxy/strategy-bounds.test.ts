@@ -49,7 +49,10 @@ t.test('parsing: workers and spares within 0/1 … 256, spares within --max-chil
   t.throws(() => parseProxyFlags({ strategy: 'per-connection', spares: '257', maxChildren: '1000' }), /invalid --spares "257"/);
   t.throws(() => parseProxyFlags({ strategy: 'per-connection', spares: '65' }), /--spares 65 exceeds --max-children 64/);
   t.equal(parseProxyFlags({ strategy: 'fork', maxChildren: String(MAX_CHILDREN) }).maxChildren, MAX_CHILDREN);
-  t.throws(() => parseProxyFlags({ strategy: 'fork', maxChildren: String(MAX_CHILDREN + 1) }), /invalid --max-children "4097" \(expected an integer from 1 to 4096\)/);
+  t.throws(
+    () => parseProxyFlags({ strategy: 'fork', maxChildren: String(MAX_CHILDREN + 1) }),
+    /invalid --max-children "4097" \(expected an integer from 1 to 4096\)/,
+  );
   t.throws(() => parseProxyFlags({ strategy: 'per-connection', spares: '9', maxChildren: '8' }), /--spares 9 exceeds --max-children 8/);
   t.throws(() => parseProxyFlags({ strategy: 'fork', spares: '9', maxChildren: '8' }), /--spares 9 exceeds --max-children 8/);
   // a suite's target has no strategy yet: checked once the CLI's strategy is merged in
@@ -64,13 +67,19 @@ t.test('per-connection refuses spares above the cap itself (programmatic API), i
 
 t.test('CLI: exit 2 and one line, for serve and stress', async (t) => {
   for (const [args, message] of [
-    [['serve', '--strategy', 'prefork', '--workers', '100000'], /^handoff: invalid --workers "100000" \(expected an integer from 1 to 256\)$/],
+    [
+      ['serve', '--strategy', 'prefork', '--workers', '100000'],
+      /^handoff: invalid --workers "100000" \(expected an integer from 1 to 256\)$/,
+    ],
     [['serve', '--strategy', 'prefork', '--workers', '257'], /invalid --workers "257"/],
     [['serve', '--strategy', 'cluster', '--workers', '100000'], /invalid --workers "100000"/],
     [['serve', '--strategy', 'per-connection', '--spares', '100000'], /invalid --spares "100000"/],
     [['serve', '--strategy', 'per-connection', '--spares', '65'], /^handoff: --spares 65 exceeds --max-children 64 /],
     [['serve', '--strategy', 'per-connection', '--spares', '5', '--max-children', '4'], /--spares 5 exceeds --max-children 4/],
-    [['stress', '--strategy', 'per-connection', '--spares', '9', '--max-children', '8', '--duration', '1s'], /--spares 9 exceeds --max-children 8/],
+    [
+      ['stress', '--strategy', 'per-connection', '--spares', '9', '--max-children', '8', '--duration', '1s'],
+      /--spares 9 exceeds --max-children 8/,
+    ],
     [['stress', '--strategy', 'prefork', '--workers', '1000', '--duration', '1s'], /invalid --workers "1000"/],
   ] as const) {
     const r = await run(...args);

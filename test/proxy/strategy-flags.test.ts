@@ -20,12 +20,16 @@ t.test('each strategy accepts its own flags and refuses the others', async (t) =
       if (uses[strategy]!.includes(key)) t.doesNotThrow(check, `${strategy} takes ${key}`);
       else t.throws(check, /does not apply to --strategy/, `${strategy} refuses ${key}`);
     }
-    t.doesNotThrow(() => rejectInapplicableFlags(strategy, { upstreamTimeout: '1s', maxBody: '10', fault: 'zombie' }), `${strategy}: general flags apply to all`);
+    t.doesNotThrow(
+      () => rejectInapplicableFlags(strategy, { upstreamTimeout: '1s', maxBody: '10', fault: 'zombie' }),
+      `${strategy}: general flags apply to all`,
+    );
   }
 });
 
 t.test('the harness passes a generic cap only to strategies that use it', async (t) => {
-  const argsFor = (strategy: string): string[] => proxyOptionsToArgs(parseProxyFlags({ strategy, maxChildren: '8', workers: '3', childLinger: '2s' }));
+  const argsFor = (strategy: string): string[] =>
+    proxyOptionsToArgs(parseProxyFlags({ strategy, maxChildren: '8', workers: '3', childLinger: '2s' }));
   t.notOk(argsFor('inline').includes('--max-children'), 'inline: no --max-children');
   t.notOk(argsFor('inline').includes('--workers'), 'inline: no --workers');
   t.match(argsFor('fork').join(' '), /--max-children 8/, 'fork: --max-children');

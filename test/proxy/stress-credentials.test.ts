@@ -11,10 +11,13 @@ const ENCODED = Buffer.from(SECRET).toString('base64');
 
 t.test('stress with HANDOFF_PROXY_AUTH passes, and nothing shows the credential', async (t) => {
   const reportDir = tempReportDir(t);
-  const r = await runCli(['stress', '--strategy', 'inline', '--duration', '1s', '--format', 'json,md,html,junit', '--report-dir', reportDir, '--quiet'], {
-    env: { HANDOFF_PROXY_AUTH: SECRET, GITHUB_STEP_SUMMARY: join(reportDir, 'step-summary.md') },
-    timeoutMs: 120_000,
-  });
+  const r = await runCli(
+    ['stress', '--strategy', 'inline', '--duration', '1s', '--format', 'json,md,html,junit', '--report-dir', reportDir, '--quiet'],
+    {
+      env: { HANDOFF_PROXY_AUTH: SECRET, GITHUB_STEP_SUMMARY: join(reportDir, 'step-summary.md') },
+      timeoutMs: 120_000,
+    },
+  );
   t.equal(r.code, 0, `exit 0 (stderr: ${r.stderr.slice(0, 500)})`);
   t.ok(r.report, 'a report');
   if (!r.report) return;

@@ -3,7 +3,11 @@ import t from 'tap';
 import { splitAbsoluteTarget } from '../../src/proxy/target.js';
 
 t.test('splitAbsoluteTarget keeps the path and query byte for byte', async (t) => {
-  t.same(splitAbsoluteTarget('http://127.0.0.1:80/a/../b?q=%41'), { scheme: 'http', authority: '127.0.0.1:80', pathAndQuery: '/a/../b?q=%41' });
+  t.same(splitAbsoluteTarget('http://127.0.0.1:80/a/../b?q=%41'), {
+    scheme: 'http',
+    authority: '127.0.0.1:80',
+    pathAndQuery: '/a/../b?q=%41',
+  });
   t.equal(splitAbsoluteTarget('HTTP://h')?.pathAndQuery, '/', 'no path: /');
   t.equal(splitAbsoluteTarget('HTTP://h')?.scheme, 'http', 'the scheme is case-insensitive');
   t.equal(splitAbsoluteTarget('http://h?x=1')?.pathAndQuery, '/?x=1', 'a query alone gets its /');

@@ -8,10 +8,16 @@ import { fixture } from './fixtures.js';
 t.test('message and property escaping follow the toolkit (escapeData / escapeProperty)', async (t) => {
   t.equal(escapeData('100% done\r\nnext'), '100%25 done%0D%0Anext');
   t.equal(escapeProperty('a:b,c%\n'), 'a%3Ab%2Cc%25%0A');
-  t.equal(workflowCommand('error', 'x: y, z', { title: 'handoff fds-drained (ci, inline)' }), '::error title=handoff fds-drained (ci%2C inline)::x: y, z');
+  t.equal(
+    workflowCommand('error', 'x: y, z', { title: 'handoff fds-drained (ci, inline)' }),
+    '::error title=handoff fds-drained (ci%2C inline)::x: y, z',
+  );
   t.equal(workflowCommand('warning', 'two\nlines'), '::warning::two%0Alines');
   // a summary cannot end the command early or start another one
-  const [line] = annotations({ ...fixture('pass'), checks: [{ id: 'no-zombies', pass: false, summary: 'x\n::error::forged', evidence: [] }] });
+  const [line] = annotations({
+    ...fixture('pass'),
+    checks: [{ id: 'no-zombies', pass: false, summary: 'x\n::error::forged', evidence: [] }],
+  });
   t.notMatch(line, /\n/);
   t.match(line, /x%0A::error::forged/);
 });
@@ -26,7 +32,10 @@ t.test('a clean run has no annotation; a failing one has one error per failing c
     t.ok(lines[i].startsWith(`::error title=handoff ${c.id} `), c.id);
     t.ok(lines[i].includes(escapeData(c.summary)), 'with its summary');
   }
-  const waived: Report = { ...failing, checks: failing.checks.map((c) => (c.pass ? c : { ...c, allowedBy: { reason: 'r', expires: '2099-01-01' } })) };
+  const waived: Report = {
+    ...failing,
+    checks: failing.checks.map((c) => (c.pass ? c : { ...c, allowedBy: { reason: 'r', expires: '2099-01-01' } })),
+  };
   t.same(annotations(waived), []);
 });
 

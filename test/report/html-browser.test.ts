@@ -92,7 +92,10 @@ t.test('report.html in headless Chromium', { skip: reason, timeout: 240_000 }, a
     const { page, watch } = await openReport(browser, fixture('fail'), 'report');
     t.equal(await page.getAttribute('body', 'data-charts'), '5', 'five charts built');
     const canvases = await inspectCanvases(page);
-    t.same(canvases.map((c) => c.id), ['chart-processes', 'chart-fds', 'chart-sockets', 'chart-rss', 'chart-rate']);
+    t.same(
+      canvases.map((c) => c.id),
+      ['chart-processes', 'chart-fds', 'chart-sockets', 'chart-rss', 'chart-rate'],
+    );
     for (const c of canvases) {
       t.ok(c.width > 300 && c.height > 100, `${c.id} canvas has a size (${c.width}×${c.height})`);
       t.ok(c.drawn > c.width * c.height * 0.05, `${c.id} has pixels drawn (${c.drawn}, phase bands and series)`);

@@ -54,16 +54,28 @@ t.test('chart data: every timeline column, phases in seconds, CLOSE_WAIT in red'
   const data = embeddedData(renderHtml(report)) as ReturnType<typeof chartData>;
   t.same(data, JSON.parse(JSON.stringify(chartData(report))));
   t.equal(data.x.length, report.timeline.length);
-  t.same(data.charts.map((c) => c.id), ['processes', 'fds', 'sockets', 'rss', 'rate']);
-  t.same(data.phases.map((p) => p.name), ['start', 'baseline', 'load', 'drain', 'shutdown', 'verdict']);
+  t.same(
+    data.charts.map((c) => c.id),
+    ['processes', 'fds', 'sockets', 'rss', 'rate'],
+  );
+  t.same(
+    data.phases.map((p) => p.name),
+    ['start', 'baseline', 'load', 'drain', 'shutdown', 'verdict'],
+  );
   t.equal(data.phases[2].start, 2.4);
   const sockets = data.charts.find((c) => c.id === 'sockets')!;
   const closeWait = sockets.series.find((s) => s.label === 'CLOSE_WAIT')!;
   t.equal(closeWait.color, CLOSE_WAIT_COLOR);
   t.equal(Math.max(...(closeWait.values as number[])), report.peaks.closeWait);
-  t.ok(sockets.series.every((s) => s.label === 'CLOSE_WAIT' || s.color !== CLOSE_WAIT_COLOR), 'red only for CLOSE_WAIT');
+  t.ok(
+    sockets.series.every((s) => s.label === 'CLOSE_WAIT' || s.color !== CLOSE_WAIT_COLOR),
+    'red only for CLOSE_WAIT',
+  );
   const fds = data.charts.find((c) => c.id === 'fds')!;
-  t.same(fds.series.map((s) => s.label), ['total', 'socket', 'pipe', 'file', 'other']);
+  t.same(
+    fds.series.map((s) => s.label),
+    ['total', 'socket', 'pipe', 'file', 'other'],
+  );
   const rate = data.charts.find((c) => c.id === 'rate')!;
   t.equal(rate.series[1].scale, 'pct', 'CPU on its own axis');
 });

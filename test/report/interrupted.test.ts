@@ -17,10 +17,16 @@ function interrupted(recordedBy: 'harness' | 'supervisor', signal: string): Repo
     startedAt: new Date(0),
     suite: 'ci',
     target: plannedTargetInfo({ kind: 'command', command: ['python3', 'srv.py', '{port}'] }, 'server'),
-    phases: [{ name: 'start', start: 0, end: 100 }, { name: 'load', start: 100, end: 400 }],
+    phases: [
+      { name: 'start', start: 0, end: 100 },
+      { name: 'load', start: 100, end: 400 },
+    ],
     stop: { signal, phase: 'load' },
     killed: 3,
-    logs: { stdout: { bytes: 10, kept: 10, truncated: false, error: null }, stderr: { bytes: 5, kept: 0, truncated: false, error: 'ENOSPC: no space left on device' } },
+    logs: {
+      stdout: { bytes: 10, kept: 10, truncated: false, error: null },
+      stderr: { bytes: 5, kept: 0, truncated: false, error: 'ENOSPC: no space left on device' },
+    },
   });
   return { ...r, interruption: { ...r.interruption!, recordedBy } };
 }
@@ -30,7 +36,11 @@ const LEAK_WORDS = /checks? failed|never|did not settle|leak|FAIL\b|did not star
 t.test('every format says interrupted, and what stopped the run where', async (t) => {
   const r = interrupted('harness', 'SIGINT');
   t.same(reportProblems(r), [], 'a valid report.json');
-  t.same(reportProblems(JSON.parse(JSON.stringify({ ...r, interruption: { ...r.interruption, phase: 'nap' } }))).length, 1, 'a bad phase is refused');
+  t.same(
+    reportProblems(JSON.parse(JSON.stringify({ ...r, interruption: { ...r.interruption, phase: 'nap' } }))).length,
+    1,
+    'a bad phase is refused',
+  );
   const md = renderMarkdown(r);
   t.match(md, /INTERRUPTED/);
   t.match(md, /interrupted during the load phase: the harness received SIGINT/);

@@ -10,7 +10,11 @@ import { fixture } from './fixtures.js';
 const python = spawnSync('python3', ['-c', 'import xml.dom.minidom'], { encoding: 'utf8' }).status === 0;
 
 /** Parses with a real XML parser (Python's expat via minidom) and returns a JSON digest of the testcases. */
-function parseWithPython(xml: string): { cases: { name: string; failure: { message: string; body: string } | null; out: string }[]; tests: string; failures: string } {
+function parseWithPython(xml: string): {
+  cases: { name: string; failure: { message: string; body: string } | null; out: string }[];
+  tests: string;
+  failures: string;
+} {
   const dir = mkdtempSync(join(tmpdir(), 'handoff-junit-'));
   try {
     const file = join(dir, 'junit.xml');
@@ -42,22 +46,36 @@ t.test('escapeXml keeps XML 1.0 valid', async (t) => {
   t.equal(escapeXml('pair 😀 kept'), 'pair 😀 kept');
 });
 
-t.test('one testcase per check; failure message = summary, body = evidence', { skip: python ? false : 'python3 (XML parser) not found' }, async (t) => {
-  const report = fixture('fail');
-  const parsed = parseWithPython(renderJunit(report));
-  t.equal(parsed.tests, '10');
-  t.equal(parsed.failures, '5');
-  t.same(parsed.cases.map((c) => c.name), report.checks.map((c) => c.id));
-  const eof = parsed.cases.find((c) => c.name === 'handoff-eof')!;
-  t.equal(eof.failure!.message, '41 of 612 churn connections saw no EOF within 2 s of their response');
-  t.match(eof.failure!.body, /churn connection c118: response 200 complete/);
-  const children = parsed.cases.find((c) => c.name === 'children-drained')!;
-  t.ok(children.failure!.body.includes(`node -e "</script><script>alert('x')</script>" --title=<img src=x onerror=alert(1)>`), 'hostile cmdline round-trips as text');
-  t.ok(children.failure!.body.includes('\\x01bell'), 'control character made visible, XML still valid');
-  const sockets = parsed.cases.find((c) => c.name === 'sockets-drained')!;
-  t.equal(sockets.failure!.body.split('\n').length, 1 + report.checks.find((c) => c.id === 'sockets-drained')!.evidence.length, 'summary line + one line per evidence item');
-  t.equal(parsed.cases.find((c) => c.name === 'no-orphans')!.failure, null);
-});
+t.test(
+  'one testcase per check; failure message = summary, body = evidence',
+  { skip: python ? false : 'python3 (XML parser) not found' },
+  async (t) => {
+    const report = fixture('fail');
+    const parsed = parseWithPython(renderJunit(report));
+    t.equal(parsed.tests, '10');
+    t.equal(parsed.failures, '5');
+    t.same(
+      parsed.cases.map((c) => c.name),
+      report.checks.map((c) => c.id),
+    );
+    const eof = parsed.cases.find((c) => c.name === 'handoff-eof')!;
+    t.equal(eof.failure!.message, '41 of 612 churn connections saw no EOF within 2 s of their response');
+    t.match(eof.failure!.body, /churn connection c118: response 200 complete/);
+    const children = parsed.cases.find((c) => c.name === 'children-drained')!;
+    t.ok(
+      children.failure!.body.includes(`node -e "</script><script>alert('x')</script>" --title=<img src=x onerror=alert(1)>`),
+      'hostile cmdline round-trips as text',
+    );
+    t.ok(children.failure!.body.includes('\\x01bell'), 'control character made visible, XML still valid');
+    const sockets = parsed.cases.find((c) => c.name === 'sockets-drained')!;
+    t.equal(
+      sockets.failure!.body.split('\n').length,
+      1 + report.checks.find((c) => c.id === 'sockets-drained')!.evidence.length,
+      'summary line + one line per evidence item',
+    );
+    t.equal(parsed.cases.find((c) => c.name === 'no-orphans')!.failure, null);
+  },
+);
 
 t.test('passing run, thresholds, waivers and expired entries', { skip: python ? false : 'python3 (XML parser) not found' }, async (t) => {
   const pass = parseWithPython(renderJunit(fixture('pass')));
@@ -66,7 +84,10 @@ t.test('passing run, thresholds, waivers and expired entries', { skip: python ? 
 
   const report = fixture('fail');
   for (const c of report.checks) if (!c.pass) c.allowedBy = { reason: 'legacy & known', expires: '2031-01-01' };
-  report.thresholds = [{ metric: 'p99_ms', expr: '<250', value: 251, pass: false }, { metric: 'peak_children', expr: '<=64', value: 16, pass: true }];
+  report.thresholds = [
+    { metric: 'p99_ms', expr: '<250', value: 251, pass: false },
+    { metric: 'peak_children', expr: '<=64', value: 16, pass: true },
+  ];
   report.allowList = [{ check: 'no-zombies', match: '<defunct>', reason: 'r', expires: '2020-01-01', expired: true, matched: 0 }];
   const parsed = parseWithPython(renderJunit(report));
   t.equal(parsed.tests, '13');

@@ -20,7 +20,11 @@ t.test('failing run: verdict first, checks table, evidence of each failing check
   t.match(evidence, /first seen at 2\.51 s/, 'when it was first seen');
   t.notMatch(evidence, /`no-orphans`/, 'passing checks carry no evidence section');
   t.match(md, /### Load[\s\S]*\| flood \| 7,012 \| 350\.6 \| 3 \| 2 \| 31 ms \| 88 ms \| 212 ms \| 1\.84 s \|/);
-  t.match(md, /### Peaks[\s\S]*\| 16 \| \d+ \| [\d.]+ MiB \| – \| 80 \| never \|/, 'a report without PSS (written before it existed) shows none');
+  t.match(
+    md,
+    /### Peaks[\s\S]*\| 16 \| \d+ \| [\d.]+ MiB \| – \| 80 \| never \|/,
+    'a report without PSS (written before it existed) shows none',
+  );
 });
 
 t.test('passing run says PASS and has no evidence section', async (t) => {
@@ -28,7 +32,11 @@ t.test('passing run says PASS and has no evidence section', async (t) => {
   t.match(md.split('\n')[0], /✅ PASS/);
   t.notMatch(md, /### Evidence/);
   t.match(md, /time to quiet \*\*1\.74 s\*\*/);
-  t.match(md, /### Peaks[\s\S]*\| RSS of the tree \| PSS of the tree \|[\s\S]*\| 16 \| 230 \| 674\.8 MiB \| 269\.9 MiB \|/, 'RSS and PSS side by side');
+  t.match(
+    md,
+    /### Peaks[\s\S]*\| RSS of the tree \| PSS of the tree \|[\s\S]*\| 16 \| 230 \| 674\.8 MiB \| 269\.9 MiB \|/,
+    'RSS and PSS side by side',
+  );
 });
 
 t.test('untrusted text cannot inject markup or break the table', async (t) => {
@@ -44,7 +52,9 @@ t.test('untrusted text cannot inject markup or break the table', async (t) => {
 
   const report = fixture('fail');
   report.checks[2].summary = 'evil | <b>bold</b> *x* `tick`';
-  const row = renderMarkdown(report).split('\n').find((l) => l.includes('`handoff-eof`') && l.startsWith('|'))!;
+  const row = renderMarkdown(report)
+    .split('\n')
+    .find((l) => l.includes('`handoff-eof`') && l.startsWith('|'))!;
   t.equal(row.split(/(?<!\\)\|/).length, 5, 'the pipe in the summary does not add a table column');
   t.match(row, /evil \\\| \\<b\\>bold\\<\/b\\> \\\*x\\\* \\`tick\\`/);
 });
@@ -61,12 +71,21 @@ t.test('evidence is capped per check, the rest counted', async (t) => {
 t.test('thresholds, waived checks and expired allow-list entries are shown', async (t) => {
   const report = fixture('fail');
   report.checks[4].allowedBy = { reason: 'JIRA-1 reaper', expires: '2030-01-01' };
-  report.thresholds = [{ metric: 'p99_ms', expr: '<250', value: 251, pass: false }, { metric: 'time_to_quiet_ms', expr: '<2000', value: null, pass: false }];
-  report.allowList = [{ check: 'no-zombies', match: 'defunct', reason: 'JIRA-1 reaper', expires: '2030-01-01', expired: false, matched: 1 }, { check: 'fds-drained', match: 'x|y', reason: 'old', expires: '2020-01-01', expired: true, matched: 0 }];
+  report.thresholds = [
+    { metric: 'p99_ms', expr: '<250', value: 251, pass: false },
+    { metric: 'time_to_quiet_ms', expr: '<2000', value: null, pass: false },
+  ];
+  report.allowList = [
+    { check: 'no-zombies', match: 'defunct', reason: 'JIRA-1 reaper', expires: '2030-01-01', expired: false, matched: 1 },
+    { check: 'fds-drained', match: 'x|y', reason: 'old', expires: '2020-01-01', expired: true, matched: 0 },
+  ];
   const md = renderMarkdown(report);
-  t.match(md, /\| ⚠️ \| `no-zombies` \| .* — waived: JIRA\-1 reaper \(until 2030\-01\-01\) \|/);
+  t.match(md, /\| ⚠️ \| `no-zombies` \| .* — waived: JIRA-1 reaper \(until 2030-01-01\) \|/);
   t.match(md, /\| ❌ \| `p99_ms` \| `<250` \| 251 \|/);
   t.match(md, /\| ❌ \| `time_to_quiet_ms` \| `<2000` \| no data \|/);
-  t.match(md, /\| ❌ expired #2 \| `fds-drained` \| `x\\\|y` \| old \| 2020\\-01\\-01|\| ❌ expired #2 \| `fds-drained` \| `x\\\|y` \| old \| 2020-01-01/);
+  t.match(
+    md,
+    /\| ❌ expired #2 \| `fds-drained` \| `x\\\|y` \| old \| 2020\\-01\\-01|\| ❌ expired #2 \| `fds-drained` \| `x\\\|y` \| old \| 2020-01-01/,
+  );
   t.match(md, /1 allow-list entry has expired/);
 });

@@ -41,7 +41,12 @@ const temp = (t: { teardown(fn: () => void): void }): string => {
 
 /** Runs `handoff report ...args`; a hang shows up as status null (killed by the timeout). */
 const report = (...args: string[]) =>
-  spawnSync(process.execPath, [cliPath(), 'report', ...args], { encoding: 'utf8', timeout: 20_000, killSignal: 'SIGKILL', env: { ...process.env, GITHUB_STEP_SUMMARY: '' } });
+  spawnSync(process.execPath, [cliPath(), 'report', ...args], {
+    encoding: 'utf8',
+    timeout: 20_000,
+    killSignal: 'SIGKILL',
+    env: { ...process.env, GITHUB_STEP_SUMMARY: '' },
+  });
 
 /** The one-line, exit-2 contract. */
 function usageError(t: Test, r: ReturnType<typeof report>, pattern: RegExp): void {
@@ -66,7 +71,16 @@ function richReport(): Report {
   ];
   const sockets = r.checks.find((c) => c.id === 'sockets-drained')!;
   sockets.allowedBy = { reason: 'known', expires: '2099-12-31' };
-  sockets.evidence.push({ kind: 'socket', pid: null, fd: null, local: '127.0.0.1:1', remote: '127.0.0.1:2', state: 'CLOSE_WAIT', inode: 1, firstSeenMs: null });
+  sockets.evidence.push({
+    kind: 'socket',
+    pid: null,
+    fd: null,
+    local: '127.0.0.1:1',
+    remote: '127.0.0.1:2',
+    state: 'CLOSE_WAIT',
+    inode: 1,
+    firstSeenMs: null,
+  });
   r.peaks.pssBytes = null;
   r.target.exit = { code: null, signal: 'SIGTERM', afterMs: null };
   return r;
@@ -80,7 +94,8 @@ type Path = (string | number)[];
 function paths(value: unknown, prefix: Path = []): Path[] {
   const out: Path[] = [];
   if (Array.isArray(value)) value.forEach((v, i) => out.push([...prefix, i], ...paths(v, [...prefix, i])));
-  else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) out.push([...prefix, k], ...paths(v, [...prefix, k]));
+  else if (value && typeof value === 'object')
+    for (const [k, v] of Object.entries(value)) out.push([...prefix, k], ...paths(v, [...prefix, k]));
   return out;
 }
 
@@ -121,12 +136,24 @@ t.test('reportProblems: the audit cases, each named by its path', async (t) => {
     ['evidence [null]', (r) => (r.checks[0].evidence = [null]), 'checks[0].evidence[0]: expected an object, got null'],
     ['target {}', (r) => (r.target = {}), 'target.kind: expected "reference-proxy" or "command", got nothing (missing)'],
     ['peaks {}', (r) => (r.peaks = {}), 'peaks.children: expected a number, got nothing (missing)'],
-    ['unknown evidence kind', (r) => (r.checks[0].evidence = [{ kind: 'blob' }]), 'checks[0].evidence[0].kind: expected "process", "fd", "socket", "connection" or "note", got the string "blob"'],
+    [
+      'unknown evidence kind',
+      (r) => (r.checks[0].evidence = [{ kind: 'blob' }]),
+      'checks[0].evidence[0].kind: expected "process", "fd", "socket", "connection" or "note", got the string "blob"',
+    ],
     ['timeline point null', (r) => (r.timeline[1] = null), 'timeline[1]: expected an object, got null'],
-    ['a status count as text', (r) => (r.load.churn.statuses['200'] = '5'), 'load.churn.statuses["200"]: expected a number, got the string "5"'],
+    [
+      'a status count as text',
+      (r) => (r.load.churn.statuses['200'] = '5'),
+      'load.churn.statuses["200"]: expected a number, got the string "5"',
+    ],
     ['odd generator key', (r) => (r.load['a\nb'] = 1), 'load["a\\nb"]: expected an object, got the number 1'],
     ['command not strings', (r) => (r.target.command = ['node', 1]), 'target.command[1]: expected a string, got the number 1'],
-    ['threshold value text', (r) => (r.thresholds = [{ metric: 'p99_ms', expr: '<1', value: '3', pass: true }]), 'thresholds[0].value: expected a number, got the string "3"'],
+    [
+      'threshold value text',
+      (r) => (r.thresholds = [{ metric: 'p99_ms', expr: '<1', value: '3', pass: true }]),
+      'thresholds[0].value: expected a number, got the string "3"',
+    ],
   ];
   for (const [name, edit, expected] of cases) {
     const r = clone(fixture('fail')) as unknown as Record<string, any>;
@@ -135,7 +162,11 @@ t.test('reportProblems: the audit cases, each named by its path', async (t) => {
   }
   t.same(reportProblems([]), ['not a JSON object (an array)']);
   t.same(reportProblems({ ...fixture('pass'), tool: { name: 'k6' } }), ['tool.name is not "handoff"']);
-  t.same(reportProblems({ ...fixture('pass'), schema: 2, peaks: null }), ['schema 2, this handoff reads schema 1'], 'a foreign schema is that one problem');
+  t.same(
+    reportProblems({ ...fixture('pass'), schema: 2, peaks: null }),
+    ['schema 2, this handoff reads schema 1'],
+    'a foreign schema is that one problem',
+  );
   const many = clone(fixture('fail')) as unknown as Record<string, any>;
   many.timeline = many.timeline.map(() => ({}));
   t.ok(reportProblems(many).length <= 20, 'the list is capped');
@@ -171,7 +202,11 @@ t.test('every field: a wrong type is refused, or the report renders without a th
         t.fail(`${where}: passed validation but rendering threw ${(err as Error).message}`);
         continue;
       }
-      for (const [format, text] of [['md', md], ['html', html], ['junit', junit]] as const) {
+      for (const [format, text] of [
+        ['md', md],
+        ['html', html],
+        ['junit', junit],
+      ] as const) {
         if (/\bundefined\b|\bNaN\b|\[object Object\]/.test(text)) t.fail(`${where}: ${format} shows undefined/NaN/[object Object]`);
       }
     }
@@ -287,7 +322,10 @@ t.test('handoff report re-renders a report a real run wrote', async (t) => {
   rmSync(join(run, 'report.md'));
   const r = report(run);
   t.equal(r.status, 0, r.stderr);
-  t.same(r.stdout.trim().split('\n'), ['report.md', 'report.html', 'junit.xml'].map((f) => join(run, f)));
+  t.same(
+    r.stdout.trim().split('\n'),
+    ['report.md', 'report.html', 'junit.xml'].map((f) => join(run, f)),
+  );
   t.equal(readFileSync(join(run, 'report.md'), 'utf8'), md, 'the same Markdown as the run wrote');
   const again = report(join(run, 'report.json'), '--format', 'junit');
   t.equal(again.status, 0, again.stderr);

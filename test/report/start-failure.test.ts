@@ -61,7 +61,10 @@ t.test('through the CLI: exit 3, the record, latest moved off the previous run, 
   if (!m) return;
   t.equal(readlinkSync(join(dir, 'latest')), m[1].split('/').at(-1), 'latest points at the failed start');
   const junit = readFileSync(join(dir, 'latest', 'junit.xml'), 'utf8');
-  t.match(junit, /errors="1"[\s\S]*<error message="target exited before it accepted connections \(exit code 7\)" type="target-start-failed">[\s\S]*no config file/);
+  t.match(
+    junit,
+    /errors="1"[\s\S]*<error message="target exited before it accepted connections \(exit code 7\)" type="target-start-failed">[\s\S]*no config file/,
+  );
   const record = JSON.parse(readFileSync(join(dir, 'latest', 'start-error.json'), 'utf8')) as StartFailure;
   t.same([record.exitCode, record.suite, record.strategy, record.command.slice(0, 2)], [7, 'ci', null, ['sh', '-c']]);
   t.match(record.stderr, /no config file/);

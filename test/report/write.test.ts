@@ -31,7 +31,10 @@ t.test('writeReports writes json plus the chosen formats, points latest at the r
   writeFileSync(summary, 'earlier step\n');
   const runA = join(root, 'reports', 'run-a');
   const written = await writeReports(fixture('fail'), runA, ['md', 'junit'], { stepSummary: summary });
-  t.same(written.map((f) => f.slice(runA.length + 1)), ['report.json', 'report.md', 'junit.xml']);
+  t.same(
+    written.map((f) => f.slice(runA.length + 1)),
+    ['report.json', 'report.md', 'junit.xml'],
+  );
   t.notOk(existsSync(join(runA, 'report.html')));
   t.same(readReport(runA), fixture('fail'), 'report.json round-trips');
   t.ok(lstatSync(join(root, 'reports', 'latest')).isSymbolicLink());
@@ -70,9 +73,16 @@ t.test('handoff report <run-dir> re-renders md, html and junit from report.json'
   mkdirSync(run);
   copyFileSync(join(fixturesDir, 'fail', 'report.json'), join(run, 'report.json'));
   const before = readFileSync(join(run, 'report.json'), 'utf8');
-  const r = spawnSync(process.execPath, [cliPath(), 'report', run], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, GITHUB_STEP_SUMMARY: '' } });
+  const r = spawnSync(process.execPath, [cliPath(), 'report', run], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, GITHUB_STEP_SUMMARY: '' },
+  });
   t.equal(r.status, 0, r.stderr);
-  t.same(r.stdout.trim().split('\n'), ['report.md', 'report.html', 'junit.xml'].map((f) => join(run, f)));
+  t.same(
+    r.stdout.trim().split('\n'),
+    ['report.md', 'report.html', 'junit.xml'].map((f) => join(run, f)),
+  );
   t.match(readFileSync(join(run, 'report.html'), 'utf8'), /✘ FAIL · exit code 1/);
   t.equal(readFileSync(join(run, 'report.json'), 'utf8'), before, 'report.json untouched');
   t.notOk(existsSync(join(root, 'latest')), 're-rendering does not move latest');
@@ -97,7 +107,10 @@ t.test('handoff report: a missing dir, broken JSON or foreign schema is exit 2 w
   t.equal(r.status, 2);
   t.match(r.stderr, /schema 99, this handoff reads schema 1/);
   t.equal(r.stderr.trim().split('\n').length, 1);
-  r = spawnSync(process.execPath, [cliPath(), 'report', join(fixturesDir, 'pass'), '--format', 'pdf'], { encoding: 'utf8', timeout: 60_000 });
+  r = spawnSync(process.execPath, [cliPath(), 'report', join(fixturesDir, 'pass'), '--format', 'pdf'], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   t.equal(r.status, 2);
   t.match(r.stderr, /unknown report format "pdf"/);
 });

@@ -5,7 +5,17 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHECK_IDS, EXIT, VERDICTS, type Report } from '../../src/model/report.js';
-import { COMMAND_TARGET_KEYS, EXEC_KEYS, LOAD_CMD_KEYS, LOAD_THREAD_KEYS, PROXY_KEYS, REPORT_KEYS, RUN_KEYS, TOP_KEYS, parseConfig } from '../../src/config/parse.js';
+import {
+  COMMAND_TARGET_KEYS,
+  EXEC_KEYS,
+  LOAD_CMD_KEYS,
+  LOAD_THREAD_KEYS,
+  PROXY_KEYS,
+  REPORT_KEYS,
+  RUN_KEYS,
+  TOP_KEYS,
+  parseConfig,
+} from '../../src/config/parse.js';
 import { METRIC_NAMES } from '../../src/gate/metrics.js';
 import { STRATEGIES } from '../../src/proxy/options.js';
 import { reportProblems } from '../../src/report/validate.js';
@@ -45,7 +55,17 @@ const full: Full<Report> = {
       evidence: [
         { kind: 'process', pid: 1, starttime: 2, ppid: 0, state: 'S', cmdline: 'x', firstSeenMs: null, note: 'n' },
         { kind: 'fd', pid: 1, cmdline: 'x', fd: 3, target: 'socket:[1]', firstSeenMs: 5, note: 'n' },
-        { kind: 'socket', pid: null, fd: null, local: '127.0.0.1:1', remote: '127.0.0.1:2', state: 'CLOSE_WAIT', inode: 1, firstSeenMs: 1, note: 'n' },
+        {
+          kind: 'socket',
+          pid: null,
+          fd: null,
+          local: '127.0.0.1:1',
+          remote: '127.0.0.1:2',
+          state: 'CLOSE_WAIT',
+          inode: 1,
+          firstSeenMs: 1,
+          note: 'n',
+        },
         { kind: 'connection', generator: 'churn', id: 'c1', detail: 'no EOF', atMs: 3 },
         { kind: 'note', text: 'hello' },
       ],
@@ -53,18 +73,46 @@ const full: Full<Report> = {
     },
   ],
   load: {
-    flood: { generator: 'flood', kind: 'flood', durationMs: 1000, requests: 10, errors: 0, timeouts: 0, statuses: { '200': 10 }, latencyMs: { p50: 1, p90: 2, p99: 3, max: 4, mean: 1.5 }, extra: { noEof: 0 } },
+    flood: {
+      generator: 'flood',
+      kind: 'flood',
+      durationMs: 1000,
+      requests: 10,
+      errors: 0,
+      timeouts: 0,
+      statuses: { '200': 10 },
+      latencyMs: { p50: 1, p90: 2, p99: 3, max: 4, mean: 1.5 },
+      extra: { noEof: 0 },
+    },
   },
   peaks: { children: 1, fds: 10, rssBytes: 100, pssBytes: 50, closeWait: 0 },
   timeToQuietMs: 12,
   timeline: [
-    { t: 0, children: 0, zombies: 0, orphans: 0, fds: 3, fdsByKind: { socket: 1, pipe: 1, file: 1, other: 0 }, sockets: { LISTEN: 1 }, rssBytes: 1, pssBytes: 1, cpuPct: 1, reqRate: 2, bucketMs: 100 },
+    {
+      t: 0,
+      children: 0,
+      zombies: 0,
+      orphans: 0,
+      fds: 3,
+      fdsByKind: { socket: 1, pipe: 1, file: 1, other: 0 },
+      sockets: { LISTEN: 1 },
+      rssBytes: 1,
+      pssBytes: 1,
+      cpuPct: 1,
+      reqRate: 2,
+      bucketMs: 100,
+    },
   ],
   thresholds: [{ metric: 'p99_ms', expr: '<250', value: 3, pass: true }],
   allowList: [{ check: 'fds-drained', match: 'x', reason: 'JIRA-1', expires: '2026-12-31', expired: false, matched: 1 }],
   machine: { cores: 2, cpuModel: 'cpu', node: 'v20', platform: 'linux' },
   protocol: { gated: false, findings: [{ generator: 'abuse', case: 'te-cl', expected: '400', got: '200', count: 1, example: 'x1' }] },
-  evidenceFloor: { met: true, capMs: 30000, rounds: 1, generators: [{ generator: 'flood', unit: 'responses', count: 10, floor: 1, aim: 2 }] },
+  evidenceFloor: {
+    met: true,
+    capMs: 30000,
+    rounds: 1,
+    generators: [{ generator: 'flood', unit: 'responses', count: 10, floor: 1, aim: 2 }],
+  },
   interruption: { signal: 'SIGINT', phase: 'load', recordedBy: 'harness', killed: 0 },
   logs: { stdout: { bytes: 1, kept: 1, truncated: false, error: null }, stderr: { bytes: 0, kept: 0, truncated: false, error: 'ENOSPC' } },
   exec: { code: 3, signal: null, durationMs: 450, failed: true, graceMs: 1000 },
@@ -101,7 +149,7 @@ t.test("the report schema's enums are the code's", async (t) => {
     [...schema.properties.exitCode.enum].sort((a: number, b: number) => a - b),
     [EXIT.pass, EXIT.fail, EXIT.usage, EXIT.notStarted, EXIT.inconclusive, EXIT.commandFailed, EXIT.interrupted].sort((a, b) => a - b),
   );
-  t.same(Object.keys(schema.properties).sort(), Object.keys(full).sort(), 'the top-level fields are the type\'s');
+  t.same(Object.keys(schema.properties).sort(), Object.keys(full).sort(), "the top-level fields are the type's");
 });
 
 t.test('the example config validates, and the config schema knows the keys parse.ts accepts', async (t) => {
@@ -110,7 +158,10 @@ t.test('the example config validates, and the config schema knows the keys parse
   const schema = loadSchema('config');
   t.same(Object.keys(schema.properties).sort(), [...TOP_KEYS].sort());
   // credentials never go in a file: parse-options refuses `auth`, so the schema does not offer it
-  t.same(Object.keys(schema.properties.target.properties).sort(), [...PROXY_KEYS.filter((k) => k !== 'auth'), ...COMMAND_TARGET_KEYS].sort());
+  t.same(
+    Object.keys(schema.properties.target.properties).sort(),
+    [...PROXY_KEYS.filter((k) => k !== 'auth'), ...COMMAND_TARGET_KEYS].sort(),
+  );
   t.same(Object.keys(schema.properties.run.properties).sort(), [...RUN_KEYS, ...LOAD_CMD_KEYS, ...LOAD_THREAD_KEYS].sort());
   t.same(Object.keys(schema.properties.exec.properties).sort(), [...EXEC_KEYS].sort());
   t.same(Object.keys(schema.properties.report.properties).sort(), [...REPORT_KEYS].sort());

@@ -67,7 +67,10 @@ for (const strategy of ['per-connection', 'prefork']) {
     await settle(2_000);
     const left = groupMembers(p.pid);
     t.ok(left.length > 0, `2 s later, processes of its group still run: ${left.map((m) => `${m.pid} ppid=${m.ppid}`).join(', ')}`);
-    t.ok(left.every((m) => m.ppid !== p.pid), 'reparented away (orphans)');
+    t.ok(
+      left.every((m) => m.ppid !== p.pid),
+      'reparented away (orphans)',
+    );
   });
 }
 
@@ -88,7 +91,10 @@ for (const [strategy, leaker] of [
     t.ok(fdTargets(owner()).filter((f) => f.includes('handoff-access-')).length >= 8, 'the leaked fds are the access log');
     // …an unlinked one: a killed proxy runs no close hook, and its log must not stay in /tmp
     t.notOk(existsSync(join(tmpdir(), `handoff-access-${owner()}.log`)), 'the log is not on disk');
-    t.ok(fdTargets(owner()).some((f) => /handoff-access-\d+\.log \(deleted\)$/.test(f)), 'its descriptors name it as deleted');
+    t.ok(
+      fdTargets(owner()).some((f) => /handoff-access-\d+\.log \(deleted\)$/.test(f)),
+      'its descriptors name it as deleted',
+    );
   });
 }
 

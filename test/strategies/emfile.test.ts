@@ -21,7 +21,20 @@ for (const [strategy, nofile, args] of [
   await t.test(`${strategy}: EMFILE in the master, then recovery`, async (t) => {
     const child = spawn(
       'prlimit',
-      [`--nofile=${nofile}:${nofile}`, '--', process.execPath, cliPath(), 'serve', '--strategy', strategy, '--port', '0', '--headers-timeout', '2s', ...args],
+      [
+        `--nofile=${nofile}:${nofile}`,
+        '--',
+        process.execPath,
+        cliPath(),
+        'serve',
+        '--strategy',
+        strategy,
+        '--port',
+        '0',
+        '--headers-timeout',
+        '2s',
+        ...args,
+      ],
       // without tap's NODE_OPTIONS loaders, which need descriptors of their own
       { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } },
     );

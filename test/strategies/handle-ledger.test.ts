@@ -21,10 +21,12 @@ for (const mitigate of [false, true]) {
     client.once('close', () => (closedFlag = true));
     // the window starts once the copy is released (or would be): the child's start-up must not eat it
     const clientClosed = (): Promise<boolean> =>
-      closedFlag ? Promise.resolve(true) : new Promise<boolean>((r) => {
-        client.once('close', () => r(true));
-        setTimeout(() => r(closedFlag), 3_000);
-      });
+      closedFlag
+        ? Promise.resolve(true)
+        : new Promise<boolean>((r) => {
+            client.once('close', () => r(true));
+            setTimeout(() => r(closedFlag), 3_000);
+          });
     client.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
     const socket = await accepted;
     const child = fork(fixture, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [] });

@@ -87,7 +87,11 @@ async function lifecycleChecks(t: Sub, opts: LifecycleOptions): Promise<void> {
     const victimPids = new Set(victims.map((v) => v.pid));
     t.ok(await poll(() => descendants(proxy.pid).every((p) => !victimPids.has(p.pid)), 10_000), 'killed children reaped (no zombie left)');
     t.ok(await poll(atRest, 20_000), `children back to ${resident}${resident ? ' (replaced)' : ''}`);
-    if (resident > 0) t.ok(liveChildren(proxy.pid).every((p) => !victimPids.has(p.pid)), 'replacements are new processes');
+    if (resident > 0)
+      t.ok(
+        liveChildren(proxy.pid).every((p) => !victimPids.has(p.pid)),
+        'replacements are new processes',
+      );
     t.ok(await poll(() => fdCount(proxy.pid) <= baseFds, 15_000), `master fds back to ${baseFds} (now ${fdCount(proxy.pid)})`);
     // cluster: with every worker gone the shared listener closes until a replacement listens again
     t.ok(await poll(async () => (await churnOnce(proxy.port, origin.port)).status === 200, 20_000, 200), 'serving again');
@@ -108,6 +112,11 @@ async function lifecycleChecks(t: Sub, opts: LifecycleOptions): Promise<void> {
     stop = true;
     await load;
     t.same(exit, { code: 0, signal: null }, `master exited 0 (had ${treeBefore} descendants under load)`);
-    t.ok(await poll(() => groupMembers(p.pid).length === 0, 5_000), `no process of the group left (${groupMembers(p.pid).map((m) => `${m.pid} ${m.state} ${m.cmdline}`).join('; ')})`);
+    t.ok(
+      await poll(() => groupMembers(p.pid).length === 0, 5_000),
+      `no process of the group left (${groupMembers(p.pid)
+        .map((m) => `${m.pid} ${m.state} ${m.cmdline}`)
+        .join('; ')})`,
+    );
   });
 }

@@ -102,7 +102,14 @@ for (const strategy of ['prefork', 'cluster']) {
     process.kill(l.pid, 'SIGKILL');
     t.ok(await exitWithin(l, 5_000), 'master gone');
     const gone = await pollUntil(() => liveMembers(l.pid).length === 0, 15_000);
-    t.ok(gone, `every worker exited by itself (left: ${liveMembers(l.pid).map((p) => p.pid).join(' ') || 'none'})`);
+    t.ok(
+      gone,
+      `every worker exited by itself (left: ${
+        liveMembers(l.pid)
+          .map((p) => p.pid)
+          .join(' ') || 'none'
+      })`,
+    );
   });
 
   t.test(`${strategy}: SIGTERM during start-up ends everything (exit 0, nothing announced)`, async (t) => {
@@ -112,6 +119,13 @@ for (const strategy of ['prefork', 'cluster']) {
     const exit = await exitWithin(l, 15_000);
     t.same(exit, { code: 0, signal: null }, 'the master shut down and exited 0');
     t.notMatch(l.stdout(), /listening/, 'never announced an address');
-    t.ok(await pollUntil(() => liveMembers(l.pid).length === 0, 10_000), `no process of its group left (left: ${liveMembers(l.pid).map((p) => p.pid).join(' ') || 'none'})`);
+    t.ok(
+      await pollUntil(() => liveMembers(l.pid).length === 0, 10_000),
+      `no process of its group left (left: ${
+        liveMembers(l.pid)
+          .map((p) => p.pid)
+          .join(' ') || 'none'
+      })`,
+    );
   });
 }

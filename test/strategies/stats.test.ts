@@ -17,7 +17,9 @@ function oneRequest(port: number): Promise<void> {
 async function statsLine(output: () => string, deadlineMs = 10_000): Promise<Record<string, number>> {
   const until = Date.now() + deadlineMs;
   while (Date.now() < until) {
-    const line = output().split('\n').find((l) => l.startsWith('stats '));
+    const line = output()
+      .split('\n')
+      .find((l) => l.startsWith('stats '));
     if (line) return JSON.parse(line.slice('stats '.length)) as Record<string, number>;
     await new Promise((r) => setTimeout(r, 50));
   }

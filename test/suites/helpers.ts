@@ -18,6 +18,10 @@ export function reportsIn(dir: string): Map<string, Report> {
   return out;
 }
 
-export const failing = (r: Report): string => r.checks.filter((c) => !c.pass).map((c) => `${c.id}: ${c.summary}`).join(' | ');
+export const failing = (r: Report): string =>
+  r.checks
+    .filter((c) => !c.pass)
+    .map((c) => `${c.id}: ${c.summary}`)
+    .join(' | ');
 
 export const allSuites = (): string[] => suiteNames();

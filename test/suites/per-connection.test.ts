@@ -5,7 +5,10 @@ import { allSuites, failing, markedPids, reportsIn, runCli, tempReportDir } from
 
 t.test('--suite all passes on per-connection', async (t) => {
   const dir = tempReportDir(t);
-  const r = await runCli(['stress', '--suite', 'all', '--strategy', 'per-connection', '--duration', '2s', '--connections', '4', '--report-dir', dir, '--quiet'], { timeoutMs: 400_000 });
+  const r = await runCli(
+    ['stress', '--suite', 'all', '--strategy', 'per-connection', '--duration', '2s', '--connections', '4', '--report-dir', dir, '--quiet'],
+    { timeoutMs: 400_000 },
+  );
   const reports = reportsIn(dir);
   t.same([...reports.keys()].sort(), allSuites(), 'one run per suite');
   for (const [suite, report] of reports) t.equal(report.verdict, 'pass', `${suite}: ${failing(report)}`);
@@ -28,12 +31,32 @@ t.test('--suite all passes on per-connection', async (t) => {
   const shutdown = reports.get('shutdown')!;
   t.equal(shutdown.load.chaos.extra?.sigterm, 1, 'SIGTERM under load');
   t.ok(shutdown.checks.find((c) => c.id === 'clean-shutdown')?.pass, 'clean-shutdown passes');
-  t.same([...reports.values()].flatMap((rep) => markedPids(rep.runId)), [], 'nothing left running');
+  t.same(
+    [...reports.values()].flatMap((rep) => markedPids(rep.runId)),
+    [],
+    'nothing left running',
+  );
 });
 
 t.test('shutdown suite catches orphan-on-shutdown', async (t) => {
   const dir = tempReportDir(t);
-  const r = await runCli(['stress', '--suite', 'shutdown', '--strategy', 'per-connection', '--fault', 'orphan-on-shutdown', '--duration', '2s', '--report-dir', dir, '--quiet'], { timeoutMs: 120_000 });
+  const r = await runCli(
+    [
+      'stress',
+      '--suite',
+      'shutdown',
+      '--strategy',
+      'per-connection',
+      '--fault',
+      'orphan-on-shutdown',
+      '--duration',
+      '2s',
+      '--report-dir',
+      dir,
+      '--quiet',
+    ],
+    { timeoutMs: 120_000 },
+  );
   t.equal(r.code, 1, 'exit 1');
   const report = [...reportsIn(dir).values()][0];
   t.equal(report?.load.chaos.extra?.sigterm, 1, 'SIGTERM under load');

@@ -12,11 +12,12 @@ t.test('every shipped suite parses and builds its generators', async (t) => {
   for (const name of allSuites()) {
     const s = loadSuite(name);
     t.ok(s.description.length > 0, `${name} says what it does`);
-    for (const [i, e] of s.load.entries()) t.ok(createGenerator(e, { durationMs: s.durationMs, connections: s.connections }, i), `${name} load[${i}]`);
+    for (const [i, e] of s.load.entries())
+      t.ok(createGenerator(e, { durationMs: s.durationMs, connections: s.connections }, i), `${name} load[${i}]`);
   }
 });
 
-t.test('suite target options apply under the user\'s flags', async (t) => {
+t.test("suite target options apply under the user's flags", async (t) => {
   const severe = stressOptionsFromFlags({ suite: 'severe', strategy: 'per-connection' }, []);
   t.equal(severe.target.kind === 'reference-proxy' && severe.target.proxy.maxChildren, 8);
   t.equal(severe.target.nofile, 1024);

@@ -28,7 +28,12 @@ t.test('waits grow by the factor up to the cap; stops without the condition at t
 
 t.test('a check can give up on its own terms; without a deadline only the check stops the loop', async (t) => {
   const time = fakeTime();
-  const r = await pollUntil(() => ({ done: false, giveUp: time.clock() >= 100, value: time.clock() }), { initialMs: 25, maxMs: 200, factor: 2, ...time });
+  const r = await pollUntil(() => ({ done: false, giveUp: time.clock() >= 100, value: time.clock() }), {
+    initialMs: 25,
+    maxMs: 200,
+    factor: 2,
+    ...time,
+  });
   t.same(time.waits, [25, 50, 100]);
   t.same(r, { held: false, value: 175 });
 });
@@ -36,7 +41,12 @@ t.test('a check can give up on its own terms; without a deadline only the check 
 t.test('waitFirst: the first wait comes before the first check; a deadline already past checks nothing', async (t) => {
   const time = fakeTime();
   const seen: number[] = [];
-  const r = await pollUntil(() => (seen.push(time.clock()), { done: seen.length === 2, value: seen.length }), { initialMs: 50, maxMs: 300, waitFirst: true, ...time });
+  const r = await pollUntil(() => (seen.push(time.clock()), { done: seen.length === 2, value: seen.length }), {
+    initialMs: 50,
+    maxMs: 300,
+    waitFirst: true,
+    ...time,
+  });
   t.same(seen, [50, 125]);
   t.same(r, { held: true, value: 2 });
   const late = fakeTime();
@@ -47,7 +57,12 @@ t.test('waitFirst: the first wait comes before the first check; a deadline alrea
 
 t.test('cap shapes each wait (e.g. not past a deadline); async checks are awaited', async (t) => {
   const time = fakeTime();
-  const r = await pollUntil(async () => ({ done: time.clock() >= 120, value: time.clock() }), { initialMs: 50, maxMs: 500, cap: (ms) => Math.min(ms, Math.max(10, 120 - time.clock())), ...time });
+  const r = await pollUntil(async () => ({ done: time.clock() >= 120, value: time.clock() }), {
+    initialMs: 50,
+    maxMs: 500,
+    cap: (ms) => Math.min(ms, Math.max(10, 120 - time.clock())),
+    ...time,
+  });
   t.same(time.waits, [50, 70]);
   t.same(r, { held: true, value: 120 });
 });

@@ -22,7 +22,11 @@ export const childrenDrained: Check = {
       id: 'children-drained',
       pass: false,
       summary: detail,
-      evidence: withMore(rows.map((p) => processEvidence(p, run.firstSeen, 'still alive after drain')), more, 'processes'),
+      evidence: withMore(
+        rows.map((p) => processEvidence(p, run.firstSeen, 'still alive after drain')),
+        more,
+        'processes',
+      ),
     };
   },
 };

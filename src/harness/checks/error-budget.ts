@@ -18,7 +18,16 @@ function tally(o: LoadOutcome, maxErrorRate: number, maxErrors: number): Generat
   const { requests: responses, errors, timeouts } = o.stats;
   const unexpected = o.counts['unexpected-status'] ?? 0;
   const attempts = responses + errors + timeouts;
-  return { name: o.stats.generator, responses, errors, timeouts, unexpected, bad: errors + timeouts + unexpected, attempts, allowed: Math.max(maxErrors, Math.floor(maxErrorRate * attempts)) };
+  return {
+    name: o.stats.generator,
+    responses,
+    errors,
+    timeouts,
+    unexpected,
+    bad: errors + timeouts + unexpected,
+    attempts,
+    allowed: Math.max(maxErrors, Math.floor(maxErrorRate * attempts)),
+  };
 }
 
 const detailOf = (g: Omit<GeneratorTally, 'name' | 'responses'>): string =>
@@ -34,7 +43,14 @@ export const errorBudget: Check = {
     const measured = run.load.filter((o) => !(o.stats.extra?.parsed === 0 && o.stats.errors === 0));
     const tallies = measured.map((o) => tally(o, maxErrorRate, maxErrors));
     const sum = (k: 'errors' | 'timeouts' | 'unexpected' | 'attempts' | 'allowed'): number => tallies.reduce((n, g) => n + g[k], 0);
-    const total = detailOf({ errors: sum('errors'), timeouts: sum('timeouts'), unexpected: sum('unexpected'), bad: 0, attempts: sum('attempts'), allowed: sum('allowed') });
+    const total = detailOf({
+      errors: sum('errors'),
+      timeouts: sum('timeouts'),
+      unexpected: sum('unexpected'),
+      bad: 0,
+      attempts: sum('attempts'),
+      allowed: sum('allowed'),
+    });
     const wholesale = tallies.filter((g) => g.attempts > 0 && g.responses === 0);
     const over = tallies.filter((g) => g.bad > g.allowed && !wholesale.includes(g));
     const { rows, more } = capped(incidentsOf(run.load, ['error', 'timeout', 'unexpected-status']));
@@ -45,14 +61,20 @@ export const errorBudget: Check = {
     if (wholesale.length === 0 && over.length === 0) {
       return { id: 'error-budget', pass: true, summary: `${total}; each generator within its budget`, evidence: [] };
     }
-    const first = (g: GeneratorTally): string => run.load.find((o) => o.stats.generator === g.name)?.incidents[0]?.detail ?? 'no incident recorded';
+    const first = (g: GeneratorTally): string =>
+      run.load.find((o) => o.stats.generator === g.name)?.incidents[0]?.detail ?? 'no incident recorded';
     const parts = [
       ...wholesale.map((g) => `${g.name} failed wholesale: no answer in ${g.attempts} attempts (first: ${first(g)})`),
       ...over.map((g) => `${g.name} over its budget: ${detailOf(g)}`),
     ];
     const unexpected = over.reduce((n, g) => n + g.unexpected, 0);
     const bad = over.reduce((n, g) => n + g.bad, 0);
-    return { id: 'error-budget', pass: false, summary: parts.join('; ') + expectStatusHint(run.target.kind, unexpected, bad, incidentsOf(run.load, ['unexpected-status'])), evidence };
+    return {
+      id: 'error-budget',
+      pass: false,
+      summary: parts.join('; ') + expectStatusHint(run.target.kind, unexpected, bad, incidentsOf(run.load, ['unexpected-status'])),
+      evidence,
+    };
   },
 };
 
@@ -60,7 +82,12 @@ export const errorBudget: Check = {
  * A command target whose failures were mostly one unexpected status, the same in every example: the likeliest
  * cause is how it answers the harness's request paths (a static file server's 404 for /t/<token>), not a failure.
  */
-export function expectStatusHint(kind: 'reference-proxy' | 'command', unexpected: number, bad: number, examples: { detail: string }[]): string {
+export function expectStatusHint(
+  kind: 'reference-proxy' | 'command',
+  unexpected: number,
+  bad: number,
+  examples: { detail: string }[],
+): string {
   if (kind !== 'command' || unexpected * 2 < bad) return '';
   // flood and churn examples name the status; a scripted case's ("case garbage: expected …") has its own contract
   const statuses = new Set(examples.flatMap((i) => /^status (\d{3})\b/.exec(i.detail)?.[1] ?? []));

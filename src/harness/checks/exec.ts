@@ -46,11 +46,17 @@ const VIA: Record<Leftover['via'], string> = {
 
 export const execLeftovers: ExecCheck = {
   id: 'no-orphans',
-  passesWhen: 'no process of the command (carrying the run marker or adopted by the harness) is alive once it has exited and the grace has passed',
+  passesWhen:
+    'no process of the command (carrying the run marker or adopted by the harness) is alive once it has exited and the grace has passed',
   evaluate(obs) {
     const how = obs.adoptsOrphans ? '' : ' (by the run marker only: no subreaper)';
     if (obs.leftovers.length === 0) {
-      return { id: 'no-orphans', pass: true, summary: `nothing outlived the command by ${obs.graceMs} ms (${plural(obs.descendantsSeen, 'descendant')} seen while it ran)${how}`, evidence: [] };
+      return {
+        id: 'no-orphans',
+        pass: true,
+        summary: `nothing outlived the command by ${obs.graceMs} ms (${plural(obs.descendantsSeen, 'descendant')} seen while it ran)${how}`,
+        evidence: [],
+      };
     }
     const socketsOf = (pid: number): number => new Set(obs.sockets.filter((s) => s.pid === pid).map((s) => s.inode)).size;
     const { rows, more } = capped(obs.leftovers);
@@ -61,7 +67,11 @@ export const execLeftovers: ExecCheck = {
       evidence: withMore(
         rows.map(({ process: p, via }) => {
           const n = socketsOf(p.pid);
-          return processEvidence(p, obs.firstSeen, `outlived the command: ${VIA[via]}${n ? `, holds ${plural(n, 'TCP socket')}` : ''}; killed after the verdict`);
+          return processEvidence(
+            p,
+            obs.firstSeen,
+            `outlived the command: ${VIA[via]}${n ? `, holds ${plural(n, 'TCP socket')}` : ''}; killed after the verdict`,
+          );
         }),
         more,
         'processes',
@@ -80,16 +90,34 @@ export const execZombies: ExecCheck = {
     const overdue = obs.zombieSpans.filter((z) => span(z) > bound && !left.has(processKey(z.process)));
     if (obs.zombiesLeft.length === 0 && overdue.length === 0) {
       const seen = obs.zombieSpans.length;
-      return { id: 'no-zombies', pass: true, summary: seen ? `${plural(seen, 'zombie')} seen while it ran, each reaped within ${bound} ms; none left` : 'no zombie seen, none left', evidence: [] };
+      return {
+        id: 'no-zombies',
+        pass: true,
+        summary: seen
+          ? `${plural(seen, 'zombie')} seen while it ran, each reaped within ${bound} ms; none left`
+          : 'no zombie seen, none left',
+        evidence: [],
+      };
     }
     const problems: string[] = [];
-    if (obs.zombiesLeft.length) problems.push(`${plural(obs.zombiesLeft.length, 'zombie')} never reaped (parent pid ${[...new Set(obs.zombiesLeft.map((z) => z.ppid))].join(', ')})`);
+    if (obs.zombiesLeft.length)
+      problems.push(
+        `${plural(obs.zombiesLeft.length, 'zombie')} never reaped (parent pid ${[...new Set(obs.zombiesLeft.map((z) => z.ppid))].join(', ')})`,
+      );
     if (overdue.length) problems.push(`${plural(overdue.length, 'zombie')} outlived the ${bound} ms zombie bound while the command ran`);
     const a = capped(obs.zombiesLeft);
     const b = capped(overdue);
     const evidence: Evidence[] = [
-      ...withMore(a.rows.map((p) => processEvidence(p, obs.firstSeen, `zombie, parent ${p.ppid} never waited`)), a.more, 'zombies'),
-      ...withMore(b.rows.map((z) => processEvidence(z.process, obs.firstSeen, `a zombie for ${span(z)} ms (bound ${bound} ms)`)), b.more, 'zombies'),
+      ...withMore(
+        a.rows.map((p) => processEvidence(p, obs.firstSeen, `zombie, parent ${p.ppid} never waited`)),
+        a.more,
+        'zombies',
+      ),
+      ...withMore(
+        b.rows.map((z) => processEvidence(z.process, obs.firstSeen, `a zombie for ${span(z)} ms (bound ${bound} ms)`)),
+        b.more,
+        'zombies',
+      ),
     ];
     return { id: 'no-zombies', pass: false, summary: problems.join('; '), evidence };
   },
@@ -99,7 +127,8 @@ export const execSockets: ExecCheck = {
   id: 'sockets-drained',
   passesWhen: 'no TCP socket, listening or connected, is held by a process that outlived the command',
   evaluate(obs) {
-    if (obs.sockets.length === 0) return { id: 'sockets-drained', pass: true, summary: 'no TCP socket held by anything that outlived the command', evidence: [] };
+    if (obs.sockets.length === 0)
+      return { id: 'sockets-drained', pass: true, summary: 'no TCP socket held by anything that outlived the command', evidence: [] };
     const states = new Map<string, Set<number>>();
     for (const s of obs.sockets) states.set(s.state, (states.get(s.state) ?? new Set()).add(s.inode));
     const { rows, more } = capped(obs.sockets);
@@ -107,7 +136,11 @@ export const execSockets: ExecCheck = {
       id: 'sockets-drained',
       pass: false,
       summary: `${[...states].map(([state, inodes]) => `${inodes.size} ${state}`).join(', ')} held by ${plural(new Set(obs.sockets.map((s) => s.pid)).size, 'leftover process', 'leftover processes')}`,
-      evidence: withMore(rows.map((s) => socketEvidence(s, obs.firstSeen, `held by pid ${s.pid} fd ${s.fd}, which outlived the command`)), more, 'sockets'),
+      evidence: withMore(
+        rows.map((s) => socketEvidence(s, obs.firstSeen, `held by pid ${s.pid} fd ${s.fd}, which outlived the command`)),
+        more,
+        'sockets',
+      ),
     };
   },
 };

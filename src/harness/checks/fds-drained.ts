@@ -30,7 +30,11 @@ function reference(p: ProcessSnapshot, baseline: ProcessSnapshot[]): { fds: FdEn
 export function describeSocketFd(fd: FdEntry, rows: ReadonlyMap<number, OwnedSocket>): { text: string; gone: boolean } | null {
   if (fd.kind !== 'socket' || fd.inode === null) return null;
   const row = rows.get(fd.inode);
-  if (row) return { text: `TCP ${row.state} ${formatEndpoint(row.localAddress, row.localPort)} → ${formatEndpoint(row.remoteAddress, row.remotePort)}`, gone: false };
+  if (row)
+    return {
+      text: `TCP ${row.state} ${formatEndpoint(row.localAddress, row.localPort)} → ${formatEndpoint(row.remoteAddress, row.remotePort)}`,
+      gone: false,
+    };
   return { text: 'not in the TCP tables: a connection already closed or reset, still held (or a UNIX/UDP socket)', gone: true };
 }
 
@@ -58,12 +62,15 @@ function unexplained(p: ProcessSnapshot, ref: { fds: FdEntry[]; own: boolean }):
 export function unexcused(extra: FdEntry[], rows: ReadonlyMap<number, OwnedSocket>, seenAsTcp: (inode: number) => boolean): FdEntry[] {
   const shapes = new Map<string, number>();
   for (const f of extra) shapes.set(shape(f), (shapes.get(shape(f)) ?? 0) + 1);
-  return extra.filter((f) => (shapes.get(shape(f)) ?? 0) >= 2 || (f.kind === 'socket' && f.inode !== null && !rows.has(f.inode) && seenAsTcp(f.inode)));
+  return extra.filter(
+    (f) => (shapes.get(shape(f)) ?? 0) >= 2 || (f.kind === 'socket' && f.inode !== null && !rows.has(f.inode) && seenAsTcp(f.inode)),
+  );
 }
 
 export const fdsDrained: Check = {
   id: 'fds-drained',
-  passesWhen: "each surviving process's fd count is back to its baseline (or its peer's): one-off new fds within tolerance, none that grows with the work or holds an ended connection",
+  passesWhen:
+    "each surviving process's fd count is back to its baseline (or its peer's): one-off new fds within tolerance, none that grows with the work or holds an ended connection",
   evaluate(run) {
     const slack = run.tolerances.fdSlack;
     const rows = new Map(run.afterDrain.sockets.map((s) => [s.inode, s]));
@@ -86,10 +93,23 @@ export const fdsDrained: Check = {
       if (growth > slack || strict > 0) failing.push({ p, base: ref.fds.length, extra, strict });
     }
     const note: Evidence[] = unjudged.length
-      ? [{ kind: 'note', text: `${plural(unjudged.length, 'process', 'processes')} born after baseline without a peer not judged: ${unjudged.slice(0, 5).map((p) => p.pid).join(', ')}` }]
+      ? [
+          {
+            kind: 'note',
+            text: `${plural(unjudged.length, 'process', 'processes')} born after baseline without a peer not judged: ${unjudged
+              .slice(0, 5)
+              .map((p) => p.pid)
+              .join(', ')}`,
+          },
+        ]
       : [];
     if (failing.length === 0) {
-      return { id: 'fds-drained', pass: true, summary: `${plural(judged, 'process', 'processes')} within ${slack} fds of baseline`, evidence: note };
+      return {
+        id: 'fds-drained',
+        pass: true,
+        summary: `${plural(judged, 'process', 'processes')} within ${slack} fds of baseline`,
+        evidence: note,
+      };
     }
     failing.sort((a, b) => b.p.fds.length - b.base - (a.p.fds.length - a.base));
     const evidence: Evidence[] = [];
@@ -109,8 +129,12 @@ export const fdsDrained: Check = {
       pass: false,
       summary:
         `${plural(failing.length, 'process', 'processes')} kept fds: pid ${worst.p.pid} holds ${worst.p.fds.length} vs ${worst.base} at baseline (tolerance ${slack}` +
-        (worst.strict > 0 ? `, which excuses one-offs only: ${worst.strict} of the new fds repeat a shape or hold an ended connection)` : ')') +
-        (gone ? `; ${plural(gone, 'new fd is a socket', 'new fds are sockets')} not in the TCP tables (connections closed or reset but still held, or non-TCP sockets)` : ''),
+        (worst.strict > 0
+          ? `, which excuses one-offs only: ${worst.strict} of the new fds repeat a shape or hold an ended connection)`
+          : ')') +
+        (gone
+          ? `; ${plural(gone, 'new fd is a socket', 'new fds are sockets')} not in the TCP tables (connections closed or reset but still held, or non-TCP sockets)`
+          : ''),
       evidence: [...evidence, ...note],
     };
   },

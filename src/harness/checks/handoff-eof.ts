@@ -20,7 +20,9 @@ export const handoffEof: Check = {
           rows.flatMap((i) => [
             incidentEvidence(i),
             // seen by the lookup at the incident at the latest, whatever the sampler saw
-            ...(i.holders ?? []).map((s) => socketEvidence(s, (key) => earliest(run.firstSeen(key), i.atMs), `still holds connection ${i.id} open`)),
+            ...(i.holders ?? []).map((s) =>
+              socketEvidence(s, (key) => earliest(run.firstSeen(key), i.atMs), `still holds connection ${i.id} open`),
+            ),
           ]),
           more,
           'connections',
@@ -30,7 +32,8 @@ export const handoffEof: Check = {
     return {
       id: 'handoff-eof',
       pass: true,
-      summary: checked > 0 ? `${checked} connections saw EOF after their response` : 'no connection completed a response to wait for EOF on',
+      summary:
+        checked > 0 ? `${checked} connections saw EOF after their response` : 'no connection completed a response to wait for EOF on',
       evidence: [],
     };
   },

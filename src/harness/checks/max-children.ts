@@ -7,7 +7,8 @@ export const maxChildren: Check = {
   evaluate(run) {
     const peak = run.peaks.children;
     const cap = run.target.pool?.cap ?? Number.POSITIVE_INFINITY;
-    if (!Number.isFinite(cap)) return { id: 'max-children', pass: true, summary: `peak ${peak} live children (no cap declared)`, evidence: [] };
+    if (!Number.isFinite(cap))
+      return { id: 'max-children', pass: true, summary: `peak ${peak} live children (no cap declared)`, evidence: [] };
     if (peak <= cap) return { id: 'max-children', pass: true, summary: `peak ${peak} live children, cap ${cap}`, evidence: [] };
     const at = run.peaks.childrenAt;
     const children = (run.maxChildrenSample?.tree ?? []).filter((p) => p.depth >= 1 && p.state !== 'Z');
@@ -16,7 +17,11 @@ export const maxChildren: Check = {
       id: 'max-children',
       pass: false,
       summary: `peak ${peak} live children exceeded the cap ${cap}${at === null ? '' : ` at ${Math.round(at)} ms`}`,
-      evidence: withMore(rows.map((p) => processEvidence(p, run.firstSeen, `alive at the peak`)), more, 'children'),
+      evidence: withMore(
+        rows.map((p) => processEvidence(p, run.firstSeen, `alive at the peak`)),
+        more,
+        'children',
+      ),
     };
   },
 };

@@ -4,7 +4,8 @@ import { processKey, type ProcessSnapshot } from '../probes/types.js';
 
 export const noOrphans: Check = {
   id: 'no-orphans',
-  passesWhen: "no process of the target's (carrying the run's marker, or reparented to the harness) lives outside its tree, during the run or after shutdown",
+  passesWhen:
+    "no process of the target's (carrying the run's marker, or reparented to the harness) lives outside its tree, during the run or after shutdown",
   evaluate(run) {
     const found = new Map<string, { p: ProcessSnapshot; when: string }>();
     // A zombie (state Z) has exited: it no longer lives, it waits for whoever adopted it to reap it — in a
@@ -26,7 +27,11 @@ export const noOrphans: Check = {
       id: 'no-orphans',
       pass: false,
       summary: `${plural(found.size, 'orphan')} of the target outside its tree (${after} alive after shutdown)`,
-      evidence: withMore(rows.map(({ p, when }) => processEvidence(p, run.firstSeen, when)), more, 'orphans'),
+      evidence: withMore(
+        rows.map(({ p, when }) => processEvidence(p, run.firstSeen, when)),
+        more,
+        'orphans',
+      ),
     };
   },
 };

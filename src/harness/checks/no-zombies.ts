@@ -28,14 +28,21 @@ export const noZombies: Check = {
     }
     const problems: string[] = [];
     if (atEnd.length > 0) {
-      problems.push(`${plural(atEnd.length, 'zombie')} never reaped (parent pid ${[...new Set(atEnd.map((z) => z.ppid))].join(', ')}): still there at the end of the drain`);
+      problems.push(
+        `${plural(atEnd.length, 'zombie')} never reaped (parent pid ${[...new Set(atEnd.map((z) => z.ppid))].join(', ')}): still there at the end of the drain`,
+      );
     }
-    if (overdue.length > 0) problems.push(`${plural(overdue.length, 'zombie')} outlived the ${bound} ms zombie bound during the run (longest ${longest} ms)`);
+    if (overdue.length > 0)
+      problems.push(`${plural(overdue.length, 'zombie')} outlived the ${bound} ms zombie bound during the run (longest ${longest} ms)`);
     const endRows = capped(atEnd);
     const evidence: Evidence[] = withMore(
       endRows.rows.map((p) => {
         const span = spanOf.get(processKey(p));
-        return processEvidence(p, run.firstSeen, `zombie${span ? ` since ${Math.round(span.firstMs)} ms` : ''}, parent ${p.ppid} never waited`);
+        return processEvidence(
+          p,
+          run.firstSeen,
+          `zombie${span ? ` since ${Math.round(span.firstMs)} ms` : ''}, parent ${p.ppid} never waited`,
+        );
       }),
       endRows.more,
       'zombies',
@@ -43,7 +50,13 @@ export const noZombies: Check = {
     const overdueRows = capped(overdue.map((z) => z.process));
     evidence.push(
       ...withMore(
-        overdueRows.rows.map((p) => processEvidence(p, run.firstSeen, `a zombie for ${spanMs(spanOf.get(processKey(p))!)} ms before its parent ${p.ppid} waited (bound ${bound} ms)`)),
+        overdueRows.rows.map((p) =>
+          processEvidence(
+            p,
+            run.firstSeen,
+            `a zombie for ${spanMs(spanOf.get(processKey(p))!)} ms before its parent ${p.ppid} waited (bound ${bound} ms)`,
+          ),
+        ),
         overdueRows.more,
         'zombies',
       ),

@@ -17,7 +17,8 @@ export const socketsDrained: Check = {
         s.state === 'CLOSE_WAIT' ||
         (s.state === 'ESTABLISHED' && !ownedLocal.has(endpoint(s.remoteAddress, s.remotePort)) && !heldAtBaseline.has(s.inode)),
     );
-    if (left.length === 0) return { id: 'sockets-drained', pass: true, summary: 'no CLOSE_WAIT or ESTABLISHED socket left in the tree', evidence: [] };
+    if (left.length === 0)
+      return { id: 'sockets-drained', pass: true, summary: 'no CLOSE_WAIT or ESTABLISHED socket left in the tree', evidence: [] };
     const closeWait = new Set(left.filter((s) => s.state === 'CLOSE_WAIT').map((s) => s.inode)).size;
     const established = new Set(left.filter((s) => s.state === 'ESTABLISHED').map((s) => s.inode)).size;
     const holders = [...new Set(left.map((s) => s.pid))];
@@ -26,7 +27,11 @@ export const socketsDrained: Check = {
       id: 'sockets-drained',
       pass: false,
       summary: `${closeWait} CLOSE_WAIT and ${established} ESTABLISHED left after drain, held by pid ${holders.slice(0, 5).join(', ')}`,
-      evidence: withMore(rows.map((s) => socketEvidence(s, run.firstSeen, `held by pid ${s.pid} fd ${s.fd}`)), more, 'sockets'),
+      evidence: withMore(
+        rows.map((s) => socketEvidence(s, run.firstSeen, `held by pid ${s.pid} fd ${s.fd}`)),
+        more,
+        'sockets',
+      ),
     };
   },
 };

@@ -23,10 +23,15 @@ export interface AbuseOptions {
 const head = (env: CaseEnv, method: string, path: string, extra: string[] = []): string =>
   `${[`${method} ${env.requestTarget(path)} HTTP/1.1`, `Host: ${env.authority}`, ...extra].join('\r\n')}\r\n${env.authLine}\r\n`;
 
-
 const run = (env: CaseEnv, steps: Step[]) => runExchange(env.ctx.target, steps, env.ctx.signal);
 
-function abuseCase(name: string, expect: Expectation[], steps: (env: CaseEnv, o: AbuseOptions) => Step[], checkToken = false, foreignExpect?: readonly Expectation[]) {
+function abuseCase(
+  name: string,
+  expect: Expectation[],
+  steps: (env: CaseEnv, o: AbuseOptions) => Step[],
+  checkToken = false,
+  foreignExpect?: readonly Expectation[],
+) {
   return (o: AbuseOptions): Case => ({
     name,
     expect,
@@ -53,33 +58,56 @@ const BUILDERS: Record<string, (o: AbuseOptions) => Case> = {
   ]),
   // the whole request, then FIN at once: the target may answer or treat the FIN as an abort (node:http's
   // default) and close — what it must not do is hang on to the connection
-  'early-half-close': abuseCase('early-half-close', ['ok', 'close'], (env) => [
-    { write: head(env, 'GET', tokenPath(env.token)) },
-    { end: true },
-    { until: 'complete', timeoutMs: env.timeoutMs },
-  ], true),
+  'early-half-close': abuseCase(
+    'early-half-close',
+    ['ok', 'close'],
+    (env) => [{ write: head(env, 'GET', tokenPath(env.token)) }, { end: true }, { until: 'complete', timeoutMs: env.timeoutMs }],
+    true,
+  ),
   // headers one byte at a time, never finished: the headers timeout must close the connection
   slowloris: abuseCase('slowloris', [408, 'close'], (env, o) => [
-    { trickle: `GET ${env.requestTarget(tokenPath(env.token))} HTTP/1.1\r\nHost: ${env.authority}\r\n${env.authLine}X-Slow: ${'s'.repeat(10_000)}`, gapMs: o.slowGapMs, stopAfterMs: o.slowBoundMs },
+    {
+      trickle: `GET ${env.requestTarget(tokenPath(env.token))} HTTP/1.1\r\nHost: ${env.authority}\r\n${env.authLine}X-Slow: ${'s'.repeat(10_000)}`,
+      gapMs: o.slowGapMs,
+      stopAfterMs: o.slowBoundMs,
+    },
     { until: 'closed', timeoutMs: 1_000 },
   ]),
-  'malformed-request-line': abuseCase('malformed-request-line', [400], () => [
-    { write: 'GET\x01 /nothing HTTP/9.9 extra\r\nHost: x\r\n\r\n' },
-    { until: 'complete', timeoutMs: 5_000 },
-  ], false, REFUSED),
-  'oversized-headers': abuseCase('oversized-headers', [431], (env, o) => [
-    { write: head(env, 'GET', tokenPath(env.token), [`X-Big: ${'h'.repeat(o.bigHeaderBytes)}`]) },
-    { until: 'complete', timeoutMs: env.timeoutMs },
-  ], false, REFUSED),
+  'malformed-request-line': abuseCase(
+    'malformed-request-line',
+    [400],
+    () => [{ write: 'GET\x01 /nothing HTTP/9.9 extra\r\nHost: x\r\n\r\n' }, { until: 'complete', timeoutMs: 5_000 }],
+    false,
+    REFUSED,
+  ),
+  'oversized-headers': abuseCase(
+    'oversized-headers',
+    [431],
+    (env, o) => [
+      { write: head(env, 'GET', tokenPath(env.token), [`X-Big: ${'h'.repeat(o.bigHeaderBytes)}`]) },
+      { until: 'complete', timeoutMs: env.timeoutMs },
+    ],
+    false,
+    REFUSED,
+  ),
   // request smuggling's classic ingredient: must be refused, never forwarded
-  'cl-te': abuseCase('cl-te', [400], (env) => [
-    { write: head(env, 'POST', tokenPath(env.token), ['Content-Length: 5', 'Transfer-Encoding: chunked']) + '0\r\n\r\n' },
-    { until: 'complete', timeoutMs: env.timeoutMs },
-  ], false, REFUSED),
-  garbage: abuseCase('garbage', [400, 'close'], () => [
-    { write: Buffer.from(Array.from({ length: 512 }, (_, i) => (i * 131 + 7) % 256)) },
-    { until: 'closed', timeoutMs: 5_000 },
-  ], false, REFUSED),
+  'cl-te': abuseCase(
+    'cl-te',
+    [400],
+    (env) => [
+      { write: head(env, 'POST', tokenPath(env.token), ['Content-Length: 5', 'Transfer-Encoding: chunked']) + '0\r\n\r\n' },
+      { until: 'complete', timeoutMs: env.timeoutMs },
+    ],
+    false,
+    REFUSED,
+  ),
+  garbage: abuseCase(
+    'garbage',
+    [400, 'close'],
+    () => [{ write: Buffer.from(Array.from({ length: 512 }, (_, i) => (i * 131 + 7) % 256)) }, { until: 'closed', timeoutMs: 5_000 }],
+    false,
+    REFUSED,
+  ),
   // a request whose answer takes a while, then the client just leaves (FIN, no RST)
   vanish: abuseCase('vanish', ['any'], (env) => [
     { write: head(env, 'GET', `${tokenPath(env.token)}?delay=300`) },
@@ -97,7 +125,8 @@ export function abuseCases(names: string[], options: AbuseOptions, expectOverrid
 /** Reads an `expect` map of a suite entry: case → list of statuses / "close" / "truncated" / "any". */
 export function parseExpectOverrides(where: string, raw: unknown, known: string[]): Record<string, Expectation[]> {
   if (raw === undefined) return {};
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UsageError(`${where}.expect must be an object: case → [statuses or "close"]`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new UsageError(`${where}.expect must be an object: case → [statuses or "close"]`);
   const out: Record<string, Expectation[]> = {};
   for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
     if (!known.includes(k)) throw new UsageError(`${where}.expect: unknown case "${k}" (known: ${known.join(', ')})`);

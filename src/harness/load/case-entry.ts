@@ -16,7 +16,12 @@ export interface CaseEntrySpec<O> {
   build(names: string[], options: O, expect: Record<string, Expectation[]>): Case[];
 }
 
-export function caseGeneratorFromEntry<O>(name: string, entry: Record<string, unknown>, defaults: GeneratorDefaults, spec: CaseEntrySpec<O>): CaseGenerator {
+export function caseGeneratorFromEntry<O>(
+  name: string,
+  entry: Record<string, unknown>,
+  defaults: GeneratorDefaults,
+  spec: CaseEntrySpec<O>,
+): CaseGenerator {
   const where = `load "${name}"`;
   const { taken, rest } = takeKeys(entry, ['cases', 'expect']);
   const r = new EntryReader(where, rest);

@@ -63,7 +63,10 @@ export interface CasesConfig {
 }
 
 /** What the exchange amounts to, in the words of Expectation. */
-export function outcomeOf(x: Exchange, success: (status: number) => boolean = (s) => s >= 200 && s < 300): { label: string; matches: (e: Expectation) => boolean } {
+export function outcomeOf(
+  x: Exchange,
+  success: (status: number) => boolean = (s) => s >= 200 && s < 300,
+): { label: string; matches: (e: Expectation) => boolean } {
   if (!x.connected) return { label: `connect failed (${x.error ?? 'unknown'})`, matches: () => false };
   if (x.head) {
     const status = x.head.status;
@@ -72,13 +75,23 @@ export function outcomeOf(x: Exchange, success: (status: number) => boolean = (s
     const fits = (e: Expectation): boolean => e === status || (e === 'ok' && success(status)) || (e === 'refused' && status >= 400);
     return { label, matches: (e) => e === 'any' || (truncated ? e === 'truncated' : fits(e)) };
   }
-  if (x.serverClosed) return { label: `closed without a response (${x.serverClosed})`, matches: (e) => e === 'close' || e === 'refused' || e === 'any' };
+  if (x.serverClosed)
+    return { label: `closed without a response (${x.serverClosed})`, matches: (e) => e === 'close' || e === 'refused' || e === 'any' };
   if (x.clientLeft) return { label: 'client left', matches: (e) => e === 'any' };
-  return { label: x.timedOut ? 'no answer before the deadline' : `no answer (${x.error ?? 'open'})`, matches: (e) => e === 'any' && !x.timedOut };
+  return {
+    label: x.timedOut ? 'no answer before the deadline' : `no answer (${x.error ?? 'open'})`,
+    matches: (e) => e === 'any' && !x.timedOut,
+  };
 }
 
 /** The named cases from a table of builders; a suite's `expect` override replaces a case's own, in both modes. */
-export function buildCases<O>(what: string, builders: Record<string, (o: O) => Case>, names: string[], options: O, expectOverrides: Record<string, Expectation[]>): Case[] {
+export function buildCases<O>(
+  what: string,
+  builders: Record<string, (o: O) => Case>,
+  names: string[],
+  options: O,
+  expectOverrides: Record<string, Expectation[]>,
+): Case[] {
   return names.map((n) => {
     if (!Object.hasOwn(builders, n)) throw new UsageError(`unknown ${what} "${n}" (known: ${Object.keys(builders).join(', ')})`);
     const c = builders[n](options);
@@ -158,13 +171,18 @@ export class CaseGenerator implements LoadGenerator {
       if (!ok) {
         this.bad++;
         if (x.timedOut && !x.head) timeouts++;
-        log.add(x.timedOut && !x.head ? 'timeout' : 'unexpected-status', id, `case ${c.name}: expected ${describeExpect(expect)}, got ${o.label} (token ${token})`);
+        log.add(
+          x.timedOut && !x.head ? 'timeout' : 'unexpected-status',
+          id,
+          `case ${c.name}: expected ${describeExpect(expect)}, got ${o.label} (token ${token})`,
+        );
         return;
       }
       if (x.head && x.head.status >= 200 && x.head.status < 300 && x.complete && r.token !== null && ctx.checkTokens) {
         tally.tokensChecked++;
         const v = checkToken(x.bodyStart, r.token, ctx.mode === 'proxy');
-        if (v !== 'ok') log.add(v, id, `case ${c.name}: expected token ${r.token}, body starts ${JSON.stringify(x.bodyStart.slice(0, 60))}`);
+        if (v !== 'ok')
+          log.add(v, id, `case ${c.name}: expected token ${r.token}, body starts ${JSON.stringify(x.bodyStart.slice(0, 60))}`);
         else if (r.bodyLength != null && x.bodyBytes !== r.bodyLength) {
           log.add('malformed', id, `case ${c.name}: body of ${x.bodyBytes} bytes, expected ${r.bodyLength}`);
         }
@@ -189,7 +207,12 @@ export class CaseGenerator implements LoadGenerator {
       errors,
       timeouts,
       latencyMs: latencies.summary(),
-      extra: { cases: started_, mismatches: log.count('unexpected-status') + timeouts, ...(cases.length === 0 ? { skipped: 1 } : {}), ...extra },
+      extra: {
+        cases: started_,
+        mismatches: log.count('unexpected-status') + timeouts,
+        ...(cases.length === 0 ? { skipped: 1 } : {}),
+        ...extra,
+      },
       protocol: findings.list,
     });
   }

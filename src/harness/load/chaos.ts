@@ -79,7 +79,8 @@ export class ChaosGenerator implements LoadGenerator {
     let noCandidate = 0;
     let sigterm: Promise<void> | null = null;
     if (this.config.kills > 0 && !ctx.tree) throw new Error('chaos: this run exposes no process tree to pick children from');
-    if (this.config.sigtermAfterMs !== null && !ctx.terminateTarget) throw new Error('chaos: this run cannot SIGTERM its target under load');
+    if (this.config.sigtermAfterMs !== null && !ctx.terminateTarget)
+      throw new Error('chaos: this run cannot SIGTERM its target under load');
 
     const sigtermAt = this.config.sigtermAfterMs === null ? Infinity : started + this.config.sigtermAfterMs;
     let nextKill = started + this.config.killAfterMs;
@@ -113,7 +114,11 @@ export class ChaosGenerator implements LoadGenerator {
                 if (ms !== null) reapTimes.record(ms);
                 else {
                   this.unreaped++;
-                  log.add('error', id, `killed child pid ${victim.pid} (${victim.cmdline.slice(0, 80)}) still in the process table ${this.config.reapBoundMs} ms later: not reaped`);
+                  log.add(
+                    'error',
+                    id,
+                    `killed child pid ${victim.pid} (${victim.cmdline.slice(0, 80)}) still in the process table ${this.config.reapBoundMs} ms later: not reaped`,
+                  );
                 }
               }),
             );
@@ -159,7 +164,8 @@ function parseAt(where: string, raw: unknown, durationMs: number): number {
 
 function chaosDepth(r: EntryReader, name: string, raw: unknown): number | 'leaves' {
   if (raw === undefined || raw === 'leaves') return r.oneOf('depth', ['leaves'] as const) ?? 'leaves';
-  if (typeof raw !== 'number') throw new UsageError(`load "${name}".depth must be "leaves" or a generation from 1 (children of the root) to 16`);
+  if (typeof raw !== 'number')
+    throw new UsageError(`load "${name}".depth must be "leaves" or a generation from 1 (children of the root) to 16`);
   return r.count('depth', 1, 1, 16);
 }
 
@@ -178,8 +184,10 @@ export const createChaos: GeneratorFactory = (name, entry, defaults) => {
   };
   r.count('connections', 1, 1); // accepted for a uniform suite; chaos opens no connections of its own
   r.done();
-  if (taken.sigtermAfter !== undefined) config.sigtermAfterMs = parseAt(`load "${name}".sigtermAfter`, taken.sigtermAfter, config.durationMs);
+  if (taken.sigtermAfter !== undefined)
+    config.sigtermAfterMs = parseAt(`load "${name}".sigtermAfter`, taken.sigtermAfter, config.durationMs);
   if (config.killEveryMs < 50) throw new UsageError(`load "${name}".killEvery must be at least 50ms (kills are rate-bounded)`);
-  if (config.kills === 0 && config.sigtermAfterMs === null) throw new UsageError(`load "${name}": chaos with no kills and no sigtermAfter does nothing`);
+  if (config.kills === 0 && config.sigtermAfterMs === null)
+    throw new UsageError(`load "${name}": chaos with no kills and no sigtermAfter does nothing`);
   return new ChaosGenerator(name, config);
 };

@@ -119,7 +119,15 @@ export interface OutcomeParts extends Omit<LoadStats, 'kind' | 'extra'> {
 
 /** The LoadOutcome of a run, in the one shape every generator reports. */
 export function assembleOutcome(p: OutcomeParts): LoadOutcome {
-  const stats: LoadStats = { generator: p.generator, durationMs: p.durationMs, requests: p.requests, errors: p.errors, timeouts: p.timeouts, statuses: p.statuses, latencyMs: p.latencyMs };
+  const stats: LoadStats = {
+    generator: p.generator,
+    durationMs: p.durationMs,
+    requests: p.requests,
+    errors: p.errors,
+    timeouts: p.timeouts,
+    statuses: p.statuses,
+    latencyMs: p.latencyMs,
+  };
   if (p.extra) stats.extra = p.extra;
   return {
     stats,

@@ -2,7 +2,10 @@
 // sees the rest, so its unknown-key check still covers every other key.
 import { UsageError } from '../../util/errors.js';
 
-export function takeKeys(entry: Record<string, unknown>, keys: string[]): { taken: Record<string, unknown>; rest: Record<string, unknown> } {
+export function takeKeys(
+  entry: Record<string, unknown>,
+  keys: string[],
+): { taken: Record<string, unknown>; rest: Record<string, unknown> } {
   // null prototypes: a key named __proto__ stays an own key (and is refused as unknown) instead of becoming the prototype
   const taken: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   const rest: Record<string, unknown> = Object.create(null) as Record<string, unknown>;

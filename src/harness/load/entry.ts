@@ -4,7 +4,10 @@ import { parseDuration } from '../../util/duration.js';
 
 export class EntryReader {
   private readonly seen = new Set<string>(['generator', 'name']);
-  constructor(private readonly where: string, private readonly entry: Record<string, unknown>) {}
+  constructor(
+    private readonly where: string,
+    private readonly entry: Record<string, unknown>,
+  ) {}
 
   duration(key: string, fallback: number): number {
     this.seen.add(key);
@@ -48,6 +51,7 @@ export class EntryReader {
   /** Rejects keys nobody read: a typo in a suite must not be silently ignored. */
   done(): void {
     const unknown = Object.keys(this.entry).filter((k) => !this.seen.has(k));
-    if (unknown.length) throw new UsageError(`${this.where}: unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')}`);
+    if (unknown.length)
+      throw new UsageError(`${this.where}: unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')}`);
   }
 }

@@ -48,7 +48,8 @@ export function parseExternalEntry(name: string, entry: Record<string, unknown>,
   const where = `load "${name}"`;
   const { taken, rest } = takeKeys(entry, ['command']);
   const raw = taken.command;
-  const argv = typeof raw === 'string' ? splitCommand(raw) : Array.isArray(raw) && raw.every((w) => typeof w === 'string') ? (raw as string[]) : null;
+  const argv =
+    typeof raw === 'string' ? splitCommand(raw) : Array.isArray(raw) && raw.every((w) => typeof w === 'string') ? (raw as string[]) : null;
   if (!argv || argv.length === 0) throw new UsageError(`${where}.command must be a command line or an argv list`);
   const r = new EntryReader(where, rest);
   const config: ExternalConfig = {
@@ -62,7 +63,8 @@ export function parseExternalEntry(name: string, entry: Record<string, unknown>,
   return config;
 }
 
-export const createExternal: GeneratorFactory = (name, entry, defaults) => new ExternalLoad(name, parseExternalEntry(name, entry, defaults));
+export const createExternal: GeneratorFactory = (name, entry, defaults) =>
+  new ExternalLoad(name, parseExternalEntry(name, entry, defaults));
 
 export class ExternalLoad implements LoadGenerator {
   constructor(
@@ -86,7 +88,10 @@ export class ExternalLoad implements LoadGenerator {
     // not the target's: a marked load tool would be judged as the target's orphan
     delete env[MARKER_NAME];
     const logs = ctx.runDir
-      ? { out: new CappedLog(join(ctx.runDir, `load-${this.name}.stdout.log`)), err: new CappedLog(join(ctx.runDir, `load-${this.name}.stderr.log`)) }
+      ? {
+          out: new CappedLog(join(ctx.runDir, `load-${this.name}.stdout.log`)),
+          err: new CappedLog(join(ctx.runDir, `load-${this.name}.stderr.log`)),
+        }
       : null;
     const started = ctx.clock();
     let child: ChildProcess;
@@ -148,7 +153,15 @@ export class ExternalLoad implements LoadGenerator {
       if (pid) await sweep({ markers: [], adopted: (st) => st.pgrp === pid && st.starttime >= toolStart, reap: reapAdopted });
       // the last of its output (bounded: a descendant outside its group may still hold the pipes)
       await Promise.race([pipesClosed, sleep(1_000)]);
-      return this.outcome(stdout, stderrTail, exit, stopped, ctx.clock() - started, spawnError ? `cannot start ${argv[0]}: ${spawnError}` : null, ctx);
+      return this.outcome(
+        stdout,
+        stderrTail,
+        exit,
+        stopped,
+        ctx.clock() - started,
+        spawnError ? `cannot start ${argv[0]}: ${spawnError}` : null,
+        ctx,
+      );
     } finally {
       ctx.signal.removeEventListener('abort', onAbort);
       child.stdout?.destroy();
@@ -159,7 +172,15 @@ export class ExternalLoad implements LoadGenerator {
     }
   }
 
-  private outcome(stdout: string | null, stderr: string, exit: { code: number | null; signal: string | null }, stopped: boolean, ms: number, startError: string | null, ctx: LoadContext): LoadOutcome {
+  private outcome(
+    stdout: string | null,
+    stderr: string,
+    exit: { code: number | null; signal: string | null },
+    stopped: boolean,
+    ms: number,
+    startError: string | null,
+    ctx: LoadContext,
+  ): LoadOutcome {
     const parsed = stdout === null ? null : (parseLoadOutput(stdout) ?? parseLoadOutput(stderr));
     const incidents: LoadOutcome['incidents'] = [];
     const counts: LoadOutcome['counts'] = {};
@@ -170,7 +191,15 @@ export class ExternalLoad implements LoadGenerator {
     const unexpected = parsed ? unexpectedStatuses(parsed, ctx) : 0;
     if (unexpected > 0) {
       counts['unexpected-status'] = unexpected;
-      incidents.push({ kind: 'unexpected-status', generator: this.name, id: 'summary', detail: `status ${Object.keys(parsed!.statuses).filter((k) => !/^\d+$/.test(k) || !ctx.expectStatus(Number(k))).join(', ')} in ${unexpected} responses (as the tool reported them)`, atMs: Math.round(ctx.clock()) });
+      incidents.push({
+        kind: 'unexpected-status',
+        generator: this.name,
+        id: 'summary',
+        detail: `status ${Object.keys(parsed!.statuses)
+          .filter((k) => !/^\d+$/.test(k) || !ctx.expectStatus(Number(k)))
+          .join(', ')} in ${unexpected} responses (as the tool reported them)`,
+        atMs: Math.round(ctx.clock()),
+      });
     }
     // the counts are the tool's (an unexpected-status incident stands for all it reported), not an IncidentLog's
     return assembleOutcome({
@@ -198,7 +227,10 @@ export class ExternalLoad implements LoadGenerator {
  * its non-2xx count (wrk). Proxy mode: none — a general-purpose tool speaks origin-form to the forward proxy, which
  * answers 400 by contract; those statuses are reported, and the cleanup checks judge what the connections did.
  */
-export function unexpectedStatuses(parsed: ReturnType<typeof parseLoadOutput> & object, ctx: Pick<LoadContext, 'mode' | 'expectStatus'>): number {
+export function unexpectedStatuses(
+  parsed: ReturnType<typeof parseLoadOutput> & object,
+  ctx: Pick<LoadContext, 'mode' | 'expectStatus'>,
+): number {
   if (ctx.mode === 'proxy') return 0;
   const byCode = Object.entries(parsed.statuses).filter(([k]) => /^\d{3}$/.test(k));
   if (byCode.length === 0) return parsed.non2xx;
@@ -211,8 +243,18 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * `--load-cmd`: the suite's load with the tools beside it when a suite was named (flag or config), else the tools
  * alone on the suite's timings and tolerances ("load-cmd", named so in reports).
  */
-export function withLoadCommands<S extends { name: string; load: Record<string, unknown>[] }>(suite: S, commands: readonly string[], until: 'duration' | 'exit' | undefined, suiteNamed: boolean): S {
+export function withLoadCommands<S extends { name: string; load: Record<string, unknown>[] }>(
+  suite: S,
+  commands: readonly string[],
+  until: 'duration' | 'exit' | undefined,
+  suiteNamed: boolean,
+): S {
   if (commands.length === 0) return suite;
-  const entries = commands.map((command, i) => ({ generator: 'external', name: commands.length > 1 ? `load-cmd-${i + 1}` : 'load-cmd', command, ...(until ? { until } : {}) }));
+  const entries = commands.map((command, i) => ({
+    generator: 'external',
+    name: commands.length > 1 ? `load-cmd-${i + 1}` : 'load-cmd',
+    command,
+    ...(until ? { until } : {}),
+  }));
   return suiteNamed ? { ...suite, load: [...suite.load, ...entries] } : { ...suite, name: 'load-cmd', load: entries };
 }

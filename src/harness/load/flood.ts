@@ -92,7 +92,10 @@ export function forgetRequestsOfEndedConnections(client: AutocannonClient): void
 
 export class FloodGenerator implements LoadGenerator {
   private readonly totals = { requests: 0, errors: 0 };
-  constructor(readonly name: string, readonly config: FloodConfig) {}
+  constructor(
+    readonly name: string,
+    readonly config: FloodConfig,
+  ) {}
 
   live(): { requests: number; errors: number } {
     return { ...this.totals };
@@ -121,45 +124,48 @@ export class FloodGenerator implements LoadGenerator {
       resolveDone = resolve;
       rejectDone = reject;
     });
-    const instance = autocannon({
-      url: `http://${ctx.target.host}:${ctx.target.port}`,
-      connections: this.config.connections,
-      duration: roundMs(ctx, this.config.durationMs) / 1000,
-      timeout: Math.max(1, Math.ceil(this.config.timeoutMs / 1000)),
-      setupClient: (client: unknown) => correctClient(client as AutocannonClient),
-      // autocannon acts on its end (duration, or stop() on abort) only at its next sample: by default a second
-      // later, so a 200 ms flood ran a whole second. Only latency percentiles and totals are read from it.
-      sampleInt: 100,
-      requests: [
-        {
-          method: 'GET',
-          setupRequest: (req: autocannon.Request, context: TokenContext) => {
-            const token = ctx.nextToken(this.name);
-            context.token = token;
-            context.n = ++seq;
-            const path = tokenPath(token) + sizeQuery;
-            return mode === 'proxy'
-              ? { ...req, path: `http://${originAuthority}${path}`, headers: proxyHeaders }
-              : { ...req, path, headers: { host: `${ctx.target.host}:${ctx.target.port}` } };
-          },
-          onResponse: (status: number, body: string, context: TokenContext) => {
-            tally.status(status);
-            tally.requests++;
-            this.totals.requests++;
-            if (!ctx.expectStatus(status)) {
-              log.add('unexpected-status', `req-${context.n}`, `status ${status} for token ${context.token}`);
-              return;
-            }
-            if (!ctx.checkTokens || !context.token) return;
-            tally.tokensChecked++;
-            const verdict = checkToken(body, context.token, mode === 'proxy');
-            if (verdict !== 'ok') {
-              log.add(verdict, `req-${context.n}`, `expected token ${context.token}, body starts ${JSON.stringify(body.slice(0, 60))}`);
-            }
-          },
-        } as autocannon.Request,
-      ],
-    }, (err, result) => (err ? rejectDone(err as Error) : resolveDone(result)));
+    const instance = autocannon(
+      {
+        url: `http://${ctx.target.host}:${ctx.target.port}`,
+        connections: this.config.connections,
+        duration: roundMs(ctx, this.config.durationMs) / 1000,
+        timeout: Math.max(1, Math.ceil(this.config.timeoutMs / 1000)),
+        setupClient: (client: unknown) => correctClient(client as AutocannonClient),
+        // autocannon acts on its end (duration, or stop() on abort) only at its next sample: by default a second
+        // later, so a 200 ms flood ran a whole second. Only latency percentiles and totals are read from it.
+        sampleInt: 100,
+        requests: [
+          {
+            method: 'GET',
+            setupRequest: (req: autocannon.Request, context: TokenContext) => {
+              const token = ctx.nextToken(this.name);
+              context.token = token;
+              context.n = ++seq;
+              const path = tokenPath(token) + sizeQuery;
+              return mode === 'proxy'
+                ? { ...req, path: `http://${originAuthority}${path}`, headers: proxyHeaders }
+                : { ...req, path, headers: { host: `${ctx.target.host}:${ctx.target.port}` } };
+            },
+            onResponse: (status: number, body: string, context: TokenContext) => {
+              tally.status(status);
+              tally.requests++;
+              this.totals.requests++;
+              if (!ctx.expectStatus(status)) {
+                log.add('unexpected-status', `req-${context.n}`, `status ${status} for token ${context.token}`);
+                return;
+              }
+              if (!ctx.checkTokens || !context.token) return;
+              tally.tokensChecked++;
+              const verdict = checkToken(body, context.token, mode === 'proxy');
+              if (verdict !== 'ok') {
+                log.add(verdict, `req-${context.n}`, `expected token ${context.token}, body starts ${JSON.stringify(body.slice(0, 60))}`);
+              }
+            },
+          } as autocannon.Request,
+        ],
+      },
+      (err, result) => (err ? rejectDone(err as Error) : resolveDone(result)),
+    );
     // errors after the harness stopped the load (autocannon reconnects for a while) are not the target's
     const afterAbort = { errors: 0, timeouts: 0 };
     instance.on('reqError', (err: Error) => {
@@ -202,10 +208,21 @@ interface FloodResult {
 export function readResult(result: autocannon.Result): FloodResult {
   const raw = result as unknown as { latencies?: unknown; totalRequests?: number };
   if (typeof raw.latencies === 'string') {
-    return { latency: mergedSummary([raw.latencies], 1), errors: result.errors, timeouts: result.timeouts, sent: raw.totalRequests ?? 0, encoded: raw.latencies };
+    return {
+      latency: mergedSummary([raw.latencies], 1),
+      errors: result.errors,
+      timeouts: result.timeouts,
+      sent: raw.totalRequests ?? 0,
+      encoded: raw.latencies,
+    };
   }
   const lat = result.latency;
-  return { latency: { p50: lat.p50, p90: lat.p90, p99: lat.p99, max: lat.max, mean: lat.mean }, errors: result.errors, timeouts: result.timeouts, sent: result.requests.sent };
+  return {
+    latency: { p50: lat.p50, p90: lat.p90, p99: lat.p99, max: lat.max, mean: lat.mean },
+    errors: result.errors,
+    timeouts: result.timeouts,
+    sent: result.requests.sent,
+  };
 }
 
 export const createFlood: GeneratorFactory = (name, entry, defaults) => {
@@ -219,5 +236,7 @@ export const createFlood: GeneratorFactory = (name, entry, defaults) => {
   };
   const threads = readThreads(r, defaults);
   r.done();
-  return withRamp(name, ramp, config.connections, config.durationMs, (stage) => threaded('flood', name, { ...config, ...stage }, threads, (c) => new FloodGenerator(name, c)));
+  return withRamp(name, ramp, config.connections, config.durationMs, (stage) =>
+    threaded('flood', name, { ...config, ...stage }, threads, (c) => new FloodGenerator(name, c)),
+  );
 };

@@ -130,7 +130,10 @@ export const MAX_INCIDENTS = 50;
 export class IncidentLog {
   readonly counts: Partial<Record<IncidentKind, number>> = {};
   readonly incidents: Incident[] = [];
-  constructor(private readonly generator: string, private readonly clock: () => number) {}
+  constructor(
+    private readonly generator: string,
+    private readonly clock: () => number,
+  ) {}
   add(kind: IncidentKind, id: string, detail: string, holders?: OwnedSocket[]): void {
     this.counts[kind] = (this.counts[kind] ?? 0) + 1;
     if (this.incidents.length >= MAX_INCIDENTS) return;
@@ -162,7 +165,11 @@ export function holderLookup(ctx: LoadContext): (clientPort: number | undefined)
  * microsecond resolution to three significant digits, so an hour of churn costs the same ~100 KB as a second.
  */
 export class LatencyRecorder {
-  private readonly histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: MAX_TRACKED_US, numberOfSignificantValueDigits: 3 });
+  private readonly histogram = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: MAX_TRACKED_US,
+    numberOfSignificantValueDigits: 3,
+  });
 
   record(ms: number): void {
     this.histogram.recordValue(Math.min(MAX_TRACKED_US, Math.max(1, Math.round(ms * 1000))));
@@ -186,7 +193,13 @@ export class LatencyRecorder {
 export function latencySummary(h: hdr.Histogram, perMs: number): LoadStats['latencyMs'] {
   if (h.totalCount === 0) return { p50: 0, p90: 0, p99: 0, max: 0, mean: 0 };
   const ms = (v: number): number => Math.round((v / perMs) * 100) / 100;
-  return { p50: ms(h.getValueAtPercentile(50)), p90: ms(h.getValueAtPercentile(90)), p99: ms(h.getValueAtPercentile(99)), max: ms(h.maxValue), mean: ms(h.mean) };
+  return {
+    p50: ms(h.getValueAtPercentile(50)),
+    p90: ms(h.getValueAtPercentile(90)),
+    p99: ms(h.getValueAtPercentile(99)),
+    max: ms(h.maxValue),
+    mean: ms(h.mean),
+  };
 }
 
 /** Encoded histograms (hdr's compressed base64) added into one summary, exact: how threads' latencies merge. */

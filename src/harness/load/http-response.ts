@@ -8,7 +8,7 @@ export interface ParsedHead {
 
 export type ParseState =
   | { kind: 'incomplete' }
-  | { kind: 'complete'; head: ParsedHead; body: Buffer; /** bytes after the response (should be none) */ extra: number }
+  | { kind: 'complete'; head: ParsedHead; body: Buffer /** bytes after the response (should be none) */; extra: number }
   | { kind: 'until-eof'; head: ParsedHead }
   | { kind: 'malformed'; reason: string };
 
@@ -53,7 +53,8 @@ export function parseResponse(buf: Buffer, method = 'GET'): ParseState {
   const headEnd = buf.indexOf('\r\n\r\n');
   if (headEnd < 0) return buf.length > HEADER_LIMIT ? { kind: 'malformed', reason: 'response head too large' } : { kind: 'incomplete' };
   const head = parseHead(buf.subarray(0, headEnd).toString('latin1'));
-  if (!head) return { kind: 'malformed', reason: `bad response head ${JSON.stringify(buf.subarray(0, Math.min(40, headEnd)).toString('latin1'))}` };
+  if (!head)
+    return { kind: 'malformed', reason: `bad response head ${JSON.stringify(buf.subarray(0, Math.min(40, headEnd)).toString('latin1'))}` };
   const rest = buf.subarray(headEnd + 4);
   if (method === 'HEAD' || head.status === 204 || head.status === 304 || (head.status >= 100 && head.status < 200)) {
     return { kind: 'complete', head, body: Buffer.alloc(0), extra: rest.length };

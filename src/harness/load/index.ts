@@ -42,7 +42,11 @@ const FLOORS: Record<string, { unit: string; min: (g: LoadGenerator) => number; 
   'origin-faults': { unit: 'cases', min: (g) => (g instanceof CaseGenerator ? g.cases.length : 0), count: (o) => o.stats.requests },
   // an external tool (--load-cmd): the responses it reported, when its output was read (autocannon, wrk, Locust);
   // a tool in no known format owes none (its count is unknown, not zero)
-  external: { unit: 'responses (as the tool reported them)', min: () => 1, count: (o) => (o.stats.extra?.parsed ? o.stats.requests : null) },
+  external: {
+    unit: 'responses (as the tool reported them)',
+    min: () => 1,
+    count: (o) => (o.stats.extra?.parsed ? o.stats.requests : null),
+  },
 };
 
 export function createGenerator(entry: Record<string, unknown>, defaults: GeneratorDefaults, index: number): LoadGenerator {
@@ -53,12 +57,14 @@ export function createGenerator(entry: Record<string, unknown>, defaults: Genera
   if (floor !== undefined && (typeof floor !== 'number' || !Number.isInteger(floor) || floor < 0 || floor > 10_000_000)) {
     throw new UsageError(`load "${generator.name}".floor must be an integer from 0 (no floor) to 10000000`);
   }
-  if (floor !== undefined && !known && floor > 0) throw new UsageError(`load "${generator.name}": a ${String(entry.generator)} generator has no evidence floor`);
+  if (floor !== undefined && !known && floor > 0)
+    throw new UsageError(`load "${generator.name}": a ${String(entry.generator)} generator has no evidence floor`);
   const aim = taken.aim;
   if (aim !== undefined && (typeof aim !== 'number' || !Number.isInteger(aim) || aim < 0 || aim > 10_000_000)) {
     throw new UsageError(`load "${generator.name}".aim must be an integer from 0 (no aim) to 10000000`);
   }
-  if (aim !== undefined && !known && aim > 0) throw new UsageError(`load "${generator.name}": a ${String(entry.generator)} generator has no evidence floor to aim past`);
+  if (aim !== undefined && !known && aim > 0)
+    throw new UsageError(`load "${generator.name}": a ${String(entry.generator)} generator has no evidence floor to aim past`);
   if (known) {
     const min = floor ?? known.min(generator);
     const aimed = aim ?? known.aim;

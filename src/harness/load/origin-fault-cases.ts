@@ -17,9 +17,17 @@ export interface OriginFaultOptions {
   hangWaitMs: number;
 }
 
-const get = (env: CaseEnv, target: string, host = env.authority): string => `GET ${target} HTTP/1.1\r\nHost: ${host}\r\n${env.authLine}\r\n`;
+const get = (env: CaseEnv, target: string, host = env.authority): string =>
+  `GET ${target} HTTP/1.1\r\nHost: ${host}\r\n${env.authLine}\r\n`;
 
-function faultCase(name: string, kind: OriginFault, expect: Expectation[], query: (o: OriginFaultOptions) => Record<string, number>, wait?: (o: OriginFaultOptions) => number, foreignExpect?: readonly Expectation[]) {
+function faultCase(
+  name: string,
+  kind: OriginFault,
+  expect: Expectation[],
+  query: (o: OriginFaultOptions) => Record<string, number>,
+  wait?: (o: OriginFaultOptions) => number,
+  foreignExpect?: readonly Expectation[],
+) {
   return (o: OriginFaultOptions): Case => ({
     name,
     expect,
@@ -29,7 +37,10 @@ function faultCase(name: string, kind: OriginFault, expect: Expectation[], query
       const q = query(o);
       const exchange = await runExchange(
         env.ctx.target,
-        [{ write: get(env, env.requestTarget(faultPath(kind, env.token, q))) }, { until: 'complete', timeoutMs: wait ? wait(o) : env.timeoutMs }],
+        [
+          { write: get(env, env.requestTarget(faultPath(kind, env.token, q))) },
+          { until: 'complete', timeoutMs: wait ? wait(o) : env.timeoutMs },
+        ],
         env.ctx.signal,
       );
       return { exchange, token: env.token, bodyLength: faultBodyLength(kind, env.token, q) };
@@ -39,7 +50,14 @@ function faultCase(name: string, kind: OriginFault, expect: Expectation[], query
 
 const BUILDERS: Record<string, (o: OriginFaultOptions) => Case> = {
   slow: faultCase('slow', 'slow', [200], (o) => ({ ms: o.slowMs })),
-  hang: faultCase('hang', 'hang', [504], () => ({}), (o) => o.hangWaitMs, REFUSED),
+  hang: faultCase(
+    'hang',
+    'hang',
+    [504],
+    () => ({}),
+    (o) => o.hangWaitMs,
+    REFUSED,
+  ),
   'reset-head': faultCase('reset-head', 'reset-head', [502], () => ({}), undefined, REFUSED),
   'reset-body': faultCase('reset-body', 'reset-body', ['truncated'], () => ({ size: 64 * 1024 })),
   huge: faultCase('huge', 'huge', [200], (o) => ({ size: o.hugeBytes })),
@@ -54,7 +72,10 @@ const BUILDERS: Record<string, (o: OriginFaultOptions) => Case> = {
       const authority = `${env.ctx.origin.host}:${port}`;
       const exchange = await runExchange(
         env.ctx.target,
-        [{ write: get(env, env.requestTarget(tokenPath(env.token), authority), authority) }, { until: 'complete', timeoutMs: env.timeoutMs }],
+        [
+          { write: get(env, env.requestTarget(tokenPath(env.token), authority), authority) },
+          { until: 'complete', timeoutMs: env.timeoutMs },
+        ],
         env.ctx.signal,
       );
       return { exchange, token: null };
@@ -64,6 +85,10 @@ const BUILDERS: Record<string, (o: OriginFaultOptions) => Case> = {
 
 export const ORIGIN_FAULT_CASES = Object.keys(BUILDERS);
 
-export function originFaultCases(names: string[], options: OriginFaultOptions, expectOverrides: Record<string, Expectation[]> = {}): Case[] {
+export function originFaultCases(
+  names: string[],
+  options: OriginFaultOptions,
+  expectOverrides: Record<string, Expectation[]> = {},
+): Case[] {
   return buildCases('origin fault', BUILDERS, names, options, expectOverrides);
 }

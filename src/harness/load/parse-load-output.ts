@@ -21,7 +21,10 @@ const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v)
 
 /** autocannon --json: the last line of stdout that is a JSON object with requests and latency. */
 export function parseAutocannonJson(text: string): ParsedLoad | null {
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('{'));
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith('{'));
   for (const line of lines.reverse()) {
     let o: Record<string, unknown>;
     try {
@@ -44,7 +47,13 @@ export function parseAutocannonJson(text: string): ParsedLoad | null {
       timeouts: num(o.timeouts),
       statuses,
       non2xx: num(o.non2xx),
-      latencyMs: { p50: num(latency.p50), p90: num(latency.p90), p99: num(latency.p99), max: num(latency.max), mean: num(latency.mean ?? latency.average) },
+      latencyMs: {
+        p50: num(latency.p50),
+        p90: num(latency.p90),
+        p99: num(latency.p99),
+        max: num(latency.max),
+        mean: num(latency.mean ?? latency.average),
+      },
     };
   }
   return null;
@@ -92,7 +101,7 @@ export function parseLocust(text: string): ParsedLoad | null {
   if (!stats) return null;
   const [requests, failures, avg, , max] = stats.slice(1, 6).map(Number);
   const pctHeader = /^Type\s+Name\s+(50%.*?)\s+# reqs\s*$/m.exec(text);
-  const pctRow = pctHeader ? new RegExp(`^\\s*Aggregated\\s+([\\d\\sN/A]+)$`, 'm').exec(text.slice(pctHeader.index)) : null;
+  const pctRow = pctHeader ? /^\s*Aggregated\s+([\d\sN/A]+)$/m.exec(text.slice(pctHeader.index)) : null;
   const pct: Record<string, number> = {};
   if (pctHeader && pctRow) {
     const names = pctHeader[1].trim().split(/\s+/);

@@ -27,13 +27,15 @@ export function takeRamp(where: string, entry: Record<string, unknown>): { ramp:
   const raw = taken.ramp;
   if (raw === undefined) return { ramp: null, rest };
   const w = `${where}.ramp`;
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UsageError(`${w} must be an object like {"from": 1, "over": "3s", "steps": 4}`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new UsageError(`${w} must be an object like {"from": 1, "over": "3s", "steps": 4}`);
   const o = raw as Record<string, unknown>;
   const bad = Object.keys(o).find((k) => !['from', 'over', 'steps'].includes(k));
   if (bad) throw new UsageError(`${w}: unknown key "${bad}" (from, over, steps)`);
   const int = (k: string, fallback: number, min: number, max: number): number => {
     const v = o[k] ?? fallback;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new UsageError(`${w}.${k} must be an integer between ${min} and ${max}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+      throw new UsageError(`${w}.${k} must be an integer between ${min} and ${max}`);
     return v;
   };
   const over = o.over ?? 0;
@@ -74,7 +76,8 @@ export function mergeOutcomes(name: string, outcomes: LoadOutcome[]): LoadOutcom
   let weighted = 0;
   for (const o of outcomes) {
     for (const [k, v] of Object.entries(o.stats.statuses)) statuses[k] = (statuses[k] ?? 0) + v;
-    for (const [k, v] of Object.entries(o.stats.extra ?? {})) extra[k] = k.endsWith('Ms') ? Math.max(extra[k] ?? 0, v) : (extra[k] ?? 0) + v;
+    for (const [k, v] of Object.entries(o.stats.extra ?? {}))
+      extra[k] = k.endsWith('Ms') ? Math.max(extra[k] ?? 0, v) : (extra[k] ?? 0) + v;
     for (const [k, v] of Object.entries(o.counts)) counts[k as IncidentKind] = (counts[k as IncidentKind] ?? 0) + (v ?? 0);
     requests += o.stats.requests;
     weighted += o.stats.latencyMs.mean * o.stats.requests;
@@ -88,7 +91,13 @@ export function mergeOutcomes(name: string, outcomes: LoadOutcome[]): LoadOutcom
       errors: outcomes.reduce((s, o) => s + o.stats.errors, 0),
       timeouts: outcomes.reduce((s, o) => s + o.stats.timeouts, 0),
       statuses,
-      latencyMs: { p50: worst('p50'), p90: worst('p90'), p99: worst('p99'), max: worst('max'), mean: requests ? Math.round((weighted / requests) * 100) / 100 : 0 },
+      latencyMs: {
+        p50: worst('p50'),
+        p90: worst('p90'),
+        p99: worst('p99'),
+        max: worst('max'),
+        mean: requests ? Math.round((weighted / requests) * 100) / 100 : 0,
+      },
       extra: { ...extra, stages: outcomes.length },
     },
     counts,
@@ -131,7 +140,13 @@ export class RampedGenerator implements LoadGenerator {
 }
 
 /** The generator a factory returns: the plain one, or its ramped version. */
-export function withRamp(name: string, ramp: Ramp | null, peak: number, durationMs: number, make: (stage: Stage) => LoadGenerator): LoadGenerator {
+export function withRamp(
+  name: string,
+  ramp: Ramp | null,
+  peak: number,
+  durationMs: number,
+  make: (stage: Stage) => LoadGenerator,
+): LoadGenerator {
   if (!ramp) return make({ connections: peak, durationMs });
   return new RampedGenerator(name, rampStages(ramp, peak, durationMs), make);
 }

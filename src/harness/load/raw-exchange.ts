@@ -44,8 +44,16 @@ const BODY_START = 256;
 export function runExchange(target: { host: string; port: number }, steps: Step[], signal?: AbortSignal): Promise<Exchange> {
   return new Promise((resolve) => {
     const x: Exchange = {
-      connected: false, error: null, head: null, complete: false, bodyStart: '', bodyBytes: 0,
-      serverClosed: null, timedOut: false, closedAfterMs: null, clientLeft: false,
+      connected: false,
+      error: null,
+      head: null,
+      complete: false,
+      bodyStart: '',
+      bodyBytes: 0,
+      serverClosed: null,
+      timedOut: false,
+      closedAfterMs: null,
+      clientLeft: false,
     };
     const socket = net.connect({ host: target.host, port: target.port, allowHalfOpen: true });
     const t0 = performance.now();
@@ -147,7 +155,11 @@ export function runExchange(target: { host: string; port: number }, steps: Step[
       if (!socket.destroyed && socket.writable) socket.write(data);
     };
     const reached = (until: 'head' | 'complete' | 'closed'): boolean =>
-      until === 'head' ? x.head !== null || x.serverClosed !== null : until === 'complete' ? x.complete || x.serverClosed !== null : x.serverClosed !== null;
+      until === 'head'
+        ? x.head !== null || x.serverClosed !== null
+        : until === 'complete'
+          ? x.complete || x.serverClosed !== null
+          : x.serverClosed !== null;
 
     const script = async (): Promise<void> => {
       for (const step of steps) {

@@ -34,7 +34,12 @@ export function evidenceCounts(generators: readonly LoadGenerator[], outcomes: r
     const o = outcomes[i];
     const counted = g.floor && !skipped(o) ? g.floor.count(o) : null;
     const floor = counted === null ? null : g.floor!;
-    const count: EvidenceCount = { generator: g.name, unit: g.floor?.unit ?? 'responses', count: counted ?? o.stats.requests, floor: floor?.min ?? 0 };
+    const count: EvidenceCount = {
+      generator: g.name,
+      unit: g.floor?.unit ?? 'responses',
+      count: counted ?? o.stats.requests,
+      floor: floor?.min ?? 0,
+    };
     return floor?.aim ? { ...count, aim: floor.aim } : count;
   });
 }
@@ -45,7 +50,8 @@ export async function runRounds(
   capMs: number,
 ): Promise<{ outcomes: LoadOutcome[]; rounds: number }> {
   const start = ctx.clock();
-  const once = (g: LoadGenerator, c: LoadContext = ctx): Promise<LoadOutcome> => g.run(c).catch((err: unknown) => failedOutcome(g.name, err, ctx.clock));
+  const once = (g: LoadGenerator, c: LoadContext = ctx): Promise<LoadOutcome> =>
+    g.run(c).catch((err: unknown) => failedOutcome(g.name, err, ctx.clock));
   const outcomes = await Promise.all(generators.map((g) => once(g)));
   const stalled = new Set<number>();
   const firstMs = outcomes.map((o) => Math.max(1, o.stats.durationMs));
@@ -57,7 +63,9 @@ export async function runRounds(
     const short = counts.flatMap((c, i) => (c.count < c.floor && !stalled.has(i) ? [i] : []));
     // the floors first; once met, the aims, each round only as long as the aims' budget has left
     const aimLeftMs = Math.min(capMs, AIM_BUDGET_MS) - elapsed;
-    const aiming = short.length ? [] : counts.flatMap((c, i) => (c.aim !== undefined && c.count < c.aim && !stalled.has(i) && aimLeftMs >= firstMs[i] ? [i] : []));
+    const aiming = short.length
+      ? []
+      : counts.flatMap((c, i) => (c.aim !== undefined && c.count < c.aim && !stalled.has(i) && aimLeftMs >= firstMs[i] ? [i] : []));
     const next = short.length ? short : aiming;
     if (next.length === 0) break;
     // each generator runs as long as its pace so far says it needs to reach its floor (or aim; 1× to 8× its own

@@ -11,7 +11,16 @@ import { UsageError } from '../../util/errors.js';
 import type { OwnedSocket } from '../probes/types.js';
 import type { EntryReader } from './entry.js';
 import type { LatencySummary } from '../../model/report.js';
-import { holderLookup, MAX_INCIDENTS, mergedSummary, roundMs, type GeneratorDefaults, type LoadContext, type LoadGenerator, type LoadOutcome } from './generator.js';
+import {
+  holderLookup,
+  MAX_INCIDENTS,
+  mergedSummary,
+  roundMs,
+  type GeneratorDefaults,
+  type LoadContext,
+  type LoadGenerator,
+  type LoadOutcome,
+} from './generator.js';
 import { mergeOutcomes } from './merge.js';
 import { failedOutcome } from './rounds.js';
 
@@ -44,7 +53,13 @@ export function withLoadThreads<S extends { load: Record<string, unknown>[] }>(s
 }
 
 /** The plain generator for one thread, or the threaded one (never more threads than connections). */
-export function threaded<C extends { connections: number; durationMs: number }>(kind: ThreadedKind, name: string, config: C, threads: number, make: (c: C) => LoadGenerator): LoadGenerator {
+export function threaded<C extends { connections: number; durationMs: number }>(
+  kind: ThreadedKind,
+  name: string,
+  config: C,
+  threads: number,
+  make: (c: C) => LoadGenerator,
+): LoadGenerator {
   const n = Math.min(threads, config.connections);
   return n <= 1 ? make(config) : new ThreadedGenerator(kind, name, config, n);
 }
@@ -117,7 +132,10 @@ export interface ThreadPart {
  */
 export function mergeThreadParts(parts: ThreadPart[]): LoadOutcome {
   const tagged = parts.map((p, i) => ({ ...p.outcome, incidents: p.outcome.incidents.map((x) => ({ ...x, id: `t${i + 1}:${x.id}` })) }));
-  const incidents = tagged.flatMap((o) => o.incidents).sort((a, b) => (a.atMs ?? 0) - (b.atMs ?? 0)).slice(0, MAX_INCIDENTS);
+  const incidents = tagged
+    .flatMap((o) => o.incidents)
+    .sort((a, b) => (a.atMs ?? 0) - (b.atMs ?? 0))
+    .slice(0, MAX_INCIDENTS);
   const merged = tagged.reduce((a, b) => mergeOutcomes(a, b));
   merged.incidents = incidents;
   merged.stats.durationMs = Math.max(...parts.map((p) => p.outcome.stats.durationMs));
@@ -126,7 +144,10 @@ export function mergeThreadParts(parts: ThreadPart[]): LoadOutcome {
   const exact = (key: 'latency' | 'eof'): LatencySummary | null => {
     const hs = parts.map((p) => p[key]);
     if (!hs.every((h) => h !== undefined)) return null;
-    return mergedSummary(hs.map((h) => h!.hist), hs[0]!.perMs);
+    return mergedSummary(
+      hs.map((h) => h!.hist),
+      hs[0]!.perMs,
+    );
   };
   const latency = exact('latency');
   if (latency) merged.stats.latencyMs = latency;
@@ -165,7 +186,12 @@ const GRACE_MS = 30_000;
 
 export class ThreadedGenerator<C extends { connections: number; durationMs: number; rate?: number }> implements LoadGenerator {
   private readonly lives: { requests: number; errors: number }[] = [];
-  constructor(readonly kind: ThreadedKind, readonly name: string, readonly config: C, readonly threads: number) {}
+  constructor(
+    readonly kind: ThreadedKind,
+    readonly name: string,
+    readonly config: C,
+    readonly threads: number,
+  ) {}
 
   live(): { requests: number; errors: number } {
     return this.lives.reduce((a, b) => ({ requests: a.requests + b.requests, errors: a.errors + b.errors }), { requests: 0, errors: 0 });
@@ -184,7 +210,14 @@ export class ThreadedGenerator<C extends { connections: number; durationMs: numb
     const parts = await Promise.all(
       shares(this.config.connections, this.threads).map((connections, index) => {
         this.lives[index] = { requests: 0, errors: 0 };
-        const job = { kind: this.kind, name: this.name, config: shareOf(this.config, connections), index, ctx: wctx, holders: new SharedArrayBuffer(8 + HOLDERS_BYTES) };
+        const job = {
+          kind: this.kind,
+          name: this.name,
+          config: shareOf(this.config, connections),
+          index,
+          ctx: wctx,
+          holders: new SharedArrayBuffer(8 + HOLDERS_BYTES),
+        };
         return this.runThread(file, ctx, job, lookup, ready, (go) => starts.push(go));
       }),
     );
@@ -215,7 +248,13 @@ export class ThreadedGenerator<C extends { connections: number; durationMs: numb
       if (ctx.signal.aborted) abort();
       else ctx.signal.addEventListener('abort', abort, { once: true });
       const hang = setTimeout(() => {
-        part ??= { outcome: failedOutcome(this.name, new Error(`load thread ${job.index + 1} did not finish within ${GRACE_MS} ms of its round`), ctx.clock) };
+        part ??= {
+          outcome: failedOutcome(
+            this.name,
+            new Error(`load thread ${job.index + 1} did not finish within ${GRACE_MS} ms of its round`),
+            ctx.clock,
+          ),
+        };
         void worker.terminate();
       }, roundMs(ctx, this.config.durationMs) + GRACE_MS);
       worker.on('message', (m: WorkerMessage) => {
@@ -249,7 +288,9 @@ export class ThreadedGenerator<C extends { connections: number; durationMs: numb
         markReady();
         clearTimeout(hang);
         ctx.signal.removeEventListener('abort', abort);
-        resolve(part ?? { outcome: failedOutcome(this.name, new Error(`load thread ${job.index + 1} exited without a result`), ctx.clock) });
+        resolve(
+          part ?? { outcome: failedOutcome(this.name, new Error(`load thread ${job.index + 1} exited without a result`), ctx.clock) },
+        );
       });
     });
   }

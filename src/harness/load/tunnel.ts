@@ -13,7 +13,16 @@ import net from 'node:net';
 import { echoTrailer } from '../origin/tcp-echo.js';
 import { EntryReader } from './entry.js';
 import { assembleOutcome, FAILURE_PAUSE_MS, noLatency, OpenSockets, RunTally, runConnectionLoops, sleep } from './driver.js';
-import { authLine, holderLookup, LatencyRecorder, type GeneratorFactory, type LoadContext, type LoadGenerator, type LoadOutcome, roundMs } from './generator.js';
+import {
+  authLine,
+  holderLookup,
+  LatencyRecorder,
+  type GeneratorFactory,
+  type LoadContext,
+  type LoadGenerator,
+  type LoadOutcome,
+  roundMs,
+} from './generator.js';
 
 export interface TunnelConfig {
   durationMs: number;
@@ -108,7 +117,10 @@ export class TunnelGenerator implements LoadGenerator {
           log.add(kind, id, `${detail} (${where()})`);
           finish({ kind: 'failed' });
         };
-        const timer = setTimeout(() => fail('timeout', `tunnel not done within ${this.config.timeoutMs} ms (${gotBytes}/${expected.length} bytes back)`), this.config.timeoutMs);
+        const timer = setTimeout(
+          () => fail('timeout', `tunnel not done within ${this.config.timeoutMs} ms (${gotBytes}/${expected.length} bytes back)`),
+          this.config.timeoutMs,
+        );
         /** The bytes back must be `want` (the payload's echo, or all of it with the trailer). */
         const verify = (want: Buffer): void => {
           const data = Buffer.concat(got);
@@ -117,7 +129,8 @@ export class TunnelGenerator implements LoadGenerator {
           const text = data.toString('latin1');
           const other = /\[([^\]]+)\]/.exec(text);
           if (other && other[1] !== token) fail('wrong-token', `tunnel received another tunnel's bytes ([${other[1]}])`);
-          else fail('malformed', `echo differs: ${data.length} bytes back, expected ${want.length}; tail ${JSON.stringify(text.slice(-40))}`);
+          else
+            fail('malformed', `echo differs: ${data.length} bytes back, expected ${want.length}; tail ${JSON.stringify(text.slice(-40))}`);
         };
         const awaitEof = (after: string): void => {
           eofWaitFrom = performance.now();
@@ -187,7 +200,10 @@ export class TunnelGenerator implements LoadGenerator {
             // for it), or in either mode a prefix of it or nothing (the tunnel closed both ways on our FIN)
             const rest = Buffer.concat(got).subarray(payload.length);
             if (!rest.equals(trailer.subarray(0, rest.length))) {
-              return fail('malformed', `after the echo came ${JSON.stringify(rest.toString('latin1').slice(0, 40))}, not the echo's trailer`);
+              return fail(
+                'malformed',
+                `after the echo came ${JSON.stringify(rest.toString('latin1').slice(0, 40))}, not the echo's trailer`,
+              );
             }
             if (rest.length === trailer.length) carried++;
             else closedOnHalfClose++;
@@ -204,14 +220,19 @@ export class TunnelGenerator implements LoadGenerator {
               : halfClose === 'carried'
                 ? 'cut short: half-close not carried through? "halfClose": "either" accepts a tunnel closed on the client\'s FIN'
                 : 'cut short before our half-close';
-            fail(intact ? 'error' : 'malformed', `EOF after ${gotBytes}/${halfClose === 'carried' ? expected.length : payload.length} bytes back (${why})`);
+            fail(
+              intact ? 'error' : 'malformed',
+              `EOF after ${gotBytes}/${halfClose === 'carried' ? expected.length : payload.length} bytes back (${why})`,
+            );
           }
         });
         // the harness stopped the load (it destroyed this socket): nothing to judge
         socket.on('close', () => {
           if (ctx.signal.aborted) finish({ kind: 'aborted' });
         });
-        socket.on('error', (err: NodeJS.ErrnoException) => fail('error', `${err.code ?? err.message}${established ? ' inside the tunnel' : ' before CONNECT was answered'}`));
+        socket.on('error', (err: NodeJS.ErrnoException) =>
+          fail('error', `${err.code ?? err.message}${established ? ' inside the tunnel' : ' before CONNECT was answered'}`),
+        );
       });
 
     await runConnectionLoops({
@@ -226,13 +247,30 @@ export class TunnelGenerator implements LoadGenerator {
       errors: log.count('error') + log.count('malformed') + log.count('wrong-token'),
       timeouts: log.count('timeout'),
       latencyMs: latencies.summary(),
-      extra: { tunnels: seq, bytesPerTunnel: this.config.bytes, noEof: log.count('no-eof'), eofP50Ms: eofs.summary().p50, halfCloseCarried: carried, closedOnHalfClose },
+      extra: {
+        tunnels: seq,
+        bytesPerTunnel: this.config.bytes,
+        noEof: log.count('no-eof'),
+        eofP50Ms: eofs.summary().p50,
+        halfCloseCarried: carried,
+        closedOnHalfClose,
+      },
     });
   }
 }
 
 function skipped(name: string): LoadOutcome {
-  return assembleOutcome({ generator: name, durationMs: 0, requests: 0, errors: 0, timeouts: 0, statuses: {}, latencyMs: noLatency(), extra: { skipped: 1 }, log: { counts: {}, incidents: [] } });
+  return assembleOutcome({
+    generator: name,
+    durationMs: 0,
+    requests: 0,
+    errors: 0,
+    timeouts: 0,
+    statuses: {},
+    latencyMs: noLatency(),
+    extra: { skipped: 1 },
+    log: { counts: {}, incidents: [] },
+  });
 }
 
 export const createTunnel: GeneratorFactory = (name, entry, defaults) => {

@@ -97,7 +97,11 @@ export function handleFault(url: URL, req: http.IncomingMessage, res: http.Serve
     }
     case 'huge': {
       const size = num(url, 'size', 8 * 1024 * 1024, MAX_SIZE);
-      res.writeHead(200, { 'content-type': 'application/octet-stream', [TOKEN_HEADER]: token, 'content-length': Buffer.byteLength(head) + size });
+      res.writeHead(200, {
+        'content-type': 'application/octet-stream',
+        [TOKEN_HEADER]: token,
+        'content-length': Buffer.byteLength(head) + size,
+      });
       streamBody(res, head, size, () => res.end());
       return true;
     }

@@ -44,7 +44,10 @@ export async function takeBaseline(scope: RunScope, mode: 'proxy' | 'server', wa
     () => {
       const s = smp.sampleNow();
       // settled: what the drain would call quiet, judged against the state right after the warm-up
-      const base = { ...baseObservations(scope.targetFacts, initial, scope.tolerances, smp, scope.drainMs), baselineChildren: liveChildren(initial) };
+      const base = {
+        ...baseObservations(scope.targetFacts, initial, scope.tolerances, smp, scope.drainMs),
+        baselineChildren: liveChildren(initial),
+      };
       const stable = previous !== null && atRest(previous, s);
       const poolBack = !pool || liveChildren(s) >= pool.resident;
       const done = stable && poolBack && isQuiet(asDrained(base, s));

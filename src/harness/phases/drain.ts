@@ -38,13 +38,19 @@ export async function drainTarget(scope: RunScope, base: Omit<RunObservations, '
       points.push({ t: s.t, excess: excessOf(obs) });
       now = clock();
       if (now >= deadline) {
-        const converging = stillConverging(points, s.t) || hasYoungZombie(s, (pid, st) => smp.zombieSince(pid, st), tolerances.zombieBoundMs);
+        const converging =
+          stillConverging(points, s.t) || hasYoungZombie(s, (pid, st) => smp.zombieSince(pid, st), tolerances.zombieBoundMs);
         if (!converging || now >= hardDeadline) return { done: false, giveUp: true, value: { sample: s, quietAt: null, converging } };
       }
       return { done: false, value: { sample: s, quietAt: null, converging: false } };
     },
     // never past the deadline in force by more than the floor of 10 ms
-    { initialMs: 50, maxMs: 500, wait: scope.wait, cap: (ms) => Math.min(ms, Math.max(10, (now < deadline ? deadline : hardDeadline) - now)) },
+    {
+      initialMs: 50,
+      maxMs: 500,
+      wait: scope.wait,
+      cap: (ms) => Math.min(ms, Math.max(10, (now < deadline ? deadline : hardDeadline) - now)),
+    },
   );
   return result.value!;
 }

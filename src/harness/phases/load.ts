@@ -41,7 +41,9 @@ export function loadContext(scope: RunScope, w: LoadWiring): LoadContext {
     })(),
     echo: { host: org.host, port: org.echoPort },
     strictProtocol: opts.strictProtocol === true,
-    ...(opts.target.kind === 'reference-proxy' && opts.target.proxy.auth ? { proxyAuthorization: basicAuthorization(opts.target.proxy.auth) } : {}),
+    ...(opts.target.kind === 'reference-proxy' && opts.target.proxy.auth
+      ? { proxyAuthorization: basicAuthorization(opts.target.proxy.auth) }
+      : {}),
     responses: w.responses,
     runDir: w.runDir,
     ownChild: w.ownChild,
@@ -60,7 +62,12 @@ export interface Loaded {
  * The rounds, and their evidence against each generator's floor. terminatedEarly: the suite SIGTERMed the target
  * under load (shutdown, chaos), which ends the load itself: no floor to reach.
  */
-export async function runLoad(generators: LoadGenerator[], ctx: LoadContext, loadCapMs: number, terminatedEarly: () => boolean): Promise<Loaded> {
+export async function runLoad(
+  generators: LoadGenerator[],
+  ctx: LoadContext,
+  loadCapMs: number,
+  terminatedEarly: () => boolean,
+): Promise<Loaded> {
   const { outcomes, rounds } = await runRounds(generators, ctx, loadCapMs);
   const counts = evidenceCounts(generators, outcomes).map((c) => (terminatedEarly() ? { ...c, floor: 0 } : c));
   return { outcomes, evidenceFloor: { capMs: loadCapMs, rounds, generators: counts } };

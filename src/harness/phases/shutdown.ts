@@ -7,7 +7,12 @@ import type { ProcessSnapshot } from '../probes/types.js';
 import type { Target } from '../target.js';
 import { pollUntil } from '../../util/poll.js';
 
-export async function shutdownTarget(target: Target, sampler: Sampler, deadlineMs: number, clock: () => number): Promise<ShutdownObservation> {
+export async function shutdownTarget(
+  target: Target,
+  sampler: Sampler,
+  deadlineMs: number,
+  clock: () => number,
+): Promise<ShutdownObservation> {
   const before = target.exit();
   if (before) {
     const leftovers = await waitForLeftovers(sampler, clock() + 1_000);

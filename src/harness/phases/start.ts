@@ -17,7 +17,14 @@ import { MARKER_NAME, type Target } from '../target.js';
  */
 export function startSampler(
   tgt: Target,
-  a: { runId: string; sampleHz: number; ignore: RegExp[]; clock: () => number; ownChildren: ReadonlySet<number>; loadGroups: ReadonlySet<number> },
+  a: {
+    runId: string;
+    sampleHz: number;
+    ignore: RegExp[];
+    clock: () => number;
+    ownChildren: ReadonlySet<number>;
+    loadGroups: ReadonlySet<number>;
+  },
 ): Sampler {
   const sampler = new Sampler({
     rootPid: tgt.pid,
@@ -31,7 +38,14 @@ export function startSampler(
   return sampler;
 }
 
-export function recordStartFailure(err: TargetStartError, opts: RunOptions, runId: string, startedAt: Date, runDir: string, warn: (m: string) => void): void {
+export function recordStartFailure(
+  err: TargetStartError,
+  opts: RunOptions,
+  runId: string,
+  startedAt: Date,
+  runDir: string,
+  warn: (m: string) => void,
+): void {
   const startCredentials = opts.target.kind === 'reference-proxy' ? [opts.target.proxy.auth] : [];
   try {
     const written = writeStartFailure(

@@ -122,6 +122,8 @@ export function buildReport(a: {
     machine: machineFacts(),
     evidenceFloor: { met, ...a.evidenceFloor },
     ...(spec.kind === 'command' && spec.attach ? { attach: { pid: spec.attach.pid, shutdown: spec.attach.shutdown } } : {}),
-    ...(a.target.kind === 'command' ? { protocol: { gated: a.opts.strictProtocol === true, findings: a.outcomes.flatMap((o) => o.protocol ?? []) } } : {}),
+    ...(a.target.kind === 'command'
+      ? { protocol: { gated: a.opts.strictProtocol === true, findings: a.outcomes.flatMap((o) => o.protocol ?? []) } }
+      : {}),
   };
 }

@@ -15,7 +15,10 @@ export function parseStat(text: string): ProcStat | null {
   const pid = Number(text.slice(0, open).trim());
   const comm = text.slice(open + 1, close);
   // fields[0] is field 3 (state) of proc(5); field N of proc(5) is fields[N - 3]
-  const fields = text.slice(close + 2).trim().split(' ');
+  const fields = text
+    .slice(close + 2)
+    .trim()
+    .split(' ');
   if (fields.length < 22 || !Number.isInteger(pid)) return null;
   const num = (field: number): number => Number(fields[field - 3]);
   const stat: ProcStat = {

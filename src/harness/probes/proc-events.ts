@@ -38,7 +38,11 @@ export class ProcEvents {
       return null;
     }
     const addon = load.addon as unknown as Partial<ProcEventsAddon>;
-    if (typeof addon.procEventsOpen !== 'function' || typeof addon.procEventsRead !== 'function' || typeof addon.procEventsClose !== 'function') {
+    if (
+      typeof addon.procEventsOpen !== 'function' ||
+      typeof addon.procEventsRead !== 'function' ||
+      typeof addon.procEventsClose !== 'function'
+    ) {
       ProcEvents.unavailableReason = 'the native addon predates process events; rebuild it with `npx handoff build-native`';
       return null;
     }

@@ -23,7 +23,16 @@
 import { formatCmdline } from './parse-cmdline.js';
 import { forkedWithoutExec } from './parse-stat.js';
 import { mayBeNewPid } from './pid-allocation.js';
-import { hasMarker, listPids, pageSizeBytes, readCmdline, readLastPid, readStat, schedstatIsSupported, ProcHandles } from './proc-reader.js';
+import {
+  hasMarker,
+  listPids,
+  pageSizeBytes,
+  readCmdline,
+  readLastPid,
+  readStat,
+  schedstatIsSupported,
+  ProcHandles,
+} from './proc-reader.js';
 import { FdCache, type FdMemo } from './fd-cache.js';
 import { EV_EXIT, EV_FORK, ProcEvents } from './proc-events.js';
 import { processKey, type ProcStat, type ProcessSnapshot, type TreeDelta } from './types.js';
@@ -252,7 +261,8 @@ export class ProcessTable {
       }
       if (!due && schedstat && stat!.numThreads === 1) {
         const runs = handles.schedstat(pid);
-        if (runs === null) due = true; // gone (or reaped): the read below says which
+        if (runs === null)
+          due = true; // gone (or reaped): the read below says which
         else if (runs !== undefined) {
           // first look since a read: read once more (the look comes before that read, so nothing falls between)
           ran = info.runs === null || runs !== info.runs;
@@ -416,7 +426,12 @@ export class ProcessTable {
     return stats;
   }
 
-  private buildTree(stats: Map<number, ProcStat>, t: number, full: boolean, eventMode: boolean): { tree: ProcessSnapshot[]; ignoredPids: Set<number> } {
+  private buildTree(
+    stats: Map<number, ProcStat>,
+    t: number,
+    full: boolean,
+    eventMode: boolean,
+  ): { tree: ProcessSnapshot[]; ignoredPids: Set<number> } {
     const tree: ProcessSnapshot[] = [];
     const ignoredPids = new Set<number>();
     const root = stats.get(this.opts.rootPid);
@@ -503,18 +518,38 @@ export class ProcessTable {
     return this.opts.ignore.some((pattern) => pattern.test(cmdline));
   }
 
-  private snapshot(stat: ProcStat, info: PidInfo, cmdline: string, depth: number, t: number, full: boolean, eventMode: boolean): ProcessSnapshot {
+  private snapshot(
+    stat: ProcStat,
+    info: PidInfo,
+    cmdline: string,
+    depth: number,
+    t: number,
+    full: boolean,
+    eventMode: boolean,
+  ): ProcessSnapshot {
     // event samples look at the fds of the processes whose stat they read (a zombie has no fds, and its fd
     // directory is unreadable)
     const fds =
-      stat.state === 'Z' ? NO_FDS : eventMode && info.readGeneration !== this.generation && info.fds !== null ? info.fds : this.fdCache.fdsOf(stat.pid, info, t, full, this.generation, this.handles);
+      stat.state === 'Z'
+        ? NO_FDS
+        : eventMode && info.readGeneration !== this.generation && info.fds !== null
+          ? info.fds
+          : this.fdCache.fdsOf(stat.pid, info, t, full, this.generation, this.handles);
     const previous = info.snap;
     const rssBytes = (stat.rssPages ?? 0) * this.pageSize;
     const cpuTicks = stat.utimeTicks + stat.stimeTicks;
     // unchanged: the same object as last time (the sampler's bookkeeping skips it)
     if (
-      previous !== null && previous.starttime === stat.starttime && previous.fds === fds && previous.depth === depth && previous.state === stat.state &&
-      previous.ppid === stat.ppid && previous.pgrp === stat.pgrp && previous.cmdline === cmdline && previous.rssBytes === rssBytes && previous.cpuTicks === cpuTicks
+      previous !== null &&
+      previous.starttime === stat.starttime &&
+      previous.fds === fds &&
+      previous.depth === depth &&
+      previous.state === stat.state &&
+      previous.ppid === stat.ppid &&
+      previous.pgrp === stat.pgrp &&
+      previous.cmdline === cmdline &&
+      previous.rssBytes === rssBytes &&
+      previous.cpuTicks === cpuTicks
     ) {
       return previous;
     }
@@ -553,9 +588,28 @@ const NO_FDS: never[] = [];
 
 function newInfo(key: string, stat: ProcStat, generation: number): PidInfo {
   return {
-    key, comm: stat.comm, listed: generation, settled: false, unmarkedReads: 0, orphan: false, wasInTree: false,
-    cmdline: null, cmdlineStable: false, preExec: false, fds: null, fdCount: -1, fdsReadAt: 0,
-    stat: null, statAt: 0, idle: false, count: undefined, countGeneration: 0, readGeneration: 0, snap: null, snapGeneration: 0, exiting: false,
+    key,
+    comm: stat.comm,
+    listed: generation,
+    settled: false,
+    unmarkedReads: 0,
+    orphan: false,
+    wasInTree: false,
+    cmdline: null,
+    cmdlineStable: false,
+    preExec: false,
+    fds: null,
+    fdCount: -1,
+    fdsReadAt: 0,
+    stat: null,
+    statAt: 0,
+    idle: false,
+    count: undefined,
+    countGeneration: 0,
+    readGeneration: 0,
+    snap: null,
+    snapGeneration: 0,
+    exiting: false,
     runs: null,
   };
 }

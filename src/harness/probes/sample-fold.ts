@@ -46,7 +46,16 @@ export function countKinds(fds: readonly FdEntry[]): Record<FdKind, number> {
 
 /** The sums of one sample → its timeline point (CPU as a share of a core over the time since the previous one). */
 function pointOf(
-  sums: { t: number; children: number; zombies: number; orphans: number; fdsByKind: Record<FdKind, number>; socketStates: Record<string, number>; rssBytes: number; cpuTicks: number },
+  sums: {
+    t: number;
+    children: number;
+    zombies: number;
+    orphans: number;
+    fdsByKind: Record<FdKind, number>;
+    socketStates: Record<string, number>;
+    rssBytes: number;
+    cpuTicks: number;
+  },
   previousT: number | null,
   inputs: Pick<FoldInputs, 'pssBytes' | 'ticksPerSecond'>,
 ): TimelinePoint {
@@ -89,7 +98,11 @@ export function foldPoint(sample: Sample, previous: CpuCarry, inputs: FoldInputs
     // a process born since the previous point spent all its ticks in this interval
     cpuTicks += Math.max(0, p.cpuTicks - (previous.cpu.get(key) ?? 0));
   });
-  const point = pointOf({ t, children, zombies, orphans: orphans.length, fdsByKind, socketStates: socketStatesOf(sockets), rssBytes, cpuTicks }, previous.t, inputs);
+  const point = pointOf(
+    { t, children, zombies, orphans: orphans.length, fdsByKind, socketStates: socketStatesOf(sockets), rssBytes, cpuTicks },
+    previous.t,
+    inputs,
+  );
   return { point, carry: { cpu, t } };
 }
 
@@ -109,7 +122,13 @@ export interface TreeSums {
 }
 
 export const NO_SUMS: Readonly<TreeSums> = {
-  children: 0, zombies: 0, fdsByKind: { socket: 0, pipe: 0, file: 0, other: 0 }, rssBytes: 0, sockets: null, socketStates: {}, t: null,
+  children: 0,
+  zombies: 0,
+  fdsByKind: { socket: 0, pipe: 0, file: 0, other: 0 },
+  rssBytes: 0,
+  sockets: null,
+  socketStates: {},
+  t: null,
 };
 
 function socketStatesOf(sockets: readonly OwnedSocket[]): Record<string, number> {

@@ -216,12 +216,19 @@ export class Sampler {
   private record(sample: Sample, keyOf: (p: ProcessSnapshot) => string): void {
     const delta = this.table.delta;
     this.evidence.recordDelta(sample, delta, keyOf);
-    const { point, sums } = foldDelta(sample, delta, this.sums, { pssBytes: this.pss.bytes, ticksPerSecond: this.ticksPerSecond, kindsOf: this.kindsOf });
+    const { point, sums } = foldDelta(sample, delta, this.sums, {
+      pssBytes: this.pss.bytes,
+      ticksPerSecond: this.ticksPerSecond,
+      kindsOf: this.kindsOf,
+    });
     this.sums = sums;
     this.points.push(point);
     // compacted to three quarters of the budget when it fills: amortized, one fold per quarter-budget of samples
     if (this.points.length > this.timelineLimits.maxPoints) {
-      this.points = compactTimeline(this.points, { ...this.timelineLimits, maxPoints: Math.floor((this.timelineLimits.maxPoints * 3) / 4) });
+      this.points = compactTimeline(this.points, {
+        ...this.timelineLimits,
+        maxPoints: Math.floor((this.timelineLimits.maxPoints * 3) / 4),
+      });
     }
     const { peaks, childrenPeak } = foldPeaks(this.peakValues, point);
     this.peakValues = peaks;

@@ -6,7 +6,12 @@ import { readFds, readNetTcp } from './proc-reader.js';
 import type { FdEntry, OwnedSocket, ProcessSnapshot, TcpRow } from './types.js';
 
 /** Pure: the target side of the connection from `clientPort`, joined with the descriptors that point at it. */
-export function holdersOf(rows: TcpRow[], socketFdsByPid: ReadonlyMap<number, FdEntry[]>, targetPort: number, clientPort: number): OwnedSocket[] {
+export function holdersOf(
+  rows: TcpRow[],
+  socketFdsByPid: ReadonlyMap<number, FdEntry[]>,
+  targetPort: number,
+  clientPort: number,
+): OwnedSocket[] {
   const targetSide = rows.filter((r) => r.localPort === targetPort && r.remotePort === clientPort);
   const holders: OwnedSocket[] = [];
   for (const row of targetSide) {

@@ -115,7 +115,8 @@ export class SparePool {
     this.standDownIdle();
     if (this.listenFd >= 0) this.addon.closeFd(this.listenFd);
     this.listenFd = -1;
-    if (this.notes) this.notes.destroy(); // closes the read end it owns
+    if (this.notes)
+      this.notes.destroy(); // closes the read end it owns
     else this.addon.closeFd(this.notify[0]);
     this.notes = null;
     this.addon.closeFd(this.notify[1]);

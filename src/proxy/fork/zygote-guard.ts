@@ -40,7 +40,11 @@ export const SMALL_YOUNG_GENERATION_FLAG = '--max-semi-space-size=1';
 
 /** The flags the re-exec adds for speed, minus those the user already set (either way round). */
 export function speedFlags(execArgv: readonly string[]): string[] {
-  const named = (flag: string): string => flag.replace(/^--(no-)?/, '').replace(/=.*$/, '').replaceAll('_', '-');
+  const named = (flag: string): string =>
+    flag
+      .replace(/^--(no-)?/, '')
+      .replace(/=.*$/, '')
+      .replaceAll('_', '-');
   const given = new Set(execArgv.map(named));
   return [LARGE_PAGES_FLAG, ...EAGER_COMPILE_FLAGS, SMALL_YOUNG_GENERATION_FLAG].filter((flag) => !given.has(named(flag)));
 }

@@ -35,7 +35,8 @@ function answerAsLastHop(req: http.IncomingMessage, res: http.ServerResponse): v
   // TRACE: the request as received, credentials left out (RFC 9110 §9.3.8)
   const lines = [`${req.method} ${req.url} HTTP/${req.httpVersion}`];
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
-    if (!/^(proxy-authorization|authorization|cookie)$/i.test(req.rawHeaders[i])) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+    if (!/^(proxy-authorization|authorization|cookie)$/i.test(req.rawHeaders[i]))
+      lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
   }
   const body = `${lines.join('\r\n')}\r\n\r\n`;
   res.writeHead(200, { 'content-type': 'message/http', 'content-length': Buffer.byteLength(body), via: VIA_HOP });
@@ -58,8 +59,13 @@ export function mayContinue(options: ProxyOptions, req: http.IncomingMessage): b
 /** Forwards one request; returns what to do once the client's response has closed (if anything). */
 export function forwardRequest(ctx: ForwardContext, req: http.IncomingMessage, res: http.ServerResponse): (() => void) | undefined {
   const { options, agent } = ctx;
-  const reply = (rq: http.IncomingMessage, rs: http.ServerResponse, status: number, message: string, extra?: Record<string, string>): void =>
-    replyWith(ctx.closing(), rq, rs, status, message, extra);
+  const reply = (
+    rq: http.IncomingMessage,
+    rs: http.ServerResponse,
+    status: number,
+    message: string,
+    extra?: Record<string, string>,
+  ): void => replyWith(ctx.closing(), rq, rs, status, message, extra);
   const target = req.url ?? '';
   if (target.startsWith('/') || target === '*') {
     reply(req, res, 400, 'this is a forward proxy: send absolute-form requests (GET http://host:port/path) or CONNECT host:port');
@@ -195,7 +201,12 @@ export function forwardRequest(ctx: ForwardContext, req: http.IncomingMessage, r
   upReq.on('error', (err: NodeJS.ErrnoException) => {
     stopPump();
     if (heldHead) {
-      heldHead.fail(timedOut ? 504 : 502, timedOut ? `origin ${url.host} sent its head, then nothing within ${options.upstreamTimeoutMs} ms` : `origin ${url.host} sent a malformed body: ${err.code ?? err.message}`);
+      heldHead.fail(
+        timedOut ? 504 : 502,
+        timedOut
+          ? `origin ${url.host} sent its head, then nothing within ${options.upstreamTimeoutMs} ms`
+          : `origin ${url.host} sent a malformed body: ${err.code ?? err.message}`,
+      );
       return;
     }
     if (finished || res.destroyed) return;
@@ -274,12 +285,17 @@ export function forwardRequest(ctx: ForwardContext, req: http.IncomingMessage, r
     upRes.on('close', () => {
       // origin cut the body short: the client must not mistake a truncated body for a whole one
       if (!upRes.complete) {
-        if (heldHead === head) head.fail(timedOut ? 504 : 502, timedOut ? `origin ${url.host} sent its head, then nothing within ${options.upstreamTimeoutMs} ms` : `origin ${url.host} closed the connection before its body`);
+        if (heldHead === head)
+          head.fail(
+            timedOut ? 504 : 502,
+            timedOut
+              ? `origin ${url.host} sent its head, then nothing within ${options.upstreamTimeoutMs} ms`
+              : `origin ${url.host} closed the connection before its body`,
+          );
         else res.destroy();
       }
     });
   });
-
 
   // Request body: streamed with backpressure, counted against --max-body.
   let received = 0;

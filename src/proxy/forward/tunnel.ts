@@ -34,7 +34,13 @@ export function openTunnel(ctx: ForwardContext, req: http.IncomingMessage, socke
   }
 
   const done = ctx.enter();
-  const upstream = net.connect({ host: dest.host, port: dest.port, allowHalfOpen: true, noDelay: true, lookup: lookupFor(dest.host, !options.public) });
+  const upstream = net.connect({
+    host: dest.host,
+    port: dest.port,
+    allowHalfOpen: true,
+    noDelay: true,
+    lookup: lookupFor(dest.host, !options.public),
+  });
   ctx.trackUpstream(upstream);
   let established = false;
   const connectTimer = setTimeout(() => {

@@ -64,7 +64,11 @@ export async function terminate(procs: Iterable<ChildProcess>, times: Escalation
 }
 
 /** The full shutdown ladder: wait up to graceMs for voluntary exits, then terminate(). */
-export async function drainThenTerminate(procs: () => Iterable<ChildProcess>, graceMs: number, times: EscalationTimes = DEFAULT_ESCALATION): Promise<number[]> {
+export async function drainThenTerminate(
+  procs: () => Iterable<ChildProcess>,
+  graceMs: number,
+  times: EscalationTimes = DEFAULT_ESCALATION,
+): Promise<number[]> {
   const deadline = Date.now() + graceMs;
   await Promise.all([...procs()].map((p) => waitExit(p, deadline - Date.now())));
   return terminate(procs(), times);

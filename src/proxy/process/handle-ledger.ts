@@ -23,7 +23,8 @@ interface Pending {
 }
 
 function release(p: Pending): void {
-  if (rawHandle(p.socket)) p.socket.destroy(); // still queued in Node: the socket owns its handle
+  if (rawHandle(p.socket))
+    p.socket.destroy(); // still queued in Node: the socket owns its handle
   else p.handle?.close(); // already sent: close the detached handle (no-op if the ack closed it)
 }
 

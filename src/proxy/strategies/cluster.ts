@@ -63,7 +63,12 @@ export class ClusterStrategy implements Strategy {
   }
 
   stats(): { live: number; spawned: number; crashes: number; peakWorkerRssBytes: number } {
-    return { live: this.workers.size, spawned: this.counters.spawned, crashes: this.counters.crashes, peakWorkerRssBytes: this.counters.peakRss };
+    return {
+      live: this.workers.size,
+      spawned: this.counters.spawned,
+      crashes: this.counters.crashes,
+      peakWorkerRssBytes: this.counters.peakRss,
+    };
   }
 
   async listen(): Promise<AddressInfo> {

@@ -26,7 +26,9 @@ export function createStrategy(options: ProxyOptions): Strategy {
   assertFaultSupported(options); // the others belong to handoff mechanisms fork does not have
   if (options.spares > options.maxChildren) {
     // spares are live children: more than the cap could never be kept, and a silent clamp would misreport the pool
-    throw new UsageError(`--spares ${options.spares} exceeds --max-children ${options.maxChildren}: with --strategy fork, spares count toward the cap`);
+    throw new UsageError(
+      `--spares ${options.spares} exceeds --max-children ${options.maxChildren}: with --strategy fork, spares count toward the cap`,
+    );
   }
   ensureZygote(load.addon); // may re-execute this process with --single-threaded; returns only when sound
   return new ForkStrategy(options, load.addon);

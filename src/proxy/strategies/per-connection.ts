@@ -97,7 +97,9 @@ export class PerConnectionStrategy implements Strategy {
     }
     if (options.spares > options.maxChildren) {
       // spares are started on top of the cap: a pool larger than the cap of busy children is a typo, not a pool
-      throw new UsageError(`--spares ${options.spares} exceeds --max-children ${options.maxChildren}: with --strategy per-connection, spares may not outnumber the cap`);
+      throw new UsageError(
+        `--spares ${options.spares} exceeds --max-children ${options.maxChildren}: with --strategy per-connection, spares may not outnumber the cap`,
+      );
     }
     this.canary = createCanary(options, 'per-connection-master');
     this.spares = this.canary.leavesChildrenOnShutdown ? Math.max(1, options.spares) : options.spares;
@@ -180,7 +182,10 @@ export class PerConnectionStrategy implements Strategy {
   }
 
   private drainQueue(): void {
-    this.queue.drainTo((s) => this.tryDispatch(s), () => this.shuttingDown);
+    this.queue.drainTo(
+      (s) => this.tryDispatch(s),
+      () => this.shuttingDown,
+    );
   }
 
   /** Tops the pool up after SPARE_REFILL_DEFER_MS unless a child's 'done' or exit does it sooner. */

@@ -192,7 +192,10 @@ export class PreforkStrategy implements Strategy {
   }
 
   private drainQueue(): void {
-    this.queue.drainTo((s) => this.tryDispatch(s), () => this.shuttingDown);
+    this.queue.drainTo(
+      (s) => this.tryDispatch(s),
+      () => this.shuttingDown,
+    );
   }
 
   // --- workers ---
@@ -280,9 +283,12 @@ export class PreforkStrategy implements Strategy {
     // let connections just handed to it get their request parsed before it stops taking new requests
     setTimeout(() => this.sendControl(due, { t: 'retire', graceMs: this.options.shutdownGraceMs }), RETIRE_SETTLE_MS);
     // the retire message is a request: the linger deadline makes it an obligation
-    setTimeout(() => {
-      if (isRunning(due.proc)) void terminate([due.proc]);
-    }, RETIRE_SETTLE_MS + this.options.shutdownGraceMs + 1_000);
+    setTimeout(
+      () => {
+        if (isRunning(due.proc)) void terminate([due.proc]);
+      },
+      RETIRE_SETTLE_MS + this.options.shutdownGraceMs + 1_000,
+    );
   }
 
   private onWorkerGone(w: Worker): void {
