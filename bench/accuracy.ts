@@ -237,8 +237,12 @@ export async function runAccuracy(
   const fork = wanted.some((s) => s.id === 'fork') ? loadForkAddon() : null;
   const usable = wanted.filter((s) => {
     if (s.id === 'c-forking') return cBinary !== null;
-    if (s.id.startsWith('py-') && !python) return (void skipped.push({ subject: s.id, reason: 'no python3' }), false);
-    if (s.id === 'fork' && fork && !fork.ok) return (void skipped.push({ subject: 'fork', reason: fork.reason }), false);
+    const skip = (subject: string, reason: string): false => {
+      skipped.push({ subject, reason });
+      return false;
+    };
+    if (s.id.startsWith('py-') && !python) return skip(s.id, 'no python3');
+    if (s.id === 'fork' && fork && !fork.ok) return skip('fork', fork.reason);
     return true;
   });
   const cells = buildMatrix(usable, { subjects: null, classes: args.classes, rates: args.rates });

@@ -203,15 +203,25 @@ export async function runBenchmarks(
     }
   };
   // quiet first: process-start's CPU per start is the denominator of a target
-  await step('process-start', async () => void (r.processStart = await benchProcessStart(env)));
-  await step('probe-cost', async () => void (r.probeCost = await benchProbeCost(env)));
+  await step('process-start', async () => {
+    r.processStart = await benchProcessStart(env);
+  });
+  await step('probe-cost', async () => {
+    r.probeCost = await benchProbeCost(env);
+  });
   await step('sampler-cost', async () => {
     env.log('sampler-cost: 100 processes at 10 Hz');
     r.samplerCost = await measureSamplerCost(100, args.settings.quick ? 1 : 5);
   });
-  await step('handoff-latency', async () => void (r.handoffLatency = await benchHandoffLatency(env)));
-  await step('headroom', async () => void (r.headroom = await benchHeadroom(env)));
-  await step('churn-threads', async () => void (r.churnThreads = await benchChurnThreads(env)));
+  await step('handoff-latency', async () => {
+    r.handoffLatency = await benchHandoffLatency(env);
+  });
+  await step('headroom', async () => {
+    r.headroom = await benchHeadroom(env);
+  });
+  await step('churn-threads', async () => {
+    r.churnThreads = await benchChurnThreads(env);
+  });
   const loads = (['keepalive', 'churn'] as LoadKind[]).filter((l) => args.only.includes(l));
   if (loads.length > 0) {
     // both load kinds in one interleaved matrix; spares are paced at a third of the spawn ceiling (≤ 10/s)
@@ -226,7 +236,9 @@ export async function runBenchmarks(
       report.errors.push({ bench: loads.join('+'), message });
     }
   }
-  await step('fork-churn', async () => void (r.forkChurn = await runForkChurn(env)));
+  await step('fork-churn', async () => {
+    r.forkChurn = await runForkChurn(env);
+  });
   // last: the longest, and its figures are the harness's own (nothing else running beside it)
   await step('soak', async () => {
     const seconds = args.settings.quick ? 20 : 180;

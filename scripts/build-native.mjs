@@ -83,7 +83,7 @@ const started = Date.now();
 const result = spawnSync(process.execPath, args, { cwd: nativeDir, encoding: 'utf8', env: process.env });
 if (result.status !== 0) {
   const out = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim();
-  if (out) process.stderr.write(out.replace(/^/gm, '  | ') + '\n');
+  if (out) process.stderr.write(`${out.replace(/^/gm, '  | ')}\n`);
   const firstError =
     out
       .split('\n')

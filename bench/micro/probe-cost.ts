@@ -80,7 +80,7 @@ async function parserThroughput(quick: boolean): Promise<ParserRow[]> {
   const netTcp = fixture('net-tcp.txt');
   // a busier table: the fixture's rows repeated to ~1000 sockets, as on a loaded host
   const [header, ...rows] = netTcp.trimEnd().split('\n');
-  const bigNetTcp = [header, ...Array.from({ length: Math.ceil(1000 / rows.length) }, () => rows).flat()].join('\n') + '\n';
+  const bigNetTcp = `${[header, ...Array.from({ length: Math.ceil(1000 / rows.length) }, () => rows).flat()].join('\n')}\n`;
   const fdLines = fixture('node-fd-links.txt')
     .trim()
     .split('\n')
@@ -113,7 +113,7 @@ async function parserThroughput(quick: boolean): Promise<ParserRow[]> {
     },
   ];
   const bench = new Bench({ time: quick ? 20 : 300, iterations: 10, warmupTime: quick ? 5 : 50 });
-  cases.forEach((c, i) => bench.add(`${i}`, c.run));
+  for (const [i, c] of cases.entries()) bench.add(`${i}`, c.run);
   await bench.run();
   return cases.map((c, i) => {
     const r = bench.getTask(`${i}`)!.result;

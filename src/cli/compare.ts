@@ -5,7 +5,7 @@
 import { ensureWritableDirectory } from '../util/ensure-dir.js';
 import { appendFileSync } from 'node:fs';
 import os from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { join, relative } from 'node:path';
 import { makeRunId, runStress, type RunOptions } from '../harness/run.js';
 import { stressOptionsFromFlags } from './stress.js';
 import { gateOf, loadConfig } from '../config/load.js';
@@ -215,7 +215,7 @@ export async function runComparison(opts: CompareOptions): Promise<CompareResult
   const paths = writeComparison(comparison, dir, opts.formats);
   if (stepSummary) {
     try {
-      appendFileSync(stepSummary, renderCompareMarkdown(comparison) + '\n');
+      appendFileSync(stepSummary, `${renderCompareMarkdown(comparison)}\n`);
     } catch (err) {
       log(`warning: could not append to the step summary ${stepSummary}: ${(err as Error).message}`);
     }

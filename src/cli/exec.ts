@@ -60,7 +60,7 @@ export function formatExecSummary(report: Report, reportPath: string, cwd = proc
   if (e?.failed) lines.push(`  command failed (${how}): reported apart from the leak verdict; exit ${report.exitCode}`);
   const rel = relative(cwd, reportPath);
   lines.push(`  report: ${rel.startsWith('..') ? reportPath : rel}`);
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 export async function runExecCommand(cliFlags: Record<string, unknown>, command: string[], io: CommandIo = {}): Promise<number> {

@@ -250,7 +250,7 @@ try {
   } else if (err instanceof TargetStartError) {
     process.stderr.write(`handoff: ${err.message}\n`);
     // the target's own bytes: escape sequences neutralized before they reach a terminal
-    if (err.context.stderr) process.stderr.write(neutralizeControls(err.context.stderr.replace(/\n$/, '')).replace(/^/gm, '  | ') + '\n');
+    if (err.context.stderr) process.stderr.write(`${neutralizeControls(err.context.stderr.replace(/\n$/, '')).replace(/^/gm, '  | ')}\n`);
     if (err.record) process.stderr.write(`handoff: recorded in ${err.record.dir} (${err.record.files.join(', ')})\n`);
     process.exitCode = 3;
   } else if (err instanceof ReportWriteError) {

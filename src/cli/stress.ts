@@ -12,7 +12,7 @@ import { parseFormats } from '../report/formats.js';
 import { loadCredentials } from '../proxy/credentials.js';
 import { UsageError } from '../util/errors.js';
 import { EXIT } from '../model/report.js';
-import { parseCount, parseDuration } from '../util/duration.js';
+import { parseCount } from '../util/duration.js';
 import { runStress, type RunOptions } from '../harness/run.js';
 import { parseExpectStatus } from '../harness/expect-status.js';
 import { parseReadyTimeout, parseRunOverrides } from '../harness/run-overrides.js';

@@ -75,5 +75,5 @@ export function formatSummary(report: Report, reportPath: string, cwd = process.
   );
   const rel = relative(cwd, reportPath);
   lines.push(`  report: ${rel.startsWith('..') ? reportPath : rel}`);
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

@@ -111,7 +111,7 @@ export interface ScheduledRun<T> {
 export function interleave<T>(targets: readonly T[], repeat: number): ScheduledRun<T>[] {
   const out: ScheduledRun<T>[] = [];
   for (let rep = 1; rep <= repeat; rep++) {
-    targets.forEach((target, targetIndex) => out.push({ order: out.length + 1, rep, targetIndex, target }));
+    for (const [targetIndex, target] of targets.entries()) out.push({ order: out.length + 1, rep, targetIndex, target });
   }
   return out;
 }

@@ -119,5 +119,5 @@ export function formatCompareSummary(c: Comparison, where: string): string {
     ...rows.map(line),
   ];
   out.push(`  ${columnsNote(c)}`, `  comparison: ${where}`);
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }

@@ -1,7 +1,7 @@
 // Writes a comparison's files into its directory: comparison.json always, comparison.md / .html on request.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from '../util/errors.js';
+import { parseFormatList } from '../util/format-list.js';
 import { renderCompareHtml } from './html.js';
 import { renderCompareMarkdown } from './markdown.js';
 import type { Comparison } from './types.js';
@@ -12,29 +12,19 @@ export const COMPARE_FILES: Record<CompareFormat, string> = { json: 'comparison.
 
 /** `--format json,md,html` for a comparison (json is always written; `all` = every format). */
 export function parseCompareFormats(text: string | undefined): CompareFormat[] {
-  if (text === undefined) return [...COMPARE_FORMATS];
-  const items = String(text)
-    .split(',')
-    .map((s) => s.trim().toLowerCase())
-    .filter(Boolean);
-  if (!items.length) throw new UsageError(`--format needs at least one of ${COMPARE_FORMATS.join(',')}`);
-  const out = new Set<CompareFormat>(['json']);
-  for (const item of items) {
-    if (item === 'all') COMPARE_FORMATS.forEach((f) => out.add(f));
-    else if (item === 'markdown') out.add('md');
-    else if ((COMPARE_FORMATS as readonly string[]).includes(item)) out.add(item as CompareFormat);
-    else
-      throw new UsageError(
-        `unknown comparison format "${item}" (expected ${COMPARE_FORMATS.join(', ')} or all; each run also writes its own reports)`,
-      );
-  }
-  return COMPARE_FORMATS.filter((f) => out.has(f));
+  return parseFormatList(text, COMPARE_FORMATS, {
+    formats: COMPARE_FORMATS,
+    always: 'json',
+    aliases: { markdown: 'md' },
+    unknown: (item) =>
+      `unknown comparison format "${item}" (expected ${COMPARE_FORMATS.join(', ')} or all; each run also writes its own reports)`,
+  });
 }
 
 export function renderComparison(c: Comparison, format: CompareFormat): string {
   switch (format) {
     case 'json':
-      return JSON.stringify(c, null, 2) + '\n';
+      return `${JSON.stringify(c, null, 2)}\n`;
     case 'md':
       return renderCompareMarkdown(c);
     case 'html':

@@ -240,7 +240,7 @@ export function parseConfig(raw: unknown, source: string, baseDir: string): Hand
   config.thresholds = parseThresholds(top.thresholds, `${source}: thresholds`);
   if (top.ignores !== undefined) {
     config.ignores = stringList(top.ignores, `${source}: ignores`);
-    config.ignores.forEach((pattern, i) => parseIgnorePattern(pattern, `${source}: ignores[${i}]`));
+    for (const [i, pattern] of config.ignores.entries()) parseIgnorePattern(pattern, `${source}: ignores[${i}]`);
   }
   config.allowList = parseAllowList(top.allowList, `${source}: allowList`);
   if (top.exec !== undefined) {

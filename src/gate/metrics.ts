@@ -32,7 +32,7 @@ const latencyLoads = (report: Report, generator: string | null): LoadStats[] | n
 const sum = (list: LoadStats[] | null, pick: (l: LoadStats) => number): number | null =>
   list ? list.reduce((n, l) => n + pick(l), 0) : null;
 const worst = (list: LoadStats[] | null, pick: (l: LoadStats) => number): number | null =>
-  list && list.length ? Math.max(...list.map(pick)) : null;
+  list?.length ? Math.max(...list.map(pick)) : null;
 const timelineMax = (report: Report, pick: (p: Report['timeline'][number]) => number | undefined): number | null => {
   const values = report.timeline.map(pick).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
   return values.length ? Math.max(...values) : null;

@@ -276,7 +276,7 @@ function known(sampler: Sampler): ProcessSnapshot[] {
 function socketsOf(processes: ProcessSnapshot[]): OwnedSocket[] {
   const holders = new Map<number, { pid: number; fd: number }[]>();
   for (const p of processes) {
-    let fds;
+    let fds: ReturnType<typeof readFds> & object;
     try {
       fds = readFds(p.pid) ?? [];
     } catch {

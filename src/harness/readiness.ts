@@ -3,6 +3,7 @@
 // matches a pattern (--ready-log). The parsers are pure; the probe is one bounded request.
 import http from 'node:http';
 import { UsageError } from '../util/errors.js';
+import { lineSplitter } from '../util/line-splitter.js';
 
 export interface Readiness {
   /** GET this path on the target until it answers 2xx */
@@ -44,21 +45,16 @@ export function probeHttp(host: string, port: number, path: string, timeoutMs = 
  * A line longer than `maxLine` is tested by its first maxLine characters.
  */
 export function lineWatcher(pattern: RegExp, maxLine = 64 * 1024): (chunk: string) => boolean {
-  let pending = '';
   let seen = false;
+  const test = (line: string): void => {
+    if (!seen && pattern.test(line)) seen = true;
+  };
+  const feed = lineSplitter((line) => test(line.replace(/\r$/, '')), {
+    maxPending: maxLine,
+    onOverflow: (partial) => test(partial.slice(0, maxLine)),
+  });
   return (chunk) => {
-    if (seen) return true;
-    pending += chunk;
-    let i: number;
-    while ((i = pending.indexOf('\n')) >= 0) {
-      const line = pending.slice(0, i).replace(/\r$/, '');
-      pending = pending.slice(i + 1);
-      if (pattern.test(line)) return (seen = true);
-    }
-    if (pending.length > maxLine) {
-      if (pattern.test(pending.slice(0, maxLine))) return (seen = true);
-      pending = '';
-    }
-    return false;
+    if (!seen) feed(chunk);
+    return seen;
   };
 }

@@ -16,13 +16,17 @@ export function becomeSubreaper(): string | null {
   if (addon) return null;
   if (unavailable !== null) return unavailable;
   const load = loadForkAddon();
-  if (!load.ok) return (unavailable = load.reason);
+  if (!load.ok) {
+    unavailable = load.reason;
+    return unavailable;
+  }
   try {
     load.addon.becomeSubreaper();
     addon = load.addon;
     return null;
   } catch (err) {
-    return (unavailable = err instanceof Error ? err.message : String(err));
+    unavailable = err instanceof Error ? err.message : String(err);
+    return unavailable;
   }
 }
 

@@ -1,8 +1,7 @@
 // A stress suite: which load to apply, for how long, and the tolerances the checks use. Suites are JSON:
 // a name resolves to stress/<name>.json of the package; anything with a slash or ending in .json is a user's file.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { packageRoot } from '../paths.js';
 import { UsageError } from '../util/errors.js';
 import { readJsonFile } from '../util/read-json-file.js';
 import { parseDuration } from '../util/duration.js';

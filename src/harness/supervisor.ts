@@ -20,6 +20,7 @@ import { loadForkAddon } from '../native/addon.js';
 import { readStat } from './probes/proc-reader.js';
 import { becomeSubreaper, reapAdopted } from './subreaper.js';
 import { sweep } from './sweep.js';
+import { lineSplitter } from '../util/line-splitter.js';
 
 /** What the harness tells its supervisor, one JSON object per line. */
 export type SupervisorMessage =
@@ -76,7 +77,7 @@ export function connectToSupervisor(): boolean {
 export function tellSupervisor(msg: SupervisorMessage): void {
   if (!channel) return;
   try {
-    channel.write(JSON.stringify(msg) + '\n');
+    channel.write(`${JSON.stringify(msg)}\n`);
   } catch {
     /* the supervisor is gone: onLost says so */
   }
@@ -118,23 +119,19 @@ export async function superviseHarness(): Promise<number | null> {
   });
   const runs = new Map<string, OpenRun>();
   const markers = new Set<string>();
-  let buffered = '';
   const stream = child.stdio[CHANNEL_FD] as net.Socket | null;
-  stream?.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString('utf8');
-    let i: number;
-    while ((i = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, i);
-      buffered = buffered.slice(i + 1);
+  // a harness never sends a long line; one that does is not trusted with memory
+  const split = lineSplitter(
+    (line) => {
       try {
         apply(JSON.parse(line) as SupervisorMessage);
       } catch {
         /* a torn last line of a dying harness */
       }
-    }
-    // a harness never sends a long line; one that does is not trusted with memory
-    if (buffered.length > 4 * 1024 * 1024) buffered = '';
-  });
+    },
+    { maxPending: 4 * 1024 * 1024 },
+  );
+  stream?.on('data', (chunk: Buffer) => split(chunk.toString('utf8')));
   stream?.on('error', () => {});
   const apply = (m: SupervisorMessage): void => {
     if (m.type === 'run') {
@@ -183,7 +180,10 @@ export async function superviseHarness(): Promise<number | null> {
   if (stream && !stream.destroyed && !stream.readableEnded) {
     await new Promise<void>((r) => {
       const timer = setTimeout(r, 500);
-      stream.once('close', () => (clearTimeout(timer), r()));
+      stream.once('close', () => {
+        clearTimeout(timer);
+        r();
+      });
     });
   }
 

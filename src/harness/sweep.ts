@@ -86,7 +86,7 @@ function groupAlive(group: NonNullable<SweepScope['group']>): boolean {
 export async function sweep(scope: SweepScope, opts: { graceMs?: number } = {}): Promise<SweepResult> {
   const group = scope.group;
   let groupSignalled = false;
-  if (group && group.ours()) {
+  if (group?.ours()) {
     const graceMs = opts.graceMs ?? 0;
     if (graceMs > 0 && signalGroup(group.pgid, 'SIGTERM')) {
       groupSignalled = true;

@@ -22,6 +22,7 @@ import { MARKER_NAME } from './marker.js';
 import { sweep, sweepOnce, type Identity, type SweepResult, type SweepScope } from './sweep.js';
 import { lineWatcher, probeHttp, type Readiness } from './readiness.js';
 import { pollUntil, type Poll } from '../util/poll.js';
+import { lineSplitter } from '../util/line-splitter.js';
 
 export { MARKER_NAME } from './marker.js';
 
@@ -256,8 +257,15 @@ async function launchOnce(spec: TargetSpec, ctx: LaunchContext): Promise<Target>
   const readyLog = spec.kind === 'command' ? spec.ready?.log : undefined;
   const watchers = readyLog ? [lineWatcher(readyLog), lineWatcher(readyLog)] : null;
   let logReady = !readyLog;
-  let stdoutBuf = '';
   const stdoutLines: string[] = [];
+  const splitStdout = lineSplitter(
+    (line) => {
+      stdoutLines.push(line);
+      // keep only what readiness needs
+      if (stdoutLines.length > 64) stdoutLines.shift();
+    },
+    { maxPending: MAX_PENDING_LINE },
+  );
   let lineWaiter: (() => void) | null = null;
   // lines are parsed only until the target is ready (its announcements); after that stdout is only logged
   let parsing = spec.kind === 'reference-proxy';
@@ -266,15 +274,7 @@ async function launchOnce(spec: TargetSpec, ctx: LaunchContext): Promise<Target>
     if (watchers && !logReady) logReady = watchers[0](chunk.toString('utf8'));
     ctx.onOutput?.('stdout', chunk);
     if (!parsing) return;
-    stdoutBuf += chunk.toString('utf8');
-    let i: number;
-    while ((i = stdoutBuf.indexOf('\n')) >= 0) {
-      stdoutLines.push(stdoutBuf.slice(0, i));
-      stdoutBuf = stdoutBuf.slice(i + 1);
-      // keep only what readiness needs
-      if (stdoutLines.length > 64) stdoutLines.shift();
-    }
-    if (stdoutBuf.length > MAX_PENDING_LINE) stdoutBuf = '';
+    splitStdout(chunk.toString('utf8'));
     lineWaiter?.();
   });
   child.stderr!.on('data', (chunk: Buffer) => {
@@ -285,7 +285,12 @@ async function launchOnce(spec: TargetSpec, ctx: LaunchContext): Promise<Target>
   });
   const pipesEnded = Promise.all(
     [child.stdout!, child.stderr!].map(
-      (s) => new Promise<void>((r) => (s.readableEnded || s.destroyed ? r() : (s.once('end', () => r()), s.once('close', () => r())))),
+      (s) =>
+        new Promise<void>((r) => {
+          if (s.readableEnded || s.destroyed) return r();
+          s.once('end', () => r());
+          s.once('close', () => r());
+        }),
     ),
   );
 
@@ -351,7 +356,6 @@ async function launchOnce(spec: TargetSpec, ctx: LaunchContext): Promise<Target>
     port = listening.port;
     parsing = false;
     stdoutLines.length = 0;
-    stdoutBuf = '';
   } else if (spec.listens === false) {
     // nothing to wait for: the command runs from here on (a start that could not spawn fails just above, on 'error')
     await sleep(0);

@@ -183,7 +183,9 @@ export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = 
     const cancel = (): void => release?.();
     if (state) state.current = { req, res, abort: cancel };
     // one 'close' listener per request (hot path): the pipeline starts the next waiting request from it
-    const done = state ? state.pipeline.admit({ start, cancel, settle }) : (start(), settle);
+    let done = settle;
+    if (state) done = state.pipeline.admit({ start, cancel, settle });
+    else start();
     res.on('close', () => {
       release?.();
       done();

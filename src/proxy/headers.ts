@@ -63,8 +63,8 @@ export function endToEndHeaders(rawHeaders: readonly string[], extraDrop: readon
 export function appendVia(headers: HeaderMap, httpVersion: string): void {
   const protocol = /^\d+\.\d+$/.test(httpVersion) ? httpVersion : '1.1';
   const hop = `${protocol} ${VIA_PSEUDONYM}`;
-  const prev = headers['via'];
-  headers['via'] = prev === undefined ? hop : `${Array.isArray(prev) ? prev.join(', ') : prev}, ${hop}`;
+  const prev = headers.via;
+  headers.via = prev === undefined ? hop : `${Array.isArray(prev) ? prev.join(', ') : prev}, ${hop}`;
 }
 
 /** True when a message declares both framings: a smuggling vector, refused rather than guessed at. */

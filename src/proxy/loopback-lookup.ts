@@ -24,7 +24,8 @@ function answer(hostname: string, addresses: dns.LookupAddress[], options: dns.L
   if (addresses.length === 0) {
     const none: NodeJS.ErrnoException = new Error(`${hostname}: no usable address`);
     none.code = 'ENOTFOUND';
-    return callback(none, '');
+    callback(none, '');
+    return;
   }
   if (options.all) callback(null, addresses);
   else callback(null, addresses[0].address, addresses[0].family);

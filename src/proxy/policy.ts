@@ -20,7 +20,7 @@ export function isLoopbackHost(host: string): boolean {
   if (hex) return parseInt(hex[1], 16) >> 8 === 127;
   const v4 = h.startsWith('::ffff:') ? h.slice(7) : h;
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(v4);
-  return m !== null && m.slice(1).every((o) => Number(o) <= 255) && m[1] === '127';
+  return (m?.slice(1).every((o) => Number(o) <= 255) ?? false) && m?.[1] === '127';
 }
 
 /** The unspecified address (0.0.0.0, ::): a connection to it reaches this host's own services. */

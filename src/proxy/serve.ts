@@ -1,5 +1,6 @@
 // `handoff serve`: load one strategy, listen, announce where (stdout lines the harness parses), and on
 // SIGTERM/SIGINT shut down gracefully and exit 0.
+import type { AddressInfo } from 'node:net';
 import type { ProxyOptions } from './options.js';
 import { formatListening, formatPool, formatStats } from './protocol.js';
 import { loadStrategy } from './strategies/index.js';
@@ -45,7 +46,7 @@ export async function serve(options: ProxyOptions): Promise<void> {
   // and the handler is in place before the listening line goes out: a harness may signal the moment it reads it.
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
-  let address;
+  let address: AddressInfo;
   try {
     address = await strategy.listen();
   } catch (err) {

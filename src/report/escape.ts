@@ -16,7 +16,7 @@ export function escapeXml(text: unknown): string {
   return String(text)
     .replace(/[&<>"']/g, (c) => HTML_ENTITIES[c])
     .replace(
-      // eslint-disable-next-line no-control-regex
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
       /[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g,
       (c) => {
         const code = c.charCodeAt(0);
@@ -27,10 +27,12 @@ export function escapeXml(text: unknown): string {
 
 /** Control characters made visible, newlines flattened: one evidence item stays on one line. */
 export function oneLine(text: unknown): string {
-  // eslint-disable-next-line no-control-regex
-  return String(text)
-    .replace(/\r?\n|\r/g, ' ⏎ ')
-    .replace(/[\x00-\x08\x0b-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return (
+    String(text)
+      .replace(/\r?\n|\r/g, ' ⏎ ')
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+      .replace(/[\x00-\x08\x0b-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+  );
 }
 
 /**

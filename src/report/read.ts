@@ -2,7 +2,7 @@
 // schema this version understands and that every field the renderers read has its type, so re-rendering
 // never draws garbage nor dies half-way. Only a regular file of bounded size is read: a path naming a device,
 // a FIFO or a directory is refused without opening it (`/dev/zero` would otherwise be read forever).
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, type Stats, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UsageError } from '../util/errors.js';
 import type { Report } from '../model/report.js';
@@ -24,7 +24,7 @@ const codeOf = (err: unknown): string =>
 
 /** Where a run's report lives: `<dir>/report.json`, or the path itself when it names a regular file. */
 export function locateReport(dirOrFile: string): { file: string; runDir: string } {
-  let st;
+  let st: Stats;
   try {
     st = statSync(dirOrFile);
   } catch (err) {
@@ -47,7 +47,7 @@ function readBounded(file: string, runDir: string): string {
     }
     return new UsageError(code === 'ENOENT' ? `${file}: no report.json (is ${runDir} a run directory?)` : `${file}: cannot read (${code})`);
   };
-  let st;
+  let st: Stats;
   try {
     st = statSync(file);
   } catch (err) {

@@ -20,6 +20,6 @@ export function redactReport(report: Report, credentials: readonly (string | nul
   const secrets = [...credentials, typeof own === 'string' && own !== REDACTED ? own : null];
   const masked = walk(report, (s) => redactSecrets(s, secrets)) as Report;
   masked.target.command = redactArgv(masked.target.command, secrets);
-  if (masked.target.options && masked.target.options.auth) masked.target.options.auth = REDACTED;
+  if (masked.target.options?.auth) masked.target.options.auth = REDACTED;
   return masked;
 }

@@ -40,7 +40,7 @@ export function renderStartFailureMarkdown(f: StartFailure): string {
     const fence = '`'.repeat(Math.max(3, ...(f.stderr.match(/`+/g) ?? []).map((r) => r.length + 1)));
     lines.push('', "The target's last stderr lines:", '', fence, f.stderr.replace(/\n$/, ''), fence);
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 export function renderStartFailureJunit(f: StartFailure): string {
@@ -63,7 +63,7 @@ export function renderStartFailureJunit(f: StartFailure): string {
 export function writeStartFailure(f: StartFailure, dir: string, formats: ReportFormat[], options: WriteOptions = {}): string[] {
   mkdirSync(dir, { recursive: true });
   const files: [string, string][] = [
-    [START_FAILURE_FILE, JSON.stringify(f, null, 2) + '\n'],
+    [START_FAILURE_FILE, `${JSON.stringify(f, null, 2)}\n`],
     ['report.md', renderStartFailureMarkdown(f)],
   ];
   if (formats.includes('junit')) files.push(['junit.xml', renderStartFailureJunit(f)]);

@@ -34,7 +34,7 @@ export function renderReport(unmasked: Report, format: ReportFormat): string {
   const report = redactReport(unmasked);
   switch (format) {
     case 'json':
-      return JSON.stringify(report, null, 2) + '\n';
+      return `${JSON.stringify(report, null, 2)}\n`;
     case 'md':
       return renderMarkdown(report);
     case 'html':
@@ -72,7 +72,7 @@ export function announceRun(dir: string, markdown: () => string, options: WriteO
   const summary = options.stepSummary === undefined ? process.env.GITHUB_STEP_SUMMARY || null : options.stepSummary;
   if (summary) {
     try {
-      appendFileSync(summary, markdown() + '\n');
+      appendFileSync(summary, `${markdown()}\n`);
     } catch (err) {
       warn(`could not append to the step summary ${summary}: ${(err as Error).message}`);
     }

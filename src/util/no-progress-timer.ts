@@ -25,7 +25,9 @@ export function noProgressTimer(ms: number, onExpiry: () => void): NoProgressTim
   };
   timer = setTimeout(lookAfterIo, ms);
   return {
-    progress: () => void (last = Date.now()),
+    progress: () => {
+      last = Date.now();
+    },
     clear: () => {
       cleared = true;
       clearTimeout(timer);

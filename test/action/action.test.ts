@@ -74,6 +74,7 @@ t.test('action.yml runs action/run.sh with every input it declares', async (t) =
     'sets up node',
   );
   t.ok(
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not a JS template
     steps.some((s) => s.uses?.startsWith('actions/upload-artifact@') && s.with?.path === '${{ steps.run.outputs.run-dir }}'),
     'uploads the run directory',
   );

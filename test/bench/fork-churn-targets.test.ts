@@ -124,7 +124,7 @@ t.test('responseEnd finds where a response ends from its Content-Length', async 
   const res = (s: string): Buffer => Buffer.from(s, 'latin1');
   const one = 'HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello';
   t.equal(responseEnd(res(one)), one.length);
-  t.equal(responseEnd(res(one + 'HTTP/1.1 200 OK\r\n')), one.length, 'stops at the first response');
+  t.equal(responseEnd(res(`${one}HTTP/1.1 200 OK\r\n`)), one.length, 'stops at the first response');
   t.equal(responseEnd(res(one.slice(0, -1))), 0, 'body incomplete: needs more');
   t.equal(responseEnd(res('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n')), 0, 'head incomplete: needs more');
   t.equal(responseEnd(res('HTTP/1.1 204 No Content\r\nX: y\r\n\r\n')), 'HTTP/1.1 204 No Content\r\nX: y\r\n\r\n'.length, '204 has no body');

@@ -25,5 +25,6 @@ t.test('without redraws the output has no cursor control at all', async (t) => {
   t.match(out, /handoff: load …\n/);
   t.match(out, /handoff: a line\n/);
   // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
   t.notMatch(out, /[\r\x1b]/, 'no CR, no ESC');
 });

@@ -74,7 +74,7 @@ t.test('hostile command labels are inert in Markdown and HTML', async (t) => {
   const html = renderCompareHtml(c, { js: '/* uplot */', css: '' });
   t.notOk(html.includes(HOSTILE_FRAGMENT), 'raw markup never reaches the HTML');
   t.match(html, /&lt;\/script&gt;&lt;script&gt;alert\(&#39;x&#39;\)/);
-  const data = /<script type="application\/json" id="compare-data">([^]*?)<\/script>/.exec(html)![1];
+  const data = /<script type="application\/json" id="compare-data">([\s\S]*?)<\/script>/.exec(html)![1];
   t.notOk(data.includes('</script'), 'chart data cannot close its element');
   t.equal(JSON.parse(data).charts[0].series[2].label, `hostile ${HOSTILE_FRAGMENT}`, 'and still carries the label intact');
 });

@@ -45,7 +45,10 @@ t.test('never above the repository root: none there means no config', async (t) 
 t.test('outside a repository the walk ends at the filesystem root', async (t) => {
   const seen: string[] = [];
   t.equal(
-    discoverConfig('/a/b', (p) => (seen.push(p), false)),
+    discoverConfig('/a/b', (p) => {
+      seen.push(p);
+      return false;
+    }),
     null,
   );
   t.same(seen, ['/a/b/handoff.config.json', '/a/b/.git', '/a/handoff.config.json', '/a/.git', '/handoff.config.json', '/.git']);

@@ -11,7 +11,7 @@ t.test('parseTakenRecords: whole records out, the incomplete tail kept', async (
   // a record split across two reads comes out whole once its tail arrives
   const first = parseTakenRecords('41\n9');
   t.same(first.pids, [41]);
-  t.same(parseTakenRecords(first.rest + '99\n').pids, [999]);
+  t.same(parseTakenRecords(`${first.rest}99\n`).pids, [999]);
   t.same(parseTakenRecords('0\n-5\nabc\n\n12\n').pids, [12], 'garbage and non-positive pids are dropped');
 });
 

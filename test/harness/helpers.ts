@@ -65,7 +65,7 @@ export function markedPids(value?: string): number[] {
     } catch {
       continue;
     }
-    if (value === undefined ? env.includes(needle) : (env + '\0').includes(needle)) found.push(Number(name));
+    if (value === undefined ? env.includes(needle) : `${env}\0`.includes(needle)) found.push(Number(name));
   }
   return found;
 }
@@ -82,7 +82,7 @@ export function escaperPids(tag: string): number[] {
     try {
       const cmd = readFileSync(`/proc/${name}/cmdline`, 'latin1');
       const state = readFileSync(`/proc/${name}/stat`, 'latin1').split(') ')[1]?.[0];
-      if (state !== 'Z' && cmd.startsWith(`sleep\0${'3600.' + tag}`)) found.push(Number(name));
+      if (state !== 'Z' && cmd.startsWith(`sleep\0${`3600.${tag}`}`)) found.push(Number(name));
     } catch {
       /* gone */
     }

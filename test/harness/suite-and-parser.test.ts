@@ -13,7 +13,7 @@ t.test('shipped suites load and build their generators', async (t) => {
   for (const name of suiteNames()) {
     const s = loadSuite(name);
     t.ok(s.load.length > 0, `${name} has load`);
-    s.load.forEach((e, i) => t.ok(createGenerator(e, { durationMs: s.durationMs, connections: s.connections }, i).name));
+    for (const [i, e] of s.load.entries()) t.ok(createGenerator(e, { durationMs: s.durationMs, connections: s.connections }, i).name);
   }
   t.equal(loadSuite('ci').durationMs, 1500);
 });

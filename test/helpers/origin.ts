@@ -133,7 +133,7 @@ export async function startOrigin(): Promise<TestOrigin> {
           'content-length': Buffer.byteLength(json),
         };
         if (q.get('hop') === '1') {
-          headers['connection'] = 'keep-alive, X-Origin-Hop';
+          headers.connection = 'keep-alive, X-Origin-Hop';
           headers['x-origin-hop'] = 'must-not-reach-client';
           headers['keep-alive'] = 'timeout=7, max=99';
           headers['x-origin-e2e'] = 'reaches-client';

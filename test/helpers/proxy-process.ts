@@ -5,6 +5,7 @@ import { cliPath } from '../../src/paths.js';
 import { untappedNode } from './untapped.js';
 import { parseListening, parsePool } from '../../src/proxy/protocol.js';
 import type { PoolDeclaration } from '../../src/proxy/protocol.js';
+import { lineSplitter } from '../../src/util/line-splitter.js';
 
 export interface ProxyProcess {
   readonly child: ChildProcess;
@@ -68,23 +69,19 @@ export async function startProxy(
   try {
     const { port, pool } = await new Promise<{ port: number; pool: PoolDeclaration | null }>((resolve, reject) => {
       let port: number | null = null;
-      let pending = '';
       const timer = setTimeout(() => reject(new Error(`no listening line within ${readyTimeoutMs} ms:\n${out}`)), readyTimeoutMs);
+      const split = lineSplitter((line) => {
+        const l = parseListening(line);
+        if (l) port = l.port;
+        const p = parsePool(line);
+        if (p && port !== null) {
+          clearTimeout(timer);
+          resolve({ port, pool: p });
+        }
+      });
       child.stdout!.on('data', (d: Buffer) => {
         out += d.toString();
-        pending += d.toString();
-        let nl: number;
-        while ((nl = pending.indexOf('\n')) >= 0) {
-          const line = pending.slice(0, nl);
-          pending = pending.slice(nl + 1);
-          const l = parseListening(line);
-          if (l) port = l.port;
-          const p = parsePool(line);
-          if (p && port !== null) {
-            clearTimeout(timer);
-            resolve({ port, pool: p });
-          }
-        }
+        split(d.toString());
       });
       void exited.then(({ code, signal }) => {
         clearTimeout(timer);

@@ -74,7 +74,10 @@ export function readResponse(socket: net.Socket, timeoutMs = 10_000, opts: { noB
         if (idx < 0) return;
         const lines = buf.subarray(0, idx).toString('latin1').split('\r\n');
         const m = /^HTTP\/1\.[01] (\d{3})/.exec(lines[0]);
-        if (!m) return finish(new Error(`bad status line ${JSON.stringify(lines[0])}`));
+        if (!m) {
+          finish(new Error(`bad status line ${JSON.stringify(lines[0])}`));
+          return;
+        }
         const headers: Record<string, string> = {};
         const names: string[] = [];
         for (const line of lines.slice(1)) {

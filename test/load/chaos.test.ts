@@ -133,9 +133,14 @@ t.test('chaos: a process already killed is never picked again (still dying, or i
   );
   const signalled: number[] = [];
   const realKill = process.kill;
-  process.kill = ((pid: number, signal?: string | number) =>
-    pid === victim.pid ? (signalled.push(pid), true) : realKill(pid, signal)) as typeof process.kill;
-  t.teardown(() => void (process.kill = realKill));
+  process.kill = ((pid: number, signal?: string | number) => {
+    if (pid !== victim.pid) return realKill(pid, signal);
+    signalled.push(pid);
+    return true;
+  }) as typeof process.kill;
+  t.teardown(() => {
+    process.kill = realKill;
+  });
   const rig = await startRig();
   t.teardown(() => rig.close());
   const g = new Chaos('chaos', {

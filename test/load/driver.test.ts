@@ -35,7 +35,15 @@ t.test('a shared budget and the stop signal end every loop; the resolved pause i
   let n = 0;
   const t0 = Date.now();
   setTimeout(() => stop.abort(), 100);
-  await runConnectionLoops({ connections: 2, until: Date.now() + 10_000, signal: stop.signal, iteration: async () => (n++, 20) });
+  await runConnectionLoops({
+    connections: 2,
+    until: Date.now() + 10_000,
+    signal: stop.signal,
+    iteration: async () => {
+      n++;
+      return 20;
+    },
+  });
   t.ok(Date.now() - t0 < 1_000, 'aborted: the loops end');
   t.ok(n >= 4 && n <= 20, `a loop pauses as its iteration said (${n} in ~100 ms at 20 ms)`);
 });

@@ -144,6 +144,7 @@ t.test('progress on a terminal: a live line redrawn in place, kept when the phas
     await new Promise((r) => setTimeout(r, 30));
   }
   p.stop();
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
   t.match(out, /\r\x1b\[2Khandoff: load +\d\.\ds\/3\.0s · \d+ req\/s · [1-9]\d* errors · children 5 · fds 70/);
   t.ok(out.endsWith('\n'), 'the last state stays on screen');
   t.match(out, /handoff: load +1\.0s · 1000 requests/);

@@ -14,7 +14,7 @@ t.test('captured node status', async (t) => {
     threads: 7,
     fdSize: 256,
   });
-  t.equal(status.fields['Tgid'], String(captured.pid));
+  t.equal(status.fields.Tgid, String(captured.pid));
 });
 
 t.test('a zombie has no VmRSS line: 0 bytes', async (t) => {

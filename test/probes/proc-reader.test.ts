@@ -48,7 +48,7 @@ t.test('this process: stat, status, cmdline, marker, listing', async (t) => {
 });
 
 t.test('marker found in a child environment, exact value only', async (t) => {
-  const child = spawn('sleep', ['20'], { stdio: 'ignore', env: { PATH: process.env['PATH'], HANDOFF_T: 'abc' } });
+  const child = spawn('sleep', ['20'], { stdio: 'ignore', env: { PATH: process.env.PATH, HANDOFF_T: 'abc' } });
   t.teardown(() => child.kill('SIGKILL'));
   await once(child, 'spawn');
   // until exec completes the child shows our environment: poll

@@ -127,7 +127,10 @@ t.test('kindsOf, when given, is what counts the fds by kind', async (t) => {
     keys: keys(s),
     pssBytes: null,
     ticksPerSecond: 100,
-    kindsOf: (fds) => (seen.push(fds), { socket: 1, pipe: 0, file: 0, other: 0 }),
+    kindsOf: (fds) => {
+      seen.push(fds);
+      return { socket: 1, pipe: 0, file: 0, other: 0 };
+    },
   });
   t.equal(seen.length, 2);
   t.same(point.fdsByKind, { socket: 2, pipe: 0, file: 0, other: 0 });

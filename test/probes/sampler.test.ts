@@ -117,8 +117,8 @@ t.test('sockets with owner pid/fd, a zombie and a marked orphan', async (t) => {
   t.ok(established.every((k) => k.pid === perl.pid && (k.localPort === port || k.remotePort === port)));
   t.type(sampler.firstSeen(`sock:${listen?.inode}`), 'number');
   const point = sampler.timeline.at(-1)!;
-  t.equal(point.sockets['LISTEN'], 1);
-  t.equal(point.sockets['ESTABLISHED'], 2);
+  t.equal(point.sockets.LISTEN, 1);
+  t.equal(point.sockets.ESTABLISHED, 2);
   t.ok(point.fdsByKind.socket >= 3);
 
   const zombie = s.tree.find((p) => p.state === 'Z')!;

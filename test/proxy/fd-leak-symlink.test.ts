@@ -1,7 +1,7 @@
 // --fault fd-leak creates its access log safely (issue 19, item 5; fdleak-symlink.sh): a symlink planted at the
 // path it used to open in the shared temp directory is not followed, the victim is not appended to, and the
 // canary still leaks its descriptor per connection.
-import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';

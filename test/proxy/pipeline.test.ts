@@ -40,7 +40,7 @@ t.test('closing cancels the started, settles all exactly once, starts none', asy
   p.closeAll();
   t.same(log, ['cancel a', 'settle a', 'cancel b', 'settle b', 'settle c']);
   log.length = 0;
-  done.forEach((d) => d());
+  for (const d of done) d();
   p.closeAll();
   t.same(log, [], 'responses closing afterwards settle nothing twice, and nothing starts');
   admit('late');

@@ -93,7 +93,7 @@ type Path = (string | number)[];
 /** Every path in a JSON value (objects and arrays included), parents before children. */
 function paths(value: unknown, prefix: Path = []): Path[] {
   const out: Path[] = [];
-  if (Array.isArray(value)) value.forEach((v, i) => out.push([...prefix, i], ...paths(v, [...prefix, i])));
+  if (Array.isArray(value)) for (const [i, v] of value.entries()) out.push([...prefix, i], ...paths(v, [...prefix, i]));
   else if (value && typeof value === 'object')
     for (const [k, v] of Object.entries(value)) out.push([...prefix, k], ...paths(v, [...prefix, k]));
   return out;

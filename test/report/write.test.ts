@@ -41,7 +41,7 @@ t.test('writeReports writes json plus the chosen formats, points latest at the r
   t.equal(readlinkSync(join(root, 'reports', 'latest')), 'run-a', 'relative link, survives moving reports/');
   const appended = readFileSync(summary, 'utf8');
   t.ok(appended.startsWith('earlier step\n## handoff: ❌ FAIL'), 'appended, not overwritten');
-  t.equal(appended.slice('earlier step\n'.length), readFileSync(join(runA, 'report.md'), 'utf8') + '\n', 'the same Markdown');
+  t.equal(appended.slice('earlier step\n'.length), `${readFileSync(join(runA, 'report.md'), 'utf8')}\n`, 'the same Markdown');
 
   const runB = join(root, 'reports', 'run-b');
   await writeReports(fixture('pass'), runB, [], { stepSummary: null });

@@ -7,7 +7,14 @@ import { pollUntil } from '../../src/util/poll.js';
 function fakeTime(): { clock: () => number; wait: (ms: number) => Promise<void>; waits: number[] } {
   let now = 0;
   const waits: number[] = [];
-  return { clock: () => now, wait: async (ms) => void (waits.push(ms), (now += ms)), waits };
+  return {
+    clock: () => now,
+    wait: async (ms) => {
+      waits.push(ms);
+      now += ms;
+    },
+    waits,
+  };
 }
 
 t.test('checks first, returns at once when the condition holds', async (t) => {
@@ -41,12 +48,18 @@ t.test('a check can give up on its own terms; without a deadline only the check 
 t.test('waitFirst: the first wait comes before the first check; a deadline already past checks nothing', async (t) => {
   const time = fakeTime();
   const seen: number[] = [];
-  const r = await pollUntil(() => (seen.push(time.clock()), { done: seen.length === 2, value: seen.length }), {
-    initialMs: 50,
-    maxMs: 300,
-    waitFirst: true,
-    ...time,
-  });
+  const r = await pollUntil(
+    () => {
+      seen.push(time.clock());
+      return { done: seen.length === 2, value: seen.length };
+    },
+    {
+      initialMs: 50,
+      maxMs: 300,
+      waitFirst: true,
+      ...time,
+    },
+  );
   t.same(seen, [50, 125]);
   t.same(r, { held: true, value: 2 });
   const late = fakeTime();

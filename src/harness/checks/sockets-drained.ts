@@ -1,5 +1,5 @@
 import type { Check } from './check.js';
-import { capped, endpoint, plural, socketEvidence, withMore } from './evidence.js';
+import { capped, endpoint, socketEvidence, withMore } from './evidence.js';
 
 export const socketsDrained: Check = {
   id: 'sockets-drained',

@@ -95,7 +95,7 @@ const BUILDERS: Record<string, (o: AbuseOptions) => Case> = {
     'cl-te',
     [400],
     (env) => [
-      { write: head(env, 'POST', tokenPath(env.token), ['Content-Length: 5', 'Transfer-Encoding: chunked']) + '0\r\n\r\n' },
+      { write: `${head(env, 'POST', tokenPath(env.token), ['Content-Length: 5', 'Transfer-Encoding: chunked'])}0\r\n\r\n` },
       { until: 'complete', timeoutMs: env.timeoutMs },
     ],
     false,

@@ -80,7 +80,13 @@ export class ChurnGenerator implements LoadGenerator {
         const socket = open.add(
           net.connect({
             ...connectOptions,
-            onread: { buffer: readBuffer, callback: (n: number) => (onRead(readBuffer.subarray(0, n)), true) },
+            onread: {
+              buffer: readBuffer,
+              callback: (n: number) => {
+                onRead(readBuffer.subarray(0, n));
+                return true;
+              },
+            },
           }),
         );
         let buf = EMPTY;

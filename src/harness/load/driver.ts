@@ -33,7 +33,7 @@ export interface ConnectionLoops {
    * One iteration — a connection or case from start to end; it never rejects. Resolves to the ms its loop pauses
    * before the next (FAILURE_PAUSE_MS after a failure), or to nothing.
    */
-  iteration: (slot: number) => Promise<number | void>;
+  iteration: (slot: number) => Promise<number | undefined> | Promise<void>;
 }
 
 /** Runs the loops until each has ended; the sockets' abort listener is removed on every path. */

@@ -106,7 +106,7 @@ export function parseLocust(text: string): ParsedLoad | null {
   if (pctHeader && pctRow) {
     const names = pctHeader[1].trim().split(/\s+/);
     const values = pctRow[1].trim().split(/\s+/);
-    names.forEach((n, i) => (pct[n] = Number(values[i]) || 0));
+    for (const [i, n] of names.entries()) pct[n] = Number(values[i]) || 0;
   }
   let httpFailures = 0;
   const statuses: Record<string, number> = {};

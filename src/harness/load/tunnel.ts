@@ -113,7 +113,10 @@ export class TunnelGenerator implements LoadGenerator {
         };
         const fail = (kind: 'error' | 'timeout' | 'malformed' | 'wrong-token' | 'unexpected-status', detail: string): void => {
           if (settled()) return;
-          if (ctx.signal.aborted) return finish({ kind: 'aborted' });
+          if (ctx.signal.aborted) {
+            finish({ kind: 'aborted' });
+            return;
+          }
           log.add(kind, id, `${detail} (${where()})`);
           finish({ kind: 'failed' });
         };
@@ -181,7 +184,10 @@ export class TunnelGenerator implements LoadGenerator {
           onBytesBack();
         });
         const onBytesBack = (): void => {
-          if (gotBytes > expected.length) return fail('malformed', `more bytes back than sent (${gotBytes} > ${expected.length})`);
+          if (gotBytes > expected.length) {
+            fail('malformed', `more bytes back than sent (${gotBytes} > ${expected.length})`);
+            return;
+          }
           if (eofWaitFrom !== null) return; // either: the trailer, if any, is judged at EOF
           if (halfClose === 'either' && gotBytes >= payload.length) {
             verify(payload); // the echo is whole: only now half-close

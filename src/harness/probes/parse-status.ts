@@ -33,13 +33,13 @@ export function parseStatus(text: string): ProcStatus {
     return Number.isFinite(n) ? n : 0;
   };
   return {
-    name: fields['Name'] ?? '',
+    name: fields.Name ?? '',
     // "S (sleeping)" → "S"
-    state: (fields['State'] ?? '').split(' ')[0] ?? '',
+    state: (fields.State ?? '').split(' ')[0] ?? '',
     pid: int('Pid'),
     ppid: int('PPid'),
-    vmRssBytes: kbToBytes(fields['VmRSS']),
-    vmHwmBytes: kbToBytes(fields['VmHWM']),
+    vmRssBytes: kbToBytes(fields.VmRSS),
+    vmHwmBytes: kbToBytes(fields.VmHWM),
     threads: int('Threads'),
     fdSize: int('FDSize'),
     fields,

@@ -301,7 +301,7 @@ export class ProcessTable {
           carryOrRead(pid, info!);
           continue;
         }
-        if (info && info.settled && info.listed >= previousListing && !mayBeNewPid(pid, previousLastPid, lastPid)) {
+        if (info?.settled && info.listed >= previousListing && !mayBeNewPid(pid, previousLastPid, lastPid)) {
           info.listed = generation;
           continue;
         }

@@ -198,7 +198,7 @@ export function foldPeaks(peaks: Readonly<SamplerPeaks>, point: TimelinePoint): 
       fds: Math.max(peaks.fds, point.fds),
       rssBytes: Math.max(peaks.rssBytes, point.rssBytes),
       pssBytes: pss !== null ? Math.max(peaks.pssBytes ?? 0, pss) : peaks.pssBytes,
-      closeWait: Math.max(peaks.closeWait, point.sockets['CLOSE_WAIT'] ?? 0),
+      closeWait: Math.max(peaks.closeWait, point.sockets.CLOSE_WAIT ?? 0),
     },
     childrenPeak,
   };

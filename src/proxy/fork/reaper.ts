@@ -84,7 +84,7 @@ export class Reaper {
       this.peekOnly.delete(pid);
       if (peek && raw >= 0) this.unreaped.add(pid);
       // -2/-3: not (or no longer) a child of ours; nothing left to wait for
-      this.options.onExit(decodeStatus(pid, raw < 0 ? 0 : raw));
+      this.options.onExit(decodeStatus(pid, Math.max(raw, 0)));
     }
   }
 

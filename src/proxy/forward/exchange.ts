@@ -87,7 +87,7 @@ export function forwardRequest(ctx: ForwardContext, req: http.IncomingMessage, r
     reply(req, res, 400, `malformed request target "${target.slice(0, 200)}"`);
     return undefined;
   }
-  if (!parts || parts.scheme !== 'http') {
+  if (parts?.scheme !== 'http') {
     reply(req, res, 501, `scheme "${url.protocol.replace(/:$/, '')}" is not supported: only http:// (use CONNECT for tunnels)`);
     return undefined;
   }

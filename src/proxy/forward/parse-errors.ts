@@ -21,7 +21,7 @@ function failingLine(err: Error): { line: string; startsRequest: boolean } | nul
 /** Did the header-size limit trip inside the request line (414, RFC 9112 §3) rather than the fields (431)? */
 function overflowInRequestLine(err: Error): boolean {
   const at = failingLine(err);
-  return at !== null && at.startsRequest && /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ /.test(at.line);
+  return at?.startsRequest === true && /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ /.test(at.line);
 }
 
 /**
