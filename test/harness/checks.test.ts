@@ -228,6 +228,30 @@ t.test('handoff-eof names who still held the connection open', async (t) => {
   t.match((r.evidence[1] as { note?: string }).note, /conn-9\/w1/);
 });
 
+t.test('handoff-eof names the root first when a later child inherited the leaked copy too', async (t) => {
+  const run = clean();
+  const copy = (pid: number, fd: number) => ({
+    localAddress: '127.0.0.1',
+    localPort: 8080,
+    remoteAddress: '127.0.0.1',
+    remotePort: 5000,
+    state: 'ESTABLISHED' as const,
+    inode: 777,
+    pid,
+    fd,
+  });
+  run.load = [
+    outcome({
+      counts: { 'no-eof': 1 },
+      incidents: [
+        { kind: 'no-eof', generator: 'churn', id: 'conn-9/w1', detail: 'no EOF', atMs: 300, holders: [copy(4242, 30), copy(100, 23)] },
+      ],
+    }),
+  ];
+  const r = byId(run, 'handoff-eof');
+  t.match(r.summary, /still held open by pid 100 \(the target's root\), pid 4242$/);
+});
+
 t.test('children-drained: pool allowed, excess fails naming the newest child', async (t) => {
   const run = clean();
   run.target.pool = { resident: 2, cap: 4 };

@@ -39,9 +39,13 @@ export const handoffEof: Check = {
   },
 };
 
-/** "; still held open by pid 12 (the target's root)", from the holders looked up; empty when none were found. */
+/**
+ * "; still held open by pid 12 (the target's root), pid 40", from the holders looked up, the root first (a forking
+ * parent that leaks its copy also leaks it into every child it forks later); empty when none were found.
+ */
 function heldBy(load: LoadOutcome[], rootPid: number): string {
-  const pids = [...new Set(incidentsOf(load, ['no-eof']).flatMap((i) => (i.holders ?? []).map((s) => s.pid)))];
+  const found = new Set(incidentsOf(load, ['no-eof']).flatMap((i) => (i.holders ?? []).map((s) => s.pid)));
+  const pids = [...found].sort((a, b) => Number(b === rootPid) - Number(a === rootPid));
   if (pids.length === 0) return '';
   return `; still held open by ${pids.map((p) => (p === rootPid ? `pid ${p} (the target's root)` : `pid ${p}`)).join(', ')}`;
 }
