@@ -6,17 +6,22 @@
 //        default N = 1 10 100; one JSON line per N; --io adds sync vs async /proc reads; --events: the sampler
 //        driven by process events where permitted (on, the default), the plain /proc scan (off), or both on the
 //        same tree, alternating scan/events/scan/events (ab: the machine is shared, compare within one run)
-//   node dist/bench/sampler-cost.js --tree N                  (internal: the parent of the watched tree)
+//        --threads K: each child has K threads (a C sleeper built with cc; servers' workers are threaded, and an
+//        idle multi-threaded process is looked at more often than a single-threaded one: docs/sampler.md)
+//   node dist/bench/sampler-cost.js --tree N [--threads K]    (internal: the parent of the watched tree)
 //
 // The tree: one Node parent with a loopback listener; N `sleep` children, each holding a TCP connection
 // (as stdin) and a pipe (as stdout), so every child has sockets and pipes for the sampler to map.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readdir, readFile, readlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { listChildren, readFds, readProcFile, readStat } from '../src/harness/probes/proc-reader.js';
 import { Sampler, type SamplerOptions } from '../src/harness/probes/sampler.js';
 import type { Sample } from '../src/harness/probes/types.js';
@@ -64,7 +69,10 @@ export interface SamplerCost {
   /** CPU of those reads (what the budget counts) */
   netReadCpuMs: number;
   fdListReads: number;
-  seen: { children: number; fds: number; sockets: number };
+  /** threads: of the tree's children, counted from /proc/PID/status at the end (what --threads made) */
+  seen: { children: number; fds: number; sockets: number; threads: number };
+  /** threads of each child (1: plain sleep) */
+  threadsPerChild: number;
   /** whether process events drove the samples (null), or why not */
   eventsUnavailable: string | null;
   /** samples driven by events, listings of /proc, stat reads during the measured window */
@@ -75,9 +83,9 @@ export interface SamplerCost {
 
 const MARKER = 'HANDOFF_BENCH_RUN';
 
-/** Starts the watched tree and resolves once all N children are running. */
-async function startTree(n: number, marker: string): Promise<ChildProcess> {
-  const parent = spawn(process.execPath, [fileURLToPath(import.meta.url), '--tree', String(n)], {
+/** Starts the watched tree and resolves once all N children (of `threads` threads each) are running. */
+async function startTree(n: number, marker: string, threads = 1): Promise<ChildProcess> {
+  const parent = spawn(process.execPath, [fileURLToPath(import.meta.url), '--tree', String(n), '--threads', String(threads)], {
     detached: true, // own process group: killed as one at the end
     // stdin is a lifeline: when this process dies, the tree's parent sees EOF and kills its group
     stdio: ['pipe', 'pipe', 'inherit'],
@@ -101,6 +109,15 @@ function killTree(parent: ChildProcess): void {
   } catch {
     // already gone
   }
+}
+
+function childThreads(parentPid: number): number {
+  let threads = 0;
+  for (const pid of listChildren(parentPid)) {
+    const m = /^Threads:\s+(\d+)$/m.exec(readProcFile(`/proc/${pid}/status`) ?? '');
+    threads += m ? Number(m[1]) : 0;
+  }
+  return threads;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -128,8 +145,8 @@ async function idleCpu(intervalMs: number, seconds: number): Promise<number> {
 const round = (x: number, digits = 3): number => Math.round(x * 10 ** digits) / 10 ** digits;
 
 /** The sampler as the harness runs it (process events where permitted). */
-export async function measureSamplerCost(processes: number, seconds = 5, intervalMs = 100): Promise<SamplerCost> {
-  return (await measureSamplerCosts(processes, seconds, intervalMs, [true]))[0]!;
+export async function measureSamplerCost(processes: number, seconds = 5, intervalMs = 100, threads = 1): Promise<SamplerCost> {
+  return (await measureSamplerCosts(processes, seconds, intervalMs, [true], threads))[0]!;
 }
 
 /** One tree, measured once per mode in order (true: events where permitted, false: the plain /proc scan). */
@@ -138,12 +155,14 @@ export async function measureSamplerCosts(
   seconds = 5,
   intervalMs = 100,
   modes: boolean[] = [true],
+  threads = 1,
 ): Promise<SamplerCost[]> {
   const marker = `bench-${process.pid}-${Date.now()}`;
-  const parent = await startTree(processes, marker);
+  const parent = await startTree(processes, marker, threads);
   try {
     const results: SamplerCost[] = [];
-    for (const events of modes) results.push(await measureOn(parent, marker, processes, seconds, intervalMs, events));
+    for (const events of modes)
+      results.push({ ...(await measureOn(parent, marker, processes, seconds, intervalMs, events)), threadsPerChild: threads });
     return results;
   } finally {
     killTree(parent);
@@ -157,7 +176,7 @@ async function measureOn(
   seconds: number,
   intervalMs: number,
   events: boolean,
-): Promise<SamplerCost> {
+): Promise<Omit<SamplerCost, 'threadsPerChild'>> {
   {
     const sampler = new TimedSampler({ rootPid: parent.pid!, marker: { name: MARKER, value: marker }, intervalMs, events });
     // what this process burns anyway with a 10 Hz timer and nothing to do: the floor under the sampler
@@ -229,6 +248,7 @@ async function measureOn(
         children: sampler.timeline.at(-1)?.children ?? 0,
         fds: sampler.timeline.at(-1)?.fds ?? 0,
         sockets: latest?.sockets.length ?? 0,
+        threads: childThreads(parent.pid!),
       },
     };
   }
@@ -283,8 +303,31 @@ export async function measureSyncVsAsync(processes: number, rounds = 30): Promis
 
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
+// a sleeper with K-1 extra threads, all parked: what an idle threaded worker looks like in /proc
+const THREADED_SLEEPER_C = `#include <pthread.h>
+#include <stdlib.h>
+#include <unistd.h>
+static void *park(void *arg) { (void)arg; for (;;) pause(); return 0; }
+int main(int argc, char **argv) {
+  int k = argc > 1 ? atoi(argv[1]) : 1;
+  for (int i = 1; i < k; i++) { pthread_t t; pthread_create(&t, 0, park, 0); }
+  sleep(600);
+  return 0;
+}
+`;
+
+/** argv of one child: plain `sleep`, or the C sleeper built once into a temp dir (removed by the caller). */
+function sleeperArgv(threads: number): { argv: string[]; dir: string | null } {
+  if (threads <= 1) return { argv: ['sleep', '600'], dir: null };
+  const dir = mkdtempSync(join(tmpdir(), 'handoff-sleeper-'));
+  writeFileSync(join(dir, 'sleeper.c'), THREADED_SLEEPER_C);
+  execFileSync('cc', ['-O1', '-pthread', '-o', join(dir, 'sleeper'), join(dir, 'sleeper.c')]);
+  return { argv: [join(dir, 'sleeper'), String(threads)], dir };
+}
+
 /** The watched tree's parent: N sleep children, each with a loopback TCP connection and a pipe. */
-async function runTreeParent(n: number): Promise<void> {
+async function runTreeParent(n: number, threads: number): Promise<void> {
+  const sleeper = sleeperArgv(threads);
   const server = createServer(() => {});
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -293,10 +336,12 @@ async function runTreeParent(n: number): Promise<void> {
   for (let i = 0; i < n; i++) {
     const socket: Socket = connect(port, '127.0.0.1');
     await once(socket, 'connect');
-    const child = spawn('sleep', ['600'], { stdio: [socket, 'pipe', 'ignore'] });
+    const child = spawn(sleeper.argv[0]!, sleeper.argv.slice(1), { stdio: [socket, 'pipe', 'ignore'] });
     await once(child, 'spawn');
     children.push(child);
   }
+  // the children run from the binary; its directory can go now, before anything can SIGKILL this process
+  if (sleeper.dir) rmSync(sleeper.dir, { recursive: true, force: true });
   process.stdout.write('ready\n');
   // the bench kills the whole group; if the bench dies first, take the group down ourselves
   const killGroup = (): void => {
@@ -308,15 +353,18 @@ async function runTreeParent(n: number): Promise<void> {
 
 async function main(argv: string[]): Promise<void> {
   const treeAt = argv.indexOf('--tree');
-  if (treeAt !== -1) return runTreeParent(Number(argv[treeAt + 1]));
+  const threadsAt = argv.indexOf('--threads');
+  const threads = threadsAt === -1 ? 1 : Number(argv[threadsAt + 1]);
+  if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new Error('--threads: an integer from 1 to 64');
+  if (treeAt !== -1) return runTreeParent(Number(argv[treeAt + 1]), threads);
   const secondsAt = argv.indexOf('--seconds');
   const seconds = secondsAt === -1 ? 5 : Number(argv[secondsAt + 1]);
-  const counts = argv.filter((arg, i) => /^\d+$/.test(arg) && i !== secondsAt + 1).map(Number);
+  const counts = argv.filter((arg, i) => /^\d+$/.test(arg) && i !== secondsAt + 1 && i !== threadsAt + 1).map(Number);
   const eventsAt = argv.indexOf('--events');
   const eventsArg = eventsAt === -1 ? 'on' : argv[eventsAt + 1];
   const modes = eventsArg === 'off' ? [false] : eventsArg === 'ab' ? [false, true, false, true] : [true];
   for (const n of counts.length > 0 ? counts : [1, 10, 100]) {
-    for (const result of await measureSamplerCosts(n, seconds, 100, modes)) console.log(JSON.stringify(result));
+    for (const result of await measureSamplerCosts(n, seconds, 100, modes, threads)) console.log(JSON.stringify(result));
   }
   if (argv.includes('--io')) console.log(JSON.stringify(await measureSyncVsAsync(100)));
 }
