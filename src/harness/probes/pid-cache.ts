@@ -3,7 +3,8 @@
 // (scan-stats.ts, event-stats.ts) read and update it; process-table.ts classifies from it.
 import { formatCmdline } from './parse-cmdline.js';
 import { forkedWithoutExec } from './parse-stat.js';
-import { readCmdline, type ProcHandles } from './proc-reader.js';
+import { readCmdline } from './proc-reader.js';
+import type { ProcHandles } from './proc-handles.js';
 import type { FdMemo } from './fd-cache.js';
 import type { ProcStat, ProcessSnapshot } from './types.js';
 

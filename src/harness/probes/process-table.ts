@@ -23,7 +23,8 @@
 // The files: this one classifies (tree, orphans, ignored subtrees) and makes the snapshots and the delta;
 // pid-cache.ts is what is remembered of each pid; scan-stats.ts and event-stats.ts read a sample's stats.
 import { forkedWithoutExec } from './parse-stat.js';
-import { hasMarker, pageSizeBytes, ProcHandles } from './proc-reader.js';
+import { hasMarker, pageSizeBytes } from './proc-reader.js';
+import { ProcHandles } from './proc-handles.js';
 import { FdCache } from './fd-cache.js';
 import { ProcEvents } from './proc-events.js';
 import { cmdlineOf, PidCache, type PidInfo } from './pid-cache.js';
