@@ -10,7 +10,7 @@ import { listenerBelongsToTarget } from './probes/listener-owner.js';
 import { readCmdline, readStat } from './probes/proc-reader.js';
 import { sweep, type Identity, type SweepResult } from './sweep.js';
 import type { Target, TargetExit } from './target.js';
-import { canConnect } from './target.js';
+import { canConnect } from './ports.js';
 
 export interface AttachSpec {
   pid: number;

@@ -1,30 +1,32 @@
 // Launches the target (the reference proxy or any command) in its own process group with the run's env
-// marker, waits until it accepts, saves its output, and ends its whole group on every path.
+// marker, waits until it accepts, saves its output, and ends its whole group on every path. The output capture
+// is target-output.ts's, the wait until ready target-ready.ts's; this file spawns and owns the cleanup. Its
+// length is launchOnce: one closure that every path of a start (spawn, cleanup hook, sweep, dispose, fail) shares.
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { join } from 'node:path';
-import { once } from 'node:events';
 import { cliPath } from '../paths.js';
 import type { LogRecord } from '../model/report.js';
 import { CappedLog } from './capped-log.js';
 import type { ProxyOptions } from '../proxy/options.js';
 import { proxyOptionsToArgs } from '../proxy/parse-options.js';
 import { AUTH_ENV } from '../proxy/credentials.js';
-import { parseListening, parsePool, type PoolDeclaration } from '../proxy/protocol.js';
+import type { PoolDeclaration } from '../proxy/protocol.js';
 import { TargetStartError } from '../util/errors.js';
 import { registerCleanup, signalGroup } from './cleanup.js';
-import { listenerBelongsToTarget } from './probes/listener-owner.js';
-import { hasMarker, readStat } from './probes/proc-reader.js';
+import { readStat } from './probes/proc-reader.js';
 import { isAdopted, isSubreaper, reapAdopted } from './subreaper.js';
 import { startGuardian } from './guardian.js';
 import { attachTarget } from './attach.js';
 import { MARKER_NAME } from './marker.js';
 import { sweep, sweepOnce, type Identity, type SweepResult, type SweepScope } from './sweep.js';
-import { lineWatcher, probeHttp, type Readiness } from './readiness.js';
-import { pollUntil, type Poll } from '../util/poll.js';
-import { lineSplitter } from '../util/line-splitter.js';
+import type { Readiness } from './readiness.js';
+import { freePort } from './ports.js';
+import { captureOutput } from './target-output.js';
+import { awaitAnnouncement, awaitCommandReady, type StartWatch } from './target-ready.js';
 
 export { MARKER_NAME } from './marker.js';
+export { canConnect, freePort } from './ports.js';
+export { describeExit } from './target-ready.js';
 
 export type TargetSpec =
   | { kind: 'reference-proxy'; proxy: ProxyOptions; nofile?: number; readyTimeoutMs?: number }
@@ -85,35 +87,8 @@ export interface Target {
   readonly helperPids: ReadonlySet<number>;
 }
 
-const STDERR_TAIL = 16 * 1024;
-/** a stdout line longer than this is not a readiness line: the pending part is dropped, not grown */
-const MAX_PENDING_LINE = 64 * 1024;
 /** how long dispose() waits for the pipes' end once the target's processes are gone */
 const DRAIN_PIPES_MS = 1_000;
-
-/** A free loopback port, chosen by the kernel. */
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  const srv = net.createServer();
-  srv.listen(0, host);
-  await once(srv, 'listening');
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
-
-/** Whether host:port accepts a TCP connection within 500 ms (the connection is closed at once). */
-export function canConnect(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host, port });
-    const done = (ok: boolean): void => {
-      s.destroy();
-      resolve(ok);
-    };
-    s.setTimeout(500, () => done(false));
-    s.once('connect', () => done(true));
-    s.once('error', () => done(false));
-  });
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms)); // a turn of the event loop
 /** for Promise.race: a losing timer must not keep the harness alive */
@@ -252,56 +227,20 @@ async function launchOnce(spec: TargetSpec, ctx: LaunchContext): Promise<Target>
         })
       : () => {};
 
-  let stderrTail = '';
-  // --ready-log: either stream may carry the line
-  const readyLog = spec.kind === 'command' ? spec.ready?.log : undefined;
-  const watchers = readyLog ? [lineWatcher(readyLog), lineWatcher(readyLog)] : null;
-  let logReady = !readyLog;
-  const stdoutLines: string[] = [];
-  const splitStdout = lineSplitter(
-    (line) => {
-      stdoutLines.push(line);
-      // keep only what readiness needs
-      if (stdoutLines.length > 64) stdoutLines.shift();
-    },
-    { maxPending: MAX_PENDING_LINE },
-  );
-  let lineWaiter: (() => void) | null = null;
-  // lines are parsed only until the target is ready (its announcements); after that stdout is only logged
-  let parsing = spec.kind === 'reference-proxy';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    outFile.write(chunk);
-    if (watchers && !logReady) logReady = watchers[0](chunk.toString('utf8'));
-    ctx.onOutput?.('stdout', chunk);
-    if (!parsing) return;
-    splitStdout(chunk.toString('utf8'));
-    lineWaiter?.();
+  const output = captureOutput(child, {
+    stdout: outFile,
+    stderr: errFile,
+    parse: spec.kind === 'reference-proxy',
+    readyLog: spec.kind === 'command' ? spec.ready?.log : undefined,
+    onOutput: ctx.onOutput,
   });
-  child.stderr!.on('data', (chunk: Buffer) => {
-    errFile.write(chunk);
-    if (watchers && !logReady) logReady = watchers[1](chunk.toString('utf8'));
-    ctx.onOutput?.('stderr', chunk);
-    stderrTail = (stderrTail + chunk.subarray(-STDERR_TAIL).toString('utf8')).slice(-STDERR_TAIL);
-  });
-  const pipesEnded = Promise.all(
-    [child.stdout!, child.stderr!].map(
-      (s) =>
-        new Promise<void>((r) => {
-          if (s.readableEnded || s.destroyed) return r();
-          s.once('end', () => r());
-          s.once('close', () => r());
-        }),
-    ),
-  );
 
   let disposing: Promise<{ stdout: LogRecord; stderr: LogRecord }> | null = null;
   const dispose = (): Promise<{ stdout: LogRecord; stderr: LogRecord }> =>
     (disposing ??= (async () => {
       // what the target wrote last is in the pipes: read them to their end (an orphan may hold them: bounded)
-      await Promise.race([pipesEnded, lapse(DRAIN_PIPES_MS)]);
-      child.stdout?.destroy();
-      child.stderr?.destroy();
-      const logs = { stdout: outFile.close(), stderr: errFile.close() };
+      await Promise.race([output.pipesEnded, lapse(DRAIN_PIPES_MS)]);
+      const logs = output.close();
       release();
       guardian?.stop();
       return logs;
@@ -326,7 +265,7 @@ async function launchOnce(spec: TargetSpec, ctx: LaunchContext): Promise<Target>
       : '';
     throw new TargetStartError(`${why}${hint}`, {
       command: argv,
-      stderr: stderrTail,
+      stderr: output.stderrTail(),
       exitCode: e?.code ?? null,
       signal: e?.signal ?? null,
     });
@@ -334,83 +273,29 @@ async function launchOnce(spec: TargetSpec, ctx: LaunchContext): Promise<Target>
 
   // readiness
   let pool: PoolDeclaration | null = null;
-  const deadline = started + readyTimeoutMs;
+  const watch: StartWatch = {
+    signal: ctx.signal,
+    program: argv[0],
+    spawnError: () => spawnError,
+    exit: () => exitInfo,
+    exited,
+    deadline: started + readyTimeoutMs,
+    readyTimeoutMs,
+  };
   if (spec.kind === 'reference-proxy') {
-    let listening: { host: string; port: number } | null = null;
-    let poolSeenBy = 0;
-    for (;;) {
-      for (const line of stdoutLines.splice(0)) {
-        listening ??= parseListening(line);
-        pool ??= parsePool(line);
-      }
-      if (listening && !poolSeenBy) poolSeenBy = Date.now() + 1_000; // the pool line follows the listening line
-      if (listening && (pool || Date.now() > poolSeenBy)) break;
-      if (ctx.signal?.aborted) return fail('interrupted during start');
-      if (spawnError) return fail(`cannot start ${argv[0]}: ${(spawnError as Error).message}`);
-      if (exitInfo) return fail(`target exited before it accepted connections (${describeExit(exitInfo)})`);
-      if (Date.now() > deadline) return fail(`target did not announce "listening" within ${readyTimeoutMs} ms`);
-      await Promise.race([new Promise<void>((r) => (lineWaiter = r)), exited, lapse(100)]);
-      lineWaiter = null;
-    }
-    host = listening.host;
-    port = listening.port;
-    parsing = false;
-    stdoutLines.length = 0;
+    const announced = await awaitAnnouncement(output, watch);
+    if ('failed' in announced) return fail(announced.failed);
+    ({ host, port } = announced.listening);
+    pool = announced.pool;
+    output.stopParsing();
   } else if (spec.listens === false) {
     // nothing to wait for: the command runs from here on (a start that could not spawn fails just above, on 'error')
     await sleep(0);
     if (spawnError) return fail(`cannot start ${argv[0]}: ${(spawnError as Error).message}`);
     pool = { resident: 0, cap: Number.POSITIVE_INFINITY };
   } else {
-    let foreignListener = false;
-    let accepting = false;
-    const readyPath = spec.ready?.path;
-    // the last answer to the readiness GET (null: none yet, or no answer)
-    let lastStatus: number | null = null;
-    // one readiness check a poll: its value is why the start failed (giveUp), or null
-    const given = (why: string): Poll<string | null> => ({ done: false, giveUp: true, value: why });
-    const readiness = await pollUntil<string | null>(
-      async () => {
-        if (ctx.signal?.aborted) return given('interrupted during start');
-        if (spawnError) return given(`cannot start ${argv[0]}: ${(spawnError as Error).message}`);
-        if (exitInfo)
-          return given(`target exited before it ${accepting ? 'was ready' : 'accepted connections'} (${describeExit(exitInfo)})`);
-        // the port was free when picked; someone else may have bound it since: the listener must be the target's
-        if (!accepting && (await canConnect(host, port))) {
-          if (
-            listenerBelongsToTarget(
-              port,
-              (p, stat) => stat.pgrp === pid || descendsFrom(p, pid) || hasMarker(p, MARKER_NAME, ctx.runId) === true,
-            )
-          )
-            accepting = true;
-          else foreignListener = true;
-        }
-        if (accepting && readyPath !== undefined && !(lastStatus !== null && lastStatus >= 200 && lastStatus < 300)) {
-          lastStatus = await probeHttp(host, port, readyPath, Math.max(100, Math.min(1_000, deadline - Date.now())));
-        }
-        const pathReady = readyPath === undefined || (lastStatus !== null && lastStatus >= 200 && lastStatus < 300);
-        if (accepting && pathReady && logReady) return { done: true, value: null };
-        if (Date.now() > deadline) {
-          if (!accepting) {
-            const why = foreignListener
-              ? ` (another process, not the target, was listening on ${port}: picked free, it was taken before the target bound it)`
-              : ' (--ready-timeout to wait longer)';
-            return given(`target did not accept connections on ${host}:${port} within ${readyTimeoutMs} ms${why}`);
-          }
-          const waits = [
-            pathReady ? null : `answer 2xx to GET ${readyPath} (last: ${lastStatus ?? 'no answer'})`,
-            logReady ? null : `write a line matching /${readyLog!.source}/`,
-          ].filter(Boolean);
-          return given(
-            `target accepted connections on ${host}:${port} but did not ${waits.join(' or ')} within ${readyTimeoutMs} ms (--ready-timeout to wait longer)`,
-          );
-        }
-        return { done: false, value: null };
-      },
-      { initialMs: 50, maxMs: 50, factor: 1, cap: () => (accepting ? 100 : 50) },
-    );
-    if (!readiness.held) return fail(readiness.value ?? 'target did not become ready');
+    const notReady = await awaitCommandReady({ pid, host, port, runId: ctx.runId, ready: spec.ready }, output, watch);
+    if (notReady !== null) return fail(notReady);
     pool = { resident: spec.pool?.resident ?? 0, cap: spec.pool?.cap ?? Number.POSITIVE_INFINITY };
   }
 
@@ -426,7 +311,7 @@ async function launchOnce(spec: TargetSpec, ctx: LaunchContext): Promise<Target>
     stderrLog,
     exited,
     exit: () => exitInfo,
-    stderrTail: () => stderrTail,
+    stderrTail: () => output.stderrTail(),
     async terminate(deadlineMs) {
       if (exitInfo) return exitInfo;
       try {
@@ -440,17 +325,4 @@ async function launchOnce(spec: TargetSpec, ctx: LaunchContext): Promise<Target>
     dispose,
     helperPids,
   };
-}
-
-export function describeExit(e: TargetExit): string {
-  return e.signal ? `killed by ${e.signal}` : `exit code ${e.code}`;
-}
-
-/** Whether `pid` is `root` or one of its descendants, by the ppid chain in /proc. */
-function descendsFrom(pid: number, root: number): boolean {
-  for (let p = pid, hops = 0; p > 1 && hops < 64; hops++) {
-    if (p === root) return true;
-    p = readStat(p)?.ppid ?? 0;
-  }
-  return false;
 }

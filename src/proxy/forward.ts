@@ -2,14 +2,16 @@
 // streamed bodies, CONNECT tunnels with half-close, hop-by-hop stripping, Via, policy, and a graceful close.
 // Every strategy runs this one module: `inline` listens with `server`, children get sockets via serveSocket().
 // Here: the server, its connections' books, pipelining order and the graceful close; forward/ holds the request
-// path (exchange.ts), the tunnel (tunnel.ts), the proxy's own answers and the parse-error mapping. Loaded by every
+// path (admit.ts, exchange.ts), the tunnel (tunnel.ts), each connection's state (client-state.ts), the proxy's own
+// answers and the parse-error mapping. createForwardProxy stays one closure: every path shares its books. Loaded by every
 // per-connection child, so it imports only node:http, node:net and small modules of src/proxy and src/util.
 import http from 'node:http';
 import net from 'node:net';
 import type { ProxyOptions } from './options.js';
-import { createConnectionPipeline, type ConnectionPipeline, type ConnectionReading } from './pipeline.js';
 import type { ForwardContext } from './forward/context.js';
-import { forwardRequest, mayContinue } from './forward/exchange.js';
+import { afterPending, newClientState, type ClientState } from './forward/client-state.js';
+import { mayContinue } from './forward/admit.js';
+import { forwardRequest } from './forward/exchange.js';
 import { parseErrorAnswer } from './forward/parse-errors.js';
 import { rawReply, reply as replyWith } from './forward/replies.js';
 import { openTunnel } from './forward/tunnel.js';
@@ -28,58 +30,6 @@ export interface ForwardProxy {
   connections(): number;
   /** stop taking requests, let in-flight ones finish up to graceMs, then destroy what is left */
   close(graceMs: number): Promise<void>;
-}
-
-interface ClientState {
-  /** requests on this connection whose response has not closed yet */
-  active: number;
-  /** the connection became a CONNECT tunnel (no longer HTTP) */
-  tunnel: boolean;
-  /** the latest request: the one whose body the parser may still be reading */
-  current: { req: http.IncomingMessage; res: http.ServerResponse; abort: () => void } | null;
-  /** run once no response is pending (answers and tunnels that must wait their turn: RFC 9112 §9.3.2) */
-  whenIdle: Array<() => void>;
-  /** the parser gave up on this connection (it may report more than once) */
-  failed: boolean;
-  /** its requests: a bounded number forwarded at once, all cancelled when it closes */
-  pipeline: ConnectionPipeline;
-}
-
-/**
- * Reading from a client connection, paused the way node:http pauses it itself when answers back up: its
- * `_paused` flag. A plain pause() would not hold: node:http resumes reading after every request it parses
- * unless that flag is set (and then pauses its parser too).
- */
-function connectionReading(socket: net.Socket): ConnectionReading {
-  const s = socket as net.Socket & { _paused?: boolean; parser?: { resume(): void } | null };
-  return {
-    pause: () => {
-      s._paused = true;
-      s.pause();
-    },
-    resume: () => {
-      s._paused = false;
-      s.parser?.resume();
-      s.resume();
-    },
-  };
-}
-
-function newClientState(socket: net.Socket): ClientState {
-  return {
-    active: 0,
-    tunnel: false,
-    current: null,
-    whenIdle: [],
-    failed: false,
-    pipeline: createConnectionPipeline(connectionReading(socket)),
-  };
-}
-
-/** `fn` now if nothing is pending on the connection, else once its last pending response has closed. */
-function afterPending(state: ClientState | undefined, fn: () => void): void {
-  if (!state || state.active === 0) fn();
-  else state.whenIdle.push(fn);
 }
 
 export function createForwardProxy(options: ProxyOptions, hooks: ForwardHooks = {}): ForwardProxy {

@@ -5,6 +5,8 @@
 //   the commander declarations    cli/main.ts proxyFlags()
 //   RawProxyFlags, PROXY_FLAG_KEYS, parseProxyFlags, rejectInapplicableFlags, proxyOptionsToArgs   parse-options.ts
 //   DEFAULT_PROXY_OPTIONS (options.ts re-exports it), SUITE_PROXY_KEYS (harness/suite-target.ts), PROXY_KEYS (config/parse.ts)
+//   the `target` options of schema/config.schema.json   config/schema.ts (npm run gen:schema writes the file)
+// It is one long literal because it is a table: one row per option, read top to bottom like --help.
 // ProxyOptions itself stays written out in options.ts (its fields documented); a compile-time check below keeps
 // the table's fields and ProxyOptions' keys the same set.
 import type { HandoffMode, ProxyOptions } from './options.js';
@@ -16,6 +18,8 @@ import { AUTH_ENV } from './credentials.js';
 // time from options.ts, which re-exports DEFAULT_PROXY_OPTIONS from it)
 export const STRATEGIES = ['inline', 'per-connection', 'prefork', 'cluster', 'fork'] as const;
 export type StrategyName = (typeof STRATEGIES)[number];
+
+export const HANDOFF_MODES = ['ipc', 'stdio'] as const;
 
 export const FAULTS = ['no-parent-close', 'zombie', 'orphan-on-shutdown', 'fd-leak', 'child-stall', 'ack-death'] as const;
 export type FaultName = (typeof FAULTS)[number];
@@ -46,12 +50,20 @@ interface RowBase {
   config: boolean;
 }
 
+/**
+ * How a config file writes the value, as the JSON schema states it (config/schema.ts): a string; a number (or its
+ * text: config/parse.ts hands every value to the flag's parser as text); one of a list of choices; or a list (one
+ * value or an array of them, joined with commas for the parser).
+ */
+export type ConfigValue = 'string' | 'number' | { enum: readonly string[] } | { list: 'string' | 'number' };
+
 /** A flag with a value (`--port <n>`) that sets one ProxyOptions field. */
 interface ValueRow<F extends keyof ProxyOptions> extends RowBase {
   /** the value's placeholder in --help */
   value: `<${string}>`;
   field: F;
   default: ProxyOptions[F];
+  json: ConfigValue;
   /** flag text → the field's value, or a UsageError; `o` holds the rows above already parsed. Absent: set elsewhere */
   parse?(text: string, o: Readonly<ProxyOptions>): ProxyOptions[F];
   /** argv: 'changed' (default) when the value's text differs from the default's; 'always'; 'never' */
@@ -119,6 +131,7 @@ export const PROXY_OPTION_TABLE = {
     help: `concurrency strategy (${STRATEGIES.join('|')})`,
     field: 'strategy',
     default: 'inline',
+    json: { enum: STRATEGIES },
     parse: (text) => parseChoice(text, STRATEGIES, 'strategy'),
     argv: 'always',
     suite: false,
@@ -130,6 +143,7 @@ export const PROXY_OPTION_TABLE = {
     help: 'port to listen on (0 picks a free one)',
     field: 'port',
     default: 0,
+    json: 'number',
     parse: (text) => {
       const port = parseCount(text, 'port');
       if (port > 65535) throw new UsageError(`invalid port "${text}"`);
@@ -146,6 +160,7 @@ export const PROXY_OPTION_TABLE = {
     help: 'address to bind (default 127.0.0.1)',
     field: 'host',
     default: '127.0.0.1',
+    json: 'string',
     parse: (text) => text,
     argv: 'always',
     suite: false,
@@ -157,6 +172,7 @@ export const PROXY_OPTION_TABLE = {
     help: 'per-connection: ipc or stdio',
     field: 'handoff',
     default: 'ipc',
+    json: { enum: HANDOFF_MODES },
     parse: (text): HandoffMode => {
       if (text !== 'ipc' && text !== 'stdio') throw new UsageError(`invalid --handoff "${text}" (ipc or stdio)`);
       return text;
@@ -171,6 +187,7 @@ export const PROXY_OPTION_TABLE = {
     help: 'per-connection: warm idle children; fork: children forked ahead, each accepting one connection',
     field: 'spares',
     default: 0,
+    json: 'number',
     parse: (text) => parseBounded(text, '--spares', 0, MAX_EAGER_PROCESSES),
     strategies: ['per-connection', 'fork'],
     suite: true,
@@ -182,6 +199,7 @@ export const PROXY_OPTION_TABLE = {
     help: 'cap of live children (default 64)',
     field: 'maxChildren',
     default: 64,
+    json: 'number',
     parse: (text) => parseBounded(text, '--max-children', 1, MAX_CHILDREN),
     strategies: ['per-connection', 'fork'],
     suite: true,
@@ -193,6 +211,7 @@ export const PROXY_OPTION_TABLE = {
     help: 'prefork/cluster: worker count (default 2)',
     field: 'workers',
     default: 2,
+    json: 'number',
     parse: (text) => parseBounded(text, '--workers', 1, MAX_EAGER_PROCESSES),
     strategies: ['prefork', 'cluster'],
     suite: true,
@@ -204,6 +223,7 @@ export const PROXY_OPTION_TABLE = {
     help: 'prefork: recycle a worker after N connections',
     field: 'maxConnectionsPerChild',
     default: 0,
+    json: 'number',
     parse: (text) => parseCount(text, '--max-connections-per-child'),
     strategies: ['prefork'],
     suite: true,
@@ -215,6 +235,7 @@ export const PROXY_OPTION_TABLE = {
     help: `canary fault (${FAULTS.join('|')})`,
     field: 'fault',
     default: null,
+    json: { enum: FAULTS },
     parse: (text) => parseChoice(text, FAULTS, 'fault'),
     suite: false,
     config: true,
@@ -225,6 +246,7 @@ export const PROXY_OPTION_TABLE = {
     help: 'share of connections the fault bites, 0 < r <= 1 (default 1; HANDOFF_FAULT_SEED replays the draws)',
     field: 'faultRate',
     default: 1,
+    json: 'number',
     parse: (text, o) => parseFaultRate(text, o.fault),
     argvIf: (o) => o.fault !== null,
     suite: false,
@@ -236,6 +258,7 @@ export const PROXY_OPTION_TABLE = {
     help: 'comma-separated non-loopback destinations to allow',
     field: 'allowHosts',
     default: [],
+    json: { list: 'string' },
     parse: list,
     text: (hosts) => hosts.join(','),
     suite: false,
@@ -247,6 +270,7 @@ export const PROXY_OPTION_TABLE = {
     help: 'comma-separated ports CONNECT may reach (default 443)',
     field: 'connectPorts',
     default: [443],
+    json: { list: 'number' },
     parse: (text) => {
       if (list(text).length === 0) throw new UsageError(`invalid --connect-ports "${text}" (expected a comma-separated list of ports)`);
       return list(text).map((p) => {
@@ -282,6 +306,7 @@ export const PROXY_OPTION_TABLE = {
     help: 'require Basic proxy auth: user:pass from this file (mode 0600; or set HANDOFF_PROXY_AUTH)',
     field: 'auth',
     default: null,
+    json: 'string',
     argv: 'never',
     suite: false,
     config: true,
@@ -303,6 +328,7 @@ export const PROXY_OPTION_TABLE = {
     help: 'origin response deadline (default 30s)',
     field: 'upstreamTimeoutMs',
     default: 30_000,
+    json: 'number',
     parse: (text) => parseDuration(text, '--upstream-timeout', 1),
     text: ms,
     suite: true,
@@ -314,6 +340,7 @@ export const PROXY_OPTION_TABLE = {
     help: 'deadline for a client to send request headers (default 10s)',
     field: 'headersTimeoutMs',
     default: 10_000,
+    json: 'number',
     parse: (text) => parseDuration(text, '--headers-timeout', 1),
     text: ms,
     suite: true,
@@ -326,6 +353,7 @@ export const PROXY_OPTION_TABLE = {
     help: 'idle client keep-alive timeout (default 5s)',
     field: 'keepAliveTimeoutMs',
     default: 5_000,
+    json: 'number',
     parse: (text) => parseDuration(text, '--keep-alive-timeout', 1),
     text: ms,
     suite: true,
@@ -337,6 +365,7 @@ export const PROXY_OPTION_TABLE = {
     help: 'largest request body accepted (413 above)',
     field: 'maxBodyBytes',
     default: null,
+    json: 'number',
     parse: (text) => parseCount(text, '--max-body'),
     suite: true,
     config: true,
@@ -347,6 +376,7 @@ export const PROXY_OPTION_TABLE = {
     help: 'largest request header block (431 above)',
     field: 'maxHeaderSize',
     default: 16 * 1024,
+    json: 'number',
     parse: (text) => parseCount(text, '--max-header-size', 1024),
     suite: true,
     config: true,
@@ -357,6 +387,7 @@ export const PROXY_OPTION_TABLE = {
     help: 'SIGTERM: time in-flight work may take (default 5s)',
     field: 'shutdownGraceMs',
     default: 5_000,
+    json: 'number',
     parse: (text) => parseDuration(text, '--shutdown-grace'),
     text: ms,
     suite: true,
@@ -368,6 +399,7 @@ export const PROXY_OPTION_TABLE = {
     help: 'per-connection: kill a child this long after its connection ended',
     field: 'childLingerMs',
     default: 10_000,
+    json: 'number',
     parse: (text) => parseDuration(text, '--child-linger'),
     text: ms,
     strategies: ['per-connection'],
@@ -381,6 +413,7 @@ export const PROXY_OPTION_TABLE = {
     help: 'close a CONNECT tunnel idle this long in both directions (default 10m)',
     field: 'tunnelIdleTimeoutMs',
     default: 600_000,
+    json: 'number',
     parse: (text) => parseDuration(text, '--tunnel-idle-timeout', 1),
     text: ms,
     suite: true,

@@ -1,11 +1,11 @@
 // Options of the reference proxy, shared by every strategy and by the harness that launches it. Each option is one
 // row of option-table.ts (flag, help, default, parser, strategies, where it may be set); the type is written out
 // here, with what each field means, and the table is checked against it at compile time.
-import type { FaultName, StrategyName } from './option-table.js';
+import type { FaultName, HANDOFF_MODES, StrategyName } from './option-table.js';
 
 export { DEFAULT_PROXY_OPTIONS, FAULTS, STRATEGIES, type FaultName, type StrategyName } from './option-table.js';
 
-export type HandoffMode = 'ipc' | 'stdio';
+export type HandoffMode = (typeof HANDOFF_MODES)[number];
 
 export interface ProxyOptions {
   strategy: StrategyName;

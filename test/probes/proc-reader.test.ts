@@ -8,7 +8,6 @@ import {
   hasMarker,
   listChildren,
   listPids,
-  ProcHandles,
   readCmdline,
   readFds,
   readNetTcp,
@@ -17,6 +16,7 @@ import {
   readStatus,
   readTcpTable,
 } from '../../src/harness/probes/proc-reader.js';
+import { ProcHandles } from '../../src/harness/probes/proc-handles.js';
 import { parseNetTcp } from '../../src/harness/probes/parse-net-tcp.js';
 import type { TcpRow } from '../../src/harness/probes/types.js';
 

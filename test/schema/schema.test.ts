@@ -187,5 +187,7 @@ t.test('the config schema refuses what the parser refuses', async (t) => {
   t.not(schemaProblems('config', { allowList: [{ check: 'no-zombies', match: 'x', reason: 'r' }] }).length, 0, 'an entry without expiry');
   t.not(schemaProblems('config', { allowList: [{ check: 'no-zombies', match: 'x', reason: 'r', expires: 'next week' }] }).length, 0);
   t.not(schemaProblems('config', { target: { strategy: 'threads' } }).length, 0);
+  t.not(schemaProblems('config', { target: { fault: 'typo' } }).length, 0, 'an unknown fault (the enum comes from the table)');
+  t.same(schemaProblems('config', { target: { connectPorts: [443, 8443] } }), [], 'a list of ports as JSON numbers, as parse.ts takes it');
   t.not(schemaProblems('config', { run: { duration: '1s', speed: 2 } }).length, 0);
 });

@@ -2,7 +2,8 @@
 // biggest cost, so an adaptive sample keeps a process's last list while its fd count (one fstat of
 // /proc/PID/fd on Linux ≥ 6.2) is unchanged and the list is younger than refreshMs (5× that for an idle
 // process); a full sample always re-reads. A number closed and reused between two samples is caught by the age.
-import { countFds, readFds, type ProcHandles } from './proc-reader.js';
+import { countFds, readFds } from './proc-reader.js';
+import type { ProcHandles } from './proc-handles.js';
 import type { FdEntry } from './types.js';
 
 /** idle processes' unchanged-count fd lists are re-read this many times less often */

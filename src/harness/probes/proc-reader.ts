@@ -2,9 +2,11 @@
 // (ENOENT, ESRCH) or being unreadable (EACCES, EPERM: other users' processes): the answer is then null,
 // never an exception. Calls are synchronous on purpose: /proc reads never block on a disk, and async fs
 // would queue ~1000 tiny jobs per sample on libuv's 4-thread pool, competing with the harness's own I/O
-// (bench/sampler-cost.ts measures the cost).
+// (bench/sampler-cost.ts measures the cost). The read itself is proc-file.ts's; the kept-open handles of watched
+// processes are proc-handles.ts's.
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, fstatSync, openSync, readdirSync, readlinkSync, readSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { isGone, readProcFile } from './proc-file.js';
 import { environHas } from './parse-environ.js';
 import { parseCmdline } from './parse-cmdline.js';
 import { parseFdTarget } from './parse-fd-target.js';
@@ -15,57 +17,7 @@ import { parsePssBytes } from './parse-smaps-rollup.js';
 import { parseStatus, type ProcStatus } from './parse-status.js';
 import type { FdEntry, ProcStat, TcpRow } from './types.js';
 
-const GONE = new Set(['ENOENT', 'ESRCH', 'EACCES', 'EPERM', 'ENOTDIR', 'EINVAL']);
-
-function isGone(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && GONE.has((error as NodeJS.ErrnoException).code ?? '');
-}
-
-// One reusable buffer: readFileSync allocates 64 KiB per call for size-0 /proc files and fstat()s first.
-let buffer = Buffer.allocUnsafe(64 * 1024);
-
-/**
- * When a read of a multi-record seq_file (/proc/net/tcp) returns less than this, the kernel hit the end of the
- * table: a read that stops early for lack of room stops within one record (< 200 bytes) of a full page.
- * Saves the final empty read, which costs a whole extra walk of the TCP hash table (~2 ms here).
- */
-const SEQ_SHORT_READ = 2048;
-
-/**
- * Whole content of a /proc file, or null when the process is gone or the file unreadable.
- * `single`: the file is generated in one piece (stat, status, cmdline, environ), so a read that does not fill
- * the buffer returned everything; `seq`: a record-by-record table (net/tcp), see SEQ_SHORT_READ.
- */
-export function readProcFile(path: string, kind: 'single' | 'seq' | 'any' = 'any'): string | null {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (error) {
-    if (isGone(error)) return null;
-    throw error;
-  }
-  try {
-    let length = 0;
-    for (;;) {
-      // a seq read is only judged short against ample room (see SEQ_SHORT_READ)
-      if (length === buffer.length || (kind === 'seq' && buffer.length - length < 4 * SEQ_SHORT_READ)) {
-        const bigger = Buffer.allocUnsafe(buffer.length * 2);
-        buffer.copy(bigger);
-        buffer = bigger;
-      }
-      const room = buffer.length - length;
-      const n = readSync(fd, buffer, length, room, null);
-      length += n;
-      if (n === 0 || (kind === 'single' && n < room) || (kind === 'seq' && n < SEQ_SHORT_READ)) break;
-    }
-    return buffer.toString('utf8', 0, length);
-  } catch (error) {
-    if (isGone(error)) return null;
-    throw error;
-  } finally {
-    closeSync(fd);
-  }
-}
+export { readProcFile } from './proc-file.js';
 
 /** Every pid currently in /proc (thread-group leaders only; threads live under /proc/PID/task). */
 export function listPids(): number[] {
@@ -86,102 +38,6 @@ export function readLastPid(): number | null {
 export function readStat(pid: number): ProcStat | null {
   const text = readProcFile(`/proc/${pid}/stat`, 'single');
   return text === null ? null : parseStat(text);
-}
-
-/**
- * Kept-open handles on the /proc entries of watched processes, so that a periodic sample costs one syscall
- * per question instead of open+read+close or a path walk:
- *  - /proc/PID/stat re-read with pread at offset 0 (a seq_file regenerates its text on a read from 0);
- *  - /proc/PID/fd directory fstat()ed for its size, which Linux ≥ 6.2 reports as the number of open fds.
- * A handle belongs to the process, not the pid number: once that process is reaped a read fails with ESRCH,
- * even if the pid was reused since. Holds up to two fds per watched process: close() when done.
- */
-export class ProcHandles {
-  private readonly statFds = new Map<number, number>();
-  private readonly fdDirFds = new Map<number, number>();
-  private readonly schedFds = new Map<number, number>();
-
-  constructor(private readonly maxProcesses = 1024) {}
-
-  get size(): number {
-    return this.statFds.size + this.fdDirFds.size + this.schedFds.size;
-  }
-
-  /**
-   * /proc/PID/schedstat of the thread-group leader as text ("runtime_ns wait_ns timeslices"): it changes
-   * whenever the leader got a CPU, so for a single-threaded process an unchanged text means it did not run
-   * at all (and so opened, closed or changed nothing). null when gone; undefined when over the cap.
-   */
-  schedstat(pid: number): string | null | undefined {
-    const fd = this.handle(this.schedFds, pid, `/proc/${pid}/schedstat`);
-    if (fd === undefined) return undefined;
-    if (fd === null) return null;
-    try {
-      const n = readSync(fd, buffer, 0, buffer.length, 0);
-      return buffer.toString('latin1', 0, n);
-    } catch (error) {
-      this.forget(pid);
-      if (isGone(error)) return null;
-      throw error;
-    }
-  }
-
-  stat(pid: number): ProcStat | null {
-    const fd = this.handle(this.statFds, pid, `/proc/${pid}/stat`);
-    if (fd === undefined) return readStat(pid);
-    if (fd === null) return null;
-    try {
-      const n = readSync(fd, buffer, 0, buffer.length, 0);
-      return parseStat(buffer.toString('utf8', 0, n));
-    } catch (error) {
-      this.forget(pid);
-      if (isGone(error)) return null;
-      throw error;
-    }
-  }
-
-  /** As countFds(pid). */
-  fdCount(pid: number): number | null | undefined {
-    if (!fdCountIsSupported()) return undefined;
-    const fd = this.handle(this.fdDirFds, pid, `/proc/${pid}/fd`);
-    if (fd === undefined) return countFds(pid);
-    if (fd === null) return null;
-    try {
-      return fstatSync(fd).size;
-    } catch (error) {
-      this.forget(pid);
-      if (isGone(error)) return null;
-      throw error;
-    }
-  }
-
-  forget(pid: number): void {
-    for (const map of [this.statFds, this.fdDirFds, this.schedFds]) {
-      const fd = map.get(pid);
-      if (fd === undefined) continue;
-      map.delete(pid);
-      closeSync(fd);
-    }
-  }
-
-  close(): void {
-    for (const pid of [...this.statFds.keys(), ...this.fdDirFds.keys(), ...this.schedFds.keys()]) this.forget(pid);
-  }
-
-  /** the open fd; null when the process is gone; undefined when over the cap (caller falls back) */
-  private handle(map: Map<number, number>, pid: number, path: string): number | null | undefined {
-    const open = map.get(pid);
-    if (open !== undefined) return open;
-    if (map.size >= this.maxProcesses) return undefined;
-    try {
-      const fd = openSync(path, 'r');
-      map.set(pid, fd);
-      return fd;
-    } catch (error) {
-      if (isGone(error)) return null;
-      throw error;
-    }
-  }
 }
 
 let schedstatSupported: boolean | undefined;
@@ -258,7 +114,8 @@ export function readFds(pid: number): FdEntry[] | null {
 
 let fdCountSupported: boolean | undefined;
 
-function fdCountIsSupported(): boolean {
+/** Whether this kernel reports the fd count as /proc/PID/fd's size (Linux ≥ 6.2). */
+export function fdCountIsSupported(): boolean {
   fdCountSupported ??= statSync('/proc/self/fd').size > 0;
   return fdCountSupported;
 }

@@ -1,29 +1,15 @@
-// One absolute-form http:// request through the proxy: refusals first (target form, version, auth, scheme, framing,
-// Host, policy, size), then the upstream exchange — the body streamed with backpressure and bounded by
+// One absolute-form http:// request through the proxy: refusals first (admit.ts: target form, version, auth,
+// scheme, framing, Host, policy, size), then the upstream exchange — the body streamed with backpressure and bounded by
 // --max-body, the origin's head held until its first body byte (so a body that fails before it is still a 502),
 // the answer relayed, and everything released when the client's response closes.
 import http from 'node:http';
 import type net from 'node:net';
-import type { ProxyOptions } from '../options.js';
-import { appendVia, endToEndHeaders, hasConflictingFraming } from '../headers.js';
+import { appendVia, endToEndHeaders } from '../headers.js';
 import { lookupFor } from '../loopback-lookup.js';
-import { splitAbsoluteTarget } from '../target.js';
 import { noProgressTimer } from '../../util/no-progress-timer.js';
-import { destinationAllowed, proxyAuthenticateValue, proxyAuthorized } from '../policy.js';
-import { allowedWhere, type ForwardContext } from './context.js';
+import type { ForwardContext } from './context.js';
+import { admitRequest } from './admit.js';
 import { reply as replyWith, VIA_HOP } from './replies.js';
-
-function hostFields(rawHeaders: readonly string[]): number {
-  let n = 0;
-  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i].length === 4 && rawHeaders[i].toLowerCase() === 'host') n++;
-  return n;
-}
-
-/** A Max-Forwards value, or null when absent or not a plain number. */
-function maxForwardsOf(value: string | string[] | undefined): number | null {
-  const v = Array.isArray(value) ? value[0] : value;
-  return v !== undefined && /^\s*\d+\s*$/.test(v) ? Number(v) : null;
-}
 
 /** Max-Forwards 0 on TRACE/OPTIONS: this hop is the recipient and answers itself (RFC 9110 §7.6.2). */
 function answerAsLastHop(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -43,19 +29,6 @@ function answerAsLastHop(req: http.IncomingMessage, res: http.ServerResponse): v
   res.end(body);
 }
 
-/** Would forwardRequest let this request through auth and the destination policy? */
-export function mayContinue(options: ProxyOptions, req: http.IncomingMessage): boolean {
-  if (!proxyAuthorized(req.headers['proxy-authorization'], options.auth)) return false;
-  let host: string;
-  try {
-    host = new URL(req.url ?? '').hostname;
-  } catch {
-    return false;
-  }
-  host = host.startsWith('[') ? host.slice(1, -1) : host;
-  return host !== '' && destinationAllowed(host, options.allowHosts, !options.public);
-}
-
 /** Forwards one request; returns what to do once the client's response has closed (if anything). */
 export function forwardRequest(ctx: ForwardContext, req: http.IncomingMessage, res: http.ServerResponse): (() => void) | undefined {
   const { options, agent } = ctx;
@@ -66,62 +39,18 @@ export function forwardRequest(ctx: ForwardContext, req: http.IncomingMessage, r
     message: string,
     extra?: Record<string, string>,
   ): void => replyWith(ctx.closing(), rq, rs, status, message, extra);
-  const target = req.url ?? '';
-  if (target.startsWith('/') || target === '*') {
-    reply(req, res, 400, 'this is a forward proxy: send absolute-form requests (GET http://host:port/path) or CONNECT host:port');
+  const admitted = admitRequest(options, req);
+  if ('refused' in admitted) {
+    const { status, message, extra } = admitted.refused;
+    reply(req, res, status, message, extra);
     return undefined;
   }
-  if (req.httpVersionMajor !== 1) {
-    reply(req, res, 505, `HTTP/${req.httpVersion} is not supported: HTTP/1.0 and HTTP/1.1 only`);
-    return undefined;
-  }
-  if (!proxyAuthorized(req.headers['proxy-authorization'], options.auth)) {
-    reply(req, res, 407, 'proxy authentication required', { 'proxy-authenticate': proxyAuthenticateValue() });
-    return undefined;
-  }
-  const parts = splitAbsoluteTarget(target);
-  let url: URL;
-  try {
-    url = new URL(target);
-  } catch {
-    reply(req, res, 400, `malformed request target "${target.slice(0, 200)}"`);
-    return undefined;
-  }
-  if (parts?.scheme !== 'http') {
-    reply(req, res, 501, `scheme "${url.protocol.replace(/:$/, '')}" is not supported: only http:// (use CONNECT for tunnels)`);
-    return undefined;
-  }
-  if (hasConflictingFraming(req.rawHeaders)) {
-    reply(req, res, 400, 'both Content-Length and Transfer-Encoding: refused, not forwarded');
-    return undefined;
-  }
-  if (hostFields(req.rawHeaders) > 1) {
-    reply(req, res, 400, 'more than one Host field (RFC 9112 §3.2)');
-    return undefined;
-  }
-  const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-  // "http:///x" has no authority; WHATWG URL would read the path's first segment as the host
-  if (!hostname || !parts.authority) {
-    reply(req, res, 400, 'request target has no host');
-    return undefined;
-  }
-  if (!destinationAllowed(hostname, options.allowHosts, !options.public)) {
-    reply(req, res, 403, `destination "${hostname}" is not allowed (${allowedWhere(options)})`);
-    return undefined;
-  }
-  const maxBody = options.maxBodyBytes;
-  const declared = req.headers['content-length'];
-  if (maxBody !== null && declared !== undefined && Number(declared) > maxBody) {
-    reply(req, res, 413, `request body of ${declared} bytes exceeds the limit of ${maxBody}`);
-    return undefined;
-  }
-
-  // Max-Forwards counts down on TRACE and OPTIONS only (RFC 9110 §7.6.2)
-  const hopsLeft = req.method === 'TRACE' || req.method === 'OPTIONS' ? maxForwardsOf(req.headers['max-forwards']) : null;
+  const { url, parts, hostname, hopsLeft } = admitted;
   if (hopsLeft === 0) {
     answerAsLastHop(req, res);
     return undefined;
   }
+  const maxBody = options.maxBodyBytes;
 
   const headers = endToEndHeaders(req.rawHeaders);
   headers.host = url.host;

@@ -1,5 +1,6 @@
 // The IPC vocabulary between a master and its children (per-connection children, prefork and cluster
-// workers). Plain JSON; a socket handle rides only on `conn`.
+// workers), and the one way a master sends a control message. Plain JSON; a socket handle rides only on `conn`.
+import type { ChildProcess } from 'node:child_process';
 
 /** master → child */
 export type ToChild =
@@ -24,4 +25,17 @@ export type ChildRole = 'per-connection' | 'worker' | 'cluster-worker';
 
 export function isToMaster(m: unknown): m is ToMaster {
   return typeof m === 'object' && m !== null && typeof (m as { t?: unknown }).t === 'string';
+}
+
+/**
+ * A control message (shutdown, retire) to a child, if its channel is still open. A closing channel is fine: the
+ * signal ladder that follows (escalate.ts) ends a child that missed it.
+ */
+export function sendControl(proc: ChildProcess, msg: ToChild): void {
+  if (!proc.connected) return;
+  try {
+    proc.send(msg, (err) => void err);
+  } catch {
+    // channel already closed
+  }
 }

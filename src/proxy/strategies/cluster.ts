@@ -26,14 +26,13 @@ import { createCanary, type Canary } from '../canary.js';
 import type { ProxyOptions } from '../options.js';
 import { drainThenTerminate, signal } from '../process/escalate.js';
 import { assertFaultSupported } from '../process/fault-support.js';
-import { OPTIONS_ENV, isToMaster, type ToChild } from '../process/messages.js';
+import { OPTIONS_ENV, isToMaster, sendControl, type ToChild } from '../process/messages.js';
+import { Respawner } from '../process/respawn.js';
 import { childEntryPath } from '../process/spawn-child.js';
 import type { PoolDeclaration } from '../protocol.js';
 import type { Strategy } from './strategy.js';
 
 const BOOT_TIMEOUT_MS = 15_000;
-const YOUNG_DEATH_MS = 1_000;
-const MAX_BACKOFF_MS = 5_000;
 /** young deaths in a row that make a crash loop */
 const CRASH_LOOP = 3;
 
@@ -48,8 +47,8 @@ export class ClusterStrategy implements Strategy {
   /** the port actually bound: workers started later must share it (with --port 0 a new worker whose
    * siblings all died would otherwise make node:cluster bind a fresh random port) */
   private boundPort: number | null = null;
-  private crashStreak = 0;
-  private respawnTimer: NodeJS.Timeout | null = null;
+  /** replaces dead workers; backs off only in a crash loop (process/respawn.ts) */
+  private readonly respawner = new Respawner(CRASH_LOOP);
   private readonly counters = { spawned: 0, crashes: 0, peakRss: 0 };
 
   constructor(private readonly options: ProxyOptions) {
@@ -91,8 +90,7 @@ export class ClusterStrategy implements Strategy {
       return addresses[0];
     } catch (err) {
       this.shuttingDown = true;
-      if (this.respawnTimer) clearTimeout(this.respawnTimer);
-      this.respawnTimer = null;
+      this.respawner.cancel();
       await drainThenTerminate(() => [...this.workers].map((w) => w.process), 0);
       await this.canary.close();
       throw err;
@@ -101,7 +99,7 @@ export class ClusterStrategy implements Strategy {
 
   async shutdown(graceMs: number): Promise<void> {
     this.shuttingDown = true;
-    if (this.respawnTimer) clearTimeout(this.respawnTimer);
+    this.respawner.cancel();
     const msg: ToChild = { t: 'shutdown', graceMs };
     for (const w of this.workers) {
       // a worker still booting has no connection and may not listen for messages yet: stop it now
@@ -109,11 +107,7 @@ export class ClusterStrategy implements Strategy {
         signal(w.process, 'SIGTERM');
         continue;
       }
-      try {
-        if (w.isConnected()) w.send(msg, (err: Error | null) => void err);
-      } catch {
-        // channel already closed: escalation handles it
-      }
+      sendControl(w.process, msg);
     }
     const unreaped = await drainThenTerminate(() => [...this.workers].map((w) => w.process), graceMs + 750);
     if (unreaped.length) process.stderr.write(`handoff cluster: workers not reaped: ${unreaped.join(' ')}\n`);
@@ -177,13 +171,10 @@ export class ClusterStrategy implements Strategy {
     this.startedAt.delete(w);
     if (this.shuttingDown) return;
     this.counters.crashes++;
-    this.crashStreak = Date.now() - started < YOUNG_DEATH_MS ? this.crashStreak + 1 : 0;
-    if (this.respawnTimer) return;
+    this.respawner.died(started);
     // a crash loop backs off; a worker killed from outside (OOM killer, chaos) is replaced at once: while no
     // worker holds the shared listener, node:cluster closes it and connections are refused
-    const delay = this.crashStreak < CRASH_LOOP ? 0 : Math.min(MAX_BACKOFF_MS, 100 * 2 ** (this.crashStreak - CRASH_LOOP));
-    this.respawnTimer = setTimeout(() => {
-      this.respawnTimer = null;
+    this.respawner.schedule(() => {
       if (this.shuttingDown) return;
       for (let k = this.workers.size; k < this.options.workers; k++) {
         try {
@@ -193,7 +184,7 @@ export class ClusterStrategy implements Strategy {
           break;
         }
       }
-    }, delay);
+    });
   }
 }
 

@@ -19,6 +19,10 @@
 // spares (every live child, busy or spare, counts; the master never has more). The orphan-on-shutdown
 // canary keeps at least one spare, so that a child is alive to be orphaned even when SIGTERM comes
 // between connections; its declared pool includes it. So does the zombie canary's log sink (a live child).
+//
+// Why one file of ~370 lines: it is one master's state machine over one set of children (spawn → ready →
+// handoff → done → linger → gone), and the spares are the same children under the same cap; the parts it
+// shares with prefork and cluster live in process/ (accept queue, ledger, escalation, control messages).
 import type { ChildProcess } from 'node:child_process';
 import type net from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -30,7 +34,7 @@ import { drainThenTerminate, isRunning, terminate } from '../process/escalate.js
 import { assertFaultSupported } from '../process/fault-support.js';
 import { HandleLedger } from '../process/handle-ledger.js';
 import { createPausedListener } from '../process/listener.js';
-import { isToMaster, type ToChild, type ToMaster } from '../process/messages.js';
+import { isToMaster, sendControl, type ToChild, type ToMaster } from '../process/messages.js';
 import { spawnChild } from '../process/spawn-child.js';
 import type { PoolDeclaration } from '../protocol.js';
 import type { Strategy } from './strategy.js';
@@ -148,7 +152,7 @@ export class PerConnectionStrategy implements Strategy {
     // Parked connections never reached a server: reset them, as a closed listener resets its backlog.
     this.queue.destroyAll();
     const msg: ToChild = { t: 'shutdown', graceMs };
-    for (const c of this.children) this.sendControl(c, msg);
+    for (const c of this.children) sendControl(c.proc, msg);
     const live = (): ChildProcess[] => [...this.children].map((c) => c.proc);
     const unreaped = await drainThenTerminate(live, graceMs);
     if (unreaped.length) process.stderr.write(`handoff per-connection: children not reaped: ${unreaped.join(' ')}\n`);
@@ -364,15 +368,6 @@ export class PerConnectionStrategy implements Strategy {
     if (child.socket && !child.handedOff && !child.socket.destroyed && !this.shuttingDown) this.queue.unshift(child.socket);
     this.drainQueue();
     this.topUpSpares();
-  }
-
-  private sendControl(child: Child, msg: ToChild): void {
-    if (!child.proc.connected) return;
-    try {
-      child.proc.send(msg, (err) => void err); // a closing channel is fine: escalation follows
-    } catch {
-      // channel already closed
-    }
   }
 }
 

@@ -16,6 +16,10 @@
 //
 // Pool rule (the `pool` line): resident = workers; cap = workers, +1 when recycling is on (the replacement
 // boots while the retiring worker finishes its connections). The zombie canary's log sink counts as one more.
+//
+// Why one file of ~330 lines: one master's state machine over one set of workers (boot, dispatch, recycle,
+// crash, shutdown); what it shares with cluster and per-connection lives in process/ (respawn backoff, control
+// messages, accept queue, ledger, escalation).
 import type { ChildProcess } from 'node:child_process';
 import type net from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -26,16 +30,14 @@ import { drainThenTerminate, isRunning, signal, terminate } from '../process/esc
 import { assertFaultSupported } from '../process/fault-support.js';
 import { HandleLedger } from '../process/handle-ledger.js';
 import { createPausedListener } from '../process/listener.js';
-import { isToMaster, type ToChild, type ToMaster } from '../process/messages.js';
+import { isToMaster, sendControl, type ToMaster } from '../process/messages.js';
+import { Respawner } from '../process/respawn.js';
 import { spawnChild } from '../process/spawn-child.js';
 import type { PoolDeclaration } from '../protocol.js';
 import type { Strategy } from './strategy.js';
 
 /** A worker that has not said 'ready' by then is killed (and replaced, or listen() fails). */
 const BOOT_TIMEOUT_MS = 15_000;
-/** Workers that die younger than this count as a crash loop: respawn with exponential backoff. */
-const YOUNG_DEATH_MS = 1_000;
-const MAX_BACKOFF_MS = 5_000;
 /** A retiring worker first lets just-handed connections get their request parsed, then closes. */
 export const RETIRE_SETTLE_MS = 200;
 
@@ -73,8 +75,8 @@ export class PreforkStrategy implements Strategy {
   private shuttingDown = false;
   private connSeq = 0;
   private rr = 0;
-  private crashStreak = 0;
-  private respawnTimer: NodeJS.Timeout | null = null;
+  /** replaces crashed workers, backing off from the first young death (process/respawn.ts) */
+  private readonly respawner = new Respawner(1);
   private readonly counters = { peakLive: 0, spawned: 0, crashes: 0, recycled: 0, unacked: 0, peakRss: 0 };
 
   constructor(private readonly options: ProxyOptions) {
@@ -123,8 +125,7 @@ export class PreforkStrategy implements Strategy {
   private async abortStart(): Promise<void> {
     this.shuttingDown = true;
     this.listener.stopAccepting();
-    if (this.respawnTimer) clearTimeout(this.respawnTimer);
-    this.respawnTimer = null;
+    this.respawner.cancel();
     for (const w of this.workers) if (w.bootTimer) clearTimeout(w.bootTimer);
     this.queue.destroyAll();
     // idle (no connection was ever handed): nothing to finish, so no shutdown message, just the signal ladder
@@ -137,12 +138,12 @@ export class PreforkStrategy implements Strategy {
     this.listener.stopAccepting();
     if (this.canary.leavesChildrenOnShutdown) return; // the bug: workers are left to themselves
     this.shuttingDown = true;
-    if (this.respawnTimer) clearTimeout(this.respawnTimer);
+    this.respawner.cancel();
     this.queue.destroyAll();
     for (const w of this.workers) {
       if (w.bootTimer) clearTimeout(w.bootTimer);
       // a worker still booting has no connection and may not listen for messages yet: stop it now
-      if (w.ready) this.sendControl(w, { t: 'shutdown', graceMs });
+      if (w.ready) sendControl(w.proc, { t: 'shutdown', graceMs });
       else signal(w.proc, 'SIGTERM');
     }
     // workers bound their own close by graceMs (+500 ms); give them that before escalating
@@ -281,7 +282,7 @@ export class PreforkStrategy implements Strategy {
     due.retiring = true;
     this.counters.recycled++;
     // let connections just handed to it get their request parsed before it stops taking new requests
-    setTimeout(() => this.sendControl(due, { t: 'retire', graceMs: this.options.shutdownGraceMs }), RETIRE_SETTLE_MS);
+    setTimeout(() => sendControl(due.proc, { t: 'retire', graceMs: this.options.shutdownGraceMs }), RETIRE_SETTLE_MS);
     // the retire message is a request: the linger deadline makes it an obligation
     setTimeout(
       () => {
@@ -302,39 +303,26 @@ export class PreforkStrategy implements Strategy {
       this.maybeRecycle();
     } else {
       this.counters.crashes++;
-      this.crashStreak = Date.now() - w.startedAt < YOUNG_DEATH_MS ? this.crashStreak + 1 : 0;
-      this.scheduleRespawn();
+      this.respawner.died(w.startedAt);
+      this.respawner.schedule(() => this.respawn());
     }
     this.drainQueue();
   }
 
-  private scheduleRespawn(): void {
-    if (this.respawnTimer) return;
-    const delay = this.crashStreak === 0 ? 0 : Math.min(MAX_BACKOFF_MS, 100 * 2 ** (this.crashStreak - 1));
-    this.respawnTimer = setTimeout(() => {
-      this.respawnTimer = null;
-      if (this.shuttingDown) return;
-      const missing = this.options.workers - this.workers.filter((w) => !w.retiring).length;
-      for (let k = 0; k < missing; k++) {
-        try {
-          this.spawnWorker();
-        } catch (err) {
-          // EMFILE / EAGAIN: try again later
-          process.stderr.write(`handoff prefork: respawn failed (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})\n`);
-          this.crashStreak++;
-          this.scheduleRespawn();
-          break;
-        }
+  /** Back to --workers serving (retiring ones not counted); a failed start backs off and tries again. */
+  private respawn(): void {
+    if (this.shuttingDown) return;
+    const missing = this.options.workers - this.workers.filter((w) => !w.retiring).length;
+    for (let k = 0; k < missing; k++) {
+      try {
+        this.spawnWorker();
+      } catch (err) {
+        // EMFILE / EAGAIN: try again later
+        process.stderr.write(`handoff prefork: respawn failed (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})\n`);
+        this.respawner.failed();
+        this.respawner.schedule(() => this.respawn());
+        break;
       }
-    }, delay);
-  }
-
-  private sendControl(w: Worker, msg: ToChild): void {
-    if (!w.proc.connected) return;
-    try {
-      w.proc.send(msg, (err) => void err);
-    } catch {
-      // channel already closed
     }
   }
 }
