@@ -3,22 +3,19 @@
 // (autocannon cannot measure this; see PITFALLS.)
 import net from 'node:net';
 import { tokenPath } from '../origin/token.js';
-import { EntryReader } from './entry.js';
 import { checkToken } from './token-check.js';
-import { FAILURE_PAUSE_MS, OpenSockets, RunTally, runConnectionLoops } from './driver.js';
+import { CountingGenerator, FAILURE_PAUSE_MS, OpenSockets, RunTally, runConnectionLoops } from './driver.js';
 import {
   authLine,
   holderLookup,
   LatencyRecorder,
   type GeneratorFactory,
   type LoadContext,
-  type LoadGenerator,
   type LoadOutcome,
   roundMs,
 } from './generator.js';
 import { parseResponse } from './http-response.js';
-import { takeRamp, withRamp } from './ramp.js';
-import { readThreads, threaded, type ThreadPart } from './threads.js';
+import { threadedFactory } from './threads.js';
 
 export interface ChurnConfig {
   durationMs: number;
@@ -34,23 +31,9 @@ export interface ChurnConfig {
 
 const EMPTY: Buffer = Buffer.alloc(0);
 
-export class ChurnGenerator implements LoadGenerator {
-  private readonly totals = { requests: 0, errors: 0 };
-  constructor(
-    readonly name: string,
-    readonly config: ChurnConfig,
-  ) {}
-
-  live(): { requests: number; errors: number } {
-    return { ...this.totals };
-  }
-
+export class ChurnGenerator extends CountingGenerator<ChurnConfig> {
+  /** with the latency histograms behind its summaries: rounds and threads merge them exactly (merge.ts) */
   async run(ctx: LoadContext): Promise<LoadOutcome> {
-    return (await this.runRecorded(ctx)).outcome;
-  }
-
-  /** run(), with the latency histograms behind its summaries (a load thread sends them back to merge exactly) */
-  async runRecorded(ctx: LoadContext): Promise<ThreadPart> {
     const tally = new RunTally(this.name, ctx.clock);
     const log = tally.log;
     const holders = holderLookup(ctx);
@@ -183,7 +166,7 @@ export class ChurnGenerator implements LoadGenerator {
       iteration: one,
     });
     const eofSummary = eofs.summary();
-    const outcome = tally.outcome({
+    return tally.outcome({
       errors: log.count('error') + log.count('malformed'),
       timeouts: log.count('timeout'),
       latencyMs: latencies.summary(),
@@ -194,24 +177,19 @@ export class ChurnGenerator implements LoadGenerator {
         eofP50Ms: eofSummary.p50,
         eofMaxMs: eofSummary.max,
       },
+      histograms: { latency: latencies.encode(), eof: eofs.encode() },
     });
-    return { outcome, latency: { hist: latencies.encode(), perMs: 1000 }, eof: { hist: eofs.encode(), perMs: 1000 } };
   }
 }
 
-export const createChurn: GeneratorFactory = (name, entry, defaults) => {
-  const { ramp, rest } = takeRamp(`load "${name}"`, entry);
-  const r = new EntryReader(`load "${name}"`, rest);
-  const config: ChurnConfig = {
+export const createChurn: GeneratorFactory = threadedFactory(
+  'churn',
+  (r, defaults): ChurnConfig => ({
     durationMs: r.duration('duration', defaults.durationMs),
     connections: r.count('connections', Math.max(1, Math.min(defaults.connections, 8)), 1, 256),
     rate: r.count('rate', 0, 0, 100_000),
     eofBoundMs: r.duration('eofBound', 1_000),
     timeoutMs: r.duration('timeout', 5_000),
-  };
-  const threads = readThreads(r, defaults);
-  r.done();
-  return withRamp(name, ramp, config.connections, config.durationMs, (stage) =>
-    threaded('churn', name, { ...config, ...stage }, threads, (c) => new ChurnGenerator(name, c)),
-  );
-};
+  }),
+  (name, c) => new ChurnGenerator(name, c),
+);

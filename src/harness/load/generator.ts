@@ -84,6 +84,17 @@ export interface LoadOutcome {
   incidents: Incident[];
   /** how a command target answered scripted cases differently from what they expected (not gated by default) */
   protocol?: ProtocolFinding[];
+  /**
+   * the histograms behind the latency summary and churn's EOF percentiles, where the generator keeps them: what
+   * lets rounds, stages and threads merge their percentiles exactly (merge.ts); never part of the report
+   */
+  histograms?: { latency?: EncodedLatency; eof?: EncodedLatency };
+}
+
+/** A latency histogram as an outcome carries it (and a thread sends it): hdr's compressed base64, in 1/perMs ms. */
+export interface EncodedLatency {
+  hist: string;
+  perMs: number;
 }
 
 /** The least evidence a generator must gather before a verdict may pass, in its own unit. */
@@ -179,9 +190,9 @@ export class LatencyRecorder {
     return this.histogram.totalCount;
   }
 
-  /** The histogram, compressed: what a worker thread sends back so its latencies merge exactly (threads.ts). */
-  encode(): string {
-    return hdr.encodeIntoCompressedBase64(this.histogram);
+  /** The histogram, compressed (in µs): what an outcome carries so its latencies merge exactly (merge.ts). */
+  encode(): EncodedLatency {
+    return { hist: hdr.encodeIntoCompressedBase64(this.histogram), perMs: 1000 };
   }
 
   summary(): LoadStats['latencyMs'] {
@@ -202,15 +213,21 @@ export function latencySummary(h: hdr.Histogram, perMs: number): LoadStats['late
   };
 }
 
-/** Encoded histograms (hdr's compressed base64) added into one summary, exact: how threads' latencies merge. */
-export function mergedSummary(encoded: string[], perMs: number): LoadStats['latencyMs'] {
+/** Encoded histograms (hdr's compressed base64) added into one, exact: its summary, and it encoded again. */
+export function mergedHistogram(encoded: string[], perMs: number): { summary: LoadStats['latencyMs']; encoded: string } {
   const all = encoded.map((e) => hdr.decodeFromCompressedBase64(e));
   const [first, ...rest] = all;
   for (const h of rest) first.add(h);
-  const s = latencySummary(first, perMs);
+  const out = {
+    summary: latencySummary(first, perMs),
+    encoded: encoded.length === 1 ? encoded[0]! : hdr.encodeIntoCompressedBase64(first),
+  };
   for (const h of all) h.destroy();
-  return s;
+  return out;
 }
+
+/** Encoded histograms added into one summary, exact. */
+export const mergedSummary = (encoded: string[], perMs: number): LoadStats['latencyMs'] => mergedHistogram(encoded, perMs).summary;
 
 /** an hour, in µs: the longest latency told apart (longer ones count as an hour) */
 const MAX_TRACKED_US = 3_600_000_000;
