@@ -136,9 +136,10 @@ class ChurnConnection implements LeanEvents {
 
   eof(): void {
     const now = performance.now();
-    if (this.completeAt >= 0) return this.finish(this.status, this.completeAt - this.t0, now - this.completeAt);
-    const p = parseResponse(this.buf);
-    if (p.kind === 'until-eof') {
+    const p = this.completeAt >= 0 ? null : parseResponse(this.buf);
+    if (p === null) {
+      this.finish(this.status, this.completeAt - this.t0, now - this.completeAt);
+    } else if (p.kind === 'until-eof') {
       this.judge(p.head.status, this.buf.subarray(this.buf.indexOf('\r\n\r\n') + 4));
       this.finish(this.status, now - this.t0, 0);
     } else {
@@ -150,9 +151,12 @@ class ChurnConnection implements LeanEvents {
 
   failed(code: string): void {
     // a reset after the complete response still ends the connection: the socket was released
-    if (this.completeAt >= 0) return this.finish(this.status, this.completeAt - this.t0, performance.now() - this.completeAt);
-    this.run.tally.log.add('error', this.id, `${code} before a complete response (${this.where()}, token ${this.token})`);
-    this.finish(null, null, null);
+    if (this.completeAt >= 0) {
+      this.finish(this.status, this.completeAt - this.t0, performance.now() - this.completeAt);
+    } else {
+      this.run.tally.log.add('error', this.id, `${code} before a complete response (${this.where()}, token ${this.token})`);
+      this.finish(null, null, null);
+    }
   }
 
   timedOut(): void {

@@ -98,12 +98,15 @@ const errorName = (status: number): string => {
 function afterConnect(status: number, handle: TcpHandle): void {
   const s = handle.owner;
   if (!s || s.closed) return;
-  if (status < 0) return s.fail(errorName(status));
+  if (status < 0) {
+    s.fail(errorName(status));
+    return;
+  }
   handle.onread = onRead;
   handle.useUserBuffer(s.readBuffer);
   const err = handle.readStart();
-  if (err < 0) return s.fail(errorName(err));
-  s.events.connected();
+  if (err < 0) s.fail(errorName(err));
+  else s.events.connected();
 }
 
 function onRead(this: TcpHandle): void {
