@@ -3,7 +3,7 @@
 // named; nothing delivered after destroy(); the local port while open.
 import net from 'node:net';
 import t from 'tap';
-import { leanConnect, leanHandles, type LeanEvents } from '../../src/harness/load/lean-socket.js';
+import { leanConnector, leanHandles, type LeanEvents } from '../../src/harness/load/lean-socket.js';
 import { fakeServer } from '../helpers/fake-server.js';
 
 /** records every event; `done` resolves at eof or failed */
@@ -58,7 +58,7 @@ for (const useHandle of [true, false]) {
       port = sock.localPort();
       sock.write('héllo');
     });
-    const sock = leanConnect({ host: '127.0.0.1', port: srv.port }, buffer, rec, useHandle);
+    const sock = leanConnector({ host: '127.0.0.1', port: srv.port }, buffer, useHandle)(rec);
     await rec.done;
     t.equal(rec.events[0], 'connected');
     t.equal(rec.events.at(-1), 'eof');
@@ -72,7 +72,7 @@ for (const useHandle of [true, false]) {
   t.test(`${how}: a refused connect and a reset are named`, async (t) => {
     const buffer = Buffer.alloc(64);
     const refused = new Recorder(buffer);
-    const a = leanConnect({ host: '127.0.0.1', port: await freePort() }, buffer, refused, useHandle);
+    const a = leanConnector({ host: '127.0.0.1', port: await freePort() }, buffer, useHandle)(refused);
     await refused.done;
     t.same(refused.events, ['failed ECONNREFUSED']);
     a.destroy();
@@ -80,7 +80,7 @@ for (const useHandle of [true, false]) {
     const srv = await fakeServer((s) => s.once('data', () => s.resetAndDestroy()));
     t.teardown(() => srv.close());
     const reset = new Recorder(buffer, () => b.write('x'));
-    const b = leanConnect({ host: '127.0.0.1', port: srv.port }, buffer, reset, useHandle);
+    const b = leanConnector({ host: '127.0.0.1', port: srv.port }, buffer, useHandle)(reset);
     await reset.done;
     t.same(reset.events, ['connected', 'failed ECONNRESET']);
     b.destroy();
@@ -94,12 +94,12 @@ for (const useHandle of [true, false]) {
       sock.write('x');
       setTimeout(() => sock.destroy(), 5);
     });
-    const sock = leanConnect({ host: '127.0.0.1', port: srv.port }, buffer, rec, useHandle);
+    const sock = leanConnector({ host: '127.0.0.1', port: srv.port }, buffer, useHandle)(rec);
     await new Promise((r) => setTimeout(r, 120));
     t.same(rec.events, ['connected'], 'neither the late answer nor its FIN');
     // destroyed while connecting: its completion is not delivered either
     const early = new Recorder(buffer);
-    leanConnect({ host: '127.0.0.1', port: srv.port }, buffer, early, useHandle).destroy();
+    leanConnector({ host: '127.0.0.1', port: srv.port }, buffer, useHandle)(early).destroy();
     await new Promise((r) => setTimeout(r, 50));
     t.same(early.events, []);
   });

@@ -15,7 +15,7 @@ import {
   roundMs,
 } from './generator.js';
 import { parseResponse } from './http-response.js';
-import { leanConnect, type LeanEvents, type LeanSocket } from './lean-socket.js';
+import { leanConnector, type LeanEvents, type LeanSocket } from './lean-socket.js';
 import { threadedFactory } from './threads.js';
 
 export interface ChurnConfig {
@@ -41,6 +41,7 @@ class ChurnRun {
   readonly open: OpenSockets<ChurnConnection>;
   /** reads of every connection land here (lean-socket.ts): a response is judged in place */
   readonly readBuffer = Buffer.allocUnsafe(64 * 1024);
+  readonly connect: (events: LeanEvents) => LeanSocket;
   readonly proxy: boolean;
   /** the parts of every request that do not depend on its token */
   readonly targetPrefix: string;
@@ -56,6 +57,7 @@ class ChurnRun {
     this.tally = new RunTally(name, ctx.clock);
     this.holders = holderLookup(ctx);
     this.open = new OpenSockets<ChurnConnection>(ctx.signal);
+    this.connect = leanConnector(ctx.target, this.readBuffer);
     const { origin, mode } = ctx;
     this.proxy = mode === 'proxy';
     const authority = this.proxy ? `${origin.host}:${origin.port}` : `${ctx.target.host}:${ctx.target.port}`;
@@ -95,7 +97,7 @@ class ChurnConnection implements LeanEvents {
   ) {
     this.n = ++run.seq;
     this.token = run.ctx.nextToken(run.name);
-    this.socket = leanConnect(run.ctx.target, run.readBuffer, this);
+    this.socket = run.connect(this);
     run.open.add(this);
     this.timer = setTimeout(responseTimedOut, run.config.timeoutMs, this);
   }
@@ -224,6 +226,8 @@ export class ChurnGenerator extends CountingGenerator<ChurnConfig> {
       sockets: run.open,
       iteration: (slot) => new Promise<number>((resolve) => new ChurnConnection(run, slot, resolve)),
     });
+    // the histograms' summaries and encoding take a while in a cold thread: not the load's time
+    tally.end();
     const eofSummary = run.eofs.summary();
     return tally.outcome({
       errors: log.count('error') + log.count('malformed'),

@@ -164,6 +164,8 @@ export class RunTally {
   readonly statuses: Record<string, number> = {};
   /** Date.now() when the run began */
   readonly started = Date.now();
+  /** Date.now() when its load ended (end()); null: the outcome's own time */
+  private ended: number | null = null;
   requests = 0;
   tokensChecked = 0;
   eofChecked = 0;
@@ -181,11 +183,16 @@ export class RunTally {
     this.statuses[k] = (this.statuses[k] ?? 0) + 1;
   }
 
-  /** The run's outcome, its duration up to now; requests and evidence counts as tallied unless given. */
+  /** the load is over: what follows (summaries, encoding) is not part of the run's duration */
+  end(): void {
+    this.ended ??= Date.now();
+  }
+
+  /** The run's outcome, its duration up to end() (else now); requests and evidence counts as tallied unless given. */
   outcome(p: Omit<OutcomeParts, 'generator' | 'durationMs' | 'statuses' | 'log' | 'requests'> & { requests?: number }): LoadOutcome {
     return assembleOutcome({
       generator: this.generator,
-      durationMs: Date.now() - this.started,
+      durationMs: (this.ended ?? Date.now()) - this.started,
       requests: this.requests,
       statuses: this.statuses,
       log: this.log,

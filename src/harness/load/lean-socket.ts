@@ -131,6 +131,7 @@ class RawSocket implements LeanSocket {
   constructor(
     b: Binding,
     target: Endpoint,
+    v6: boolean,
     readonly readBuffer: Buffer,
     readonly events: LeanEvents,
   ) {
@@ -140,9 +141,7 @@ class RawSocket implements LeanSocket {
     req.oncomplete = afterConnect;
     req.address = target.host;
     req.port = target.port;
-    const err = net.isIPv6(target.host)
-      ? this.handle.connect6(req, target.host, target.port)
-      : this.handle.connect(req, target.host, target.port);
+    const err = v6 ? this.handle.connect6(req, target.host, target.port) : this.handle.connect(req, target.host, target.port);
     // reported later, as net.Socket does: the caller has its socket in hand first
     if (err < 0) queueMicrotask(() => this.fail(errorName(err)));
   }
@@ -218,9 +217,13 @@ class NetSocket implements LeanSocket {
 /** Whether connections go through the bare handle (false: through net.Socket). */
 export const leanHandles = binding !== null;
 
-/** Opens a connection to `target`; reads land in `readBuffer` (one the caller may share between its sockets). */
-export function leanConnect(target: Endpoint, readBuffer: Buffer, events: LeanEvents, useHandle = leanHandles): LeanSocket {
-  return useHandle && binding && net.isIP(target.host) !== 0
-    ? new RawSocket(binding, target, readBuffer, events)
-    : new NetSocket(target, readBuffer, events);
+/**
+ * What opens connections to `target`, decided once (the bare handle or net.Socket, IPv4 or IPv6): reads land in
+ * `readBuffer`, one its sockets share.
+ */
+export function leanConnector(target: Endpoint, readBuffer: Buffer, useHandle = leanHandles): (events: LeanEvents) => LeanSocket {
+  const family = net.isIP(target.host);
+  const b = useHandle && family !== 0 ? binding : null;
+  const v6 = family === 6;
+  return b ? (events) => new RawSocket(b, target, v6, readBuffer, events) : (events) => new NetSocket(target, readBuffer, events);
 }
