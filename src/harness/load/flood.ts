@@ -7,7 +7,8 @@ import { checkEchoedToken, checkToken } from './token-check.js';
 import { threadedFactory } from './threads.js';
 import type { LatencySummary } from '../../model/report.js';
 import { CountingGenerator, RunTally } from './driver.js';
-import { mergedSummary, type GeneratorFactory, type LoadContext, type LoadOutcome, roundMs } from './generator.js';
+import { mergeEncoded } from './histogram.js';
+import { type GeneratorFactory, type LoadContext, type LoadOutcome, roundMs } from './generator.js';
 
 export interface FloodConfig {
   durationMs: number;
@@ -170,7 +171,7 @@ export class FloodGenerator extends CountingGenerator<FloodConfig> {
       timeouts: Math.max(0, result.timeouts - afterAbort.timeouts),
       latencyMs: result.latency,
       extra: { sent: result.sent, connections: this.config.connections },
-      ...(result.encoded ? { histograms: { latency: { hist: result.encoded, perMs: 1 } } } : {}),
+      ...(result.encoded ? { histograms: { latency: { kind: 'hdr', hist: result.encoded, perMs: 1 } } } : {}),
     });
   }
 }
@@ -193,7 +194,7 @@ export function readResult(result: autocannon.Result): FloodResult {
   const raw = result as unknown as { latencies?: unknown; totalRequests?: number };
   if (typeof raw.latencies === 'string') {
     return {
-      latency: mergedSummary([raw.latencies], 1),
+      latency: mergeEncoded([{ kind: 'hdr', hist: raw.latencies, perMs: 1 }])?.summary ?? { p50: 0, p90: 0, p99: 0, max: 0, mean: 0 },
       errors: result.errors,
       timeouts: result.timeouts,
       sent: raw.totalRequests ?? 0,

@@ -4,7 +4,8 @@
 // carries its own (a median of medians is no median), else from the summaries: weighted by requests, or the
 // worst part's (ramp, conservative); a maximum is always exact.
 import type { LatencySummary, LoadStats, ProtocolFinding } from '../../model/report.js';
-import { type EncodedLatency, type IncidentKind, type LoadOutcome, MAX_INCIDENTS, mergedHistogram } from './generator.js';
+import { type IncidentKind, type LoadOutcome, MAX_INCIDENTS } from './generator.js';
+import { type EncodedLatency, mergeEncoded } from './histogram.js';
 
 export interface MergeHow {
   /** side by side (threads): the duration is the longest part's, connections add up; else one after another */
@@ -40,15 +41,11 @@ function summaryMerge(parts: { s: LatencySummary; n: number }[], fallback: Merge
   return { p50: pick('p50'), p90: pick('p90'), p99: pick('p99'), max, mean };
 }
 
-/** the parts' histograms of one kind, added; null unless every part has one in the same unit */
+/** the parts' histograms of one kind, added; null unless every part has one of the same kind */
 function exactOf(hs: (EncodedLatency | undefined)[]): { summary: LatencySummary; hist: EncodedLatency } | null {
-  if (hs.length === 0 || !hs.every((h) => h !== undefined && h.perMs === hs[0]!.perMs)) return null;
-  const perMs = hs[0]!.perMs;
-  const m = mergedHistogram(
-    hs.map((h) => h!.hist),
-    perMs,
-  );
-  return { summary: m.summary, hist: { hist: m.encoded, perMs } };
+  if (!hs.every((h) => h !== undefined)) return null;
+  const m = mergeEncoded(hs as EncodedLatency[]);
+  return m ? { summary: m.summary, hist: m.encoded } : null;
 }
 
 function mergeExtra(outcomes: LoadOutcome[], how: MergeHow, eof: LatencySummary | null): Record<string, number> | undefined {
