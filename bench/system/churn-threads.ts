@@ -52,7 +52,8 @@ function context(target: { host: string; port: number }, signal: AbortSignal): L
 }
 
 export async function benchChurnThreads(env: BenchEnv): Promise<ChurnThreadsResult> {
-  const seconds = env.settings.quick ? 1 : 2;
+  // 5 s windows: the suites churn for 8-10 s, so a load thread's start (a cold JIT) should weigh as little here
+  const seconds = env.settings.quick ? 1 : 5;
   const skipped = wrkUnavailable();
   if (skipped) {
     env.log(`churn-threads: skipped, ${skipped}`);
