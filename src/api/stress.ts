@@ -51,6 +51,11 @@ export interface StressOptions extends RunGateOptions, Partial<Record<ProxyOptio
   drain?: Duration;
   loadCap?: Duration;
   sampleHz?: number;
+  /**
+   * worker threads of every churn and flood entry (overriding each entry's own "threads"), as --load-threads:
+   * 1 to 64; default, per entry, its own or what the machine can spare next to the target (half its cores)
+   */
+  loadThreads?: number;
   /** another load tool drives the load phase (`{port}` `{url}` … replaced; docs/load-cmd.md); alone unless `suite` is named */
   loadCmd?: string | readonly string[];
   /** loadCmd: stopped at the end of the load phase (duration, default) or waited for (exit) */
@@ -74,7 +79,9 @@ export interface StressResult {
   reportPaths: string[];
 }
 
-const RUN_KEYS = ['duration', 'connections', 'drain', 'loadCap', 'sampleHz', 'loadCmd', 'loadUntil'];
+const RUN_KEYS = ['duration', 'connections', 'drain', 'loadCap', 'sampleHz', 'loadCmd', 'loadUntil', 'loadThreads'];
+/** run keys that are counts, not durations: a number stays a number */
+const COUNT_KEYS = ['connections', 'sampleHz', 'loadThreads'];
 const API_KEYS = [
   'suite',
   'suites',
@@ -98,7 +105,7 @@ function asConfig(options: StressOptions, cwd: string): HandoffConfig {
   const file: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   for (const [key, value] of Object.entries(options)) {
     if (value === undefined) continue;
-    if (RUN_KEYS.includes(key)) run[key] = typeof value === 'number' && key !== 'connections' && key !== 'sampleHz' ? `${value}ms` : value;
+    if (RUN_KEYS.includes(key)) run[key] = typeof value === 'number' && !COUNT_KEYS.includes(key) ? `${value}ms` : value;
     else if (key === 'readyTimeout') target[key] = typeof value === 'number' ? `${value}ms` : value;
     else if (key === 'reportDir') file.report = { ...(file.report as object), dir: value };
     else if (key === 'formats') file.report = { ...(file.report as object), formats: value };

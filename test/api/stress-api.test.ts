@@ -46,3 +46,15 @@ t.test('options are checked as the config file is: a bad value or an unknown key
   await t.rejects(stress({ ...quick, strategy: 'inline', tresholds: {} }), /unknown key "tresholds"/);
   await t.rejects(stress({ ...quick, strategy: 'inline', thresholds: { p99_ms: 'fast' } }), UsageError);
 });
+
+t.test('loadThreads runs churn and flood in that many threads, bounded as --load-threads is', async (t) => {
+  await t.rejects(stress({ ...quick, command: ['true'], loadThreads: 0 }), /stress\(\): run\.loadThreads/);
+  await t.rejects(stress({ ...quick, command: ['true'], loadThreads: 65 }), /run\.loadThreads must be at most 64/);
+  const reportDir = tempReportDir(t);
+  // without it, a 2-core machine runs each in one thread (half its cores): the report would carry no thread count
+  const r = await stress({ ...quick, command: ['python3', server, '{port}'], reportDir, loadThreads: 2 });
+  t.equal(r.verdict, 'pass', r.failures.map((c) => c.summary).join('; '));
+  t.equal(r.report.load.churn?.extra?.threads, 2, 'churn in two threads');
+  t.equal(r.report.load.flood?.extra?.threads, 2, 'flood in two threads');
+  t.same(markedPids(r.report.runId), []);
+});

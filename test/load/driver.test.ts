@@ -119,3 +119,15 @@ t.test('the outcome in the one shape', async (t) => {
   );
   t.same(Object.keys(bare), ['stats', 'counts', 'tokensChecked', 'eofChecked', 'incidents']);
 });
+
+t.test('RunTally.end(): the duration is the load window, not the work after it', async (t) => {
+  const tally = new RunTally('g', () => 0);
+  await new Promise((r) => setTimeout(r, 30));
+  tally.end();
+  const window = tally.outcome({ errors: 0, timeouts: 0, latencyMs: noLatency() }).stats.durationMs;
+  await new Promise((r) => setTimeout(r, 60));
+  tally.end();
+  const later = tally.outcome({ errors: 0, timeouts: 0, latencyMs: noLatency() }).stats.durationMs;
+  t.ok(window >= 25 && window < 80, `the window (${window} ms)`);
+  t.equal(later, window, 'neither the time since nor a second end() moves it');
+});

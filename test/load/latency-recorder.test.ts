@@ -32,3 +32,20 @@ t.test('a latency longer than an hour counts as an hour instead of throwing; a m
   t.equal(r.count, 1_000_001);
   t.ok(process.memoryUsage().heapUsed - before < 8 * 1024 * 1024, 'well under the 8 MB a million numbers would take as an array');
 });
+
+t.test('encoded histograms merge exactly: the same summary as one recorder of every sample', async (t) => {
+  const { mergeEncoded } = await import('../../src/harness/load/histogram.js');
+  const all = new LatencyRecorder();
+  const parts = [new LatencyRecorder(), new LatencyRecorder(), new LatencyRecorder()];
+  for (let i = 0; i < 3000; i++) {
+    const v = i % 7 === 0 ? 250 + i / 10 : 0.2 + (i % 50) / 10;
+    all.record(v);
+    parts[i % 3]!.record(v);
+  }
+  const m = mergeEncoded(parts.map((p) => p.encode()));
+  t.same(m?.summary, all.summary());
+  t.same(m?.encoded, all.encode(), 'and the merged histogram is the one of every sample');
+  const structured = structuredClone(parts[0]!.encode());
+  t.same(structured, parts[0]!.encode(), 'plain data: it crosses to another thread as it is');
+  t.equal(mergeEncoded([all.encode(), { kind: 'hdr', hist: '', perMs: 1 }]), null, 'kinds that differ do not merge');
+});

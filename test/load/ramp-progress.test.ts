@@ -1,6 +1,7 @@
 // Pure parts: ramp stages and merging, and the progress output on a terminal and in a log.
 import t from 'tap';
-import { mergeOutcomes, rampStages, RampedGenerator, takeRamp } from '../../src/harness/load/ramp.js';
+import { rampStages, RampedGenerator, takeRamp } from '../../src/harness/load/ramp.js';
+import { mergeOutcomes } from '../../src/harness/load/merge.js';
 import type { LoadContext, LoadGenerator, LoadOutcome } from '../../src/harness/load/generator.js';
 import { createProgress } from '../../src/cli/progress.js';
 import type { Sample } from '../../src/harness/probes/types.js';
@@ -69,7 +70,8 @@ t.test('a ramped generator runs its stages in turn and merges them', async (t) =
   t.equal(o.stats.extra?.eofMaxMs, 3, 'ms extras keep the worst');
   t.equal(o.stats.extra?.peakConnections, 3);
   t.equal(o.counts.error, 2);
-  t.equal(mergeOutcomes('none', []).stats.requests, 0);
+  t.equal(o.stats.extra?.stages, 2);
+  t.equal(mergeOutcomes([], {}, 'none').stats.requests, 0);
 });
 
 const sample = (children: number, fds: number): Sample => ({
@@ -144,7 +146,7 @@ t.test('progress on a terminal: a live line redrawn in place, kept when the phas
     await new Promise((r) => setTimeout(r, 30));
   }
   p.stop();
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the terminal's escape sequence is what is tested
   t.match(out, /\r\x1b\[2Khandoff: load +\d\.\ds\/3\.0s · \d+ req\/s · [1-9]\d* errors · children 5 · fds 70/);
   t.ok(out.endsWith('\n'), 'the last state stays on screen');
   t.match(out, /handoff: load +1\.0s · 1000 requests/);

@@ -3,7 +3,7 @@ import t from 'tap';
 import { CHURN_AIM, createGenerator } from '../../src/harness/load/index.js';
 import { mergeOutcomes } from '../../src/harness/load/merge.js';
 import { AIM_BUDGET_MS, evidenceCounts, roundScale, runRounds } from '../../src/harness/load/rounds.js';
-import type { LoadContext, LoadGenerator, LoadOutcome } from '../../src/harness/load/generator.js';
+import { LatencyRecorder, type LoadContext, type LoadGenerator, type LoadOutcome } from '../../src/harness/load/generator.js';
 
 const outcome = (requests: number, over: Partial<LoadOutcome> = {}): LoadOutcome => ({
   stats: {
@@ -26,7 +26,7 @@ const outcome = (requests: number, over: Partial<LoadOutcome> = {}): LoadOutcome
 t.test('mergeOutcomes adds counts up, weights the percentiles by requests and keeps the exact max', async (t) => {
   const a = outcome(100);
   const b = outcome(300, { stats: { ...outcome(300).stats, latencyMs: { p50: 5, p90: 6, p99: 8, max: 20, mean: 5.5 } } });
-  const m = mergeOutcomes(a, b);
+  const m = mergeOutcomes([a, b]);
   t.equal(m.stats.requests, 400);
   t.equal(m.stats.errors, 2);
   t.equal(m.stats.durationMs, 2000);
@@ -38,7 +38,41 @@ t.test('mergeOutcomes adds counts up, weights the percentiles by requests and ke
   t.equal(m.stats.latencyMs.max, 20);
   t.equal(m.incidents.length, 2);
   const f = { generator: 'abuse', case: 'cl-te', expected: 'refused', got: '200', count: 2, example: 'a' };
-  t.same(mergeOutcomes(outcome(1, { protocol: [f] }), outcome(1, { protocol: [{ ...f, count: 3 }] })).protocol, [{ ...f, count: 5 }]);
+  t.same(mergeOutcomes([outcome(1, { protocol: [f] }), outcome(1, { protocol: [{ ...f, count: 3 }] })]).protocol, [{ ...f, count: 5 }]);
+});
+
+t.test('rounds of churn merge their latency and EOF percentiles from the histograms, not from the summaries', async (t) => {
+  // round one: 90 connections whose EOF came at 1 ms; round two: 10 at 100 ms, then 90 more at 1 ms in round three
+  const round = (eofMs: number, n: number): LoadOutcome => {
+    const lat = new LatencyRecorder();
+    const eof = new LatencyRecorder();
+    for (let i = 0; i < n; i++) {
+      lat.record(eofMs * 2);
+      eof.record(eofMs);
+    }
+    return outcome(n, {
+      stats: {
+        ...outcome(n).stats,
+        latencyMs: lat.summary(),
+        extra: { connectionsOpened: n, eofP50Ms: eof.summary().p50, eofMaxMs: eof.summary().max },
+      },
+      eofChecked: n,
+      histograms: { latency: lat.encode(), eof: eof.encode() },
+    });
+  };
+  // merged round by round, as runRounds does: each merge keeps the histograms for the next
+  const m = [round(100, 10), round(1, 90)].reduce((a, b) => mergeOutcomes([a, b]), round(1, 90));
+  t.equal(m.stats.extra?.connectionsOpened, 190);
+  t.equal(m.stats.extra?.eofP50Ms, 1, "the median of all 190 EOFs (averaging the rounds' medians says 5.7, adding them 102)");
+  t.ok(Math.abs(m.stats.extra!.eofMaxMs! - 100) < 0.1, "the max is the slowest round's");
+  t.equal(m.stats.latencyMs.p50, 2, 'the response latency median, likewise');
+  t.ok(Math.abs(m.stats.latencyMs.p99 - 200) < 0.2, 'p99 falls in the slow round: 10 of 190 are slower than 95 %');
+  t.ok(m.histograms?.eof && m.histograms.latency, 'the merged histograms are kept for a further round');
+  // without histograms (a generator that keeps none): weighted by what each round measured
+  const bare = (o: LoadOutcome): LoadOutcome => ({ ...o, histograms: undefined });
+  const w = mergeOutcomes([bare(round(1, 90)), bare(round(100, 10))]);
+  t.equal(w.stats.extra?.eofP50Ms, 10.9, 'a weighted estimate, never a sum');
+  t.equal(w.stats.extra?.eofMaxMs, 100, 'the max exact');
 });
 
 t.test('roundScale: as long as the pace so far needs, 1× to 8×', async (t) => {

@@ -50,14 +50,12 @@ t.test('shares, rates and the pure merge', async (t) => {
   for (let i = 0; i < 10; i++) slow.record(100);
   const m = mergeThreadParts([
     {
-      outcome: outcome(90, 1, { connectionsOpened: 90, eofChecked: 90, eofP50Ms: 1 }, 1000),
-      latency: { hist: fast.encode(), perMs: 1000 },
-      eof: { hist: fast.encode(), perMs: 1000 },
+      ...outcome(90, 1, { connectionsOpened: 90, eofChecked: 90, eofP50Ms: 1 }, 1000),
+      histograms: { latency: fast.encode(), eof: fast.encode() },
     },
     {
-      outcome: outcome(10, 100, { connectionsOpened: 10, eofChecked: 10, eofP50Ms: 100 }, 900),
-      latency: { hist: slow.encode(), perMs: 1000 },
-      eof: { hist: slow.encode(), perMs: 1000 },
+      ...outcome(10, 100, { connectionsOpened: 10, eofChecked: 10, eofP50Ms: 100 }, 900),
+      histograms: { latency: slow.encode(), eof: slow.encode() },
     },
   ]);
   t.equal(m.stats.requests, 100, 'requests add up');

@@ -3,13 +3,14 @@
 //                        the stop signal or a shared budget; an overall rate; a pause after a failure;
 //   OpenSockets        — the sockets those loops hold open: all destroyed at once when the load is stopped, each
 //                        connection ended exactly once (its settle-once finish), its abort listener always removed;
-//   RunTally / assembleOutcome — what a run gathered (incidents, statuses, evidence counts) as its LoadOutcome.
+//   RunTally / assembleOutcome — what a run gathered (incidents, statuses, evidence counts) as its LoadOutcome;
+//   CountingGenerator  — the class shell of a generator with running totals (churn, flood).
 // churn, tunnel and the scripted cases (abuse, origin-faults) loop on it; flood (autocannon runs its own
 // connections), chaos (no connections: a kill schedule) and external (another process's load) only assemble their
 // outcome with it. The churn hot path runs through it: nothing here allocates per connection — no promise,
 // closure or object per iteration beyond the iteration's own.
 import type { LatencySummary, LoadStats, ProtocolFinding } from '../../model/report.js';
-import { IncidentLog, type Incident, type IncidentKind, type LoadOutcome } from './generator.js';
+import { IncidentLog, type Incident, type IncidentKind, type LoadContext, type LoadGenerator, type LoadOutcome } from './generator.js';
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -102,6 +103,22 @@ export class OpenSockets<S extends { destroy(): void } = { destroy(): void }> {
   }
 }
 
+/** The shell of a generator that counts answers and failures as it goes, for live() (churn, flood). */
+export abstract class CountingGenerator<C> implements LoadGenerator {
+  /** running totals: what live() reports while run() is under way */
+  protected readonly totals = { requests: 0, errors: 0 };
+  constructor(
+    readonly name: string,
+    readonly config: C,
+  ) {}
+
+  live(): { requests: number; errors: number } {
+    return { ...this.totals };
+  }
+
+  abstract run(ctx: LoadContext): Promise<LoadOutcome>;
+}
+
 /** A latency summary of no samples. */
 export const noLatency = (): LatencySummary => ({ p50: 0, p90: 0, p99: 0, max: 0, mean: 0 });
 
@@ -115,6 +132,7 @@ export interface OutcomeParts extends Omit<LoadStats, 'kind' | 'extra'> {
   eofChecked?: number;
   /** kept only when there is any */
   protocol?: ProtocolFinding[];
+  histograms?: LoadOutcome['histograms'];
 }
 
 /** The LoadOutcome of a run, in the one shape every generator reports. */
@@ -136,6 +154,7 @@ export function assembleOutcome(p: OutcomeParts): LoadOutcome {
     eofChecked: p.eofChecked ?? 0,
     incidents: p.log.incidents,
     ...(p.protocol?.length ? { protocol: p.protocol } : {}),
+    ...(p.histograms ? { histograms: p.histograms } : {}),
   };
 }
 
@@ -145,6 +164,8 @@ export class RunTally {
   readonly statuses: Record<string, number> = {};
   /** Date.now() when the run began */
   readonly started = Date.now();
+  /** Date.now() when its load ended (end()); null: the outcome's own time */
+  private ended: number | null = null;
   requests = 0;
   tokensChecked = 0;
   eofChecked = 0;
@@ -162,11 +183,16 @@ export class RunTally {
     this.statuses[k] = (this.statuses[k] ?? 0) + 1;
   }
 
-  /** The run's outcome, its duration up to now; requests and evidence counts as tallied unless given. */
+  /** the load is over: what follows (summaries, encoding) is not part of the run's duration */
+  end(): void {
+    this.ended ??= Date.now();
+  }
+
+  /** The run's outcome, its duration up to end() (else now); requests and evidence counts as tallied unless given. */
   outcome(p: Omit<OutcomeParts, 'generator' | 'durationMs' | 'statuses' | 'log' | 'requests'> & { requests?: number }): LoadOutcome {
     return assembleOutcome({
       generator: this.generator,
-      durationMs: Date.now() - this.started,
+      durationMs: (this.ended ?? Date.now()) - this.started,
       requests: this.requests,
       statuses: this.statuses,
       log: this.log,

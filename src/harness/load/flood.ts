@@ -4,12 +4,11 @@ import type { EventEmitter } from 'node:events';
 import autocannon from 'autocannon';
 import { tokenPath } from '../origin/token.js';
 import { checkEchoedToken, checkToken } from './token-check.js';
-import { EntryReader } from './entry.js';
-import { takeRamp, withRamp } from './ramp.js';
-import { readThreads, threaded, type ThreadPart } from './threads.js';
+import { threadedFactory } from './threads.js';
 import type { LatencySummary } from '../../model/report.js';
-import { RunTally } from './driver.js';
-import { mergedSummary, type GeneratorFactory, type LoadContext, type LoadGenerator, type LoadOutcome, roundMs } from './generator.js';
+import { CountingGenerator, RunTally } from './driver.js';
+import { mergeEncoded } from './histogram.js';
+import { type GeneratorFactory, type LoadContext, type LoadOutcome, roundMs } from './generator.js';
 
 export interface FloodConfig {
   durationMs: number;
@@ -90,23 +89,9 @@ export function forgetRequestsOfEndedConnections(client: AutocannonClient): void
   };
 }
 
-export class FloodGenerator implements LoadGenerator {
-  private readonly totals = { requests: 0, errors: 0 };
-  constructor(
-    readonly name: string,
-    readonly config: FloodConfig,
-  ) {}
-
-  live(): { requests: number; errors: number } {
-    return { ...this.totals };
-  }
-
+export class FloodGenerator extends CountingGenerator<FloodConfig> {
+  /** off the main thread, with autocannon's own latency histogram (whole ms) to merge exactly (merge.ts) */
   async run(ctx: LoadContext): Promise<LoadOutcome> {
-    return (await this.runRecorded(ctx)).outcome;
-  }
-
-  /** run(), and off the main thread autocannon's own latency histogram (whole ms) to merge exactly (threads.ts) */
-  async runRecorded(ctx: LoadContext): Promise<ThreadPart> {
     // autocannon opens and loops the connections itself: of the driver, only the tally and its outcome
     const tally = new RunTally(this.name, ctx.clock);
     const log = tally.log;
@@ -181,13 +166,13 @@ export class FloodGenerator implements LoadGenerator {
     const abort = (): void => instance.stop();
     ctx.signal.addEventListener('abort', abort, { once: true });
     const result = readResult(await done.finally(() => ctx.signal.removeEventListener('abort', abort)));
-    const outcome = tally.outcome({
+    return tally.outcome({
       errors: Math.max(0, result.errors - result.timeouts - afterAbort.errors),
       timeouts: Math.max(0, result.timeouts - afterAbort.timeouts),
       latencyMs: result.latency,
       extra: { sent: result.sent, connections: this.config.connections },
+      ...(result.encoded ? { histograms: { latency: { kind: 'hdr', hist: result.encoded, perMs: 1 } } } : {}),
     });
-    return { outcome, ...(result.encoded ? { latency: { hist: result.encoded, perMs: 1 } } : {}) };
   }
 }
 
@@ -209,7 +194,7 @@ export function readResult(result: autocannon.Result): FloodResult {
   const raw = result as unknown as { latencies?: unknown; totalRequests?: number };
   if (typeof raw.latencies === 'string') {
     return {
-      latency: mergedSummary([raw.latencies], 1),
+      latency: mergeEncoded([{ kind: 'hdr', hist: raw.latencies, perMs: 1 }])?.summary ?? { p50: 0, p90: 0, p99: 0, max: 0, mean: 0 },
       errors: result.errors,
       timeouts: result.timeouts,
       sent: raw.totalRequests ?? 0,
@@ -225,18 +210,13 @@ export function readResult(result: autocannon.Result): FloodResult {
   };
 }
 
-export const createFlood: GeneratorFactory = (name, entry, defaults) => {
-  const { ramp, rest } = takeRamp(`load "${name}"`, entry);
-  const r = new EntryReader(`load "${name}"`, rest);
-  const config: FloodConfig = {
+export const createFlood: GeneratorFactory = threadedFactory(
+  'flood',
+  (r, defaults): FloodConfig => ({
     durationMs: r.duration('duration', defaults.durationMs),
     connections: r.connections(defaults, defaults.connections, 1000),
     size: r.count('size', 0, 0, 1024 * 1024),
     timeoutMs: r.duration('timeout', 5_000),
-  };
-  const threads = readThreads(r, defaults);
-  r.done();
-  return withRamp(name, ramp, config.connections, config.durationMs, (stage) =>
-    threaded('flood', name, { ...config, ...stage }, threads, (c) => new FloodGenerator(name, c)),
-  );
-};
+  }),
+  (name, c) => new FloodGenerator(name, c),
+);

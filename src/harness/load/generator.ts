@@ -1,8 +1,8 @@
 // The one interface every load generator implements (flood, churn here; tunnel, abuse, chaos plug in the same
 // way: a factory registered in load/index.ts that validates its suite entry and returns a LoadGenerator).
-import hdr from 'hdr-histogram-js';
 import type { LoadStats, ProtocolFinding } from '../../model/report.js';
 import type { OwnedSocket, ProcessSnapshot } from '../probes/types.js';
+import type { EncodedLatency } from './histogram.js';
 
 export interface Endpoint {
   host: string;
@@ -84,6 +84,11 @@ export interface LoadOutcome {
   incidents: Incident[];
   /** how a command target answered scripted cases differently from what they expected (not gated by default) */
   protocol?: ProtocolFinding[];
+  /**
+   * the histograms behind the latency summary and churn's EOF percentiles, where the generator keeps them: what
+   * lets rounds, stages and threads merge their percentiles exactly (merge.ts); never part of the report
+   */
+  histograms?: { latency?: EncodedLatency; eof?: EncodedLatency };
 }
 
 /** The least evidence a generator must gather before a verdict may pass, in its own unit. */
@@ -160,57 +165,5 @@ export function holderLookup(ctx: LoadContext): (clientPort: number | undefined)
   };
 }
 
-/**
- * Latencies of a generator in bounded memory, however long it runs: an HDR histogram (the one autocannon uses),
- * microsecond resolution to three significant digits, so an hour of churn costs the same ~100 KB as a second.
- */
-export class LatencyRecorder {
-  private readonly histogram = hdr.build({
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: MAX_TRACKED_US,
-    numberOfSignificantValueDigits: 3,
-  });
-
-  record(ms: number): void {
-    this.histogram.recordValue(Math.min(MAX_TRACKED_US, Math.max(1, Math.round(ms * 1000))));
-  }
-
-  get count(): number {
-    return this.histogram.totalCount;
-  }
-
-  /** The histogram, compressed: what a worker thread sends back so its latencies merge exactly (threads.ts). */
-  encode(): string {
-    return hdr.encodeIntoCompressedBase64(this.histogram);
-  }
-
-  summary(): LoadStats['latencyMs'] {
-    return latencySummary(this.histogram, 1000);
-  }
-}
-
-/** p50/p90/p99/max/mean in ms (two decimals) of a histogram recorded in units of 1/perMs ms. */
-export function latencySummary(h: hdr.Histogram, perMs: number): LoadStats['latencyMs'] {
-  if (h.totalCount === 0) return { p50: 0, p90: 0, p99: 0, max: 0, mean: 0 };
-  const ms = (v: number): number => Math.round((v / perMs) * 100) / 100;
-  return {
-    p50: ms(h.getValueAtPercentile(50)),
-    p90: ms(h.getValueAtPercentile(90)),
-    p99: ms(h.getValueAtPercentile(99)),
-    max: ms(h.maxValue),
-    mean: ms(h.mean),
-  };
-}
-
-/** Encoded histograms (hdr's compressed base64) added into one summary, exact: how threads' latencies merge. */
-export function mergedSummary(encoded: string[], perMs: number): LoadStats['latencyMs'] {
-  const all = encoded.map((e) => hdr.decodeFromCompressedBase64(e));
-  const [first, ...rest] = all;
-  for (const h of rest) first.add(h);
-  const s = latencySummary(first, perMs);
-  for (const h of all) h.destroy();
-  return s;
-}
-
-/** an hour, in µs: the longest latency told apart (longer ones count as an hour) */
-const MAX_TRACKED_US = 3_600_000_000;
+// latencies in bounded memory: histogram.ts (kept importable from here)
+export { LatencyRecorder, type EncodedLatency } from './histogram.js';

@@ -1,38 +1,74 @@
-// Folding two rounds of one generator into one outcome (the load phase runs rounds until the evidence floor is
-// met). Pure. Counts add up; latency percentiles of the rounds are averaged by their request counts (the exact
-// merge would need every sample), the maximum stays exact.
+// One generator's outcomes folded into one: rounds of the load phase (rounds.ts) and ramp stages (ramp.ts) one
+// after another, load threads (threads.ts) side by side. Pure but for decoding histograms. Counts add up; the
+// latency percentiles and churn's EOF percentiles come from the added histograms behind them whenever every part
+// carries its own (a median of medians is no median), else from the summaries: weighted by requests, or the
+// worst part's (ramp, conservative); a maximum is always exact.
 import type { LatencySummary, LoadStats, ProtocolFinding } from '../../model/report.js';
-import { MAX_INCIDENTS, type LoadOutcome } from './generator.js';
+import { type IncidentKind, type LoadOutcome, MAX_INCIDENTS } from './generator.js';
+import { type EncodedLatency, mergeEncoded } from './histogram.js';
 
-function addRecords(a: Record<string, number> = {}, b: Record<string, number> = {}): Record<string, number> {
-  const out = { ...a };
-  for (const [k, v] of Object.entries(b)) out[k] = (out[k] ?? 0) + v;
+export interface MergeHow {
+  /** side by side (threads): the duration is the longest part's, connections add up; else one after another */
+  parallel?: boolean;
+  /** percentiles without histograms: weighted by requests (default) or the worst part's */
+  fallback?: 'weighted' | 'worst';
+}
+
+/** extras that describe the configuration, not a count: kept (the largest), never added */
+const SETTINGS = new Set(['bytesPerTunnel', 'threads', 'peakConnections']);
+/** extras read off the EOF histogram when every part has one */
+const EOF_KEYS = { eofP50Ms: 'p50', eofMaxMs: 'max' } as const;
+
+const round2 = (x: number): number => Math.round(x * 100) / 100;
+
+function addRecords(parts: (Record<string, number> | undefined)[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of parts) for (const [k, v] of Object.entries(r ?? {})) out[k] = (out[k] ?? 0) + v;
   return out;
 }
 
-function mergeLatency(a: LatencySummary, na: number, b: LatencySummary, nb: number): LatencySummary {
-  if (na + nb === 0) return a;
-  const w = (x: number, y: number): number => Math.round(((x * na + y * nb) / (na + nb)) * 100) / 100;
-  return { p50: w(a.p50, b.p50), p90: w(a.p90, b.p90), p99: w(a.p99, b.p99), max: Math.max(a.max, b.max), mean: w(a.mean, b.mean) };
+/** what the summaries alone can say: a weighted (or worst) percentile, the exact maximum */
+function summaryMerge(parts: { s: LatencySummary; n: number }[], fallback: MergeHow['fallback']): LatencySummary {
+  const total = parts.reduce((a, p) => a + p.n, 0);
+  const max = Math.max(0, ...parts.map((p) => p.s.max));
+  const mean = total ? round2(parts.reduce((a, p) => a + p.s.mean * p.n, 0) / total) : 0;
+  const pick = (k: 'p50' | 'p90' | 'p99'): number =>
+    fallback === 'worst'
+      ? Math.max(0, ...parts.map((p) => p.s[k]))
+      : total
+        ? round2(parts.reduce((a, p) => a + p.s[k] * p.n, 0) / total)
+        : (parts[0]?.s[k] ?? 0);
+  return { p50: pick('p50'), p90: pick('p90'), p99: pick('p99'), max, mean };
 }
 
-function mergeStats(a: LoadStats, b: LoadStats): LoadStats {
-  const merged: LoadStats = {
-    generator: a.generator,
-    durationMs: a.durationMs + b.durationMs,
-    requests: a.requests + b.requests,
-    errors: a.errors + b.errors,
-    timeouts: a.timeouts + b.timeouts,
-    statuses: addRecords(a.statuses, b.statuses),
-    latencyMs: mergeLatency(a.latencyMs, a.requests, b.latencyMs, b.requests),
-  };
-  if (a.extra || b.extra) merged.extra = addRecords(a.extra, b.extra);
-  return merged;
+/** the parts' histograms of one kind, added; null unless every part has one of the same kind */
+function exactOf(hs: (EncodedLatency | undefined)[]): { summary: LatencySummary; hist: EncodedLatency } | null {
+  if (!hs.every((h) => h !== undefined)) return null;
+  const m = mergeEncoded(hs as EncodedLatency[]);
+  return m ? { summary: m.summary, hist: m.encoded } : null;
 }
 
-function mergeFindings(a: ProtocolFinding[] = [], b: ProtocolFinding[] = []): ProtocolFinding[] {
-  const out = a.map((f) => ({ ...f }));
-  for (const f of b) {
+function mergeExtra(outcomes: LoadOutcome[], how: MergeHow, eof: LatencySummary | null): Record<string, number> | undefined {
+  if (!outcomes.some((o) => o.stats.extra)) return undefined;
+  const extras = outcomes.map((o) => o.stats.extra ?? {});
+  const out = addRecords(extras);
+  const largest = (k: string): number => Math.max(0, ...extras.map((e) => e[k] ?? 0));
+  for (const k of Object.keys(out)) {
+    if (SETTINGS.has(k) || (k === 'connections' && !how.parallel) || k.endsWith('MaxMs')) out[k] = largest(k);
+    else if (k.endsWith('Ms')) {
+      // a percentile of the summaries alone: weighted by what each part measured it over
+      const n = outcomes.map((o) => o.eofChecked || o.stats.requests);
+      const total = n.reduce((a, b) => a + b, 0);
+      out[k] = total ? round2(extras.reduce((a, e, i) => a + (e[k] ?? 0) * n[i]!, 0) / total) : largest(k);
+    }
+  }
+  if (eof) for (const [k, p] of Object.entries(EOF_KEYS)) if (k in out) out[k] = eof[p];
+  return out;
+}
+
+function mergeFindings(parts: (ProtocolFinding[] | undefined)[]): ProtocolFinding[] {
+  const out: ProtocolFinding[] = [];
+  for (const f of parts.flatMap((p) => p ?? [])) {
     const same = out.find((o) => o.case === f.case && o.got === f.got);
     if (same) same.count += f.count;
     else out.push({ ...f });
@@ -40,16 +76,36 @@ function mergeFindings(a: ProtocolFinding[] = [], b: ProtocolFinding[] = []): Pr
   return out;
 }
 
-export function mergeOutcomes(a: LoadOutcome, b: LoadOutcome): LoadOutcome {
-  const counts = { ...a.counts };
-  for (const [k, v] of Object.entries(b.counts) as [keyof typeof counts, number][]) counts[k] = (counts[k] ?? 0) + v;
-  const protocol = mergeFindings(a.protocol, b.protocol);
+/** The outcomes of one generator as one outcome (see the header); none: an empty outcome named `name`. */
+export function mergeOutcomes(outcomes: LoadOutcome[], how: MergeHow = {}, name = outcomes[0]?.stats.generator ?? ''): LoadOutcome {
+  const sum = (f: (o: LoadOutcome) => number): number => outcomes.reduce((a, o) => a + f(o), 0);
+  const latency = exactOf(outcomes.map((o) => o.histograms?.latency));
+  const eof = exactOf(outcomes.map((o) => o.histograms?.eof));
+  const stats: LoadStats = {
+    generator: name,
+    durationMs: how.parallel ? Math.max(0, ...outcomes.map((o) => o.stats.durationMs)) : sum((o) => o.stats.durationMs),
+    requests: sum((o) => o.stats.requests),
+    errors: sum((o) => o.stats.errors),
+    timeouts: sum((o) => o.stats.timeouts),
+    statuses: addRecords(outcomes.map((o) => o.stats.statuses)),
+    latencyMs:
+      latency?.summary ??
+      summaryMerge(
+        outcomes.map((o) => ({ s: o.stats.latencyMs, n: o.stats.requests })),
+        how.fallback,
+      ),
+  };
+  const extra = mergeExtra(outcomes, how, eof?.summary ?? null);
+  if (extra) stats.extra = extra;
+  const protocol = mergeFindings(outcomes.map((o) => o.protocol));
+  const histograms = { ...(latency ? { latency: latency.hist } : {}), ...(eof ? { eof: eof.hist } : {}) };
   return {
-    stats: mergeStats(a.stats, b.stats),
-    counts,
-    tokensChecked: a.tokensChecked + b.tokensChecked,
-    eofChecked: a.eofChecked + b.eofChecked,
-    incidents: [...a.incidents, ...b.incidents].slice(0, MAX_INCIDENTS),
+    stats,
+    counts: addRecords(outcomes.map((o) => o.counts)) as Partial<Record<IncidentKind, number>>,
+    tokensChecked: sum((o) => o.tokensChecked),
+    eofChecked: sum((o) => o.eofChecked),
+    incidents: outcomes.flatMap((o) => o.incidents).slice(0, MAX_INCIDENTS),
     ...(protocol.length ? { protocol } : {}),
+    ...(latency || eof ? { histograms } : {}),
   };
 }

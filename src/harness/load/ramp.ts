@@ -1,11 +1,11 @@
 // A ramp for flood and churn: start → peak → hold. The ramp-up is a few steps of rising concurrency, each run
 // as its own stage of the generator; the peak (the entry's `connections`) is then held for the rest of the
-// duration. Stages run one after another and their outcomes are merged into one. Suite entry:
+// duration. Stages run one after another and their outcomes are merged into one (merge.ts). Suite entry:
 //   { "generator": "flood", "connections": 64, "duration": "10s", "ramp": { "from": 4, "over": "4s", "steps": 4 } }
 import { UsageError } from '../../util/errors.js';
 import { parseDuration } from '../../util/duration.js';
-import type { LoadStats } from '../../model/report.js';
-import type { IncidentKind, LoadContext, LoadGenerator, LoadOutcome } from './generator.js';
+import type { LoadContext, LoadGenerator, LoadOutcome } from './generator.js';
+import { mergeOutcomes } from './merge.js';
 import { takeKeys } from './entry-extra.js';
 
 export interface Ramp {
@@ -67,46 +67,6 @@ export function rampStages(ramp: Ramp, peak: number, durationMs: number): Stage[
   return stages.filter((s) => s.durationMs > 0);
 }
 
-/** Merges stage outcomes: counts add up; latency keeps the worst percentile of any stage (conservative). */
-export function mergeOutcomes(name: string, outcomes: LoadOutcome[]): LoadOutcome {
-  const statuses: Record<string, number> = {};
-  const extra: Record<string, number> = {};
-  const counts: Partial<Record<IncidentKind, number>> = {};
-  let requests = 0;
-  let weighted = 0;
-  for (const o of outcomes) {
-    for (const [k, v] of Object.entries(o.stats.statuses)) statuses[k] = (statuses[k] ?? 0) + v;
-    for (const [k, v] of Object.entries(o.stats.extra ?? {}))
-      extra[k] = k.endsWith('Ms') ? Math.max(extra[k] ?? 0, v) : (extra[k] ?? 0) + v;
-    for (const [k, v] of Object.entries(o.counts)) counts[k as IncidentKind] = (counts[k as IncidentKind] ?? 0) + (v ?? 0);
-    requests += o.stats.requests;
-    weighted += o.stats.latencyMs.mean * o.stats.requests;
-  }
-  const worst = (k: keyof LoadStats['latencyMs']): number => Math.max(0, ...outcomes.map((o) => o.stats.latencyMs[k]));
-  return {
-    stats: {
-      generator: name,
-      durationMs: outcomes.reduce((s, o) => s + o.stats.durationMs, 0),
-      requests,
-      errors: outcomes.reduce((s, o) => s + o.stats.errors, 0),
-      timeouts: outcomes.reduce((s, o) => s + o.stats.timeouts, 0),
-      statuses,
-      latencyMs: {
-        p50: worst('p50'),
-        p90: worst('p90'),
-        p99: worst('p99'),
-        max: worst('max'),
-        mean: requests ? Math.round((weighted / requests) * 100) / 100 : 0,
-      },
-      extra: { ...extra, stages: outcomes.length },
-    },
-    counts,
-    tokensChecked: outcomes.reduce((s, o) => s + o.tokensChecked, 0),
-    eofChecked: outcomes.reduce((s, o) => s + o.eofChecked, 0),
-    incidents: outcomes.flatMap((o) => o.incidents).slice(0, 50),
-  };
-}
-
 /** Runs a generator's stages in turn (a fresh stage generator each), as one generator. */
 export class RampedGenerator implements LoadGenerator {
   private current: LoadGenerator | null = null;
@@ -133,8 +93,13 @@ export class RampedGenerator implements LoadGenerator {
       this.doneTotals.errors += o.stats.errors + o.stats.timeouts;
       this.current = null;
     }
-    const merged = mergeOutcomes(this.name, outcomes);
-    merged.stats.extra = { ...merged.stats.extra, peakConnections: Math.max(...this.stages.map((s) => s.connections)) };
+    // percentiles without histograms: the worst stage's (conservative)
+    const merged = mergeOutcomes(outcomes, { fallback: 'worst' }, this.name);
+    merged.stats.extra = {
+      ...merged.stats.extra,
+      stages: outcomes.length,
+      peakConnections: Math.max(...this.stages.map((s) => s.connections)),
+    };
     return merged;
   }
 }

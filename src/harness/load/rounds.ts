@@ -79,7 +79,7 @@ export async function runRounds(
     const more = await Promise.all(next.map((i) => once(generators[i], { ...ctx, durationScale: scaleOf(i) })));
     next.forEach((i, k) => {
       const before = counts[i].count;
-      outcomes[i] = mergeOutcomes(outcomes[i], more[k]);
+      outcomes[i] = mergeOutcomes([outcomes[i], more[k]]);
       // a generator that gathered nothing in a whole round will not reach its floor by repeating it
       if (evidenceCounts([generators[i]], [outcomes[i]])[0].count <= before) stalled.add(i);
     });

@@ -60,7 +60,7 @@ post({ type: 'ready' });
 await started;
 const ticker = setInterval(() => post({ type: 'live', ...generator.live() }), 200);
 try {
-  post({ type: 'done', ...(await generator.runRecorded(ctx)) });
+  post({ type: 'done', outcome: await generator.run(ctx) });
 } finally {
   clearInterval(ticker);
 }

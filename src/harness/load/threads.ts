@@ -9,14 +9,14 @@ import { compiled } from '../../paths.js';
 import { parseCount } from '../../util/duration.js';
 import { UsageError } from '../../util/errors.js';
 import type { OwnedSocket } from '../probes/types.js';
-import type { EntryReader } from './entry.js';
-import type { LatencySummary } from '../../model/report.js';
+import { EntryReader } from './entry.js';
+import { takeRamp, withRamp } from './ramp.js';
 import {
   holderLookup,
   MAX_INCIDENTS,
-  mergedSummary,
   roundMs,
   type GeneratorDefaults,
+  type GeneratorFactory,
   type LoadContext,
   type LoadGenerator,
   type LoadOutcome,
@@ -64,6 +64,27 @@ export function threaded<C extends { connections: number; durationMs: number }>(
   return n <= 1 ? make(config) : new ThreadedGenerator(kind, name, config, n);
 }
 
+/**
+ * The factory of a generator that can run in threads (churn, flood): its entry read by `read` (all but `ramp`
+ * and `threads`, which are read here), then ramped and threaded alike.
+ */
+export function threadedFactory<C extends { connections: number; durationMs: number }>(
+  kind: ThreadedKind,
+  read: (r: EntryReader, defaults: GeneratorDefaults) => C,
+  make: (name: string, config: C) => LoadGenerator,
+): GeneratorFactory {
+  return (name, entry, defaults) => {
+    const { ramp, rest } = takeRamp(`load "${name}"`, entry);
+    const r = new EntryReader(`load "${name}"`, rest);
+    const config = read(r, defaults);
+    const threads = readThreads(r, defaults);
+    r.done();
+    return withRamp(name, ramp, config.connections, config.durationMs, (stage) =>
+      threaded(kind, name, { ...config, ...stage }, threads, (c) => make(name, c)),
+    );
+  };
+}
+
 /** `total` connections over `n` threads, as even as integers allow. */
 export function shares(total: number, n: number): number[] {
   return Array.from({ length: n }, (_, i) => Math.floor(total / n) + (i < total % n ? 1 : 0));
@@ -107,56 +128,22 @@ export type WorkerMessage =
   | { type: 'ready' }
   | { type: 'live'; requests: number; errors: number }
   | { type: 'holders'; port: number }
-  | ({ type: 'done' } & ThreadPart);
+  | { type: 'done'; outcome: LoadOutcome };
 
 export const HOLDERS_BYTES = 64 * 1024;
 
-/** A latency histogram as a thread sends it: hdr's compressed base64, in units of 1/perMs ms. */
-export interface EncodedLatency {
-  hist: string;
-  perMs: number;
-}
-
-/** One thread's result: its outcome and the latency histograms behind its summaries. */
-export interface ThreadPart {
-  outcome: LoadOutcome;
-  latency?: EncodedLatency;
-  /** churn: time from the complete response to EOF */
-  eof?: EncodedLatency;
-}
-
 /**
- * The threads' outcomes as one (pure but for the histogram decoding): counts add up, the duration is the
- * longest thread's (they ran side by side), incidents are kept in time order with ids naming their thread, and
- * latency percentiles are exact when every thread sent its histogram (churn), averaged by requests otherwise.
+ * The threads' outcomes as one: merged side by side (merge.ts: counts add up, the longest thread's duration,
+ * percentiles exact from every thread's histograms), incidents in time order with ids naming their thread.
  */
-export function mergeThreadParts(parts: ThreadPart[]): LoadOutcome {
-  const tagged = parts.map((p, i) => ({ ...p.outcome, incidents: p.outcome.incidents.map((x) => ({ ...x, id: `t${i + 1}:${x.id}` })) }));
-  const incidents = tagged
+export function mergeThreadParts(parts: LoadOutcome[]): LoadOutcome {
+  const tagged = parts.map((o, i) => ({ ...o, incidents: o.incidents.map((x) => ({ ...x, id: `t${i + 1}:${x.id}` })) }));
+  const merged = mergeOutcomes(tagged, { parallel: true });
+  merged.incidents = tagged
     .flatMap((o) => o.incidents)
     .sort((a, b) => (a.atMs ?? 0) - (b.atMs ?? 0))
     .slice(0, MAX_INCIDENTS);
-  const merged = tagged.reduce((a, b) => mergeOutcomes(a, b));
-  merged.incidents = incidents;
-  merged.stats.durationMs = Math.max(...parts.map((p) => p.outcome.stats.durationMs));
   merged.stats.extra = { ...merged.stats.extra, threads: parts.length };
-  // one unit per kind (every thread runs the same generator); a thread that crashed sent none: averaged then
-  const exact = (key: 'latency' | 'eof'): LatencySummary | null => {
-    const hs = parts.map((p) => p[key]);
-    if (!hs.every((h) => h !== undefined)) return null;
-    return mergedSummary(
-      hs.map((h) => h!.hist),
-      hs[0]!.perMs,
-    );
-  };
-  const latency = exact('latency');
-  if (latency) merged.stats.latencyMs = latency;
-  const eof = exact('eof');
-  if (eof && merged.stats.extra) {
-    const s = eof;
-    merged.stats.extra.eofP50Ms = s.p50;
-    merged.stats.extra.eofMaxMs = s.max;
-  }
   return merged;
 }
 
@@ -231,8 +218,8 @@ export class ThreadedGenerator<C extends { connections: number; durationMs: numb
     lookup: (port: number | undefined) => OwnedSocket[] | undefined,
     ready: () => void,
     onGo: (go: () => void) => void,
-  ): Promise<ThreadPart> {
-    return new Promise<ThreadPart>((resolve) => {
+  ): Promise<LoadOutcome> {
+    return new Promise<LoadOutcome>((resolve) => {
       const worker = new Worker(file, { workerData: job });
       let isReady = false;
       const markReady = (): void => {
@@ -243,18 +230,16 @@ export class ThreadedGenerator<C extends { connections: number; durationMs: numb
       onGo(() => worker.postMessage({ type: 'go' }));
       const state = new Int32Array(job.holders, 0, 2);
       const bytes = new Uint8Array(job.holders, 8);
-      let part: ThreadPart | null = null;
+      let part: LoadOutcome | null = null;
       const abort = (): void => worker.postMessage({ type: 'abort' });
       if (ctx.signal.aborted) abort();
       else ctx.signal.addEventListener('abort', abort, { once: true });
       const hang = setTimeout(() => {
-        part ??= {
-          outcome: failedOutcome(
-            this.name,
-            new Error(`load thread ${job.index + 1} did not finish within ${GRACE_MS} ms of its round`),
-            ctx.clock,
-          ),
-        };
+        part ??= failedOutcome(
+          this.name,
+          new Error(`load thread ${job.index + 1} did not finish within ${GRACE_MS} ms of its round`),
+          ctx.clock,
+        );
         void worker.terminate();
       }, roundMs(ctx, this.config.durationMs) + GRACE_MS);
       worker.on('message', (m: WorkerMessage) => {
@@ -274,23 +259,20 @@ export class ThreadedGenerator<C extends { connections: number; durationMs: numb
           Atomics.notify(state, 0);
         } else if (m.type === 'done') {
           this.lives[job.index] = { requests: m.outcome.stats.requests, errors: m.outcome.stats.errors + m.outcome.stats.timeouts };
-          const { type: _, ...rest } = m;
-          part = rest;
+          part = m.outcome;
           // its sockets are closed and its timers cleared; nothing of it may outlive the run
           void worker.terminate();
         }
       });
       worker.on('error', (err) => {
-        part ??= { outcome: failedOutcome(this.name, err, ctx.clock) };
+        part ??= failedOutcome(this.name, err, ctx.clock);
       });
       worker.on('exit', () => {
         // a thread that died before it was ready must not hold the others back
         markReady();
         clearTimeout(hang);
         ctx.signal.removeEventListener('abort', abort);
-        resolve(
-          part ?? { outcome: failedOutcome(this.name, new Error(`load thread ${job.index + 1} exited without a result`), ctx.clock) },
-        );
+        resolve(part ?? failedOutcome(this.name, new Error(`load thread ${job.index + 1} exited without a result`), ctx.clock));
       });
     });
   }
