@@ -6,7 +6,7 @@ import { parseCount, parseDuration } from '../util/duration.js';
 import { parseExpectStatus } from '../harness/expect-status.js';
 import { parseReadyTimeout, parseRunOverrides, type RunOverrideKey } from '../harness/run-overrides.js';
 import { parseProxyFlags, type RawProxyFlags } from '../proxy/parse-options.js';
-import { proxyFlagKeysFor } from '../proxy/option-table.js';
+import { proxyFlagKeysFor, proxyOptionRow } from '../proxy/option-table.js';
 import { parseFormats } from '../report/formats.js';
 import { parseThresholds } from '../gate/thresholds.js';
 import { parseAllowList } from '../gate/allow-list.js';
@@ -80,9 +80,13 @@ function parseTarget(raw: unknown, where: string): { flags: StressFlags; command
   for (const key of PROXY_KEYS) {
     if (target[key] === undefined) continue;
     // a list option (connectPorts: [443, 8443]) may hold numbers as JSON writes them, like any scalar option
+    // a switch (public) is a JSON boolean ("true"/"false", as the schema once said, still read)
+    const isSwitch = proxyOptionRow(key).value === null;
     const value = Array.isArray(target[key])
       ? (target[key] as unknown[]).map((v, i) => scalar(v, `${where}.${key}[${i}]`)).join(',')
-      : scalar(target[key], `${where}.${key}`);
+      : isSwitch
+        ? String(target[key] === 'true' || target[key] === 'false' ? target[key] : bool(target[key], `${where}.${key}`))
+        : scalar(target[key], `${where}.${key}`);
     proxy[key] = value;
     flags[key] = value;
   }

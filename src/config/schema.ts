@@ -27,8 +27,8 @@ export function proxyTargetProperties(): Record<string, JsonSchema> {
   for (const key of proxyFlagKeysFor('config')) {
     const row = proxyOptionRow(key);
     if (row.field === null) continue;
-    // a switch reaches the parser as text like any other value ("true"), never as a JSON boolean
-    const schema = row.value === null ? { ...NUMBER_OR_TEXT } : valueSchema(row.json);
+    // a switch (public) is a JSON boolean (the parser still reads "true"/"false", which older files may hold)
+    const schema = row.value === null ? { type: 'boolean' } : valueSchema(row.json);
     properties[key] = { ...schema, description: row.help };
   }
   return properties;

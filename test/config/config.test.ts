@@ -177,3 +177,11 @@ t.test('merging under the command line: CLI wins, ignores add up, a CLI target r
   const cmd = mergeStressInvocation(config, {}, ['node', 'other.js']);
   t.same(cmd.command, ['node', 'other.js']);
 });
+
+t.test('a switch (public) is a JSON boolean; "true"/"false" still read; anything else names the key', async (t) => {
+  const target = (pub: unknown) => parseConfig({ target: { strategy: 'inline', public: pub } }, 'c', '/x').targetFlags;
+  t.match(target(true), { public: 'true' });
+  t.match(target(false), { public: 'false' });
+  t.match(target('true'), { public: 'true' });
+  t.throws(() => target(1), { name: 'UsageError', message: /c: target\.public: expected true or false/ });
+});
