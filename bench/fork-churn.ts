@@ -7,6 +7,8 @@
 //   ref-c-reply     a C fork-per-connection server with a fixed reply (the cost of fork itself; no origin)
 //   ref-node-floor  a Node zygote forking per connection with a fixed reply, warmed (the floor for any Node
 //                   fork-per-connection server: what the p50 target is bounded by; no origin)
+//   ref-node-floor-before  the same floor with the zygote flags it had before issue 23's fork-floor work (V8's
+//                   builtins copied onto 4 KiB pages): c=1 only, so the floor's own progress is a same-run ratio
 // Same client, same run, concurrency 1 and 8. Reports conn/s, p50/p99 and CPU ms per connection (the server
 // process tree's utime+stime, reaped children included), and the issue's target ratios.
 //
@@ -36,8 +38,19 @@ export const PACE_HZ = 100;
 export const KEEPALIVE_SUBJECTS: readonly Subject[] = ['fork', 'fork-spares', 'inline'];
 
 /** The subjects whose server process forks per connection: its own pages are what each fork copies. */
-const FORKING_SUBJECTS: readonly Subject[] = ['fork', 'fork-spares', 'ref-node-floor'];
-export const SUBJECTS = ['fork', 'fork-spares', 'per-connection', 'inline', 'ref-py-proxy', 'ref-c-reply', 'ref-node-floor'] as const;
+const FORKING_SUBJECTS: readonly Subject[] = ['fork', 'fork-spares', 'ref-node-floor', 'ref-node-floor-before'];
+/** Subjects measured at c=1 in a closed loop only: a reference for one ratio, not worth a cell at every level. */
+const C1_ONLY_SUBJECTS: readonly Subject[] = ['ref-node-floor-before'];
+export const SUBJECTS = [
+  'fork',
+  'fork-spares',
+  'per-connection',
+  'inline',
+  'ref-py-proxy',
+  'ref-c-reply',
+  'ref-node-floor',
+  'ref-node-floor-before',
+] as const;
 export type Subject = (typeof SUBJECTS)[number];
 
 export interface CellResult {
@@ -425,8 +438,21 @@ async function startSubject(subject: Subject, work: string): Promise<Running> {
     case 'ref-node-floor':
       // the zygote's own flags: the floor is what the same runtime costs without the proxying
       return startProcess(process.execPath, ['--single-threaded', ...speedFlags([]), compiled('bench/reference/node-fork-floor.js')]);
+    case 'ref-node-floor-before':
+      return startProcess(process.execPath, [
+        '--single-threaded',
+        ...speedFlags(FLOOR_BEFORE_FLAGS),
+        ...FLOOR_BEFORE_FLAGS,
+        compiled('bench/reference/node-fork-floor.js'),
+      ]);
   }
 }
+
+/**
+ * The zygote flags issue 23's fork-floor work changed, as they were before it: `ref-node-floor-before` runs the
+ * floor with these, so "the floor is lower than it was" is measured in the same run, not against an old report.
+ */
+export const FLOOR_BEFORE_FLAGS: readonly string[] = ['--short-builtin-calls'];
 
 export async function benchForkChurn(
   opts: { seconds?: number; quick?: boolean; only?: Subject[]; concurrency?: number[]; paceHz?: number; log?: (m: string) => void } = {},
@@ -455,7 +481,7 @@ export async function benchForkChurn(
         continue;
       }
       try {
-        const request = subject === 'ref-c-reply' || subject === 'ref-node-floor' ? direct : proxied;
+        const request = subject === 'ref-c-reply' || subject.startsWith('ref-node-floor') ? direct : proxied;
         await churn(server.port, request, 1, Math.min(1, seconds / 2)); // warm the path, page cache, JITs
         const pages = FORKING_SUBJECTS.includes(subject) ? readZygotePages(server.proc.pid!) : null;
         if (pages) {
@@ -464,7 +490,9 @@ export async function benchForkChurn(
             `fork-churn: ${subject} zygote: ${pages.anon4kKiB} KiB on 4 KiB anonymous pages, ${pages.anonHugeKiB} KiB on huge pages, page tables ${pages.pageTablesKiB} KiB`,
           );
         }
-        const runs: { c: number; paceHz?: number; keepAlive?: true }[] = levels.map((c) => ({ c }));
+        const runs: { c: number; paceHz?: number; keepAlive?: true }[] = C1_ONLY_SUBJECTS.includes(subject)
+          ? [{ c: 1 }]
+          : levels.map((c) => ({ c }));
         if (pace > 0 && PACED_SUBJECTS.includes(subject)) runs.push({ c: 1, paceHz: pace });
         if (KEEPALIVE_SUBJECTS.includes(subject)) runs.push({ c: 1, keepAlive: true });
         for (const { c, paceHz, keepAlive: kept } of runs) {
@@ -524,6 +552,7 @@ export function evaluateForkChurn(
   ratios['fork-spares/inline p50 c=1'] = ratio(cell('fork-spares', 1)?.p50Ms, cell('inline', 1)?.p50Ms);
   ratios['ref-node-floor/inline p50 c=1'] = ratio(cell('ref-node-floor', 1)?.p50Ms, cell('inline', 1)?.p50Ms);
   ratios['fork/ref-node-floor p50 c=1'] = ratio(cell('fork', 1)?.p50Ms, cell('ref-node-floor', 1)?.p50Ms);
+  ratios['ref-node-floor/ref-node-floor-before p50 c=1'] = ratio(cell('ref-node-floor', 1)?.p50Ms, cell('ref-node-floor-before', 1)?.p50Ms);
   for (const s of PACED_SUBJECTS.filter((x) => x !== 'inline')) {
     ratios[`${s}/inline p50 c=1 paced ${paceHz}/s`] = ratio(paced(s)?.p50Ms, paced('inline')?.p50Ms);
   }
@@ -562,6 +591,19 @@ export function evaluateForkChurn(
       met: v === null ? null : v <= threshold,
     };
   };
+  /** p50 at c=1 of one subject against another's (not inline's), both closed-loop cells of this run. */
+  const p50Versus = (id: string, name: string, subject: Subject, ref: Subject, threshold: number): ForkTarget => {
+    const v = ratios[`${subject}/${ref} p50 c=1`] ?? null;
+    return {
+      id,
+      name,
+      value: v,
+      comparison: '<=',
+      threshold,
+      measured: `${describe(subject, 1, 'p50Ms')} vs ${describe(ref, 1, 'p50Ms')}`,
+      met: v === null ? null : v <= threshold,
+    };
+  };
   const pacedRatio = (id: string, name: string, subject: Subject, threshold: number): ForkTarget => {
     const v = ratios[`${subject}/inline p50 c=1 paced ${paceHz}/s`] ?? null;
     const [x, y] = [paced(subject), paced('inline')];
@@ -585,6 +627,16 @@ export function evaluateForkChurn(
       0.75,
     ),
     p50Ratio('fork-p50', 'fork p50 at c=1 ≤ 3 × inline', 'fork', 3),
+    // issue 23: the proxy's child costs little more than the least a forked Node child can do
+    p50Versus('fork-vs-floor-p50', 'fork p50 at c=1 ≤ 1.2 × the Node fork floor', 'fork', 'ref-node-floor', 1.2),
+    // issue 23: and that floor is lower than with the zygote flags it had before (FLOOR_BEFORE_FLAGS)
+    p50Versus(
+      'node-fork-floor-vs-before',
+      'Node fork floor p50 at c=1 ≤ 1 × the floor as it was (V8 builtins copied onto 4 KiB pages)',
+      'ref-node-floor',
+      'ref-node-floor-before',
+      1,
+    ),
   ];
   const bounds = [
     // a Node child doing nothing but a fixed reply, no origin: no Node fork-per-connection server gets below it

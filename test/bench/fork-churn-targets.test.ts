@@ -43,7 +43,32 @@ t.test('rate targets take the worst concurrency level; p50 compares c=1 with inl
   t.equal(p50.value, 10, '3 ms / 0.3 ms');
   t.equal(p50.met, false, '10 × inline misses ≤ 3');
   t.equal(byId(r, 'node-fork-floor-p50').value, 6.67, 'the floor is reported as a bound');
-  t.equal(r.targets.length, 3, 'the issue has three targets; references are bounds, not targets');
+  t.equal(byId(r, 'fork-vs-floor-p50').value, 1.5, 'fork against the Node floor: 3 ms / 2 ms');
+  t.equal(byId(r, 'fork-vs-floor-p50').met, false, '1.5 × misses ≤ 1.2');
+  t.equal(byId(r, 'node-fork-floor-vs-before').met, null, 'the floor as it was was not measured');
+  t.equal(r.targets.length, 5, "issue 13's three targets and issue 23's two; references are bounds, not targets");
+});
+
+t.test('issue 23: fork against the Node floor, and the floor against the floor as it was, both at c=1', async (t) => {
+  const r = evaluateForkChurn(
+    [
+      cell('fork', 1, 420, 2.2),
+      cell('fork', 8, 600, 13),
+      cell('ref-node-floor', 1, 480, 2),
+      cell('ref-node-floor', 8, 700, 11),
+      cell('ref-node-floor-before', 1, 440, 2.5),
+    ],
+    [1, 8],
+  );
+  const vsFloor = byId(r, 'fork-vs-floor-p50');
+  t.equal(vsFloor.value, 1.1, '2.2 ms / 2 ms, the c=8 cells are not used');
+  t.equal(vsFloor.met, true);
+  t.match(vsFloor.measured, /fork 2.2 ms \(c=1\) vs ref-node-floor 2 ms \(c=1\)/);
+  const floor = byId(r, 'node-fork-floor-vs-before');
+  t.equal(floor.value, 0.8, '2 ms / 2.5 ms');
+  t.equal(floor.met, true);
+  const worse = evaluateForkChurn([cell('ref-node-floor', 1, 400, 2.6), cell('ref-node-floor-before', 1, 440, 2.5)], [1]);
+  t.equal(byId(worse, 'node-fork-floor-vs-before').met, false, 'a floor above the one before misses');
 });
 
 t.test('a subject not measured leaves its target unevaluated', async (t) => {

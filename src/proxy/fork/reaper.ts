@@ -1,6 +1,7 @@
 // Waits for the children the zygote forked — those pids only: libuv reaps just what it spawned itself, so a
 // forked child nobody waits for stays a zombie. Sweeps on SIGCHLD, and on a slow timer in case a signal was
 // coalesced or missed. A child added with leaveUnreaped (the `zombie` canary) is noticed to exit but never waited for.
+// At shutdown it also ends the children that are left (endAll: grace, SIGTERM, SIGKILL).
 import type { ForkAddon } from '../../native/addon.js';
 
 export interface ChildExit {
@@ -12,6 +13,20 @@ export interface ChildExit {
 export function decodeStatus(pid: number, raw: number): ChildExit {
   return raw >= 256 ? { pid, code: null, signal: raw - 256 } : { pid, code: raw, signal: null };
 }
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function waitUntil(cond: () => boolean, deadline: number): Promise<boolean> {
+  while (!cond()) {
+    if (Date.now() >= deadline) return false;
+    await sleep(10);
+  }
+  return true;
+}
+
+/** At shutdown, how long children get after SIGTERM before SIGKILL, and after SIGKILL before we stop waiting. */
+const TERM_WAIT_MS = 1_000;
+const KILL_WAIT_MS = 2_000;
 
 export class Reaper {
   private readonly live = new Set<number>();
@@ -85,6 +100,23 @@ export class Reaper {
       if (peek && raw >= 0) this.unreaped.add(pid);
       // -2/-3: not (or no longer) a child of ours; nothing left to wait for
       this.options.onExit(decodeStatus(pid, Math.max(raw, 0)));
+    }
+  }
+
+  /**
+   * At shutdown: let the live children finish for up to graceMs, then SIGTERM them, then SIGKILL (each child is
+   * reaped as it exits, by the SIGCHLD sweep). Resolves when none is left, or after the last wait.
+   */
+  async endAll(graceMs: number): Promise<void> {
+    const none = (): boolean => this.live.size === 0;
+    await waitUntil(none, Date.now() + Math.max(0, graceMs));
+    if (!none()) {
+      this.signalAll('SIGTERM');
+      await waitUntil(none, Date.now() + TERM_WAIT_MS);
+    }
+    if (!none()) {
+      this.signalAll('SIGKILL');
+      await waitUntil(none, Date.now() + KILL_WAIT_MS);
     }
   }
 

@@ -34,16 +34,6 @@ export function createStrategy(options: ProxyOptions): Strategy {
   return new ForkStrategy(options, load.addon);
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function waitUntil(cond: () => boolean, deadline: number): Promise<boolean> {
-  while (!cond()) {
-    if (Date.now() >= deadline) return false;
-    await sleep(10);
-  }
-  return true;
-}
-
 /** What this process is: the zygote, a spare forked ahead and waiting for a connection, or a child serving one. */
 type Role = 'zygote' | 'spare' | 'child';
 
@@ -285,16 +275,7 @@ class ForkStrategy implements Strategy {
     this.queue = [];
     if (this.spareRetry) clearTimeout(this.spareRetry);
     this.spares?.standDownIdle();
-    const live = (): boolean => this.reaper.liveCount() === 0;
-    await waitUntil(live, Date.now() + Math.max(0, graceMs));
-    if (!live()) {
-      this.reaper.signalAll('SIGTERM');
-      await waitUntil(live, Date.now() + 1_000);
-    }
-    if (!live()) {
-      this.reaper.signalAll('SIGKILL');
-      await waitUntil(live, Date.now() + 2_000);
-    }
+    await this.reaper.endAll(graceMs);
     this.reaper.stop();
     for (const s of this.leaked) s.destroy();
     this.leaked = [];
