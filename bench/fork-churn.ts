@@ -27,6 +27,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { cliPath, compiled } from '../src/paths.js';
 import { speedFlags } from '../src/proxy/fork/zygote-guard.js';
+import { startGuardian } from '../src/harness/guardian.js';
+import { MARKER_NAME } from '../src/harness/marker.js';
+import { readStat } from '../src/harness/probes/proc-reader.js';
 
 /** Subjects that also get a paced cell (c=1 at PACE_HZ): the latency comparison without a throughput bound. */
 export const PACED_SUBJECTS: readonly Subject[] = ['fork', 'fork-spares', 'inline', 'ref-node-floor', 'ref-py-proxy', 'ref-c-reply'];
@@ -205,9 +208,20 @@ interface Running {
   stop(): Promise<void>;
 }
 
+/** every subject carries this run's marker: the guardian ends its group and marked processes if the bench dies */
+const RUN_MARKER = `fork-churn-${process.pid}-${Date.now()}`;
+
 function startProcess(cmd: string, args: string[], readyMs = 30_000): Promise<Running> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const proc = spawn(cmd, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+      env: { ...process.env, [MARKER_NAME]: RUN_MARKER },
+    });
+    // a SIGKILL to the bench (a timeout, a Ctrl-C of a wrapper) must not leave the subject serving for hours
+    const starttime = proc.pid === undefined ? undefined : readStat(proc.pid)?.starttime;
+    const guardian = starttime === undefined ? null : startGuardian({ root: proc.pid!, starttime, runId: RUN_MARKER });
+    proc.once('exit', () => guardian?.stop());
     let out = '';
     let err = '';
     const kill = (sig: NodeJS.Signals): void => {
