@@ -77,7 +77,13 @@ t.test('events and scan see the same processes, zombies and fds on the same tree
   t.same(keysOf(last.events), keysOf(last.scan), 'the same processes');
   t.ok(last.events!.tree.length >= 56, `${last.events!.tree.length} in the tree`);
   t.same(fdCounts(last.events), fdCounts(last.scan), 'the same state and fd count for each');
-  t.equal(events.descendantsSeen(), scan.descendantsSeen(), `the same descendants seen (${scan.descendantsSeen()})`);
+  // events see every fork; a scan can miss a process that lives and dies between two samples (a command
+  // substitution of the shell, on a busy machine: seen once, 64 vs 63)
+  const seen = { events: events.descendantsSeen(), scan: scan.descendantsSeen() };
+  t.ok(
+    seen.events >= seen.scan && seen.events - seen.scan <= 2,
+    `the same descendants seen, but for the short-lived (${seen.events} vs ${seen.scan})`,
+  );
   t.same(events.timeline.at(-1)!.children, scan.timeline.at(-1)!.children);
   t.same(events.timeline.at(-1)!.fds, scan.timeline.at(-1)!.fds);
 
