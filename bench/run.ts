@@ -10,7 +10,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../src/paths.js';
-import { measureSamplerCost } from './sampler-cost.js';
+import { measureSamplerCost, SAMPLER_TREES } from './sampler-cost.js';
 import type { BenchEnv, BenchSettings } from './lib/context.js';
 import { machineInfo } from './lib/machine.js';
 import { runIfMain } from './lib/bench-main.js';
@@ -210,8 +210,12 @@ export async function runBenchmarks(
     r.probeCost = await benchProbeCost(env);
   });
   await step('sampler-cost', async () => {
-    env.log('sampler-cost: 100 processes at 10 Hz');
-    r.samplerCost = await measureSamplerCost(100, args.settings.quick ? 1 : 5);
+    // the issue's two sizes, and the larger one with threaded members (servers' workers are threaded)
+    r.samplerCosts = [];
+    for (const [processes, threads] of SAMPLER_TREES) {
+      env.log(`sampler-cost: ${processes} processes of ${threads} thread${threads > 1 ? 's' : ''} at 10 Hz`);
+      r.samplerCosts.push(await measureSamplerCost(processes, args.settings.quick ? 1 : 5, 100, threads));
+    }
   });
   await step('handoff-latency', async () => {
     r.handoffLatency = await benchHandoffLatency(env);
@@ -250,7 +254,7 @@ export async function runBenchmarks(
       processStart: r.processStart,
       matrix: r.matrix,
       headroom: r.headroom,
-      samplerCost: r.samplerCost,
+      samplerCosts: r.samplerCosts,
       churnThreads: r.churnThreads,
       soak: r.soak,
     }),

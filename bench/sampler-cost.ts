@@ -2,10 +2,12 @@
 // (process.cpuUsage) as % of one core while sampling at 10 Hz, and the time of each sample.
 // Target (issue 4): ≤ 2 % of one core at 10 Hz with 100 processes in the tree, ≤ 3 % with 1 000.
 //
-//   node dist/bench/sampler-cost.js [N ...] [--seconds 5] [--io] [--events on|off|ab]
+//   node dist/bench/sampler-cost.js [N ...] [--seconds 5] [--io] [--events on|off|ab|looks]
 //        default N = 1 10 100; one JSON line per N; --io adds sync vs async /proc reads; --events: the sampler
 //        driven by process events where permitted (on, the default), the plain /proc scan (off), or both on the
-//        same tree, alternating scan/events/scan/events (ab: the machine is shared, compare within one run)
+//        same tree, alternating scan/events/scan/events (ab: the machine is shared, compare within one run);
+//        looks: the event sampler's two idle looks alternated, schedstat (the leader's) / runtime (the thread
+//        group's CPU clock, the default)
 //        --threads K: each child has K threads (a C sleeper built with cc; servers' workers are threaded, and an
 //        idle multi-threaded process is looked at more often than a single-threaded one: docs/sampler.md)
 //   node dist/bench/sampler-cost.js --tree N [--threads K]    (internal: the parent of the watched tree)
@@ -44,6 +46,7 @@ class TimedSampler extends Sampler {
 
 export interface SamplerCost {
   bench: 'sampler-cost';
+  mode: SamplerMode;
   processes: number;
   seconds: number;
   intervalMs: number;
@@ -144,25 +147,35 @@ async function idleCpu(intervalMs: number, seconds: number): Promise<number> {
 
 const round = (x: number, digits = 3): number => Math.round(x * 10 ** digits) / 10 ** digits;
 
+/** scan: the plain /proc scan; events: process events where permitted (the harness's default); events-schedstat: events with the leader's schedstat as the idle look */
+export type SamplerMode = 'scan' | 'events' | 'events-schedstat';
+
+/** The trees `npm run bench` measures and judges (bench/lib/targets.ts): [processes, threads each]. */
+export const SAMPLER_TREES: readonly (readonly [number, number])[] = [
+  [100, 1],
+  [1000, 1],
+  [1000, 8],
+];
+
 /** The sampler as the harness runs it (process events where permitted). */
 export async function measureSamplerCost(processes: number, seconds = 5, intervalMs = 100, threads = 1): Promise<SamplerCost> {
-  return (await measureSamplerCosts(processes, seconds, intervalMs, [true], threads))[0]!;
+  return (await measureSamplerCosts(processes, seconds, intervalMs, ['events'], threads))[0]!;
 }
 
-/** One tree, measured once per mode in order (true: events where permitted, false: the plain /proc scan). */
+/** One tree, measured once per mode in order. */
 export async function measureSamplerCosts(
   processes: number,
   seconds = 5,
   intervalMs = 100,
-  modes: boolean[] = [true],
+  modes: SamplerMode[] = ['events'],
   threads = 1,
 ): Promise<SamplerCost[]> {
   const marker = `bench-${process.pid}-${Date.now()}`;
   const parent = await startTree(processes, marker, threads);
   try {
     const results: SamplerCost[] = [];
-    for (const events of modes)
-      results.push({ ...(await measureOn(parent, marker, processes, seconds, intervalMs, events)), threadsPerChild: threads });
+    for (const mode of modes)
+      results.push({ ...(await measureOn(parent, marker, processes, seconds, intervalMs, mode)), threadsPerChild: threads });
     return results;
   } finally {
     killTree(parent);
@@ -175,10 +188,16 @@ async function measureOn(
   processes: number,
   seconds: number,
   intervalMs: number,
-  events: boolean,
+  mode: SamplerMode,
 ): Promise<Omit<SamplerCost, 'threadsPerChild'>> {
   {
-    const sampler = new TimedSampler({ rootPid: parent.pid!, marker: { name: MARKER, value: marker }, intervalMs, events });
+    const sampler = new TimedSampler({
+      rootPid: parent.pid!,
+      marker: { name: MARKER, value: marker },
+      intervalMs,
+      events: mode !== 'scan',
+      idleLook: mode === 'events-schedstat' ? 'schedstat' : 'runtime',
+    });
     // what this process burns anyway with a 10 Hz timer and nothing to do: the floor under the sampler
     const idleCpuPctOfCore = await idleCpu(intervalMs, Math.min(2, seconds));
     // warm-up (not measured): first sight of every pid, JIT compilation of the sampler, kept handles opened
@@ -220,6 +239,7 @@ async function measureOn(
     const sum = durations.reduce((a, b) => a + b, 0);
     return {
       bench: 'sampler-cost',
+      mode,
       processes,
       seconds,
       intervalMs,
@@ -359,10 +379,19 @@ async function main(argv: string[]): Promise<void> {
   if (treeAt !== -1) return runTreeParent(Number(argv[treeAt + 1]), threads);
   const secondsAt = argv.indexOf('--seconds');
   const seconds = secondsAt === -1 ? 5 : Number(argv[secondsAt + 1]);
-  const counts = argv.filter((arg, i) => /^\d+$/.test(arg) && i !== secondsAt + 1 && i !== threadsAt + 1).map(Number);
+  // a flag's value is not a count (an absent flag's index is -1: no value to skip)
+  const values = new Set([secondsAt, threadsAt].filter((at) => at !== -1).map((at) => at + 1));
+  const counts = argv.filter((arg, i) => /^\d+$/.test(arg) && !values.has(i)).map(Number);
   const eventsAt = argv.indexOf('--events');
   const eventsArg = eventsAt === -1 ? 'on' : argv[eventsAt + 1];
-  const modes = eventsArg === 'off' ? [false] : eventsArg === 'ab' ? [false, true, false, true] : [true];
+  const modes: SamplerMode[] =
+    eventsArg === 'off'
+      ? ['scan']
+      : eventsArg === 'ab'
+        ? ['scan', 'events', 'scan', 'events']
+        : eventsArg === 'looks'
+          ? ['events-schedstat', 'events', 'events-schedstat', 'events']
+          : ['events'];
   for (const n of counts.length > 0 ? counts : [1, 10, 100]) {
     for (const result of await measureSamplerCosts(n, seconds, 100, modes, threads)) console.log(JSON.stringify(result));
   }

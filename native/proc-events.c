@@ -8,6 +8,9 @@
 //                                          kind, pid, parent pid; kinds 1 fork, 2 exec, 3 exit), stops when out
 //                                          is full; -1: the kernel dropped events (ENOBUFS): rescan /proc
 //   procEventsClose(fd)
+//   processRuntime(pid) -> ns | -1         CPU time of the whole thread group (every thread, live or ended), in
+//                                          ns, from the process's CPU clock; -1 when no such process. Unchanged
+//                                          means no thread of it ran: the sampler's idle look (no /proc file)
 // Only processes are reported (thread-group leaders): threads created or ended by a multi-threaded process are
 // dropped here, in C, so the busy machine's thread churn costs JavaScript nothing.
 #define _GNU_SOURCE
@@ -223,11 +226,32 @@ static napi_value ProcEventsClose(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// clockid of a process's CPU clock (glibc's MAKE_PROCESS_CPUCLOCK with CPUCLOCK_SCHED): readable for any pid,
+// no permission asked; the kernel sums sum_exec_runtime over the thread group
+#define PROCESS_SCHED_CLOCK(pid) ((clockid_t)((~(unsigned)(pid)) << 3) | 2)
+
+static napi_value ProcessRuntime(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t pid;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || napi_get_value_int32(env, argv[0], &pid) != napi_ok || pid <= 0) {
+    napi_throw_type_error(env, NULL, "processRuntime(pid)");
+    return NULL;
+  }
+  struct timespec ts;
+  if (clock_gettime(PROCESS_SCHED_CLOCK(pid), &ts) != 0) return pe_int(env, -1);
+  napi_value out;
+  // a double holds ns exactly up to 104 days of CPU
+  if (napi_create_double(env, (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec, &out) != napi_ok) return NULL;
+  return out;
+}
+
 napi_status register_proc_events(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"procEventsOpen", NULL, ProcEventsOpen, NULL, NULL, NULL, napi_enumerable, NULL},
       {"procEventsRead", NULL, ProcEventsRead, NULL, NULL, NULL, napi_enumerable, NULL},
       {"procEventsClose", NULL, ProcEventsClose, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"processRuntime", NULL, ProcessRuntime, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   return napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
 }

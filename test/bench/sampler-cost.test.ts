@@ -29,3 +29,53 @@ t.test('--threads out of range is refused', async (t) => {
     }),
   );
 });
+
+t.test('a count first, without --threads, is the tree size; --events looks measures both looks', async (t) => {
+  const out = execFileSync(
+    process.execPath,
+    [join(packageRoot, 'dist', 'bench', 'sampler-cost.js'), '5', '--seconds', '1', '--events', 'looks'],
+    { encoding: 'utf8', timeout: 90_000 },
+  );
+  const rows = out
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
+  t.same(
+    rows.map((r) => [r.processes, r.mode]),
+    [
+      [5, 'events-schedstat'],
+      [5, 'events'],
+      [5, 'events-schedstat'],
+      [5, 'events'],
+    ],
+  );
+  for (const r of rows) t.equal(r.seen.children, 5);
+});
+
+t.test('npm run bench judges the sampler at 100, 1 000 and 1 000 × 8 threads', async (t) => {
+  const { evaluateTargets } = await import('../../bench/lib/targets.js');
+  const cost = (processes: number, threadsPerChild: number, cpuPctOfCore: number) =>
+    ({
+      processes,
+      threadsPerChild,
+      cpuPctOfCore,
+      seconds: 5,
+      intervalMs: 100,
+      idleCpuPctOfCore: 0.2,
+      perSampleMs: { p50: 1 },
+      eventsUnavailable: null,
+    }) as unknown as import('../../bench/sampler-cost.js').SamplerCost;
+  const targets = evaluateTargets({ samplerCosts: [cost(100, 1, 1.5), cost(1000, 1, 2.9), cost(1000, 8, 3.4)] });
+  const sampler = targets.filter((x) => x.id.startsWith('sampler-cpu'));
+  t.same(
+    sampler.map((x) => [x.id, x.threshold, x.ratio, x.met]),
+    [
+      ['sampler-cpu-100', 2, 1.5, true],
+      ['sampler-cpu-1000', 3, 2.9, true],
+      ['sampler-cpu-1000x8', 3, 3.4, false],
+    ],
+  );
+  const none = evaluateTargets({}).filter((x) => x.id.startsWith('sampler-cpu'));
+  t.equal(none.length, 3);
+  for (const x of none) t.equal(x.met, null, `${x.id}: not measured is not met`);
+});

@@ -1,10 +1,10 @@
-// The event-driven sampler (process events + schedstat looks, process-table.ts) against the plain scanning one
+// The event-driven sampler (process events + idle looks, process-table.ts) against the plain scanning one
 // (events: false), both watching the same real tree at once: the same processes, zombies and fd evidence, and
 // a descriptor opened by an idle-looking process seen within the documented bound. Skips where the kernel
 // does not permit process events (no CAP_NET_ADMIN, not the initial namespaces, no native addon).
 import { spawn, type ChildProcess } from 'node:child_process';
 import t, { type Test } from 'tap';
-import { ProcEvents } from '../../src/harness/probes/proc-events.js';
+import { ProcEvents, processRuntimeReader } from '../../src/harness/probes/proc-events.js';
 import { IDLE_LOOK_EVERY } from '../../src/harness/probes/process-table.js';
 import { Sampler } from '../../src/harness/probes/sampler.js';
 import { processKey, type Sample } from '../../src/harness/probes/types.js';
@@ -34,6 +34,20 @@ function startTree(t: Test, script: string): { child: ChildProcess; marker: stri
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const keysOf = (s: Sample | null): string[] => (s?.tree ?? []).map(processKey).sort();
 const fdCounts = (s: Sample | null): string[] => (s?.tree ?? []).map((p) => `${processKey(p)}:${p.state}:${p.fds.length}`).sort();
+
+/** The /etc/hostname the scan saw opened (`count` of them): seen by the event sampler too, within IDLE_LOOK_EVERY samples. */
+function openedWithinBound(t: Test, events: Sampler, scan: Sampler, count: number): void {
+  const opened = scan
+    .latest()!
+    .tree.flatMap((p) => p.fds.filter((f) => f.target === '/etc/hostname').map((f) => `${processKey(p)}#fd${f.fd}=${f.target}`));
+  t.equal(opened.length, count, `${count} opened files`);
+  for (const key of opened) {
+    const a = events.firstSeen(key);
+    const b = scan.firstSeen(key);
+    t.ok(a !== null && b !== null, `${key} seen by both`);
+    t.ok(a! - b! <= (IDLE_LOOK_EVERY + 1) * 100 + 50, `within the bound: ${a!.toFixed(0)} vs ${b!.toFixed(0)} ms`);
+  }
+}
 
 // 50 sleeping children; 5 that exit after 0.5 s; a perl that forks a child it never waits for (a zombie after
 // ~1 s); 3 perls that sleep (idle, single-threaded), then open a file without forking or exec'ing (no event
@@ -102,16 +116,7 @@ t.test('events and scan see the same processes, zombies and fds on the same tree
   );
 
   // the files the idle perls opened: seen by both, the event sampler within IDLE_LOOK_EVERY samples
-  const opened = last.scan!.tree.flatMap((p) =>
-    p.fds.filter((f) => f.target === '/etc/hostname').map((f) => `${processKey(p)}#fd${f.fd}=${f.target}`),
-  );
-  t.equal(opened.length, 3, 'three opened files');
-  for (const key of opened) {
-    const a = events.firstSeen(key);
-    const b = scan.firstSeen(key);
-    t.ok(a !== null && b !== null, `${key} seen by both`);
-    t.ok(a! - b! <= (IDLE_LOOK_EVERY + 1) * 100 + 50, `within the bound: ${a!.toFixed(0)} vs ${b!.toFixed(0)} ms`);
-  }
+  openedWithinBound(t, events, scan, 3);
   // every fd the scan saw at the end has a first-seen time in the event sampler too
   for (const p of last.scan!.tree) {
     for (const f of p.fds) t.not(events.firstSeen(`${processKey(p)}#fd${f.fd}=${f.target}`), null);
@@ -150,4 +155,40 @@ t.test('a child reparented away from an exiting parent: an orphan for both', { s
       // gone
     }
   }
+});
+
+// 10 perls of two threads: the main one parked in join(), the other sleeps, then opens a file (no event says
+// so) and sleeps on. The leader's schedstat cannot see the second thread run; the thread group's CPU clock can.
+const THREADED = [
+  `for i in $(seq 10); do perl -Mthreads -e 'threads->create(sub { sleep 1.5; open(my $f, "<", "/etc/hostname") or die; sleep 60 })->join' & done`,
+  'wait',
+].join('\n');
+
+t.test('idle threaded processes: the CPU clock look sees a second thread open a file, for few stat reads', { skip }, async (t) => {
+  t.ok(processRuntimeReader(), 'the addon reads a process CPU clock');
+  const runtime = processRuntimeReader()!;
+  t.ok(runtime(process.pid) > 0, 'our own CPU time');
+  t.equal(runtime(0x3ffffff), -1, 'no such process');
+  const { child, marker } = startTree(t, THREADED);
+  const opts = { rootPid: child.pid!, marker: { name: MARKER, value: marker }, intervalMs: 100 };
+  const clock = new Sampler({ ...opts, events: true, idleLook: 'runtime' });
+  const sched = new Sampler({ ...opts, events: true, idleLook: 'schedstat' });
+  const scan = new Sampler({ ...opts, events: false });
+  const all = [clock, sched, scan];
+  for (const s of all) s.start();
+  t.teardown(() => {
+    for (const s of all) s.stop();
+  });
+  await sleep(2200);
+  const before = { clock: clock.tableCounters.statReads, sched: sched.tableCounters.statReads };
+  await sleep(2000);
+  const reads = { clock: clock.tableCounters.statReads - before.clock, sched: sched.tableCounters.statReads - before.sched };
+  for (const s of all) s.stop();
+  for (const s of all) t.equal(s.errors, 0, String(s.lastError));
+  t.equal(scan.latest()!.tree.filter((p) => p.cmdline.startsWith('perl')).length, 10, 'ten perls');
+  // at rest: the schedstat look re-reads each threaded perl every statRefreshMs (4 times in 2 s), the CPU
+  // clock about once (its stat refresh, every 2.5 s)
+  t.ok(reads.clock * 2 <= reads.sched, `stat reads over 2 s: ${reads.clock} (CPU clock) vs ${reads.sched} (schedstat)`);
+  t.same(fdCounts(clock.latest()), fdCounts(scan.latest()), 'the same state and fd count for each');
+  openedWithinBound(t, clock, scan, 10);
 });

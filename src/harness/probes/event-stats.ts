@@ -2,7 +2,7 @@
 // stat only of the processes that changed): the queued events drained into the pids they name, and the stats of
 // an event sample, carried or re-read, with the periodic /proc listing when it is due.
 import { mayBeNewPid } from './pid-allocation.js';
-import { listPids, readLastPid, readStat, schedstatIsSupported } from './proc-reader.js';
+import { listPids, readLastPid, readStat } from './proc-reader.js';
 import { EV_EXIT, EV_FORK, type ProcEvents } from './proc-events.js';
 import { keepStat, newInfo, type PidCache, type PidInfo } from './pid-cache.js';
 import { processKey, type ProcStat } from './types.js';
@@ -14,12 +14,12 @@ export interface Touched {
 }
 
 /**
- * event samples look at an idle single-threaded process's schedstat every this many samples: a descriptor it
- * opens is seen within this many samples (300 ms at 10 Hz); one schedstat read costs ~2 µs here
+ * event samples look at an idle process's activity (its CPU clock, ~1 µs; or its schedstat, ~2 µs) every this
+ * many samples: a descriptor it opens is seen within this many samples (300 ms at 10 Hz)
  */
 export const IDLE_LOOK_EVERY = 3;
 
-/** a single-threaded process that got no CPU has its stat re-read this many times less often */
+/** a process that got no CPU has its stat re-read this many times less often */
 const IDLE_STAT_FACTOR = 5;
 
 /** The pids the queued events name (forks, execs and exits of any process), or null: some were lost. */
@@ -79,22 +79,23 @@ export function readEventStats(
     return stat;
   };
   const refreshMs = statRefreshMs;
-  const schedstat = schedstatIsSupported();
   const carryOrRead = (pid: number, info: PidInfo): void => {
     const stat = info.stat;
     let due = touched.pids.has(pid) || info.exiting || stat === null || stat.state === 'Z' || !info.idle;
-    // a single-threaded process that got no CPU since the last look changed nothing: its schedstat says so
-    // every sample for one cheap read; its stat is refreshed every IDLE_STAT_FACTOR × refreshMs
-    // (RSS, state); a multi-threaded one is looked at every refreshMs (the bound for its fds)
+    // a process that got no CPU since the last look changed nothing: its activity (ProcHandles.activity) says
+    // so every IDLE_LOOK_EVERY samples for one cheap question, and its stat is refreshed every
+    // IDLE_STAT_FACTOR × refreshMs (RSS, state); one that cannot be looked at (multi-threaded without the
+    // addon's CPU clock) is re-read every refreshMs (the bound for its fds)
     let ran = true;
+    const lookable = !due && handles.lookFor(stat!.numThreads) !== null;
     // looked at every IDLE_LOOK_EVERY samples, spread over the samples by pid
-    if (!due && schedstat && stat!.numThreads === 1 && (pid + generation) % IDLE_LOOK_EVERY !== 0) {
+    if (lookable && (pid + generation) % IDLE_LOOK_EVERY !== 0) {
       info.listed = generation;
       stats.set(pid, stat!);
       return;
     }
-    if (!due && schedstat && stat!.numThreads === 1) {
-      const runs = handles.schedstat(pid);
+    if (lookable) {
+      const runs = handles.activity(pid, stat!.numThreads);
       if (runs === null)
         due = true; // gone (or reaped): the read below says which
       else if (runs !== undefined) {

@@ -36,8 +36,8 @@ export interface PidInfo extends FdMemo {
   snapGeneration: number;
   /** an exit event was seen: read every sample until it is a zombie or gone */
   exiting: boolean;
-  /** event samples: the leader's schedstat at the last look (single-threaded processes only), null: unknown */
-  runs: string | null;
+  /** event samples: its activity at the last look (ProcHandles.activity), null: unknown */
+  runs: number | string | null;
 }
 
 export class PidCache {

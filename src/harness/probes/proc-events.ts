@@ -2,12 +2,24 @@
 // of the machine as they happen. The sampler's process table (process-table.ts) uses them to re-read /proc only
 // for processes that changed; where they are not available (no native addon, no CAP_NET_ADMIN, not the initial
 // namespaces) it scans /proc every sample, as it always did. Events can be lost (the socket's queue overflows
-// on a burst): drain() then says so and the table rescans.
+// on a burst): drain() then says so and the table rescans. The same addon reads a process's CPU clock
+// (processRuntime), the sampler's cheapest question "did any thread of it run since the last look".
 import { loadForkAddon } from '../../native/addon.js';
 
 export const EV_FORK = 1;
 export const EV_EXEC = 2;
 export const EV_EXIT = 3;
+
+/**
+ * The CPU time (ns) of a whole thread group by pid — every thread, so it moves when any of them ran — or -1
+ * when there is no such process; null when the addon cannot say (missing, or built before it could).
+ */
+export function processRuntimeReader(): ((pid: number) => number) | null {
+  const load = loadForkAddon();
+  if (!load.ok) return null;
+  const read = (load.addon as unknown as { processRuntime?: (pid: number) => number }).processRuntime;
+  return typeof read === 'function' ? read : null;
+}
 
 interface ProcEventsAddon {
   procEventsOpen(): number;

@@ -2,7 +2,8 @@
 // question instead of open+read+close. Beside proc-reader.ts, whose one-off reads it falls back on over its cap.
 import { closeSync, fstatSync, openSync } from 'node:fs';
 import { isGone, preadText } from './proc-file.js';
-import { countFds, fdCountIsSupported, readStat } from './proc-reader.js';
+import { countFds, fdCountIsSupported, readStat, schedstatIsSupported } from './proc-reader.js';
+import { processRuntimeReader } from './proc-events.js';
 import { parseStat } from './parse-stat.js';
 import type { ProcStat } from './types.js';
 
@@ -19,7 +20,38 @@ export class ProcHandles {
   private readonly fdDirFds = new Map<number, number>();
   private readonly schedFds = new Map<number, number>();
 
-  constructor(private readonly maxProcesses = 1024) {}
+  /** the thread group's CPU clock (native addon), else null: the leader's schedstat is the look */
+  private readonly runtime: ((pid: number) => number) | null;
+  private readonly schedstatLooks: boolean;
+
+  constructor(
+    private readonly maxProcesses = 1024,
+    look: 'runtime' | 'schedstat' = 'runtime',
+  ) {
+    this.runtime = look === 'runtime' ? processRuntimeReader() : null;
+    this.schedstatLooks = schedstatIsSupported();
+  }
+
+  /** which look activity() takes for a process of this many threads; null: none says it did not run */
+  lookFor(numThreads: number): 'runtime' | 'schedstat' | null {
+    if (this.runtime) return 'runtime';
+    return this.schedstatLooks && numThreads === 1 ? 'schedstat' : null;
+  }
+
+  /**
+   * What says whether a process ran since the last look: equal values mean it got no CPU, so it opened,
+   * closed or changed nothing. The thread group's CPU time (one syscall, no file, any thread count), else
+   * the leader's schedstat (single-threaded processes only: it covers one thread). null when gone;
+   * undefined when this process cannot be looked at (see lookFor, or over the cap).
+   */
+  activity(pid: number, numThreads: number): number | string | null | undefined {
+    const look = this.lookFor(numThreads);
+    if (look === 'runtime') {
+      const ns = this.runtime!(pid);
+      return ns < 0 ? null : ns;
+    }
+    return look === 'schedstat' ? this.schedstat(pid) : undefined;
+  }
 
   get size(): number {
     return this.statFds.size + this.fdDirFds.size + this.schedFds.size;

@@ -45,6 +45,8 @@ export interface ProcessTableOptions {
   events?: boolean;
   /** with events, list /proc every this long (default 2000) */
   checkMs?: number;
+  /** with events, what says an idle process did not run (ProcHandles.activity; default 'runtime') */
+  idleLook?: 'runtime' | 'schedstat';
 }
 
 export type { TreeDelta } from './types.js';
@@ -79,7 +81,7 @@ export class ProcessTable {
 
   /** Keep /proc handles of watched processes open (while a periodic timer samples). */
   openHandles(): void {
-    this.cache.handles = new ProcHandles();
+    this.cache.handles = new ProcHandles(undefined, this.opts.idleLook);
     if (this.opts.events !== false && !this.events) {
       this.events = ProcEvents.open();
       this.synced = false; // the next scan lists /proc: from then on the events tell every change

@@ -3,7 +3,7 @@
 // sample, plus peaks and first-seen times for evidence. This file is the orchestration; each part is its own
 // module:
 //  - process-table.ts: the /proc scan and pid cache (tree, orphans, ignored subtrees, stat reuse), or process
-//    events (proc-events.ts) and schedstat looks where permitted; it hands over the tree's delta;
+//    events (proc-events.ts) and idle looks (CPU clock, schedstat) where permitted; it hands over the tree's delta;
 //  - fd-cache.ts: when a process's fd links are read again;
 //  - tcp-budget.ts: the owned TCP sockets, tables read within a CPU budget;
 //  - pss-budget.ts: the tree's PSS, read within a CPU budget;
@@ -61,6 +61,12 @@ export interface SamplerOptions {
   events?: boolean;
   /** with events, the periodic listing of /proc that checks them runs every this long (default 2000) */
   checkMs?: number;
+  /**
+   * with events, what says an idle process did not run (proc-handles.ts's activity): 'runtime' (default, the
+   * thread group's CPU clock where the native addon reads it) or 'schedstat' (the leader's: single-threaded
+   * processes only); the bench and tests compare them
+   */
+  idleLook?: 'runtime' | 'schedstat';
   /** how much timeline to keep (tests shrink it) */
   timelineLimits?: TimelineLimits;
 }
@@ -115,6 +121,7 @@ export class Sampler {
         adopted: opts.adopted,
         events: opts.events ?? true,
         checkMs: opts.checkMs ?? 2000,
+        idleLook: opts.idleLook ?? 'runtime',
       },
       this.stats,
     );
