@@ -8,8 +8,8 @@
 //        same tree, alternating scan/events/scan/events (ab: the machine is shared, compare within one run);
 //        looks: the event sampler's two idle looks alternated, schedstat (the leader's) / runtime (the thread
 //        group's CPU clock, the default)
-//        --threads K: each child has K threads (a C sleeper built with cc; servers' workers are threaded, and an
-//        idle multi-threaded process is looked at more often than a single-threaded one: docs/sampler.md)
+//        --threads K: each child has K threads (a C sleeper built with cc; servers' workers are threaded, and
+//        with the schedstat look an idle multi-threaded process is re-read more often: docs/sampler.md)
 //   node dist/bench/sampler-cost.js --tree N [--threads K]    (internal: the parent of the watched tree)
 //
 // The tree: one Node parent with a loopback listener; N `sleep` children, each holding a TCP connection

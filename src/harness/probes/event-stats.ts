@@ -87,15 +87,15 @@ export function readEventStats(
     // IDLE_STAT_FACTOR × refreshMs (RSS, state); one that cannot be looked at (multi-threaded without the
     // addon's CPU clock) is re-read every refreshMs (the bound for its fds)
     let ran = true;
-    const lookable = !due && handles.lookFor(stat!.numThreads) !== null;
+    const look = due ? null : handles.lookFor(stat!.numThreads);
     // looked at every IDLE_LOOK_EVERY samples, spread over the samples by pid
-    if (lookable && (pid + generation) % IDLE_LOOK_EVERY !== 0) {
+    if (look && (pid + generation) % IDLE_LOOK_EVERY !== 0) {
       info.listed = generation;
       stats.set(pid, stat!);
       return;
     }
-    if (lookable) {
-      const runs = handles.activity(pid, stat!.numThreads);
+    if (look) {
+      const runs = handles.activity(pid, look);
       if (runs === null)
         due = true; // gone (or reaped): the read below says which
       else if (runs !== undefined) {

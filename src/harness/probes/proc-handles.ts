@@ -41,16 +41,13 @@ export class ProcHandles {
   /**
    * What says whether a process ran since the last look: equal values mean it got no CPU, so it opened,
    * closed or changed nothing. The thread group's CPU time (one syscall, no file, any thread count), else
-   * the leader's schedstat (single-threaded processes only: it covers one thread). null when gone;
-   * undefined when this process cannot be looked at (see lookFor, or over the cap).
+   * the leader's schedstat (single-threaded processes only: it covers one thread); `look` is what lookFor
+   * said for it. null when gone; undefined when over the cap.
    */
-  activity(pid: number, numThreads: number): number | string | null | undefined {
-    const look = this.lookFor(numThreads);
-    if (look === 'runtime') {
-      const ns = this.runtime!(pid);
-      return ns < 0 ? null : ns;
-    }
-    return look === 'schedstat' ? this.schedstat(pid) : undefined;
+  activity(pid: number, look: 'runtime' | 'schedstat'): number | string | null | undefined {
+    if (look === 'schedstat') return this.schedstat(pid);
+    const ns = this.runtime!(pid);
+    return ns < 0 ? null : ns;
   }
 
   get size(): number {
