@@ -20,7 +20,8 @@
 //                                               tell the zygote "<pid>\n" (one atomic pipe write) and close both
 //   becomeSubreaper()                           prctl(PR_SET_CHILD_SUBREAPER) for the harness: descendants
 //                                               orphaned by their parent's exit are reparented to it, not to init
-// and, from proc-events.c, the sampler's process events (procEventsOpen/Read/Close).
+// and, from proc-events.c, the sampler's process events (procEventsOpen/Read/Close); from pidfd.c, process file
+// descriptors for a root that is not the harness's child (pidfdOpen/Watch/Signal/Close).
 #define _GNU_SOURCE
 #define NAPI_VERSION 8
 #include <node_api.h>
@@ -456,6 +457,7 @@ static napi_value BecomeSubreaper(napi_env env, napi_callback_info info) {
 }
 
 napi_status register_proc_events(napi_env env, napi_value exports);  // proc-events.c
+napi_status register_pidfd(napi_env env, napi_value exports);        // pidfd.c
 
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
@@ -475,6 +477,7 @@ static napi_value Init(napi_env env, napi_value exports) {
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   CHECK(register_proc_events(env, exports));
+  CHECK(register_pidfd(env, exports));
   return exports;
 }
 

@@ -5,7 +5,7 @@
 // root, checked by pid + start time); after a shutdown the run's cleanup ends what its tree left, and only then.
 import type { LogRecord } from '../model/report.js';
 import { TargetStartError, UsageError } from '../util/errors.js';
-import { signalPid } from './cleanup.js';
+import { watchExit } from './exit-watch.js';
 import { listenerBelongsToTarget } from './probes/listener-owner.js';
 import { readCmdline, readStat } from './probes/proc-reader.js';
 import { sweep, type Identity, type SweepResult } from './sweep.js';
@@ -52,18 +52,13 @@ export async function attachTarget(spec: AttachSpec): Promise<Target> {
     );
   }
   const started = Date.now();
-  const alive = (): boolean => readStat(spec.pid)?.starttime === starttime && readStat(spec.pid)?.state !== 'Z';
+  // not our child: no 'exit' event; a pidfd says when it exits (a zombie of its own parent counts as exited)
+  const watch = watchExit(spec.pid, starttime);
+  if (!watch) throw new UsageError(`--attach ${spec.pid}: no such running process`);
   let exitInfo: TargetExit | null = null;
-  let poll: NodeJS.Timeout | null = null;
-  // not our child: no 'exit' event, so /proc is watched (a zombie of its own parent counts as exited)
-  const exited = new Promise<TargetExit>((resolve) => {
-    poll = setInterval(() => {
-      if (alive()) return;
-      exitInfo = { code: null, signal: null, atMs: Date.now() - started };
-      clearInterval(poll!);
-      resolve(exitInfo);
-    }, 50);
-    poll.unref();
+  const exited = watch.exited.then(() => {
+    exitInfo = { code: null, signal: null, atMs: Date.now() - started };
+    return exitInfo;
   });
   let terminated = false;
   return {
@@ -82,11 +77,9 @@ export async function attachTarget(spec: AttachSpec): Promise<Target> {
     async terminate(deadlineMs) {
       if (exitInfo) return exitInfo;
       if (!spec.shutdown) throw new Error('attached target: terminate without --shutdown');
-      // the pid is re-identified by its start time right before the signal
-      if (alive()) {
-        terminated = true;
-        signalPid(spec.pid, 'SIGTERM');
-      }
+      // to this process only (the pidfd, or the pid re-identified by its start time right before the signal)
+      terminated = true;
+      watch.signal('SIGTERM');
       return Promise.race([exited, new Promise<null>((r) => setTimeout(() => r(null), deadlineMs).unref())]);
     },
     async sweep(opts: { graceMs?: number; known?: () => Iterable<Identity> } = {}): Promise<SweepResult> {
@@ -95,9 +88,10 @@ export async function attachTarget(spec: AttachSpec): Promise<Target> {
       return sweep({ markers: [], known: opts.known }, { graceMs: 0 });
     },
     async dispose() {
-      if (poll) clearInterval(poll);
+      watch.close();
       return { stdout: NOT_CAPTURED, stderr: NOT_CAPTURED };
     },
     helperPids: new Set(),
+    exitSeenBy: watch.how,
   };
 }

@@ -85,6 +85,8 @@ export interface Target {
   dispose(): Promise<{ stdout: LogRecord; stderr: LogRecord }>;
   /** processes the harness started beside the target (the guardian): its children, not the target's */
   readonly helperPids: ReadonlySet<number>;
+  /** an attached root (not our child): how its exit is watched (exit-watch.ts) */
+  readonly exitSeenBy?: 'pidfd' | 'proc-poll';
 }
 
 /** how long dispose() waits for the pipes' end once the target's processes are gone */

@@ -197,7 +197,12 @@ export interface Report {
   /** `handoff exec` only: the command's own outcome, kept apart from the leak verdict */
   exec?: ExecOutcome;
   /** `--attach` only: the server was started by someone else; shut down by the harness only when asked */
-  attach?: { pid: number; shutdown: boolean };
+  attach?: {
+    pid: number;
+    shutdown: boolean;
+    /** how its exit was watched: a pidfd (at once), or /proc every 50 ms (no pidfd here); absent before 2026-12 */
+    exitSeenBy?: 'pidfd' | 'proc-poll';
+  };
 }
 
 /** Interruption.signal of a run its API caller aborted (stress({ signal })). */

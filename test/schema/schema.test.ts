@@ -116,7 +116,7 @@ const full: Full<Report> = {
   interruption: { signal: 'SIGINT', phase: 'load', recordedBy: 'harness', killed: 0 },
   logs: { stdout: { bytes: 1, kept: 1, truncated: false, error: null }, stderr: { bytes: 0, kept: 0, truncated: false, error: 'ENOSPC' } },
   exec: { code: 3, signal: null, durationMs: 450, failed: true, graceMs: 1000 },
-  attach: { pid: 4242, shutdown: false },
+  attach: { pid: 4242, shutdown: false, exitSeenBy: 'pidfd' },
 };
 
 t.test('a report with every field the types know is valid, for the schema and for the validator', async (t) => {

@@ -105,6 +105,11 @@ export function buildReport(a: {
       ? { code: a.shutdown.exit.code, signal: a.shutdown.exit.signal, afterMs: a.shutdown.exit.afterMs }
       : { code: null, signal: null, afterMs: null },
   };
+  const seenBy = a.target.exitSeenBy;
+  const attach =
+    spec.kind === 'command' && spec.attach
+      ? { pid: spec.attach.pid, shutdown: spec.attach.shutdown, ...(seenBy ? { exitSeenBy: seenBy } : {}) }
+      : undefined;
   return {
     ...reportHead(a.runId, a.startedAt),
     verdict,
@@ -121,7 +126,7 @@ export function buildReport(a: {
     timeline: withRequestRate(a.sampler.timeline, a.requestCounts).map((p) => ({ ...p, t: Math.round(p.t) })),
     machine: machineFacts(),
     evidenceFloor: { met, ...a.evidenceFloor },
-    ...(spec.kind === 'command' && spec.attach ? { attach: { pid: spec.attach.pid, shutdown: spec.attach.shutdown } } : {}),
+    ...(attach ? { attach } : {}),
     ...(a.target.kind === 'command'
       ? { protocol: { gated: a.opts.strictProtocol === true, findings: a.outcomes.flatMap((o) => o.protocol ?? []) } }
       : {}),
