@@ -3,7 +3,7 @@
 // `handoff build-native`), the API through the exports map and nothing else of the tree.
 import t, { type Test } from 'tap';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/paths.js';
@@ -48,6 +48,9 @@ t.test('the tarball holds what a user runs, and nothing of the workshop', async 
   ]) {
     t.ok(paths.includes(must), `ships ${must}`);
   }
+  // every C source the addon's build names, or an install from the tarball cannot build it
+  const gyp = JSON.parse(readFileSync(join(packageRoot, 'native/binding.gyp'), 'utf8')) as { targets: { sources: string[] }[] };
+  for (const source of gyp.targets.flatMap((target) => target.sources)) t.ok(paths.includes(`native/${source}`), `ships native/${source}`);
   for (const never of [
     /^test\//,
     /^bench\//,
