@@ -44,6 +44,12 @@ export const KEEPALIVE_SUBJECTS: readonly Subject[] = ['fork', 'fork-spares', 'i
 const FORKING_SUBJECTS: readonly Subject[] = ['fork', 'fork-spares', 'ref-node-floor', 'ref-node-floor-before'];
 /** Subjects measured at c=1 in a closed loop only: a reference for one ratio, not worth a cell at every level. */
 const C1_ONLY_SUBJECTS: readonly Subject[] = ['ref-node-floor-before'];
+/**
+ * A forking subject is measured as a long-running server is: once its zygote has been up past V8's memory
+ * reducer (it runs full GCs ~8 s after a quiet start, which once threw away the zygote's optimised code; see
+ * NO_MEMORY_REDUCER_FLAG). Measured from the start of the subject; skipped with --quick.
+ */
+export const ZYGOTE_SETTLE_MS = 15_000;
 export const SUBJECTS = [
   'fork',
   'fork-spares',
@@ -466,7 +472,7 @@ async function startSubject(subject: Subject, work: string): Promise<Running> {
  * The zygote flags issue 23's fork-floor work changed, as they were before it: `ref-node-floor-before` runs the
  * floor with these, so "the floor is lower than it was" is measured in the same run, not against an old report.
  */
-export const FLOOR_BEFORE_FLAGS: readonly string[] = ['--short-builtin-calls'];
+export const FLOOR_BEFORE_FLAGS: readonly string[] = ['--short-builtin-calls', '--memory-reducer'];
 
 export async function benchForkChurn(
   opts: { seconds?: number; quick?: boolean; only?: Subject[]; concurrency?: number[]; paceHz?: number; log?: (m: string) => void } = {},
@@ -487,6 +493,7 @@ export async function benchForkChurn(
     const keptAlive = `GET http://127.0.0.1:${origin.port}/kept HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\n\r\n`;
     for (const subject of subjects) {
       let server: Running;
+      const startedAt = Date.now();
       try {
         server = await startSubject(subject, work);
       } catch (err) {
@@ -497,6 +504,10 @@ export async function benchForkChurn(
       try {
         const request = subject === 'ref-c-reply' || subject.startsWith('ref-node-floor') ? direct : proxied;
         await churn(server.port, request, 1, Math.min(1, seconds / 2)); // warm the path, page cache, JITs
+        if (FORKING_SUBJECTS.includes(subject) && !opts.quick) {
+          const settle = ZYGOTE_SETTLE_MS - (Date.now() - startedAt);
+          if (settle > 0) await new Promise((resolve) => setTimeout(resolve, settle));
+        }
         const pages = FORKING_SUBJECTS.includes(subject) ? readZygotePages(server.proc.pid!) : null;
         if (pages) {
           zygotePages[subject] = pages;

@@ -5,6 +5,7 @@ import t from 'tap';
 import {
   LARGE_PAGES_FLAG,
   NO_BUILTINS_COPY_FLAG as BUILTINS,
+  NO_MEMORY_REDUCER_FLAG as REDUCER,
   SMALL_YOUNG_GENERATION_FLAG as YOUNG,
   singleThreadedInEffect,
   speedFlags,
@@ -18,17 +19,28 @@ t.test('singleThreadedInEffect accepts both spellings only', async (t) => {
 });
 
 t.test('speedFlags: all of them by default', async (t) => {
-  t.same(speedFlags([]), [LARGE_PAGES_FLAG, '--no-lazy', '--no-flush-bytecode', YOUNG, BUILTINS]);
-  t.same(speedFlags(['--max-old-space-size=64']), [LARGE_PAGES_FLAG, '--no-lazy', '--no-flush-bytecode', YOUNG, BUILTINS]);
+  t.same(speedFlags([]), [LARGE_PAGES_FLAG, '--no-lazy', '--no-flush-bytecode', YOUNG, BUILTINS, REDUCER]);
+  t.same(speedFlags(['--max-old-space-size=64']), [LARGE_PAGES_FLAG, '--no-lazy', '--no-flush-bytecode', YOUNG, BUILTINS, REDUCER]);
 });
 
 t.test('speedFlags: a flag the user set, in either sense or spelling, is left to the user', async (t) => {
-  t.same(speedFlags(['--use-largepages=off']), ['--no-lazy', '--no-flush-bytecode', YOUNG, BUILTINS]);
-  t.same(speedFlags(['--lazy']), [LARGE_PAGES_FLAG, '--no-flush-bytecode', YOUNG, BUILTINS]);
-  t.same(speedFlags(['--flush_bytecode']), [LARGE_PAGES_FLAG, '--no-lazy', YOUNG, BUILTINS]);
-  t.same(speedFlags(['--max_semi_space_size=8']), [LARGE_PAGES_FLAG, '--no-lazy', '--no-flush-bytecode', BUILTINS]);
-  t.same(speedFlags(['--short-builtin-calls']), [LARGE_PAGES_FLAG, '--no-lazy', '--no-flush-bytecode', YOUNG]);
-  t.same(speedFlags(['--no-lazy', '--no-flush-bytecode', '--use-largepages=on', '--max-semi-space-size=4', '--short_builtin_calls']), []);
+  t.same(speedFlags(['--use-largepages=off']), ['--no-lazy', '--no-flush-bytecode', YOUNG, BUILTINS, REDUCER]);
+  t.same(speedFlags(['--lazy']), [LARGE_PAGES_FLAG, '--no-flush-bytecode', YOUNG, BUILTINS, REDUCER]);
+  t.same(speedFlags(['--flush_bytecode']), [LARGE_PAGES_FLAG, '--no-lazy', YOUNG, BUILTINS, REDUCER]);
+  t.same(speedFlags(['--max_semi_space_size=8']), [LARGE_PAGES_FLAG, '--no-lazy', '--no-flush-bytecode', BUILTINS, REDUCER]);
+  t.same(speedFlags(['--short-builtin-calls']), [LARGE_PAGES_FLAG, '--no-lazy', '--no-flush-bytecode', YOUNG, REDUCER]);
+  t.same(speedFlags(['--memory_reducer']), [LARGE_PAGES_FLAG, '--no-lazy', '--no-flush-bytecode', YOUNG, BUILTINS]);
+  t.same(
+    speedFlags([
+      '--no-lazy',
+      '--no-flush-bytecode',
+      '--use-largepages=on',
+      '--max-semi-space-size=4',
+      '--short_builtin_calls',
+      '--memory-reducer',
+    ]),
+    [],
+  );
 });
 
 /** KiB of anonymous, read-only executable memory on 4 KiB pages in a fresh `node` run with these flags. */
