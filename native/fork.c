@@ -27,6 +27,8 @@
 #include <node_api.h>
 #include <uv.h>
 
+#include "napi-util.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -46,19 +48,6 @@
       return NULL;                                                        \
     }                                                                     \
   } while (0)
-
-static napi_value throw_errno(napi_env env, const char* what, int err) {
-  char msg[160];
-  snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
-  napi_throw_error(env, NULL, msg);
-  return NULL;
-}
-
-static napi_value make_int(napi_env env, int64_t v) {
-  napi_value out;
-  if (napi_create_int64(env, v, &out) != napi_ok) return NULL;
-  return out;
-}
 
 static int get_int_arg(napi_env env, napi_value v, int32_t* out) {
   return napi_get_value_int32(env, v, out) == napi_ok;

@@ -12,6 +12,8 @@
 #include <node_api.h>
 #include <uv.h>
 
+#include "napi-util.h"
+
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -38,19 +40,6 @@ typedef struct watch {
 
 static watch_t* watches = NULL;
 
-static napi_value pf_throw(napi_env env, const char* what, int err) {
-  char msg[200];
-  snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
-  napi_throw_error(env, NULL, msg);
-  return NULL;
-}
-
-static napi_value pf_int(napi_env env, int64_t v) {
-  napi_value out;
-  if (napi_create_int64(env, v, &out) != napi_ok) return NULL;
-  return out;
-}
-
 /** The first n (≤ 2) arguments, int32; a TypeError(usage) and 0 when one is missing or not a number. */
 static int pf_ints(napi_env env, napi_callback_info info, size_t n, int32_t* out, napi_value* argv, const char* usage) {
   size_t argc = 2;
@@ -67,10 +56,10 @@ static napi_value PidfdOpen(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   int32_t pid;
   if (!pf_ints(env, info, 1, &pid, argv, "pidfdOpen(pid)")) return NULL;
-  if (pid <= 0) return pf_throw(env, "pidfd_open", EINVAL);
+  if (pid <= 0) return throw_errno(env, "pidfd_open", EINVAL);
   long fd = syscall(SYS_pidfd_open, (pid_t)pid, 0);  // O_CLOEXEC always: nothing spawned inherits it
-  if (fd < 0) return pf_throw(env, "pidfd_open", errno);
-  return pf_int(env, fd);
+  if (fd < 0) return throw_errno(env, "pidfd_open", errno);
+  return make_int(env, fd);
 }
 
 static void free_watch(uv_handle_t* handle) {
@@ -118,11 +107,11 @@ static napi_value PidfdWatch(napi_env env, napi_callback_info info) {
     return NULL;
   }
   for (watch_t* w = watches; w; w = w->next)
-    if (w->fd == fd) return pf_throw(env, "pidfdWatch", EEXIST);
+    if (w->fd == fd) return throw_errno(env, "pidfdWatch", EEXIST);
   uv_loop_t* loop;
-  if (napi_get_uv_event_loop(env, &loop) != napi_ok) return pf_throw(env, "pidfdWatch", EINVAL);
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok) return throw_errno(env, "pidfdWatch", EINVAL);
   watch_t* w = calloc(1, sizeof *w);
-  if (!w) return pf_throw(env, "pidfdWatch", ENOMEM);
+  if (!w) return throw_errno(env, "pidfdWatch", ENOMEM);
   w->env = env;
   w->fd = fd;
   napi_value name;
@@ -130,7 +119,7 @@ static napi_value PidfdWatch(napi_env env, napi_callback_info info) {
       napi_create_string_utf8(env, "handoff:pidfd", NAPI_AUTO_LENGTH, &name) != napi_ok ||
       napi_async_init(env, NULL, name, &w->context) != napi_ok) {
     free(w);
-    return pf_throw(env, "pidfdWatch", ENOMEM);
+    return throw_errno(env, "pidfdWatch", ENOMEM);
   }
   int r = uv_poll_init(loop, &w->poll, fd);
   if (r == 0) r = uv_poll_start(&w->poll, UV_READABLE, on_readable);
@@ -138,7 +127,7 @@ static napi_value PidfdWatch(napi_env env, napi_callback_info info) {
     napi_delete_reference(env, w->on_exit);
     napi_async_destroy(env, w->context);
     free(w);
-    return pf_throw(env, "pidfdWatch: uv_poll", -r);
+    return throw_errno(env, "pidfdWatch: uv_poll", -r);
   }
   w->poll.data = w;
   uv_unref((uv_handle_t*)&w->poll);
@@ -152,7 +141,7 @@ static napi_value PidfdSignal(napi_env env, napi_callback_info info) {
   int32_t args[2];
   if (!pf_ints(env, info, 2, args, argv, "pidfdSignal(fd, signal)")) return NULL;
   long r = syscall(SYS_pidfd_send_signal, args[0], args[1], NULL, 0);
-  return pf_int(env, r < 0 ? -errno : 0);
+  return make_int(env, r < 0 ? -errno : 0);
 }
 
 static napi_value PidfdClose(napi_env env, napi_callback_info info) {

@@ -17,6 +17,8 @@
 #define NAPI_VERSION 8
 #include <node_api.h>
 
+#include "napi-util.h"
+
 #include <errno.h>
 #include <linux/cn_proc.h>
 #include <linux/connector.h>
@@ -32,19 +34,6 @@
 #define EV_FORK 1
 #define EV_EXEC 2
 #define EV_EXIT 3
-
-static napi_value pe_throw(napi_env env, const char* what, int err) {
-  char msg[200];
-  snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
-  napi_throw_error(env, NULL, msg);
-  return NULL;
-}
-
-static napi_value pe_int(napi_env env, int64_t v) {
-  napi_value out;
-  if (napi_create_int64(env, v, &out) != napi_ok) return NULL;
-  return out;
-}
 
 static int send_listen(int fd, int op) {
   char buf[NLMSG_SPACE(sizeof(struct cn_msg) + sizeof(int))];
@@ -69,7 +58,7 @@ static int64_t now_ms(void) {
 
 static napi_value ProcEventsOpen(napi_env env, napi_callback_info info) {
   int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_CONNECTOR);
-  if (fd < 0) return pe_throw(env, "socket(NETLINK_CONNECTOR)", errno);
+  if (fd < 0) return throw_errno(env, "socket(NETLINK_CONNECTOR)", errno);
   struct sockaddr_nl addr;
   memset(&addr, 0, sizeof addr);
   addr.nl_family = AF_NETLINK;
@@ -78,7 +67,7 @@ static napi_value ProcEventsOpen(napi_env env, napi_callback_info info) {
   if (bind(fd, (struct sockaddr*)&addr, sizeof addr) < 0) {
     int e = errno;
     close(fd);
-    return pe_throw(env, "bind(CN_IDX_PROC)", e);
+    return throw_errno(env, "bind(CN_IDX_PROC)", e);
   }
   // room for bursts between two samples (a busy machine creates thousands of threads a second); root may
   // exceed rmem_max, others get what rmem_max allows
@@ -87,7 +76,7 @@ static napi_value ProcEventsOpen(napi_env env, napi_callback_info info) {
   if (send_listen(fd, PROC_CN_MCAST_LISTEN) < 0) {
     int e = errno;
     close(fd);
-    return pe_throw(env, "send(PROC_CN_MCAST_LISTEN)", e);
+    return throw_errno(env, "send(PROC_CN_MCAST_LISTEN)", e);
   }
   // the kernel answers the subscription with a PROC_EVENT_NONE carrying an error code; outside the initial
   // namespaces it does not answer at all
@@ -97,14 +86,14 @@ static napi_value ProcEventsOpen(napi_env env, napi_callback_info info) {
     int64_t left = deadline - now_ms();
     if (left <= 0) {
       close(fd);
-      return pe_throw(env, "proc connector: no answer to PROC_CN_MCAST_LISTEN", ETIMEDOUT);
+      return throw_errno(env, "proc connector: no answer to PROC_CN_MCAST_LISTEN", ETIMEDOUT);
     }
     struct pollfd p = {.fd = fd, .events = POLLIN};
     int r = poll(&p, 1, (int)left);
     if (r < 0 && errno != EINTR) {
       int e = errno;
       close(fd);
-      return pe_throw(env, "poll", e);
+      return throw_errno(env, "poll", e);
     }
     if (r <= 0) continue;
     ssize_t n = recv(fd, buf, sizeof buf, 0);
@@ -112,7 +101,7 @@ static napi_value ProcEventsOpen(napi_env env, napi_callback_info info) {
       if (errno == EAGAIN || errno == EINTR || errno == ENOBUFS) continue;
       int e = errno;
       close(fd);
-      return pe_throw(env, "recv", e);
+      return throw_errno(env, "recv", e);
     }
     struct nlmsghdr* nl = (struct nlmsghdr*)buf;
     if (!NLMSG_OK(nl, (size_t)n)) continue;
@@ -122,9 +111,9 @@ static napi_value ProcEventsOpen(napi_env env, napi_callback_info info) {
     if (ev->what != PROC_EVENT_NONE) continue;
     if (ev->event_data.ack.err != 0) {
       close(fd);
-      return pe_throw(env, "proc connector: PROC_CN_MCAST_LISTEN refused", (int)ev->event_data.ack.err);
+      return throw_errno(env, "proc connector: PROC_CN_MCAST_LISTEN refused", (int)ev->event_data.ack.err);
     }
-    return pe_int(env, fd);
+    return make_int(env, fd);
   }
 }
 
@@ -173,7 +162,7 @@ static napi_value ProcEventsRead(napi_env env, napi_callback_info info) {
         continue;
       }
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-      return pe_throw(env, "recvmmsg(proc connector)", errno);
+      return throw_errno(env, "recvmmsg(proc connector)", errno);
     }
     for (int i = 0; i < got; i++) {
       size_t n = msgs[i].msg_len;
@@ -210,7 +199,7 @@ static napi_value ProcEventsRead(napi_env env, napi_callback_info info) {
     }
     if (got < BATCH) break;
   }
-  return pe_int(env, lost ? -1 : (int64_t)count);
+  return make_int(env, lost ? -1 : (int64_t)count);
 }
 
 static napi_value ProcEventsClose(napi_env env, napi_callback_info info) {
@@ -239,7 +228,7 @@ static napi_value ProcessRuntime(napi_env env, napi_callback_info info) {
     return NULL;
   }
   struct timespec ts;
-  if (clock_gettime(PROCESS_SCHED_CLOCK(pid), &ts) != 0) return pe_int(env, -1);
+  if (clock_gettime(PROCESS_SCHED_CLOCK(pid), &ts) != 0) return make_int(env, -1);
   napi_value out;
   // a double holds ns exactly up to 104 days of CPU
   if (napi_create_double(env, (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec, &out) != napi_ok) return NULL;

@@ -50,7 +50,12 @@ t.test('the tarball holds what a user runs, and nothing of the workshop', async 
   }
   // every C source the addon's build names, or an install from the tarball cannot build it
   const gyp = JSON.parse(readFileSync(join(packageRoot, 'native/binding.gyp'), 'utf8')) as { targets: { sources: string[] }[] };
-  for (const source of gyp.targets.flatMap((target) => target.sources)) t.ok(paths.includes(`native/${source}`), `ships native/${source}`);
+  const sources = gyp.targets.flatMap((target) => target.sources);
+  // and every header they include from native/ ("napi-util.h")
+  const headers = sources.flatMap((source) =>
+    [...readFileSync(join(packageRoot, 'native', source), 'utf8').matchAll(/^#include "([^"]+)"/gm)].map((m) => m[1]!),
+  );
+  for (const file of new Set([...sources, ...headers])) t.ok(paths.includes(`native/${file}`), `ships native/${file}`);
   for (const never of [
     /^test\//,
     /^bench\//,
