@@ -91,28 +91,34 @@ t.test('events and scan see the same processes, zombies and fds on the same tree
   t.same(keysOf(last.events), keysOf(last.scan), 'the same processes');
   t.ok(last.events!.tree.length >= 56, `${last.events!.tree.length} in the tree`);
   t.same(fdCounts(last.events), fdCounts(last.scan), 'the same state and fd count for each');
-  // events see every fork; a scan can miss a process that lives and dies between two samples (a command
-  // substitution of the shell, on a busy machine: seen once, 64 vs 63)
+  // the two sample at different instants: a process that lives and dies between two samples of one (a command
+  // substitution of the shell, on a busy machine) is seen by the other only — the scan missing one, 64 vs 63, or
+  // the event sampler reading a forked one only after its parent reaped it, 63 vs 64 (beside npm pack and gcc)
   const seen = { events: events.descendantsSeen(), scan: scan.descendantsSeen() };
   t.ok(
-    seen.events >= seen.scan && seen.events - seen.scan <= 2,
-    `the same descendants seen, but for the short-lived (${seen.events} vs ${seen.scan})`,
+    Math.abs(seen.events - seen.scan) <= 2,
+    `the same descendants seen, but for the short-lived (${seen.events} vs ${seen.scan}; ${events.tableCounters.lostEvents} event losses)`,
   );
   t.same(events.timeline.at(-1)!.children, scan.timeline.at(-1)!.children);
   t.same(events.timeline.at(-1)!.fds, scan.timeline.at(-1)!.fds);
 
-  // the zombie: the same one, first seen within a sample of each other
-  const zombies = (s: Sampler) =>
-    s
-      .zombieSpans()
-      .map((z) => processKey(z.process))
-      .sort();
-  t.same(zombies(events), zombies(scan), 'the same zombie');
-  t.equal(zombies(scan).length, 1);
-  const firstZ = (s: Sampler) => s.zombieSpans()[0]!.firstMs;
+  // the zombie: the same one, first seen within a sample of each other. Either may also have met a zombie the
+  // other missed: an early exit its parent reaped within a sample, on a busy machine (seen beside npm pack and
+  // gcc: a zombie the 10 Hz scan never met); such a one must be short-lived and gone at the end
+  const spans = (s: Sampler) => new Map(s.zombieSpans().map((z) => [processKey(z.process), z]));
+  const [byEvents, byScan] = [spans(events), spans(scan)];
+  const lasting = last.scan!.tree.filter((p) => p.state === 'Z').map((p) => processKey(p));
+  t.equal(lasting.length, 1, 'one zombie at the end');
+  const zombie = lasting[0]!;
+  t.ok(byEvents.has(zombie) && byScan.has(zombie), `both saw it (${[...byEvents.keys()]} / ${[...byScan.keys()]})`);
+  const atEnd = new Set(last.events!.tree.map((p) => processKey(p)));
+  for (const [key, span] of [...byEvents, ...byScan]) {
+    if (key === zombie) continue;
+    t.ok(span.lastMs - span.firstMs < 1_000 && !atEnd.has(key), `${key}: only a transient zombie beside it, reaped`);
+  }
   t.ok(
-    Math.abs(firstZ(events) - firstZ(scan)) <= 150,
-    `zombie first seen at ${firstZ(events).toFixed(0)} vs ${firstZ(scan).toFixed(0)} ms`,
+    Math.abs(byEvents.get(zombie)!.firstMs - byScan.get(zombie)!.firstMs) <= 150,
+    `zombie first seen at ${byEvents.get(zombie)!.firstMs.toFixed(0)} vs ${byScan.get(zombie)!.firstMs.toFixed(0)} ms`,
   );
 
   // the files the idle perls opened: seen by both, the event sampler within IDLE_LOOK_EVERY samples
