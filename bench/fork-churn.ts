@@ -657,7 +657,7 @@ export function evaluateForkChurn(
     // issue 23: and that floor is lower than with the zygote flags it had before (FLOOR_BEFORE_FLAGS)
     p50Versus(
       'node-fork-floor-vs-before',
-      'Node fork floor p50 at c=1 ≤ 1 × the floor as it was (V8 builtins copied onto 4 KiB pages)',
+      'Node fork floor p50 at c=1 ≤ 1 × the floor as it was (V8 builtins copied onto 4 KiB pages, memory reducer on)',
       'ref-node-floor',
       'ref-node-floor-before',
       1,

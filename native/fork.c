@@ -53,20 +53,6 @@ static int get_int_arg(napi_env env, napi_value v, int32_t* out) {
   return napi_get_value_int32(env, v, out) == napi_ok;
 }
 
-/** The first n (≤ 2) arguments as int32 into out; on a missing or wrong one, throws TypeError(usage) and returns 0. */
-static int int_args(napi_env env, napi_callback_info info, size_t n, int32_t* out, const char* usage) {
-  size_t argc = 2;
-  napi_value argv[2];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < n) goto bad;
-  for (size_t i = 0; i < n; i++) {
-    if (!get_int_arg(env, argv[i], &out[i])) goto bad;
-  }
-  return 1;
-bad:
-  napi_throw_type_error(env, NULL, usage);
-  return 0;
-}
-
 // --- MADV_DOFORK over /proc/self/maps --------------------------------------------------------------------
 // One read of the whole file, contiguous mappings merged into one madvise() each. The special kernel mappings
 // ([vvar], [vsyscall]) refuse the advice and would stop a merged range, so they are skipped.

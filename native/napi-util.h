@@ -1,5 +1,5 @@
-// The two N-API helpers every file of the addon needs: an Error whose message names the call and the errno
-// ("fork: Resource temporarily unavailable"), and a JS number from a C integer.
+// The N-API helpers every file of the addon needs: an Error whose message names the call and the errno
+// ("fork: Resource temporarily unavailable"), a JS number from a C integer, int32 arguments with a usage error.
 #ifndef HANDOFF_NAPI_UTIL_H
 #define HANDOFF_NAPI_UTIL_H
 
@@ -20,6 +20,19 @@ static inline napi_value make_int(napi_env env, int64_t v) {
   napi_value out;
   if (napi_create_int64(env, v, &out) != napi_ok) return NULL;
   return out;
+}
+
+/** The first n (≤ 2) arguments as int32 into out; on a missing or wrong one, throws TypeError(usage) and returns 0. */
+static inline int int_args(napi_env env, napi_callback_info info, size_t n, int32_t* out, const char* usage) {
+  size_t argc = 2;
+  napi_value argv[2];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < n) goto bad;
+  for (size_t i = 0; i < n; i++)
+    if (napi_get_value_int32(env, argv[i], &out[i]) != napi_ok) goto bad;
+  return 1;
+bad:
+  napi_throw_type_error(env, NULL, usage);
+  return 0;
 }
 
 #endif

@@ -40,27 +40,16 @@ typedef struct watch {
 
 static watch_t* watches = NULL;
 
-/** The first n (≤ 2) arguments, int32; a TypeError(usage) and 0 when one is missing or not a number. */
-static int pf_ints(napi_env env, napi_callback_info info, size_t n, int32_t* out, napi_value* argv, const char* usage) {
-  size_t argc = 2;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < n) goto bad;
-  for (size_t i = 0; i < n; i++)
-    if (napi_get_value_int32(env, argv[i], &out[i]) != napi_ok) goto bad;
-  return 1;
-bad:
-  napi_throw_type_error(env, NULL, usage);
-  return 0;
-}
-
 static napi_value PidfdOpen(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
   int32_t pid;
-  if (!pf_ints(env, info, 1, &pid, argv, "pidfdOpen(pid)")) return NULL;
+  if (!int_args(env, info, 1, &pid, "pidfdOpen(pid)")) return NULL;
   if (pid <= 0) return throw_errno(env, "pidfd_open", EINVAL);
   long fd = syscall(SYS_pidfd_open, (pid_t)pid, 0);  // O_CLOEXEC always: nothing spawned inherits it
   if (fd < 0) return throw_errno(env, "pidfd_open", errno);
   return make_int(env, fd);
 }
+
+static void free_watch_only(uv_handle_t* handle) { free(handle->data); }
 
 static void free_watch(uv_handle_t* handle) {
   watch_t* w = (watch_t*)handle->data;
@@ -115,21 +104,32 @@ static napi_value PidfdWatch(napi_env env, napi_callback_info info) {
   w->env = env;
   w->fd = fd;
   napi_value name;
-  if (napi_create_reference(env, argv[1], 1, &w->on_exit) != napi_ok ||
-      napi_create_string_utf8(env, "handoff:pidfd", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+  if (napi_create_reference(env, argv[1], 1, &w->on_exit) != napi_ok) {
+    free(w);
+    return throw_errno(env, "pidfdWatch", ENOMEM);
+  }
+  if (napi_create_string_utf8(env, "handoff:pidfd", NAPI_AUTO_LENGTH, &name) != napi_ok ||
       napi_async_init(env, NULL, name, &w->context) != napi_ok) {
+    napi_delete_reference(env, w->on_exit);
     free(w);
     return throw_errno(env, "pidfdWatch", ENOMEM);
   }
   int r = uv_poll_init(loop, &w->poll, fd);
-  if (r == 0) r = uv_poll_start(&w->poll, UV_READABLE, on_readable);
   if (r != 0) {
     napi_delete_reference(env, w->on_exit);
     napi_async_destroy(env, w->context);
     free(w);
-    return throw_errno(env, "pidfdWatch: uv_poll", -r);
+    return throw_errno(env, "pidfdWatch: uv_poll_init", -r);
   }
   w->poll.data = w;
+  r = uv_poll_start(&w->poll, UV_READABLE, on_readable);
+  if (r != 0) {
+    // an initialised handle is in the loop's queue: it is freed once closed, the fd stays the caller's
+    napi_delete_reference(env, w->on_exit);
+    napi_async_destroy(env, w->context);
+    uv_close((uv_handle_t*)&w->poll, free_watch_only);
+    return throw_errno(env, "pidfdWatch: uv_poll_start", -r);
+  }
   uv_unref((uv_handle_t*)&w->poll);
   w->next = watches;
   watches = w;
@@ -137,17 +137,15 @@ static napi_value PidfdWatch(napi_env env, napi_callback_info info) {
 }
 
 static napi_value PidfdSignal(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
   int32_t args[2];
-  if (!pf_ints(env, info, 2, args, argv, "pidfdSignal(fd, signal)")) return NULL;
+  if (!int_args(env, info, 2, args, "pidfdSignal(fd, signal)")) return NULL;
   long r = syscall(SYS_pidfd_send_signal, args[0], args[1], NULL, 0);
   return make_int(env, r < 0 ? -errno : 0);
 }
 
 static napi_value PidfdClose(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
   int32_t fd;
-  if (!pf_ints(env, info, 1, &fd, argv, "pidfdClose(fd)")) return NULL;
+  if (!int_args(env, info, 1, &fd, "pidfdClose(fd)")) return NULL;
   watch_t* w = take_watch(fd);
   if (!w) {
     close(fd);

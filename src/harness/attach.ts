@@ -1,8 +1,9 @@
 // `handoff stress --attach <pid> --port N`: a server someone else started (a compose file, a service manager)
-// as the run's target. It is not the harness's child: its exit is seen in /proc (its exit status is its parent's
-// to read), its output is not captured, and it carries no run marker (only what leaves its tree while watched
-// counts as an orphan). Nothing of it is signalled unless --shutdown asked for the shutdown phase (SIGTERM to the
-// root, checked by pid + start time); after a shutdown the run's cleanup ends what its tree left, and only then.
+// as the run's target. It is not the harness's child: its exit is seen by a pidfd, or in /proc where there is none
+// (exit-watch.ts), and its exit status is its parent's to read; its output is not captured, and it carries no run
+// marker (only what leaves its tree while watched counts as an orphan). Nothing of it is signalled unless
+// --shutdown asked for the shutdown phase (SIGTERM to that process only); after a shutdown the run's cleanup ends
+// what its tree left, and only then.
 import type { LogRecord } from '../model/report.js';
 import { TargetStartError, UsageError } from '../util/errors.js';
 import { watchExit } from './exit-watch.js';
@@ -78,8 +79,7 @@ export async function attachTarget(spec: AttachSpec): Promise<Target> {
       if (exitInfo) return exitInfo;
       if (!spec.shutdown) throw new Error('attached target: terminate without --shutdown');
       // to this process only (the pidfd, or the pid re-identified by its start time right before the signal)
-      terminated = true;
-      watch.signal('SIGTERM');
+      if (watch.signal('SIGTERM')) terminated = true;
       return Promise.race([exited, new Promise<null>((r) => setTimeout(() => r(null), deadlineMs).unref())]);
     },
     async sweep(opts: { graceMs?: number; known?: () => Iterable<Identity> } = {}): Promise<SweepResult> {

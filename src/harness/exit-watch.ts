@@ -4,6 +4,7 @@
 // zombie of its own parent counts as exited, and the process is identified by pid and start time.
 import { constants } from 'node:os';
 import { loadForkAddon } from '../native/addon.js';
+import { signalPid } from './cleanup.js';
 import { readStat } from './probes/proc-reader.js';
 
 interface PidfdAddon {
@@ -19,7 +20,10 @@ export interface ExitWatch {
   readonly fallbackReason: string | null;
   /** resolves once, when the process has exited (or is a zombie); ms since the watch began */
   readonly exited: Promise<number>;
-  /** the signal to this process only; false when it is gone (never a process that reused its pid) */
+  /**
+   * The signal to this process only, never one that reused its pid; false once it is gone (the poll also says
+   * false for a zombie, the pidfd true until it is reaped: a zombie ignores signals either way).
+   */
   signal(signal: NodeJS.Signals): boolean;
   /** stop watching; `exited` then never resolves if it had not */
   close(): void;
@@ -46,7 +50,13 @@ export function watchExit(pid: number, starttime: number, opts: ExitWatchOptions
       opened.addon.pidfdClose(opened.fd);
       return null;
     }
-    return pidfdWatch(opened.addon, opened.fd);
+    try {
+      return pidfdWatch(opened.addon, opened.fd);
+    } catch (error) {
+      // the event loop refused the fd (it never has here): poll instead
+      opened.addon.pidfdClose(opened.fd);
+      return pollWatch(pid, same, error instanceof Error ? error.message : String(error));
+    }
   }
   return pollWatch(pid, same, opened.fallback);
 }
@@ -69,7 +79,11 @@ function openPidfd(pid: number): { addon: PidfdAddon; fd: number } | { fallback:
 function pidfdWatch(addon: PidfdAddon, fd: number): ExitWatch {
   const began = Date.now();
   let open = true;
-  const exited = new Promise<number>((resolve) => addon.pidfdWatch(fd, () => resolve(Date.now() - began)));
+  let seen: (ms: number) => void = () => undefined;
+  const exited = new Promise<number>((resolve) => {
+    seen = resolve;
+  });
+  addon.pidfdWatch(fd, () => seen(Date.now() - began)); // throws here, not inside a promise
   return {
     how: 'pidfd',
     fallbackReason: null,
@@ -101,13 +115,7 @@ function pollWatch(pid: number, same: () => boolean, reason: string): ExitWatch 
     exited,
     signal(signal) {
       // re-identified by start time right before the signal: a window of one stat read remains
-      if (!same()) return false;
-      try {
-        process.kill(pid, signal);
-        return true;
-      } catch {
-        return false;
-      }
+      return same() && signalPid(pid, signal);
     },
     close() {
       if (timer) clearInterval(timer);

@@ -9,7 +9,7 @@ import t from 'tap';
 import { packageRoot } from '../../src/paths.js';
 import { readStat } from '../../src/harness/probes/proc-reader.js';
 import { freePort, canConnect } from '../../src/harness/target.js';
-import { forkUnavailableReason } from '../fork/addon-available.js';
+import { pidfdUnavailableReason } from './pidfd-available.js';
 import { check, failedIds, runCli, tempReportDir } from './helpers.js';
 
 const fixture = (name: string): string => join(packageRoot, 'test/harness/fixtures', name);
@@ -78,7 +78,7 @@ t.test('a clean running server passes and is left running, untouched; with --shu
       .filter((l) => /stress:|FAIL/.test(l))
       .join(' | '),
   );
-  t.same(r.report!.attach, { pid: server.pid, shutdown: false, exitSeenBy: forkUnavailableReason() ? 'proc-poll' : 'pidfd' });
+  t.same(r.report!.attach, { pid: server.pid, shutdown: false, exitSeenBy: pidfdUnavailableReason() ? 'proc-poll' : 'pidfd' });
   t.equal(r.report!.target.pid, server.pid);
   t.match(check(r.report!, 'clean-shutdown').summary, /not judged: --attach without --shutdown/);
   t.ok(alive(server.pid, server.starttime), 'the server still runs');

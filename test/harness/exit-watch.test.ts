@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import t from 'tap';
 import { watchExit, type ExitWatch } from '../../src/harness/exit-watch.js';
 import { readStat } from '../../src/harness/probes/proc-reader.js';
-import { forkUnavailableReason } from '../fork/addon-available.js';
+import { pidfdUnavailableReason } from './pidfd-available.js';
 import { pollUntil } from '../helpers/proxy-process.js';
 
 /** A `sleep 30` whose parent (a perl, in its own group, ended in teardown) never reaps it. */
@@ -38,7 +38,7 @@ const settled = (p: Promise<unknown>): Promise<boolean> =>
   Promise.race([p.then(() => true), new Promise<boolean>((r) => setImmediate(() => r(false)))]);
 
 for (const prefer of ['pidfd', 'proc-poll'] as const) {
-  const unavailable = prefer === 'pidfd' ? forkUnavailableReason() : null;
+  const unavailable = prefer === 'pidfd' ? pidfdUnavailableReason() : null;
   const title = `${prefer}: a zombie of its own parent counts as exited; signals reach it only while it is the same process`;
   t.test(title, { skip: unavailable ?? false }, async (t) => {
     const p = await unreapedSleeper(t);
@@ -62,8 +62,10 @@ for (const prefer of ['pidfd', 'proc-poll'] as const) {
     t.comment(`${prefer}: exit seen ${ms} ms after the watch began`);
 
     process.kill(p.parent, 'SIGKILL'); // the zombie is reparented and reaped: the pid is free for reuse
-    await pollUntil(() => readStat(p.pid) === null || readStat(p.pid)!.starttime !== p.starttime, 5_000);
-    t.notOk(watch.signal('SIGTERM'), 'once reaped, a signal reaches nothing (never a process that reused the pid)');
+    const reaped = await pollUntil(() => readStat(p.pid) === null || readStat(p.pid)!.starttime !== p.starttime, 5_000);
+    // (an init that does not reap, as in some containers, leaves the zombie: nothing to check then)
+    if (reaped) t.notOk(watch.signal('SIGTERM'), 'once reaped, a signal reaches nothing (never a process that reused the pid)');
+    else t.comment('the orphaned zombie was not reaped by init here: the after-reap signal is not checked');
   });
 }
 
@@ -74,5 +76,5 @@ t.test('the fallback says why it is the fallback', async (t) => {
   t.equal(watch.fallbackReason, 'asked for');
   const preferred = watchExit(p.pid, p.starttime)!;
   t.teardown(() => preferred.close());
-  t.equal(preferred.how, forkUnavailableReason() ? 'proc-poll' : 'pidfd', preferred.fallbackReason ?? 'a pidfd');
+  t.equal(preferred.how, pidfdUnavailableReason() ? 'proc-poll' : 'pidfd', preferred.fallbackReason ?? 'a pidfd');
 });

@@ -49,8 +49,10 @@ t.test('the tarball holds what a user runs, and nothing of the workshop', async 
     t.ok(paths.includes(must), `ships ${must}`);
   }
   // every C source the addon's build names, or an install from the tarball cannot build it
-  const gyp = JSON.parse(readFileSync(join(packageRoot, 'native/binding.gyp'), 'utf8')) as { targets: { sources: string[] }[] };
-  const sources = gyp.targets.flatMap((target) => target.sources);
+  // (binding.gyp is a Python literal, not JSON: its "sources" lists are read, not the whole file parsed)
+  const gyp = readFileSync(join(packageRoot, 'native/binding.gyp'), 'utf8');
+  const sources = [...gyp.matchAll(/"sources"\s*:\s*\[([^\]]*)\]/g)].flatMap((m) => [...m[1]!.matchAll(/"([^"]+)"/g)].map((f) => f[1]!));
+  t.ok(sources.length >= 3, `binding.gyp names its sources (${sources.join(', ')})`);
   // and every header they include from native/ ("napi-util.h")
   const headers = sources.flatMap((source) =>
     [...readFileSync(join(packageRoot, 'native', source), 'utf8').matchAll(/^#include "([^"]+)"/gm)].map((m) => m[1]!),
