@@ -436,19 +436,19 @@ napi_status register_pidfd(napi_env env, napi_value exports);        // pidfd.c
 
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
-      {"forkChild", NULL, ForkChild, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"reap", NULL, Reap, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"deathPipe", NULL, DeathPipe, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"closeFd", NULL, CloseFd, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"exitNow", NULL, ExitNow, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"setAccepting", NULL, SetAccepting, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"execSelf", NULL, ExecSelf, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"getpid", NULL, GetPid, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"adviseDoFork", NULL, AdviseDoFork, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"becomeSpare", NULL, BecomeSpare, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"takeSpare", NULL, TakeSpare, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"dupFd", NULL, DupFd, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"becomeSubreaper", NULL, BecomeSubreaper, NULL, NULL, NULL, napi_enumerable, NULL},
+      NAPI_EXPORT("forkChild", ForkChild),
+      NAPI_EXPORT("reap", Reap),
+      NAPI_EXPORT("deathPipe", DeathPipe),
+      NAPI_EXPORT("closeFd", CloseFd),
+      NAPI_EXPORT("exitNow", ExitNow),
+      NAPI_EXPORT("setAccepting", SetAccepting),
+      NAPI_EXPORT("execSelf", ExecSelf),
+      NAPI_EXPORT("getpid", GetPid),
+      NAPI_EXPORT("adviseDoFork", AdviseDoFork),
+      NAPI_EXPORT("becomeSpare", BecomeSpare),
+      NAPI_EXPORT("takeSpare", TakeSpare),
+      NAPI_EXPORT("dupFd", DupFd),
+      NAPI_EXPORT("becomeSubreaper", BecomeSubreaper),
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   CHECK(register_proc_events(env, exports));

@@ -35,4 +35,7 @@ bad:
   return 0;
 }
 
+/** One row of an exports table: `NAPI_EXPORT("forkChild", ForkChild)`. */
+#define NAPI_EXPORT(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_enumerable, NULL}
+
 #endif

@@ -159,10 +159,10 @@ static napi_value PidfdClose(napi_env env, napi_callback_info info) {
 
 napi_status register_pidfd(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
-      {"pidfdOpen", NULL, PidfdOpen, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"pidfdWatch", NULL, PidfdWatch, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"pidfdSignal", NULL, PidfdSignal, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"pidfdClose", NULL, PidfdClose, NULL, NULL, NULL, napi_enumerable, NULL},
+      NAPI_EXPORT("pidfdOpen", PidfdOpen),
+      NAPI_EXPORT("pidfdWatch", PidfdWatch),
+      NAPI_EXPORT("pidfdSignal", PidfdSignal),
+      NAPI_EXPORT("pidfdClose", PidfdClose),
   };
   return napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
 }

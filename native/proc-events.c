@@ -203,13 +203,8 @@ static napi_value ProcEventsRead(napi_env env, napi_callback_info info) {
 }
 
 static napi_value ProcEventsClose(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
   int32_t fd;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok) {
-    napi_throw_type_error(env, NULL, "procEventsClose(fd)");
-    return NULL;
-  }
+  if (!int_args(env, info, 1, &fd, "procEventsClose(fd)")) return NULL;
   send_listen(fd, PROC_CN_MCAST_IGNORE);
   close(fd);
   return NULL;
@@ -220,10 +215,9 @@ static napi_value ProcEventsClose(napi_env env, napi_callback_info info) {
 #define PROCESS_SCHED_CLOCK(pid) ((clockid_t)((~(unsigned)(pid)) << 3) | 2)
 
 static napi_value ProcessRuntime(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
   int32_t pid;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || napi_get_value_int32(env, argv[0], &pid) != napi_ok || pid <= 0) {
+  if (!int_args(env, info, 1, &pid, "processRuntime(pid)")) return NULL;
+  if (pid <= 0) {
     napi_throw_type_error(env, NULL, "processRuntime(pid)");
     return NULL;
   }
@@ -237,10 +231,10 @@ static napi_value ProcessRuntime(napi_env env, napi_callback_info info) {
 
 napi_status register_proc_events(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
-      {"procEventsOpen", NULL, ProcEventsOpen, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"procEventsRead", NULL, ProcEventsRead, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"procEventsClose", NULL, ProcEventsClose, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"processRuntime", NULL, ProcessRuntime, NULL, NULL, NULL, napi_enumerable, NULL},
+      NAPI_EXPORT("procEventsOpen", ProcEventsOpen),
+      NAPI_EXPORT("procEventsRead", ProcEventsRead),
+      NAPI_EXPORT("procEventsClose", ProcEventsClose),
+      NAPI_EXPORT("processRuntime", ProcessRuntime),
   };
   return napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
 }

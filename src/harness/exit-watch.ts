@@ -3,6 +3,7 @@
 // and signals it without the pid-reuse race; elsewhere /proc is polled (every 50 ms), as before. Either way a
 // zombie of its own parent counts as exited, and the process is identified by pid and start time.
 import { constants } from 'node:os';
+import type { ExitSeenBy } from '../model/report.js';
 import { loadForkAddon } from '../native/addon.js';
 import { signalPid } from './cleanup.js';
 import { readStat } from './probes/proc-reader.js';
@@ -16,7 +17,7 @@ interface PidfdAddon {
 
 export interface ExitWatch {
   /** how the exit is seen: 'pidfd' (an event) or 'proc-poll' (the fallback), with why when it fell back */
-  readonly how: 'pidfd' | 'proc-poll';
+  readonly how: ExitSeenBy;
   readonly fallbackReason: string | null;
   /** resolves once, when the process has exited (or is a zombie); ms since the watch began */
   readonly exited: Promise<number>;
@@ -33,7 +34,7 @@ const POLL_MS = 50;
 
 export interface ExitWatchOptions {
   /** 'proc-poll' forces the fallback (its test); default: a pidfd where possible */
-  prefer?: 'pidfd' | 'proc-poll';
+  prefer?: ExitSeenBy;
 }
 
 /** Watches pid, known by its start time. Null when no such live process (gone, a zombie, or pid reused). */

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { cliPath } from '../paths.js';
-import type { LogRecord } from '../model/report.js';
+import type { ExitSeenBy, LogRecord } from '../model/report.js';
 import { CappedLog } from './capped-log.js';
 import type { ProxyOptions } from '../proxy/options.js';
 import { proxyOptionsToArgs } from '../proxy/parse-options.js';
@@ -86,7 +86,7 @@ export interface Target {
   /** processes the harness started beside the target (the guardian): its children, not the target's */
   readonly helperPids: ReadonlySet<number>;
   /** an attached root (not our child): how its exit is watched (exit-watch.ts) */
-  readonly exitSeenBy?: 'pidfd' | 'proc-poll';
+  readonly exitSeenBy?: ExitSeenBy;
 }
 
 /** how long dispose() waits for the pipes' end once the target's processes are gone */

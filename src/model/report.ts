@@ -128,6 +128,9 @@ export interface TargetInfo {
  * never a pass. `interrupted`: the harness was stopped (SIGINT/SIGTERM) before a verdict; never a leak.
  */
 export const VERDICTS = ['pass', 'fail', 'inconclusive', 'interrupted'] as const;
+/** how an `--attach` root's exit was watched: a pidfd (at once), or /proc every 50 ms where there is none */
+export const EXIT_SEEN_BY = ['pidfd', 'proc-poll'] as const;
+export type ExitSeenBy = (typeof EXIT_SEEN_BY)[number];
 export type Verdict = (typeof VERDICTS)[number];
 
 /**
@@ -200,8 +203,8 @@ export interface Report {
   attach?: {
     pid: number;
     shutdown: boolean;
-    /** how its exit was watched: a pidfd (at once), or /proc every 50 ms (no pidfd here); absent before 2026-12 */
-    exitSeenBy?: 'pidfd' | 'proc-poll';
+    /** how its exit was watched (absent in reports before 2026-12) */
+    exitSeenBy?: ExitSeenBy;
   };
 }
 

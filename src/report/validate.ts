@@ -1,6 +1,7 @@
 import {
   CHECK_IDS,
   EXIT,
+  EXIT_SEEN_BY,
   SCHEMA_VERSION,
   VERDICTS,
   type AllowListStatus,
@@ -259,7 +260,7 @@ const reportShape = shape<Report>({
   ),
   logs: optional(shape<NonNullable<Report['logs']>>({ stdout: logRecord, stderr: logRecord })),
   exec: optional(shape<ExecOutcome>({ code: orNull(int), signal: orNull(str), durationMs: num, failed: bool, graceMs: num })),
-  attach: optional(shape<NonNullable<Report['attach']>>({ pid: int, shutdown: bool, exitSeenBy: optional(oneOf(['pidfd', 'proc-poll'])) })),
+  attach: optional(shape<NonNullable<Report['attach']>>({ pid: int, shutdown: bool, exitSeenBy: optional(oneOf(EXIT_SEEN_BY)) })),
 });
 
 /**
