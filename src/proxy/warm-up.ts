@@ -9,7 +9,7 @@ import type { ForwardProxy } from './forward.js';
 
 // Enough rounds for V8 to optimise most of the hot path, which children then inherit: 1000 rounds (about 0.9 s at
 // start) left a child about 0.3 ms of CPU and 70 faults cheaper than 200 did. HANDOFF_FORK_WARMUP_ROUNDS overrides.
-const ROUNDS = Number(process.env.HANDOFF_FORK_WARMUP_ROUNDS ?? 1000);
+export const WARM_UP_ROUNDS = Number(process.env.HANDOFF_FORK_WARMUP_ROUNDS ?? 1000);
 const DEADLINE_MS = 3_000;
 /** The whole warm-up never delays startup by more than this. */
 const BUDGET_MS = 4_000;
@@ -145,11 +145,14 @@ export interface WarmUpOptions {
   rehearseRelease?: boolean;
   /** "user:pass" when the proxy demands Basic auth: without it every rehearsal would stop at the 407 */
   auth?: string | null;
+  /** stop starting rounds after this long (default BUDGET_MS) */
+  budgetMs?: number;
 }
 
-/** Best effort: a failure only costs speed, so it is swallowed. */
-export async function warmUp(proxy: ForwardProxy, options: WarmUpOptions = {}): Promise<void> {
-  const rounds = options.rounds ?? ROUNDS;
+/** Best effort: a failure only costs speed, so it is swallowed. Resolves with the rounds run. */
+export async function warmUp(proxy: ForwardProxy, options: WarmUpOptions = {}): Promise<number> {
+  const rounds = options.rounds ?? WARM_UP_ROUNDS;
+  let done = 0;
   const auth = options.auth ? `Proxy-Authorization: Basic ${Buffer.from(options.auth).toString('base64')}\r\n` : '';
   const fdsBefore = socketCount();
   const origin = rehearsalOrigin();
@@ -169,8 +172,8 @@ export async function warmUp(proxy: ForwardProxy, options: WarmUpOptions = {}): 
     const originPort = await listenLoopback(origin);
     const releasePort = options.rehearseRelease ? await listenLoopback(release) : 0;
     const idle = socketCount();
-    const stopAt = Date.now() + BUDGET_MS;
-    for (let i = 0; i < rounds && Date.now() < stopAt; i++) {
+    const stopAt = Date.now() + (options.budgetMs ?? BUDGET_MS);
+    for (let i = 0; i < rounds && Date.now() < stopAt; i++, done++) {
       const once = await frontOnce();
       front = once.server;
       await oneExchange(i, once.port, originPort, auth);
@@ -191,4 +194,5 @@ export async function warmUp(proxy: ForwardProxy, options: WarmUpOptions = {}): 
     const deadline = Date.now() + DEADLINE_MS;
     while (socketCount() > fdsBefore && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
   }
+  return done;
 }

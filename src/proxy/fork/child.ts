@@ -2,7 +2,7 @@
 // queued sockets, signal handlers, the reaper), then serve its one connection and _exit when it closes.
 import type net from 'node:net';
 import { closeAfterDrain } from '../unread-body.js';
-import { optimiseIfLongLived } from './tiering.js';
+import { OPTIMISE_AFTER_MS, optimiseIfLongLived } from './tiering.js';
 import type { ForkAddon } from '../../native/addon.js';
 
 /**
@@ -39,24 +39,56 @@ export function livePid(addon: ForkAddon): void {
   Object.defineProperty(process, 'pid', { get: () => addon.getpid(), configurable: true, enumerable: true });
 }
 
+/** What every child of one zygote shares: built once in the zygote, so no child creates its object's shape anew. */
 export interface ChildSetup {
   addon: ForkAddon;
-  socket: net.Socket;
   /** every handle of the zygote the child must close: the listener, queued connections */
   release: () => void;
   serve: (socket: net.Socket) => void;
-  /** the child-stall canary: never exit after the connection ends */
-  stall: boolean;
 }
 
 const stayAlive = (): void => undefined;
 
-export function becomeChild(setup: ChildSetup): void {
-  const { addon, socket } = setup;
+/** `stall`: the child-stall canary, never exit after the connection ends. */
+export function becomeChild(setup: ChildSetup, socket: net.Socket, stall: boolean): void {
+  const { addon } = setup;
   optimiseIfLongLived();
   setup.release();
   // SIGTERM, SIGINT and SIGCHLD were reset to their default disposition by forkChild (C): the zygote's JS
   // listeners stay registered but never fire here.
-  adoptConnection(socket, setup.stall ? stayAlive : () => addon.exitNow(0));
+  adoptConnection(socket, stall ? stayAlive : () => addon.exitNow(0));
   setup.serve(socket);
+}
+
+/**
+ * For a field only children change (the zygote's role, its stopping flag): store the child's value once and put
+ * the zygote's back. V8 treats a field as constant until a different value is stored in it, and that first store
+ * generalises the object's map (an IC miss into the runtime, a descriptor update); made in the zygote, it is not
+ * repeated in every child.
+ */
+export function mutableBeforeForking(target: object, field: string, childValue: unknown): void {
+  const zygoteValue: unknown = Reflect.get(target, field);
+  if (zygoteValue === undefined) throw new TypeError(`mutableBeforeForking: ${field} is not a field of this object`);
+  Reflect.set(target, field, childValue);
+  Reflect.set(target, field, zygoteValue);
+}
+
+/** How many distinct timer durations the zygote rehearses: enough for V8 to compile node's timer-list code. */
+const TIMER_REHEARSALS = 64;
+
+/**
+ * A child arms a timer whose duration no zygote timer has (optimiseIfLongLived) and clears the reaper's interval:
+ * node's timer lists and their priority queue, which the warm zygote seldom touches, ran interpreted with cold
+ * inline caches in every child. Rehearsed here, in the zygote, with the same calls.
+ */
+export function rehearseChildTimers(): void {
+  const noop = (): void => undefined;
+  for (let i = 0; i < TIMER_REHEARSALS; i++) {
+    const timer = setTimeout(noop, OPTIMISE_AFTER_MS + i + 1);
+    timer.unref();
+    clearTimeout(timer);
+    const interval = setInterval(noop, OPTIMISE_AFTER_MS + i + 1);
+    interval.unref();
+    clearInterval(interval);
+  }
 }

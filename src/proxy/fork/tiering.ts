@@ -6,6 +6,7 @@
 // Run-time flag changes are honoured by Node 20's V8 (flags stay writable after start); if one were ignored the
 // result would be slower children, never wrong ones.
 import v8 from 'node:v8';
+import { PerformanceObserver, constants, type PerformanceEntry } from 'node:perf_hooks';
 
 /** V8's own budget (Node 20, V8 11.3: 66 KiB of executed bytecode before a function is considered for TurboFan). */
 export const V8_DEFAULT_INTERRUPT_BUDGET = 66 * 1024;
@@ -20,7 +21,7 @@ export const V8_DEFAULT_INTERRUPT_BUDGET = 66 * 1024;
 export const REHEARSAL_INTERRUPT_BUDGET = 8 * 1024;
 
 export function tierUpEagerly(): void {
-  v8.setFlagsFromString(`--interrupt-budget=${REHEARSAL_INTERRUPT_BUDGET}`);
+  v8.setFlagsFromString(`--opt --interrupt-budget=${REHEARSAL_INTERRUPT_BUDGET}`);
 }
 
 /** After the warm-up, in the zygote: nothing more is optimised, in it or in the children it forks. */
@@ -33,4 +34,21 @@ export const OPTIMISE_AFTER_MS = 1_000;
 
 export function optimiseIfLongLived(): void {
   setTimeout(() => v8.setFlagsFromString(`--opt --interrupt-budget=${V8_DEFAULT_INTERRUPT_BUDGET}`), OPTIMISE_AFTER_MS).unref();
+}
+
+/**
+ * Call back after each full (mark-compact) GC of this process with its start (performance.now() time); returns
+ * the unsubscribe. A full GC drops optimised code whose embedded objects died, and in a zygote those are the
+ * warm-up's: the callback rehearses again.
+ */
+export function onMajorGc(callback: (startTime: number) => void): () => void {
+  // Node 20 types lack the gc entry's `detail`
+  const isMajor = (entry: PerformanceEntry): boolean =>
+    (entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR;
+  const observer = new PerformanceObserver((list) => {
+    const major = list.getEntries().filter(isMajor);
+    if (major.length > 0) callback(major[major.length - 1]!.startTime);
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return () => observer.disconnect();
 }

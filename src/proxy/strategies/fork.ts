@@ -13,9 +13,9 @@ import { UsageError } from '../../util/errors.js';
 import { loadForkAddon, type ForkAddon } from '../../native/addon.js';
 import { ensureZygote, threadpoolRequestsInFlight } from '../fork/zygote-guard.js';
 import { Reaper } from '../fork/reaper.js';
-import { adoptConnection, becomeChild, livePid } from '../fork/child.js';
-import { warmUp } from '../warm-up.js';
-import { stopOptimising, tierUpEagerly } from '../fork/tiering.js';
+import { adoptConnection, becomeChild, livePid, mutableBeforeForking, rehearseChildTimers, type ChildSetup } from '../fork/child.js';
+import { WARM_UP_ROUNDS, warmUp, type WarmUpOptions } from '../warm-up.js';
+import { onMajorGc, stopOptimising, tierUpEagerly } from '../fork/tiering.js';
 import { SparePool } from '../fork/spares.js';
 import { createCanary, NO_CANARY, type Canary, type ForkFate } from '../canary.js';
 import { assertFaultSupported } from '../process/fault-support.js';
@@ -39,6 +39,8 @@ type Role = 'zygote' | 'spare' | 'child';
 
 /** How long to wait before forking spares again after fork() failed (EAGAIN, ENOMEM) or an idle spare died. */
 const SPARE_RETRY_MS = 100;
+/** A rehearsal after a full GC runs in slices of this long: no connection waits for all of it. */
+const REWARM_SLICE_MS = 30;
 
 class ForkStrategy implements Strategy {
   readonly name = 'fork';
@@ -59,14 +61,22 @@ class ForkStrategy implements Strategy {
   /** zombie, no-parent-close, child-stall: the fate thrown before each fork, so parent and child share the throw */
   private forkFate: ForkFate = NO_CANARY.nextFork();
   private forkErrorLogged = false;
+  /** a slice of a rehearsal after a full GC is running: nothing is forked until it ends */
+  private rewarming = false;
+  /** a rehearsal after a full GC is under way (in slices), and when the last one ended (performance.now()) */
+  private rewarmActive = false;
+  private lastRewarmEnd = 0;
+  private stopWatchingGc: () => void = () => undefined;
   /** the zygote's canary: the fate of each fork, and fd-leak's per-fork access log that never closes */
   private readonly canary: Canary;
+  private readonly childSetup: ChildSetup;
 
   constructor(
     private readonly options: ProxyOptions,
     private readonly addon: ForkAddon,
   ) {
     this.canary = createCanary(options, 'fork-zygote');
+    this.childSetup = { addon, release: () => this.releaseInChild(), serve: (socket) => this.proxy!.serveSocket(socket) };
     this.reaper = new Reaper(addon, {
       onExit: (exit) => {
         const idleSpareDied = this.spares?.exited(exit) ?? false;
@@ -82,16 +92,13 @@ class ForkStrategy implements Strategy {
     const proxy = createForwardProxy(this.options);
     this.proxy = proxy;
     livePid(this.addon);
-    // Run the request path in the zygote, exactly as children will, so every child starts with it compiled
-    // and optimised for the shapes it will see, instead of compiling node:http and the proxy code each time.
-    tierUpEagerly();
-    await warmUp(proxy, {
-      pauseOnConnect: true,
-      adopt: (socket) => adoptConnection(socket, () => undefined),
-      rehearseRelease: true,
-      auth: this.options.auth,
-    });
+    await this.rehearse();
+    rehearseChildTimers();
+    mutableBeforeForking(this, 'role', 'child');
+    mutableBeforeForking(this, 'stopping', true);
+    mutableBeforeForking(this.reaper, 'forgotten', true);
     stopOptimising();
+    this.stopWatchingGc = onMajorGc((gcAt) => void this.rewarm(gcAt));
     this.deathPipe = this.addon.deathPipe();
     this.reaper.start();
     const server = net.createServer({ pauseOnConnect: true }, (socket) => this.onConnection(socket));
@@ -124,6 +131,66 @@ class ForkStrategy implements Strategy {
     return { resident: Math.min(this.options.spares, this.options.maxChildren), cap: this.options.maxChildren };
   }
 
+  /**
+   * Run the request path in the zygote, exactly as children will, so every child starts with it compiled and
+   * optimised for the shapes it will see, instead of compiling node:http and the proxy code each time.
+   */
+  private rehearse(slice: Pick<WarmUpOptions, 'rounds' | 'budgetMs'> = {}): Promise<number> {
+    tierUpEagerly();
+    return warmUp(this.proxy!, {
+      pauseOnConnect: true,
+      adopt: (socket) => adoptConnection(socket, () => undefined),
+      rehearseRelease: true,
+      auth: this.options.auth,
+      ...slice,
+    });
+  }
+
+  /**
+   * After a full GC in the zygote: the rehearsal's objects were garbage, and V8 threw away the optimised code
+   * that embedded them (docs/fork.md: children forked after that ran the request path at baseline, ~1.8 × the
+   * faults and ~1.7 × the CPU). Rehearse again, as many rounds as at start (fewer left children with more faults:
+   * 100 rounds +40 %, 500 +10 %), in slices: nothing is forked during a slice (connections wait in the backlog
+   * or the queue), those that waited are forked between slices, with optimisation off as ever in children.
+   */
+  private async rewarm(gcAt: number): Promise<void> {
+    // a full GC during a rehearsal (its own allocation) is answered by the rest of that rehearsal
+    if (this.role !== 'zygote' || this.stopping || this.rewarmActive || gcAt < this.lastRewarmEnd) return;
+    this.rewarmActive = true;
+    try {
+      await this.rewarmInSlices();
+    } finally {
+      this.rewarmActive = false;
+      this.lastRewarmEnd = performance.now();
+    }
+  }
+
+  private async rewarmInSlices(): Promise<void> {
+    const started = performance.now();
+    let done = 0;
+    while (done < WARM_UP_ROUNDS) {
+      this.rewarming = true;
+      this.setAccepting(false);
+      let ran = 0;
+      try {
+        ran = await this.rehearse({ rounds: WARM_UP_ROUNDS - done, budgetMs: REWARM_SLICE_MS });
+      } finally {
+        stopOptimising();
+        this.rewarming = false;
+      }
+      this.drainQueue();
+      this.topUpSpares();
+      // a connection that waited was just forked: this may be its child now
+      if (this.role !== 'zygote' || this.stopping || ran === 0) return;
+      // one turn of the loop with the listener watched: libuv accepts what waited in the backlog, and it is forked
+      await new Promise((resolve) => setImmediate(resolve));
+      if (this.role !== 'zygote' || this.stopping) return;
+      done += ran;
+    }
+    const ms = Math.round(performance.now() - started);
+    process.stderr.write(`handoff serve (fork): rehearsed the request path again after a full GC (${done} rounds, ${ms} ms)\n`);
+  }
+
   private onConnection(socket: net.Socket): void {
     if (this.role === 'spare') {
       this.serveAsSpare(socket);
@@ -133,7 +200,7 @@ class ForkStrategy implements Strategy {
       socket.destroy();
       return;
     }
-    if (this.queue.length > 0 || this.reaper.liveCount() >= this.options.maxChildren) {
+    if (this.rewarming || this.queue.length > 0 || this.reaper.liveCount() >= this.options.maxChildren) {
       this.queue.push(socket);
       this.setAccepting(false);
       return;
@@ -166,13 +233,7 @@ class ForkStrategy implements Strategy {
   }
 
   private serveIn(socket: net.Socket): void {
-    becomeChild({
-      addon: this.addon,
-      socket,
-      release: () => this.releaseInChild(),
-      serve: (s) => this.proxy!.serveSocket(s),
-      stall: this.forkFate.stallsChild,
-    });
+    becomeChild(this.childSetup, socket, this.forkFate.stallsChild);
   }
 
   private forkFor(socket: net.Socket): void {
@@ -203,7 +264,7 @@ class ForkStrategy implements Strategy {
   /** In the zygote: fork spares until --spares are idle (within --max-children). */
   private topUpSpares(): void {
     const spares = this.spares;
-    if (!spares || this.role !== 'zygote' || this.stopping || this.spareRetry) return;
+    if (!spares || this.role !== 'zygote' || this.stopping || this.spareRetry || this.rewarming) return;
     while (spares.idleCount() < this.options.spares && this.reaper.liveCount() < this.options.maxChildren) {
       const retryIn = threadpoolRequestsInFlight().length > 0 ? 1 : 0; // never fork with threadpool work in flight
       const pid = retryIn ? null : this.forkProcess();
@@ -255,7 +316,7 @@ class ForkStrategy implements Strategy {
   }
 
   private drainQueue(): void {
-    if (this.stopping) return;
+    if (this.stopping || this.rewarming) return;
     while (this.queue.length > 0 && this.reaper.liveCount() < this.options.maxChildren) {
       const socket = this.queue.shift()!;
       if (socket.destroyed) continue;
@@ -269,6 +330,7 @@ class ForkStrategy implements Strategy {
   async shutdown(graceMs: number): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    this.stopWatchingGc();
     // stop accepting (closing the listener also drops it from epoll, paused or not)
     this.server?.close();
     for (const s of this.queue) s.destroy();
