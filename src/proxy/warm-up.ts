@@ -1,7 +1,8 @@
 // A few requests through the whole proxy path before a process takes real connections: node:http's parser,
-// the forward-proxy code and the http client get compiled (bytecode) once — in the fork zygote before it
-// forks anything, in a per-connection spare before it says ready — instead of lazily on a client's time. Loopback only, IP literals only (no dns.lookup: nothing here touches the libuv threadpool),
-// and everything it opens is closed before the zygote accepts its first real connection.
+// the forward-proxy code and the http client get compiled (bytecode) once — in the fork zygote before it forks
+// anything and again after each full GC, in a per-connection spare before it says ready — instead of lazily on a
+// client's time. Loopback only, IP literals only (no dns.lookup: nothing here touches the libuv threadpool), and
+// everything it opens is closed before it resolves (`clean`), so no fork child inherits it.
 import http from 'node:http';
 import net from 'node:net';
 import { readdirSync, readlinkSync } from 'node:fs';
@@ -11,13 +12,22 @@ import type { ForwardProxy } from './forward.js';
 // start) left a child about 0.3 ms of CPU and 70 faults cheaper than 200 did. HANDOFF_FORK_WARMUP_ROUNDS overrides.
 export const WARM_UP_ROUNDS = Number(process.env.HANDOFF_FORK_WARMUP_ROUNDS ?? 1000);
 const DEADLINE_MS = 3_000;
-/** The whole warm-up never delays startup by more than this. */
+/** A warm-up starts no round after this long (its default; a fork zygote's rehearsal after a GC runs in slices). */
 const BUDGET_MS = 4_000;
 
-/** Sockets only: libuv keeps one /dev/null fd in reserve for EMFILE from the first stream on, for good. */
+/**
+ * Sockets only: libuv keeps one /dev/null fd in reserve for EMFILE from the first stream on, for good. Infinity
+ * when the table cannot be read (EMFILE itself): nothing can be said to be closed.
+ */
 function socketCount(): number {
+  let fds: string[];
+  try {
+    fds = readdirSync('/proc/self/fd');
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
   let n = 0;
-  for (const fd of readdirSync('/proc/self/fd')) {
+  for (const fd of fds) {
     try {
       if (readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:')) n++;
     } catch {
@@ -147,11 +157,20 @@ export interface WarmUpOptions {
   auth?: string | null;
   /** stop starting rounds after this long (default BUDGET_MS) */
   budgetMs?: number;
+  /** the index of the first round: a warm-up in slices goes on through the kinds of exchange where it stopped */
+  firstRound?: number;
 }
 
-/** Best effort: a failure only costs speed, so it is swallowed. Resolves with the rounds run. */
-export async function warmUp(proxy: ForwardProxy, options: WarmUpOptions = {}): Promise<number> {
+export interface WarmUpResult {
+  rounds: number;
+  /** every socket it opened is closed again (within DEADLINE_MS): a fork now inherits none of them */
+  clean: boolean;
+}
+
+/** Best effort: a failure only costs speed, so it is swallowed. */
+export async function warmUp(proxy: ForwardProxy, options: WarmUpOptions = {}): Promise<WarmUpResult> {
   const rounds = options.rounds ?? WARM_UP_ROUNDS;
+  const first = options.firstRound ?? 0;
   let done = 0;
   const auth = options.auth ? `Proxy-Authorization: Basic ${Buffer.from(options.auth).toString('base64')}\r\n` : '';
   const fdsBefore = socketCount();
@@ -176,7 +195,7 @@ export async function warmUp(proxy: ForwardProxy, options: WarmUpOptions = {}): 
     for (let i = 0; i < rounds && Date.now() < stopAt; i++, done++) {
       const once = await frontOnce();
       front = once.server;
-      await oneExchange(i, once.port, originPort, auth);
+      await oneExchange(first + i, once.port, originPort, auth);
       if (releasePort) await releasedAtOnce(releasePort);
       // A child that serves one connection never has a pooled origin socket: it always connects afresh and
       // parks the keep-alive socket once. Drop the pooled socket between rounds so that path is the one rehearsed.
@@ -194,5 +213,5 @@ export async function warmUp(proxy: ForwardProxy, options: WarmUpOptions = {}): 
     const deadline = Date.now() + DEADLINE_MS;
     while (socketCount() > fdsBefore && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
   }
-  return done;
+  return { rounds: done, clean: Number.isFinite(fdsBefore) && socketCount() <= fdsBefore };
 }

@@ -19,7 +19,7 @@ import { speedFlags } from '../../src/proxy/fork/zygote-guard.js';
 const CONNECTIONS = 80;
 /** faults per child after the full GCs, at most this × before (1.8 × without the rehearsal, ~1.0 × with it) */
 const MAX_RATIO = 1.2;
-const FULL_GC_HOOK = fileURLToPath(new URL('../fixtures/full-gc-on-sigusr2.mjs', import.meta.url));
+const FULL_GC_HOOK = fileURLToPath(new URL('../fixtures/full-gc-on-sigwinch.mjs', import.meta.url));
 
 /** minor faults of the zygote's reaped children (cminflt) */
 function childFaults(pid: number): number {
@@ -63,12 +63,14 @@ if (unavailable) {
   const port = Number(/^listening [^\s:]+:(\d+)$/m.exec(out)?.[1]);
   const host = `127.0.0.1:${origin.port}`;
 
+  const exchange = (i: number): Promise<number> =>
+    rawExchange(port, `GET http://${host}/r/${i} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`).then((r) => r.status);
   /** faults per child over CONNECTIONS one-connection children, once every one of them is reaped */
   const faultsPerChild = async (): Promise<number> => {
     const before = childFaults(zygote.pid!);
     for (let i = 0; i < CONNECTIONS; i++) {
-      const r = await rawExchange(port, `GET http://${host}/r/${i} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
-      if (r.status !== 200) throw new Error(`connection ${i}: status ${r.status}`);
+      const status = await exchange(i);
+      if (status !== 200) throw new Error(`connection ${i}: status ${status}`);
     }
     if (!(await pollUntil(() => childrenOf(zygote.pid!).length === 0, 10_000))) throw new Error('children left');
     return (childFaults(zygote.pid!) - before) / CONNECTIONS;
@@ -77,7 +79,13 @@ if (unavailable) {
   await t.test('children forked after full GCs in the zygote start as warm as before', async (t) => {
     const warm = await faultsPerChild();
     const fromGc = out.length;
-    process.kill(zygote.pid!, 'SIGUSR2');
+    process.kill(zygote.pid!, 'SIGWINCH');
+    // connections all through the rehearsal: queued during its slices, forked between them
+    const during: number[] = [];
+    let rehearsing = true;
+    const client = (async () => {
+      for (let i = 0; rehearsing; i++) during.push(await exchange(1000 + i));
+    })();
     t.ok(await pollUntil(() => out.includes('full-gcs-done'), 10_000), 'the zygote ran its full GCs');
     const dropped = out
       .slice(fromGc)
@@ -87,6 +95,10 @@ if (unavailable) {
     t.ok(dropped >= 20, `the full GCs dropped optimised code (${dropped} functions)`);
     const rehearsed = /rehearsed the request path again after a full GC \((\d+) rounds/;
     t.ok(await pollUntil(() => rehearsed.test(err), 30_000), `the zygote says it rehearsed again: ${err.trim()}`);
+    rehearsing = false;
+    await client;
+    t.ok(during.length >= 5, `${during.length} connections during the rehearsal`);
+    t.same([...new Set(during)], [200], 'each answered');
     const afterGc = await faultsPerChild();
     t.ok(
       afterGc <= warm * MAX_RATIO,

@@ -14,7 +14,7 @@ import { loadForkAddon, type ForkAddon } from '../../native/addon.js';
 import { ensureZygote, threadpoolRequestsInFlight } from '../fork/zygote-guard.js';
 import { Reaper } from '../fork/reaper.js';
 import { adoptConnection, becomeChild, livePid, mutableBeforeForking, rehearseChildTimers, type ChildSetup } from '../fork/child.js';
-import { WARM_UP_ROUNDS, warmUp, type WarmUpOptions } from '../warm-up.js';
+import { WARM_UP_ROUNDS, warmUp, type WarmUpOptions, type WarmUpResult } from '../warm-up.js';
 import { onMajorGc, stopOptimising, tierUpEagerly } from '../fork/tiering.js';
 import { SparePool } from '../fork/spares.js';
 import { createCanary, NO_CANARY, type Canary, type ForkFate } from '../canary.js';
@@ -41,6 +41,8 @@ type Role = 'zygote' | 'spare' | 'child';
 const SPARE_RETRY_MS = 100;
 /** A rehearsal after a full GC runs in slices of this long: no connection waits for all of it. */
 const REWARM_SLICE_MS = 30;
+/** At most one rehearsal after a full GC per this long: each costs ~1–3 s of the zygote's CPU. */
+const REWARM_MIN_INTERVAL_MS = 30_000;
 
 class ForkStrategy implements Strategy {
   readonly name = 'fork';
@@ -63,9 +65,11 @@ class ForkStrategy implements Strategy {
   private forkErrorLogged = false;
   /** a slice of a rehearsal after a full GC is running: nothing is forked until it ends */
   private rewarming = false;
-  /** a rehearsal after a full GC is under way (in slices), and when the last one ended (performance.now()) */
+  /** a full GC wants a rehearsal; one is under way (in slices); one is scheduled; when the last one started */
+  private rewarmDue = false;
   private rewarmActive = false;
-  private lastRewarmEnd = 0;
+  private rewarmTimer: NodeJS.Timeout | null = null;
+  private lastRewarmStart = Number.NEGATIVE_INFINITY;
   private stopWatchingGc: () => void = () => undefined;
   /** the zygote's canary: the fate of each fork, and fd-leak's per-fork access log that never closes */
   private readonly canary: Canary;
@@ -92,13 +96,11 @@ class ForkStrategy implements Strategy {
     const proxy = createForwardProxy(this.options);
     this.proxy = proxy;
     livePid(this.addon);
-    await this.rehearse();
-    rehearseChildTimers();
     mutableBeforeForking(this, 'role', 'child');
     mutableBeforeForking(this, 'stopping', true);
     mutableBeforeForking(this.reaper, 'forgotten', true);
+    await this.rehearse();
     stopOptimising();
-    this.stopWatchingGc = onMajorGc((gcAt) => void this.rewarm(gcAt));
     this.deathPipe = this.addon.deathPipe();
     this.reaper.start();
     const server = net.createServer({ pauseOnConnect: true }, (socket) => this.onConnection(socket));
@@ -124,6 +126,8 @@ class ForkStrategy implements Strategy {
       // after serve() has announced the address: a spare forked now would print it too
       setImmediate(() => this.topUpSpares());
     }
+    // only now: a rehearsal after a GC unwatches the listener, and counts sockets against a settled zygote
+    this.stopWatchingGc = onMajorGc(() => this.onFullGc());
     return address;
   }
 
@@ -135,60 +139,86 @@ class ForkStrategy implements Strategy {
    * Run the request path in the zygote, exactly as children will, so every child starts with it compiled and
    * optimised for the shapes it will see, instead of compiling node:http and the proxy code each time.
    */
-  private rehearse(slice: Pick<WarmUpOptions, 'rounds' | 'budgetMs'> = {}): Promise<number> {
+  private async rehearse(slice: Pick<WarmUpOptions, 'rounds' | 'budgetMs' | 'firstRound'> = {}): Promise<WarmUpResult> {
     tierUpEagerly();
-    return warmUp(this.proxy!, {
+    const result = await warmUp(this.proxy!, {
       pauseOnConnect: true,
       adopt: (socket) => adoptConnection(socket, () => undefined),
       rehearseRelease: true,
       auth: this.options.auth,
       ...slice,
     });
+    rehearseChildTimers();
+    return result;
   }
 
   /**
-   * After a full GC in the zygote: the rehearsal's objects were garbage, and V8 threw away the optimised code
-   * that embedded them (docs/fork.md: children forked after that ran the request path at baseline, ~1.8 × the
-   * faults and ~1.7 × the CPU). Rehearse again, as many rounds as at start (fewer left children with more faults:
-   * 100 rounds +40 %, 500 +10 %), in slices: nothing is forked during a slice (connections wait in the backlog
-   * or the queue), those that waited are forked between slices, with optimisation off as ever in children.
+   * After a full GC in the zygote the rehearsal's objects are garbage, and V8 throws away the optimised code that
+   * embedded them (docs/fork.md: children forked after that ran the request path at baseline, ~1.8 × the faults
+   * and ~1.7 × the CPU). Every full GC is answered by a rehearsal that starts after it, at most one per
+   * REWARM_MIN_INTERVAL_MS (a zygote under heap pressure collects often).
    */
-  private async rewarm(gcAt: number): Promise<void> {
-    // a full GC during a rehearsal (its own allocation) is answered by the rest of that rehearsal
-    if (this.role !== 'zygote' || this.stopping || this.rewarmActive || gcAt < this.lastRewarmEnd) return;
-    this.rewarmActive = true;
-    try {
-      await this.rewarmInSlices();
-    } finally {
-      this.rewarmActive = false;
-      this.lastRewarmEnd = performance.now();
-    }
+  private onFullGc(): void {
+    if (this.role !== 'zygote' || this.stopping) return;
+    this.rewarmDue = true;
+    this.scheduleRewarm();
   }
 
+  private scheduleRewarm(): void {
+    if (!this.rewarmDue || this.rewarmActive || this.rewarmTimer || this.stopping) return;
+    const wait = Math.max(0, this.lastRewarmStart + REWARM_MIN_INTERVAL_MS - performance.now());
+    this.rewarmTimer = setTimeout(() => {
+      this.rewarmTimer = null;
+      void this.rewarm();
+    }, wait);
+    this.rewarmTimer.unref();
+  }
+
+  private async rewarm(): Promise<void> {
+    if (this.role !== 'zygote' || this.stopping) return;
+    this.rewarmDue = false;
+    this.rewarmActive = true;
+    this.lastRewarmStart = performance.now();
+    await this.rewarmInSlices();
+    if (this.role !== 'zygote') return; // the child of a connection forked between slices
+    this.rewarmActive = false;
+    this.scheduleRewarm(); // a full GC during it
+  }
+
+  /**
+   * As many rounds as at start (fewer left children with more faults: 100 rounds +40 %, 500 +10 %), in slices:
+   * nothing is forked during a slice (the listener unwatched, what was accepted queued); what waited is forked
+   * between slices, with optimisation off as ever in children. A slice that cannot show its sockets closed ends
+   * the rehearsal, and forking resumes as after the first warm-up.
+   */
   private async rewarmInSlices(): Promise<void> {
     const started = performance.now();
     let done = 0;
-    while (done < WARM_UP_ROUNDS) {
+    let clean = true;
+    while (done < WARM_UP_ROUNDS && clean) {
       this.rewarming = true;
       this.setAccepting(false);
-      let ran = 0;
+      let slice: WarmUpResult = { rounds: 0, clean: false };
       try {
-        ran = await this.rehearse({ rounds: WARM_UP_ROUNDS - done, budgetMs: REWARM_SLICE_MS });
-      } finally {
-        stopOptimising();
-        this.rewarming = false;
+        slice = await this.rehearse({ rounds: WARM_UP_ROUNDS - done, budgetMs: REWARM_SLICE_MS, firstRound: done });
+      } catch {
+        // best effort, like the warm-up itself: the zygote must accept again below
       }
+      stopOptimising();
+      this.rewarming = false;
       this.drainQueue();
       this.topUpSpares();
       // a connection that waited was just forked: this may be its child now
-      if (this.role !== 'zygote' || this.stopping || ran === 0) return;
+      if (this.role !== 'zygote' || this.stopping || slice.rounds === 0) return;
       // one turn of the loop with the listener watched: libuv accepts what waited in the backlog, and it is forked
       await new Promise((resolve) => setImmediate(resolve));
       if (this.role !== 'zygote' || this.stopping) return;
-      done += ran;
+      done += slice.rounds;
+      clean = slice.clean;
     }
     const ms = Math.round(performance.now() - started);
-    process.stderr.write(`handoff serve (fork): rehearsed the request path again after a full GC (${done} rounds, ${ms} ms)\n`);
+    const unclean = clean ? '' : '; stopped: its sockets were not all closed';
+    process.stderr.write(`handoff serve (fork): rehearsed the request path again after a full GC (${done} rounds, ${ms} ms${unclean})\n`);
   }
 
   private onConnection(socket: net.Socket): void {
@@ -331,6 +361,7 @@ class ForkStrategy implements Strategy {
     if (this.stopping) return;
     this.stopping = true;
     this.stopWatchingGc();
+    if (this.rewarmTimer) clearTimeout(this.rewarmTimer);
     // stop accepting (closing the listener also drops it from epoll, paused or not)
     this.server?.close();
     for (const s of this.queue) s.destroy();
