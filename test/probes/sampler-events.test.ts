@@ -193,8 +193,9 @@ t.test('idle threaded processes: the CPU clock look sees a second thread open a 
   for (const s of all) t.equal(s.errors, 0, String(s.lastError));
   t.equal(scan.latest()!.tree.filter((p) => p.cmdline.startsWith('perl')).length, 10, 'ten perls');
   // at rest: the schedstat look re-reads each threaded perl every statRefreshMs (4 times in 2 s), the CPU
-  // clock about once (its stat refresh, every 2.5 s)
-  t.ok(reads.clock * 2 <= reads.sched, `stat reads over 2 s: ${reads.clock} (CPU clock) vs ${reads.sched} (schedstat)`);
+  // clock about once (its stat refresh, every 2.5 s): ~30 fewer reads for the ten (11 vs 41 here). Compared as a
+  // difference, not a ratio: on a busy machine both samplers once read 40 more (51 vs 81), the gap the same.
+  t.ok(reads.sched - reads.clock >= 15, `stat reads over 2 s: ${reads.clock} (CPU clock) vs ${reads.sched} (schedstat), at least 15 fewer`);
   t.same(fdCounts(clock.latest()), fdCounts(scan.latest()), 'the same state and fd count for each');
   openedWithinBound(t, clock, scan, 10);
 });
