@@ -6,15 +6,12 @@
 // And it must stay warm: a zygote left quiet past V8's memory reducer (~8 s) once lost ~130 optimised functions
 // of the request path to its full GCs ("marking dependent code … weak objects"), and every later child ran cold.
 import t, { type Test } from 'tap';
-import { spawn } from 'node:child_process';
-import { cliPath } from '../../src/paths.js';
 import { startOrigin } from '../helpers/origin.js';
 import { rawExchange } from '../helpers/raw-http.js';
 import { pollUntil } from '../helpers/proxy-process.js';
-import { untappedNode } from '../helpers/untapped.js';
 import { forkUnavailableReason } from './addon-available.js';
 import { childrenOf } from '../strategies/proc.js';
-import { speedFlags } from '../../src/proxy/fork/zygote-guard.js';
+import { startZygote } from './zygote-process.js';
 
 /** three kinds of exchange, five children each */
 const CONNECTIONS = 15;
@@ -28,47 +25,10 @@ if (unavailable) {
   t.plan(0, unavailable);
 } else {
   const origin = await startOrigin();
-  // the flags the strategy's own re-exec adds (--single-threaded given here, so it does not re-exec)
-  const [command, args] = untappedNode([
-    '--single-threaded',
-    ...speedFlags([]),
-    '--trace-deopt',
-    '--trace-opt',
-    cliPath(),
-    'serve',
-    '--strategy',
-    'fork',
-    '--port',
-    '0',
-  ]);
-  const zygote = spawn(command, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  const killGroup = (): void => {
-    try {
-      process.kill(-zygote.pid!, 'SIGKILL');
-    } catch {
-      // gone already
-    }
-  };
-  t.teardown(async () => {
-    killGroup();
-    await origin.close();
-  });
-  let out = '';
-  zygote.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  zygote.stderr!.resume();
-
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no listening line:\n${out.slice(-2000)}`)), 30_000);
-    const look = (): void => {
-      const m = /^listening [^\s:]+:(\d+)$/m.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      } else setTimeout(look, 20);
-    };
-    look();
-  });
-  const startOfService = out.search(/^listening /m);
+  t.teardown(() => origin.close());
+  const zygote = await startZygote(t, ['--trace-deopt', '--trace-opt']);
+  const { port } = zygote;
+  const startOfService = zygote.out().search(/^listening /m);
 
   // other exchanges than the zygote rehearsed: another origin (other response headers), a chunked body, a POST
   const host = `127.0.0.1:${origin.port}`;
@@ -85,8 +45,9 @@ if (unavailable) {
       const r = await rawExchange(port, exchanges[i % exchanges.length]!(i));
       t.equal(r.status, 200, `connection ${i}`);
     }
-    t.ok(await pollUntil(() => childrenOf(zygote.pid!).length === 0, 10_000), 'every child exited');
-    const churn = out
+    t.ok(await pollUntil(() => childrenOf(zygote.pid).length === 0, 10_000), 'every child exited');
+    const churn = zygote
+      .out()
       .slice(from)
       .split('\n')
       .filter((l) => /^\[(bailout|compiling method|marking dependent code)/.test(l));
@@ -98,7 +59,7 @@ if (unavailable) {
   });
 
   await t.test('a zygote left quiet past the memory reducer keeps its optimised code', async (t) => {
-    const from = out.length;
+    const from = zygote.out().length;
     await new Promise((r) => setTimeout(r, QUIET_MS)); // after the first subtest's connections, none in between
     await connectAndCount(t, from);
   });

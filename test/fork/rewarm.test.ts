@@ -4,17 +4,14 @@
 // child, for good. The zygote rehearses again after each full GC. Measured by page faults per child (its reaped
 // children's minflt, /proc/ZYGOTE/stat field 11): counted, not timed, so a busy machine does not move it much.
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { cliPath } from '../../src/paths.js';
 import { startOrigin } from '../helpers/origin.js';
 import { rawExchange } from '../helpers/raw-http.js';
 import { pollUntil } from '../helpers/proxy-process.js';
-import { untappedNode } from '../helpers/untapped.js';
 import { forkUnavailableReason } from './addon-available.js';
 import { childrenOf } from '../strategies/proc.js';
-import { speedFlags } from '../../src/proxy/fork/zygote-guard.js';
+import { startZygote } from './zygote-process.js';
 
 const CONNECTIONS = 80;
 /** faults per child after the full GCs, at most this × before (1.8 × without the rehearsal, ~1.0 × with it) */
@@ -32,69 +29,44 @@ if (unavailable) {
   t.plan(0, unavailable);
 } else {
   const origin = await startOrigin();
-  const [command, args] = untappedNode([
-    '--single-threaded',
-    ...speedFlags([]),
-    '--expose-gc',
-    '--import',
-    FULL_GC_HOOK,
-    '--trace-deopt',
-    cliPath(),
-    'serve',
-    '--strategy',
-    'fork',
-    '--port',
-    '0',
-  ]);
-  const zygote = spawn(command, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  t.teardown(async () => {
-    try {
-      process.kill(-zygote.pid!, 'SIGKILL');
-    } catch {
-      // gone already
-    }
-    await origin.close();
-  });
-  let out = '';
-  let err = '';
-  zygote.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  zygote.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  if (!(await pollUntil(() => /^listening [^\s:]+:\d+\n/m.test(out), 30_000))) throw new Error(`no listening line:\n${out.slice(-2000)}`);
-  const port = Number(/^listening [^\s:]+:(\d+)$/m.exec(out)?.[1]);
+  t.teardown(() => origin.close());
+  const zygote = await startZygote(t, ['--expose-gc', '--import', FULL_GC_HOOK, '--trace-deopt']);
+  const { port } = zygote;
   const host = `127.0.0.1:${origin.port}`;
 
   const exchange = (i: number): Promise<number> =>
     rawExchange(port, `GET http://${host}/r/${i} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`).then((r) => r.status);
   /** faults per child over CONNECTIONS one-connection children, once every one of them is reaped */
   const faultsPerChild = async (): Promise<number> => {
-    const before = childFaults(zygote.pid!);
+    const before = childFaults(zygote.pid);
     for (let i = 0; i < CONNECTIONS; i++) {
       const status = await exchange(i);
       if (status !== 200) throw new Error(`connection ${i}: status ${status}`);
     }
-    if (!(await pollUntil(() => childrenOf(zygote.pid!).length === 0, 10_000))) throw new Error('children left');
-    return (childFaults(zygote.pid!) - before) / CONNECTIONS;
+    if (!(await pollUntil(() => childrenOf(zygote.pid).length === 0, 10_000))) throw new Error('children left');
+    return (childFaults(zygote.pid) - before) / CONNECTIONS;
   };
 
   await t.test('children forked after full GCs in the zygote start as warm as before', async (t) => {
     const warm = await faultsPerChild();
-    const fromGc = out.length;
-    process.kill(zygote.pid!, 'SIGWINCH');
+    const fromGc = zygote.out().length;
+    process.kill(zygote.pid, 'SIGWINCH');
     // connections all through the rehearsal: queued during its slices, forked between them
     const during: number[] = [];
     let rehearsing = true;
     const client = (async () => {
       for (let i = 0; rehearsing; i++) during.push(await exchange(1000 + i));
     })();
-    t.ok(await pollUntil(() => out.includes('full-gcs-done'), 10_000), 'the zygote ran its full GCs');
-    const dropped = out
+    t.ok(await pollUntil(() => zygote.out().includes('full-gcs-done'), 10_000), 'the zygote ran its full GCs');
+    const dropped = zygote
+      .out()
       .slice(fromGc)
       .split('\n')
       .filter((l) => l.startsWith('[marking dependent code')).length;
     // without this the test would prove nothing: the GCs must have thrown optimised code away
     t.ok(dropped >= 20, `the full GCs dropped optimised code (${dropped} functions)`);
     const rehearsed = /rehearsed the request path again after a full GC \((\d+) rounds/;
-    t.ok(await pollUntil(() => rehearsed.test(err), 30_000), `the zygote says it rehearsed again: ${err.trim()}`);
+    t.ok(await pollUntil(() => rehearsed.test(zygote.err()), 30_000), `the zygote says it rehearsed again: ${zygote.err().trim()}`);
     rehearsing = false;
     await client;
     t.ok(during.length >= 5, `${during.length} connections during the rehearsal`);
