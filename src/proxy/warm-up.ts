@@ -172,6 +172,7 @@ export async function warmUp(proxy: ForwardProxy, options: WarmUpOptions = {}): 
   const rounds = options.rounds ?? WARM_UP_ROUNDS;
   const first = options.firstRound ?? 0;
   let done = 0;
+  let clean = false;
   const auth = options.auth ? `Proxy-Authorization: Basic ${Buffer.from(options.auth).toString('base64')}\r\n` : '';
   const fdsBefore = socketCount();
   const origin = rehearsalOrigin();
@@ -211,7 +212,12 @@ export async function warmUp(proxy: ForwardProxy, options: WarmUpOptions = {}): 
     origin.closeAllConnections();
     // the proxy's keep-alive agent drops its pooled socket once the origin's FIN arrives
     const deadline = Date.now() + DEADLINE_MS;
-    while (socketCount() > fdsBefore && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    let open = socketCount();
+    while (open > fdsBefore && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 5));
+      open = socketCount();
+    }
+    clean = Number.isFinite(fdsBefore) && open <= fdsBefore;
   }
-  return { rounds: done, clean: Number.isFinite(fdsBefore) && socketCount() <= fdsBefore };
+  return { rounds: done, clean };
 }

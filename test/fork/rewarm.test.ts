@@ -4,25 +4,18 @@
 // child, for good. The zygote rehearses again after each full GC. Measured by page faults per child (its reaped
 // children's minflt, /proc/ZYGOTE/stat field 11): counted, not timed, so a busy machine does not move it much.
 import t from 'tap';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startOrigin } from '../helpers/origin.js';
 import { rawExchange } from '../helpers/raw-http.js';
 import { pollUntil } from '../helpers/proxy-process.js';
 import { forkUnavailableReason } from './addon-available.js';
-import { childrenOf } from '../strategies/proc.js';
+import { childrenOf, reapedChildFaults } from '../strategies/proc.js';
 import { startZygote } from './zygote-process.js';
 
 const CONNECTIONS = 80;
 /** faults per child after the full GCs, at most this × before (1.8 × without the rehearsal, ~1.0 × with it) */
 const MAX_RATIO = 1.2;
 const FULL_GC_HOOK = fileURLToPath(new URL('../fixtures/full-gc-on-sigwinch.mjs', import.meta.url));
-
-/** minor faults of the zygote's reaped children (cminflt) */
-function childFaults(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[8]);
-}
 
 const unavailable = forkUnavailableReason();
 if (unavailable) {
@@ -38,13 +31,13 @@ if (unavailable) {
     rawExchange(port, `GET http://${host}/r/${i} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`).then((r) => r.status);
   /** faults per child over CONNECTIONS one-connection children, once every one of them is reaped */
   const faultsPerChild = async (): Promise<number> => {
-    const before = childFaults(zygote.pid);
+    const before = reapedChildFaults(zygote.pid);
     for (let i = 0; i < CONNECTIONS; i++) {
       const status = await exchange(i);
       if (status !== 200) throw new Error(`connection ${i}: status ${status}`);
     }
     if (!(await pollUntil(() => childrenOf(zygote.pid).length === 0, 10_000))) throw new Error('children left');
-    return (childFaults(zygote.pid) - before) / CONNECTIONS;
+    return (reapedChildFaults(zygote.pid) - before) / CONNECTIONS;
   };
 
   await t.test('children forked after full GCs in the zygote start as warm as before', async (t) => {

@@ -27,6 +27,12 @@ export function readStat(pid: number): ProcInfo | null {
   }
 }
 
+/** Minor page faults of the process's reaped children (cminflt, field 11 of proc(5)). */
+export function reapedChildFaults(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[8]);
+}
+
 export function allProcs(): ProcInfo[] {
   const out: ProcInfo[] = [];
   for (const name of readdirSync('/proc')) {

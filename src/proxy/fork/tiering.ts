@@ -37,17 +37,15 @@ export function optimiseIfLongLived(): void {
 }
 
 /**
- * Call back after each full (mark-compact) GC of this process with its start (performance.now() time); returns
- * the unsubscribe. A full GC drops optimised code whose embedded objects died, and in a zygote those are the
- * warm-up's: the callback rehearses again.
+ * Call back after each full (mark-compact) GC of this process; returns the unsubscribe. A full GC drops optimised
+ * code whose embedded objects died, and in a zygote those are the warm-up's: the callback rehearses again.
  */
-export function onMajorGc(callback: (startTime: number) => void): () => void {
+export function onMajorGc(callback: () => void): () => void {
   // Node 20 types lack the gc entry's `detail`
   const isMajor = (entry: PerformanceEntry): boolean =>
     (entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR;
   const observer = new PerformanceObserver((list) => {
-    const major = list.getEntries().filter(isMajor);
-    if (major.length > 0) callback(major[major.length - 1]!.startTime);
+    if (list.getEntries().some(isMajor)) callback();
   });
   observer.observe({ entryTypes: ['gc'] });
   return () => observer.disconnect();

@@ -100,6 +100,7 @@ class ForkStrategy implements Strategy {
     mutableBeforeForking(this, 'stopping', true);
     mutableBeforeForking(this.reaper, 'forgotten', true);
     await this.rehearse();
+    rehearseChildTimers();
     stopOptimising();
     this.deathPipe = this.addon.deathPipe();
     this.reaper.start();
@@ -139,17 +140,15 @@ class ForkStrategy implements Strategy {
    * Run the request path in the zygote, exactly as children will, so every child starts with it compiled and
    * optimised for the shapes it will see, instead of compiling node:http and the proxy code each time.
    */
-  private async rehearse(slice: Pick<WarmUpOptions, 'rounds' | 'budgetMs' | 'firstRound'> = {}): Promise<WarmUpResult> {
+  private rehearse(slice: Pick<WarmUpOptions, 'rounds' | 'budgetMs' | 'firstRound'> = {}): Promise<WarmUpResult> {
     tierUpEagerly();
-    const result = await warmUp(this.proxy!, {
+    return warmUp(this.proxy!, {
       pauseOnConnect: true,
       adopt: (socket) => adoptConnection(socket, () => undefined),
       rehearseRelease: true,
       auth: this.options.auth,
       ...slice,
     });
-    rehearseChildTimers();
-    return result;
   }
 
   /**
@@ -216,6 +215,7 @@ class ForkStrategy implements Strategy {
       done += slice.rounds;
       clean = slice.clean;
     }
+    rehearseChildTimers();
     const ms = Math.round(performance.now() - started);
     const unclean = clean ? '' : '; stopped: its sockets were not all closed';
     process.stderr.write(`handoff serve (fork): rehearsed the request path again after a full GC (${done} rounds, ${ms} ms${unclean})\n`);
